@@ -1,0 +1,211 @@
+# CellOS - one Makefile for the whole tree.
+#
+#   make            build cellc and cellrun into $(BUILD)/bin
+#   make check      install missing Debian packages (as root), build, run every
+#                   test through prove, then the sanitizer run and fuzz smoke
+#   make test       run the test suite against the current build
+#   make sanitize   rebuild under ASan+UBSan in build/san and run the suite there
+#   make fuzz       build the libFuzzer targets (clang) in build/fuzz
+#   make demo       the README's end-to-end example
+#
+# Sources are found by wildcard: a new compiler/*.c goes into cellc, a new
+# runtime/*.c into cellrun, a new tests/unit/*.c becomes a TAP test. Each
+# area below owns its section; keep edits inside your own.
+
+SHELL    := /bin/bash
+CC       ?= gcc
+BUILD    ?= build
+PREFIX   ?= /usr/local
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+EXTRA_CFLAGS  ?=
+EXTRA_LDFLAGS ?=
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
+             -Iinclude -Icompiler -Iruntime -I$(GEN) -MMD -MP
+LDLIBS   := -lseccomp -lsodium -lyaml
+
+GEN      := $(BUILD)/gen
+OBJ      := $(BUILD)/obj
+BIN      := $(BUILD)/bin
+TBIN     := $(BUILD)/t
+
+# Debian packages the build and the tests need; areas append to this list.
+DEPS_PKGS := build-essential flex bison pkg-config libseccomp-dev libsodium-dev \
+             libyaml-dev clang libclang-rt-14-dev llvm perl iproute2 procps \
+             util-linux python3 jq
+
+# ---------------------------------------------------------------- grammar --
+LEXER_L  := $(wildcard grammar/*.l)
+PARSER_Y := $(wildcard grammar/*.y)
+GEN_C    := $(patsubst grammar/%.l,$(GEN)/%.c,$(LEXER_L)) \
+            $(patsubst grammar/%.y,$(GEN)/%.c,$(PARSER_Y))
+GEN_H    := $(patsubst grammar/%.l,$(GEN)/%.h,$(LEXER_L)) \
+            $(patsubst grammar/%.y,$(GEN)/%.h,$(PARSER_Y))
+GEN_OBJ  := $(patsubst $(GEN)/%.c,$(OBJ)/gen/%.o,$(GEN_C))
+
+$(GEN)/%.c $(GEN)/%.h: grammar/%.y
+	@mkdir -p $(GEN)
+	bison -Wall -Werror --defines=$(GEN)/$*.h -o $(GEN)/$*.c $<
+
+$(GEN)/%.c $(GEN)/%.h: grammar/%.l
+	@mkdir -p $(GEN)
+	flex --header-file=$(GEN)/$*.h -o $(GEN)/$*.c $<
+
+# Generated scanners/parsers are not held to -Wextra's unused-parameter.
+$(OBJ)/gen/%.o: $(GEN)/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+
+# --------------------------------------------------------------- compiler --
+COMPILER_MAIN := compiler/cellc.c
+COMPILER_SRC  := $(filter-out $(COMPILER_MAIN),$(wildcard compiler/*.c))
+COMPILER_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
+
+# ---------------------------------------------------------------- runtime --
+RUNTIME_MAIN  := runtime/cellrun.c
+RUNTIME_SRC   := $(filter-out $(RUNTIME_MAIN),$(wildcard runtime/*.c))
+RUNTIME_OBJ   := $(patsubst %.c,$(OBJ)/%.o,$(RUNTIME_SRC))
+
+LIBCELLC  := $(BUILD)/lib/libcellc.a
+LIBCELLRT := $(BUILD)/lib/libcellrt.a
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Every compiler object may include the generated parser header.
+$(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC) $(COMPILER_MAIN)): | $(GEN_H)
+
+$(LIBCELLC): $(COMPILER_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBCELLRT): $(RUNTIME_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+PROGRAMS :=
+ifneq ($(wildcard $(COMPILER_MAIN)),)
+PROGRAMS += $(BIN)/cellc
+endif
+ifneq ($(wildcard $(RUNTIME_MAIN)),)
+PROGRAMS += $(BIN)/cellrun
+endif
+
+$(BIN)/cellc: $(OBJ)/compiler/cellc.o $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/cellrun: $(OBJ)/runtime/cellrun.o $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ------------------------------------------------------------------ tests --
+# tests/unit/NAME.c -> $(TBIN)/unit/NAME.t, a TAP program linked with both
+# libraries. tests/e2e/*.t are executable shell scripts (tests/lib/tap.sh).
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_T   := $(patsubst tests/unit/%.c,$(TBIN)/unit/%.t,$(UNIT_SRC))
+E2E_T    := $(sort $(wildcard tests/e2e/*.t))
+
+$(TBIN)/unit/%.t: tests/unit/%.c tests/lib/tap.h $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
+
+# Extra programs tests need (helpers, escape probes) are added by areas to
+# TEST_PROGRAMS and built before the suite runs.
+TEST_PROGRAMS :=
+
+# The environment every test sees.
+TEST_ENV = CELLOS_TOP=$(CURDIR) CELLOS_BUILD=$(abspath $(BUILD)) \
+           CELLC=$(abspath $(BIN))/cellc CELLRUN=$(abspath $(BIN))/cellrun \
+           CELLOS_SANITIZE=$(if $(findstring sanitize,$(EXTRA_CFLAGS)),1,0)
+
+# -------------------------------------------------- area: compiler (issue 2)
+# (owned by the compiler front end: goldens, error cases, bench/compile)
+
+# -------------------------------------------------- area: plan I/O (issue 2)
+# (owned by the plan reader/writer/dump work: corrupt-plan corpus)
+
+# -------------------------------------------------- area: seccomp (issue 3)
+# (owned by the seccomp work: syscall table generation, oracle tests)
+
+# -------------------------------------------------- area: runtime (issue 4)
+# (owned by the native runtime: escape probes, feature tests)
+
+# -------------------------------------------------- area: events (issue 5)
+# (owned by events/signing: node checker, golden streams)
+
+# -------------------------------------------------- area: gvisor (issue 6)
+
+# -------------------------------------------------- area: vm (issue 7)
+
+# --------------------------------------------------------- top-level goals --
+.PHONY: all check test deps sanitize fuzz fuzz-smoke demo clean install
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS)
+
+# Install missing Debian packages: as root run apt-get, otherwise print the
+# exact command and fail. apt-get update runs first, once, when needed.
+deps:
+	@missing=$$(for p in $(DEPS_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	  done); \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	echo "deps: missing:" $$missing; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "deps: run as root: apt-get update && apt-get install -y" $$missing; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
+
+test: all $(UNIT_T) $(TEST_PROGRAMS)
+	$(TEST_ENV) prove --exec '' --timer $(UNIT_T) $(E2E_T)
+
+check: deps
+	$(MAKE) all
+	$(MAKE) test
+	$(MAKE) sanitize
+	$(MAKE) fuzz-smoke
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+sanitize:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	$(MAKE) BUILD=build/san CFLAGS='-O1 -g' EXTRA_CFLAGS='$(SAN_FLAGS)' \
+	        EXTRA_LDFLAGS='$(SAN_FLAGS)' test
+
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c, built by clang over objects
+# instrumented for coverage. fuzz-smoke runs each briefly over its seed corpus
+# (tests/fuzz/corpus/NAME/) and is skipped, with the reason, without clang.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/bin/%,$(FUZZ_SRC))
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+
+fuzz:
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS='-O1 -g' EXTRA_CFLAGS='$(FUZZ_FLAGS)' fuzz-targets
+
+.PHONY: fuzz-targets
+fuzz-targets: $(FUZZ_BIN)
+build/fuzz/bin/%: tests/fuzz/%.c $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
+
+FUZZ_SMOKE_RUNS ?= 20000
+fuzz-smoke:
+	@if ! command -v clang >/dev/null; then echo "fuzz-smoke: skipped: clang not installed"; exit 0; fi; \
+	$(MAKE) fuzz && for f in $(FUZZ_BIN); do \
+	  n=$$(basename $$f); c=tests/fuzz/corpus/$${n#fuzz_}; \
+	  mkdir -p build/fuzz/work/$$n; \
+	  echo "fuzz-smoke: $$n ($(FUZZ_SMOKE_RUNS) runs)"; \
+	  $$f -runs=$(FUZZ_SMOKE_RUNS) -max_len=65536 build/fuzz/work/$$n $$( [ -d $$c ] && echo $$c ) \
+	      >build/fuzz/work/$$n.log 2>&1 || { tail -40 build/fuzz/work/$$n.log; exit 1; }; \
+	done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
