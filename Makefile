@@ -139,6 +139,51 @@ TEST_ENV = CELLOS_TOP=$(CURDIR) CELLOS_BUILD=$(abspath $(BUILD)) \
 # -------------------------------------------------- area: gvisor (issue 6)
 
 # -------------------------------------------------- area: vm (issue 7)
+# The guest kernel: Debian's cloud kernel package, downloaded (not installed)
+# into $(VM_DIR), with the bzImage, the ELF vmlinux extracted from it, the
+# few modules a guest may need (virtio-mmio, virtio-blk, squashfs, vsock;
+# serial, ext4 and the initramfs are built in) and SHA-256 sums. A no-op when
+# the kernel is already there; `make vm-kernel-refresh` fetches again.
+VM_DIR      := build/vm
+VM_KPKG     ?= linux-image-cloud-amd64
+VM_MODULES  := kernel/drivers/virtio kernel/drivers/block/virtio_blk.ko \
+               kernel/fs/squashfs kernel/net/vmw_vsock
+VM_TOOLS    := $(BUILD)/vm/bin/extract_vmlinux
+DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4
+
+.PRECIOUS: $(OBJ)/runtime/vm_progs/%.o
+$(BUILD)/vm/bin/%: $(OBJ)/runtime/vm_progs/%.o $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+.PHONY: vm-kernel vm-kernel-refresh
+vm-kernel: $(VM_DIR)/kernel.stamp
+	@cat $(VM_DIR)/SHA256SUMS
+
+vm-kernel-refresh:
+	rm -f $(VM_DIR)/kernel.stamp
+	$(MAKE) vm-kernel
+
+$(VM_DIR)/kernel.stamp: | $(VM_TOOLS)
+	@set -e; mkdir -p $(VM_DIR)/dl; cd $(VM_DIR); \
+	dep=$$(apt-cache depends $(VM_KPKG) 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$$/\1/p' | head -1); \
+	if [ -z "$$dep" ]; then apt-get update -q >/dev/null; \
+	  dep=$$(apt-cache depends $(VM_KPKG) | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$$/\1/p' | head -1); fi; \
+	[ -n "$$dep" ] || { echo "vm-kernel: $(VM_KPKG) names no linux-image package"; exit 1; }; \
+	rel=$${dep#linux-image-}; \
+	echo "vm-kernel: $(VM_KPKG) -> $$dep"; \
+	rm -f dl/*.deb; (cd dl && apt-get download -q $$dep 2>&1 | grep -v '^W: Download is performed unsandboxed' || true); \
+	deb=$$(ls dl/$${dep}_*.deb); \
+	rm -rf pkg lib; mkdir -p pkg; \
+	dpkg-deb --fsys-tarfile $$deb | tar -x -C pkg --wildcards ./boot/vmlinuz-$$rel ./boot/config-$$rel \
+	    ./lib/modules/$$rel/modules.order ./lib/modules/$$rel/modules.builtin \
+	    $(foreach m,$(VM_MODULES),'./lib/modules/'$$rel/$(m)'*'); \
+	mv pkg/boot/vmlinuz-$$rel pkg/boot/config-$$rel .; mkdir -p lib; mv pkg/lib/modules lib/; rm -rf pkg; \
+	$(abspath $(VM_TOOLS)) vmlinuz-$$rel vmlinux-$$rel; \
+	ln -sfn vmlinuz-$$rel vmlinuz; ln -sfn vmlinux-$$rel vmlinux; \
+	echo "$$rel" > RELEASE; basename $$deb > PACKAGE; \
+	sha256sum vmlinuz-$$rel vmlinux-$$rel > SHA256SUMS; \
+	rm -f dl/*.deb; touch kernel.stamp
 
 # --------------------------------------------------------- top-level goals --
 .PHONY: all check test deps sanitize fuzz fuzz-smoke demo clean install
@@ -164,6 +209,7 @@ test: all $(UNIT_T) $(TEST_PROGRAMS)
 
 check: deps
 	$(MAKE) all
+	$(MAKE) vm-kernel
 	$(MAKE) test
 	$(MAKE) sanitize
 	$(MAKE) fuzz-smoke
