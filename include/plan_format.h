@@ -87,7 +87,8 @@ typedef uint32_t cp_str;
  * starting `offset` bytes from the start of the section. offset is a
  * multiple of 8, lies at or after the end of the section's fixed part, and
  * offset + count * record size <= section length (checked without overflow).
- * count 0 means empty; its offset must then be 0. */
+ * count 0 means empty; its offset must then be 0. Inside a section the fixed
+ * part and the arrays do not overlap, and bytes none of them covers are 0. */
 struct cp_array {
     uint32_t offset;
     uint32_t count;
@@ -164,8 +165,9 @@ _Static_assert(sizeof(struct cp_process) == 64, "cp_process is 64 bytes");
  * The runtime interprets the ops in order inside the cell's mount namespace.
  * All dst paths are absolute paths as the cell sees them (inside the new
  * root); the runtime resolves them beneath the new root without following
- * symlinks out of it. A valid program starts with ROOTFS, contains exactly
- * one PIVOT_ROOT, and after PIVOT_ROOT holds only REMOUNT, MASK and CHDIR. */
+ * symlinks out of it. A valid program starts with its only ROOTFS, contains
+ * exactly one PIVOT_ROOT, and after PIVOT_ROOT holds only REMOUNT, MASK and
+ * at most one CHDIR, which is last. */
 
 enum cp_mount_opcode {
     CP_OP_ROOTFS     = 1,  /* tmpfs that becomes the new root: size, mode */
