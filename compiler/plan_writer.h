@@ -3,8 +3,10 @@
  *
  * Deterministic: the output depends only on the struct's contents. Strings
  * are interned in a fixed order (the order fields are written), sections are
- * emitted in ascending type order, all padding is zero. The writer refuses
- * (rather than writes) a plan the reader would reject.
+ * emitted in ascending type order, all padding is zero (docs/plan-format.md,
+ * "Writer layout"). A NULL string pointer is written as "". The writer
+ * refuses (rather than writes) a plan the reader would reject: it runs its
+ * output through plan_read() and reports the reader's reason.
  */
 #ifndef CELLOS_PLAN_WRITER_H
 #define CELLOS_PLAN_WRITER_H
