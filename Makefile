@@ -129,6 +129,34 @@ TEST_ENV = CELLOS_TOP=$(CURDIR) CELLOS_BUILD=$(abspath $(BUILD)) \
 
 # -------------------------------------------------- area: seccomp (issue 3)
 # (owned by the seccomp work: syscall table generation, oracle tests)
+# The syscall table and the built-in constants are generated and CHECKED IN
+# (compiler/syscall_table_data.c, compiler/constants_data.c) so that a plan
+# never depends on the compiling machine's libseccomp or headers.
+#   make syscall-protos  re-extract argument prototypes from the man pages (slow)
+#   make syscall-table   regenerate compiler/syscall_table_data.c (libseccomp)
+#   make constants       regenerate compiler/constants_data.c (host headers)
+SC_GEN_DIR := compiler/gen
+.PHONY: syscall-protos syscall-table constants
+$(BUILD)/tools/gen_syscall_table: $(SC_GEN_DIR)/gen_syscall_table.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -o $@ $< -lseccomp
+$(BUILD)/tools/gen_constants: $(SC_GEN_DIR)/gen_constants.c $(SC_GEN_DIR)/constants_list.h $(SC_GEN_DIR)/constants_headers.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -I$(SC_GEN_DIR) -o $@ $<
+syscall-protos: $(BUILD)/tools/gen_syscall_table
+	$(BUILD)/tools/gen_syscall_table --names > $(BUILD)/tools/syscall_names.txt
+	python3 $(SC_GEN_DIR)/extract_protos.py $(BUILD)/tools/syscall_names.txt > $(SC_GEN_DIR)/syscall_protos_man.txt
+syscall-table: $(BUILD)/tools/gen_syscall_table
+	$(BUILD)/tools/gen_syscall_table $(SC_GEN_DIR)/syscall_protos_man.txt \
+	    $(SC_GEN_DIR)/syscall_protos_kernel.txt > $(BUILD)/tools/syscall_table_data.c
+	mv $(BUILD)/tools/syscall_table_data.c compiler/syscall_table_data.c
+constants:
+	@mkdir -p $(BUILD)/tools
+	$(SC_GEN_DIR)/extract_constants.sh $(CC) > $(BUILD)/tools/constants_list.h.new
+	mv $(BUILD)/tools/constants_list.h.new $(SC_GEN_DIR)/constants_list.h
+	$(MAKE) $(BUILD)/tools/gen_constants
+	$(BUILD)/tools/gen_constants > $(BUILD)/tools/constants_data.c
+	mv $(BUILD)/tools/constants_data.c compiler/constants_data.c
 
 # -------------------------------------------------- area: runtime (issue 4)
 # (owned by the native runtime: escape probes, feature tests)

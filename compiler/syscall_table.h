@@ -59,6 +59,11 @@ const struct sc_group *sc_group_at(size_t i);
  * TC*, FIO*, PR_*, ...). False when unknown. */
 bool sc_const_lookup(const char *name, uint64_t *value);
 
+/* For a well-known constant that is not built in because its value differs
+ * between the supported arches (O_DIRECTORY, MAP_32BIT, ...): a one-line
+ * explanation giving the values, for the checker's error message. Else NULL. */
+const char *sc_const_arch_note(const char *name);
+
 /* Why a syscall needs `unsafe "why"` to be allowed, or NULL when it does not. */
 const char *sc_danger(const char *name);
 
