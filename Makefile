@@ -163,6 +163,39 @@ constants:
 
 # -------------------------------------------------- area: events (issue 5)
 # (owned by events/signing: node checker, golden streams)
+# events_gen writes deterministic streams, keys and a test plan with the
+# events API alone (fixed seed, fixed clock); the e2e tests drive it and
+# `cellrun verify`.
+EVENTS_GEN := $(TBIN)/events_gen
+TEST_PROGRAMS += $(EVENTS_GEN)
+$(EVENTS_GEN): tests/e2e/events_gen.c $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLRT) $(LDLIBS)
+
+# The independent checker (tests/node) needs Node.js and npm; a machine that
+# already has them (e.g. from another repository) is left alone.
+DEPS_PKGS += $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
+
+# The official CloudEvents SDK, pinned by tests/node/package-lock.json (no
+# download URLs in it). When npm cannot reach its registry the SDK check
+# skips with that reason instead of failing the build.
+EVENTS_NODE_STAMP := tests/node/node_modules/.package-lock.json
+TEST_PROGRAMS += events-node-deps
+.PHONY: events-node-deps
+events-node-deps:
+	@if [ -f $(EVENTS_NODE_STAMP) ] && [ $(EVENTS_NODE_STAMP) -nt tests/node/package-lock.json ]; then :; \
+	elif ! command -v npm >/dev/null; then echo "events: npm not installed: the CloudEvents SDK check will skip"; \
+	else (cd tests/node && npm ci --no-audit --no-fund --loglevel=error) || \
+	  echo "events: npm ci failed: the CloudEvents SDK check will skip"; fi
+
+# Benchmarks: signed events per second per core (bench/events.sh prints figures).
+BENCH_EVENTS := $(BUILD)/bench/events_bench
+$(BENCH_EVENTS): bench/events_bench.c $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLRT) $(LDLIBS)
+.PHONY: bench-events
+bench-events: $(BENCH_EVENTS) $(EVENTS_GEN) all
+	BUILD=$(BUILD) bench/events.sh
 
 # -------------------------------------------------- area: gvisor (issue 6)
 

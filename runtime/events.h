@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <time.h>
+#include <sys/utsname.h>
 
 #include "error.h"
 #include "plan.h"
@@ -58,6 +59,9 @@ struct ev_options {
     const char *subject;    /* "" or NULL: the cell name */
     ev_clock_fn clock;
     void *clock_ctx;
+    /* Added by the events team (fields appended; zero-initialised = defaults): */
+    const struct utsname *host; /* host kernel for the started event; NULL: uname(2).
+                                 * Golden tests pass a fixed one. */
 };
 
 struct ev_stream;
@@ -86,6 +90,11 @@ struct ev_completed_info {
     uint64_t peak_memory_bytes;     /* 0 when unknown */
 };
 
+/* Open the sink and prepare the stream; writes nothing yet. The signing key
+ * is copied into memory that is excluded from core dumps and wiped in any
+ * child forked afterwards (MADV_WIPEONFORK), so a cell forked after ev_open
+ * never holds it: wipe your own copy (ev_key_wipe) right after ev_open. Do
+ * not start a cell with CLONE_VM (shared memory) while a stream is open. */
 int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_error *e);
 
 /* The started event: plan digest, policy name, backend, host kernel, every
@@ -113,5 +122,19 @@ int ev_seal(struct ev_stream *s, struct cell_error *e);
 
 /* Release the stream (does not seal). Safe on NULL. */
 void ev_close(struct ev_stream *s);
+
+/* ---- added by the events team ------------------------------------------ */
+
+/* A random RFC 4122 version 4 UUID for ev_options.run_uuid. */
+int ev_run_uuid_generate(uint8_t uuid[16], struct cell_error *e);
+
+/* Before the cell starts: when the plan names a signing key (events section
+ * HAS_KID), refuse any other key. key NULL (unsigned run) passes: the caller
+ * records that downgrade with an ev_supervisor_step("downgrade", ...).
+ * ev_started performs the same check. */
+int ev_check_plan_key(const struct plan *p, const struct ev_key *key, struct cell_error *e);
+
+/* Events written so far (the sequence number of the last one). */
+uint64_t ev_count(const struct ev_stream *s);
 
 #endif

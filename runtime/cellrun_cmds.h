@@ -1,0 +1,20 @@
+/*
+ * cellrun_cmds.h - subcommands of `cellrun`, one function per subcommand,
+ * dispatched by runtime/cellrun.c. Each takes the arguments from the
+ * subcommand name on (argv[0] is "keygen", "verify", ...) and returns the
+ * process exit status; none calls exit().
+ */
+#ifndef CELLOS_CELLRUN_CMDS_H
+#define CELLOS_CELLRUN_CMDS_H
+
+/* `cellrun keygen PREFIX` (runtime/keys_cmd.c): writes PREFIX.key (0600),
+ * PREFIX.pub and PREFIX.trust.json, refusing to overwrite any, and prints
+ * the kid. Exit 0, or 1 with a one-line message. */
+int cellrun_cmd_keygen(int argc, char **argv);
+
+/* `cellrun verify EVENTS (--trust KEYS.json | --unsigned) [--plan PLAN]`
+ * (runtime/verify.c). Exit 0 verified and sealed, 3 verified but not sealed
+ * (cut off), 1 anything else (the first bad line and why on stderr). */
+int cellrun_cmd_verify(int argc, char **argv);
+
+#endif
