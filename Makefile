@@ -217,6 +217,21 @@ $(BUILD)/vm/bin/%: $(OBJ)/runtime/vm_progs/%.o $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Host-side helpers (extract_vmlinux, vm_boot) link libcellrt; guest-side
+# programs are static and built without sanitizers (they run as PID 1 of a
+# guest kernel, where no sanitizer runtime can work).
+VM_GUEST_CFLAGS = -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -Iinclude -Iruntime -static
+VM_GUEST := $(BUILD)/vm/guest/vm_trivial_init $(BUILD)/vm/guest/vm_bare_init
+TEST_PROGRAMS += $(BUILD)/vm/bin/vm_boot $(VM_GUEST)
+
+$(BUILD)/vm/guest/vm_trivial_init: runtime/vm_progs/vm_trivial_init.c runtime/vm_channel.c runtime/vm_channel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(VM_GUEST_CFLAGS) -o $@ $(filter %.c,$^)
+
+$(BUILD)/vm/guest/vm_bare_init: runtime/vm_progs/vm_bare_init.c
+	@mkdir -p $(dir $@)
+	$(CC) $(VM_GUEST_CFLAGS) -o $@ $<
+
 .PHONY: vm-kernel vm-kernel-refresh
 vm-kernel: $(VM_DIR)/kernel.stamp
 	@cat $(VM_DIR)/SHA256SUMS

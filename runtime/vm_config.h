@@ -1,0 +1,87 @@
+/*
+ * vm_config.h - how a plan's vm section becomes a microVM: the kernel
+ * command line, the Firecracker configuration file (`firecracker
+ * --config-file`, the FullVmConfiguration of Firecracker's API schema) and
+ * the equivalent QEMU `-M microvm` argument vector.
+ *
+ * Devices, the same in every mode:
+ *   ttyS0  the kernel console (boot log; never the workload's output)
+ *   report channel: QEMU: ttyS1 (isa-serial 0x2f8); Firecracker: vsock
+ *          (guest CID 3 connects to host port VM_VSOCK_PORT)
+ *   QEMU: ttyS2 / ttyS3 the workload's stdout / stderr (0x3e8, 0x2e8);
+ *         Firecracker has one serial port: the workload writes to ttyS0
+ *   the rootfs image, when the plan names one: a read-only virtio-blk drive
+ *         (/dev/vda in the guest)
+ *   no network device: the vm backend refuses plans granting egress.
+ */
+#ifndef CELLOS_VM_CONFIG_H
+#define CELLOS_VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "plan.h"
+
+enum vm_mode {
+    VM_MODE_FIRECRACKER = 1,
+    VM_MODE_QEMU_KVM    = 2,
+    VM_MODE_QEMU_TCG    = 3,
+};
+
+#define VM_GUEST_CID        3u
+#define VM_VSOCK_PORT       1024u
+#define VM_FC_INITRD_NAME   "initramfs.cpio"   /* relative: firecracker runs in the run's directory */
+#define VM_FC_VSOCK_NAME    "vsock.sock"
+
+/* "firecracker", "qemu-kvm", "qemu-tcg" */
+const char *vm_mode_name(enum vm_mode m);
+
+struct vm_launch {
+    enum vm_mode mode;
+    const char *kernel;             /* host path of the kernel image */
+    const char *initrd;             /* host path of the initramfs */
+    const char *rootfs;             /* host path of the read-only root image, or NULL */
+    uint32_t vcpus;
+    uint64_t mem_mib;
+    const char *extra_bootargs;     /* the plan's bootargs, appended last; may be NULL */
+    uint64_t tsc_khz;               /* QEMU TCG: the guest TSC rate (= the host's) */
+    /* QEMU: chardev file paths (a file or /proc/self/fd/N) of ttyS0..ttyS3 */
+    const char *console, *channel, *out, *err;
+    /* Firecracker */
+    const char *vsock_uds;
+    const char *qemu_binary;        /* NULL: "qemu-system-x86_64" */
+};
+
+/* Fill the plan-derived fields of *l (mode, kernel, rootfs, vcpus, memory,
+ * extra boot args). Refuses what the vm backend cannot honour: a plan with
+ * egress rules (no network device is ever attached), memory that is not a
+ * whole number of MiB, Firecracker's vCPU rules (1 or even, at most 32). */
+int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launch *l,
+                        struct cell_error *e);
+
+/* The kernel command line for the mode, with the plan's arguments last. */
+int vm_boot_args(const struct vm_launch *l, char *buf, size_t n, struct cell_error *e);
+
+/* The Firecracker configuration document (malloc'd, NUL-terminated JSON,
+ * keys in a fixed order, ending in a newline). */
+int vm_firecracker_json(const struct vm_launch *l, char **json, struct cell_error *e);
+
+/* A QEMU argument vector; vm_argv_free releases it. */
+struct vm_argv {
+    char **argv;                    /* NULL-terminated */
+    size_t argc;
+};
+int vm_qemu_argv(const struct vm_launch *l, struct vm_argv *av, struct cell_error *e);
+void vm_argv_free(struct vm_argv *av);
+
+/* The host TSC rate in kHz (what a TCG guest's rdtsc counts at): measured
+ * against CLOCK_MONOTONIC_RAW over ~20 ms. 0 when it cannot be measured. */
+uint64_t vm_host_tsc_khz(void);
+
+/* `cellc --emit firecracker-config PLAN`: print the Firecracker config of a
+ * plan (initrd and vsock paths relative, as cellrun lays them out). */
+int vm_emit_firecracker_config(const struct plan *p, char **json, struct cell_error *e);
+
+#endif
