@@ -160,6 +160,29 @@ constants:
 
 # -------------------------------------------------- area: runtime (issue 4)
 # (owned by the native runtime: escape probes, feature tests)
+# The cell side: the files a VM guest init links statically to run the same
+# steps inside the guest (libc and the kernel only; no libsodium/libseccomp).
+CELL_SIDE_SRC := runtime/cell_run.c runtime/cell_report.c runtime/cell_caps.c \
+                 runtime/cell_net.c runtime/cell_seccomp.c runtime/cell_fds.c \
+                 runtime/mount_ops.c runtime/init.c runtime/error.c
+CELL_SIDE_HDR := runtime/cell_side.h runtime/cell_int.h include/plan.h \
+                 include/plan_format.h include/step_record.h runtime/error.h
+DEPS_PKGS += bubblewrap crun
+RUNTIME_T := $(TBIN)/runtime
+# test helpers: the plan maker and the escape probes (static: they run in
+# cells whatever the cell's /usr holds)
+ESCAPE_SRC := $(wildcard tests/escape/*.c)
+ESCAPE_BIN := $(patsubst tests/escape/%.c,$(RUNTIME_T)/escape/%,$(ESCAPE_SRC))
+TEST_PROGRAMS += $(RUNTIME_T)/mkplan $(RUNTIME_T)/cellprobe $(ESCAPE_BIN)
+$(RUNTIME_T)/mkplan: tests/e2e/runtime_mkplan.c $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
+$(RUNTIME_T)/cellprobe: tests/e2e/runtime_cellprobe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $<
+$(RUNTIME_T)/escape/%: tests/escape/%.c tests/escape/probe.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -Itests/escape -static -o $@ $<
 
 # -------------------------------------------------- area: events (issue 5)
 # (owned by events/signing: node checker, golden streams)

@@ -7,6 +7,19 @@
 #ifndef CELLOS_CELLRUN_CMDS_H
 #define CELLOS_CELLRUN_CMDS_H
 
+/* One row of the dispatch table in runtime/cellrun.c: `cellrun NAME ...`
+ * runs `run` with argv from NAME on; anything that is not a subcommand name
+ * is `cellrun [options] PLAN [-- args]` (cellrun_cmd_run). */
+struct cellrun_cmd {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;        /* one line for `cellrun --help` */
+};
+
+/* `cellrun run [options] PLAN [-- ARGS]` = `cellrun [options] PLAN [-- ARGS]`
+ * (runtime/cellrun.c): run a plan; the exit statuses are in supervisor.h. */
+int cellrun_cmd_run(int argc, char **argv);
+
 /* `cellrun keygen PREFIX` (runtime/keys_cmd.c): writes PREFIX.key (0600),
  * PREFIX.pub and PREFIX.trust.json, refusing to overwrite any, and prints
  * the kid. Exit 0, or 1 with a one-line message. */

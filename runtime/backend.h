@@ -1,0 +1,127 @@
+/*
+ * backend.h - how a backend (native, gvisor, vm) plugs into the supervisor.
+ *
+ * The supervisor core (supervisor.c) is backend-independent: it loads and
+ * trust-checks the plan, opens the event stream, emits started and
+ * plan_verified, enforces the wall-time limit, forwards SIGINT/SIGTERM,
+ * turns every step record into an event, and emits completed, destroyed and
+ * the seal, then maps the outcome to cellrun's exit status. A backend only
+ * runs the cell and hands the core:
+ *   - one descriptor carrying struct cell_step_record (32 bytes each, in
+ *     order; a pipe natively, a serial port or socket from a VM guest; the
+ *     core reassembles records from any byte stream and never trusts them);
+ *   - one process id the core waits for (the cell's init natively, runsc or
+ *     qemu for the others); its end means the cell is over.
+ *
+ * Call order (the core guarantees it; every hook may be NULL except spawn):
+ *   prepare  - host checks and resources (cgroups, bundle dirs, ...); the
+ *              plan cannot run here -> error (exit 125). Nothing runs yet.
+ *              May add notes (downgrades) and started-event facts.
+ *   spawn    - create the cell, stopped before its first step: fill
+ *              record_fd and pid. Called BEFORE the signing key is loaded:
+ *              whatever spawn forks can never hold the key.
+ *   go       - let the cell run its steps (after started/plan_verified).
+ *   forward  - pass a signal (SIGINT, SIGTERM, ...) to the workload.
+ *   kill     - kill everything of the cell now (wall time, sink failure).
+ *   finish   - after pid was reaped with wait status `wstatus`: fill the
+ *              result (the core fills it from the EXIT record and wstatus
+ *              first; a backend may correct it, e.g. gvisor from runsc).
+ *   cleanup  - idempotent; remove every host resource. Also called after a
+ *              failed prepare or spawn.
+ * A backend must leave nothing on the host when cellrun is SIGKILLed at any
+ * point (docs/runtime.md, "Cleanup guarantees"), e.g. with a reaper.
+ */
+#ifndef CELLOS_BACKEND_H
+#define CELLOS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "cell_side.h"
+#include "error.h"
+#include "events.h"
+#include "plan.h"
+
+#define BACKEND_MAX_NOTES  16
+#define BACKEND_MAX_FACTS  16
+
+/* A downgrade or other fact the core turns into an event once the stream
+ * is open: ev_supervisor_step(name, {what, why}). */
+struct backend_note {
+    char name[32];          /* "downgrade", "cgroup", ... (CELL_EV_STEP_PREFIX + name) */
+    char what[64];          /* e.g. "limits.memory" */
+    char why[192];          /* one line */
+};
+
+/* One started-event fact (ev_kv of type string or int). */
+struct backend_fact {
+    char key[32];
+    char str[128];
+    int64_t num;
+    bool is_num;
+};
+
+/* The run as the core and the backend share it. The core fills the inputs
+ * before prepare; the backend fills the outputs; priv is the backend's. */
+struct backend_run {
+    /* inputs */
+    const struct plan *plan;
+    char *const *extra_args;        /* appended to argv (already allowed by the plan) */
+    size_t n_extra_args;
+    bool rootless;                  /* cellrun is not running as root */
+    const char *const *pass_values; /* host values of the plan's PASS env vars (index-aligned) */
+    const struct cell_secret_value *secrets; /* secret values (index-aligned with plan->secrets) */
+    char run_id[40];                /* unique per run: "<pid>-<random hex>" */
+
+    /* outputs */
+    int record_fd;                  /* records arrive here (-1 when none) */
+    pid_t pid;                      /* the process whose end ends the cell */
+    struct backend_note notes[BACKEND_MAX_NOTES];
+    size_t n_notes;
+    struct backend_fact facts[BACKEND_MAX_FACTS];
+    size_t n_facts;
+    void *priv;
+};
+
+/* Final outcome of a run, filled by the core and possibly by finish(). */
+struct backend_result {
+    bool exited;                    /* true: exit_code; false: signal */
+    int exit_code;
+    int signal;
+    uint64_t cpu_user_us, cpu_sys_us;
+    uint64_t peak_memory_bytes;     /* 0 when unknown */
+};
+
+struct backend_ops {
+    const char *name;               /* "native", "gvisor", "vm" */
+    uint32_t kind;                  /* enum cp_backend */
+    int  (*prepare)(struct backend_run *r, struct cell_error *e);
+    int  (*spawn)(struct backend_run *r, struct cell_error *e);
+    int  (*go)(struct backend_run *r, struct cell_error *e);
+    void (*forward)(struct backend_run *r, int sig);
+    void (*kill)(struct backend_run *r);
+    void (*finish)(struct backend_run *r, int wstatus, const struct rusage *ru,
+                   struct backend_result *res);
+    void (*cleanup)(struct backend_run *r);
+};
+
+/* Helpers for backends (supervisor_backends.c). Both truncate; a full
+ * list drops the note/fact (and says so in the last note). */
+void backend_note(struct backend_run *r, const char *name, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void backend_fact_str(struct backend_run *r, const char *key, const char *value);
+void backend_fact_num(struct backend_run *r, const char *key, int64_t value);
+
+/* The backends built into this cellrun, and lookup by name or kind. Each
+ * backend file defines its `const struct backend_ops backend_<name>` and
+ * adds one line to the table in supervisor_backends.c. */
+extern const struct backend_ops backend_native;
+const struct backend_ops *backend_by_name(const char *name);
+const struct backend_ops *backend_by_kind(uint32_t kind);
+/* "native, gvisor, vm": names of the built-in backends, for --help. */
+const char *backend_names(void);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * backend_native.c - the native backend: the cell is a child cloned into
+ * new mount, pid, net, ipc and uts namespaces (and a user namespace when
+ * cellrun is not root), which runs the cell side (cell_run_steps) itself.
+ *
+ * Invariants: the child is cloned before the supervisor loads the signing
+ * key and holds none of the supervisor's later state; it waits on a sync
+ * pipe until the started event is out (go) and dies with the supervisor
+ * (PR_SET_PDEATHSIG, plus EOF on the sync pipe for the window before the
+ * prctl); records come back on a close-on-exec pipe; cgroups are prepared
+ * here with a reaper that removes them even if cellrun is SIGKILLed.
+ */
+#include "backend.h"
+#include "cgroup.h"
+#include "cell_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct native {
+    struct cgroup_set cg;
+    struct cell_config cfg;
+    int sync_wr;                    /* supervisor: 'g' releases the cell */
+    uint32_t ns_flags;
+};
+
+static int max_pass_fd(const struct plan *p)
+{
+    int m = 2;
+    for (size_t i = 0; i < p->process.n_pass_fds; i++)
+        if ((int)p->process.pass_fds[i] > m)
+            m = (int)p->process.pass_fds[i];
+    return m;
+}
+
+/* Move fd above every fd the plan passes, keeping it close-on-exec. */
+static int lift_fd(int fd, int above)
+{
+    if (fd > above)
+        return fd;
+    int n = fcntl(fd, F_DUPFD_CLOEXEC, above + 1);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return n;
+}
+
+static int native_prepare(struct backend_run *r, struct cell_error *e)
+{
+    const struct plan *p = r->plan;
+    struct native *n = calloc(1, sizeof *n);
+    if (!n)
+        return cell_err_sys(e, errno, "native: out of memory");
+    cgroup_init(&n->cg);
+    n->sync_wr = -1;
+    r->priv = n;
+
+    if (p->net.mode == CP_NET_EGRESS)
+        return cell_err(e, 0, "network: the plan grants egress, which the native backend cannot "
+                        "enforce; run it with --backend gvisor or vm");
+    if (cell_seccomp_uses_notify(p))
+        return cell_err(e, 0, "seccomp: user_notif actions are not supported by cellrun yet");
+    if (!cell_seccomp_program(p))
+        return cell_err(e, 0, "seccomp: the plan has no program for this architecture "
+                        "(audit arch 0x%x)", cell_audit_arch());
+    for (size_t i = 0; i < p->process.n_pass_fds; i++)
+        if (fcntl((int)p->process.pass_fds[i], F_GETFD) < 0)
+            return cell_err(e, EBADF, "process: fd %u is to be passed to the cell but is not open",
+                            p->process.pass_fds[i]);
+
+    if (cgroup_prepare(&n->cg, p, r, e) < 0)
+        return -1;
+
+    struct cell_config *c = &n->cfg;
+    c->plan = p;
+    c->todo = CELL_DO_CGROUP | CELL_DO_MOUNTS | CELL_DO_HOSTNAME | CELL_DO_LOOPBACK;
+    if (r->rootless)
+        c->todo |= CELL_DO_UID_MAP;
+    c->extra_args = r->extra_args;
+    c->n_extra_args = r->n_extra_args;
+    c->pass_values = r->pass_values;
+    c->secrets = r->secrets;
+    c->host_uid = getuid();
+    c->host_gid = getgid();
+    c->userns = r->rootless;
+    c->n_cgroup_fds = cgroup_fds(&n->cg, c->cgroup_fds, CELL_MAX_CGROUPS);
+    c->cgroup_detail = n->cg.detail;
+    c->cgroup_degraded = n->cg.degraded;
+    struct stat st;
+    c->stage_dir = (lstat("/tmp", &st) == 0 && S_ISDIR(st.st_mode)) ? "/tmp" : "/";
+
+    n->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                  CLONE_NEWCGROUP | (r->rootless ? CLONE_NEWUSER : 0);
+    c->ns_flags = n->ns_flags;
+
+    backend_fact_str(r, "cgroup", n->cg.n == 0 ? "none" : n->cg.v2 ? "v2" : "v1");
+    backend_fact_str(r, "mode", r->rootless ? "rootless" : "root");
+    return 0;
+}
+
+/* The cell, in the cloned child: never returns. */
+static void native_child(struct native *n, int sync_rd, struct cell_report *rep)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+        _exit(125);
+    char g = 0;
+    ssize_t k;
+    do
+        k = read(sync_rd, &g, 1);
+    while (k < 0 && errno == EINTR);
+    if (k != 1 || g != 'g')
+        _exit(125);             /* the supervisor is gone or gave up */
+    close(sync_rd);
+    int st = cell_run_steps(&n->cfg, rep);
+    _exit(st < 0 ? 125 : st);
+}
+
+static int native_spawn(struct backend_run *r, struct cell_error *e)
+{
+    struct native *n = r->priv;
+    int above = max_pass_fd(r->plan);
+    int rp[2], sp[2];
+    if (pipe2(rp, O_CLOEXEC) < 0)
+        return cell_err_sys(e, errno, "native: report pipe");
+    if (pipe2(sp, O_CLOEXEC) < 0) {
+        close(rp[0]);
+        close(rp[1]);
+        return cell_err_sys(e, errno, "native: sync pipe");
+    }
+    /* none of our descriptors may sit where the plan passes one */
+    rp[0] = lift_fd(rp[0], above);
+    rp[1] = lift_fd(rp[1], above);
+    sp[0] = lift_fd(sp[0], above);
+    sp[1] = lift_fd(sp[1], above);
+    if (rp[0] < 0 || rp[1] < 0 || sp[0] < 0 || sp[1] < 0)
+        return cell_err_sys(e, errno, "native: moving pipes above the passed fds");
+    for (size_t i = 0; i < n->cfg.n_cgroup_fds; i++) {
+        n->cfg.cgroup_fds[i] = lift_fd(n->cfg.cgroup_fds[i], above);
+        if (n->cfg.cgroup_fds[i] < 0)
+            return cell_err_sys(e, errno, "native: moving cgroup fds");
+        n->cg.d[i].dirfd = n->cfg.cgroup_fds[i];
+    }
+
+    struct cell_report rep;
+    cell_report_fd_init(&rep, rp[1]);
+    /* fork-like clone: the child has its own copy of our memory as of now
+     * (no key has been loaded yet). Namespaces other than cgroup are made
+     * here; the cell takes its cgroup namespace after joining its cgroup. */
+    unsigned long flags = (n->ns_flags & ~(unsigned long)CLONE_NEWCGROUP) | SIGCHLD;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+    if (pid < 0) {
+        int err = errno;
+        close(rp[0]); close(rp[1]); close(sp[0]); close(sp[1]);
+        if (err == EPERM || err == EINVAL || err == ENOSPC)
+            return cell_err_sys(e, err, "namespaces: cannot create the cell's namespaces%s",
+                                r->rootless ? " (are unprivileged user namespaces enabled?)" : "");
+        return cell_err_sys(e, err, "namespaces: clone");
+    }
+    if (pid == 0) {
+        close(rp[0]);
+        close(sp[1]);
+        native_child(n, sp[0], &rep);
+    }
+    close(rp[1]);
+    close(sp[0]);
+    n->sync_wr = sp[1];
+    r->record_fd = rp[0];
+    r->pid = pid;
+    return 0;
+}
+
+static int native_go(struct backend_run *r, struct cell_error *e)
+{
+    struct native *n = r->priv;
+    ssize_t w = write(n->sync_wr, "g", 1);
+    int err = errno;
+    close(n->sync_wr);
+    n->sync_wr = -1;
+    if (w != 1)
+        return cell_err_sys(e, w < 0 ? err : EIO, "native: releasing the cell");
+    return 0;
+}
+
+static void native_forward(struct backend_run *r, int sig)
+{
+    if (r->pid > 0)
+        kill(r->pid, sig);      /* the cell's init passes it to the workload */
+}
+
+static void native_kill(struct backend_run *r)
+{
+    /* SIGKILL of a pid namespace's init kills every process in it */
+    if (r->pid > 0)
+        kill(r->pid, SIGKILL);
+}
+
+static void native_finish(struct backend_run *r, int wstatus, const struct rusage *ru,
+                          struct backend_result *res)
+{
+    (void)wstatus;
+    (void)ru;
+    struct native *n = r->priv;
+    if (n)
+        res->peak_memory_bytes = cgroup_peak_memory(&n->cg);
+}
+
+static void native_cleanup(struct backend_run *r)
+{
+    struct native *n = r->priv;
+    if (!n)
+        return;
+    if (n->sync_wr >= 0) {
+        close(n->sync_wr);      /* an unreleased cell exits on EOF */
+        n->sync_wr = -1;
+    }
+    if (r->pid > 0) {
+        /* never leave a cell behind: it is killed and reaped here if the
+         * core did not get that far */
+        int st;
+        if (waitpid(r->pid, &st, WNOHANG) == 0) {
+            kill(r->pid, SIGKILL);
+            while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        }
+        r->pid = -1;
+    }
+    if (r->record_fd >= 0) {
+        close(r->record_fd);
+        r->record_fd = -1;
+    }
+    if (cgroup_cleanup(&n->cg) < 0)
+        backend_note(r, "teardown", "cgroup", "could not remove %s now; the reaper retries", n->cg.name);
+    free(n);
+    r->priv = NULL;
+}
+
+const struct backend_ops backend_native = {
+    .name = "native",
+    .kind = CP_BACKEND_NATIVE,
+    .prepare = native_prepare,
+    .spawn = native_spawn,
+    .go = native_go,
+    .forward = native_forward,
+    .kill = native_kill,
+    .finish = native_finish,
+    .cleanup = native_cleanup,
+};

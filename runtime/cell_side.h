@@ -1,0 +1,120 @@
+/*
+ * cell_side.h - the cell side of CellOS: the interpreter that turns a plan
+ * into a running, confined workload, step by step, from inside the cell.
+ *
+ * This is the one entry point shared by every backend that runs our own
+ * code inside the boundary: the native backend calls it in the child it
+ * clones into new namespaces; the VM backend links the same files into a
+ * statically built guest init (Makefile: CELL_SIDE_SRC). The files behind
+ * this header therefore use libc and the kernel only: no libsodium, no
+ * libseccomp, no event code, no supervisor state, no signing key.
+ *
+ * Every step ends with exactly one struct cell_step_record written to the
+ * report sink (a close-on-exec pipe natively, a serial port in a VM). A step
+ * that fails reports CELL_STEP_FAILED with its errno and the cell stops
+ * there; the supervisor names the step in its one-line error.
+ */
+#ifndef CELLOS_CELL_SIDE_H
+#define CELLOS_CELL_SIDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "plan.h"
+#include "step_record.h"
+
+/* Where step records go. emit() writes one whole record or fails (-1 with
+ * errno). fd is the descriptor the sink needs kept open across the cell's
+ * fd cleanup (it must be close-on-exec so the workload never holds it), or
+ * -1 when the sink uses no descriptor. */
+struct cell_report {
+    int (*emit)(struct cell_report *self, const struct cell_step_record *rec);
+    int fd;
+    void *ctx;
+};
+
+/* The native sink: write(2) of 32 bytes to fd (a pipe: atomic). */
+void cell_report_fd_init(struct cell_report *r, int fd);
+
+/* Build a record stamped with CLOCK_MONOTONIC and send it. Returns the
+ * sink's result. */
+int cell_report_step(struct cell_report *r, uint16_t step, uint16_t result,
+                     uint32_t op_index, int err, uint32_t detail);
+
+/* A secret's value as the supervisor read it (never reported anywhere). */
+struct cell_secret_value {
+    const char *value;      /* bytes, not necessarily NUL-terminated */
+    size_t len;
+};
+
+/* Which steps the caller wants the cell side to perform. A VM guest, whose
+ * boundary is the VM, may leave out the namespace-specific ones. */
+#define CELL_DO_UID_MAP     0x01u   /* write uid/gid maps (rootless user namespace) */
+#define CELL_DO_CGROUP      0x02u   /* join the cgroups in cgroup_fds, then unshare the cgroup ns */
+#define CELL_DO_MOUNTS      0x04u   /* MOUNT_PRIVATE and the mount op program */
+#define CELL_DO_HOSTNAME    0x08u
+#define CELL_DO_LOOPBACK    0x10u
+
+#define CELL_MAX_CGROUPS    8
+
+/* Everything the cell side needs, prepared by the host side before the
+ * cell starts. All pointers stay valid for the cell's life (natively they
+ * are in the cloned address space; nothing here is shared back). */
+struct cell_config {
+    const struct plan *plan;
+    uint32_t todo;                  /* CELL_DO_* */
+    uint32_t ns_flags;              /* CLONE_NEW* flags the cell was created with (NAMESPACES detail) */
+
+    /* the workload's argv: the plan's, plus extra args when the plan allows */
+    char *const *extra_args;
+    size_t n_extra_args;
+
+    /* values of the plan's CP_ENV_PASS variables, index-aligned with
+     * plan->process.env (NULL: unset on the host, the variable is left out) */
+    const char *const *pass_values;
+
+    /* secret values, index-aligned with plan->secrets.items */
+    const struct cell_secret_value *secrets;
+
+    /* rootless: the host ids the user namespace maps the plan's ids to */
+    uid_t host_uid;
+    gid_t host_gid;
+    bool userns;
+
+    /* cgroup directories to join (each holds a cgroup.procs file), and the
+     * CGROUP step's detail and result (DEGRADED when a best-effort limit is
+     * not enforced). */
+    int cgroup_fds[CELL_MAX_CGROUPS];
+    size_t n_cgroup_fds;
+    uint32_t cgroup_detail;
+    bool cgroup_degraded;
+
+    /* A directory of the host tree the new root is mounted over inside the
+     * cell's private mount namespace (never touched on the host). */
+    const char *stage_dir;
+
+    /* descriptors the cell side must keep open during set-up besides the
+     * report sink's (none natively); closed before exec like every other. */
+    const int *keep_fds;
+    size_t n_keep_fds;
+};
+
+/* Mount op program interpreter (mount_ops.c): performs every op in order,
+ * reporting each as a MOUNT_OP record. On failure returns -1 with errno set
+ * (the failing op's record already sent). */
+int cell_mount_program(const struct cell_config *c, struct cell_report *rep);
+
+/* Run every step and exec the workload. In the calling process (which must
+ * be PID 1 of the cell's pid namespace natively, or the guest's init) this
+ * becomes the cell's init after the set-up: it forks the workload, reaps,
+ * forwards SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to it and returns
+ * the exit status the init should exit with (the workload's code, 128+N for
+ * signal N). On a failed step returns -1 (the failure was reported). */
+int cell_run_steps(const struct cell_config *c, struct cell_report *rep);
+
+/* Exit status for a wait status as shells report it: code, or 128+signal. */
+int cell_status_to_exit(int wstatus);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * cellrun.c - main of `cellrun`: option parsing and subcommand dispatch.
+ *
+ *   cellrun [options] PLAN [-- ARGS...]     run a plan (see --help)
+ *   cellrun SUBCOMMAND ...                   a subcommand from the table
+ *
+ * Only this file turns errors into exit statuses; everything it calls
+ * returns them (supervisor.h lists cellrun's own statuses).
+ */
+#include "backend.h"
+#include "cellrun_cmds.h"
+#include "supervisor.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct cellrun_cmd commands[] = {
+    { "run", cellrun_cmd_run, "run a plan (the default: `cellrun PLAN` = `cellrun run PLAN`)" },
+    { "keygen", cellrun_cmd_keygen, "write PREFIX.key, PREFIX.pub, PREFIX.trust.json; print the kid" },
+    { "verify", cellrun_cmd_verify, "verify an event stream: EVENTS --trust KEYS.json [--plan PLAN]" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: cellrun [options] PLAN [-- ARGS...]\n"
+"       cellrun SUBCOMMAND [args...]\n"
+"\n"
+"Run the cell plan PLAN (written by cellc): build the cell, run its workload,\n"
+"and emit one signed CloudEvent per step.\n"
+"\n"
+"options:\n"
+"  --events FILE|-|fd:N  where events go: appended to FILE, stdout (-), or an\n"
+"                        inherited fd (default: $CELLOS_EVENTS, else stderr)\n"
+"  --key FILE            the Ed25519 signing key (default: $CELLOS_KEY)\n"
+"  --unsigned            run without signing events (the stream says so)\n"
+"  --trust KEYS.json     refuse PLAN unless it is signed by a key in KEYS.json\n"
+"  --backend NAME        run with this backend instead of the plan's (%s)\n"
+"  -h, --help            this text\n"
+"ARGS after -- are appended to the plan's argv when the plan allows it.\n"
+"\n"
+"exit status: the workload's; 128+N when it died of signal N (a wall-time or\n"
+"memory kill is 137); 125 when cellrun or the cell's set-up failed (one line\n"
+"on stderr names the step); 126 the workload could not be executed; 127 it\n"
+"was not found.\n"
+"\n"
+"subcommands:\n", backend_names());
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int cellrun_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "events", required_argument, NULL, 'e' },
+        { "key", required_argument, NULL, 'k' },
+        { "unsigned", no_argument, NULL, 'u' },
+        { "trust", required_argument, NULL, 't' },
+        { "backend", required_argument, NULL, 'b' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct sup_options o;
+    memset(&o, 0, sizeof o);
+    optind = 1;
+    opterr = 0;
+    int c;
+    /* '+': stop at the first non-option (the plan); ARGS follow `--` */
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e': o.events = optarg; break;
+        case 'k': o.key_path = optarg; break;
+        case 'u': o.unsigned_run = true; break;
+        case 't': o.trust_path = optarg; break;
+        case 'b': o.backend = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default:
+            fprintf(stderr, "cellrun: unknown or incomplete option \"%s\" (see cellrun --help)\n",
+                    argv[optind - 1]);
+            return CELLRUN_EXIT_FAILURE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "cellrun: no plan given (see cellrun --help)\n");
+        return CELLRUN_EXIT_FAILURE;
+    }
+    if (o.key_path && o.unsigned_run) {
+        fprintf(stderr, "cellrun: --key and --unsigned contradict each other\n");
+        return CELLRUN_EXIT_FAILURE;
+    }
+    o.plan_path = argv[optind++];
+    if (optind < argc) {
+        if (strcmp(argv[optind], "--") != 0) {
+            fprintf(stderr, "cellrun: unexpected \"%s\" after the plan (extra arguments go after --)\n",
+                    argv[optind]);
+            return CELLRUN_EXIT_FAILURE;
+        }
+        optind++;
+        o.extra_args = argv + optind;
+        o.n_extra_args = (size_t)(argc - optind);
+    }
+    return supervisor_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2) {
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+            if (strcmp(argv[1], commands[i].name) == 0)
+                return commands[i].run(argc - 1, argv + 1);
+    }
+    return cellrun_cmd_run(argc, argv);
+}

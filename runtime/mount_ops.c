@@ -1,0 +1,651 @@
+/*
+ * mount_ops.c - the interpreter of the plan's mount op program (cell side).
+ *
+ * Runs inside the cell's private mount namespace (after MOUNT_PRIVATE) and
+ * builds the cell's root on a fresh tmpfs, one op at a time, reporting each
+ * as a MOUNT_OP record. Invariants:
+ *  - every dst is resolved beneath the new root with openat2(RESOLVE_IN_ROOT
+ *    | RESOLVE_NO_MAGICLINKS): a symlink in the tree can never lead a mount
+ *    or a write outside the root, and a final component that is a symlink is
+ *    refused (ELOOP) rather than followed;
+ *  - mounts are made with the new mount API on descriptors (open_tree,
+ *    fsopen/fsmount, move_mount, mount_setattr), so the object resolved is
+ *    the object mounted on: there is no window between check and use;
+ *  - missing mount points and MKDIR/SYMLINK ops only ever create entries on
+ *    mounts this program made fresh (tmpfs); never inside a bind of a host
+ *    directory, so the host tree is never written;
+ *  - no host mount is ever touched: everything happens in the cell's own
+ *    mount namespace, which dies with the cell.
+ */
+#include "cell_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_FRESH 256
+
+struct mount_state {
+    const struct cell_config *c;
+    int rootfd;                     /* O_PATH of the new root */
+    bool pivoted;
+    uint64_t fresh[MAX_FRESH];      /* mount ids of mounts made here from scratch */
+    size_t n_fresh;
+    int *nullfds;                   /* /dev/null clones made before pivot for later MASK ops */
+    size_t n_nullfds, used_nullfds;
+};
+
+static int xclose(int fd)
+{
+    if (fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return -1;
+}
+
+/* The mount id and whether fd is the root of its mount. */
+static int fd_mount_info(int fd, uint64_t *mnt_id, bool *mount_root)
+{
+    struct statx st;
+    if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID | STATX_TYPE, &st) < 0)
+        return -1;
+    if (mnt_id) {
+        if (!(st.stx_mask & STATX_MNT_ID)) {
+            errno = ENOSYS;
+            return -1;
+        }
+        *mnt_id = st.stx_mnt_id;
+    }
+    if (mount_root)
+        *mount_root = (st.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    return 0;
+}
+
+static int note_fresh(struct mount_state *s, int mfd)
+{
+    uint64_t id;
+    if (fd_mount_info(mfd, &id, NULL) < 0)
+        return -1;
+    if (s->n_fresh >= MAX_FRESH) {
+        errno = E2BIG;
+        return -1;
+    }
+    s->fresh[s->n_fresh++] = id;
+    return 0;
+}
+
+/* May entries be created in the directory fd? Only on our own fresh mounts. */
+static int may_create_in(struct mount_state *s, int dirfd)
+{
+    uint64_t id;
+    if (fd_mount_info(dirfd, &id, NULL) < 0)
+        return -1;
+    for (size_t i = 0; i < s->n_fresh; i++)
+        if (s->fresh[i] == id)
+            return 0;
+    errno = EROFS;      /* a bind of the host: never written by set-up */
+    return -1;
+}
+
+/* Open `path` (absolute, normalised, as the cell sees it) beneath the new
+ * root. The final component is not followed when it is a symlink: with
+ * O_PATH|O_NOFOLLOW the link itself is opened, and refused here. */
+static int open_in_root(int rootfd, const char *path, int oflags)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(oflags | O_CLOEXEC | O_NOFOLLOW);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    const char *rel = (path[0] == '/' && path[1]) ? path + 1 : ".";
+    int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return xclose(fd);
+    if (S_ISLNK(st.st_mode)) {
+        close(fd);
+        errno = ELOOP;
+        return -1;
+    }
+    return fd;
+}
+
+/* Split "/a/b/c" into parent "/a/b" (in buf) and base "c". */
+static int split_path(const char *path, char *parent, size_t n, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || !slash[1]) {
+        errno = EINVAL;
+        return -1;
+    }
+    size_t plen = (size_t)(slash - path);
+    if (plen == 0)
+        plen = 1;               /* parent of "/x" is "/" */
+    if (plen >= n) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(parent, path, plen);
+    parent[plen] = 0;
+    *base = slash + 1;
+    return 0;
+}
+
+/* Open the parent directory of path, creating missing ancestors (mode
+ * 0755) on fresh mounts only. Returns an O_PATH directory fd. */
+static int open_parent(struct mount_state *s, const char *path, const char **base, int depth)
+{
+    char parent[CP_MAX_PATH + 1];
+    if (split_path(path, parent, sizeof parent, base) < 0)
+        return -1;
+    int fd = open_in_root(s->rootfd, parent, O_PATH | O_DIRECTORY);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    if (depth > 256) {
+        errno = ELOOP;
+        return -1;
+    }
+    const char *pbase;
+    int gfd = open_parent(s, parent, &pbase, depth + 1);
+    if (gfd < 0)
+        return -1;
+    if (may_create_in(s, gfd) < 0)
+        return xclose(gfd);
+    if (mkdirat(gfd, pbase, 0755) < 0 && errno != EEXIST)
+        return xclose(gfd);
+    close(gfd);
+    return open_in_root(s->rootfd, parent, O_PATH | O_DIRECTORY);
+}
+
+/* An O_PATH fd of the mount point at path, created (directory or empty
+ * file) when missing, on a fresh mount only. */
+static int mount_point(struct mount_state *s, const char *path, bool want_dir)
+{
+    int fd = open_in_root(s->rootfd, path, O_PATH);
+    if (fd >= 0 || errno != ENOENT)
+        goto check;
+    const char *base;
+    int pfd = open_parent(s, path, &base, 0);
+    if (pfd < 0)
+        return -1;
+    if (may_create_in(s, pfd) < 0)
+        return xclose(pfd);
+    if (want_dir) {
+        if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
+            return xclose(pfd);
+    } else {
+        /* mknodat of a regular file: creates, never opens or follows */
+        if (mknodat(pfd, base, S_IFREG | 0444, 0) < 0 && errno != EEXIST)
+            return xclose(pfd);
+    }
+    close(pfd);
+    fd = open_in_root(s->rootfd, path, O_PATH);
+check:
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return xclose(fd);
+    if (want_dir != !!S_ISDIR(st.st_mode)) {
+        close(fd);
+        errno = want_dir ? ENOTDIR : EISDIR;
+        return -1;
+    }
+    return fd;
+}
+
+static int attach(int mfd, int target)
+{
+    return move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+static unsigned attr_of(uint16_t f)
+{
+    unsigned a = 0;
+    if (f & CP_MNT_RDONLY) a |= MOUNT_ATTR_RDONLY;
+    if (f & CP_MNT_NOSUID) a |= MOUNT_ATTR_NOSUID;
+    if (f & CP_MNT_NODEV)  a |= MOUNT_ATTR_NODEV;
+    if (f & CP_MNT_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+    return a;
+}
+
+/* A new detached filesystem instance (tmpfs, proc, devpts) as a mount fd. */
+static int new_fs(const char *type, uint64_t size, int mode, const char *const *opts, unsigned attrs)
+{
+    int fs = fsopen(type, FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -1;
+    char buf[32];
+    if (size) {
+        snprintf(buf, sizeof buf, "%llu", (unsigned long long)size);
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "size", buf, 0) < 0)
+            return xclose(fs);
+    }
+    if (mode >= 0) {
+        snprintf(buf, sizeof buf, "%o", (unsigned)mode);
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", buf, 0) < 0)
+            return xclose(fs);
+    }
+    for (; opts && opts[0]; opts += 2)
+        if (fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0) < 0)
+            return xclose(fs);
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return xclose(fs);
+    int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+    xclose(fs);
+    return m;
+}
+
+/* Mount a fresh filesystem on the directory dst (created if needed). */
+static int mount_fresh_at(struct mount_state *s, const char *dst, int mfd)
+{
+    int t = mount_point(s, dst, true);
+    if (t < 0)
+        return xclose(mfd);
+    int r = attach(mfd, t);
+    xclose(t);
+    if (r < 0)
+        return xclose(mfd);
+    r = note_fresh(s, mfd);
+    xclose(mfd);
+    return r;
+}
+
+static int op_rootfs(struct mount_state *s, const struct plan_mount_op *op)
+{
+    if (s->rootfd >= 0) {       /* a second ROOTFS would shadow the first */
+        errno = EINVAL;
+        return -1;
+    }
+    int m = new_fs("tmpfs", op->size, (int)op->mode, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    if (m < 0)
+        return -1;
+    int stage = open(s->c->stage_dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (stage < 0)
+        return xclose(m);
+    int r = attach(m, stage);
+    xclose(stage);
+    if (r < 0 || note_fresh(s, m) < 0)
+        return xclose(m);
+    s->rootfd = openat(m, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    xclose(m);
+    return s->rootfd < 0 ? -1 : 0;
+}
+
+static int op_mkdir(struct mount_state *s, const struct plan_mount_op *op)
+{
+    const char *base;
+    int p = open_parent(s, op->dst, &base, 0);
+    if (p < 0)
+        return -1;
+    if (may_create_in(s, p) < 0)
+        return xclose(p);
+    if (mkdirat(p, base, (mode_t)op->mode) < 0) {
+        if (errno != EEXIST)
+            return xclose(p);
+        xclose(p);
+        int d = open_in_root(s->rootfd, op->dst, O_PATH | O_DIRECTORY);
+        return d < 0 ? -1 : (close(d), 0);
+    }
+    /* set the exact mode (umask is 0 on the cell side, but be explicit) */
+    int d = openat(p, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    xclose(p);
+    if (d < 0)
+        return -1;
+    int r = fchmod(d, (mode_t)op->mode);
+    xclose(d);
+    return r;
+}
+
+/* BIND and DEVNODE: clone the host tree at src and attach it at dst. */
+static int op_bind(struct mount_state *s, const struct plan_mount_op *op, bool device, bool *skipped)
+{
+    unsigned fl = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT;
+    if (op->flags & CP_MNT_RECURSIVE)
+        fl |= AT_RECURSIVE;
+    int tree = open_tree(AT_FDCWD, op->src, fl);
+    if (tree < 0) {
+        if (errno == ENOENT && (op->flags & CP_MNT_OPTIONAL)) {
+            *skipped = true;
+            return 0;
+        }
+        return -1;
+    }
+    struct stat st;
+    if (fstat(tree, &st) < 0)
+        return xclose(tree);
+    if (device && !S_ISCHR(st.st_mode)) {
+        close(tree);
+        errno = ENODEV;
+        return -1;
+    }
+    int t = mount_point(s, op->dst, S_ISDIR(st.st_mode));
+    if (t < 0)
+        return xclose(tree);
+    int r = attach(tree, t);
+    xclose(t);
+    xclose(tree);
+    return r;
+}
+
+static int op_tmpfs(struct mount_state *s, const struct plan_mount_op *op, bool workspace)
+{
+    int m = new_fs("tmpfs", op->size, (int)op->mode, NULL, attr_of(op->flags));
+    if (m < 0)
+        return -1;
+    if (workspace) {
+        const struct plan *p = s->c->plan;
+        if (fchownat(m, "", p->process.uid, p->process.gid, AT_EMPTY_PATH) < 0)
+            return xclose(m);
+    }
+    return mount_fresh_at(s, op->dst, m);
+}
+
+static int op_proc(struct mount_state *s, const struct plan_mount_op *op)
+{
+    int m = new_fs("proc", 0, -1, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (m < 0)
+        return -1;
+    int t = mount_point(s, op->dst, true);
+    if (t < 0)
+        return xclose(m);
+    int r = attach(m, t);
+    xclose(t);
+    xclose(m);
+    return r;
+}
+
+static int op_devpts(struct mount_state *s, const struct plan_mount_op *op)
+{
+    static const char *const opts[] = { "ptmxmode", "0666", "mode", "0620", NULL };
+    int m = new_fs("devpts", 0, -1, opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    if (m < 0)
+        return -1;
+    int t = mount_point(s, op->dst, true);
+    if (t < 0)
+        return xclose(m);
+    int r = attach(m, t);
+    xclose(t);
+    xclose(m);
+    return r;
+}
+
+/* Is the mount at dst one that came from a RECURSIVE bind (so a REMOUNT
+ * must reach the host submounts it brought along)? */
+static bool from_rbind(const struct plan *p, size_t upto, const char *dst)
+{
+    bool r = false;
+    for (size_t i = 0; i < upto; i++) {
+        const struct plan_mount_op *o = &p->fs.ops[i];
+        if (strcmp(o->dst, dst) != 0)
+            continue;
+        r = o->opcode == CP_OP_BIND && (o->flags & CP_MNT_RECURSIVE);
+    }
+    return r;
+}
+
+static int op_remount(struct mount_state *s, const struct plan_mount_op *op, size_t idx)
+{
+    int t = open_in_root(s->rootfd, op->dst, O_PATH);
+    if (t < 0)
+        return -1;
+    bool is_root;
+    if (fd_mount_info(t, NULL, &is_root) < 0)
+        return xclose(t);
+    if (!is_root) {
+        /* make dst a mount of its own first, so only dst changes */
+        int self = open_tree(t, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (self < 0)
+            return xclose(t);
+        int r = attach(self, t);
+        xclose(self);
+        xclose(t);
+        if (r < 0)
+            return -1;
+        t = open_in_root(s->rootfd, op->dst, O_PATH);
+        if (t < 0)
+            return -1;
+    }
+    struct mount_attr a;
+    memset(&a, 0, sizeof a);
+    a.attr_set = attr_of(op->flags);
+    unsigned fl = AT_EMPTY_PATH;
+    if (from_rbind(s->c->plan, idx, op->dst))
+        fl |= AT_RECURSIVE;
+    int r = mount_setattr(t, "", fl, &a, sizeof a);
+    xclose(t);
+    return r;
+}
+
+static int null_clone(struct mount_state *s)
+{
+    if (!s->pivoted)
+        return open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (s->used_nullfds >= s->n_nullfds) {
+        errno = ENODEV;
+        return -1;
+    }
+    int fd = s->nullfds[s->used_nullfds];
+    s->nullfds[s->used_nullfds++] = -1;
+    return fd;
+}
+
+static int op_mask(struct mount_state *s, const struct plan_mount_op *op, bool *skipped)
+{
+    int t = open_in_root(s->rootfd, op->dst, O_PATH);
+    if (t < 0) {
+        if (errno == ENOENT && (op->flags & CP_MNT_OPTIONAL)) {
+            *skipped = true;
+            /* keep the /dev/null clone accounting in step */
+            if (s->pivoted && s->used_nullfds < s->n_nullfds) {
+                xclose(s->nullfds[s->used_nullfds]);
+                s->nullfds[s->used_nullfds++] = -1;
+            }
+            return 0;
+        }
+        return -1;
+    }
+    struct stat st;
+    if (fstat(t, &st) < 0)
+        return xclose(t);
+    int m;
+    if (S_ISDIR(st.st_mode)) {
+        if (s->pivoted && s->used_nullfds < s->n_nullfds) {
+            xclose(s->nullfds[s->used_nullfds]);
+            s->nullfds[s->used_nullfds++] = -1;
+        }
+        static const char *const opts[] = { "nr_inodes", "1", NULL };
+        m = new_fs("tmpfs", 4096, 0555, opts,
+                   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    } else {
+        m = null_clone(s);
+    }
+    if (m < 0)
+        return xclose(t);
+    int r = attach(m, t);
+    xclose(m);
+    xclose(t);
+    return r;
+}
+
+static int op_symlink(struct mount_state *s, const struct plan_mount_op *op)
+{
+    const char *base;
+    int p = open_parent(s, op->dst, &base, 0);
+    if (p < 0)
+        return -1;
+    if (may_create_in(s, p) < 0)
+        return xclose(p);
+    if (symlinkat(op->src, p, base) < 0) {
+        if (errno != EEXIST)
+            return xclose(p);
+        char have[CP_MAX_PATH + 1];
+        ssize_t n = readlinkat(p, base, have, sizeof have - 1);
+        xclose(p);
+        if (n < 0)
+            return -1;
+        have[n] = 0;
+        if (strcmp(have, op->src) != 0) {
+            errno = EEXIST;
+            return -1;
+        }
+        return 0;
+    }
+    xclose(p);
+    return 0;
+}
+
+static int op_pivot(struct mount_state *s, size_t idx)
+{
+    const struct plan *p = s->c->plan;
+    /* /dev/null clones for the MASK ops that follow: after the old root is
+     * detached the host's /dev/null can no longer be cloned. */
+    size_t masks = 0;
+    for (size_t i = idx + 1; i < p->fs.n_ops; i++)
+        masks += p->fs.ops[i].opcode == CP_OP_MASK;
+    if (masks) {
+        s->nullfds = calloc(masks, sizeof *s->nullfds);
+        if (!s->nullfds)
+            return -1;
+        for (size_t i = 0; i < masks; i++) {
+            s->nullfds[i] = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+            s->n_nullfds = i + 1;
+            if (s->nullfds[i] < 0)
+                return -1;
+        }
+    }
+    if (fchdir(s->rootfd) < 0)
+        return -1;
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return -1;
+    /* the old root is now stacked on "."; detach it (and every host mount) */
+    if (umount2(".", MNT_DETACH) < 0)
+        return -1;
+    if (chdir("/") < 0)
+        return -1;
+    xclose(s->rootfd);
+    s->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    s->pivoted = true;
+    return s->rootfd < 0 ? -1 : 0;
+}
+
+static int op_chdir(struct mount_state *s, const struct plan_mount_op *op)
+{
+    int d = open_in_root(s->rootfd, op->dst, O_PATH | O_DIRECTORY);
+    if (d < 0)
+        return -1;
+    int r = fchdir(d);
+    xclose(d);
+    return r;
+}
+
+static int run_op(struct mount_state *s, size_t i, bool *skipped)
+{
+    const struct plan_mount_op *op = &s->c->plan->fs.ops[i];
+    if (op->opcode != CP_OP_ROOTFS && s->rootfd < 0) {
+        errno = EINVAL;         /* the program must start with ROOTFS */
+        return -1;
+    }
+    switch (op->opcode) {
+    case CP_OP_ROOTFS:     return op_rootfs(s, op);
+    case CP_OP_MKDIR:      return op_mkdir(s, op);
+    case CP_OP_BIND:       return op_bind(s, op, false, skipped);
+    case CP_OP_TMPFS:      return op_tmpfs(s, op, false);
+    case CP_OP_WORKSPACE:  return op_tmpfs(s, op, true);
+    case CP_OP_REMOUNT:    return op_remount(s, op, i);
+    case CP_OP_PROC:       return op_proc(s, op);
+    case CP_OP_DEVNODE:    return op_bind(s, op, true, skipped);
+    case CP_OP_DEVPTS:     return op_devpts(s, op);
+    case CP_OP_MASK:       return op_mask(s, op, skipped);
+    case CP_OP_SYMLINK:    return op_symlink(s, op);
+    case CP_OP_PIVOT_ROOT: return op_pivot(s, i);
+    case CP_OP_CHDIR:      return op_chdir(s, op);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
+{
+    struct mount_state s = { .c = c, .rootfd = -1 };
+    int rc = 0;
+    for (size_t i = 0; i < c->plan->fs.n_ops; i++) {
+        bool skipped = false;
+        /* a post-pivot op relies on the pivot having happened */
+        if (s.pivoted != false && c->plan->fs.ops[i].opcode != CP_OP_REMOUNT &&
+            c->plan->fs.ops[i].opcode != CP_OP_MASK && c->plan->fs.ops[i].opcode != CP_OP_CHDIR) {
+            errno = EINVAL;
+            rc = -1;
+        } else {
+            rc = run_op(&s, i, &skipped);
+        }
+        int err = errno;
+        uint16_t res = rc < 0 ? CELL_STEP_FAILED : skipped ? CELL_STEP_SKIPPED : CELL_STEP_OK;
+        if (cell_report_step(rep, CELL_STEP_MOUNT_OP, res, (uint32_t)i, rc < 0 ? err : 0,
+                             c->plan->fs.ops[i].opcode) < 0 && rc == 0) {
+            rc = -1;
+            err = errno;
+        }
+        if (rc < 0) {
+            errno = err;
+            break;
+        }
+    }
+    if (rc == 0 && !s.pivoted) {
+        errno = EINVAL;         /* a program without PIVOT_ROOT leaves the host root visible */
+        rc = -1;
+    }
+    int err = errno;
+    for (size_t i = 0; i < s.n_nullfds; i++)
+        xclose(s.nullfds[i]);
+    free(s.nullfds);
+    xclose(s.rootfd);
+    errno = err;
+    return rc;
+}
+
+int cell_chdir_in_root(const char *path)
+{
+    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return -1;
+    int d = open_in_root(root, path, O_PATH | O_DIRECTORY);
+    xclose(root);
+    if (d < 0)
+        return -1;
+    int r = fchdir(d);
+    xclose(d);
+    return r;
+}
+
+int cell_mount_private_dir(const char *dir, uid_t uid, gid_t gid)
+{
+    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return -1;
+    int t = open_in_root(root, dir, O_PATH | O_DIRECTORY);
+    xclose(root);
+    if (t < 0)
+        return -1;
+    static const char *const opts[] = { "nr_inodes", "1024", NULL };
+    int m = new_fs("tmpfs", 1u << 20, 0700, opts,
+                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (m < 0)
+        return xclose(t);
+    int r = fchownat(m, "", uid, gid, AT_EMPTY_PATH);
+    if (r == 0)
+        r = attach(m, t);
+    xclose(m);
+    xclose(t);
+    return r;
+}

@@ -1,0 +1,584 @@
+/*
+ * supervisor.c - the backend-independent supervisor core (see supervisor.h
+ * and backend.h for the order of things).
+ *
+ * Invariants:
+ *  - nothing of the workload runs before the started and plan_verified
+ *    events are written (the backend's cell waits for go);
+ *  - the signing key is loaded only after the backend spawned the cell, and
+ *    our copy is wiped right after the stream took it;
+ *  - every record from the cell is bounds-checked here and by ev_step, and
+ *    becomes exactly one event; a bad record or a failing sink kills the
+ *    cell (nothing runs unrecorded) and the run fails with 125;
+ *  - every path out of supervisor_run goes through teardown: the backend's
+ *    cleanup runs whatever happened.
+ */
+#include "supervisor.h"
+#include "backend.h"
+#include "cell_side.h"
+#include "event_types.h"
+#include "events.h"
+#include "keys.h"
+#include "sign_verify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sup {
+    const struct sup_options *o;
+    struct plan *plan;
+    const struct backend_ops *be;
+    struct backend_run run;
+    struct sup_inputs in;
+    struct ev_stream *ev;
+    int sigfd;
+    sigset_t oldmask;
+
+    /* what the records said */
+    bool exec_ok, exec_failed, have_exit, setup_failed;
+    int exec_err;
+    int exit_wstatus;
+    struct cell_step_record failed;     /* the first FAILED record */
+    uint8_t rbuf[sizeof(struct cell_step_record)];
+    size_t rlen;
+
+    /* how it ended */
+    bool reaped, timed_out, killed, sink_failed, bad_record;
+    int wstatus;
+    struct rusage ru;
+    uint64_t t_go_ns, t_end_ns;
+    char why[600];                      /* the failure message, when any */
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void say(const char *msg)
+{
+    fprintf(stderr, "cellrun: %s\n", msg);
+}
+
+/* ---- failure descriptions ---------------------------------------------- */
+
+static void describe_step_failure(struct sup *s, const struct cell_step_record *r)
+{
+    const char *name = cell_step_name(r->step);
+    const char *err = r->err > 0 && r->err < 4096 ? strerror(r->err) : "failed";
+    if (r->step == CELL_STEP_MOUNT_OP && r->op_index < s->plan->fs.n_ops) {
+        const struct plan_mount_op *op = &s->plan->fs.ops[r->op_index];
+        const char *opn = plan_mount_opcode_name(op->opcode);
+        char what[480];
+        int n = snprintf(what, sizeof what, "%s", opn ? opn : "?");
+        if (op->src[0] && n >= 0 && (size_t)n < sizeof what)
+            n += snprintf(what + n, sizeof what - (size_t)n, " %.200s%s", op->src, op->dst[0] ? " ->" : "");
+        if (op->dst[0] && n >= 0 && (size_t)n < sizeof what)
+            n += snprintf(what + n, sizeof what - (size_t)n, " %.200s", op->dst);
+        if (op->line && n >= 0 && (size_t)n < sizeof what)
+            snprintf(what + n, sizeof what - (size_t)n, ", policy line %u", op->line);
+        snprintf(s->why, sizeof s->why, "step mount_op %u (%s): %s", r->op_index, what, err);
+        return;
+    }
+    if (r->step == CELL_STEP_INIT && r->detail == 1) {
+        snprintf(s->why, sizeof s->why, "step init: working directory %s: %s",
+                 s->plan->process.cwd, err);
+        return;
+    }
+    if (r->step == CELL_STEP_LOOPBACK && r->err == EOPNOTSUPP) {
+        snprintf(s->why, sizeof s->why, "step loopback: egress rules cannot be enforced here");
+        return;
+    }
+    snprintf(s->why, sizeof s->why, "step %s: %s", name ? name : "?", err);
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+static int take_record(struct sup *s, const struct cell_step_record *r, struct cell_error *e)
+{
+    if (r->magic != CELL_STEP_MAGIC || !cell_step_name(r->step) || r->result > CELL_STEP_DEGRADED ||
+        r->pad != 0 || (r->step == CELL_STEP_MOUNT_OP && r->op_index >= s->plan->fs.n_ops)) {
+        s->bad_record = true;
+        return cell_err(e, 0, "cell: malformed step record (step %u, result %u)", r->step, r->result);
+    }
+    if (s->ev && ev_step(s->ev, s->plan, r, e) < 0) {
+        s->sink_failed = true;
+        return -1;
+    }
+    if (r->result == CELL_STEP_FAILED) {
+        if (r->step == CELL_STEP_EXEC) {
+            s->exec_failed = true;
+            s->exec_err = r->err;
+        } else if (!s->setup_failed) {
+            s->setup_failed = true;
+            s->failed = *r;
+        }
+    } else if (r->step == CELL_STEP_EXEC) {
+        s->exec_ok = true;
+    } else if (r->step == CELL_STEP_EXIT) {
+        s->have_exit = true;
+        s->exit_wstatus = (int)r->detail;
+    }
+    return 0;
+}
+
+/* Read what is available; 1 on EOF, 0 otherwise, -1 on a fatal problem. */
+static int pump_records(struct sup *s, struct cell_error *e)
+{
+    for (;;) {
+        ssize_t n = read(s->run.record_fd, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                return 0;
+            return cell_err_sys(e, errno, "cell: reading step records");
+        }
+        if (n == 0) {
+            if (s->rlen) {
+                s->bad_record = true;
+                return cell_err(e, 0, "cell: truncated step record at end of stream");
+            }
+            return 1;
+        }
+        s->rlen += (size_t)n;
+        if (s->rlen == sizeof s->rbuf) {
+            struct cell_step_record r;
+            memcpy(&r, s->rbuf, sizeof r);
+            s->rlen = 0;
+            if (take_record(s, &r, e) < 0)
+                return -1;
+        }
+    }
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+static int open_events(struct sup *s, const struct ev_key *key, struct cell_error *e)
+{
+    struct ev_options eo;
+    memset(&eo, 0, sizeof eo);
+    const char *spec = s->o->events ? s->o->events : getenv("CELLOS_EVENTS");
+    if (!spec || !spec[0]) {
+        eo.sink = EV_SINK_FD;
+        eo.fd = 2;
+    } else if (strcmp(spec, "-") == 0) {
+        eo.sink = EV_SINK_STDOUT;
+    } else if (strncmp(spec, "fd:", 3) == 0) {
+        char *end;
+        long fd = strtol(spec + 3, &end, 10);
+        if (*end || end == spec + 3 || fd < 0 || fd > 65535)
+            return cell_err(e, 0, "events: bad sink \"%s\" (want FILE, - or fd:N)", spec);
+        eo.sink = EV_SINK_FD;
+        eo.fd = (int)fd;
+    } else {
+        eo.sink = EV_SINK_FILE;
+        eo.path = spec;
+    }
+    eo.key = key;
+    if (ev_run_uuid_generate(eo.run_uuid, e) < 0)
+        return -1;
+    eo.source = s->plan->events.source;
+    eo.subject = s->plan->events.subject;
+    return ev_open(&s->ev, &eo, e);
+}
+
+static int emit_start(struct sup *s, struct cell_error *e)
+{
+    struct ev_kv extra[BACKEND_MAX_FACTS];
+    size_t n = 0;
+    for (size_t i = 0; i < s->run.n_facts; i++, n++) {
+        extra[n] = (struct ev_kv){ .key = s->run.facts[i].key };
+        if (s->run.facts[i].is_num) {
+            extra[n].type = EV_KV_INT;
+            extra[n].i = s->run.facts[i].num;
+        } else {
+            extra[n].type = EV_KV_STR;
+            extra[n].s = s->run.facts[i].str;
+        }
+    }
+    struct ev_started_info si = { .backend = s->be->name, .extra = extra, .n_extra = n };
+    if (ev_started(s->ev, s->plan, &si, e) < 0)
+        return -1;
+    char digest[PLAN_DIGEST_STR_LEN + 1];
+    plan_digest_string(s->plan->digest, digest);
+    struct ev_kv kv[] = {
+        { .key = "plandigest", .type = EV_KV_STR, .s = digest },
+        { .key = "plan_signed", .type = EV_KV_BOOL, .b = s->plan->signed_plan },
+        { .key = "trusted", .type = EV_KV_BOOL, .b = s->o->trust_path != NULL },
+    };
+    if (ev_supervisor_step(s->ev, "plan_verified", kv, sizeof kv / sizeof *kv, e) < 0)
+        return -1;
+    if (s->o->unsigned_run) {
+        struct ev_kv d[] = {
+            { .key = "what", .type = EV_KV_STR, .s = "signing" },
+            { .key = "why", .type = EV_KV_STR, .s = "--unsigned: events are not signed" },
+        };
+        if (ev_supervisor_step(s->ev, "downgrade", d, 2, e) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < s->run.n_notes; i++) {
+        struct ev_kv d[] = {
+            { .key = "what", .type = EV_KV_STR, .s = s->run.notes[i].what },
+            { .key = "why", .type = EV_KV_STR, .s = s->run.notes[i].why },
+        };
+        if (ev_supervisor_step(s->ev, s->run.notes[i].name, d, 2, e) < 0)
+            return -1;
+    }
+    s->run.n_notes = 0;
+    return 0;
+}
+
+static void kill_cell(struct sup *s)
+{
+    if (!s->reaped && !s->killed && s->be->kill) {
+        s->be->kill(&s->run);
+        s->killed = true;
+    }
+}
+
+static int reap(struct sup *s)
+{
+    if (s->reaped || s->run.pid <= 0)
+        return s->reaped;
+    int st;
+    pid_t w = wait4(s->run.pid, &st, WNOHANG, &s->ru);
+    if (w == s->run.pid) {
+        s->reaped = true;
+        s->wstatus = st;
+        s->t_end_ns = now_ns();
+        s->run.pid = -1;
+    }
+    return s->reaped;
+}
+
+/* Watch the cell until its process ends. Returns -1 when the run must be
+ * failed (the cell has been killed and reaped by then). */
+static int watch(struct sup *s, struct cell_error *e)
+{
+    const uint64_t wall_ns = s->plan->limits.wall_ms * 1000000ull;
+    bool eof = s->run.record_fd < 0;
+    int rc = 0;
+    if (!eof) {
+        int fl = fcntl(s->run.record_fd, F_GETFL);
+        if (fl < 0 || fcntl(s->run.record_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+            kill_cell(s);
+            rc = cell_err_sys(e, errno, "cell: record channel");
+        }
+    }
+    while (!s->reaped) {
+        struct pollfd pf[2] = {
+            { .fd = s->sigfd, .events = POLLIN },
+            { .fd = eof ? -1 : s->run.record_fd, .events = POLLIN },
+        };
+        int timeout = -1;
+        if (wall_ns && !s->killed) {
+            uint64_t now = now_ns(), end = s->t_go_ns + wall_ns;
+            if (now >= end) {
+                s->timed_out = true;
+                kill_cell(s);
+                continue;
+            }
+            uint64_t left_ms = (end - now + 999999) / 1000000;
+            timeout = left_ms > 1000000000 ? 1000000000 : (int)left_ms;
+        }
+        int n = poll(pf, 2, timeout);
+        if (n < 0 && errno != EINTR) {
+            rc = cell_err_sys(e, errno, "poll");
+            kill_cell(s);
+            break;
+        }
+        if (n <= 0)
+            continue;
+        if (pf[1].revents) {
+            int r = pump_records(s, e);
+            if (r < 0 && rc == 0) {
+                rc = -1;
+                kill_cell(s);
+            } else if (r == 1) {
+                eof = true;
+            }
+        }
+        if (pf[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGCHLD) {
+                    reap(s);
+                } else if (s->be->forward && !s->killed) {
+                    s->be->forward(&s->run, (int)si.ssi_signo);
+                }
+            }
+        }
+        reap(s);
+    }
+    /* the cell is over: take the records still buffered */
+    if (!eof && s->run.record_fd >= 0) {
+        struct cell_error e2;
+        if (pump_records(s, rc < 0 ? &e2 : e) < 0 && rc == 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+/* The result and cellrun's exit status; fills s->why on failure. */
+static int conclude(struct sup *s, struct backend_result *res)
+{
+    memset(res, 0, sizeof *res);
+    int ws = s->have_exit ? s->exit_wstatus : s->wstatus;
+    res->exited = WIFEXITED(ws);
+    res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
+    res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+    res->cpu_user_us = (uint64_t)s->ru.ru_utime.tv_sec * 1000000u + (uint64_t)s->ru.ru_utime.tv_usec;
+    res->cpu_sys_us = (uint64_t)s->ru.ru_stime.tv_sec * 1000000u + (uint64_t)s->ru.ru_stime.tv_usec;
+    if (s->be->finish)
+        s->be->finish(&s->run, s->wstatus, &s->ru, res);
+
+    if (s->sink_failed || s->bad_record)
+        return CELLRUN_EXIT_FAILURE;            /* why already set by the caller */
+    if (s->timed_out) {
+        snprintf(s->why, sizeof s->why, "wall-time limit of %llu ms reached: the cell was killed",
+                 (unsigned long long)s->plan->limits.wall_ms);
+        res->exited = false;
+        res->signal = SIGKILL;
+        return 128 + SIGKILL;
+    }
+    if (s->setup_failed) {
+        describe_step_failure(s, &s->failed);
+        return CELLRUN_EXIT_FAILURE;
+    }
+    if (s->exec_failed) {
+        snprintf(s->why, sizeof s->why, "step exec: %s: %s", s->plan->process.argv[0],
+                 s->exec_err > 0 && s->exec_err < 4096 ? strerror(s->exec_err) : "failed");
+        return s->exec_err == ENOENT || s->exec_err == ENOTDIR ? CELLRUN_EXIT_NOTFOUND
+                                                               : CELLRUN_EXIT_NOEXEC;
+    }
+    if (!s->exec_ok && !s->have_exit) {
+        if (WIFSIGNALED(s->wstatus))
+            snprintf(s->why, sizeof s->why, "the cell died of signal %d during set-up",
+                     WTERMSIG(s->wstatus));
+        else
+            snprintf(s->why, sizeof s->why, "the cell ended during set-up (status %d)",
+                     WIFEXITED(s->wstatus) ? WEXITSTATUS(s->wstatus) : -1);
+        return CELLRUN_EXIT_FAILURE;
+    }
+    if (res->exited)
+        return res->exit_code;
+    if (res->signal)
+        return 128 + res->signal;
+    return CELLRUN_EXIT_FAILURE;
+}
+
+static int load_key(struct sup *s, struct ev_key *key, bool *have, struct cell_error *e)
+{
+    *have = false;
+    if (s->o->unsigned_run)
+        return 0;
+    const char *path = s->o->key_path ? s->o->key_path : getenv("CELLOS_KEY");
+    if (!path || !path[0])
+        return cell_err(e, 0, "events: no signing key: pass --key FILE, set CELLOS_KEY, or run --unsigned");
+    if (ev_key_load(path, key, e) < 0)
+        return -1;
+    *have = true;
+    if (ev_check_plan_key(s->plan, key, e) < 0) {
+        ev_key_wipe(key);
+        *have = false;
+        return -1;
+    }
+    return 0;
+}
+
+static int setup_signals(struct sup *s, struct cell_error *e)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE };
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigaddset(&set, sigs[i]);
+    if (sigprocmask(SIG_BLOCK, &set, &s->oldmask) < 0)
+        return cell_err_sys(e, errno, "signals");
+    sigdelset(&set, SIGPIPE);       /* only blocked: a dead sink gives EPIPE */
+    s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s->sigfd < 0)
+        return cell_err_sys(e, errno, "signalfd");
+    return 0;
+}
+
+static void random_hex(char *out, size_t nbytes)
+{
+    uint8_t b[16] = { 0 };
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t r = read(fd, b, nbytes > sizeof b ? sizeof b : nbytes);
+        (void)r;
+        close(fd);
+    }
+    for (size_t i = 0; i < nbytes && i < sizeof b; i++)
+        sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+int supervisor_run(const struct sup_options *o)
+{
+    struct sup s;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.sigfd = -1;
+    s.run.record_fd = -1;
+    s.run.pid = -1;
+    struct cell_error e = { 0 };
+    int status = CELLRUN_EXIT_FAILURE;
+    bool spawned = false;
+    struct ev_key key;
+    bool have_key = false;
+    memset(&key, 0, sizeof key);
+
+    struct plan_error pe;
+    if (plan_read_file(o->plan_path, &s.plan, &pe) < 0) {
+        char buf[700];
+        plan_error_format(&pe, o->plan_path, buf, sizeof buf);
+        say(buf);
+        return CELLRUN_EXIT_FAILURE;
+    }
+    if (o->trust_path) {
+        struct ev_trust *t = NULL;
+        int r = ev_trust_load(o->trust_path, &t, &e);
+        if (r == 0)
+            r = plan_verify_trusted(s.plan, t, &e);
+        ev_trust_free(t);
+        if (r < 0)
+            goto fail_early;
+    }
+    if (o->backend) {
+        s.be = backend_by_name(o->backend);
+        if (!s.be) {
+            cell_err(&e, 0, "backend \"%s\" is not built into this cellrun (have: %s)",
+                     o->backend, backend_names());
+            goto fail_early;
+        }
+    } else {
+        s.be = backend_by_kind(s.plan->meta.backend);
+        if (!s.be) {
+            cell_err(&e, 0, "the plan asks for backend %u, which is not built into this cellrun "
+                     "(have: %s); choose one with --backend", s.plan->meta.backend, backend_names());
+            goto fail_early;
+        }
+    }
+    if (o->n_extra_args && !(s.plan->process.flags & CP_PROC_ALLOW_EXTRA_ARGS)) {
+        cell_err(&e, 0, "process: the plan does not allow extra arguments after --");
+        goto fail_early;
+    }
+    if (!o->unsigned_run && !o->key_path && !(getenv("CELLOS_KEY") && getenv("CELLOS_KEY")[0])) {
+        cell_err(&e, 0, "events: no signing key: pass --key FILE, set CELLOS_KEY, or run --unsigned");
+        goto fail_early;
+    }
+    if (sup_inputs_read(s.plan, &s.in, &e) < 0)
+        goto fail_early;
+    if (setup_signals(&s, &e) < 0)
+        goto fail_early;
+
+    s.run.plan = s.plan;
+    s.run.extra_args = o->extra_args;
+    s.run.n_extra_args = o->n_extra_args;
+    s.run.rootless = geteuid() != 0;
+    s.run.pass_values = s.in.pass_values;
+    s.run.secrets = s.in.secrets;
+    snprintf(s.run.run_id, sizeof s.run.run_id, "%ld-", (long)getpid());
+    random_hex(s.run.run_id + strlen(s.run.run_id), 6);
+
+    if (s.be->prepare && s.be->prepare(&s.run, &e) < 0)
+        goto teardown;
+    if (s.be->spawn(&s.run, &e) < 0)
+        goto teardown;
+    spawned = true;
+    /* the cell exists: whatever is loaded from here on it never holds */
+    if (load_key(&s, &key, &have_key, &e) < 0)
+        goto teardown;
+    int r = open_events(&s, have_key ? &key : NULL, &e);
+    if (have_key)
+        ev_key_wipe(&key);
+    if (r < 0 || emit_start(&s, &e) < 0) {
+        s.sink_failed = s.ev != NULL;
+        goto teardown;
+    }
+    s.t_go_ns = now_ns();
+    if (s.be->go && s.be->go(&s.run, &e) < 0)
+        goto teardown;
+
+    int wrc = watch(&s, &e);
+    struct backend_result res;
+    status = conclude(&s, &res);
+    if (wrc < 0) {
+        snprintf(s.why, sizeof s.why, "%s", e.msg);
+        status = CELLRUN_EXIT_FAILURE;
+    }
+    if (s.ev && !s.sink_failed) {
+        struct ev_completed_info ci = {
+            .exited = res.exited, .exit_code = res.exit_code, .signal = res.signal,
+            .wall_us = (s.t_end_ns - s.t_go_ns) / 1000,
+            .cpu_user_us = res.cpu_user_us, .cpu_sys_us = res.cpu_sys_us,
+            .peak_memory_bytes = res.peak_memory_bytes,
+        };
+        if (ev_completed(s.ev, &ci, &e) < 0) {
+            s.sink_failed = true;
+            snprintf(s.why, sizeof s.why, "%s", e.msg);
+            status = CELLRUN_EXIT_FAILURE;
+        }
+    }
+    goto teardown_done_msg;
+
+teardown:
+    snprintf(s.why, sizeof s.why, "%s", e.msg);
+teardown_done_msg:
+    if (spawned)
+        kill_cell(&s);
+    if (s.be && s.be->cleanup)
+        s.be->cleanup(&s.run);
+    if (s.ev && !s.sink_failed) {
+        bool clean = s.run.n_notes == 0;
+        for (size_t i = 0; i < s.run.n_notes; i++) {
+            struct ev_kv d[] = {
+                { .key = "what", .type = EV_KV_STR, .s = s.run.notes[i].what },
+                { .key = "why", .type = EV_KV_STR, .s = s.run.notes[i].why },
+            };
+            if (ev_supervisor_step(s.ev, s.run.notes[i].name, d, 2, &e) < 0)
+                s.sink_failed = true;
+        }
+        bool ok = !s.setup_failed && !s.timed_out && !s.bad_record && !s.killed && s.why[0] == 0;
+        if (!s.sink_failed && (ev_destroyed(s.ev, ok && clean, s.killed || s.timed_out, &e) < 0 ||
+                               ev_seal(s.ev, &e) < 0)) {
+            s.sink_failed = true;
+        }
+        if (s.sink_failed) {
+            snprintf(s.why, sizeof s.why, "%s", e.msg);
+            status = CELLRUN_EXIT_FAILURE;
+        }
+    }
+    ev_close(s.ev);
+    if (s.why[0])
+        say(s.why);
+    if (s.sigfd >= 0)
+        close(s.sigfd);
+    sigprocmask(SIG_SETMASK, &s.oldmask, NULL);
+    sup_inputs_free(&s.in);
+    plan_free(s.plan);
+    return status;
+
+fail_early:
+    say(e.msg);
+    sup_inputs_free(&s.in);
+    if (s.sigfd >= 0)
+        close(s.sigfd);
+    plan_free(s.plan);
+    return CELLRUN_EXIT_FAILURE;
+}

@@ -1,0 +1,50 @@
+/*
+ * supervisor.h - the backend-independent supervisor core of `cellrun PLAN`.
+ *
+ * supervisor_run() does everything between the command line and the exit
+ * status: plan load and trust check, inputs from the host (PASS env values,
+ * secrets), the backend's prepare/spawn, the signing key (loaded only after
+ * the cell exists), the event stream, the wall-time limit, signal
+ * forwarding, step records -> events, completed/destroyed/seal, teardown.
+ */
+#ifndef CELLOS_SUPERVISOR_H
+#define CELLOS_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* cellrun's exit statuses besides the workload's own */
+#define CELLRUN_EXIT_FAILURE     125  /* cellrun or the cell's set-up failed */
+#define CELLRUN_EXIT_NOEXEC      126  /* the workload could not be executed */
+#define CELLRUN_EXIT_NOTFOUND    127  /* the workload was not found */
+
+struct sup_options {
+    const char *plan_path;
+    char *const *extra_args;        /* after `--` */
+    size_t n_extra_args;
+    const char *events;             /* FILE, "-" (stdout) or "fd:N"; NULL: $CELLOS_EVENTS or stderr */
+    const char *key_path;           /* NULL: $CELLOS_KEY */
+    bool unsigned_run;              /* --unsigned */
+    const char *trust_path;         /* --trust KEYS.json, or NULL */
+    const char *backend;            /* --backend NAME, or NULL for the plan's */
+};
+
+/* Run the plan; returns cellrun's exit status. Messages go to stderr, one
+ * line each, prefixed "cellrun: ". */
+int supervisor_run(const struct sup_options *o);
+
+/* supervisor_inputs.c: values the cell needs from the host, read before
+ * the cell is spawned. Index-aligned with plan->process.env and
+ * plan->secrets.items. */
+struct plan;
+struct cell_secret_value;
+struct cell_error;
+struct sup_inputs {
+    const char **pass_values;
+    struct cell_secret_value *secrets;
+    size_t n_secrets;
+};
+int sup_inputs_read(const struct plan *p, struct sup_inputs *in, struct cell_error *e);
+void sup_inputs_free(struct sup_inputs *in);
+
+#endif

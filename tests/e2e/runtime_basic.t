@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# runtime_basic.t - cellrun runs a plan: exit statuses, extra args, options,
+# failing set-up steps named, events produced and verifiable.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+. "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
+need_root
+tmpdir
+
+mkplan "$TMP/true.plan" -- /bin/true
+crun_cell "$TMP/true.plan"
+is "$RC" 0 "/bin/true in a cell exits 0"
+is "$ERR" "" "nothing on stderr"
+
+mkplan "$TMP/three.plan" -- /bin/sh -c 'exit 3'
+crun_cell "$TMP/three.plan"
+is "$RC" 3 "the workload's exit status is cellrun's"
+
+probe_plan "$TMP/sig.plan" -- kill 15
+crun_cell "$TMP/sig.plan"
+is "$RC" 143 "death by signal 15 gives 128+15"
+
+mkplan "$TMP/nf.plan" -- /no/such/binary
+crun_cell "$TMP/nf.plan"
+is "$RC" 127 "a workload that does not exist gives 127"
+like "$ERR" "^cellrun: step exec: /no/such/binary: No such file or directory$" "one line naming exec and the binary"
+
+mkplan "$TMP/nx.plan" -- /etc/hostname
+crun_cell "$TMP/nx.plan"
+is "$RC" 126 "a workload that is not executable gives 126"
+
+mkplan "$TMP/badbind.plan" --ro /nonexistent-cellos-src:/x -- /bin/true
+crun_cell "$TMP/badbind.plan"
+is "$RC" 125 "a failing mount op gives 125"
+like "$ERR" "^cellrun: step mount_op [0-9]+ \(bind /nonexistent-cellos-src -> /x\): No such file or directory$" \
+     "the message names the step, the op and the error"
+
+mkplan "$TMP/args.plan" --extra-args -- /bin/echo a
+OUT=$("$CELLRUN" --unsigned --events "$TMP/ev2.jsonl" "$TMP/args.plan" -- b c 2>&1)
+is "$OUT" "a b c" "extra args after -- are appended when the plan allows"
+OUT=$("$CELLRUN" --unsigned --events "$TMP/ev2.jsonl" "$TMP/true.plan" -- b 2>&1); RC=$?
+is "$RC" 125 "extra args refused when the plan does not allow them"
+like "$OUT" "does not allow extra arguments" "and the reason is given"
+
+OUT=$("$CELLRUN" --events "$TMP/ev3.jsonl" "$TMP/true.plan" 2>&1 </dev/null); RC=$?
+is "$RC" 125 "no key and no --unsigned: refused"
+like "$OUT" "no signing key" "the message says why"
+[ ! -e "$TMP/ev3.jsonl" ]; ok $? "and nothing ran (no stream was started)"
+
+OUT=$("$CELLRUN" --unsigned --backend nosuch "$TMP/true.plan" 2>&1); RC=$?
+is "$RC" 125 "an unknown backend is refused"
+like "$OUT" 'backend "nosuch" is not built into this cellrun' "naming it"
+
+OUT=$("$CELLRUN" --help); RC=$?
+is "$RC" 0 "--help exits 0"
+like "$OUT" "128\+N" "--help documents the exit statuses"
+
+printf 'garbage' > "$TMP/bad.plan"
+OUT=$("$CELLRUN" --unsigned "$TMP/bad.plan" 2>&1); RC=$?
+is "$RC" 125 "a corrupt plan is refused with 125"
+like "$OUT" "^cellrun: .*bad.plan" "naming the file"
+
+# signed run, verified offline
+(cd "$TMP" && "$CELLRUN" keygen k >/dev/null)
+"$CELLRUN" --key "$TMP/k.key" --events "$TMP/signed.jsonl" "$TMP/true.plan"; RC=$?
+is "$RC" 0 "a signed run succeeds"
+"$CELLRUN" verify "$TMP/signed.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/true.plan" >/dev/null 2>&1
+ok $? "its events verify against the key and the plan"
+types=$(jq -r '.type' "$TMP/signed.jsonl" | sed 's/.*\.//' | tr '\n' ' ')
+like "$types" "^started plan_verified namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs seccomp exec exit completed destroyed sealed $" \
+     "one event per step, in order"
+
+CELLOS_KEY="$TMP/k.key" "$CELLRUN" --events "$TMP/env.jsonl" "$TMP/true.plan"; RC=$?
+is "$RC" 0 "the key can come from \$CELLOS_KEY"
+
+"$CELLRUN" --unsigned --events fd:7 "$TMP/true.plan" 7>"$TMP/fd.jsonl"; RC=$?
+is "$RC" 0 "events to an inherited fd"
+is "$(tail -1 "$TMP/fd.jsonl" | jq -r .type)" "dev.cellos.events.cell.stream.v1.sealed" "the stream on fd:7 is sealed"
+
+# the events sink fails mid-run: the cell is killed, cellrun fails
+if [ -w /dev/full ]; then
+    "$CELLRUN" --unsigned --events /dev/full "$TMP/true.plan" 2>"$TMP/full.err"; RC=$?
+    isnt_zero=$([ "$RC" -ne 0 ] && echo yes); is "$isnt_zero" yes "a failing sink makes cellrun fail"
+else
+    skip 1 "no /dev/full"
+fi
+
+is "$(residue)" "" "no cgroups left behind"
+done_testing

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# runtime_features.t - each isolation feature observed from inside the cell.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+. "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
+need_root
+tmpdir
+
+# ---- filesystem
+probe_plan "$TMP/p.plan" -- write /usr/cellos-probe
+crun_cell "$TMP/p.plan"
+is "$OUT" EROFS "a read-only bind (/usr) refuses writes with EROFS"
+probe_plan "$TMP/p.plan" -- write /cellos-probe
+crun_cell "$TMP/p.plan"
+is "$OUT" EROFS "the root itself is read-only after pivot_root"
+probe_plan "$TMP/p.plan" -- write /etc/cellos-probe
+crun_cell "$TMP/p.plan"
+is "$OUT" EROFS "/etc is read-only"
+probe_plan "$TMP/p.plan" -- write /work/out
+crun_cell "$TMP/p.plan"
+is "$OUT" ok "the workspace is writable"
+probe_plan "$TMP/p.plan" -- write /proc/sys/kernel/hostname
+crun_cell "$TMP/p.plan"
+is "$OUT" EROFS "/proc/sys is read-only"
+probe_plan "$TMP/p.plan" -- read /proc/keys
+crun_cell "$TMP/p.plan"
+is "$OUT" "ok 0" "masked /proc/keys reads empty"
+probe_plan "$TMP/p.plan" -- cwd
+crun_cell "$TMP/p.plan"
+is "$OUT" /work "the working directory is the plan's"
+echo secret-host-file > "$TMP/hostfile"
+probe_plan "$TMP/p.plan" -- read "$TMP/hostfile"
+crun_cell "$TMP/p.plan"
+is "$OUT" ENOENT "host files outside the grants do not exist in the cell"
+
+# ---- processes
+probe_plan "$TMP/p.plan" -- pids
+crun_cell "$TMP/p.plan"
+is "$OUT" "1 2 " "/proc shows only the cell's init (1) and the workload (2)"
+
+# ---- network
+probe_plan "$TMP/p.plan" -- ifaces
+crun_cell "$TMP/p.plan"
+is "$OUT" "lo:down" "network none: only lo, and it is down"
+probe_plan "$TMP/p.plan" --net loopback -- ifaces
+crun_cell "$TMP/p.plan"
+is "$OUT" "lo:up" "network loopback: only lo, up"
+probe_plan "$TMP/p.plan" --net egress -- ifaces
+crun_cell "$TMP/p.plan"
+is "$RC" 125 "egress is refused natively"
+like "$ERR" "egress.*cannot enforce" "with the reason"
+
+# ---- hostname
+probe_plan "$TMP/p.plan" --hostname builder-7 -- hostname
+crun_cell "$TMP/p.plan"
+is "$OUT" builder-7 "hostname from the plan"
+probe_plan "$TMP/p.plan" --name mycell -- hostname
+crun_cell "$TMP/p.plan"
+is "$OUT" mycell "hostname defaults to the cell name"
+
+# ---- credentials, caps, no_new_privs, seccomp
+probe_plan "$TMP/p.plan" -- status
+crun_cell "$TMP/p.plan"
+like "$OUT" "CapEff:[[:space:]]+0000000000000000" "CapEff 0"
+like "$OUT" "CapPrm:[[:space:]]+0000000000000000" "CapPrm 0"
+like "$OUT" "CapBnd:[[:space:]]+0000000000000000" "CapBnd 0"
+like "$OUT" "CapAmb:[[:space:]]+0000000000000000" "CapAmb 0"
+like "$OUT" "CapInh:[[:space:]]+0000000000000000" "CapInh 0"
+like "$OUT" "NoNewPrivs:[[:space:]]+1" "NoNewPrivs 1"
+like "$OUT" "Seccomp:[[:space:]]+2" "Seccomp 2 (filter)"
+probe_plan "$TMP/p.plan" --cap 10 --uid 1000 --gid 1000 -- status
+crun_cell "$TMP/p.plan"
+like "$OUT" "CapEff:[[:space:]]+0000000000000400" "a granted capability (net_bind_service) is kept for a non-root workload"
+like "$OUT" "CapBnd:[[:space:]]+0000000000000400" "and is the only one in the bounding set"
+probe_plan "$TMP/p.plan" --uid 1234 --gid 4321 -- ids
+crun_cell "$TMP/p.plan"
+is "$OUT" "1234 4321" "the workload runs with the plan's uid and gid"
+probe_plan "$TMP/p.plan" --seccomp none -- ids
+crun_cell "$TMP/p.plan"
+is "$RC" 125 "a plan without a seccomp program for this arch is refused"
+probe_plan "$TMP/p.plan" --seccomp notify -- ids
+crun_cell "$TMP/p.plan"
+like "$ERR" "user_notif" "user_notif actions are refused"
+
+# ---- environment and descriptors
+export CELLOS_HOST_ONLY=leak PASSME=passed
+probe_plan "$TMP/p.plan" --env A=1 --pass PASSME --pass UNSET_ON_HOST -- env
+crun_cell "$TMP/p.plan"
+is "$(echo "$OUT" | sort | tr '\n' ' ')" "A=1 PASSME=passed " "exactly the plan's environment (PASS from the host, unset ones left out)"
+probe_plan "$TMP/p.plan" -- fds
+OUT=$("$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" 5</etc/hostname 9>"$TMP/x" </dev/null 2>/dev/null)
+is "$OUT" "0 1 2 " "host fds are not visible (only stdio)"
+probe_plan "$TMP/p.plan" --pass-fd 5 -- fds
+OUT=$("$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" 5</etc/hostname 9>"$TMP/x" </dev/null 2>/dev/null)
+is "$OUT" "0 1 2 5 " "a passed fd is there, the others are not"
+crun_cell "$TMP/p.plan"
+is "$RC" 125 "passing an fd the caller does not hold is refused"
+
+# ---- rlimits
+probe_plan "$TMP/p.plan" --rlimit 7:64:128 -- rlimit 7
+crun_cell "$TMP/p.plan"
+is "$OUT" "64 128" "RLIMIT_NOFILE from the plan"
+mkplan "$TMP/fsz.plan" --rlimit 1:1024:1024 -- /bin/sh -c 'head -c 4096 /dev/zero > /work/f; echo $?'
+crun_cell "$TMP/fsz.plan"
+like "$OUT" "^1|^153" "RLIMIT_FSIZE stops a larger write"
+
+# ---- cgroup limits
+probe_plan "$TMP/p.plan" --memory $((64 << 20)) -- memhog 256
+crun_cell "$TMP/p.plan"
+is "$RC" 137 "a memory hog over the limit is killed (137)"
+probe_plan "$TMP/p.plan" --memory $((64 << 20)) -- memhog 16
+crun_cell "$TMP/p.plan"
+is "$OUT" survived "within the limit it runs"
+pk=$(jq -r 'select(.type|endswith("completed")) | .data.peakmemorybytes' "$TMP/ev.jsonl")
+like "$pk" "^[0-9]+$" "peak memory is reported in the completed event"
+probe_plan "$TMP/p.plan" --pids 16 -- forkbomb 100
+crun_cell "$TMP/p.plan"
+like "$OUT" "^forks 1[0-5]$" "a fork bomb is capped by the pids limit"
+cg=$(jq -r 'select(.data.step=="cgroup") | .data.result + " " + (.data.detail|tostring)' "$TMP/ev.jsonl")
+is "$cg" "ok 2" "the cgroup step reports the pids limit enforced"
+probe_plan "$TMP/p.plan" --cpu 100 -- ids
+crun_cell "$TMP/p.plan"
+is "$RC" 0 "a cpu limit is applied"
+
+# ---- wall time
+probe_plan "$TMP/p.plan" --wall 300 -- sleep 30
+start=$(date +%s%N)
+crun_cell "$TMP/p.plan"
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+is "$RC" 137 "the wall-time limit kills the cell (137)"
+like "$ERR" "wall-time limit of 300 ms" "and says so"
+ok $([ "$took" -lt 5000 ] && echo 0 || echo 1) "well before the workload's own end (${took} ms)"
+is "$(jq -r 'select(.type|endswith("destroyed")) | .data.terminalState' "$TMP/ev.jsonl")" Forced "the destroyed event says Forced"
+
+# ---- signals forwarded
+probe_plan "$TMP/p.plan" -- sleep 30
+"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" </dev/null & cr=$!
+sleep 0.5; kill -TERM $cr; wait $cr; RC=$?
+is "$RC" 143 "SIGTERM to cellrun reaches the workload (143)"
+
+# ---- rootless
+if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+    chmod 755 "$TMP"
+    probe_plan "$TMP/r.plan" --uid 1000 --gid 1000 -- ids
+    chmod 644 "$TMP/r.plan"
+    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CELLRUN" --unsigned --events /dev/null "$TMP/r.plan" 2>&1 </dev/null); RC=$?
+    is "$RC:$OUT" "0:1000 1000" "rootless: runs as nobody in a user namespace, the plan's ids inside"
+    probe_plan "$TMP/r.plan" --memory $((64 << 20)) -- ids
+    chmod 644 "$TMP/r.plan"
+    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CELLRUN" --unsigned --events /dev/null "$TMP/r.plan" 2>&1 </dev/null); RC=$?
+    is "$RC" 125 "rootless: a memory limit it cannot enforce is refused"
+    like "$OUT" "limits.memory cannot be enforced" "naming the limit"
+    probe_plan "$TMP/r.plan" --memory $((64 << 20)) --best-effort memory -- ids
+    chmod 644 "$TMP/r.plan"
+    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CELLRUN" --unsigned --events - "$TMP/r.plan" 2>/dev/null </dev/null); RC=$?
+    is "$RC" 0 "rootless: a best-effort memory limit runs without it"
+    like "$OUT" '"step":"downgrade".*"what":"limits.memory"' "and the downgrade is an event"
+    like "$OUT" '"result":"degraded","step":"cgroup"' "and the cgroup step says degraded"
+else
+    skip 6 "setpriv cannot switch to nobody"
+fi
+
+is "$(residue)" "" "no cgroups left behind"
+done_testing
