@@ -191,9 +191,9 @@ $(RUNTIME_T)/escape/%: tests/escape/%.c tests/escape/probe.h
 # `cellrun verify`.
 EVENTS_GEN := $(TBIN)/events_gen
 TEST_PROGRAMS += $(EVENTS_GEN)
-$(EVENTS_GEN): tests/e2e/events_gen.c $(LIBCELLRT)
+$(EVENTS_GEN): tests/e2e/events_gen.c $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLRT) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
 
 # The independent checker (tests/node) needs Node.js and npm; a machine that
 # already has them (e.g. from another repository) is left alone.

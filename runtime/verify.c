@@ -281,6 +281,35 @@ static int check_line(struct verifier *v, size_t i)
     for (int k = 0; k < A_COUNT; k++)
         if (!a[k] && k != A_SIG && k != A_SIGKID)
             return fail(v, i, "missing required attribute %s", ATTR_NAMES[k]);
+    /* The signature first: for a signed stream, any change to the event
+     * is reported as what it is, an altered event. */
+    bool has_sig = a[A_SIG] != NULL;
+    if (a[A_SIGKID] && !is_hex64(s[A_SIGKID], n[A_SIGKID]))
+        return fail(v, i, "sigkid is not 64 lowercase hex digits");
+    if (o->allow_unsigned) {
+        if (a[A_SIG] || a[A_SIGKID])
+            return fail(v, i, "event is signed but --unsigned was given (verify it with --trust)");
+    } else {
+        if (!a[A_SIG])
+            return fail(v, i, "missing sig attribute: the event is unsigned or its signature "
+                        "was stripped");
+        if (!a[A_SIGKID])
+            return fail(v, i, "missing sigkid attribute");
+        uint8_t kid[32], sig[64];
+        sc_hex_decode(s[A_SIGKID], n[A_SIGKID], kid, 32);
+        if (sc_b64_decode(s[A_SIG], n[A_SIG], sig, 64) < 0)
+            return fail(v, i, "sig is not padded base64 of a 64-byte Ed25519 signature");
+        const uint8_t *pk = ev_trust_lookup(o->trust, kid);
+        if (!pk)
+            return fail(v, i, "signed by key %.64s, which is not in the trust file", s[A_SIGKID]);
+        v->buf.len = 0;
+        if (jcs_serialize(root, "sig", &v->buf) < 0)
+            return fail(v, i, "out of memory");
+        if (dsse_verify(pk, CELL_EV_PAYLOAD_TYPE, v->buf.p, v->buf.len, sig, NULL) < 0)
+            return fail(v, i, "bad signature (key %.64s): the event was altered or signed by "
+                        "another key", s[A_SIGKID]);
+    }
+
     if (!type_is(s[A_SPECVERSION], n[A_SPECVERSION], "1.0"))
         return fail(v, i, "specversion is not \"1.0\"");
     if (!type_is(s[A_DATACONTENTTYPE], n[A_DATACONTENTTYPE], "application/json"))
@@ -311,34 +340,6 @@ static int check_line(struct verifier *v, size_t i)
                     s[A_TYPE]);
     if (!is_hex64(s[A_CHAINPREV], n[A_CHAINPREV]))
         return fail(v, i, "chainprev is not 64 lowercase hex digits");
-
-    /* Signature. */
-    bool has_sig = a[A_SIG] != NULL;
-    if (a[A_SIGKID] && !is_hex64(s[A_SIGKID], n[A_SIGKID]))
-        return fail(v, i, "sigkid is not 64 lowercase hex digits");
-    if (o->allow_unsigned) {
-        if (a[A_SIG] || a[A_SIGKID])
-            return fail(v, i, "event is signed but --unsigned was given (verify it with --trust)");
-    } else {
-        if (!a[A_SIG])
-            return fail(v, i, "missing sig attribute: the event is unsigned or its signature "
-                        "was stripped");
-        if (!a[A_SIGKID])
-            return fail(v, i, "missing sigkid attribute");
-        uint8_t kid[32], sig[64];
-        sc_hex_decode(s[A_SIGKID], n[A_SIGKID], kid, 32);
-        if (sc_b64_decode(s[A_SIG], n[A_SIG], sig, 64) < 0)
-            return fail(v, i, "sig is not padded base64 of a 64-byte Ed25519 signature");
-        const uint8_t *pk = ev_trust_lookup(o->trust, kid);
-        if (!pk)
-            return fail(v, i, "signed by key %.64s, which is not in the trust file", s[A_SIGKID]);
-        v->buf.len = 0;
-        if (jcs_serialize(root, "sig", &v->buf) < 0)
-            return fail(v, i, "out of memory");
-        if (dsse_verify(pk, CELL_EV_PAYLOAD_TYPE, v->buf.p, v->buf.len, sig, NULL) < 0)
-            return fail(v, i, "bad signature (key %.64s): the event was altered or signed by "
-                        "another key", s[A_SIGKID]);
-    }
 
     /* Chain: a new run, or the successor of an open run's last line. */
     uint8_t prev[32];

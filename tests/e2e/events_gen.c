@@ -3,13 +3,18 @@
  *
  * Produces deterministic inputs with the events API alone, so the tamper,
  * golden and independent-check tests need no runtime:
- *   events_gen plan OUT                   the framing-only test plan
+ *   events_gen plan OUT [--plan-kid N] [--sign N]   the test plan (real, via plan_write)
  *   events_gen keys PREFIX [SEED]         key files from fixed test seed SEED (0..255)
  *   events_gen stream OUT [options]       a stream for the test plan, fixed clock
  *       --unsigned  --seed N  --steps N (extra supervisor steps)  --no-seal
- *       --source URI  --uuid-byte N  --sink file|stdout|fd  --plan-kid N
- *   events_gen keygen|verify ARGS...      cellrun_cmd_keygen / cellrun_cmd_verify,
- *                                         standing in for `cellrun` until it exists
+ *       --source URI  --uuid-byte N  --sink file|stdout|fd
+ *       --plan FILE (default: the test plan, built in memory)  --plan-kid N
+ *       --key FILE (ev_key_load instead of the test seed)
+ *   events_gen check-plan PLAN --trust KEYS.json   plan_read + plan_verify_trusted,
+ *                                         as `cellrun --trust` does before running
+ *   events_gen keygen|verify|sign ARGS... cellrun_cmd_keygen / cellrun_cmd_verify /
+ *                                         cellc_cmd_sign, standing in for `cellrun` and
+ *                                         `cellc` until they dispatch to them
  * The test seed N is SHA-256("cellos events test seed N"): a public, fixed
  * key that only ever signs test data.
  */
@@ -24,6 +29,8 @@
 #include "cellrun_cmds.h"
 #include "events.h"
 #include "keys.h"
+#include "plan_sign.h"
+#include "plan_writer.h"
 #include "sign_verify.h"
 
 struct fixed_clock {
@@ -49,18 +56,63 @@ static void test_seed(int n, uint8_t seed[32])
     crypto_hash_sha256(seed, (const unsigned char *)text, strlen(text));
 }
 
-/* A plan file that passes the framing check (magic, sizes, body hash) but
- * is not a runnable plan: enough for its digest to be named and signed. */
-static void test_plan_bytes(uint8_t out[128])
+/* The test plan: small but valid (plan_write accepts it, plan_read decodes
+ * it), with unsafe grants, packs and a mount program to report on. */
+static const char *packs[] = { "std/base", "std/build" };
+static struct plan_unsafe_grant unsafe[] = {
+    { "rw-bind", "/work/out", "the build writes its artefacts here", 12 },
+    { "syscall", "ptrace", "tests run a debugger: \"gdb\" \\ tab\there", 15 },
+};
+static struct plan_mount_op ops[] = {
+    { .opcode = CP_OP_ROOTFS, .src = "", .dst = "", .mode = 0755, .size = 64 << 20 },
+    { .opcode = CP_OP_BIND, .flags = CP_MNT_RECURSIVE, .src = "/usr", .dst = "/usr", .line = 4 },
+    { .opcode = CP_OP_REMOUNT, .flags = CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV, .src = "", .dst = "/usr", .line = 4 },
+    { .opcode = CP_OP_BIND, .flags = CP_MNT_OPTIONAL, .src = "/opt/tools", .dst = "/opt/tools", .line = 5 },
+    { .opcode = CP_OP_WORKSPACE, .src = "", .dst = "/work", .mode = 0700, .size = 1 << 30, .line = 6 },
+    { .opcode = CP_OP_PROC, .src = "", .dst = "/proc", .line = 7 },
+    { .opcode = CP_OP_PIVOT_ROOT, .src = "", .dst = "" },
+    { .opcode = CP_OP_CHDIR, .src = "", .dst = "/work", .line = 8 },
+};
+static const char *argv0[] = { "/usr/bin/make", "test" };
+
+/* Write the test plan's bytes (malloc'd) ; plan_kid >= 0 names test key
+ * plan_kid as the plan's required signing key. */
+static int test_plan_bytes(int plan_kid, uint8_t **out, size_t *len)
 {
-    memset(out, 0, 128);
-    struct cp_header h = { .version_major = 1, .version_minor = 0, .header_size = 64,
-                           .section_count = 1, .body_length = 64 };
-    memcpy(h.magic, CP_MAGIC, 8);
-    const char *body = "cellos events test plan: framing only, not runnable\n";
-    memcpy(out + 64, body, strlen(body));
-    crypto_hash_sha256(h.body_sha256, out + 64, 64);
-    memcpy(out, &h, sizeof h);
+    struct plan p;
+    memset(&p, 0, sizeof p);
+    p.meta.name = "hello-build";
+    p.meta.source = "hello.cell";
+    p.meta.compiler = "cellc 1.0";
+    p.meta.hostname = "";
+    p.meta.packs = packs;
+    p.meta.n_packs = 2;
+    p.meta.unsafe = unsafe;
+    p.meta.n_unsafe = 2;
+    p.process.argv = argv0;
+    p.process.argc = 2;
+    p.process.cwd = "/work";
+    p.process.umask = 022;
+    p.fs.ops = ops;
+    p.fs.n_ops = sizeof ops / sizeof ops[0];
+    p.seccomp.default_action = 0x7fff0000u;    /* ALLOW: the stream test needs no filter */
+    p.events.source = "";
+    p.events.subject = "";
+    if (plan_kid >= 0) {
+        uint8_t seed[32];
+        struct ev_key k;
+        struct cell_error e;
+        test_seed(plan_kid, seed);
+        ev_key_from_seed(seed, &k, &e);
+        p.events.flags = CP_EV_HAS_KID;
+        memcpy(p.events.signing_kid, k.kid, 32);
+    }
+    char err[256];
+    if (plan_write(&p, out, len, err, sizeof err) < 0) {
+        fprintf(stderr, "events_gen: plan_write: %s\n", err);
+        return -1;
+    }
+    return 0;
 }
 
 static int write_file(const char *path, const void *p, size_t n)
@@ -75,7 +127,7 @@ static int write_file(const char *path, const void *p, size_t n)
 
 static int cmd_stream(int argc, char **argv)
 {
-    const char *out = NULL, *source = NULL, *sink = "file";
+    const char *out = NULL, *source = NULL, *sink = "file", *plan_file = NULL, *key_file = NULL;
     int seedn = 1, steps = 0, uuid_byte = 0x5a, plan_kid = -1;
     bool unsigned_run = false, seal = true;
     for (int i = 2; i < argc; i++) {
@@ -87,6 +139,8 @@ static int cmd_stream(int argc, char **argv)
         else if (strcmp(argv[i], "--uuid-byte") == 0 && i + 1 < argc) uuid_byte = atoi(argv[++i]);
         else if (strcmp(argv[i], "--sink") == 0 && i + 1 < argc) sink = argv[++i];
         else if (strcmp(argv[i], "--plan-kid") == 0 && i + 1 < argc) plan_kid = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--plan") == 0 && i + 1 < argc) plan_file = argv[++i];
+        else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) key_file = argv[++i];
         else if (!out) out = argv[i];
         else {
             fprintf(stderr, "events_gen stream: bad argument %s\n", argv[i]);
@@ -98,56 +152,38 @@ static int cmd_stream(int argc, char **argv)
         return 2;
     }
     struct cell_error e = { 0 };
-    uint8_t seed[32], planbytes[128];
+    uint8_t seed[32];
     struct ev_key key;
     test_seed(seedn, seed);
-    if (ev_key_from_seed(seed, &key, &e) < 0) {
+    if (key_file ? ev_key_load(key_file, &key, &e) < 0 : ev_key_from_seed(seed, &key, &e) < 0) {
         fprintf(stderr, "events_gen: %s\n", e.msg);
         return 1;
     }
 
-    /* The test plan, as plan_read() would decode it. */
-    static const char *packs[] = { "std/base", "std/build" };
-    struct plan_unsafe_grant unsafe[] = {
-        { "rw-bind", "/work/out", "the build writes its artefacts here", 12 },
-        { "syscall", "ptrace", "tests run a debugger: \"gdb\" \\ tab\there", 15 },
-    };
-    struct plan_mount_op ops[] = {
-        { .opcode = CP_OP_ROOTFS, .src = "", .dst = "", .mode = 0755, .size = 64 << 20 },
-        { .opcode = CP_OP_BIND, .flags = CP_MNT_RECURSIVE, .src = "/usr", .dst = "/usr", .line = 4 },
-        { .opcode = CP_OP_REMOUNT, .flags = CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV, .src = "", .dst = "/usr", .line = 4 },
-        { .opcode = CP_OP_BIND, .flags = CP_MNT_OPTIONAL, .src = "/opt/tools", .dst = "/opt/tools", .line = 5 },
-        { .opcode = CP_OP_WORKSPACE, .src = "", .dst = "/work", .mode = 0700, .size = 1 << 30, .line = 6 },
-        { .opcode = CP_OP_PROC, .src = "", .dst = "/proc", .line = 7 },
-        { .opcode = CP_OP_PIVOT_ROOT, .src = "", .dst = "" },
-        { .opcode = CP_OP_CHDIR, .src = "", .dst = "/work", .line = 8 },
-    };
-    struct plan p = { 0 };
-    test_plan_bytes(planbytes);
-    const struct cp_signature *trailer;
-    if (plan_bytes_digest(planbytes, sizeof planbytes, p.digest, &trailer, &e) < 0) {
-        fprintf(stderr, "events_gen: %s\n", e.msg);
-        return 1;
+    struct plan *pp;
+    struct plan_error pe;
+    if (plan_file) {
+        if (plan_read_file(plan_file, &pp, &pe) < 0) {
+            char msg[400];
+            plan_error_format(&pe, plan_file, msg, sizeof msg);
+            fprintf(stderr, "events_gen: %s\n", msg);
+            return 1;
+        }
+    } else {
+        uint8_t *planbytes;
+        size_t planlen;
+        if (test_plan_bytes(plan_kid, &planbytes, &planlen) < 0)
+            return 1;
+        int prc = plan_read(planbytes, planlen, &pp, &pe);
+        free(planbytes);
+        if (prc < 0) {
+            char msg[400];
+            plan_error_format(&pe, "test plan", msg, sizeof msg);
+            fprintf(stderr, "events_gen: %s\n", msg);
+            return 1;
+        }
     }
-    p.meta.name = "hello-build";
-    p.meta.source = "hello.cell";
-    p.meta.compiler = "cellc 1.0";
-    p.meta.packs = packs;
-    p.meta.n_packs = 2;
-    p.meta.unsafe = unsafe;
-    p.meta.n_unsafe = 2;
-    p.fs.ops = ops;
-    p.fs.n_ops = sizeof ops / sizeof ops[0];
-    p.events.source = "";
-    p.events.subject = "";
-    if (plan_kid >= 0) {
-        uint8_t s2[32];
-        struct ev_key k2;
-        test_seed(plan_kid, s2);
-        ev_key_from_seed(s2, &k2, &e);
-        p.events.flags = CP_EV_HAS_KID;
-        memcpy(p.events.signing_kid, k2.kid, 32);
-    }
+    struct plan p = *pp;
 
     struct fixed_clock clk = { 1714564800, 0 };     /* 2024-05-01T12:00:00Z */
     struct utsname host = { 0 };
@@ -245,6 +281,7 @@ static int cmd_stream(int argc, char **argv)
     if (rc)
         fprintf(stderr, "events_gen: %s\n", e.msg);
     ev_close(s);
+    plan_free(pp);
     if (o.sink == EV_SINK_FD)
         close(o.fd);
     return rc;
@@ -262,10 +299,31 @@ int main(int argc, char **argv)
         return cellrun_cmd_keygen(argc - 1, argv + 1);
     if (strcmp(argv[1], "verify") == 0)
         return cellrun_cmd_verify(argc - 1, argv + 1);
-    if (strcmp(argv[1], "plan") == 0 && argc == 3) {
-        uint8_t b[128];
-        test_plan_bytes(b);
-        return write_file(argv[2], b, sizeof b);
+    if (strcmp(argv[1], "sign") == 0)
+        return cellc_cmd_sign(argc - 1, argv + 1);
+    if (strcmp(argv[1], "plan") == 0 && argc >= 3) {
+        int kid = -1, sign = -1;
+        for (int i = 3; i + 1 < argc; i += 2) {
+            if (strcmp(argv[i], "--plan-kid") == 0) kid = atoi(argv[i + 1]);
+            else if (strcmp(argv[i], "--sign") == 0) sign = atoi(argv[i + 1]);
+        }
+        uint8_t *b;
+        size_t n;
+        if (test_plan_bytes(kid, &b, &n) < 0)
+            return 1;
+        if (sign >= 0) {
+            uint8_t seed[32];
+            struct ev_key k;
+            struct cell_error e = { 0 };
+            test_seed(sign, seed);
+            if (ev_key_from_seed(seed, &k, &e) < 0 || plan_sign_bytes(&b, &n, &k, &e) < 0) {
+                fprintf(stderr, "events_gen: %s\n", e.msg);
+                return 1;
+            }
+        }
+        int rc = write_file(argv[2], b, n);
+        free(b);
+        return rc;
     }
     if (strcmp(argv[1], "keys") == 0 && (argc == 3 || argc == 4)) {
         uint8_t seed[32];
@@ -280,6 +338,26 @@ int main(int argc, char **argv)
         ev_kid_hex(key.kid, kid);
         printf("%s\n", kid);
         return 0;
+    }
+    if (strcmp(argv[1], "check-plan") == 0 && argc == 5 && strcmp(argv[3], "--trust") == 0) {
+        struct plan *p;
+        struct plan_error pe;
+        struct ev_trust *t = NULL;
+        struct cell_error e = { 0 };
+        if (plan_read_file(argv[2], &p, &pe) < 0) {
+            char msg[400];
+            plan_error_format(&pe, argv[2], msg, sizeof msg);
+            fprintf(stderr, "events_gen: %s\n", msg);
+            return 1;
+        }
+        int rc = ev_trust_load(argv[4], &t, &e) < 0 || plan_verify_trusted(p, t, &e) < 0;
+        if (rc)
+            fprintf(stderr, "events_gen: %s: %s\n", argv[2], e.msg);
+        else
+            printf("%s: signature trusted\n", argv[2]);
+        ev_trust_free(t);
+        plan_free(p);
+        return rc;
     }
     if (strcmp(argv[1], "stream") == 0)
         return cmd_stream(argc, argv);
