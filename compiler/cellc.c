@@ -1,0 +1,242 @@
+/*
+ * cellc.c - the policy compiler's command line.
+ *
+ *   cellc [-I DIR]... [--diagnostics=text|json] FILE.cell -o OUT.plan
+ *   cellc check [-I DIR]... [--diagnostics=text|json] FILE.cell
+ *   cellc SUBCOMMAND ...        (dump, explain, ...: see the table below)
+ *
+ * Exit status: 0 ok; 1 the policy has errors (all reported); 2 usage or
+ * I/O error. Compiling is load (parse the cell and its packs) -> check ->
+ * lower -> seccomp code generation -> plan writer; the plan file is written
+ * to a temporary name and renamed, so a failed compile leaves no plan.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cellc_cmds.h"
+#include "check.h"
+#include "diag.h"
+#include "lower.h"
+#include "pack.h"
+#include "plan_writer.h"
+
+#define EXIT_POLICY 1
+#define EXIT_USAGE 2
+
+struct subcommand {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+/* One line per subcommand; teams add theirs here. */
+static const struct subcommand subcommands[] = {
+    { "check", cellc_cmd_check, "check a policy and print every diagnostic; write no plan" },
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: cellc [-I DIR]... [--diagnostics=text|json] FILE.cell -o OUT.plan\n"
+          "       cellc SUBCOMMAND [ARGS...]\n"
+          "options:\n"
+          "  -I DIR                 search DIR for packs (`use \"NAME\"` -> DIR/NAME.cell); repeatable,\n"
+          "                         searched before ./policies and the cell file's directory\n"
+          "  --no-default-path      search only the -I directories\n"
+          "  --diagnostics=FORMAT   text (gcc style, the default) or json (one object per line)\n"
+          "  -o FILE                write the plan to FILE\n"
+          "  --version              print the compiler version\n"
+          "subcommands:\n", f);
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+    fputs("exit status: 0 ok, 1 the policy has errors, 2 usage or I/O error\n", f);
+}
+
+struct opts {
+    const char **inc;
+    size_t n_inc;
+    bool no_default_path;
+    enum diag_format fmt;
+    const char *input, *output;
+};
+
+/* Parse options common to compile and check; returns 0, or EXIT_USAGE after
+ * printing why. want_output: -o is accepted (and required). */
+static int parse_opts(int argc, char **argv, int first, bool want_output, struct opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->inc = calloc((size_t)argc + 1, sizeof *o->inc);
+    if (!o->inc) {
+        fputs("cellc: out of memory\n", stderr);
+        return EXIT_USAGE;
+    }
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-I") || !strcmp(a, "-o")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "cellc: %s needs an argument\n", a);
+                return EXIT_USAGE;
+            }
+            if (a[1] == 'I') {
+                o->inc[o->n_inc++] = argv[++i];
+            } else {
+                if (!want_output) {
+                    fprintf(stderr, "cellc: -o is not valid here\n");
+                    return EXIT_USAGE;
+                }
+                if (o->output) {
+                    fprintf(stderr, "cellc: -o given twice\n");
+                    return EXIT_USAGE;
+                }
+                o->output = argv[++i];
+            }
+        } else if (!strncmp(a, "-I", 2)) {
+            o->inc[o->n_inc++] = a + 2;
+        } else if (!strcmp(a, "--diagnostics=json")) {
+            o->fmt = DIAG_JSON;
+        } else if (!strcmp(a, "--diagnostics=text")) {
+            o->fmt = DIAG_TEXT;
+        } else if (!strcmp(a, "--no-default-path")) {
+            o->no_default_path = true;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "cellc: unknown option '%s' (try --help)\n", a);
+            return EXIT_USAGE;
+        } else {
+            if (o->input) {
+                fprintf(stderr, "cellc: one policy file at a time ('%s' and '%s')\n", o->input, a);
+                return EXIT_USAGE;
+            }
+            o->input = a;
+        }
+    }
+    if (!o->input) {
+        fputs("cellc: no policy file given (try --help)\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (want_output && !o->output) {
+        fputs("cellc: no output file: add -o OUT.plan (or use `cellc check FILE`)\n", stderr);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Write bytes to path via a temporary file in the same directory. */
+static int write_plan_file(const char *path, const uint8_t *buf, size_t len)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 16);
+    if (!tmp)
+        return ENOMEM;
+    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return e;
+    }
+    size_t off = 0;
+    int e = 0;
+    while (off < len) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            e = errno;
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (!e && fchmod(fd, 0644) != 0)
+        e = errno;
+    if (!e && fsync(fd) != 0 && errno != EINVAL)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e)
+        unlink(tmp);
+    free(tmp);
+    return e;
+}
+
+/* load -> check (-> lower -> write when o->output). */
+static int run(const struct opts *o)
+{
+    struct arena a;
+    struct diag d;
+    arena_init(&a);
+    diag_init(&d);
+    struct load_opts lo = { .include_dirs = o->inc, .n_include = o->n_inc,
+                            .no_default_path = o->no_default_path };
+    struct policy_src src;
+    int rc = policy_load_file(&a, &d, o->input, &lo, &src);
+    struct policy pol;
+    if (rc == 0 && policy_check(&a, &d, &src, &pol) != 0)
+        rc = EXIT_POLICY;
+    if (rc == 0 && o->output && pol.top_is_pack) {
+        fprintf(stderr, "%s: error: the file holds a pack; compile a cell (use `cellc check` for a pack)\n",
+                o->input);
+        rc = EXIT_POLICY;
+    }
+    if (rc == 0 && o->output) {
+        policy_lower(&a, &pol);
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        char err[512];
+        if (plan_write(&pol.plan, &bytes, &len, err, sizeof err) != 0) {
+            fprintf(stderr, "%s: error: cannot encode the plan: %s\n", o->input, err);
+            rc = EXIT_POLICY;
+        } else {
+            int e = write_plan_file(o->output, bytes, len);
+            if (e) {
+                fprintf(stderr, "cellc: cannot write %s: %s\n", o->output, strerror(e));
+                rc = EXIT_USAGE;
+            }
+        }
+        free(bytes);
+    }
+    diag_print(&d, stderr, o->fmt);
+    diag_free(&d);
+    arena_free(&a);
+    return rc;
+}
+
+int cellc_cmd_check(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, 1, false, &o);
+    if (rc == 0)
+        rc = run(&o);
+    free(o.inc);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        puts("cellc " CELLC_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (!strcmp(argv[1], subcommands[i].name))
+            return subcommands[i].fn(argc - 1, argv + 1);
+    struct opts o;
+    int rc = parse_opts(argc, argv, 1, true, &o);
+    if (rc == 0)
+        rc = run(&o);
+    free(o.inc);
+    return rc;
+}
