@@ -123,6 +123,23 @@ TEST_ENV = CELLOS_TOP=$(CURDIR) CELLOS_BUILD=$(abspath $(BUILD)) \
 
 # -------------------------------------------------- area: compiler (issue 2)
 # (owned by the compiler front end: goldens, error cases, bench/compile)
+#   make golden-errors   rewrite tests/data/errors/*.err (and existing *.json)
+#                        from the current cellc; review the diff before committing
+#   make golden          rewrite tests/golden/*.dump from `cellc dump` of each
+#                        policies/examples/*.cell; review the diff too
+.PHONY: golden golden-errors bench-compile
+golden-errors: all
+	cd tests/data/errors && for f in *.cell; do n=$${f%.cell}; \
+	  $(abspath $(BIN))/cellc check --no-default-path -I packs $$f > $$n.err 2>&1; \
+	  if [ -f $$n.json ]; then $(abspath $(BIN))/cellc check --no-default-path -I packs \
+	    --diagnostics=json $$f > $$n.json 2>&1; fi; done; true
+golden: all
+	@mkdir -p tests/golden
+	for f in policies/examples/*.cell; do n=$$(basename $$f .cell); \
+	  $(BIN)/cellc -I policies $$f -o $(BUILD)/golden-$$n.plan && \
+	  $(BIN)/cellc dump $(BUILD)/golden-$$n.plan > tests/golden/$$n.dump || exit 1; done
+bench-compile: all
+	bench/compile
 
 # -------------------------------------------------- area: plan I/O (issue 2)
 # (owned by the plan reader/writer/dump work: corrupt-plan corpus)

@@ -225,6 +225,14 @@ bool errno_lookup(const char *name, uint32_t *num)
     return e != NULL;
 }
 
+const char *errno_name(uint32_t num)
+{
+    for (size_t i = 0; i < N(errno_names); i++)
+        if (errno_names[i].num == num)
+            return errno_names[i].name;
+    return NULL;
+}
+
 bool signal_lookup(const char *name, uint32_t *num)
 {
     const struct name_num *e = bsearch(name, signal_names, N(signal_names), sizeof signal_names[0], nn_cmp);
@@ -303,10 +311,10 @@ const char *suggest_name(const char *word, size_t n,
 {
     size_t len = strlen(word);
     size_t cap = len / 2 < 2 ? len / 2 : 2;
-    if (cap == 0)
-        return NULL;
     const char *best = NULL;
     size_t bestd = cap + 1;
+    if (cap == 0 && len < 4)
+        return NULL;
     for (size_t i = 0; i < n; i++) {
         const char *c = get(i, ctx);
         if (!c)
@@ -314,6 +322,19 @@ const char *suggest_name(const char *word, size_t n,
         size_t d = edit_distance(word, c, cap);
         if (d < bestd) {
             bestd = d;
+            best = c;
+        }
+    }
+    if (best || len < 4)
+        return best;
+    /* a unique candidate that starts with the word: CAP_NET_BIND -> CAP_NET_BIND_SERVICE */
+    for (size_t i = 0; i < n; i++) {
+        const char *c = get(i, ctx);
+        if (!c)
+            break;
+        if (strncmp(c, word, len) == 0) {
+            if (best)
+                return NULL;
             best = c;
         }
     }

@@ -16,6 +16,8 @@
 
 /* errno name ("EPERM", ...) -> number; false when unknown. */
 bool errno_lookup(const char *name, uint32_t *num);
+/* errno number -> its name (the first in alphabetical order), or NULL. */
+const char *errno_name(uint32_t num);
 /* signal name ("SIGTERM", ...) -> number; false when unknown. */
 bool signal_lookup(const char *name, uint32_t *num);
 

@@ -98,8 +98,13 @@ static const char *action_text(struct chk *c, uint32_t a)
     case RET_TRAP: return "trap";
     case RET_USER_NOTIF: return "user-notify";
     case RET_KILL_THREAD: return "kill-thread";
-    case RET_ERRNO:
-        return (a & 0xffffu) == 38 ? "enosys / errno(38)" : arena_printf(c->a, "errno(%u)", a & 0xffffu);
+    case RET_ERRNO: {
+        uint32_t e = a & 0xffffu;
+        if (e == 38)
+            return "enosys";
+        const char *nm = errno_name(e);
+        return nm ? arena_printf(c->a, "errno(%s)", nm) : arena_printf(c->a, "errno(%u)", e);
+    }
     default:
         return a == RET_KILL_PROCESS ? "kill-process" : "?";
     }
@@ -398,20 +403,22 @@ static void push_rule(struct chk *c, const char *name, uint32_t action, uint32_t
     r->line = loc.line;
 }
 
-/* Add one rule for one syscall, applying the ordering rules above. */
-static void add_rule(struct chk *c, const struct sc_syscall *sc, uint32_t action, uint32_t cond_first,
-                     uint32_t cond_count, struct loc loc, const char *group)
+enum add_result { ADD_OK, ADD_DROPPED, ADD_GROUP_CONFLICT };
+
+/* Add one rule for one syscall, applying the ordering rules above. For a
+ * group's rule, a conflict with an earlier group is returned (with that
+ * group's state in *other) for the caller to report once per group pair. */
+static enum add_result add_rule(struct chk *c, const struct sc_syscall *sc, uint32_t action,
+                                uint32_t cond_first, uint32_t cond_count, struct loc loc,
+                                const char *group, const struct sc_state **other)
 {
     struct sc_state *st = state_for(c, sc->name);
     if (st->has_uncond) {
         if (group) {
             if (st->uncond_group) {
                 if (st->uncond_action != action) {
-                    diag_error(c->d, loc, "%s gives %s the action %s, but %s already gave it %s", group,
-                               sc->name, action_text(c, action), st->uncond_group,
-                               action_text(c, st->uncond_action));
-                    diag_note(c->d, st->uncond_loc, "%s used here; write a rule for %s before both groups "
-                              "to decide", st->uncond_group, sc->name);
+                    *other = st;
+                    return ADD_GROUP_CONFLICT;
                 }
             } else if (st->uncond_action == action && !st->explicit_uncond_redundant_reported) {
                 st->explicit_uncond_redundant_reported = true;
@@ -420,16 +427,16 @@ static void add_rule(struct chk *c, const struct sc_syscall *sc, uint32_t action
                 diag_note(c->d, loc, "%s used here", group);
             }
             /* else: an explicit rule written before the group takes precedence */
-            return;
+            return ADD_DROPPED;
         }
         diag_error(c->d, loc, "this rule for %s never applies: an unconditional rule for %s comes first "
                    "(the first matching rule wins)%s", sc->name, sc->name,
                    st->uncond_group ? arena_printf(c->a, "; write it before %s to take precedence",
                                                    st->uncond_group) : "");
         diag_note(c->d, st->uncond_loc, "%s",
-                  st->uncond_group ? arena_printf(c->a, "%s allows or decides %s here", st->uncond_group, sc->name)
+                  st->uncond_group ? arena_printf(c->a, "%s decides %s here", st->uncond_group, sc->name)
                                    : "unconditional rule here");
-        return;
+        return ADD_DROPPED;
     }
     push_rule(c, sc->name, action, cond_first, cond_count, loc);
     if (cond_count == 0) {
@@ -438,6 +445,97 @@ static void add_rule(struct chk *c, const struct sc_syscall *sc, uint32_t action
         st->uncond_loc = loc;
         st->uncond_group = group;
     }
+    return ADD_OK;
+}
+
+/* Names joined with ", " into an arena string, at most `max` then "...". */
+struct name_list {
+    const char *names[8];
+    size_t n, total;
+};
+
+static void nl_add(struct name_list *l, const char *name)
+{
+    if (l->n < 8)
+        l->names[l->n++] = name;
+    l->total++;
+}
+
+static const char *nl_text(struct chk *c, const struct name_list *l)
+{
+    char buf[600];
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < l->n; i++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", i ? ", " : "", l->names[i]);
+    if (l->total > l->n)
+        snprintf(buf + o, sizeof buf - o, " and %zu more", l->total - l->n);
+    return arena_strdup(c->a, buf);
+}
+
+/* Expand one group into rules: one error for its dangerous members, one
+ * per earlier group it conflicts with. */
+static bool expand_group(struct chk *c, const struct sc_group *g, uint32_t action, struct loc loc,
+                         const struct ast_opt *u)
+{
+    struct name_list danger = { .n = 0 };
+    const char *first_why = NULL;
+    for (const char *const *m = g->members; *m; m++) {
+        const struct sc_syscall *sc = sc_lookup(*m);
+        const char *why = sc ? sc_danger(sc->name) : NULL;
+        if (why && lets_through(action)) {
+            nl_add(&danger, sc->name);
+            if (!first_why)
+                first_why = why;
+        }
+    }
+    if (danger.total && !u) {
+        if (danger.total == 1)
+            diag_error(c->d, loc, "%s contains %s, which %s; allowing it needs unsafe \"why\"", g->name,
+                       danger.names[0], first_why);
+        else
+            diag_error(c->d, loc, "%s contains dangerous syscalls (%s); allowing them needs unsafe \"why\"",
+                       g->name, nl_text(c, &danger));
+        return true;
+    }
+    if (danger.total)
+        chk_add_unsafe(c, "syscall", arena_printf(c->a, "%s (%s)", g->name, nl_text(c, &danger)), u);
+
+    /* conflicts, grouped by the earlier group */
+    const char *conf_group[16];
+    struct loc conf_loc[16];
+    uint32_t conf_action[16];
+    struct name_list conf[16];
+    size_t nconf = 0;
+    for (const char *const *m = g->members; *m; m++) {
+        const struct sc_syscall *sc = sc_lookup(*m);
+        if (!sc)
+            continue;
+        const struct sc_state *other = NULL;
+        if (add_rule(c, sc, action, 0, 0, loc, g->name, &other) != ADD_GROUP_CONFLICT)
+            continue;
+        size_t k = 0;
+        while (k < nconf && strcmp(conf_group[k], other->uncond_group))
+            k++;
+        if (k == nconf) {
+            if (nconf == 16)
+                continue;
+            conf_group[k] = other->uncond_group;
+            conf_loc[k] = other->uncond_loc;
+            conf_action[k] = other->uncond_action;
+            memset(&conf[k], 0, sizeof conf[k]);
+            nconf++;
+        }
+        nl_add(&conf[k], sc->name);
+    }
+    for (size_t k = 0; k < nconf; k++) {
+        diag_error(c->d, loc, "%s gives %s the action %s, but %s already gave %s %s", g->name,
+                   nl_text(c, &conf[k]), action_text(c, action), conf_group[k],
+                   conf[k].total == 1 ? "it" : "them", action_text(c, conf_action[k]));
+        diag_note(c->d, conf_loc[k], "%s used here; write explicit rules before both groups to decide",
+                  conf_group[k]);
+    }
+    return danger.total > 0;
 }
 
 static void check_rule_stmt(struct chk *c, const struct ast_stmt *s, struct group_use **groups,
@@ -479,22 +577,8 @@ static void check_rule_stmt(struct chk *c, const struct ast_stmt *s, struct grou
             gu->name = g->name;
             gu->action = action;
             gu->loc = nm->loc;
-            for (const char *const *m = g->members; *m; m++) {
-                const struct sc_syscall *sc = sc_lookup(*m);
-                if (!sc)
-                    continue;
-                const char *why = sc_danger(sc->name);
-                if (why && lets_through(action)) {
-                    needed = true;
-                    if (!u) {
-                        diag_error(c->d, nm->loc, "%s contains %s, which %s; allowing it needs unsafe \"why\"",
-                                   g->name, sc->name, why);
-                        continue;
-                    }
-                    chk_add_unsafe(c, "syscall", arena_printf(c->a, "%s (%s)", sc->name, g->name), u);
-                }
-                add_rule(c, sc, action, 0, 0, nm->loc, g->name);
-            }
+            if (expand_group(c, g, action, nm->loc, u))
+                needed = true;
             continue;
         }
 
@@ -536,7 +620,8 @@ static void check_rule_stmt(struct chk *c, const struct ast_stmt *s, struct grou
             }
             chk_add_unsafe(c, "syscall", sc->name, u);
         }
-        add_rule(c, sc, action, first, count, nm->loc, NULL);
+        const struct sc_state *other_unused = NULL;
+        add_rule(c, sc, action, first, count, nm->loc, NULL, &other_unused);
     }
     if (u && !needed)
         chk_unneeded_unsafe(c, u, lets_through(action) ? "none of these syscalls is dangerous"

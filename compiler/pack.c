@@ -141,10 +141,7 @@ static const struct ast_unit *single_unit(struct loader *L, const struct ast_fil
 {
     const struct ast_unit *u = f->units;
     if (!u) {
-        const struct diag_source *s = diag_source(L->d, f->file);
-        struct loc l = { .file = f->file, .line = s && s->n_lines ? (uint32_t)s->n_lines : 1, .col = 1 };
-        l.end_line = l.line;
-        l.end_col = l.col;
+        struct loc l = { .file = f->file, .line = 1, .col = 1, .end_line = 1, .end_col = 1 };
         diag_error(L->d, l, "no cell or pack in this file");
         return NULL;
     }

@@ -676,16 +676,26 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, yyscan_t scanner,
     yysymbol_kind_t la = yypcontext_token(yyctx);
     struct loc loc = *yypcontext_location(yyctx);
 
-    /* Where a name is expected every keyword is too: say "identifier". */
+    /* Where a name is expected every keyword is too: say "identifier".
+     * Where only some keywords are (the section level, which accepts an
+     * identifier just to report an unknown section), list the keywords. */
     bool word_expected = false;
-    for (int i = 0; i < n; i++)
+    int n_kw = 0;
+    for (int i = 0; i < n; i++) {
         if (exp[i] == YYSYMBOL_WORD)
             word_expected = true;
+        if (is_keyword(exp[i]))
+            n_kw++;
+    }
+    int all_kw = YYSYMBOL_KW_WORKSPACE - YYSYMBOL_KW_ABI + 1;
+    bool name_position = word_expected && n_kw == all_kw;
     const char *names[MAXEXP];
     char bufs[MAXEXP][48];
     int k = 0;
     for (int i = 0; i < n; i++) {
-        if (word_expected && is_keyword(exp[i]))
+        if (name_position && is_keyword(exp[i]))
+            continue;
+        if (word_expected && !name_position && exp[i] == YYSYMBOL_WORD)
             continue;
         if (exp[i] == YYSYMBOL_YYerror || exp[i] == YYSYMBOL_YYUNDEF)
             continue;
