@@ -38,8 +38,8 @@ struct mount_state {
     bool pivoted;
     uint64_t fresh[MAX_FRESH];      /* mount ids of mounts made here from scratch */
     size_t n_fresh;
-    int *nullfds;                   /* /dev/null clones made before pivot for later MASK ops */
-    size_t n_nullfds, used_nullfds;
+    int *srcfd;                     /* per op: the host tree cloned before any mount (or -1) */
+    int *srcerr;                    /* per op: errno of that clone when it failed */
 };
 
 static int xclose(int fd)
@@ -204,6 +204,17 @@ check:
     return fd;
 }
 
+/* Take the host tree cloned for op i in phase 0 (ownership moves to the
+ * caller). ENOENT for an OPTIONAL op is "skip". */
+static int take_src(struct mount_state *s, size_t i)
+{
+    int fd = s->srcfd[i];
+    s->srcfd[i] = -1;
+    if (fd < 0)
+        errno = s->srcerr[i] ? s->srcerr[i] : EBADF;
+    return fd;
+}
+
 static int attach(int mfd, int target)
 {
     return move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
@@ -308,12 +319,10 @@ static int op_mkdir(struct mount_state *s, const struct plan_mount_op *op)
 }
 
 /* BIND and DEVNODE: clone the host tree at src and attach it at dst. */
-static int op_bind(struct mount_state *s, const struct plan_mount_op *op, bool device, bool *skipped)
+static int op_bind(struct mount_state *s, const struct plan_mount_op *op, size_t idx, bool device,
+                   bool *skipped)
 {
-    unsigned fl = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT;
-    if (op->flags & CP_MNT_RECURSIVE)
-        fl |= AT_RECURSIVE;
-    int tree = open_tree(AT_FDCWD, op->src, fl);
+    int tree = take_src(s, idx);
     if (tree < 0) {
         if (errno == ENOENT && (op->flags & CP_MNT_OPTIONAL)) {
             *skipped = true;
@@ -427,30 +436,12 @@ static int op_remount(struct mount_state *s, const struct plan_mount_op *op, siz
     return r;
 }
 
-static int null_clone(struct mount_state *s)
-{
-    if (!s->pivoted)
-        return open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (s->used_nullfds >= s->n_nullfds) {
-        errno = ENODEV;
-        return -1;
-    }
-    int fd = s->nullfds[s->used_nullfds];
-    s->nullfds[s->used_nullfds++] = -1;
-    return fd;
-}
-
-static int op_mask(struct mount_state *s, const struct plan_mount_op *op, bool *skipped)
+static int op_mask(struct mount_state *s, const struct plan_mount_op *op, size_t idx, bool *skipped)
 {
     int t = open_in_root(s->rootfd, op->dst, O_PATH);
     if (t < 0) {
         if (errno == ENOENT && (op->flags & CP_MNT_OPTIONAL)) {
             *skipped = true;
-            /* keep the /dev/null clone accounting in step */
-            if (s->pivoted && s->used_nullfds < s->n_nullfds) {
-                xclose(s->nullfds[s->used_nullfds]);
-                s->nullfds[s->used_nullfds++] = -1;
-            }
             return 0;
         }
         return -1;
@@ -460,15 +451,11 @@ static int op_mask(struct mount_state *s, const struct plan_mount_op *op, bool *
         return xclose(t);
     int m;
     if (S_ISDIR(st.st_mode)) {
-        if (s->pivoted && s->used_nullfds < s->n_nullfds) {
-            xclose(s->nullfds[s->used_nullfds]);
-            s->nullfds[s->used_nullfds++] = -1;
-        }
         static const char *const opts[] = { "nr_inodes", "1", NULL };
         m = new_fs("tmpfs", 4096, 0555, opts,
                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     } else {
-        m = null_clone(s);
+        m = take_src(s, idx);
     }
     if (m < 0)
         return xclose(t);
@@ -505,25 +492,8 @@ static int op_symlink(struct mount_state *s, const struct plan_mount_op *op)
     return 0;
 }
 
-static int op_pivot(struct mount_state *s, size_t idx)
+static int op_pivot(struct mount_state *s)
 {
-    const struct plan *p = s->c->plan;
-    /* /dev/null clones for the MASK ops that follow: after the old root is
-     * detached the host's /dev/null can no longer be cloned. */
-    size_t masks = 0;
-    for (size_t i = idx + 1; i < p->fs.n_ops; i++)
-        masks += p->fs.ops[i].opcode == CP_OP_MASK;
-    if (masks) {
-        s->nullfds = calloc(masks, sizeof *s->nullfds);
-        if (!s->nullfds)
-            return -1;
-        for (size_t i = 0; i < masks; i++) {
-            s->nullfds[i] = open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-            s->n_nullfds = i + 1;
-            if (s->nullfds[i] < 0)
-                return -1;
-        }
-    }
     if (fchdir(s->rootfd) < 0)
         return -1;
     if (syscall(SYS_pivot_root, ".", ".") < 0)
@@ -559,26 +529,63 @@ static int run_op(struct mount_state *s, size_t i, bool *skipped)
     switch (op->opcode) {
     case CP_OP_ROOTFS:     return op_rootfs(s, op);
     case CP_OP_MKDIR:      return op_mkdir(s, op);
-    case CP_OP_BIND:       return op_bind(s, op, false, skipped);
+    case CP_OP_BIND:       return op_bind(s, op, i, false, skipped);
     case CP_OP_TMPFS:      return op_tmpfs(s, op, false);
     case CP_OP_WORKSPACE:  return op_tmpfs(s, op, true);
     case CP_OP_REMOUNT:    return op_remount(s, op, i);
     case CP_OP_PROC:       return op_proc(s, op);
-    case CP_OP_DEVNODE:    return op_bind(s, op, true, skipped);
+    case CP_OP_DEVNODE:    return op_bind(s, op, i, true, skipped);
     case CP_OP_DEVPTS:     return op_devpts(s, op);
-    case CP_OP_MASK:       return op_mask(s, op, skipped);
+    case CP_OP_MASK:       return op_mask(s, op, i, skipped);
     case CP_OP_SYMLINK:    return op_symlink(s, op);
-    case CP_OP_PIVOT_ROOT: return op_pivot(s, i);
+    case CP_OP_PIVOT_ROOT: return op_pivot(s);
     case CP_OP_CHDIR:      return op_chdir(s, op);
     }
     errno = EINVAL;
     return -1;
 }
 
+/* Phase 0: clone every host tree the program uses (BIND and DEVNODE
+ * sources, /dev/null for MASK) before the first mount of the program can
+ * shadow it (the new root is mounted over a host directory, e.g. /tmp, and
+ * later ops run after the host root is detached). */
+static int clone_sources(struct mount_state *s)
+{
+    const struct plan *p = s->c->plan;
+    s->srcfd = malloc(p->fs.n_ops * sizeof *s->srcfd);
+    s->srcerr = calloc(p->fs.n_ops, sizeof *s->srcerr);
+    if (!s->srcfd || !s->srcerr)
+        return -1;
+    for (size_t i = 0; i < p->fs.n_ops; i++) {
+        const struct plan_mount_op *op = &p->fs.ops[i];
+        unsigned fl = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT;
+        const char *src = op->src;
+        s->srcfd[i] = -1;
+        if (op->opcode == CP_OP_MASK)
+            src = "/dev/null";
+        else if (op->opcode != CP_OP_BIND && op->opcode != CP_OP_DEVNODE)
+            continue;
+        if (op->opcode == CP_OP_BIND && (op->flags & CP_MNT_RECURSIVE))
+            fl |= AT_RECURSIVE;
+        s->srcfd[i] = open_tree(AT_FDCWD, src, fl);
+        if (s->srcfd[i] < 0)
+            s->srcerr[i] = errno;
+    }
+    return 0;
+}
+
 int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
 {
     struct mount_state s = { .c = c, .rootfd = -1 };
-    int rc = 0;
+    int rc = clone_sources(&s);
+    if (rc < 0) {
+        int err = errno;
+        cell_report_step(rep, CELL_STEP_MOUNT_OP, CELL_STEP_FAILED, 0, err, c->plan->fs.ops[0].opcode);
+        free(s.srcfd);
+        free(s.srcerr);
+        errno = err;
+        return -1;
+    }
     for (size_t i = 0; i < c->plan->fs.n_ops; i++) {
         bool skipped = false;
         /* a post-pivot op relies on the pivot having happened */
@@ -606,9 +613,10 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
         rc = -1;
     }
     int err = errno;
-    for (size_t i = 0; i < s.n_nullfds; i++)
-        xclose(s.nullfds[i]);
-    free(s.nullfds);
+    for (size_t i = 0; i < c->plan->fs.n_ops; i++)
+        xclose(s.srcfd[i]);
+    free(s.srcfd);
+    free(s.srcerr);
     xclose(s.rootfd);
     errno = err;
     return rc;

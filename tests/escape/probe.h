@@ -1,5 +1,5 @@
 /*
- * probe.h - shared by the escape probes (tests/escape/*.c). Each probe is a
+ * probe.h - shared by the escape probes (tests/escape/NAME.c). Each probe is a
  * small static program run inside a cell under the default policy. It tries
  * one escape and prints one line:
  *   CONTAINED <how>     the attempt failed the way it must

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# runtime_cleanup.t - nothing is left behind on the host: no cgroups, no
+# processes, no mounts, no temp dirs; after many runs, after a timeout, and
+# after cellrun itself is SIGKILLed at any point of the set-up or the run.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+. "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
+need_root
+tmpdir
+
+RUNS=${CELLOS_CLEANUP_RUNS:-200}
+tag="cellos-cleanup-$$"
+host_mounts() { awk '{print $5}' /proc/self/mountinfo | sort; }
+procs() { pgrep -f "$tag" | grep -v "^$$\$" || true; }
+# cellrun creates no temp files at all; it is run with TMPDIR pointing at an
+# empty directory, which must stay empty, and nothing named after it may
+# appear in /tmp
+mkdir "$TMP/tmpdir"; export TMPDIR="$TMP/tmpdir"
+tmp_entries() { ls -A "$TMPDIR"; ls -A /tmp | grep -i cellrun || true; }
+wait_clean() {  # the reaper finishes asynchronously after a SIGKILL: allow 3 s
+    local i
+    for i in $(seq 60); do
+        [ -z "$(residue)$(procs)" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+mounts_before=$(host_mounts)
+tmp_before=$(tmp_entries)
+
+# a plan with every kind of host resource: cgroups (memory, pids, cpu), all
+# namespaces, the full mount program; the workload is tagged for pgrep
+mkplan "$TMP/t.plan" --memory $((128 << 20)) --pids 64 --cpu 500 -- /bin/true "$tag"
+fail=0
+for i in $(seq "$RUNS"); do
+    "$CELLRUN" --unsigned --events /dev/null "$TMP/t.plan" </dev/null || fail=$((fail + 1))
+done
+is "$fail" 0 "$RUNS runs in a row all succeed"
+is "$(residue)" "" "no cgroups left after $RUNS runs"
+is "$(procs)" "" "no processes left"
+is "$(host_mounts)" "$mounts_before" "the host mount table is unchanged"
+
+# timeout
+probe_plan "$TMP/w.plan" --memory $((128 << 20)) --pids 64 --wall 200 -- sleep 30 "$tag"
+crun_cell "$TMP/w.plan"
+is "$RC" 137 "a cell killed at its wall-time limit"
+wait_clean; ok $? "leaves no cgroups or processes"
+
+# SIGKILL of cellrun at points spread over set-up and run (the cell sleeps)
+probe_plan "$TMP/k.plan" --memory $((128 << 20)) --pids 64 --cpu 500 -- sleep 30 "$tag"
+left=""
+for delay in 0 0.001 0.002 0.003 0.005 0.008 0.012 0.02 0.05 0.3; do
+    "$CELLRUN" --unsigned --events /dev/null "$TMP/k.plan" </dev/null >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    wait_clean || left="$left $delay:[$(residue | tr '\n' ' ')][$(procs | tr '\n' ' ')]"
+done
+is "$left" "" "SIGKILL of cellrun at 10 points from 0 to 300 ms: no cgroups, no processes remain"
+is "$(host_mounts)" "$mounts_before" "the host mount table is still unchanged"
+is "$(tmp_entries)" "$tmp_before" "no temp dirs were created"
+done_testing
