@@ -82,11 +82,16 @@ static int do_uid_map(const struct cell_config *c)
     return write_file("/proc/self/gid_map", buf);
 }
 
-/* Join every prepared cgroup, then take a cgroup namespace rooted there. */
+/* Join every prepared cgroup, then take a cgroup namespace rooted there.
+ * The cell is single-threaded here, so on v1 writing 0 to `tasks` moves the
+ * whole process; unlike cgroup.procs it skips the global threadgroup lock
+ * (an RCU grace period per write). v2 has no `tasks`: cgroup.procs. */
 static int do_cgroup(const struct cell_config *c)
 {
     for (size_t i = 0; i < c->n_cgroup_fds; i++) {
-        int fd = openat(c->cgroup_fds[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        int fd = openat(c->cgroup_fds[i], "tasks", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+            fd = openat(c->cgroup_fds[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
         if (fd < 0)
             return -1;
         ssize_t w = write(fd, "0\n", 2);
