@@ -415,6 +415,22 @@ static int setup_signals(struct sup *s, struct cell_error *e)
     return 0;
 }
 
+/* Unblock what setup_signals blocked, first discarding what is pending (a
+ * SIGPIPE from a dead sink, a late SIGINT): those were handled, or belong to
+ * a cell that is gone, and must not kill cellrun on its way out. */
+static void restore_signals(struct sup *s)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGPIPE };
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigaddset(&set, sigs[i]);
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&set, NULL, &zero) > 0)
+        ;
+    sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
+}
+
 static void random_hex(char *out, size_t nbytes)
 {
     uint8_t b[16] = { 0 };
@@ -429,6 +445,11 @@ static void random_hex(char *out, size_t nbytes)
 }
 
 int supervisor_run(const struct sup_options *o)
+{
+    return supervisor_run_backend(o, NULL);
+}
+
+int supervisor_run_backend(const struct sup_options *o, const struct backend_ops *forced)
 {
     struct sup s;
     memset(&s, 0, sizeof s);
@@ -459,7 +480,9 @@ int supervisor_run(const struct sup_options *o)
         if (r < 0)
             goto fail_early;
     }
-    if (o->backend) {
+    if (forced) {
+        s.be = forced;
+    } else if (o->backend) {
         s.be = backend_by_name(o->backend);
         if (!s.be) {
             cell_err(&e, 0, "backend \"%s\" is not built into this cellrun (have: %s)",
@@ -569,7 +592,7 @@ teardown_done_msg:
         say(s.why);
     if (s.sigfd >= 0)
         close(s.sigfd);
-    sigprocmask(SIG_SETMASK, &s.oldmask, NULL);
+    restore_signals(&s);
     sup_inputs_free(&s.in);
     plan_free(s.plan);
     return status;

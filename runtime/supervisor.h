@@ -33,6 +33,11 @@ struct sup_options {
  * line each, prefixed "cellrun: ". */
 int supervisor_run(const struct sup_options *o);
 
+/* The same with a given backend instead of the built-in table (tests use a
+ * backend that sends forged records; o->backend is then ignored). */
+struct backend_ops;
+int supervisor_run_backend(const struct sup_options *o, const struct backend_ops *be);
+
 /* supervisor_inputs.c: values the cell needs from the host, read before
  * the cell is spawned. Index-aligned with plan->process.env and
  * plan->secrets.items. */

@@ -84,5 +84,15 @@ else
     skip 1 "no /dev/full"
 fi
 
+# ... or mid-run: a pipe whose reader goes away after 3000 bytes
+probe_plan "$TMP/sleep.plan" --pids 32 -- sleep 30
+start=$(date +%s)
+"$CELLRUN" --unsigned --events - "$TMP/sleep.plan" 2>"$TMP/pipe.err" </dev/null | head -c 3000 >/dev/null
+RC=${PIPESTATUS[0]}
+took=$(( $(date +%s) - start ))
+is "$RC" 125 "a sink failing mid-run fails the run with 125"
+ok $([ "$took" -lt 10 ] && echo 0 || echo 1) "and the cell was killed at once, not left to run (${took} s)"
+like "$(cat "$TMP/pipe.err")" "^cellrun: events: " "the message names the event sink"
+
 is "$(residue)" "" "no cgroups left behind"
 done_testing
