@@ -69,6 +69,22 @@ types=$(jq -r '.type' "$TMP/signed.jsonl" | sed 's/.*\.//' | tr '\n' ' ')
 like "$types" "^started plan_verified namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs seccomp exec exit completed destroyed sealed $" \
      "one event per step, in order"
 
+# --trust: only plans signed by a trusted key run
+(cd "$TMP" && "$CELLRUN" keygen other >/dev/null)
+mkplan "$TMP/signed.plan" --sign "$TMP/k.key" -- /bin/true
+mkplan "$TMP/other.plan" --sign "$TMP/other.key" -- /bin/true
+"$CELLRUN" --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/signed.plan"; RC=$?
+is "$RC" 0 "--trust: a plan signed by a trusted key runs"
+OUT=$("$CELLRUN" --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/true.plan" 2>&1); RC=$?
+is "$RC" 125 "--trust: an unsigned plan is refused"
+like "$OUT" "not signed" "saying so"
+OUT=$("$CELLRUN" --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/other.plan" 2>&1); RC=$?
+is "$RC" 125 "--trust: a plan signed by an untrusted key is refused"
+cp "$TMP/signed.plan" "$TMP/tampered.plan"
+printf 'X' | dd of="$TMP/tampered.plan" bs=1 seek=$(( $(stat -c %s "$TMP/tampered.plan") - 1 )) conv=notrunc 2>/dev/null
+OUT=$("$CELLRUN" --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/tampered.plan" 2>&1); RC=$?
+is "$RC" 125 "--trust: a plan with a damaged signature is refused"
+
 CELLOS_KEY="$TMP/k.key" "$CELLRUN" --events "$TMP/env.jsonl" "$TMP/true.plan"; RC=$?
 is "$RC" 0 "the key can come from \$CELLOS_KEY"
 

@@ -30,9 +30,11 @@
  *   --bare                                          only rootfs, pivot_root (no layout)
  *   --no-chdir                                      no CHDIR op (process cwd used)
  *   --kid HEX                                        require events signed by this key id
+ *   --sign KEYFILE                                   append a signature trailer (plan_sign)
  */
 #include "plan.h"
 #include "plan_writer.h"
+#include "plan_sign.h"
 
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -154,6 +156,7 @@ int main(int argc, char **argv)
     const char *out = argv[1];
     const char *seccomp = "default", *cwd = "/work";
     bool bare = false, chdir_op = true;
+    const char *sign_key = NULL;
     p.meta.name = "test-cell";
     p.meta.source = "test.cell";
     p.meta.compiler = "cellc 0.0-test";
@@ -236,6 +239,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--seccomp")) { ARG(); seccomp = v; }
         else if (!strcmp(a, "--bare")) { bare = true; }
         else if (!strcmp(a, "--no-chdir")) { chdir_op = false; }
+        else if (!strcmp(a, "--sign")) { ARG(); sign_key = v; }
         else if (!strcmp(a, "--kid")) {
             ARG();
             for (int k = 0; k < 32; k++) sscanf(v + 2 * k, "%2hhx", &p.events.signing_kid[k]);
@@ -350,6 +354,11 @@ int main(int argc, char **argv)
     char err[512];
     if (plan_write(&p, &buf, &len, err, sizeof err) < 0)
         die(err, NULL);
+    if (sign_key) {
+        struct cell_error ce;
+        if (plan_sign_with_key_file(&buf, &len, sign_key, &ce) < 0)
+            die(ce.msg, NULL);
+    }
     int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd) < 0)
         die("cannot write", out);
