@@ -79,8 +79,9 @@ struct cp_section_entry {
 };
 _Static_assert(sizeof(struct cp_section_entry) == 16, "section entry is 16 bytes");
 
-/* A string reference: an offset into STRTAB. The string runs to the first
- * NUL, which must lie inside STRTAB. Offset 0 is the empty string. */
+/* A string reference: an offset into STRTAB at the start of a string (0 or
+ * just after a NUL). The string runs to the first NUL, which must lie inside
+ * STRTAB. Offset 0 is the empty string. */
 typedef uint32_t cp_str;
 
 /* An array inside a section: `count` records of the array's record size

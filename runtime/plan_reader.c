@@ -512,8 +512,11 @@ static int add_range(struct rd *r, uint32_t type, uint64_t lo, uint64_t hi, uint
     return 0;
 }
 
-/* Ranges of a section must not overlap, and every byte outside them is 0. */
-static int check_ranges(struct rd *r, uint32_t type)
+/* Ranges of a section must not overlap and, when `gaps`, every byte outside
+ * them is 0. Phase A checks overlap of the arrays before any record is
+ * decoded; each section's decoder checks again, gaps included, at its end
+ * (by then seccomp has added its instruction arrays). */
+static int check_ranges_mode(struct rd *r, uint32_t type, bool gaps)
 {
     struct sec *s = &r->sec[type];
     if (!s->present)
@@ -537,15 +540,20 @@ static int check_ranges(struct rd *r, uint32_t type)
             return fail(r, type, later->field, "%s overlaps %s", later->what,
                         later == g ? prev->what : g->what);
         }
-        for (uint64_t b = pos; b < g->lo; b++)
+        for (uint64_t b = pos; gaps && b < g->lo; b++)
             if (ld8(r, s->foff + b))
                 return fail(r, type, s->foff + b, "padding byte is 0x%02x, not 0", ld8(r, s->foff + b));
         pos = g->hi;
     }
-    for (uint64_t b = pos; b < s->len; b++)
+    for (uint64_t b = pos; gaps && b < s->len; b++)
         if (ld8(r, s->foff + b))
             return fail(r, type, s->foff + b, "padding byte is 0x%02x, not 0", ld8(r, s->foff + b));
     return 0;
+}
+
+static int check_ranges(struct rd *r, uint32_t type)
+{
+    return check_ranges_mode(r, type, true);
 }
 
 /* --------------------------------------------------------- arrays ---- */
@@ -622,6 +630,8 @@ static int get_str(struct rd *r, uint32_t sec, uint64_t field, const char *what,
     if (v >= r->strtab_len)
         return fail(r, sec, field, "%s: string offset %u is outside the %u-byte string table",
                     what, v, r->strtab_len);
+    if (v > 0 && r->strtab[v - 1] != 0)
+        return fail(r, sec, field, "%s: string offset %u points into the middle of a string", what, v);
     *out = r->strtab + v;   /* NUL-terminated: the table's last byte is NUL */
     return 0;
 }
@@ -1402,6 +1412,9 @@ int plan_read(const void *buf, size_t len, struct plan **out, struct plan_error 
             return -1;
     for (int i = 0; i < A_COUNT; i++)
         if (r.sec[arr_desc[i].section].present && read_array(&r, (enum arr_id)i))
+            return -1;
+    for (uint32_t t = CP_SEC_META; t <= CP_SEC_MAX_TYPE; t++)
+        if (check_ranges_mode(&r, t, false))
             return -1;
     if (alloc_arena(&r))
         return -1;
