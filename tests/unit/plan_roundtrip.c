@@ -123,5 +123,42 @@ int main(void)
         skip(2, "no plan");
     }
     free(b);
+
+    /* the writer refuses what the reader would reject, with a one-line reason */
+    struct plan_mount_op ops[2] = { { CP_OP_ROOTFS, 0, "", "", 0755, 0, 0 }, { 99, 0, "", "/x", 0, 0, 3 } };
+    p = fixture_min_plan();
+    p.fs.ops = ops;
+    p.fs.n_ops = 2;
+    b = (uint8_t *)1;
+    is_int(plan_write(&p, &b, &n, err, sizeof err), -1, "writer refuses an unknown opcode");
+    is_str(err, "invalid plan: section filesystem: mount op 1: opcode 99 is not a known opcode", "with the reader's reason");
+    ok(b == NULL && n == 0, "and returns no bytes");
+    p = fixture_min_plan();
+    p.process.cwd = "work";
+    is_int(plan_write(&p, &b, &n, err, sizeof err), -1, "writer refuses a relative cwd");
+    is_str(err, "invalid plan: section process: cwd: path \"work\" is not absolute", "reason names the field");
+    p = fixture_min_plan();
+    p.process.n_env = 2;
+    is_int(plan_write(&p, &b, &n, err, sizeof err), -1, "writer refuses a count without an array");
+    is_str(err, "cannot write plan: process.env has 2 elements but no array", "reason names the array");
+    struct plan_sc_program big = { AUDIT_ARCH_X86_64, 5000, fx_prog_x86 };
+    p = fixture_min_plan();
+    p.seccomp.programs = &big;
+    p.seccomp.n_programs = 1;
+    is_int(plan_write(&p, &b, &n, err, sizeof err), -1, "writer refuses a 5000-instruction program");
+    ok(strstr(err, "more than 4096") != NULL, "reason: %s", err);
+    is_int(plan_write(NULL, &b, &n, err, sizeof err), -1, "writer refuses NULL");
+
+    /* plan_equal is not vacuous */
+    struct plan x = fixture_plan(), y = fixture_plan();
+    struct plan_mount_op ops2[FX_N(fx_ops)];
+    memcpy(ops2, fx_ops, sizeof ops2);
+    ops2[5].mode = 0750;
+    y.fs.ops = ops2;
+    char why[256];
+    ok(!plan_equal(&x, &y, why, sizeof why), "plan_equal sees a changed mode: %s", why);
+    y = fixture_plan();
+    y.events.signing_kid[31] ^= 1;
+    ok(!plan_equal(&x, &y, why, sizeof why), "plan_equal sees a changed kid: %s", why);
     return done_testing();
 }
