@@ -220,6 +220,8 @@ $(EVENTS_GEN): tests/e2e/events_gen.c $(LIBCELLC) $(LIBCELLRT)
 # The independent checker (tests/node) needs Node.js and npm; a machine that
 # already has them (e.g. from another repository) is left alone.
 DEPS_PKGS += $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
+# A third implementation (tests/e2e/events_python.t): Debian's python3 + PyNaCl.
+DEPS_PKGS += python3-nacl
 
 # The official CloudEvents SDK, pinned by tests/node/package-lock.json (no
 # download URLs in it). When npm cannot reach its registry the SDK check

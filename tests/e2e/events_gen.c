@@ -7,6 +7,7 @@
  *   events_gen keys PREFIX [SEED]         key files from fixed test seed SEED (0..255)
  *   events_gen stream OUT [options]       a stream for the test plan, fixed clock
  *       --unsigned  --seed N  --steps N (extra supervisor steps)  --no-seal
+ *       --minimal (started, one step, sealed: the worked example of docs/events.md)
  *       --source URI  --uuid-byte N  --sink file|stdout|fd
  *       --plan FILE (default: the test plan, built in memory)  --plan-kid N
  *       --key FILE (ev_key_load instead of the test seed)
@@ -129,10 +130,11 @@ static int cmd_stream(int argc, char **argv)
 {
     const char *out = NULL, *source = NULL, *sink = "file", *plan_file = NULL, *key_file = NULL;
     int seedn = 1, steps = 0, uuid_byte = 0x5a, plan_kid = -1;
-    bool unsigned_run = false, seal = true;
+    bool unsigned_run = false, seal = true, minimal = false;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--unsigned") == 0) unsigned_run = true;
         else if (strcmp(argv[i], "--no-seal") == 0) seal = false;
+        else if (strcmp(argv[i], "--minimal") == 0) minimal = true;
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) seedn = atoi(argv[++i]);
         else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) steps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc) source = argv[++i];
@@ -255,6 +257,21 @@ static int cmd_stream(int argc, char **argv)
         { CELL_STEP_MAGIC, CELL_STEP_EXEC, CELL_STEP_FAILED, 0, ENOENT, 0, 0, 18446744073709551615ULL },
     };
     int rc = 0;
+    if (minimal) {
+        struct plan_unsafe_grant none[1];
+        p.meta.n_unsafe = 0;
+        p.meta.unsafe = none;
+        p.meta.n_packs = 0;
+        info.n_extra = 0;
+        struct cell_step_record r = { CELL_STEP_MAGIC, CELL_STEP_EXEC, CELL_STEP_OK, 0, 0, 0, 0, 5000000 };
+        if (ev_started(s, &p, &info, &e) < 0 || ev_step(s, &p, &r, &e) < 0 || ev_seal(s, &e) < 0) {
+            fprintf(stderr, "events_gen: %s\n", e.msg);
+            rc = 1;
+        }
+        ev_close(s);
+        plan_free(pp);
+        return rc;
+    }
     if (ev_started(s, &p, &info, &e) < 0 ||
         ev_supervisor_step(s, "plan_verified", verified, 2, &e) < 0 ||
         ev_supervisor_step(s, "note", note, 3, &e) < 0)

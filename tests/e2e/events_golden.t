@@ -17,6 +17,8 @@ same() {   # same GOT WANT NAME
 same signed.jsonl "$DATA/signed.jsonl" "signed stream is byte-identical to the golden one"
 "$GEN" stream unsigned.jsonl --unsigned --plan "$DATA/test.plan"
 same unsigned.jsonl "$DATA/unsigned.jsonl" "unsigned stream is byte-identical to the golden one"
+"$GEN" stream minimal.jsonl --minimal --plan "$DATA/test.plan"
+same minimal.jsonl "$DATA/minimal.jsonl" "the worked example of docs/events.md is byte-identical"
 "$GEN" stream again.jsonl --plan "$DATA/test.plan"
 same again.jsonl signed.jsonl "two runs with the same seed and clock agree"
 "$GEN" stream stdout.jsonl --sink stdout --plan "$DATA/test.plan" > viastdout.jsonl
