@@ -241,7 +241,8 @@ $(BENCH_EVENTS): bench/events_bench.c $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLRT) $(LDLIBS)
 .PHONY: bench-events
-bench-events: $(BENCH_EVENTS) $(EVENTS_GEN) all
+bench-events: $(BENCH_EVENTS) all
+	-$(MAKE) $(TBIN)/runtime/mkplan
 	BUILD=$(BUILD) bench/events.sh
 
 # -------------------------------------------------- area: gvisor (issue 6)

@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "lower.h"
 #include "pack.h"
+#include "plan_sign.h"
 #include "plan_writer.h"
 
 #define EXIT_POLICY 1
@@ -37,6 +38,7 @@ struct subcommand {
 /* One line per subcommand; teams add theirs here. */
 static const struct subcommand subcommands[] = {
     { "check", cellc_cmd_check, "check a policy and print every diagnostic; write no plan" },
+    { "sign", cellc_cmd_sign, "sign an existing plan in place: PLAN --key KEY (default $CELLOS_KEY)" },
 };
 
 static void usage(FILE *f)
@@ -49,6 +51,7 @@ static void usage(FILE *f)
           "  --no-default-path      search only the -I directories\n"
           "  --diagnostics=FORMAT   text (gcc style, the default) or json (one object per line)\n"
           "  -o FILE                write the plan to FILE\n"
+          "  --sign KEY             sign the plan with this Ed25519 key file (cellrun keygen)\n"
           "  --version              print the compiler version\n"
           "subcommands:\n", f);
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
@@ -62,6 +65,7 @@ struct opts {
     bool no_default_path;
     enum diag_format fmt;
     const char *input, *output;
+    const char *sign_key;       /* --sign KEY: append the signature trailer */
 };
 
 /* Parse options common to compile and check; returns 0, or EXIT_USAGE after
@@ -94,6 +98,12 @@ static int parse_opts(int argc, char **argv, int first, bool want_output, struct
                 }
                 o->output = argv[++i];
             }
+        } else if (!strcmp(a, "--sign") && want_output) {
+            if (i + 1 >= argc || o->sign_key) {
+                fprintf(stderr, "cellc: --sign needs one KEY file\n");
+                return EXIT_USAGE;
+            }
+            o->sign_key = argv[++i];
         } else if (!strncmp(a, "-I", 2)) {
             o->inc[o->n_inc++] = a + 2;
         } else if (!strcmp(a, "--diagnostics=json")) {
@@ -188,9 +198,13 @@ static int run(const struct opts *o)
         uint8_t *bytes = NULL;
         size_t len = 0;
         char err[512];
+        struct cell_error ce = { 0 };
         if (plan_write(&pol.plan, &bytes, &len, err, sizeof err) != 0) {
             fprintf(stderr, "%s: error: cannot encode the plan: %s\n", o->input, err);
             rc = EXIT_POLICY;
+        } else if (o->sign_key && plan_sign_with_key_file(&bytes, &len, o->sign_key, &ce) < 0) {
+            fprintf(stderr, "cellc: --sign: %s\n", ce.msg);
+            rc = EXIT_USAGE;
         } else {
             int e = write_plan_file(o->output, bytes, len);
             if (e) {

@@ -13,4 +13,8 @@
  * every diagnostic, no plan. */
 int cellc_cmd_check(int argc, char **argv);
 
+/* `cellc sign PLAN --key KEY` (compiler/plan_sign.c, events team): append or
+ * replace PLAN's Ed25519 signature trailer in place. */
+int cellc_cmd_sign(int argc, char **argv);
+
 #endif

@@ -168,12 +168,12 @@ int cellc_cmd_sign(int argc, char **argv)
     if (!plan || !key || !*key) {
         fprintf(stderr, "usage: cellc sign PLAN --key KEY   (KEY defaults to $CELLOS_KEY)\n"
                         "  appends (or replaces) the plan's Ed25519 signature trailer\n");
-        return 1;
+        return 2;
     }
     struct cell_error e = { 0 };
     if (plan_sign_file(plan, key, &e) < 0) {
         fprintf(stderr, "cellc sign: %s\n", e.msg);
-        return 1;
+        return strstr(e.msg, "invalid plan") ? 1 : 2;
     }
     struct plan *p;
     struct plan_error pe;
@@ -181,7 +181,7 @@ int cellc_cmd_sign(int argc, char **argv)
         char msg[400];
         plan_error_format(&pe, plan, msg, sizeof msg);
         fprintf(stderr, "cellc sign: %s\n", msg);
-        return 1;
+        return 2;
     }
     char d[PLAN_DIGEST_STR_LEN + 1], kid[EV_KID_HEX_LEN + 1];
     plan_digest_string(p->digest, d);

@@ -34,7 +34,8 @@ int plan_sign_with_key_file(uint8_t **buf, size_t *len, const char *key_path, st
 int plan_sign_file(const char *path, const char *key_path, struct cell_error *e);
 
 /* `cellc sign PLAN --key KEY` (argv[0] is "sign"): sign an existing plan
- * in place and print its digest and the kid. Exit 0, or 1 with a message. */
+ * in place and print its digest and the kid. Exit 0; 1 the plan is invalid;
+ * 2 usage, key or I/O error (cellc's statuses). */
 int cellc_cmd_sign(int argc, char **argv);
 
 #endif

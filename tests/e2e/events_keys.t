@@ -110,4 +110,20 @@ cmp -s <(head -c 100 unsigned.plan) broken.plan
 ok $? "and is left as it was"
 out=$("${SIGN[@]}" unsigned.plan --key g.key 2>&1)
 like "$out" "key file g.key: mode 0640" "signing fails closed on a bad key"
+
+# ---- cellc --sign KEY while compiling
+if [ -x "${CELLC:-}" ] && "$CELLC" --help 2>&1 | grep -q -- '--sign KEY'; then
+    "$CELLC" "$CELLOS_TOP/policies/examples/hello.cell" -o hello.plan --sign me.key 2>err
+    is "$?" 0 "cellc --sign compiles and signs"
+    "$GEN" check-plan hello.plan --trust me.trust.json >out 2>&1
+    like "$(cat out)" "signature trusted" "the compiled plan carries a trusted signature"
+    "$CELLC" "$CELLOS_TOP/policies/examples/hello.cell" -o plain.plan 2>err
+    is "$(( $(stat -c %s hello.plan) - $(stat -c %s plain.plan) ))" 104 "the same plan as without --sign, plus the trailer"
+    "$CELLC" "$CELLOS_TOP/policies/examples/hello.cell" -o badkey.plan --sign g.key 2>err
+    is "$?" 2 "cellc --sign with a group-readable key fails (exit 2)"
+    like "$(cat err)" "key file g.key: mode 0640" "naming the key and the reason"
+    ok "$( [ ! -e badkey.plan ]; echo $?)" "and writes no plan"
+else
+    skip 6 "cellc with --sign is not built"
+fi
 done_testing

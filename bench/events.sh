@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench/events.sh - what signing events costs (`make bench-events`).
+#  1. signed events per second on one core (goal >= 40,000), beside raw
+#     Ed25519 (libsodium and, as a peer, OpenSSL's `openssl speed`);
+#  2. the cost of signing on a whole cellrun (goal < 5% of its wall time):
+#     the same /bin/true plan run RUNS times signed and unsigned, interleaved.
+# Env: BUILD (default build), RUNS (default 40), SECONDS_PER (default 2).
+set -u
+cd "$(dirname "$0")/.."
+B=${BUILD:-build}
+RUNS=${RUNS:-40}
+echo "== events per second (one core)"
+"$B/bench/events_bench" "${SECONDS_PER:-2}" || exit 1
+if command -v openssl >/dev/null; then
+    openssl speed -seconds "${SECONDS_PER:-2}" ed25519 2>/dev/null |
+        awk '/Ed25519/ { printf "  %-44s %10.0f sign/s     (peer: OpenSSL %s)\n", "Ed25519 sign (openssl speed)", $(NF-1), v }' v="$(openssl version | cut -d' ' -f2)"
+fi
+
+echo "== signing cost on a whole cellrun"
+CELLRUN=$B/bin/cellrun MKPLAN=$B/t/runtime/mkplan
+if [ "$(id -u)" != 0 ] || [ ! -x "$CELLRUN" ] || [ ! -x "$MKPLAN" ]; then
+    echo "  skipped: needs root, $CELLRUN and $MKPLAN (make test builds it)"
+    exit 0
+fi
+T=$(mktemp -d /tmp/cellos-bench-events.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+"$MKPLAN" "$T/true.plan" -- /bin/true
+"$CELLRUN" keygen "$T/k" >/dev/null
+run() {  # run signed|unsigned: one cellrun, prints its wall time in microseconds
+    local a=(--unsigned)
+    [ "$1" = signed ] && a=(--key "$T/k.key")
+    local t0 t1
+    t0=$(date +%s%N)
+    "$CELLRUN" "${a[@]}" --events "$T/$1.jsonl" "$T/true.plan" </dev/null >/dev/null 2>&1 || { echo "cellrun failed" >&2; exit 1; }
+    t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000 ))
+}
+run signed >/dev/null; run unsigned >/dev/null     # warm up
+: > "$T/s"; : > "$T/u"
+for _ in $(seq "$RUNS"); do run signed >> "$T/s"; run unsigned >> "$T/u"; done
+med() { sort -n "$1" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ms=$(med "$T/s") mu=$(med "$T/u")
+ev=$(( $(wc -l < "$T/signed.jsonl") / (RUNS + 1) ))
+awk -v s="$ms" -v u="$mu" -v n="$RUNS" -v ev="$ev" 'BEGIN {
+    printf "  %-44s %8.2f ms (median of %d)\n", "cellrun /bin/true, signed", s / 1000, n
+    printf "  %-44s %8.2f ms\n", "cellrun /bin/true, --unsigned", u / 1000
+    printf "  %-44s %8.2f ms = %.1f%% of the signed run (%d events per run)\n", "signing cost", (s - u) / 1000, 100 * (s - u) / s, ev
+}'
