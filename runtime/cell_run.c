@@ -286,8 +286,7 @@ static void exec_report(int exec_wr, int v)
 }
 
 /* The workload child: never returns. */
-static void workload(const struct cell_config *c, struct cell_report *rep, int exec_wr,
-                     const sigset_t *oldmask)
+static void workload(const struct cell_config *c, struct cell_report *rep, int exec_wr)
 {
     const struct plan *p = c->plan;
     uint32_t nsec = 0, nins = 0;
@@ -322,7 +321,15 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
     if (step(rep, CELL_STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0) < 0)
         goto fail;
     umask((mode_t)p->process.umask);
-    if (sigprocmask(SIG_SETMASK, oldmask, NULL) < 0)
+    /* a clean signal state: no disposition inherited from the caller (a
+     * background job's ignored SIGINT would defeat forwarding), nothing
+     * blocked */
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
         goto fail_quiet;
 
     /* argv: the plan's, then any extra args the supervisor accepted */
@@ -400,9 +407,9 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep)
 
     /* The init: signals it forwards stay blocked from here on (pending,
      * never lost) and are unblocked in the workload just before exec. */
-    sigset_t all, old;
+    sigset_t all;
     sigfillset(&all);
-    if (sigprocmask(SIG_BLOCK, &all, &old) < 0)
+    if (sigprocmask(SIG_BLOCK, &all, NULL) < 0)
         return step(rep, CELL_STEP_INIT, -1, 0);
     int ep[2];
     if (pipe2(ep, O_CLOEXEC) < 0)
@@ -421,7 +428,7 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep)
     }
     if (child == 0) {
         close(ep[0]);
-        workload(c, rep, ep[1], &old);
+        workload(c, rep, ep[1]);
     }
     close(ep[1]);
     return cell_init_loop(c, rep, child, ep[0]);

@@ -505,6 +505,19 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
         cell_err(&e, 0, "events: no signing key: pass --key FILE, set CELLOS_KEY, or run --unsigned");
         goto fail_early;
     }
+    {
+        /* the event stream must never be a descriptor the workload holds */
+        const char *spec = o->events ? o->events : getenv("CELLOS_EVENTS");
+        if (spec && strncmp(spec, "fd:", 3) == 0) {
+            long fd = strtol(spec + 3, NULL, 10);
+            for (size_t i = 0; i < s.plan->process.n_pass_fds; i++)
+                if ((long)s.plan->process.pass_fds[i] == fd) {
+                    cell_err(&e, 0, "events: fd %ld is also passed to the cell; the workload "
+                             "must not hold the event stream", fd);
+                    goto fail_early;
+                }
+        }
+    }
     if (sup_inputs_read(s.plan, &s.in, &e) < 0)
         goto fail_early;
     if (setup_signals(&s, &e) < 0)

@@ -92,6 +92,11 @@ is "$RC" 0 "the key can come from \$CELLOS_KEY"
 is "$RC" 0 "events to an inherited fd"
 is "$(tail -1 "$TMP/fd.jsonl" | jq -r .type)" "dev.cellos.events.cell.stream.v1.sealed" "the stream on fd:7 is sealed"
 
+mkplan "$TMP/pass7.plan" --pass-fd 7 -- /bin/true
+OUT=$("$CELLRUN" --unsigned --events fd:7 "$TMP/pass7.plan" 2>&1 7>/dev/null); RC=$?
+is "$RC" 125 "an event fd that the plan passes to the cell is refused"
+like "$OUT" "must not hold the event stream" "saying why"
+
 # the events sink fails mid-run: the cell is killed, cellrun fails
 if [ -w /dev/full ]; then
     "$CELLRUN" --unsigned --events /dev/full "$TMP/true.plan" 2>"$TMP/full.err"; RC=$?

@@ -137,6 +137,18 @@ probe_plan "$TMP/p.plan" -- sleep 30
 sleep 0.5; kill -TERM $cr; wait $cr; RC=$?
 is "$RC" 143 "SIGTERM to cellrun reaches the workload (143)"
 
+probe_plan "$TMP/p.plan" -- sleep 30
+"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" </dev/null & cr=$!
+sleep 0.5; kill -INT $cr; wait $cr; RC=$?
+is "$RC" 130 "SIGINT to cellrun reaches the workload (130)"
+
+# ---- the init reaps orphans: a grandchild whose parent exits is reparented
+# to the cell's init and reaped, never left a zombie
+mkplan "$TMP/z.plan" -- /bin/sh -c '/bin/sh -c "/bin/sleep 0.2 &"; /bin/sleep 1; cat /proc/[0-9]*/stat | cut -d" " -f3 | tr -d "\n"'
+crun_cell "$TMP/z.plan"
+unlike "$OUT" "Z" "no zombie is left in the cell (states: $OUT)"
+like "$OUT" "^[RS]+$" "every process is running or sleeping"
+
 # ---- rootless
 if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
     chmod 755 "$TMP"
