@@ -17,24 +17,31 @@ static int cmp_int(const void *a, const void *b)
 
 int cell_close_fds_except(const int *keep, size_t n_keep)
 {
-    int sorted[64];
+    int small[64], *sorted = small;
     size_t n = 0;
-    for (size_t i = 0; i < n_keep; i++) {
-        if (keep[i] <= 2)
-            continue;
-        if (n >= sizeof sorted / sizeof *sorted) {
-            errno = E2BIG;
+    if (n_keep > sizeof small / sizeof *small) {
+        sorted = malloc(n_keep * sizeof *sorted);
+        if (!sorted)
             return -1;
-        }
-        sorted[n++] = keep[i];
     }
+    for (size_t i = 0; i < n_keep; i++)
+        if (keep[i] > 2)
+            sorted[n++] = keep[i];
     qsort(sorted, n, sizeof *sorted, cmp_int);
     unsigned lo = 3;
-    for (size_t i = 0; i < n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         if ((unsigned)sorted[i] > lo && close_range(lo, (unsigned)sorted[i] - 1, 0) < 0)
-            return -1;
+            rc = -1;
         if ((unsigned)sorted[i] + 1 > lo)
             lo = (unsigned)sorted[i] + 1;
     }
-    return close_range(lo, UINT_MAX, 0);
+    if (rc == 0)
+        rc = close_range(lo, UINT_MAX, 0);
+    if (sorted != small) {
+        int saved = errno;
+        free(sorted);
+        errno = saved;
+    }
+    return rc;
 }

@@ -137,24 +137,26 @@ static int do_rlimits(const struct plan *p)
 static int do_fds(const struct cell_config *c, struct cell_report *rep, int exec_wr)
 {
     const struct plan *p = c->plan;
-    int keep[64];
     size_t n = 0;
-    if (p->process.n_pass_fds + c->n_keep_fds + 2 > sizeof keep / sizeof *keep) {
-        errno = E2BIG;
+    int *keep = malloc((p->process.n_pass_fds + 2) * sizeof *keep);
+    if (!keep)
         return -1;
-    }
     for (size_t i = 0; i < p->process.n_pass_fds; i++) {
         int fd = (int)p->process.pass_fds[i];
         int fl = fcntl(fd, F_GETFD);
-        if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+        if (fl < 0 || fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0) {
+            free(keep);
             return -1;
+        }
         keep[n++] = fd;
     }
     /* the report sink and the exec pipe are close-on-exec: kept until exec */
     if (rep->fd >= 0)
         keep[n++] = rep->fd;
     keep[n++] = exec_wr;
-    return cell_close_fds_except(keep, n);
+    int r = cell_close_fds_except(keep, n);
+    free(keep);
+    return r;
 }
 
 /* The workload's environment: exactly the plan's variables (PASS ones with

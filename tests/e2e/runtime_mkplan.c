@@ -183,11 +183,12 @@ int main(int argc, char **argv)
         }
         else if (!strcmp(a, "--rlimit")) {
             ARG();
-            char *s = strdup(v);
+            char *s0 = strdup(v), *s = s0;
             rlims[n_rl].resource = (uint32_t)strtoul(dup_part(&s), 0, 0);
             rlims[n_rl].soft = strtoull(dup_part(&s), 0, 0);
             rlims[n_rl].hard = strtoull(dup_part(&s), 0, 0);
             n_rl++;
+            free(s0);
         }
         else if (!strcmp(a, "--env")) {
             ARG();

@@ -27,6 +27,8 @@ for pid in sys.argv[2:]:
         if "r" not in perms or "[vsyscall]" in m or "[vvar" in m:
             continue
         lo, hi = (int(x, 16) for x in addr.split("-"))
+        if hi - lo > (1 << 28):     # sanitizer shadow reservations, not data
+            continue
         try:
             mem.seek(lo); data = mem.read(hi - lo)
         except OSError:
