@@ -195,7 +195,12 @@ RUNTIME_T := $(TBIN)/runtime
 # cells whatever the cell's /usr holds)
 ESCAPE_SRC := $(wildcard tests/escape/*.c)
 ESCAPE_BIN := $(patsubst tests/escape/%.c,$(RUNTIME_T)/escape/%,$(ESCAPE_SRC))
-TEST_PROGRAMS += $(RUNTIME_T)/mkplan $(RUNTIME_T)/cellprobe $(ESCAPE_BIN)
+TEST_PROGRAMS += $(RUNTIME_T)/mkplan $(RUNTIME_T)/cellprobe $(RUNTIME_T)/cellside $(ESCAPE_BIN)
+# the cell side alone, static, with no library but libc: proves CELL_SIDE_SRC
+# is self-contained (what the VM guest init links) and drives it end to end
+$(RUNTIME_T)/cellside: tests/e2e/runtime_cellside.c $(CELL_SIDE_SRC) $(CELL_SIDE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -Iinclude -Iruntime -static -o $@ $< $(CELL_SIDE_SRC)
 $(RUNTIME_T)/mkplan: tests/e2e/runtime_mkplan.c $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)

@@ -345,7 +345,8 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
         argv[p->process.argc + i] = c->extra_args[i];
 
     /* last: after this, only what the policy allows may run */
-    if (step(rep, CELL_STEP_SECCOMP, cell_seccomp_load(p, &nins), nins) < 0)
+    int sr = cell_seccomp_load(p, &nins);
+    if (step(rep, CELL_STEP_SECCOMP, sr, nins) < 0)
         goto fail;
     execve(argv[0], argv, env);
     int e = errno;

@@ -17,6 +17,7 @@
  *   cellprobe cwd
  *   cellprobe ids               uid gid
  *   cellprobe kill SIG          kill itself with SIG
+ *   cellprobe spin MS           busy-loop for MS ms of wall time, print the cpu ms it got
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +30,8 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,6 +175,22 @@ int main(int argc, char **argv)
     }
     if (!strcmp(c, "ids")) {
         printf("%u %u\n", getuid(), getgid());
+        return 0;
+    }
+    if (!strcmp(c, "spin")) {
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        long ms = atol(a);
+        volatile unsigned long x = 0;
+        do {
+            for (int i = 0; i < 100000; i++)
+                x++;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        printf("%ld\n", ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 +
+                        ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000);
         return 0;
     }
     if (!strcmp(c, "kill")) {

@@ -117,9 +117,17 @@ crun_cell "$TMP/p.plan"
 like "$OUT" "^forks 1[0-5]$" "a fork bomb is capped by the pids limit"
 cg=$(jq -r 'select(.data.step=="cgroup") | .data.result + " " + (.data.detail|tostring)' "$TMP/ev.jsonl")
 is "$cg" "ok 2" "the cgroup step reports the pids limit enforced"
-probe_plan "$TMP/p.plan" --cpu 100 -- ids
+probe_plan "$TMP/p.plan" --cpu 100 --memory $((64 << 20)) --pids 8 -- ids
 crun_cell "$TMP/p.plan"
-is "$RC" 0 "a cpu limit is applied"
+is "$RC" 0 "memory, pids and cpu limits together"
+cg=$(jq -r 'select(.data.step=="cgroup") | .data.result + " " + (.data.detail|tostring)' "$TMP/ev.jsonl")
+is "$cg" "ok 7" "the cgroup step reports all three enforced (1|2|4)"
+probe_plan "$TMP/p.plan" -- spin 1500
+crun_cell "$TMP/p.plan"; free_ms=${OUT:-0}
+probe_plan "$TMP/p.plan" --cpu 50 -- spin 1500
+crun_cell "$TMP/p.plan"; capped_ms=${OUT:-9999}
+ok $([ "$capped_ms" -lt 400 ] && [ $((capped_ms * 10)) -lt $((free_ms * 6)) ] && echo 0 || echo 1) \
+   "a cell limited to 0.05 cpu gets ${capped_ms} ms of cpu in 1.5 s of spinning (unlimited: ${free_ms} ms)"
 
 # ---- wall time
 probe_plan "$TMP/p.plan" --wall 300 -- sleep 30
