@@ -162,8 +162,6 @@ static int write_plan_file(const char *path, const uint8_t *buf, size_t len)
     }
     if (!e && fchmod(fd, 0644) != 0)
         e = errno;
-    if (!e && fsync(fd) != 0 && errno != EINVAL)
-        e = errno;
     if (close(fd) != 0 && !e)
         e = errno;
     if (!e && rename(tmp, path) != 0)

@@ -467,24 +467,72 @@ static void check_reachable(struct chk *c)
     }
 }
 
-/* ro view of host files that a rw grant exposes writable elsewhere */
+static int src_cmp(const void *a, const void *b)
+{
+    const struct fs_grant *const *x = a, *const *y = b;
+    int r = strcmp((*x)->src, (*y)->src);
+    if (r)
+        return r;
+    return *x < *y ? -1 : *x > *y;
+}
+
+/* The first rw grant (in src order) whose src is exactly `src` (n bytes), or
+ * NULL; rw is sorted by src. */
+static size_t rw_find(const struct fs_grant **rw, size_t n, const char *src, size_t len)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int r = strncmp(rw[mid]->src, src, len);
+        if (r == 0 && rw[mid]->src[len] != 0)
+            r = 1;
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ro view of host files that a rw grant exposes writable elsewhere. For
+ * each ro grant, every ancestor of its host path is looked up among the rw
+ * grants' host paths: O(n log n * depth). */
 static void check_shadowed(struct chk *c)
 {
-    for (size_t i = 0; i < c->pol->n_grants; i++) {
+    size_t n = c->pol->n_grants, nrw = 0;
+    const struct fs_grant **rw = arena_alloc(c->a, (n ? n : 1) * sizeof *rw);
+    for (size_t i = 0; i < n; i++)
+        if (c->grants[i].kind == AS_RW)
+            rw[nrw++] = &c->grants[i];
+    if (!nrw)
+        return;
+    if (nrw > 1)
+        qsort(rw, nrw, sizeof *rw, src_cmp);
+    for (size_t i = 0; i < n; i++) {
         const struct fs_grant *r = &c->grants[i];
         if (r->kind != AS_RO)
             continue;
-        for (size_t j = 0; j < c->pol->n_grants; j++) {
-            const struct fs_grant *w = &c->grants[j];
-            if (w->kind != AS_RW || !path_within(r->src, w->src))
-                continue;
-            const char *rest = r->src + (strcmp(w->src, "/") ? strlen(w->src) : 0);
-            const char *expect = !strcmp(w->dst, "/") ? rest : arena_printf(c->a, "%s%s", w->dst, rest);
-            if (!strcmp(expect, r->dst))
-                continue;   /* a read-only window over the same place: a real narrowing */
-            diag_error(c->d, r->dst_loc, "read-only grant of %s is shadowed: the rw grant of %s makes the "
-                       "same files writable at %s", r->src, w->src, expect);
-            diag_note(c->d, w->loc, "rw grant here");
+        size_t len = strlen(r->src);
+        /* prefixes of r->src that end at a component boundary, and "/" */
+        for (size_t k = len; ; k--) {
+            if ((k == len || r->src[k] == '/') && !(k == 0 && len == 1)) {
+                size_t plen = k == 0 ? 1 : k;
+                for (size_t j = rw_find(rw, nrw, r->src, plen);
+                     j < nrw && strlen(rw[j]->src) == plen && !strncmp(rw[j]->src, r->src, plen); j++) {
+                    const struct fs_grant *w = rw[j];
+                    const char *rest = strcmp(w->src, "/") ? r->src + strlen(w->src)
+                                                           : strcmp(r->src, "/") ? r->src : "";
+                    const char *expect = strcmp(w->dst, "/") ? arena_printf(c->a, "%s%s", w->dst, rest)
+                                                             : rest[0] ? rest : "/";
+                    if (!strcmp(expect, r->dst))
+                        continue;   /* a read-only window over the same place: a real narrowing */
+                    diag_error(c->d, r->dst_loc, "read-only grant of %s is shadowed: the rw grant of %s makes "
+                               "the same files writable at %s", r->src, w->src, expect);
+                    diag_note(c->d, w->loc, "rw grant here");
+                }
+            }
+            if (k == 0)
+                break;
         }
     }
 }
