@@ -4,8 +4,8 @@
  *
  * Each call builds one event as a JSON tree, serialises it canonically
  * (RFC 8785), signs PAE(CELL_EV_PAYLOAD_TYPE, event-without-sig) with
- * Ed25519, adds `sig`, serialises again and writes the line plus LF with one
- * write(2). Only after the write succeeded do the sequence number and the
+ * Ed25519, splices `sig` into its canonical place and writes the line plus
+ * LF with one write(2). Only after the write succeeded do the sequence number and the
  * chain hash advance. Invariants:
  *  - the first event is `started`, nothing follows `sealed`;
  *  - after any sink failure the stream is dead: every later call fails, so
@@ -382,20 +382,42 @@ static int finish(struct ev_stream *s, struct jcs_value *root, const char *type,
         return cell_err(e, 0, "events: building %s: %s", type, jcs_doc_error(d));
 
     s->line.len = 0;
+    s->body.len = 0;
+    if (jcs_serialize(root, NULL, &s->body) < 0)
+        return cell_err(e, ENOMEM, "events: out of memory");
     if (s->secret) {
-        s->body.len = 0;
         s->pae.len = 0;
         uint8_t sig[crypto_sign_BYTES];
         char sig64[SC_B64_LEN(crypto_sign_BYTES) + 1];
-        if (jcs_serialize(root, NULL, &s->body) < 0 ||
-            dsse_pae(CELL_EV_PAYLOAD_TYPE, s->body.p, s->body.len, &s->pae) < 0)
+        if (dsse_pae(CELL_EV_PAYLOAD_TYPE, s->body.p, s->body.len, &s->pae) < 0)
             return cell_err(e, ENOMEM, "events: out of memory");
         crypto_sign_detached(sig, NULL, (const unsigned char *)s->pae.p, s->pae.len, s->secret->sk);
         sc_b64_encode(sig, sizeof sig, sig64);
-        if (jcs_put_str(d, root, "sig", sig64) < 0)
-            return cell_err(e, 0, "events: building %s: %s", type, jcs_doc_error(d));
+        /* The line is the body with ,"sig":"..." inserted where canonical
+         * order puts it: just before the top-level ,"sigkid": member. That
+         * is the last occurrence of the text ,"sigkid":" in the body: the
+         * members after it hold only strings, in which a quote is always
+         * escaped. (Equal to serialising the tree with sig added.) */
+        static const char mark[] = ",\"sigkid\":\"";
+        const char *at = NULL;
+        for (const char *p = s->body.p + s->body.len - (sizeof mark - 1); p >= s->body.p; p--)
+            if (memcmp(p, mark, sizeof mark - 1) == 0) {
+                at = p;
+                break;
+            }
+        if (!at)
+            return cell_err(e, 0, "events: building %s: no sigkid member", type);
+        size_t head = (size_t)(at - s->body.p);
+        if (jcs_buf_append(&s->line, s->body.p, head) < 0 ||
+            jcs_buf_append(&s->line, ",\"sig\":\"", 8) < 0 ||
+            jcs_buf_append(&s->line, sig64, SC_B64_LEN(crypto_sign_BYTES)) < 0 ||
+            jcs_buf_append(&s->line, "\"", 1) < 0 ||
+            jcs_buf_append(&s->line, s->body.p + head, s->body.len - head) < 0)
+            return cell_err(e, ENOMEM, "events: out of memory");
+    } else if (jcs_buf_append(&s->line, s->body.p, s->body.len) < 0) {
+        return cell_err(e, ENOMEM, "events: out of memory");
     }
-    if (jcs_serialize(root, NULL, &s->line) < 0 || jcs_buf_append(&s->line, "\n", 1) < 0)
+    if (jcs_buf_append(&s->line, "\n", 1) < 0)
         return cell_err(e, ENOMEM, "events: out of memory");
     if (write_line(s, e) < 0)
         return -1;
