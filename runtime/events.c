@@ -119,16 +119,52 @@ static void default_clock(void *ctx, struct timespec *now)
     clock_gettime(CLOCK_REALTIME, now);
 }
 
-/* RFC 3339, UTC, microseconds, 'Z': 2024-01-02T03:04:05.123456Z */
+/* n decimal digits of v, zero-padded, at out. */
+static void put_digits(char *out, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* v in decimal without leading zeros and a NUL; returns the length. */
+static size_t fmt_u64(char out[21], uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = 0;
+    return n;
+}
+
+/* RFC 3339, UTC, microseconds, 'Z': 2024-01-02T03:04:05.123456Z. The date
+ * comes from the days since the epoch by the proleptic Gregorian
+ * civil-from-days algorithm (no time zone machinery, no locks). */
 static int format_time(const struct timespec *ts, char out[40])
 {
-    struct tm tm;
-    time_t t = ts->tv_sec;
-    if (ts->tv_nsec < 0 || ts->tv_nsec > 999999999 || !gmtime_r(&t, &tm) ||
-        tm.tm_year + 1900 < 1970 || tm.tm_year + 1900 > 9999)
+    if (ts->tv_nsec < 0 || ts->tv_nsec > 999999999 || ts->tv_sec < 0 ||
+        ts->tv_sec >= 253402300800LL)          /* 1970-01-01 .. 9999-12-31 */
         return -1;
-    snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts->tv_nsec / 1000));
+    int64_t days = ts->tv_sec / 86400, sod = ts->tv_sec % 86400;
+    int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    memcpy(out, "0000-00-00T00:00:00.000000Z", 28);
+    put_digits(out, (uint64_t)y, 4);
+    put_digits(out + 5, (uint64_t)m, 2);
+    put_digits(out + 8, (uint64_t)d, 2);
+    put_digits(out + 11, (uint64_t)(sod / 3600), 2);
+    put_digits(out + 14, (uint64_t)(sod / 60 % 60), 2);
+    put_digits(out + 17, (uint64_t)(sod % 60), 2);
+    put_digits(out + 20, (uint64_t)(ts->tv_nsec / 1000), 6);
     return 0;
 }
 
@@ -248,6 +284,10 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
         s->sink_name = strdup(o->path);
         break;
     case EV_SINK_STDOUT:
+        if (fcntl(STDOUT_FILENO, F_GETFL) < 0 || (fcntl(STDOUT_FILENO, F_GETFL) & O_ACCMODE) == O_RDONLY) {
+            ev_close(s);
+            return cell_err(e, EBADF, "events: standard output is not open for writing");
+        }
         s->fd = STDOUT_FILENO;
         s->sink_name = strdup("standard output");
         break;
@@ -364,8 +404,9 @@ static int finish(struct ev_stream *s, struct jcs_value *root, const char *type,
     s->clock(s->clock_ctx, &now);
     if (format_time(&now, when) < 0)
         return cell_err(e, 0, "events: the clock gave a time outside 1970..9999");
-    snprintf(id, sizeof id, "%llu", (unsigned long long)seq);
-    snprintf(sequence, sizeof sequence, "%020llu", (unsigned long long)seq);
+    fmt_u64(id, seq);
+    put_digits(sequence, seq, 20);
+    sequence[20] = 0;
 
     jcs_put_str(d, root, "specversion", "1.0");
     jcs_put_str(d, root, "id", id);
@@ -512,8 +553,10 @@ int ev_started(struct ev_stream *s, const struct plan *p,
     jcs_put_str(d, kernel, "version", s->host.version);
     jcs_put_str(d, kernel, "machine", s->host.machine);
     struct jcs_value *packs = jcs_put_array(d, data, "packs");
-    for (size_t i = 0; i < p->meta.n_packs; i++)
-        jcs_array_push(d, packs, jcs_new_string(d, p->meta.packs[i], strlen(p->meta.packs[i])));
+    for (size_t i = 0; i < p->meta.n_packs; i++) {
+        const char *pack = p->meta.packs[i] ? p->meta.packs[i] : "";
+        jcs_array_push(d, packs, jcs_new_string(d, pack, strlen(pack)));
+    }
     struct jcs_value *unsafe = jcs_put_array(d, data, "unsafe");
     for (size_t i = 0; i < p->meta.n_unsafe; i++) {
         const struct plan_unsafe_grant *g = &p->meta.unsafe[i];
@@ -596,7 +639,7 @@ int ev_step(struct ev_stream *s, const struct plan *p,
     struct jcs_doc *d = s->doc;
     struct jcs_value *root, *data = begin(s, &root);
     char mono[24];
-    snprintf(mono, sizeof mono, "%llu", (unsigned long long)r->mono_ns);
+    fmt_u64(mono, r->mono_ns);
     jcs_put_str(d, data, "step", name);
     jcs_put_str(d, data, "origin", "cell");
     jcs_put_str(d, data, "result", result);

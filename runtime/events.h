@@ -10,8 +10,9 @@
  * Each call writes one complete line (RFC 8785 canonical JSON, signed unless
  * the stream was opened unsigned) with a single write(2). A failing sink
  * makes the call return -1; the caller must then kill the cell and exit
- * non-zero, since nothing may run unrecorded. docs/events.md specifies the
- * bytes.
+ * non-zero, since nothing may run unrecorded. Block or ignore SIGPIPE in the
+ * supervisor so that a closed pipe sink is an EPIPE error, not a death.
+ * docs/events.md specifies the bytes.
  */
 #ifndef CELLOS_EVENTS_H
 #define CELLOS_EVENTS_H

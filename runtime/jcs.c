@@ -168,6 +168,16 @@ size_t jcs_utf8_valid_prefix(const char *str, size_t len)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        /* ASCII fast path, 8 bytes at a time. */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned c = s[i];
         if (c < 0x80) {
             i++;
@@ -481,6 +491,44 @@ bool jcs_string_is(const struct jcs_value *v, const char *s)
 
 /* ---- serialisation ------------------------------------------------------------ */
 
+/* Grow b so that n more bytes and a NUL fit. */
+static int buf_reserve(struct jcs_buf *b, size_t n)
+{
+    if (b->cap - b->len >= n + 1)
+        return 0;
+    size_t ncap = b->cap ? b->cap : 1024;
+    while (ncap - b->len < n + 1) {
+        if (ncap > SIZE_MAX / 2)
+            return -1;
+        ncap *= 2;
+    }
+    char *p = realloc(b->p, ncap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = ncap;
+    return 0;
+}
+
+/* The serialiser's appends: capacity is reserved up front per value, so
+ * these only copy. */
+static inline int put(struct jcs_buf *b, const void *data, size_t n)
+{
+    if (b->cap - b->len < n + 1 && buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+static inline int putc1(struct jcs_buf *b, char c)
+{
+    if (b->cap - b->len < 2 && buf_reserve(b, 1) < 0)
+        return -1;
+    b->p[b->len++] = c;
+    return 0;
+}
+
 int jcs_buf_append(struct jcs_buf *b, const void *data, size_t n)
 {
     if (b->cap - b->len < n + 1) {
@@ -509,19 +557,24 @@ void jcs_buf_free(struct jcs_buf *b)
     b->len = b->cap = 0;
 }
 
+/* Bytes that need an escape: controls, '"' and '\\'. */
+static const uint8_t NEEDS_ESCAPE[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 /* JSON.stringify's escaping: the two-character escapes where ECMAScript has
  * one, \u00xx (lowercase hex) for the other controls, all else verbatim. */
 static int put_string(struct jcs_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    if (jcs_buf_append(b, "\"", 1) < 0)
+    if (putc1(b, '"') < 0)
         return -1;
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!NEEDS_ESCAPE[c])
             continue;
-        if (jcs_buf_append(b, s + run, i - run) < 0)
+        if (put(b, s + run, i - run) < 0)
             return -1;
         char esc[6] = { '\\', 0 };
         size_t n = 2;
@@ -538,13 +591,13 @@ static int put_string(struct jcs_buf *b, const char *s, size_t len)
             esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
             n = 6;
         }
-        if (jcs_buf_append(b, esc, n) < 0)
+        if (put(b, esc, n) < 0)
             return -1;
         run = i + 1;
     }
-    if (jcs_buf_append(b, s + run, len - run) < 0)
+    if (put(b, s + run, len - run) < 0)
         return -1;
-    return jcs_buf_append(b, "\"", 1);
+    return putc1(b, '"');
 }
 
 static int put_int(struct jcs_buf *b, int64_t i)
@@ -558,40 +611,38 @@ static int put_int(struct jcs_buf *b, int64_t i)
     } while (u);
     if (i < 0)
         tmp[sizeof tmp - 1 - n++] = '-';
-    return jcs_buf_append(b, tmp + sizeof tmp - n, n);
+    return put(b, tmp + sizeof tmp - n, n);
 }
 
 static int serialize(const struct jcs_value *v, const char *omit, size_t omit_len,
                      struct jcs_buf *b)
 {
     switch (v->type) {
-    case JCS_NULL: return jcs_buf_append(b, "null", 4);
-    case JCS_BOOL: return v->u.b ? jcs_buf_append(b, "true", 4) : jcs_buf_append(b, "false", 5);
+    case JCS_NULL: return put(b, "null", 4);
+    case JCS_BOOL: return v->u.b ? put(b, "true", 4) : put(b, "false", 5);
     case JCS_INT: return put_int(b, v->u.i);
     case JCS_STRING: return put_string(b, v->u.str.s, v->u.str.len);
     case JCS_ARRAY:
-        if (jcs_buf_append(b, "[", 1) < 0)
+        if (putc1(b, '[') < 0)
             return -1;
         for (size_t i = 0; i < v->u.arr.n; i++)
-            if ((i && jcs_buf_append(b, ",", 1) < 0) ||
-                serialize(v->u.arr.items[i], NULL, 0, b) < 0)
+            if ((i && putc1(b, ',') < 0) || serialize(v->u.arr.items[i], NULL, 0, b) < 0)
                 return -1;
-        return jcs_buf_append(b, "]", 1);
+        return putc1(b, ']');
     case JCS_OBJECT: {
-        if (jcs_buf_append(b, "{", 1) < 0)
+        if (putc1(b, '{') < 0)
             return -1;
         bool first = true;
         for (size_t i = 0; i < v->u.obj.n; i++) {
             const struct jcs_member *m = &v->u.obj.m[i];
             if (omit && m->klen == omit_len && memcmp(m->key, omit, omit_len) == 0)
                 continue;
-            if ((!first && jcs_buf_append(b, ",", 1) < 0) ||
-                put_string(b, m->key, m->klen) < 0 || jcs_buf_append(b, ":", 1) < 0 ||
-                serialize(m->v, NULL, 0, b) < 0)
+            if ((!first && putc1(b, ',') < 0) || put_string(b, m->key, m->klen) < 0 ||
+                putc1(b, ':') < 0 || serialize(m->v, NULL, 0, b) < 0)
                 return -1;
             first = false;
         }
-        return jcs_buf_append(b, "}", 1);
+        return putc1(b, '}');
     }
     }
     return -1;
@@ -599,7 +650,12 @@ static int serialize(const struct jcs_value *v, const char *omit, size_t omit_le
 
 int jcs_serialize(const struct jcs_value *v, const char *omit_key, struct jcs_buf *b)
 {
-    return serialize(v, omit_key, omit_key ? strlen(omit_key) : 0, b);
+    if (buf_reserve(b, 512) < 0)
+        return -1;
+    if (serialize(v, omit_key, omit_key ? strlen(omit_key) : 0, b) < 0)
+        return -1;
+    b->p[b->len] = 0;
+    return 0;
 }
 
 /* ---- parsing -------------------------------------------------------------------- */

@@ -96,6 +96,11 @@ static int verify_file(const char *file, const struct ev_key *k, struct ev_verif
     return rc;
 }
 
+static void fixed_clock(void *ctx, struct timespec *now)
+{
+    *now = *(const struct timespec *)ctx;
+}
+
 static char *slurp(const char *file)
 {
     static char buf[1 << 20];
@@ -321,6 +326,45 @@ int main(void)
     text = slurp(path);
     ok(strstr(text, "\"source\":\"urn:example:override\"") && strstr(text, "\"subject\":\"override\""),
        "options override the plan");
+
+    /* ---- the time attribute against gmtime_r, over awkward dates */
+    static const struct timespec when[] = {
+        { 0, 0 }, { 951782400, 1000 }, { 951868799, 999999999 }, { 1709164800, 123456789 },
+        { 4107542400, 500 }, { 4107628800, 0 }, { 253402300799, 999999000 }, { 1714564800, 999 },
+    };
+    int times_ok = 0;
+    snprintf(path, sizeof path, "%s/time.jsonl", dir);
+    for (size_t i = 0; i < sizeof when / sizeof when[0]; i++) {
+        unlink(path);
+        o = opts(NULL, path);
+        o.clock = fixed_clock;
+        o.clock_ctx = (void *)&when[i];
+        ev_open(&s, &o, &e);
+        ev_started(s, &p, &info, &e);
+        ev_close(s);
+        struct tm tm;
+        time_t t = when[i].tv_sec;
+        gmtime_r(&t, &tm);
+        char want[128], stamp[40];
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want, sizeof want, "\"time\":\"%s.%06dZ\"", stamp, (int)(when[i].tv_nsec / 1000));
+        if (strstr(slurp(path), want))
+            times_ok++;
+        else
+            diag("time for %lld.%09ld: want %s", (long long)when[i].tv_sec, when[i].tv_nsec, want);
+    }
+    is_int(times_ok, sizeof when / sizeof when[0], "time matches gmtime_r: epoch, leap days, 2100, 9999-12-31");
+    static const struct timespec bad_when[] = { { -1, 0 }, { 253402300800, 0 }, { 5, 1000000000 } };
+    for (size_t i = 0; i < sizeof bad_when / sizeof bad_when[0]; i++) {
+        unlink(path);
+        o = opts(NULL, path);
+        o.clock = fixed_clock;
+        o.clock_ctx = (void *)&bad_when[i];
+        ev_open(&s, &o, &e);
+        ok(ev_started(s, &p, &info, &e) < 0 && strstr(e.msg, "1970..9999"), "a clock outside 1970..9999 is an error (%lld)",
+           (long long)bad_when[i].tv_sec);
+        ev_close(s);
+    }
 
     /* ---- the plan's required signing key */
     struct plan pk = test_plan();
