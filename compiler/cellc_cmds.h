@@ -17,4 +17,8 @@ int cellc_cmd_check(int argc, char **argv);
  * replace PLAN's Ed25519 signature trailer in place. */
 int cellc_cmd_sign(int argc, char **argv);
 
+/* `cellc dump [--bpf [--arch A]] PLAN` (plan_dump.c): the plan as text, or
+ * its raw seccomp program. */
+int cellc_cmd_dump(int argc, char **argv);
+
 #endif
