@@ -149,6 +149,35 @@ int main(void)
     ok(strstr(err, "more than 4096") != NULL, "reason: %s", err);
     is_int(plan_write(NULL, &b, &n, err, sizeof err), -1, "writer refuses NULL");
 
+    /* CELLOS_WRITE_SEEDS=DIR writes the fuzz seed plans (tests/fuzz/corpus/plan_reader) */
+    const char *seeds = getenv("CELLOS_WRITE_SEEDS");
+    if (seeds) {
+        struct plan sp[3] = { fixture_plan(), fixture_min_plan(), fixture_plan() };
+        const char *names[3] = { "rich.plan", "min.plan", "no-optional.plan" };
+        sp[2].has_vm = sp[2].has_gvisor = false;
+        sp[2].secrets.n_items = 0;
+        for (int i = 0; i < 3; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", seeds, names[i]);
+            FILE *f = fopen(path, "wb");
+            ok(f && plan_write(&sp[i], &b, &n, err, sizeof err) == 0 && fwrite(b, 1, n, f) == n &&
+               fclose(f) == 0, "seed %s written", path);
+            free(b);
+        }
+    }
+
+    /* the checked-in fuzz seeds are valid plans (regenerate them with
+     * CELLOS_WRITE_SEEDS when the format changes) */
+    const char *top = getenv("CELLOS_TOP");
+    static const char *const seed_files[] = { "rich.plan", "min.plan", "no-optional.plan", "signed.plan", "hello.plan" };
+    for (size_t i = 0; top && i < FX_N(seed_files); i++) {
+        char path[4096];
+        struct plan *sp = NULL;
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/plan_reader/%s", top, seed_files[i]);
+        ok(plan_read_file(path, &sp, &perr) == 0, "fuzz seed %s is a valid plan (%s)", seed_files[i], perr.message);
+        plan_free(sp);
+    }
+
     /* plan_equal is not vacuous */
     struct plan x = fixture_plan(), y = fixture_plan();
     struct plan_mount_op ops2[FX_N(fx_ops)];
