@@ -78,6 +78,7 @@ struct lower {
     size_t n, cap;
     struct pathset exists;      /* directories known to exist in the cell */
     struct pathset host_backed; /* dsts of binds, proc and devnodes: their insides are not ours */
+    struct pathset fresh;       /* dsts of tmpfs, workspace and dev tmpfs: their insides are ours */
 };
 
 static struct plan_mount_op *emit(struct lower *L, uint16_t opcode, uint16_t flags, const char *src,
@@ -101,13 +102,19 @@ static struct plan_mount_op *emit(struct lower *L, uint16_t opcode, uint16_t fla
     return op;
 }
 
-/* Is path (its first n bytes) inside a host-backed tree (strictly beneath
- * a bind, proc or devnode destination)? */
+/* Is path (its first n bytes) inside a host-backed tree? The nearest mount
+ * above it decides: a bind, proc or devnode destination (the tree is not
+ * ours to write) or a fresh tmpfs, workspace or the root (it is). */
 static bool inside_host(const struct lower *L, const char *path, size_t n)
 {
-    for (size_t i = n; i > 1; i--)
-        if (path[i - 1] == '/' && i - 1 > 0 && ps_has(&L->host_backed, path, i - 1))
+    for (size_t i = n; i > 1; i--) {
+        if (path[i - 1] != '/')
+            continue;
+        if (ps_has(&L->host_backed, path, i - 1))
             return true;
+        if (ps_has(&L->fresh, path, i - 1))
+            return false;
+    }
     return false;
 }
 
@@ -164,12 +171,14 @@ static void lower_grant(struct lower *L, const struct fs_grant *g)
                   (uint16_t)(CP_MNT_NOSUID | CP_MNT_NODEV | noexec), NULL, g->dst, line);
         op->size = g->size;
         op->mode = g->mode;
+        ps_add(L->a, &L->fresh, g->dst, strlen(g->dst));
         return;
     case AS_DEV:
         make_dirs(L, g->dst, true, line);
         op = emit(L, CP_OP_TMPFS, CP_MNT_NOSUID | CP_MNT_NOEXEC, NULL, g->dst, line);
         op->size = g->size;
         op->mode = g->mode;
+        ps_add(L->a, &L->fresh, g->dst, strlen(g->dst));
         return;
     case AS_PROC:
         make_dirs(L, g->dst, true, line);

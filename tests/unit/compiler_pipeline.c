@@ -133,6 +133,24 @@ int main(void)
     ok(strstr(t, "mask /proc/kcore f20\n") != NULL, "/proc/kcore masked");
     release(&r);
 
+    /* ---- nested mounts: the nearest mount above a path decides mkdir ---- */
+    compile(&r, "cell t {\n  process { argv \"/usr/bin/true\"; }\n"
+                "  filesystem { ro \"/usr\"; tmpfs \"/usr/tmp\" size 1MiB; dir \"/usr/tmp/a/b\"; }\n"
+                SC_MIN "}\n");
+    is_int(r.rc, 0, "tmpfs inside a bind compiles");
+    is_str(ops_text(&r.pol.plan),
+           "rootfs  f0\n"
+           "bind /usr <- /usr f0\n"
+           "remount /usr f7\n"
+           "tmpfs /usr/tmp f6\n"
+           "mkdir /usr/tmp/a f0\n"
+           "mkdir /usr/tmp/a/b f0\n"
+           "pivot_root  f0\n"
+           "remount / f7\n"
+           "chdir / f0\n",
+           "no mkdir inside the host tree; mkdirs inside the tmpfs mounted in it");
+    release(&r);
+
     /* ---- seccomp normalisation ---- */
     compile(&r, "cell t {\n  process { argv \"/bin/true\"; }\n"
                 "  filesystem { ro \"/usr\"; symlink \"/bin\" -> \"usr/bin\"; }\n"
