@@ -134,10 +134,10 @@ golden-errors: all
 	  if [ -f $$n.json ]; then $(abspath $(BIN))/cellc check --no-default-path -I packs \
 	    --diagnostics=json $$f > $$n.json 2>&1; fi; done; true
 golden: all
-	@mkdir -p tests/golden
+	@mkdir -p tests/golden $(BUILD)/golden
 	for f in policies/examples/*.cell; do n=$$(basename $$f .cell); \
-	  $(BIN)/cellc -I policies $$f -o $(BUILD)/golden-$$n.plan && \
-	  $(BIN)/cellc dump $(BUILD)/golden-$$n.plan > tests/golden/$$n.dump || exit 1; done
+	  $(BIN)/cellc -I policies $$f -o $(BUILD)/golden/$$n.plan && \
+	  (cd $(BUILD)/golden && $(abspath $(BIN))/cellc dump $$n.plan) > tests/golden/$$n.dump || exit 1; done
 bench-compile: all
 	bench/compile
 

@@ -537,6 +537,32 @@ static void check_shadowed(struct chk *c)
     }
 }
 
+/* A secret delivered as a file is written by the runtime on a private
+ * tmpfs at its target: the target must not be a grant's destination, nor
+ * lie in a host tree, beneath a symlink, a mask or a device. */
+static void check_secret_files(struct chk *c)
+{
+    for (size_t i = 0; i < c->n_secrets; i++) {
+        const struct secret_c *sc = &c->secrets[i];
+        if (sc->s.delivery != CP_SECRET_FILE)
+            continue;
+        const struct fs_grant *g = deepest_cover(c, sc->s.target);
+        if (!g)
+            continue;
+        const char *why = NULL;
+        if (!strcmp(g->dst, sc->s.target))
+            why = "is also the destination of";
+        else if (is_bind(g))
+            why = "would be written inside the host tree of";
+        else if (g->kind == AS_SYMLINK || g->kind == AS_MASK || g->kind == AS_DEVICE)
+            why = "lies beneath";
+        if (!why)
+            continue;
+        diag_error(c->d, sc->target_loc, "secret file %s %s %s", sc->s.target, why, describe(c, g));
+        diag_note(c->d, g->implied ? c->grants[g->parent].loc : g->loc, "grant here");
+    }
+}
+
 void check_fs_final(struct chk *c)
 {
     size_t n = c->pol->n_grants;
@@ -598,4 +624,5 @@ void check_fs_final(struct chk *c)
     }
     check_shadowed(c);
     check_reachable(c);
+    check_secret_files(c);
 }
