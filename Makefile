@@ -143,6 +143,10 @@ bench-compile: all
 
 # -------------------------------------------------- area: plan I/O (issue 2)
 # (owned by the plan reader/writer/dump work: corrupt-plan corpus)
+# bench/plan_io.sh runs this (figures in docs/performance.md, "planio").
+$(BUILD)/bench/plan_io: bench/plan_io.c $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
 
 # -------------------------------------------------- area: seccomp (issue 3)
 # (owned by the seccomp work: syscall table generation, oracle tests)

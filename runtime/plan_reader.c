@@ -624,43 +624,68 @@ static void *decoded(struct rd *r, enum arr_id id)
 
 /* -------------------------------------------------------- strings ---- */
 
-static int get_str(struct rd *r, uint32_t sec, uint64_t field, const char *what, const char **out)
+/* What a message is about ("env 3", "mount op 2 (bind)", "cwd"), formatted
+ * only when a check fails: decoding stays free of printf. */
+struct what {
+    const char *kind;
+    long idx;               /* < 0: none; kind ending in '[' gives "argv[3]" */
+    const char *extra;      /* appended in parentheses, or NULL */
+};
+
+static const char *wfmt(const struct what *w, char *buf, size_t n)
+{
+    size_t kl = strlen(w->kind);
+    if (w->idx < 0)
+        snprintf(buf, n, "%s", w->kind);
+    else if (kl && w->kind[kl - 1] == '[')
+        snprintf(buf, n, "%s%ld]", w->kind, w->idx);
+    else if (w->extra)
+        snprintf(buf, n, "%s %ld (%s)", w->kind, w->idx, w->extra);
+    else
+        snprintf(buf, n, "%s %ld", w->kind, w->idx);
+    return buf;
+}
+
+#define WS(w) wfmt(&(w), (char[96]){ 0 }, 96)
+#define WL(s) (&(const struct what){ (s), -1, NULL })
+
+static int get_str(struct rd *r, uint32_t sec, uint64_t field, const struct what *w, const char **out)
 {
     uint32_t v = ld32(r, field);
     if (v >= r->strtab_len)
         return fail(r, sec, field, "%s: string offset %u is outside the %u-byte string table",
-                    what, v, r->strtab_len);
+                    WS(*w), v, r->strtab_len);
     if (v > 0 && r->strtab[v - 1] != 0)
-        return fail(r, sec, field, "%s: string offset %u points into the middle of a string", what, v);
+        return fail(r, sec, field, "%s: string offset %u points into the middle of a string", WS(*w), v);
     *out = r->strtab + v;   /* NUL-terminated: the table's last byte is NUL */
     return 0;
 }
 
-static int get_path(struct rd *r, uint32_t sec, uint64_t field, const char *what, const char **out)
+static int get_path(struct rd *r, uint32_t sec, uint64_t field, const struct what *w, const char **out)
 {
-    if (get_str(r, sec, field, what, out))
+    if (get_str(r, sec, field, w, out))
         return -1;
     const char *why = path_problem(*out);
     if (why) {
         char q[200];
-        return fail(r, sec, field, "%s: path %s %s", what, quote(*out, q, sizeof q), why);
+        return fail(r, sec, field, "%s: path %s %s", WS(*w), quote(*out, q, sizeof q), why);
     }
     return 0;
 }
 
-static int want_zero32(struct rd *r, uint32_t sec, uint64_t field, const char *what)
+static int want_zero32(struct rd *r, uint32_t sec, uint64_t field, const struct what *w)
 {
     uint32_t v = ld32(r, field);
     if (v)
-        return fail(r, sec, field, "%s: reserved field is %u, must be 0", what, v);
+        return fail(r, sec, field, "%s: reserved field is %u, must be 0", WS(*w), v);
     return 0;
 }
 
-static int want_empty(struct rd *r, uint32_t sec, uint64_t field, const char *what, const char *s)
+static int want_empty(struct rd *r, uint32_t sec, uint64_t field, const struct what *w, const char *s)
 {
     if (*s) {
         char q[200];
-        return fail(r, sec, field, "%s: must be \"\", is %s", what, quote(s, q, sizeof q));
+        return fail(r, sec, field, "%s: must be \"\", is %s", WS(*w), quote(s, q, sizeof q));
     }
     return 0;
 }
@@ -674,25 +699,25 @@ static int do_meta(struct rd *r)
     struct plan *p = r->p;
     char q[200];
 
-    if (get_str(r, S, FLD(b, struct cp_meta, name), "name", &p->meta.name))
+    if (get_str(r, S, FLD(b, struct cp_meta, name), WL("name"), &p->meta.name))
         return -1;
     if (!is_simple_name(p->meta.name))
         return fail(r, S, FLD(b, struct cp_meta, name), "name %s is not [A-Za-z0-9_.-]{1,64}",
                     quote(p->meta.name, q, sizeof q));
-    if (get_str(r, S, FLD(b, struct cp_meta, source), "source", &p->meta.source))
+    if (get_str(r, S, FLD(b, struct cp_meta, source), WL("source"), &p->meta.source))
         return -1;
     if (!*p->meta.source || strchr(p->meta.source, '/') || strlen(p->meta.source) > 255 ||
         !no_controls(p->meta.source))
         return fail(r, S, FLD(b, struct cp_meta, source),
                     "source %s is not a file base name (1..255 bytes, no '/', no control characters)",
                     quote(p->meta.source, q, sizeof q));
-    if (get_str(r, S, FLD(b, struct cp_meta, compiler), "compiler", &p->meta.compiler))
+    if (get_str(r, S, FLD(b, struct cp_meta, compiler), WL("compiler"), &p->meta.compiler))
         return -1;
     if (strncmp(p->meta.compiler, "cellc ", 6) != 0 || !p->meta.compiler[6] ||
         !is_printable(p->meta.compiler, true))
         return fail(r, S, FLD(b, struct cp_meta, compiler), "compiler %s is not \"cellc <version>\"",
                     quote(p->meta.compiler, q, sizeof q));
-    if (get_str(r, S, FLD(b, struct cp_meta, hostname), "hostname", &p->meta.hostname))
+    if (get_str(r, S, FLD(b, struct cp_meta, hostname), WL("hostname"), &p->meta.hostname))
         return -1;
     if (*p->meta.hostname && !is_hostname(p->meta.hostname, 64))
         return fail(r, S, FLD(b, struct cp_meta, hostname), "hostname %s is not an RFC 1123 name of at most 64 bytes",
@@ -710,9 +735,8 @@ static int do_meta(struct rd *r)
     p->meta.n_packs = a->count;
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t f = a->foff + 4ull * i;
-        char what[32];
-        snprintf(what, sizeof what, "pack %u", i);
-        if (get_str(r, S, f, what, &p->meta.packs[i]))
+        const struct what what = { "pack", i, NULL };
+        if (get_str(r, S, f, &what, &p->meta.packs[i]))
             return -1;
         if (!*p->meta.packs[i] || !no_controls(p->meta.packs[i]))
             return fail(r, S, f, "pack %u: name %s is empty or has control characters", i,
@@ -724,19 +748,18 @@ static int do_meta(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_unsafe_grant);
         struct plan_unsafe_grant *g = &p->meta.unsafe[i];
-        char what[32];
-        snprintf(what, sizeof what, "unsafe grant %u", i);
-        if (get_str(r, S, FLD(e, struct cp_unsafe_grant, kind), what, &g->kind) ||
-            get_str(r, S, FLD(e, struct cp_unsafe_grant, subject), what, &g->subject) ||
-            get_str(r, S, FLD(e, struct cp_unsafe_grant, reason), what, &g->reason))
+        const struct what what = { "unsafe grant", i, NULL };
+        if (get_str(r, S, FLD(e, struct cp_unsafe_grant, kind), &what, &g->kind) ||
+            get_str(r, S, FLD(e, struct cp_unsafe_grant, subject), &what, &g->subject) ||
+            get_str(r, S, FLD(e, struct cp_unsafe_grant, reason), &what, &g->reason))
             return -1;
         if (!is_kind(g->kind))
             return fail(r, S, FLD(e, struct cp_unsafe_grant, kind), "%s: kind %s is not [a-z][a-z0-9-]*",
-                        what, quote(g->kind, q, sizeof q));
+                        WS(what), quote(g->kind, q, sizeof q));
         if (!*g->subject)
-            return fail(r, S, FLD(e, struct cp_unsafe_grant, subject), "%s: subject is empty", what);
+            return fail(r, S, FLD(e, struct cp_unsafe_grant, subject), "%s: subject is empty", WS(what));
         if (!*g->reason)
-            return fail(r, S, FLD(e, struct cp_unsafe_grant, reason), "%s: reason is empty", what);
+            return fail(r, S, FLD(e, struct cp_unsafe_grant, reason), "%s: reason is empty", WS(what));
         g->line = ld32(r, FLD(e, struct cp_unsafe_grant, line));
     }
     return check_ranges(r, S);
@@ -764,10 +787,9 @@ static int do_process(struct rd *r)
     p->process.argv = decoded(r, A_ARGV);
     p->process.argc = a->count;
     for (uint32_t i = 0; i < a->count; i++) {
-        char what[32];
-        snprintf(what, sizeof what, "argv[%u]", i);
-        if (i == 0 ? get_path(r, S, a->foff, what, &p->process.argv[0])
-                   : get_str(r, S, a->foff + 4ull * i, what, &p->process.argv[i]))
+        const struct what what = { "argv[", i, NULL };
+        if (i == 0 ? get_path(r, S, a->foff, &what, &p->process.argv[0])
+                   : get_str(r, S, a->foff + 4ull * i, &what, &p->process.argv[i]))
             return -1;
     }
 
@@ -777,23 +799,22 @@ static int do_process(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_env);
         struct plan_env *v = &p->process.env[i];
-        char what[32];
-        snprintf(what, sizeof what, "env %u", i);
-        if (get_str(r, S, FLD(e, struct cp_env, name), what, &v->name) ||
-            get_str(r, S, FLD(e, struct cp_env, value), what, &v->value))
+        const struct what what = { "env", i, NULL };
+        if (get_str(r, S, FLD(e, struct cp_env, name), &what, &v->name) ||
+            get_str(r, S, FLD(e, struct cp_env, value), &what, &v->value))
             return -1;
         if (!is_env_name(v->name))
             return fail(r, S, FLD(e, struct cp_env, name), "%s: name %s is not [A-Za-z_][A-Za-z0-9_]*",
-                        what, quote(v->name, q, sizeof q));
+                        WS(what), quote(v->name, q, sizeof q));
         if (i > 0 && strcmp(p->process.env[i - 1].name, v->name) >= 0)
             return fail(r, S, FLD(e, struct cp_env, name), "%s: name %s is not after %s (sorted, unique)",
-                        what, quote(v->name, q, sizeof q), p->process.env[i - 1].name);
+                        WS(what), quote(v->name, q, sizeof q), p->process.env[i - 1].name);
         v->flags = ld32(r, FLD(e, struct cp_env, flags));
         if (v->flags & ~CP_ENV_PASS)
-            return fail(r, S, FLD(e, struct cp_env, flags), "%s: unknown flags 0x%x", what, v->flags);
+            return fail(r, S, FLD(e, struct cp_env, flags), "%s: unknown flags 0x%x", WS(what), v->flags);
         if ((v->flags & CP_ENV_PASS) && *v->value)
-            return fail(r, S, FLD(e, struct cp_env, value), "%s: a passed variable must have the value \"\"", what);
-        if (want_zero32(r, S, FLD(e, struct cp_env, pad), what))
+            return fail(r, S, FLD(e, struct cp_env, value), "%s: a passed variable must have the value \"\"", WS(what));
+        if (want_zero32(r, S, FLD(e, struct cp_env, pad), &what))
             return -1;
     }
 
@@ -803,22 +824,21 @@ static int do_process(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_rlimit);
         struct plan_rlimit *l = &p->process.rlimits[i];
-        char what[32];
-        snprintf(what, sizeof what, "rlimit %u", i);
+        const struct what what = { "rlimit", i, NULL };
         l->resource = ld32(r, FLD(e, struct cp_rlimit, resource));
         if (!rlimit_known(l->resource))
             return fail(r, S, FLD(e, struct cp_rlimit, resource),
-                        "%s: resource %u is not one of CPU 0, FSIZE 1, CORE 4, NPROC 6, NOFILE 7, AS 9", what, l->resource);
+                        "%s: resource %u is not one of CPU 0, FSIZE 1, CORE 4, NPROC 6, NOFILE 7, AS 9", WS(what), l->resource);
         if (i > 0 && p->process.rlimits[i - 1].resource >= l->resource)
             return fail(r, S, FLD(e, struct cp_rlimit, resource), "%s: resource %u is not after %u (sorted, unique)",
-                        what, l->resource, p->process.rlimits[i - 1].resource);
-        if (want_zero32(r, S, FLD(e, struct cp_rlimit, pad), what))
+                        WS(what), l->resource, p->process.rlimits[i - 1].resource);
+        if (want_zero32(r, S, FLD(e, struct cp_rlimit, pad), &what))
             return -1;
         l->soft = ld64(r, FLD(e, struct cp_rlimit, soft));
         l->hard = ld64(r, FLD(e, struct cp_rlimit, hard));
         if (l->soft > l->hard)
             return fail(r, S, FLD(e, struct cp_rlimit, soft), "%s: soft limit %llu is above the hard limit %llu",
-                        what, (unsigned long long)l->soft, (unsigned long long)l->hard);
+                        WS(what), (unsigned long long)l->soft, (unsigned long long)l->hard);
     }
 
     a = &r->arr[A_FDS];
@@ -835,7 +855,7 @@ static int do_process(struct rd *r)
         p->process.pass_fds[i] = fd;
     }
 
-    if (get_path(r, S, FLD(b, struct cp_process, cwd), "cwd", &p->process.cwd))
+    if (get_path(r, S, FLD(b, struct cp_process, cwd), WL("cwd"), &p->process.cwd))
         return -1;
     p->process.uid = ld32(r, FLD(b, struct cp_process, uid));
     if (p->process.uid == UINT32_MAX)
@@ -849,7 +869,7 @@ static int do_process(struct rd *r)
     p->process.flags = ld32(r, FLD(b, struct cp_process, flags));
     if (p->process.flags & ~CP_PROC_ALLOW_EXTRA_ARGS)
         return fail(r, S, FLD(b, struct cp_process, flags), "unknown flags 0x%x", p->process.flags);
-    if (want_zero32(r, S, FLD(b, struct cp_process, pad), "process"))
+    if (want_zero32(r, S, FLD(b, struct cp_process, pad), WL("process")))
         return -1;
     p->process.capabilities = ld64(r, FLD(b, struct cp_process, capabilities));
     if (p->process.capabilities >> (CP_CAP_LAST + 1))
@@ -897,72 +917,71 @@ static int do_filesystem(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_mount_op);
         struct plan_mount_op *op = &p->fs.ops[i];
-        char what[48];
         op->opcode = ld16(r, FLD(e, struct cp_mount_op, opcode));
         if (op->opcode < 1 || op->opcode > CP_OP_MAX)
             return fail(r, S, FLD(e, struct cp_mount_op, opcode), "mount op %u: opcode %u is not a known opcode",
                         i, op->opcode);
         const char *name = plan_mount_opcode_name(op->opcode);
-        snprintf(what, sizeof what, "mount op %u (%s)", i, name);
+        const struct what what = { "mount op", i, name };
         const struct op_shape *sh = &op_shape[op->opcode];
 
         /* program shape */
         if (i == 0 && op->opcode != CP_OP_ROOTFS)
-            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: the program must start with rootfs", what);
+            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: the program must start with rootfs", WS(what));
         if (i > 0 && op->opcode == CP_OP_ROOTFS)
-            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: rootfs may only be op 0", what);
+            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: rootfs may only be op 0", WS(what));
         if (chdir_seen)
-            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: nothing may follow chdir", what);
+            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: nothing may follow chdir", WS(what));
         if (op->opcode == CP_OP_PIVOT_ROOT) {
             if (pivoted)
-                return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: a second pivot_root", what);
+                return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: a second pivot_root", WS(what));
             pivoted = true;
         } else if (op->opcode == CP_OP_CHDIR) {
             if (!pivoted)
-                return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: chdir before pivot_root", what);
+                return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: chdir before pivot_root", WS(what));
             chdir_seen = true;
         } else if (pivoted && op->opcode != CP_OP_REMOUNT && op->opcode != CP_OP_MASK) {
             return fail(r, S, FLD(e, struct cp_mount_op, opcode),
-                        "%s: only remount, mask and chdir may follow pivot_root", what);
+                        "%s: only remount, mask and chdir may follow pivot_root", WS(what));
         }
 
         op->flags = ld16(r, FLD(e, struct cp_mount_op, flags));
         if (op->flags & ~sh->flags)
             return fail(r, S, FLD(e, struct cp_mount_op, flags), "%s: flags 0x%x not allowed (allowed: 0x%x)",
-                        what, op->flags, sh->flags);
+                        WS(what), op->flags, sh->flags);
         if (op->opcode == CP_OP_REMOUNT && op->flags == 0)
-            return fail(r, S, FLD(e, struct cp_mount_op, flags), "%s: remount without any flag", what);
+            return fail(r, S, FLD(e, struct cp_mount_op, flags), "%s: remount without any flag", WS(what));
 
         if (sh->operands & O_SRC_PATH) {
-            if (get_path(r, S, FLD(e, struct cp_mount_op, src), what, &op->src))
+            if (get_path(r, S, FLD(e, struct cp_mount_op, src), &what, &op->src))
                 return -1;
         } else {
-            if (get_str(r, S, FLD(e, struct cp_mount_op, src), what, &op->src))
+            if (get_str(r, S, FLD(e, struct cp_mount_op, src), &what, &op->src))
                 return -1;
             if (sh->operands & O_SRC_TEXT) {
                 if (!*op->src)
-                    return fail(r, S, FLD(e, struct cp_mount_op, src), "%s: empty symlink target", what);
-            } else if (want_empty(r, S, FLD(e, struct cp_mount_op, src), what, op->src)) {
+                    return fail(r, S, FLD(e, struct cp_mount_op, src), "%s: empty symlink target", WS(what));
+            } else if (want_empty(r, S, FLD(e, struct cp_mount_op, src), &what, op->src)) {
                 return -1;
             }
         }
         if (sh->operands & O_DST) {
-            if (get_path(r, S, FLD(e, struct cp_mount_op, dst), what, &op->dst))
+            if (get_path(r, S, FLD(e, struct cp_mount_op, dst), &what, &op->dst))
                 return -1;
-        } else if (get_str(r, S, FLD(e, struct cp_mount_op, dst), what, &op->dst) ||
-                   want_empty(r, S, FLD(e, struct cp_mount_op, dst), what, op->dst)) {
+        } else if (get_str(r, S, FLD(e, struct cp_mount_op, dst), &what, &op->dst) ||
+                   want_empty(r, S, FLD(e, struct cp_mount_op, dst), &what, op->dst)) {
             return -1;
         }
         op->mode = ld32(r, FLD(e, struct cp_mount_op, mode));
         if ((sh->operands & O_MODE) ? op->mode > 07777 : op->mode != 0)
-            return fail(r, S, FLD(e, struct cp_mount_op, mode), "%s: mode 0%o %s", what, op->mode,
+            return fail(r, S, FLD(e, struct cp_mount_op, mode), "%s: mode 0%o %s", WS(what), op->mode,
                         (sh->operands & O_MODE) ? "is above 07777" : "must be 0");
         op->size = ld64(r, FLD(e, struct cp_mount_op, size));
         if (!(sh->operands & O_SIZE) && op->size)
-            return fail(r, S, FLD(e, struct cp_mount_op, size), "%s: size %llu must be 0", what,
+            return fail(r, S, FLD(e, struct cp_mount_op, size), "%s: size %llu must be 0", WS(what),
                         (unsigned long long)op->size);
         op->line = ld32(r, FLD(e, struct cp_mount_op, line));
-        if (want_zero32(r, S, FLD(e, struct cp_mount_op, pad), what))
+        if (want_zero32(r, S, FLD(e, struct cp_mount_op, pad), &what))
             return -1;
     }
     if (!pivoted)
@@ -984,7 +1003,7 @@ static int do_network(struct rd *r)
     if (p->net.mode > CP_NET_EGRESS)
         return fail(r, S, FLD(b, struct cp_network, mode), "mode %u is not 0 (none), 1 (loopback) or 2 (egress)",
                     p->net.mode);
-    if (want_zero32(r, S, FLD(b, struct cp_network, pad), "network"))
+    if (want_zero32(r, S, FLD(b, struct cp_network, pad), WL("network")))
         return -1;
     if (p->net.mode == CP_NET_EGRESS && a->count == 0)
         return fail(r, S, FLD(b, struct cp_network, egress), "egress mode without any egress rule");
@@ -995,8 +1014,7 @@ static int do_network(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_egress);
         struct plan_egress *g = &p->net.egress[i];
-        char what[32];
-        snprintf(what, sizeof what, "egress %u", i);
+        const struct what what = { "egress", i, NULL };
         g->kind = ld8(r, FLD(e, struct cp_egress, kind));
         g->family = ld8(r, FLD(e, struct cp_egress, family));
         g->prefix = ld8(r, FLD(e, struct cp_egress, prefix));
@@ -1005,44 +1023,44 @@ static int do_network(struct rd *r)
         g->port_hi = ld16(r, FLD(e, struct cp_egress, port_hi));
         memcpy(g->addr, r->buf + FLD(e, struct cp_egress, addr), 16);
         g->line = ld32(r, FLD(e, struct cp_egress, line));
-        if (get_str(r, S, FLD(e, struct cp_egress, host), what, &g->host))
+        if (get_str(r, S, FLD(e, struct cp_egress, host), &what, &g->host))
             return -1;
         if (g->kind == CP_EGRESS_HOST) {
             if (g->family)
-                return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u must be 0 for a host rule", what, g->family);
+                return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u must be 0 for a host rule", WS(what), g->family);
             if (g->prefix)
-                return fail(r, S, FLD(e, struct cp_egress, prefix), "%s: prefix %u must be 0 for a host rule", what, g->prefix);
+                return fail(r, S, FLD(e, struct cp_egress, prefix), "%s: prefix %u must be 0 for a host rule", WS(what), g->prefix);
             if (!is_hostname(g->host, 253))
                 return fail(r, S, FLD(e, struct cp_egress, host), "%s: host %s is not an RFC 1123 name of at most 253 bytes",
-                            what, quote(g->host, q, sizeof q));
+                            WS(what), quote(g->host, q, sizeof q));
             if (!all_zero(g->addr, 16))
-                return fail(r, S, FLD(e, struct cp_egress, addr), "%s: addr must be zero for a host rule", what);
+                return fail(r, S, FLD(e, struct cp_egress, addr), "%s: addr must be zero for a host rule", WS(what));
         } else if (g->kind == CP_EGRESS_CIDR) {
             if (g->family != 4 && g->family != 6)
-                return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u is not 4 or 6", what, g->family);
+                return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u is not 4 or 6", WS(what), g->family);
             unsigned bits = g->family == 4 ? 32 : 128;
             if (g->prefix > bits)
                 return fail(r, S, FLD(e, struct cp_egress, prefix), "%s: prefix /%u is longer than %u bits",
-                            what, g->prefix, bits);
-            if (want_empty(r, S, FLD(e, struct cp_egress, host), what, g->host))
+                            WS(what), g->prefix, bits);
+            if (want_empty(r, S, FLD(e, struct cp_egress, host), &what, g->host))
                 return -1;
             for (unsigned bit = g->prefix; bit < 128; bit++) {
                 if (g->addr[bit / 8] & (0x80u >> (bit % 8)))
                     return fail(r, S, FLD(e, struct cp_egress, addr) + bit / 8,
                                 bit < bits ? "%s: address has host bits set beyond /%u"
                                            : "%s: IPv4 address has nonzero bytes after the first 4 (prefix /%u)",
-                                what, g->prefix);
+                                WS(what), g->prefix);
             }
         } else {
-            return fail(r, S, FLD(e, struct cp_egress, kind), "%s: kind %u is not 1 (host) or 2 (cidr)", what, g->kind);
+            return fail(r, S, FLD(e, struct cp_egress, kind), "%s: kind %u is not 1 (host) or 2 (cidr)", WS(what), g->kind);
         }
         if (g->proto != 6 && g->proto != 17)
-            return fail(r, S, FLD(e, struct cp_egress, proto), "%s: proto %u is not 6 (tcp) or 17 (udp)", what, g->proto);
+            return fail(r, S, FLD(e, struct cp_egress, proto), "%s: proto %u is not 6 (tcp) or 17 (udp)", WS(what), g->proto);
         if (g->port_lo < 1)
-            return fail(r, S, FLD(e, struct cp_egress, port_lo), "%s: port 0", what);
+            return fail(r, S, FLD(e, struct cp_egress, port_lo), "%s: port 0", WS(what));
         if (g->port_hi < g->port_lo)
             return fail(r, S, FLD(e, struct cp_egress, port_hi), "%s: port range %u-%u is reversed",
-                        what, g->port_lo, g->port_hi);
+                        WS(what), g->port_lo, g->port_hi);
     }
     return check_ranges(r, S);
 }
@@ -1074,10 +1092,10 @@ static int do_limits(struct rd *r)
 
 /* -------------------------------------------------------- seccomp ---- */
 
-static int check_action(struct rd *r, uint64_t field, const char *what, uint32_t action)
+static int check_action(struct rd *r, uint64_t field, const struct what *w, uint32_t action)
 {
     if (!bpf_seccomp_action_valid(action))
-        return fail(r, CP_SEC_SECCOMP, field, "%s: action 0x%08x is not a valid seccomp action", what, action);
+        return fail(r, CP_SEC_SECCOMP, field, "%s: action 0x%08x is not a valid seccomp action", WS(*w), action);
     return 0;
 }
 
@@ -1090,7 +1108,7 @@ static int do_seccomp(struct rd *r)
     char q[200];
 
     p->seccomp.default_action = ld32(r, FLD(b, struct cp_seccomp, default_action));
-    if (check_action(r, FLD(b, struct cp_seccomp, default_action), "default_action", p->seccomp.default_action))
+    if (check_action(r, FLD(b, struct cp_seccomp, default_action), WL("default_action"), p->seccomp.default_action))
         return -1;
     p->seccomp.flags = ld32(r, FLD(b, struct cp_seccomp, flags));
     if (p->seccomp.flags & ~(CP_SC_ALLOW_X32 | CP_SC_ALLOW_I386))
@@ -1109,8 +1127,7 @@ static int do_seccomp(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_sc_cond);
         struct plan_sc_cond *c = &p->seccomp.conds[i];
-        char what[32];
-        snprintf(what, sizeof what, "cond %u", i);
+        const struct what what = { "cond", i, NULL };
         c->arg = ld8(r, FLD(e, struct cp_sc_cond, arg));
         c->op = ld8(r, FLD(e, struct cp_sc_cond, op));
         c->width = ld8(r, FLD(e, struct cp_sc_cond, width));
@@ -1119,53 +1136,53 @@ static int do_seccomp(struct rd *r)
         c->value = ld64(r, FLD(e, struct cp_sc_cond, value));
         c->mask = ld64(r, FLD(e, struct cp_sc_cond, mask));
         if (c->arg > 5)
-            return fail(r, S, FLD(e, struct cp_sc_cond, arg), "%s: arg %u is not 0..5", what, c->arg);
+            return fail(r, S, FLD(e, struct cp_sc_cond, arg), "%s: arg %u is not 0..5", WS(what), c->arg);
         if (c->op < CP_SC_EQ || c->op > CP_SC_OP_MAX)
-            return fail(r, S, FLD(e, struct cp_sc_cond, op), "%s: op %u is not a known comparison", what, c->op);
+            return fail(r, S, FLD(e, struct cp_sc_cond, op), "%s: op %u is not a known comparison", WS(what), c->op);
         if (c->width != 32 && c->width != 64)
-            return fail(r, S, FLD(e, struct cp_sc_cond, width), "%s: width %u is not 32 or 64", what, c->width);
+            return fail(r, S, FLD(e, struct cp_sc_cond, width), "%s: width %u is not 32 or 64", WS(what), c->width);
         if (ld8(r, FLD(e, struct cp_sc_cond, pad)))
             return fail(r, S, FLD(e, struct cp_sc_cond, pad), "%s: reserved field is %u, must be 0",
-                        what, ld8(r, FLD(e, struct cp_sc_cond, pad)));
-        if (want_zero32(r, S, FLD(e, struct cp_sc_cond, pad2), what))
+                        WS(what), ld8(r, FLD(e, struct cp_sc_cond, pad)));
+        if (want_zero32(r, S, FLD(e, struct cp_sc_cond, pad2), &what))
             return -1;
         uint64_t ones = c->width == 32 ? 0xffffffffull : UINT64_MAX;
         bool set = c->op == CP_SC_IN || c->op == CP_SC_NOT_IN;
         if (set) {
             if (c->set_count == 0)
-                return fail(r, S, FLD(e, struct cp_sc_cond, set_count), "%s: empty set", what);
+                return fail(r, S, FLD(e, struct cp_sc_cond, set_count), "%s: empty set", WS(what));
             if (c->set_first > p->seccomp.n_values || c->set_count > p->seccomp.n_values - c->set_first)
                 return fail(r, S, FLD(e, struct cp_sc_cond, set_first),
-                            "%s: set %u+%u is outside the %zu values", what, c->set_first, c->set_count,
+                            "%s: set %u+%u is outside the %zu values", WS(what), c->set_first, c->set_count,
                             p->seccomp.n_values);
             for (uint32_t k = 0; k < c->set_count; k++) {
                 uint32_t vi = c->set_first + k;
                 uint64_t v = p->seccomp.values[vi];
                 if (v > ones)
                     return fail(r, S, r->arr[A_VALUES].foff + 8ull * vi,
-                                "%s: set member %u (0x%llx) does not fit in %u bits", what, vi,
+                                "%s: set member %u (0x%llx) does not fit in %u bits", WS(what), vi,
                                 (unsigned long long)v, c->width);
                 if (k > 0 && p->seccomp.values[vi - 1] >= v)
                     return fail(r, S, r->arr[A_VALUES].foff + 8ull * vi,
-                                "%s: set member %u is not above the previous one (sorted, unique)", what, vi);
+                                "%s: set member %u is not above the previous one (sorted, unique)", WS(what), vi);
             }
             if (c->value)
-                return fail(r, S, FLD(e, struct cp_sc_cond, value), "%s: value must be 0 for a set", what);
+                return fail(r, S, FLD(e, struct cp_sc_cond, value), "%s: value must be 0 for a set", WS(what));
         } else {
             if (c->set_first)
-                return fail(r, S, FLD(e, struct cp_sc_cond, set_first), "%s: set_first must be 0", what);
+                return fail(r, S, FLD(e, struct cp_sc_cond, set_first), "%s: set_first must be 0", WS(what));
             if (c->set_count)
-                return fail(r, S, FLD(e, struct cp_sc_cond, set_count), "%s: set_count must be 0", what);
+                return fail(r, S, FLD(e, struct cp_sc_cond, set_count), "%s: set_count must be 0", WS(what));
             if (c->value > ones)
                 return fail(r, S, FLD(e, struct cp_sc_cond, value), "%s: value 0x%llx does not fit in 32 bits",
-                            what, (unsigned long long)c->value);
+                            WS(what), (unsigned long long)c->value);
         }
         if (c->op == CP_SC_MASKED_EQ) {
             if (c->mask > ones)
                 return fail(r, S, FLD(e, struct cp_sc_cond, mask), "%s: mask 0x%llx does not fit in 32 bits",
-                            what, (unsigned long long)c->mask);
+                            WS(what), (unsigned long long)c->mask);
         } else if (c->mask != ones) {
-            return fail(r, S, FLD(e, struct cp_sc_cond, mask), "%s: mask 0x%llx must be 0x%llx", what,
+            return fail(r, S, FLD(e, struct cp_sc_cond, mask), "%s: mask 0x%llx must be 0x%llx", WS(what),
                         (unsigned long long)c->mask, (unsigned long long)ones);
         }
     }
@@ -1176,25 +1193,24 @@ static int do_seccomp(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_sc_rule);
         struct plan_sc_rule *ru = &p->seccomp.rules[i];
-        char what[32];
-        snprintf(what, sizeof what, "rule %u", i);
-        if (get_str(r, S, FLD(e, struct cp_sc_rule, syscall), what, &ru->syscall))
+        const struct what what = { "rule", i, NULL };
+        if (get_str(r, S, FLD(e, struct cp_sc_rule, syscall), &what, &ru->syscall))
             return -1;
         if (!is_syscall_name(ru->syscall))
             return fail(r, S, FLD(e, struct cp_sc_rule, syscall), "%s: syscall %s is not [a-z_][a-z0-9_]{0,63}",
-                        what, quote(ru->syscall, q, sizeof q));
+                        WS(what), quote(ru->syscall, q, sizeof q));
         ru->action = ld32(r, FLD(e, struct cp_sc_rule, action));
-        if (check_action(r, FLD(e, struct cp_sc_rule, action), what, ru->action))
+        if (check_action(r, FLD(e, struct cp_sc_rule, action), &what, ru->action))
             return -1;
         ru->cond_first = ld32(r, FLD(e, struct cp_sc_rule, cond_first));
         ru->cond_count = ld32(r, FLD(e, struct cp_sc_rule, cond_count));
         if (ru->cond_count == 0 && ru->cond_first)
-            return fail(r, S, FLD(e, struct cp_sc_rule, cond_first), "%s: cond_first must be 0 without conditions", what);
+            return fail(r, S, FLD(e, struct cp_sc_rule, cond_first), "%s: cond_first must be 0 without conditions", WS(what));
         if (ru->cond_first > p->seccomp.n_conds || ru->cond_count > p->seccomp.n_conds - ru->cond_first)
             return fail(r, S, FLD(e, struct cp_sc_rule, cond_first), "%s: conditions %u+%u are outside the %zu conds",
-                        what, ru->cond_first, ru->cond_count, p->seccomp.n_conds);
+                        WS(what), ru->cond_first, ru->cond_count, p->seccomp.n_conds);
         ru->line = ld32(r, FLD(e, struct cp_sc_rule, line));
-        if (want_zero32(r, S, FLD(e, struct cp_sc_rule, pad), what))
+        if (want_zero32(r, S, FLD(e, struct cp_sc_rule, pad), &what))
             return -1;
     }
 
@@ -1204,30 +1220,29 @@ static int do_seccomp(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_sc_program);
         struct plan_sc_program *pr = &p->seccomp.programs[i];
-        char what[32];
-        snprintf(what, sizeof what, "program %u", i);
+        const struct what what = { "program", i, NULL };
         pr->audit_arch = ld32(r, FLD(e, struct cp_sc_program, audit_arch));
         if (pr->audit_arch != AUDIT_ARCH_X86_64 && pr->audit_arch != AUDIT_ARCH_AARCH64)
             return fail(r, S, FLD(e, struct cp_sc_program, audit_arch),
-                        "%s: audit_arch 0x%08x is not x86_64 (0xc000003e) or aarch64 (0xc00000b7)", what, pr->audit_arch);
+                        "%s: audit_arch 0x%08x is not x86_64 (0xc000003e) or aarch64 (0xc00000b7)", WS(what), pr->audit_arch);
         if (i > 0 && p->seccomp.programs[i - 1].audit_arch >= pr->audit_arch)
             return fail(r, S, FLD(e, struct cp_sc_program, audit_arch),
-                        "%s: audit_arch 0x%08x is not after 0x%08x (sorted, unique)", what, pr->audit_arch,
+                        "%s: audit_arch 0x%08x is not after 0x%08x (sorted, unique)", WS(what), pr->audit_arch,
                         p->seccomp.programs[i - 1].audit_arch);
         pr->insn_count = ld32(r, FLD(e, struct cp_sc_program, insn_count));
         if (pr->insn_count < 1 || pr->insn_count > BPF_CHECK_MAX_INSNS)
             return fail(r, S, FLD(e, struct cp_sc_program, insn_count), "%s: insn_count %u is not 1..4096",
-                        what, pr->insn_count);
+                        WS(what), pr->insn_count);
         uint32_t io = ld32(r, FLD(e, struct cp_sc_program, insn_offset));
         uint64_t iof = FLD(e, struct cp_sc_program, insn_offset);
         if (io % 8)
-            return fail(r, S, iof, "%s: insn_offset %u is not a multiple of 8", what, io);
+            return fail(r, S, iof, "%s: insn_offset %u is not a multiple of 8", WS(what), io);
         if (io < sizeof(struct cp_seccomp))
-            return fail(r, S, iof, "%s: insn_offset %u lies inside the section's fixed part", what, io);
+            return fail(r, S, iof, "%s: insn_offset %u lies inside the section's fixed part", WS(what), io);
         if (io > s->len || (uint64_t)pr->insn_count * sizeof(struct cp_bpf_insn) > s->len - io)
             return fail(r, S, iof, "%s: %u instructions at offset %u run past the end of the %u-byte section",
-                        what, pr->insn_count, io, s->len);
-        if (want_zero32(r, S, FLD(e, struct cp_sc_program, pad), what))
+                        WS(what), pr->insn_count, io, s->len);
+        if (want_zero32(r, S, FLD(e, struct cp_sc_program, pad), &what))
             return -1;
         if (add_range(r, S, io, io + (uint64_t)pr->insn_count * sizeof(struct cp_bpf_insn), iof,
                       i == 0 ? "program 0 instructions" : "program 1 instructions"))
@@ -1237,7 +1252,7 @@ static int do_seccomp(struct rd *r)
         struct bpf_check_error be;
         if (bpf_check_seccomp(pr->insns, pr->insn_count, &be))
             return fail(r, S, b + io + (uint64_t)be.insn * sizeof(struct cp_bpf_insn),
-                        "%s insn %u: %s", what, be.insn, be.message);
+                        "%s insn %u: %s", WS(what), be.insn, be.message);
     }
     return check_ranges(r, S);
 }
@@ -1266,8 +1281,8 @@ static int do_vm(struct rd *r)
         return fail(r, S, FLD(b, struct cp_vm, memory), "memory %llu bytes is below 64 MiB",
                     (unsigned long long)p->vm.memory);
     p->vm.initramfs_limit = ld64(r, FLD(b, struct cp_vm, initramfs_limit));
-    if (get_path(r, S, FLD(b, struct cp_vm, kernel), "kernel", &p->vm.kernel) ||
-        get_str(r, S, FLD(b, struct cp_vm, bootargs), "bootargs", &p->vm.bootargs))
+    if (get_path(r, S, FLD(b, struct cp_vm, kernel), WL("kernel"), &p->vm.kernel) ||
+        get_str(r, S, FLD(b, struct cp_vm, bootargs), WL("bootargs"), &p->vm.bootargs))
         return -1;
     if (!is_printable(p->vm.bootargs, true))
         return fail(r, S, FLD(b, struct cp_vm, bootargs), "bootargs %s are not printable ASCII",
@@ -1275,16 +1290,16 @@ static int do_vm(struct rd *r)
     memcpy(p->vm.kernel_sha256, r->buf + FLD(b, struct cp_vm, kernel_sha256), 32);
     memcpy(p->vm.rootfs_sha256, r->buf + FLD(b, struct cp_vm, rootfs_sha256), 32);
     if (p->vm.flags & CP_VM_HAS_ROOTFS) {
-        if (get_path(r, S, FLD(b, struct cp_vm, rootfs), "rootfs", &p->vm.rootfs))
+        if (get_path(r, S, FLD(b, struct cp_vm, rootfs), WL("rootfs"), &p->vm.rootfs))
             return -1;
     } else {
-        if (get_str(r, S, FLD(b, struct cp_vm, rootfs), "rootfs", &p->vm.rootfs) ||
-            want_empty(r, S, FLD(b, struct cp_vm, rootfs), "rootfs without HAS_ROOTFS", p->vm.rootfs))
+        if (get_str(r, S, FLD(b, struct cp_vm, rootfs), WL("rootfs"), &p->vm.rootfs) ||
+            want_empty(r, S, FLD(b, struct cp_vm, rootfs), WL("rootfs without HAS_ROOTFS"), p->vm.rootfs))
             return -1;
         if (!all_zero(p->vm.rootfs_sha256, 32))
             return fail(r, S, FLD(b, struct cp_vm, rootfs_sha256), "rootfs_sha256 must be zero without HAS_ROOTFS");
     }
-    if (want_zero32(r, S, FLD(b, struct cp_vm, pad), "vm"))
+    if (want_zero32(r, S, FLD(b, struct cp_vm, pad), WL("vm")))
         return -1;
     return check_ranges(r, S);
 }
@@ -1316,8 +1331,8 @@ static int do_events(struct rd *r)
     uint64_t b = r->sec[S].foff;
     struct plan *p = r->p;
     char q[200];
-    if (get_str(r, S, FLD(b, struct cp_events, source), "source", &p->events.source) ||
-        get_str(r, S, FLD(b, struct cp_events, subject), "subject", &p->events.subject))
+    if (get_str(r, S, FLD(b, struct cp_events, source), WL("source"), &p->events.source) ||
+        get_str(r, S, FLD(b, struct cp_events, subject), WL("subject"), &p->events.subject))
         return -1;
     if (!is_printable(p->events.source, false))
         return fail(r, S, FLD(b, struct cp_events, source), "source %s is not printable ASCII without spaces",
@@ -1328,7 +1343,7 @@ static int do_events(struct rd *r)
     p->events.flags = ld32(r, FLD(b, struct cp_events, flags));
     if (p->events.flags & ~CP_EV_HAS_KID)
         return fail(r, S, FLD(b, struct cp_events, flags), "unknown flags 0x%x", p->events.flags);
-    if (want_zero32(r, S, FLD(b, struct cp_events, pad), "events"))
+    if (want_zero32(r, S, FLD(b, struct cp_events, pad), WL("events")))
         return -1;
     memcpy(p->events.signing_kid, r->buf + FLD(b, struct cp_events, signing_kid), 32);
     if (!(p->events.flags & CP_EV_HAS_KID) && !all_zero(p->events.signing_kid, 32))
@@ -1351,38 +1366,37 @@ static int do_secrets(struct rd *r)
     for (uint32_t i = 0; i < a->count; i++) {
         uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_secret);
         struct plan_secret *x = &p->secrets.items[i];
-        char what[32];
-        snprintf(what, sizeof what, "secret %u", i);
-        if (get_str(r, S, FLD(e, struct cp_secret, name), what, &x->name) ||
-            get_str(r, S, FLD(e, struct cp_secret, ref), what, &x->ref))
+        const struct what what = { "secret", i, NULL };
+        if (get_str(r, S, FLD(e, struct cp_secret, name), &what, &x->name) ||
+            get_str(r, S, FLD(e, struct cp_secret, ref), &what, &x->ref))
             return -1;
         if (!is_simple_name(x->name))
             return fail(r, S, FLD(e, struct cp_secret, name), "%s: name %s is not [A-Za-z0-9_.-]{1,64}",
-                        what, quote(x->name, q, sizeof q));
+                        WS(what), quote(x->name, q, sizeof q));
         if (i > 0 && strcmp(p->secrets.items[i - 1].name, x->name) >= 0)
             return fail(r, S, FLD(e, struct cp_secret, name), "%s: name %s is not after %s (sorted, unique)",
-                        what, quote(x->name, q, sizeof q), p->secrets.items[i - 1].name);
+                        WS(what), quote(x->name, q, sizeof q), p->secrets.items[i - 1].name);
         bool ref_ok = (strncmp(x->ref, "env:", 4) == 0 && is_env_name(x->ref + 4)) ||
                       (strncmp(x->ref, "file:", 5) == 0 && !path_problem(x->ref + 5));
         if (!ref_ok)
             return fail(r, S, FLD(e, struct cp_secret, ref), "%s: ref %s is not env:NAME or file:/path",
-                        what, quote(x->ref, q, sizeof q));
+                        WS(what), quote(x->ref, q, sizeof q));
         x->delivery = ld32(r, FLD(e, struct cp_secret, delivery));
         if (x->delivery == CP_SECRET_ENV) {
-            if (get_str(r, S, FLD(e, struct cp_secret, target), what, &x->target))
+            if (get_str(r, S, FLD(e, struct cp_secret, target), &what, &x->target))
                 return -1;
             if (!is_env_name(x->target))
                 return fail(r, S, FLD(e, struct cp_secret, target), "%s: target %s is not an env var name",
-                            what, quote(x->target, q, sizeof q));
+                            WS(what), quote(x->target, q, sizeof q));
         } else if (x->delivery == CP_SECRET_FILE) {
-            if (get_path(r, S, FLD(e, struct cp_secret, target), what, &x->target))
+            if (get_path(r, S, FLD(e, struct cp_secret, target), &what, &x->target))
                 return -1;
         } else {
             return fail(r, S, FLD(e, struct cp_secret, delivery), "%s: delivery %u is not 1 (env) or 2 (file)",
-                        what, x->delivery);
+                        WS(what), x->delivery);
         }
         x->line = ld32(r, FLD(e, struct cp_secret, line));
-        if (want_zero32(r, S, FLD(e, struct cp_secret, pad), what))
+        if (want_zero32(r, S, FLD(e, struct cp_secret, pad), &what))
             return -1;
     }
     return check_ranges(r, S);
