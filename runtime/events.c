@@ -15,6 +15,7 @@
  */
 #include "events.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -94,11 +95,24 @@ int ev_run_uuid_generate(uint8_t uuid[16], struct cell_error *e)
     return 0;
 }
 
-static bool printable_ascii(const char *s)
+/* An RFC 3986 URI-reference by its characters: unreserved, reserved, and
+ * '%' with two hex digits (what CloudEvents requires of `source`). */
+static bool uri_reference(const char *s)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7F)
-            return false;
+    static const char ok[] = "-._~:/?#[]@!$&'()*+,;=";
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            (c && strchr(ok, c)))
+            continue;
+        if (c == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+            s += 2;
+            continue;
+        }
+        return false;
+    }
     return true;
 }
 
@@ -238,9 +252,9 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
     static const uint8_t zero[16];
     if (memcmp(o->run_uuid, zero, 16) == 0)
         return cell_err(e, 0, "events: run_uuid is not set");
-    if (o->source && *o->source && (strlen(o->source) > EV_MAX_SOURCE || !printable_ascii(o->source)))
-        return cell_err(e, 0, "events: source must be a URI of at most %d printable ASCII "
-                        "characters without spaces", EV_MAX_SOURCE);
+    if (o->source && *o->source && (strlen(o->source) > EV_MAX_SOURCE || !uri_reference(o->source)))
+        return cell_err(e, 0, "events: source \"%.100s\" is not a URI-reference (RFC 3986) of at "
+                        "most %d characters", o->source, EV_MAX_SOURCE);
     if (o->subject && strlen(o->subject) > EV_MAX_SUBJECT)
         return cell_err(e, 0, "events: subject is longer than %d bytes", EV_MAX_SUBJECT);
 
@@ -521,8 +535,9 @@ int ev_started(struct ev_stream *s, const struct plan *p,
     const char *sub = s->subject_opt ? s->subject_opt
                     : (p->events.subject && *p->events.subject) ? p->events.subject
                     : p->meta.name;
-    if (src && (strlen(src) > EV_MAX_SOURCE || !printable_ascii(src)))
-        return cell_err(e, 0, "events: the plan's events source is not a URI of printable ASCII");
+    if (src && (strlen(src) > EV_MAX_SOURCE || !uri_reference(src)))
+        return cell_err(e, 0, "events: the plan's events source \"%.100s\" is not a URI-reference "
+                        "(RFC 3986)", src);
     if (!sub || !*sub || strlen(sub) > EV_MAX_SUBJECT)
         return cell_err(e, 0, "events: no subject (the plan has no cell name)");
     free(s->source);

@@ -53,6 +53,7 @@ struct run {
     bool signed_run, sealed, completed, destroyed;
     size_t first_line, last_line;   /* 0-based */
     char plandigest[72];
+    char runid[40];
 };
 
 struct verifier {
@@ -408,6 +409,13 @@ static int check_line(struct verifier *v, size_t i)
             return fail(v, i, "started event: data.backend is not a string");
         memcpy(run->plandigest, pds, PLAN_DIGEST_STR_LEN);
         run->plandigest[PLAN_DIGEST_STR_LEN] = 0;
+        size_t rl = 0;
+        const struct jcs_value *ri = jcs_object_get(data, "runid");
+        const char *rs = ri ? jcs_get_string(ri, &rl) : NULL;
+        if (rs && rl < sizeof run->runid && memchr(rs, 0, rl) == NULL) {
+            memcpy(run->runid, rs, rl);
+            run->runid[rl] = 0;
+        }
         if (o->has_plan && memcmp(dg, o->plan_digest, 32) != 0) {
             char want[PLAN_DIGEST_STR_LEN + 1];
             plan_digest_string(o->plan_digest, want);
@@ -522,6 +530,7 @@ int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o
         snprintf(out->source, sizeof out->source, "%s", v.runs[k].source);
         snprintf(out->sigkid, sizeof out->sigkid, "%s", v.runs[k].sigkid);
         snprintf(out->plandigest, sizeof out->plandigest, "%s", v.runs[k].plandigest);
+        snprintf(out->runid, sizeof out->runid, "%s", v.runs[k].runid);
         out->events = v.runs[k].seq;
         out->first_line = v.runs[k].first_line + 1;
         out->last_line = v.runs[k].last_line + 1;
@@ -692,8 +701,11 @@ int cellrun_cmd_verify(int argc, char **argv)
         total += r.runs[k].events;
     for (size_t k = 0; k < r.n_runs && !quiet; k++) {
         const struct ev_verify_run *run = &r.runs[k];
-        printf("%s: run %s (lines %zu-%zu): %llu events, %s, %s%s, plan %s\n", events,
-               run->source, run->first_line, run->last_line, (unsigned long long)run->events,
+        printf("%s: run %s%s%s%s (lines %zu-%zu): %llu events, %s, %s%s, plan %s\n", events,
+               run->source, run->runid[0] && !strstr(run->source, run->runid) ? " [run " : "",
+               run->runid[0] && !strstr(run->source, run->runid) ? run->runid : "",
+               run->runid[0] && !strstr(run->source, run->runid) ? "]" : "",
+               run->first_line, run->last_line, (unsigned long long)run->events,
                run->sealed ? "sealed" : "NOT SEALED (cut off)",
                run->sigkid[0] ? "signed by " : "unsigned", run->sigkid, run->plandigest);
     }

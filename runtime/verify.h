@@ -34,6 +34,7 @@ struct ev_verify_opts {
 
 struct ev_verify_run {
     char source[256];               /* truncated for display */
+    char runid[40];                 /* the started event's data.runid, or "" */
     char sigkid[65];                /* "" when unsigned */
     char plandigest[72];
     uint64_t events;
