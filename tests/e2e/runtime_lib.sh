@@ -33,9 +33,14 @@ crun_cell() {
     ERR=$(cat "$TMP/err")
 }
 
-residue() {
-    local d
+residue() {    # cellos-<pid>-<hex> cgroups whose cellrun is gone
+    local d name pid
     for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
         find "$d" -maxdepth 6 -type d -name 'cellos-*' 2>/dev/null
+    done | while read -r d; do
+        name=${d##*/}; pid=${name#cellos-}; pid=${pid%%-*}
+        # a run in progress (another test, another team's suite) is not residue
+        [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = cellrun ] && continue
+        echo "$d"
     done
 }
