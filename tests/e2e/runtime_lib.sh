@@ -33,14 +33,23 @@ crun_cell() {
     ERR=$(cat "$TMP/err")
 }
 
-residue() {    # cellos-<pid>-<hex> cgroups whose cellrun is gone
+_dead_cgroups() {   # cellos-<pid>-<hex> cgroups whose cellrun is gone
     local d name pid
     for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
         find "$d" -maxdepth 6 -type d -name 'cellos-*' 2>/dev/null
     done | while read -r d; do
         name=${d##*/}; pid=${name#cellos-}; pid=${pid%%-*}
-        # a run in progress (another test, another team's suite) is not residue
+        # a run in progress (another test, another suite) is not residue
         [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = cellrun ] && continue
         echo "$d"
     done
+}
+residue() {     # what is left once every reaper had its time (5 s at most)
+    local i left
+    for i in $(seq 100); do
+        left=$(_dead_cgroups)
+        [ -z "$left" ] && return 0
+        sleep 0.05
+    done
+    echo "$left"
 }
