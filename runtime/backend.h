@@ -28,6 +28,7 @@
  *              first; a backend may correct it, e.g. gvisor from runsc).
  *   cleanup  - idempotent; remove every host resource. Also called after a
  *              failed prepare or spawn.
+ *   read_records - optional decoder of a framed record channel (below).
  * A backend must leave nothing on the host when cellrun is SIGKILLed at any
  * point (docs/runtime.md, "Cleanup guarantees"), e.g. with a reaper.
  */
@@ -106,6 +107,15 @@ struct backend_ops {
     void (*finish)(struct backend_run *r, int wstatus, const struct rusage *ru,
                    struct backend_result *res);
     void (*cleanup)(struct backend_run *r);
+    /* Optional: decode a framed record channel (e.g. the VM's serial
+     * frames). Called when record_fd is readable (it is non-blocking):
+     * reads what is available and returns how many whole records it put in
+     * out (at most max; 0 = none yet); sets *eof when no record can follow;
+     * -1 with e on a protocol fault (the core kills the cell: 125). NULL:
+     * record_fd carries bare 32-byte records. The core checks every record
+     * it gets either way. */
+    int  (*read_records)(struct backend_run *r, struct cell_step_record *out, size_t max,
+                         bool *eof, struct cell_error *e);
 };
 
 /* Helpers for backends (supervisor_backends.c). Both truncate; a full

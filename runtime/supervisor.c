@@ -137,6 +137,24 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
 /* Read what is available; 1 on EOF, 0 otherwise, -1 on a fatal problem. */
 static int pump_records(struct sup *s, struct cell_error *e)
 {
+    if (s->be->read_records) {
+        for (;;) {
+            struct cell_step_record recs[16];
+            bool eof = false;
+            int n = s->be->read_records(&s->run, recs, 16, &eof, e);
+            if (n < 0 || n > 16) {
+                s->bad_record = true;
+                return n < 0 ? -1 : cell_err(e, 0, "cell: record decoder returned %d", n);
+            }
+            for (int i = 0; i < n; i++)
+                if (take_record(s, &recs[i], e) < 0)
+                    return -1;
+            if (eof)
+                return 1;
+            if (n == 0)
+                return 0;
+        }
+    }
     for (;;) {
         ssize_t n = read(s->run.record_fd, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen);
         if (n < 0) {

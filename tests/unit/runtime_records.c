@@ -66,6 +66,39 @@ static const struct backend_ops fake = {
     .name = "fake", .kind = 99, .spawn = fake_spawn, .kill = fake_kill, .cleanup = fake_cleanup,
 };
 
+/* A framed channel: each record preceded by the byte 'R'; anything else is
+ * a protocol fault. */
+static uint8_t fbuf[64];
+static size_t fhave;
+static int framed_read(struct backend_run *r, struct cell_step_record *out, size_t max, bool *eof,
+                       struct cell_error *e)
+{
+    size_t n = 0;
+    while (n < max) {
+        ssize_t k = read(r->record_fd, fbuf + fhave, 33 - fhave);
+        if (k < 0 && errno == EAGAIN)
+            break;
+        if (k <= 0) {
+            *eof = true;
+            break;
+        }
+        fhave += (size_t)k;
+        if (fbuf[0] != 'R')
+            return cell_err(e, 0, "framing: bad frame byte");
+        if (fhave == 33) {
+            memcpy(&out[n++], fbuf + 1, 32);
+            fhave = 0;
+        }
+    }
+    return (int)n;
+}
+
+static const struct backend_ops framed = {
+    .name = "framed", .kind = 98, .spawn = fake_spawn, .kill = fake_kill, .cleanup = fake_cleanup,
+    .read_records = framed_read,
+};
+static const struct backend_ops *use = &fake;
+
 static struct cell_step_record rec(uint16_t step, uint16_t result, uint32_t op, int err, uint32_t detail)
 {
     struct cell_step_record r = { .magic = CELL_STEP_MAGIC, .step = step, .result = result,
@@ -89,7 +122,7 @@ static int run(const struct cell_step_record *recs, size_t n, size_t trunc, int 
     int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(fd, 2);
     close(fd);
-    int st = supervisor_run_backend(&o, &fake);
+    int st = supervisor_run_backend(&o, use);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
@@ -213,6 +246,38 @@ int main(void)
 
     r[1] = rec(CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, 0xffffffffu);
     is_int(run(r, 2, 0, 0, msg, sizeof msg), 125, "a nonsense wait status in EXIT gives 125, never a crash");
+
+    /* a backend with its own framing (the VM's serial channel) */
+    static uint8_t frames[3 * 33];
+    struct cell_step_record g[3] = {
+        rec(CELL_STEP_NAMESPACES, CELL_STEP_OK, 0, 0, 0), rec(CELL_STEP_EXEC, CELL_STEP_OK, 0, 0, 0),
+        rec(CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, 5 << 8),
+    };
+    for (int i = 0; i < 3; i++) {
+        frames[33 * i] = 'R';
+        memcpy(frames + 33 * i + 1, &g[i], 32);
+    }
+    use = &framed;
+    is_int(run((const void *)frames, 0, 0, 5, msg, sizeof msg), 125, "(sanity: no bytes, no records: 125)");
+    fhave = 0;
+    fake_bytes = frames;
+    struct sup_options o2 = { .plan_path = plan_path, .events = ev_path, .unsigned_run = true };
+    fake_len = sizeof frames;
+    fake_exit = 5;
+    unlink(ev_path);
+    is_int(supervisor_run_backend(&o2, &framed), 5, "records decoded by a backend's read_records drive the run");
+    ok(sealed(), "and the stream is sealed");
+    frames[33] = 'X';
+    fhave = 0;
+    fake_len = sizeof frames;
+    fflush(stderr);
+    int saved = dup(2), dn = open("/dev/null", O_WRONLY);
+    dup2(dn, 2);
+    close(dn);
+    int st = supervisor_run_backend(&o2, &framed);
+    dup2(saved, 2);
+    close(saved);
+    is_int(st, 125, "a framing fault reported by the decoder fails the run");
 
     unlink(plan_path);
     unlink(ev_path);
