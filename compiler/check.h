@@ -48,6 +48,7 @@ struct policy {
     struct plan plan;       /* fs.ops and seccomp.programs are left empty */
     struct fs_grant *grants;
     size_t n_grants;
+    struct loc *rule_locs;  /* parallel to plan.seccomp.rules: where each rule was written */
     bool top_is_pack;
 };
 

@@ -88,6 +88,7 @@ struct chk {
     /* syscalls */
     bool any_syscalls;
     struct plan_sc_rule *rules; size_t n_rules, cap_rules;
+    struct loc *rule_locs; size_t n_rule_locs, cap_rule_locs;
     void *sc_groups_state;              /* check_sc.c: groups used so far */
     struct plan_sc_cond *conds; size_t n_conds, cap_conds;
     uint64_t *values; size_t n_values, cap_values;

@@ -401,6 +401,7 @@ static void push_rule(struct chk *c, const char *name, uint32_t action, uint32_t
     r->cond_first = cond_count ? cond_first : 0;
     r->cond_count = cond_count;
     r->line = loc.line;
+    *CHK_PUSH(c, c->rule_locs, c->n_rule_locs, c->cap_rule_locs) = loc;
 }
 
 enum add_result { ADD_OK, ADD_DROPPED, ADD_GROUP_CONFLICT };
@@ -685,6 +686,7 @@ void check_sc_final(struct chk *c)
     struct plan *p = c->p;
     p->seccomp.rules = c->rules;
     p->seccomp.n_rules = c->n_rules;
+    c->pol->rule_locs = c->rule_locs;
     p->seccomp.conds = c->conds;
     p->seccomp.n_conds = c->n_conds;
     p->seccomp.values = c->values;
