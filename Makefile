@@ -178,6 +178,8 @@ constants:
 	$(MAKE) $(BUILD)/tools/gen_constants
 	$(BUILD)/tools/gen_constants > $(BUILD)/tools/constants_data.c
 	mv $(BUILD)/tools/constants_data.c compiler/constants_data.c
+# the seccomp tests include helper headers (tests/unit/seccomp_*.h): track them
+-include $(wildcard $(TBIN)/unit/seccomp_*.d)
 
 # -------------------------------------------------- area: runtime (issue 4)
 # (owned by the native runtime: escape probes, feature tests)

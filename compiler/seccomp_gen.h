@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include "plan.h"
+#include "syscall_table.h"
 
 #define SC_GEN_MAX_INSNS 4096
 
@@ -26,5 +27,16 @@ struct sc_gen_error {
  * seccomp_gen_free_programs). Returns 0, or -1 with *err filled. */
 int seccomp_gen_all(struct plan *p, struct sc_gen_error *err);
 void seccomp_gen_free_programs(struct plan *p);
+
+/* The reference semantics, evaluated directly on the rule list (no BPF):
+ * the verdict the compiled program for `arch` must give for `d`, as
+ * documented in docs/seccomp.md. *rule is set to the index of the deciding
+ * rule, or -1 when a default decided (policy default, ENOSYS for unknown
+ * numbers and clone3, kill for a foreign arch or x32, allow for nr -1).
+ * Used by `cellc explain` and by the tests. The plan must have passed
+ * seccomp_gen_all's input checks (names known, slices in range). */
+struct seccomp_data;
+uint32_t seccomp_eval(const struct plan *p, enum sc_arch arch, const struct seccomp_data *d,
+                      int32_t *rule);
 
 #endif

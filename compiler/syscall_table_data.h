@@ -17,4 +17,16 @@ extern const size_t sc_table_count;
 extern const int16_t *const sc_nr_index[SC_ARCH_COUNT];
 extern const int sc_nr_limit[SC_ARCH_COUNT];
 
+/* Numbers of the compat ABIs an x86_64 filter may admit (x32 numbers carry
+ * bit 30), sorted by number; `index` is the sc_table_data entry of the same
+ * name, or -1 when the name exists only in that ABI (mmap2, socketcall, ...). */
+struct sc_compat_nr {
+    uint32_t nr;
+    int16_t index;
+};
+extern const struct sc_compat_nr sc_compat_x32[];
+extern const size_t sc_compat_x32_count;
+extern const struct sc_compat_nr sc_compat_i386[];
+extern const size_t sc_compat_i386_count;
+
 #endif

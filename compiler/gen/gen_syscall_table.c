@@ -282,5 +282,30 @@ int main(int argc, char **argv)
     }
     printf("const int16_t *const sc_nr_index[SC_ARCH_COUNT] = { nr_index_x86_64, nr_index_aarch64 };\n");
     printf("const int sc_nr_limit[SC_ARCH_COUNT] = { %d, %d };\n", max_nr[0] + 1, max_nr[1] + 1);
+
+    /* The compat ABIs an x86_64 filter may admit (CP_SC_ALLOW_X32 / _I386):
+     * every number libseccomp knows, with the table index of the same name
+     * (-1 when no rule can name it). */
+    const struct { const char *var; uint32_t arch; uint32_t bit; } compat[2] = {
+        { "sc_compat_x32", SCMP_ARCH_X32, 0x40000000u },
+        { "sc_compat_i386", SCMP_ARCH_X86, 0 },
+    };
+    for (int c = 0; c < 2; c++) {
+        int count = 0;
+        printf("\nconst struct sc_compat_nr %s[] = {\n", compat[c].var);
+        for (int nr = 0; nr < SC_GEN_NR_SCAN; nr++) {
+            char *name = seccomp_syscall_resolve_num_arch(compat[c].arch, (int)((uint32_t)nr | compat[c].bit));
+            if (!name)
+                continue;
+            int idx = -1;
+            for (int i = 0; i < n_entries; i++)
+                if (strcmp(entries[i].name, name) == 0)
+                    idx = i;
+            printf("    { 0x%xu, %d },  /* %s */\n", (uint32_t)nr | compat[c].bit, idx, name);
+            count++;
+            free(name);
+        }
+        printf("};\nconst size_t %s_count = %d;\n", compat[c].var, count);
+    }
     return 0;
 }
