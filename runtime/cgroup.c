@@ -456,9 +456,11 @@ int cgroup_cleanup(struct cgroup_set *cs)
         close(cs->reaper_fd);
         cs->reaper_fd = -1;
     }
-    if (cs->reaper > 0 && rc == 0) {
-        while (waitpid(cs->reaper, NULL, 0) < 0 && errno == EINTR)
-            ;
+    /* not waited for: told "done" it exits at once on its own (reparented
+     * and reaped by the system's init once cellrun is gone); waiting would
+     * put its wake-up and exit on cellrun's critical path */
+    if (cs->reaper > 0) {
+        waitpid(cs->reaper, NULL, WNOHANG);
         cs->reaper = -1;
     }
     return rc;
