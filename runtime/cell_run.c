@@ -184,10 +184,11 @@ static char **build_env(const struct cell_config *c, size_t *count)
     return env;
 }
 
-static int add_env_secrets(const struct cell_config *c, char **env, size_t *n)
+static int add_env_secrets(const struct cell_config *c, char **env, size_t *n, uint32_t *at)
 {
     const struct plan *p = c->plan;
     for (size_t i = 0; i < p->secrets.n_items; i++) {
+        *at = (uint32_t)i;
         const struct plan_secret *s = &p->secrets.items[i];
         if (s->delivery != CP_SECRET_ENV)
             continue;
@@ -230,12 +231,13 @@ static int write_secret_file(const char *path, const struct cell_secret_value *v
 
 /* File secrets: each directory that holds one becomes a private tmpfs
  * (mode 0500, owned by the workload) holding only the secrets. */
-static int do_file_secrets(const struct cell_config *c, uint32_t *count)
+static int do_file_secrets(const struct cell_config *c, uint32_t *count, uint32_t *at)
 {
     const struct plan *p = c->plan;
     uid_t uid = p->process.uid;
     gid_t gid = p->process.gid;
     for (size_t i = 0; i < p->secrets.n_items; i++) {
+        *at = (uint32_t)i;
         const struct plan_secret *s = &p->secrets.items[i];
         if (s->delivery != CP_SECRET_FILE)
             continue;
@@ -310,10 +312,13 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
         if (skipped(rep, CELL_STEP_SECRETS) < 0)
             goto fail;
     } else {
-        int r = add_env_secrets(c, env, &nenv);
+        /* detail: the number of secrets, or on failure the index of the
+         * secret that failed (the supervisor names it; values never leave) */
+        uint32_t at = 0;
+        int r = add_env_secrets(c, env, &nenv, &at);
         if (r == 0)
-            r = do_file_secrets(c, &nsec);
-        if (step(rep, CELL_STEP_SECRETS, r, (uint32_t)p->secrets.n_items) < 0)
+            r = do_file_secrets(c, &nsec, &at);
+        if (step(rep, CELL_STEP_SECRETS, r, r < 0 ? at : (uint32_t)p->secrets.n_items) < 0)
             goto fail;
     }
     if (step(rep, CELL_STEP_CAPS, cell_caps_apply(p->process.capabilities, p->process.uid,

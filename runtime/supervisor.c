@@ -97,6 +97,11 @@ static void describe_step_failure(struct sup *s, const struct cell_step_record *
                  s->plan->process.cwd, err);
         return;
     }
+    if (r->step == CELL_STEP_SECRETS && r->detail < s->plan->secrets.n_items) {
+        const struct plan_secret *sec = &s->plan->secrets.items[r->detail];
+        snprintf(s->why, sizeof s->why, "step secrets: %.64s -> %.200s: %s", sec->name, sec->target, err);
+        return;
+    }
     if (r->step == CELL_STEP_LOOPBACK && r->err == EOPNOTSUPP) {
         snprintf(s->why, sizeof s->why, "step loopback: egress rules cannot be enforced here");
         return;

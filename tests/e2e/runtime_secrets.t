@@ -83,6 +83,10 @@ tmpfs
 ro" "a file secret: 0400, in a private 0500 tmpfs owned by the workload, read-only to it"
 ! grep -q -e "$CELLOS_TEST_TOKEN" -e "file-secret-$$" "$TMP/ev.jsonl"
 ok $? "no secret value appears in the events"
+mkplan "$TMP/sec3.plan" --secret "cert:file:$TMP/secret.txt:file:/nodir/cert" -- /bin/true
+crun_cell "$TMP/sec3.plan"
+is "$RC" 125 "a file secret whose directory does not exist in the cell fails the run"
+is "$ERR" "cellrun: step secrets: cert -> /nodir/cert: No such file or directory" "naming the secret and its target"
 unset CELLOS_TEST_TOKEN
 crun_cell "$TMP/sec.plan"
 is "$RC" 125 "a secret whose source is missing refuses the run"
