@@ -269,7 +269,7 @@ VM_KPKG     ?= linux-image-cloud-amd64
 VM_MODULES  := kernel/drivers/virtio kernel/drivers/block/virtio_blk.ko \
                kernel/fs/squashfs kernel/net/vmw_vsock
 VM_TOOLS    := $(BUILD)/vm/bin/extract_vmlinux
-DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4
+DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox e2fsprogs
 
 .PRECIOUS: $(OBJ)/runtime/vm_progs/%.o
 $(BUILD)/vm/bin/%: $(OBJ)/runtime/vm_progs/%.o $(LIBCELLRT)
@@ -280,16 +280,37 @@ $(BUILD)/vm/bin/%: $(OBJ)/runtime/vm_progs/%.o $(LIBCELLRT)
 # programs are static and built without sanitizers (they run as PID 1 of a
 # guest kernel, where no sanitizer runtime can work).
 VM_GUEST_CFLAGS = -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -Iinclude -Iruntime -static
-VM_GUEST := $(BUILD)/vm/guest/vm_trivial_init $(BUILD)/vm/guest/vm_bare_init
+VM_GUEST := $(BUILD)/vm/guest/vm_trivial_init $(BUILD)/vm/guest/vm_bare_init $(BUILD)/vm/guest/vm_bad_init
 TEST_PROGRAMS += $(BUILD)/vm/bin/vm_boot $(VM_GUEST)
 
 $(BUILD)/vm/guest/vm_trivial_init: runtime/vm_progs/vm_trivial_init.c runtime/vm_channel.c runtime/vm_channel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_GUEST_CFLAGS) -o $@ $(filter %.c,$^)
 
+# The guest init: the runtime's cell-side interpreter (CELL_SIDE_SRC), the
+# plan reader, the framed report sink and the guest glue, linked statically.
+VM_GUEST_INIT := $(BUILD)/vm/guest/cellos-guest-init
+VM_GUEST_SRC  := $(CELL_SIDE_SRC) runtime/guest_init.c runtime/guest_report.c runtime/guest_conf.c runtime/guest_cgroup.c \
+                 runtime/vm_channel.c runtime/plan_reader.c runtime/bpf_check.c runtime/vm_progs/guest_main.c
+all: $(VM_GUEST_INIT)
+$(VM_GUEST_INIT): $(sort $(VM_GUEST_SRC) $(CELL_SIDE_HDR)) runtime/guest_init.h runtime/guest_conf.h runtime/vm_channel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(VM_GUEST_CFLAGS) -o $@ $(filter %.c,$^) -lsodium
+
+$(BUILD)/vm/guest/vm_bad_init: runtime/vm_progs/vm_bad_init.c runtime/vm_channel.c runtime/vm_channel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(VM_GUEST_CFLAGS) -o $@ $(filter %.c,$^)
+
 $(BUILD)/vm/guest/vm_bare_init: runtime/vm_progs/vm_bare_init.c
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_GUEST_CFLAGS) -o $@ $<
+
+# e2e helper: add a vm section to a plan (reuses the runtime tests' plan maker)
+VM_ADDVM := $(TBIN)/vm/vm_addvm
+TEST_PROGRAMS += $(VM_ADDVM) $(VM_GUEST_INIT)
+$(VM_ADDVM): tests/e2e/vm_addvm.c $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
 
 .PHONY: vm-kernel vm-kernel-refresh
 vm-kernel: $(VM_DIR)/kernel.stamp

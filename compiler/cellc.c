@@ -40,6 +40,7 @@ static const struct subcommand subcommands[] = {
     { "check", cellc_cmd_check, "check a policy and print every diagnostic; write no plan" },
     { "sign", cellc_cmd_sign, "sign an existing plan in place: PLAN --key KEY (default $CELLOS_KEY)" },
     { "dump", cellc_cmd_dump, "print a plan: every section, mount op, rule and BPF program" },
+    { "--emit", cellc_cmd_emit, "--emit firecracker-config PLAN: the plan's Firecracker config (JSON)" },
 };
 
 static void usage(FILE *f)

@@ -76,6 +76,8 @@ struct backend_run {
     const char *const *pass_values; /* host values of the plan's PASS env vars (index-aligned) */
     const struct cell_secret_value *secrets; /* secret values (index-aligned with plan->secrets) */
     char run_id[40];                /* unique per run: "<pid>-<random hex>" */
+    const char *plan_path;          /* the plan file as given (the vm backend ships its bytes
+                                     * to the guest, after checking they decode to `plan`) */
 
     /* outputs */
     int record_fd;                  /* records arrive here (-1 when none) */
@@ -85,6 +87,12 @@ struct backend_run {
     struct backend_fact facts[BACKEND_MAX_FACTS];
     size_t n_facts;
     void *priv;
+    /* Set by a backend (at the latest in finish) that had to end the cell by
+     * force on its own, e.g. a VM guest that died, went silent or broke the
+     * report protocol: the run fails with forced_why and the destroyed event
+     * says terminalState Forced. */
+    bool forced;
+    char forced_why[256];
 };
 
 /* Final outcome of a run, filled by the core and possibly by finish(). */
@@ -129,6 +137,7 @@ void backend_fact_num(struct backend_run *r, const char *key, int64_t value);
  * backend file defines its `const struct backend_ops backend_<name>` and
  * adds one line to the table in supervisor_backends.c. */
 extern const struct backend_ops backend_native;
+extern const struct backend_ops backend_vm;      /* runtime/backend_vm.c */
 const struct backend_ops *backend_by_name(const char *name);
 const struct backend_ops *backend_by_kind(uint32_t kind);
 /* "native, gvisor, vm": names of the built-in backends, for --help. */

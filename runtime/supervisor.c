@@ -370,6 +370,10 @@ static int conclude(struct sup *s, struct backend_result *res)
 
     if (s->sink_failed || s->bad_record)
         return CELLRUN_EXIT_FAILURE;            /* why already set by the caller */
+    if (s->run.forced) {
+        snprintf(s->why, sizeof s->why, "%s", s->run.forced_why);
+        return CELLRUN_EXIT_FAILURE;
+    }
     if (s->timed_out) {
         snprintf(s->why, sizeof s->why, "wall-time limit of %llu ms reached: the cell was killed",
                  (unsigned long long)s->plan->limits.wall_ms);
@@ -552,6 +556,7 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     s.run.rootless = geteuid() != 0;
     s.run.pass_values = s.in.pass_values;
     s.run.secrets = s.in.secrets;
+    s.run.plan_path = o->plan_path;
     snprintf(s.run.run_id, sizeof s.run.run_id, "%ld-", (long)getpid());
     random_hex(s.run.run_id + strlen(s.run.run_id), 6);
 
@@ -614,7 +619,7 @@ teardown_done_msg:
                 s.sink_failed = true;
         }
         bool ok = !s.setup_failed && !s.timed_out && !s.bad_record && !s.killed && s.why[0] == 0;
-        if (!s.sink_failed && (ev_destroyed(s.ev, ok && clean, s.killed || s.timed_out, &e) < 0 ||
+        if (!s.sink_failed && (ev_destroyed(s.ev, ok && clean, s.killed || s.timed_out || s.run.forced, &e) < 0 ||
                                ev_seal(s.ev, &e) < 0)) {
             s.sink_failed = true;
         }

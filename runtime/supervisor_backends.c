@@ -11,6 +11,7 @@
 
 static const struct backend_ops *const table[] = {
     &backend_native,
+    &backend_vm,
 };
 
 const struct backend_ops *backend_by_name(const char *name)

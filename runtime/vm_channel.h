@@ -31,7 +31,7 @@
 #define VM_FRAME_MAX     (VM_FRAME_HDR + 32u)
 
 /* How the guest's run ended, as its init saw it. */
-#define VM_STATUS_EXITED   1u   /* value: the workload's wait status (waitpid) */
+#define VM_STATUS_EXITED   1u   /* value: the exit status the init computed (code, or 128+signal) */
 #define VM_STATUS_FAILED   2u   /* a set-up step failed; value: the step number */
 
 struct vm_status {

@@ -229,6 +229,12 @@ int vm_qemu_argv(const struct vm_launch *l, struct vm_argv *av, struct cell_erro
      * syscalls, no resource-control calls. */
     bad |= av_push(av, "-sandbox");
     bad |= av_push(av, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    if (l->name) {
+        if (!qemu_safe(l->name))
+            return cell_err(e, EINVAL, "QEMU -name %s contains a comma", l->name);
+        bad |= av_push(av, "-name");
+        bad |= av_push(av, "%s", l->name);
+    }
     bad |= av_push(av, "-nodefaults");
     bad |= av_push(av, "-no-user-config");
     bad |= av_push(av, "-display");

@@ -52,6 +52,7 @@ struct vm_launch {
     /* Firecracker */
     const char *vsock_uds;
     const char *qemu_binary;        /* NULL: "qemu-system-x86_64" */
+    const char *name;               /* QEMU -name (e.g. "cellos-vm-<run id>"): finds a run's VMM */
 };
 
 /* Fill the plan-derived fields of *l (mode, kernel, rootfs, vcpus, memory,

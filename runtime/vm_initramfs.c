@@ -186,8 +186,8 @@ static int walk_all(const struct vm_initramfs_spec *s, struct walk *k)
             continue;
         char host[4200];
         snprintf(host, sizeof host, "%s%s", s->sysroot_prefix ? s->sysroot_prefix : "", op->src);
-        struct stat st;
-        if (lstat(host, &st) < 0) {
+        struct stat st;                            /* a bind follows a symlinked source */
+        if (stat(host, &st) < 0) {
             if (errno == ENOENT && (op->flags & CP_MNT_OPTIONAL))
                 continue;                          /* the guest reports it SKIPPED */
             return cell_err_sys(k->e, errno, "bind source %s (plan mount op %zu)", op->src, i);

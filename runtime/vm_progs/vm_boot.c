@@ -114,6 +114,9 @@ int main(int argc, char **argv)
         .mode = mode, .kernel = kernel, .initrd = p_initrd, .vcpus = 1, .mem_mib = mem,
         .extra_bootargs = append, .console = p_con, .channel = p_chan, .out = p_out, .err = p_err,
     };
+    char name[64];
+    snprintf(name, sizeof name, "cellos-vmboot-%d", (int)getpid());
+    l.name = name;
     if (mode == VM_MODE_QEMU_TCG)
         l.tsc_khz = vm_host_tsc_khz();
     struct vm_argv av;

@@ -1,0 +1,919 @@
+/*
+ * backend_vm.c - `cellrun --backend vm`: the cell is a microVM whose PID 1
+ * is our own step interpreter (cellos-guest-init).
+ *
+ * Mode, chosen at run time (CELLOS_VM_MODE=firecracker|qemu-kvm|qemu-tcg
+ * forces one; a forced mode the host cannot provide is refused):
+ *   firecracker  a `firecracker` binary on PATH and a usable /dev/kvm
+ *   qemu-kvm     QEMU -M microvm with KVM when /dev/kvm can be opened
+ *   qemu-tcg     QEMU -M microvm under software emulation otherwise
+ *
+ * prepare: the kernel (and rootfs image) are hashed and compared with the
+ *   plan's SHA-256 before anything boots; the kernel is copied into a sealed
+ *   memfd while hashed, and that memfd is what QEMU boots, so the bytes
+ *   checked are the bytes run. The plan file is re-read and must decode to
+ *   the verified plan's digest. The per-run initramfs (vm_initramfs.h) is
+ *   assembled into a memfd.
+ * spawn: forks the VM monitor (the process the core waits for). It dies
+ *   with cellrun (PR_SET_PDEATHSIG), waits for `go`, starts the VMM (which
+ *   dies with the monitor the same way), relays the guest's stdout/stderr
+ *   UARTs to cellrun's stdout/stderr, keeps the console (boot log) for
+ *   diagnostics, and decodes the framed report channel (vm_channel.h),
+ *   passing each record to the core as the raw 32 bytes it expects.
+ * A guest that does not report within the boot timeout, ends without its
+ *   STATUS frame, or breaks the channel protocol is killed, and the monitor
+ *   tells finish() why: the run fails with terminalState Forced.
+ * Nothing is written to the file system in the QEMU modes (memfds and
+ *   pipes only). Firecracker needs files (config, initramfs, vsock socket):
+ *   as root they live on a tmpfs in a private mount namespace of the
+ *   monitor, so they vanish with it whatever happens; otherwise in a private
+ *   temp dir removed by the monitor and by cleanup.
+ */
+#include "backend.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cell_int.h"
+#include "guest_conf.h"
+#include "supervisor.h"
+#include "vm_channel.h"
+#include "vm_config.h"
+#include "vm_initramfs.h"
+#include "vm_kernel.h"
+#include "vm_modules.h"
+
+#define CONSOLE_KEEP 4096
+
+struct vm_verdict {
+    uint32_t forced;
+    uint32_t boot_ms;           /* launch to first frame, 0 if none */
+    char why[248];
+};
+
+struct vm_priv {
+    enum vm_mode mode;
+    struct vm_launch l;
+    char kernel_digest[7 + 65];
+    char release[64];
+    char guest_init[4096];
+    char *conf;
+    struct vm_module_list mods;
+    int kernel_fd, initrd_fd, rootfs_fd;
+    uint64_t initrd_bytes;
+    unsigned boot_timeout_ms;
+    int go_w, verdict_r;
+    pid_t monitor;
+    int forwarded;
+    bool killed;                /* the core killed the cell (wall time, sink failure) */
+    char fc_dir[64];            /* firecracker, non-root: the temp dir */
+};
+
+/* ---- host checks ---------------------------------------------------------- */
+
+static int kvm_usable(void)
+{
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    char buf[4096];
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        if (n && snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, prog) < (int)sizeof buf &&
+            access(buf, X_OK) == 0)
+            return 1;
+        p += n;
+        if (*p == ':')
+            p++;
+    }
+    return 0;
+}
+
+static int choose_mode(struct backend_run *r, enum vm_mode *m, struct cell_error *e)
+{
+    const char *want = getenv("CELLOS_VM_MODE");
+    int kvm = kvm_usable(), fc = on_path("firecracker"), qemu = on_path("qemu-system-x86_64");
+    if (want && want[0]) {
+        if (!strcmp(want, "firecracker")) {
+            if (!kvm || !fc)
+                return cell_err(e, 0, "vm: CELLOS_VM_MODE=firecracker but %s",
+                                !fc ? "no firecracker binary is on PATH" : "/dev/kvm is not usable");
+            *m = VM_MODE_FIRECRACKER;
+        } else if (!strcmp(want, "qemu-kvm")) {
+            if (!kvm || !qemu)
+                return cell_err(e, 0, "vm: CELLOS_VM_MODE=qemu-kvm but %s",
+                                !qemu ? "qemu-system-x86_64 is not on PATH" : "/dev/kvm is not usable");
+            *m = VM_MODE_QEMU_KVM;
+        } else if (!strcmp(want, "qemu-tcg")) {
+            if (!qemu)
+                return cell_err(e, 0, "vm: CELLOS_VM_MODE=qemu-tcg but qemu-system-x86_64 is not on PATH");
+            *m = VM_MODE_QEMU_TCG;
+        } else {
+            return cell_err(e, 0, "vm: CELLOS_VM_MODE=%s is not firecracker, qemu-kvm or qemu-tcg", want);
+        }
+        backend_fact_str(r, "vm_mode_forced", want);
+        return 0;
+    }
+    if (fc && kvm)
+        *m = VM_MODE_FIRECRACKER;
+    else if (qemu && kvm)
+        *m = VM_MODE_QEMU_KVM;
+    else if (qemu)
+        *m = VM_MODE_QEMU_TCG;
+    else
+        return cell_err(e, 0, "vm: neither firecracker (with /dev/kvm) nor qemu-system-x86_64 is available");
+    return 0;
+}
+
+static void hex(const uint8_t *d, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* Hash the file at path; when copy_fd >= 0 also copy it there. */
+static int hash_file(const char *path, const uint8_t want[32], const char *what, int copy_fd,
+                     char *digest_out, struct cell_error *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cell_err_sys(e, errno, "vm: %s %s", what, path);
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    static uint8_t buf[1 << 16];
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int er = errno;
+            close(fd);
+            return cell_err_sys(e, er, "vm: reading %s %s", what, path);
+        }
+        if (n == 0)
+            break;
+        crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
+        if (copy_fd >= 0) {
+            for (ssize_t off = 0; off < n;) {
+                ssize_t w = write(copy_fd, buf + off, (size_t)(n - off));
+                if (w <= 0) {
+                    close(fd);
+                    return cell_err_sys(e, errno, "vm: copying the %s", what);
+                }
+                off += w;
+            }
+        }
+    }
+    close(fd);
+    uint8_t got[32];
+    crypto_hash_sha256_final(&st, got);
+    char gh[65], wh[65];
+    hex(got, 32, gh);
+    hex(want, 32, wh);
+    if (digest_out)
+        sprintf(digest_out, "sha256:%s", gh);
+    if (sodium_memcmp(got, want, 32) != 0)
+        return cell_err(e, 0, "vm: %s %s has SHA-256 %s but the plan pins %s: refusing to boot it",
+                        what, path, gh, wh);
+    return 0;
+}
+
+static int read_plan_bytes(struct backend_run *r, uint8_t **bytes, size_t *len, struct cell_error *e)
+{
+    if (!r->plan_path)
+        return cell_err(e, 0, "vm: the plan file is unknown to the backend");
+    if (vm_read_file(r->plan_path, CP_MAX_PLAN_SIZE + 104, bytes, len, e) < 0)
+        return cell_err_wrap(e, "vm: plan");
+    struct plan *p = NULL;
+    struct plan_error pe;
+    if (plan_read(*bytes, *len, &p, &pe) < 0 || memcmp(p->digest, r->plan->digest, 32) != 0) {
+        plan_free(p);
+        free(*bytes);
+        *bytes = NULL;
+        return cell_err(e, 0, "vm: %s changed after it was verified", r->plan_path);
+    }
+    plan_free(p);
+    return 0;
+}
+
+/* The filesystem of a rootfs image: "squashfs" or "ext4" by magic. */
+static const char *image_type(const char *path, struct cell_error *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    uint8_t b[1024 + 64];
+    ssize_t n = fd >= 0 ? pread(fd, b, sizeof b, 0) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n >= 4 && memcmp(b, "hsqs", 4) == 0)
+        return "squashfs";
+    if (n >= 1024 + 58 && b[1024 + 56] == 0x53 && b[1024 + 57] == 0xef)
+        return "ext4";
+    cell_err(e, 0, "vm: rootfs image %s is neither squashfs nor ext2/3/4", path);
+    return NULL;
+}
+
+static int find_guest_init(char *out, size_t n, struct cell_error *e)
+{
+    const char *env = getenv("CELLOS_GUEST_INIT");
+    if (env && env[0]) {
+        snprintf(out, n, "%s", env);
+    } else {
+        char self[2048];
+        ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (l <= 0)
+            return cell_err_sys(e, errno, "vm: /proc/self/exe");
+        self[l] = 0;
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = 0;
+        /* build tree: build/bin/cellrun -> build/vm/guest/; installed: PREFIX/lib/cellos/ */
+        snprintf(out, n, "%s/../vm/guest/cellos-guest-init", self);
+        if (access(out, R_OK) != 0)
+            snprintf(out, n, "%s/../lib/cellos/cellos-guest-init", self);
+    }
+    if (access(out, R_OK) != 0)
+        return cell_err_sys(e, errno, "vm: guest init %s (build it with make, or set CELLOS_GUEST_INIT)", out);
+    return 0;
+}
+
+static int build_conf(struct backend_run *r, struct vm_priv *v, const char *rootfs_type, struct cell_error *e)
+{
+    struct guest_conf_buf b = {0};
+    int bad = 0;
+    char line[256];
+    if (v->mode == VM_MODE_FIRECRACKER) {
+        snprintf(line, sizeof line, "vsock %u", VM_VSOCK_PORT);
+        bad |= guest_conf_line(&b, "channel", line);
+    } else {
+        bad |= guest_conf_line(&b, "channel", "serial /dev/ttyS1");
+        bad |= guest_conf_line(&b, "stdout", "/dev/ttyS2");
+        bad |= guest_conf_line(&b, "stderr", "/dev/ttyS3");
+    }
+    for (size_t i = 0; i < v->mods.n; i++) {
+        snprintf(line, sizeof line, "/cellos/modules/%02zu-%s.ko", i, v->mods.name[i]);
+        bad |= guest_conf_line(&b, "module", line);
+    }
+    if (rootfs_type) {
+        snprintf(line, sizeof line, "/dev/vda %s", rootfs_type);
+        bad |= guest_conf_line(&b, "rootfs", line);
+    }
+    for (size_t i = 0; i < r->n_extra_args; i++)
+        bad |= guest_conf_hex(&b, "arg", -1, r->extra_args[i], strlen(r->extra_args[i]));
+    const struct plan *p = r->plan;
+    if (p->process.n_env > GUEST_MAX_VALUES || p->secrets.n_items > GUEST_MAX_VALUES || r->n_extra_args > GUEST_MAX_ARGS) {
+        free(b.s);
+        return cell_err(e, 0, "vm: more than %d environment variables, secrets or arguments", GUEST_MAX_VALUES);
+    }
+    for (size_t i = 0; r->pass_values && i < p->process.n_env; i++)
+        if (r->pass_values[i])
+            bad |= guest_conf_hex(&b, "pass", (long)i, r->pass_values[i], strlen(r->pass_values[i]));
+    for (size_t i = 0; r->secrets && i < p->secrets.n_items; i++)
+        if (r->secrets[i].value)
+            bad |= guest_conf_hex(&b, "secret", (long)i, r->secrets[i].value, r->secrets[i].len);
+    if (bad || !b.s) {
+        free(b.s);
+        return cell_err_sys(e, ENOMEM, "vm: guest.conf");
+    }
+    v->conf = b.s;
+    return 0;
+}
+
+static int vm_prepare(struct backend_run *r, struct cell_error *e)
+{
+    const struct plan *p = r->plan;
+    if (!p->has_vm)
+        return cell_err(e, 0, "vm: the plan has no vm section (add `vm { kernel ... }` to the policy)");
+    struct vm_priv *v = calloc(1, sizeof *v);
+    if (!v)
+        return cell_err_sys(e, ENOMEM, "vm");
+    v->kernel_fd = v->initrd_fd = v->rootfs_fd = v->go_w = v->verdict_r = -1;
+    v->monitor = -1;
+    r->priv = v;
+    if (sodium_init() < 0)
+        return cell_err(e, 0, "vm: libsodium failed to initialise");
+    if (choose_mode(r, &v->mode, e) < 0 || vm_launch_from_plan(p, v->mode, &v->l, e) < 0)
+        return -1;
+    /* what the guest's interpreter would refuse, refused before booting */
+    if (!cell_seccomp_program(p))
+        return cell_err(e, 0, "seccomp: the plan has no program for this architecture (audit arch 0x%x)",
+                        cell_audit_arch());
+    if (cell_seccomp_uses_notify(p))
+        return cell_err(e, 0, "seccomp: user-notify actions need a supervisor on the host side of the "
+                              "filter, which the vm backend does not have");
+
+    /* the kernel: hashed into a sealed memfd that is what boots */
+    v->kernel_fd = memfd_create("cellos-kernel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (v->kernel_fd < 0)
+        return cell_err_sys(e, errno, "vm: memfd");
+    if (hash_file(p->vm.kernel, p->vm.kernel_sha256, "kernel", v->kernel_fd, v->kernel_digest, e) < 0)
+        return -1;
+    fcntl(v->kernel_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    uint8_t head[0x250];
+    struct vm_kernel_info ki;
+    ssize_t hn = pread(v->kernel_fd, head, sizeof head, 0);
+    if (hn < 64)
+        return cell_err(e, 0, "vm: kernel %s is too short to be a kernel", p->vm.kernel);
+    if (memcmp(head, "\x7f" "ELF", 4) == 0)
+        ki.kind = VM_KERNEL_ELF;
+    else
+        ki.kind = VM_KERNEL_BZIMAGE;
+    if (v->mode == VM_MODE_FIRECRACKER && ki.kind != VM_KERNEL_ELF)
+        return cell_err(e, 0, "vm: Firecracker boots an uncompressed ELF vmlinux; %s is a bzImage "
+                              "(make vm-kernel extracts build/vm/vmlinux)", p->vm.kernel);
+    if (vm_kernel_release(p->vm.kernel, v->release, sizeof v->release, e) < 0)
+        v->release[0] = 0;
+
+    const char *rootfs_type = NULL;
+    if (p->vm.flags & CP_VM_HAS_ROOTFS) {
+        if (hash_file(p->vm.rootfs, p->vm.rootfs_sha256, "rootfs image", -1, NULL, e) < 0)
+            return -1;
+        if (!(rootfs_type = image_type(p->vm.rootfs, e)))
+            return -1;
+        v->rootfs_fd = open(p->vm.rootfs, O_RDONLY | O_CLOEXEC);
+        if (v->rootfs_fd < 0)
+            return cell_err_sys(e, errno, "vm: rootfs image %s", p->vm.rootfs);
+    }
+    const char *want[4];
+    size_t nw = 0;
+    if (rootfs_type || v->mode == VM_MODE_FIRECRACKER)
+        want[nw++] = "virtio_mmio";
+    if (rootfs_type)
+        want[nw++] = "virtio_blk";
+    if (rootfs_type && !strcmp(rootfs_type, "squashfs"))
+        want[nw++] = "squashfs";
+    if (v->mode == VM_MODE_FIRECRACKER)
+        want[nw++] = "vmw_vsock_virtio_transport";
+    if (nw && vm_modules_resolve(p->vm.kernel, want, nw, &v->mods, e) < 0)
+        return -1;
+
+    if (find_guest_init(v->guest_init, sizeof v->guest_init, e) < 0 || build_conf(r, v, rootfs_type, e) < 0)
+        return -1;
+    uint8_t *plan_bytes;
+    size_t plan_len;
+    if (read_plan_bytes(r, &plan_bytes, &plan_len, e) < 0)
+        return -1;
+    v->initrd_fd = memfd_create("cellos-initramfs", MFD_CLOEXEC);
+    if (v->initrd_fd < 0) {
+        free(plan_bytes);
+        return cell_err_sys(e, errno, "vm: memfd");
+    }
+    struct vm_initramfs_spec is = {
+        .plan = p, .plan_bytes = plan_bytes, .plan_len = plan_len, .guest_init = v->guest_init,
+        .modules = &v->mods, .guest_conf = v->conf,
+    };
+    int rc = vm_initramfs_build(&is, v->initrd_fd, &v->initrd_bytes, e);
+    free(plan_bytes);
+    if (rc < 0)
+        return cell_err_wrap(e, "vm");
+
+    if (v->mode == VM_MODE_QEMU_TCG)
+        v->l.tsc_khz = vm_host_tsc_khz();
+    const char *bt = getenv("CELLOS_VM_BOOT_TIMEOUT");
+    v->boot_timeout_ms = bt && atoi(bt) > 0 ? (unsigned)atoi(bt) * 1000u
+                         : v->mode == VM_MODE_QEMU_TCG ? 120000u : 20000u;
+
+    backend_fact_str(r, "vm_mode", vm_mode_name(v->mode));
+    backend_fact_str(r, "vm_kernel", v->kernel_digest);
+    if (v->release[0])
+        backend_fact_str(r, "vm_kernel_release", v->release);
+    backend_fact_num(r, "vm_vcpus", v->l.vcpus);
+    backend_fact_num(r, "vm_memory_mib", (int64_t)v->l.mem_mib);
+    backend_fact_num(r, "vm_initramfs_bytes", (int64_t)v->initrd_bytes);
+    if (rootfs_type)
+        backend_fact_str(r, "vm_rootfs", rootfs_type);
+    return 0;
+}
+
+/* ---- the monitor ------------------------------------------------------------- */
+
+struct mon {
+    struct vm_priv *v;
+    int record_w, verdict_w;
+    struct vm_chan_decoder dec;
+    char console[CONSOLE_KEEP];
+    size_t con_len;
+    double t_launch, t_first;
+    int console_fd;             /* CELLOS_VM_CONSOLE=FILE: the boot log is appended there too */
+    const char *run_id;
+};
+
+static double mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int pass_record(void *ctx, const struct cell_step_record *rec)
+{
+    struct mon *m = ctx;
+    const uint8_t *b = (const uint8_t *)rec;
+    for (size_t off = 0; off < sizeof *rec;) {
+        ssize_t w = write(m->record_w, b + off, sizeof *rec - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -2;              /* the core is gone */
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+static void keep_console(struct mon *m, const char *b, size_t n)
+{
+    if (n >= CONSOLE_KEEP) {
+        memcpy(m->console, b + n - CONSOLE_KEEP, CONSOLE_KEEP);
+        m->con_len = CONSOLE_KEEP;
+        return;
+    }
+    if (m->con_len + n > CONSOLE_KEEP) {
+        size_t drop = m->con_len + n - CONSOLE_KEEP;
+        memmove(m->console, m->console + drop, m->con_len - drop);
+        m->con_len -= drop;
+    }
+    memcpy(m->console + m->con_len, b, n);
+    m->con_len += n;
+}
+
+static void write_all_fd(int fd, const char *b, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        b += w;
+        n -= (size_t)w;
+    }
+}
+
+static __attribute__((noreturn)) void verdict(struct mon *m, int forced, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void verdict(struct mon *m, int forced, const char *fmt, ...)
+{
+    struct vm_verdict vd;
+    memset(&vd, 0, sizeof vd);
+    vd.forced = (uint32_t)forced;
+    vd.boot_ms = m->t_first > 0 ? (uint32_t)(m->t_first - m->t_launch) : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(vd.why, sizeof vd.why, fmt, ap);
+    va_end(ap);
+    if (forced && m->con_len) {
+        /* the end of the boot log says what the guest was doing */
+        const char hdr[] = "cellrun: vm: last console output of the guest:\n";
+        write_all_fd(2, hdr, sizeof hdr - 1);
+        write_all_fd(2, m->console, m->con_len);
+        if (m->console[m->con_len - 1] != '\n')
+            write_all_fd(2, "\n", 1);
+    }
+    write_all_fd(m->verdict_w, (const char *)&vd, sizeof vd);
+    _exit(forced ? CELLRUN_EXIT_FAILURE : 0);
+}
+
+/* Firecracker: the run directory, the config and the vsock listener. */
+static int fc_setup(struct mon *m, int *listen_fd, char *dir, size_t dn)
+{
+    struct vm_priv *v = m->v;
+    if (geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
+        mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) == 0 &&
+        mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=1g") == 0) {
+        snprintf(dir, dn, "/tmp");               /* vanishes with this namespace */
+    } else {
+        snprintf(dir, dn, "%s", v->fc_dir);
+    }
+    if (chdir(dir) < 0)
+        return -1;
+    int out = open(VM_FC_INITRD_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0)
+        return -1;
+    char buf[65536];
+    ssize_t n;
+    off_t off = 0;
+    while ((n = pread(v->initrd_fd, buf, sizeof buf, off)) > 0) {
+        write_all_fd(out, buf, (size_t)n);
+        off += n;
+    }
+    close(out);
+    char kpath[64];
+    snprintf(kpath, sizeof kpath, "/proc/self/fd/%d", v->kernel_fd);
+    v->l.kernel = kpath;
+    v->l.initrd = VM_FC_INITRD_NAME;
+    v->l.vsock_uds = VM_FC_VSOCK_NAME;
+    char rpath[64];
+    if (v->rootfs_fd >= 0) {
+        snprintf(rpath, sizeof rpath, "/proc/self/fd/%d", v->rootfs_fd);
+        v->l.rootfs = rpath;
+    }
+    char *json;
+    struct cell_error e;
+    if (vm_firecracker_json(&v->l, &json, &e) < 0)
+        return -1;
+    int cf = open("vm.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (cf < 0) {
+        free(json);
+        return -1;
+    }
+    write_all_fd(cf, json, strlen(json));
+    close(cf);
+    free(json);
+    *listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s_%u", VM_FC_VSOCK_NAME, VM_VSOCK_PORT);
+    if (*listen_fd < 0 || bind(*listen_fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(*listen_fd, 1) < 0)
+        return -1;
+    return 0;
+}
+
+static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
+{
+    struct vm_priv *v = m->v;
+    char c;
+    ssize_t g;
+    do
+        g = read(go_r, &c, 1);
+    while (g < 0 && errno == EINTR);
+    if (g != 1)
+        _exit(CELLRUN_EXIT_FAILURE);     /* the core gave up before `go` */
+    close(go_r);
+
+    /* UART pipes: guest -> host; the write ends go to the VMM */
+    int chan[2], out[2], err[2], con[2];
+    if (pipe2(chan, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+        pipe2(con, O_CLOEXEC) < 0)
+        verdict(m, 1, "vm: pipes: %s", strerror(errno));
+    int listen_fd = -1;
+    char dir[128] = "";
+    struct vm_argv av = {0};
+    struct cell_error e = {0};
+    char p_kernel[32], p_initrd[32], p_con[32], p_chan[32], p_out[32], p_err[32], p_root[32];
+    if (v->mode == VM_MODE_FIRECRACKER) {
+        if (fc_setup(m, &listen_fd, dir, sizeof dir) < 0)
+            verdict(m, 1, "vm: firecracker run directory: %s", strerror(errno));
+        av.argv = calloc(6, sizeof *av.argv);
+        av.argv[0] = "firecracker";
+        av.argv[1] = "--no-api";
+        av.argv[2] = "--config-file";
+        av.argv[3] = "vm.json";
+        av.argv[4] = NULL;
+        av.argc = 4;
+    } else {
+        snprintf(p_kernel, sizeof p_kernel, "/proc/self/fd/%d", v->kernel_fd);
+        snprintf(p_initrd, sizeof p_initrd, "/proc/self/fd/%d", v->initrd_fd);
+        snprintf(p_con, sizeof p_con, "/proc/self/fd/%d", con[1]);
+        snprintf(p_chan, sizeof p_chan, "/proc/self/fd/%d", chan[1]);
+        snprintf(p_out, sizeof p_out, "/proc/self/fd/%d", out[1]);
+        snprintf(p_err, sizeof p_err, "/proc/self/fd/%d", err[1]);
+        v->l.kernel = p_kernel;
+        v->l.initrd = p_initrd;
+        v->l.console = p_con;
+        v->l.channel = p_chan;
+        v->l.out = p_out;
+        v->l.err = p_err;
+        if (v->rootfs_fd >= 0) {
+            snprintf(p_root, sizeof p_root, "/proc/self/fd/%d", v->rootfs_fd);
+            v->l.rootfs = p_root;
+        }
+        char name[80];
+        snprintf(name, sizeof name, "cellos-vm-%s", m->run_id);
+        v->l.name = name;
+        if (vm_qemu_argv(&v->l, &av, &e) < 0)
+            verdict(m, 1, "%s", e.msg);
+    }
+    pid_t self = getpid();
+    m->t_launch = mono_ms();
+    pid_t vmm = fork();
+    if (vmm < 0)
+        verdict(m, 1, "vm: fork: %s", strerror(errno));
+    if (vmm == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != self)
+            _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int nul = open("/dev/null", O_RDWR);
+        dup2(nul, 0);
+        if (v->mode == VM_MODE_FIRECRACKER) {
+            dup2(out[1], 1);                     /* the one serial port: the workload's output */
+            dup2(con[1], 2);                     /* firecracker's own log */
+        } else {
+            dup2(con[1], 1);                     /* qemu's own messages join the boot log */
+            dup2(con[1], 2);
+        }
+        syscall(SYS_close_range, 3, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
+        int need[] = {v->kernel_fd, v->initrd_fd, v->rootfs_fd, chan[1], out[1], err[1], con[1]};
+        for (size_t i = 0; i < sizeof need / sizeof *need; i++)
+            if (need[i] >= 0)
+                fcntl(need[i], F_SETFD, 0);
+        execvp(av.argv[0], av.argv);
+        _exit(127);
+    }
+    close(chan[1]);
+    close(out[1]);
+    close(err[1]);
+    close(con[1]);
+    int pidfd = (int)syscall(SYS_pidfd_open, vmm, 0);
+    int chan_fd = v->mode == VM_MODE_FIRECRACKER ? -1 : chan[0];
+    if (v->mode == VM_MODE_FIRECRACKER)
+        close(chan[0]);
+    vm_chan_init(&m->dec);
+    int open_out = 1, open_err = v->mode != VM_MODE_FIRECRACKER, open_con = 1;
+    int vmm_done = 0, vmm_status = 0;
+    const char *fault = NULL;
+    char why[200] = "";
+    for (;;) {
+        struct pollfd pf[6] = {
+            {.fd = chan_fd, .events = POLLIN},
+            {.fd = open_out ? out[0] : -1, .events = POLLIN},
+            {.fd = open_err ? err[0] : -1, .events = POLLIN},
+            {.fd = open_con ? con[0] : -1, .events = POLLIN},
+            {.fd = vmm_done ? -1 : pidfd, .events = POLLIN},
+            {.fd = listen_fd, .events = POLLIN},
+        };
+        int timeout = -1;
+        if (m->t_first == 0 && !vmm_done) {
+            double left = m->t_launch + v->boot_timeout_ms - mono_ms();
+            if (left <= 0) {
+                fault = "silent";
+                snprintf(why, sizeof why, "vm: the guest did not report within the boot timeout of %u ms",
+                         v->boot_timeout_ms);
+                break;
+            }
+            timeout = (int)left + 1;
+        }
+        if (vmm_done && chan_fd < 0 && !open_out && !open_err && !open_con)
+            break;
+        if (vmm_done)
+            timeout = 2000;                      /* draining: the pipes' writers are gone */
+        int n = poll(pf, 6, timeout);
+        if (n < 0 && errno != EINTR)
+            verdict(m, 1, "vm: poll: %s", strerror(errno));
+        if (n == 0 && vmm_done)
+            break;
+        char buf[8192];
+        if (pf[5].revents & POLLIN) {
+            int c2 = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (c2 >= 0 && chan_fd < 0) {
+                chan_fd = c2;
+                close(listen_fd);
+                listen_fd = -1;
+            } else if (c2 >= 0) {
+                close(c2);
+            }
+        }
+        if (pf[0].revents) {
+            ssize_t r = read(chan_fd, buf, sizeof buf);
+            if (r > 0) {
+                if (m->t_first == 0)
+                    m->t_first = mono_ms();
+                int fr = vm_chan_feed(&m->dec, (uint8_t *)buf, (size_t)r, pass_record, m);
+                if (fr == -1) {
+                    fault = "protocol";
+                    snprintf(why, sizeof why, "vm: %s", m->dec.fault);
+                    break;
+                }
+                if (fr == -2)
+                    _exit(CELLRUN_EXIT_FAILURE);     /* the core stopped reading */
+                if (m->dec.state == VM_CHAN_DONE && v->mode == VM_MODE_FIRECRACKER)
+                    shutdown(chan_fd, SHUT_WR);      /* let the guest's flush end */
+            } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+                close(chan_fd);
+                chan_fd = -1;
+            }
+        }
+        int fds[3] = {out[0], err[0], con[0]}, *opn[3] = {&open_out, &open_err, &open_con};
+        for (int i = 0; i < 3; i++) {
+            if (!pf[1 + i].revents)
+                continue;
+            ssize_t r = read(fds[i], buf, sizeof buf);
+            if (r > 0) {
+                if (i == 2) {
+                    keep_console(m, buf, (size_t)r);
+                    if (m->console_fd >= 0)
+                        write_all_fd(m->console_fd, buf, (size_t)r);
+                }
+                else
+                    write_all_fd(i == 0 ? 1 : 2, buf, (size_t)r);
+            } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+                *opn[i] = 0;
+            }
+        }
+        if (pf[4].revents & POLLIN) {
+            siginfo_t si;
+            memset(&si, 0, sizeof si);
+            if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) == 0) {
+                vmm_done = 1;
+                vmm_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+            }
+        }
+    }
+    if (fault) {
+        kill(vmm, SIGKILL);
+        if (!vmm_done)
+            waitpid(vmm, NULL, 0);
+        verdict(m, 1, "%s", why);
+    }
+    if (m->dec.state != VM_CHAN_DONE) {
+        if (m->dec.state == VM_CHAN_FAULT)
+            verdict(m, 1, "vm: %s", m->dec.fault);
+        verdict(m, 1, "vm: the guest ended without reporting its status (%s exited with status %d after %u records)",
+                v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu", vmm_status, m->dec.steps);
+    }
+    if (vmm_status != 0)
+        verdict(m, 1, "vm: %s exited with status %d after the guest's status",
+                v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu", vmm_status);
+    if (m->dec.status.kind == VM_STATUS_FAILED)
+        verdict(m, 0, "guest set-up failed");
+    verdict(m, 0, "ok");
+}
+
+static int vm_spawn(struct backend_run *r, struct cell_error *e)
+{
+    struct vm_priv *v = r->priv;
+    int rec[2], go[2], vd[2];
+    if (pipe2(rec, O_CLOEXEC) < 0)
+        return cell_err_sys(e, errno, "vm: pipe");
+    if (pipe2(go, O_CLOEXEC) < 0 || pipe2(vd, O_CLOEXEC) < 0) {
+        close(rec[0]);
+        close(rec[1]);
+        return cell_err_sys(e, errno, "vm: pipe");
+    }
+    if (v->mode == VM_MODE_FIRECRACKER && geteuid() != 0) {
+        snprintf(v->fc_dir, sizeof v->fc_dir, "/tmp/cellos-vm-%s", r->run_id);
+        if (mkdir(v->fc_dir, 0700) < 0)
+            return cell_err_sys(e, errno, "vm: %s", v->fc_dir);
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return cell_err_sys(e, errno, "vm: fork");
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(CELLRUN_EXIT_FAILURE);
+        prctl(PR_SET_NAME, "cellos-vm-mon");
+        close(rec[0]);
+        close(go[1]);
+        close(vd[0]);
+        struct mon *m = calloc(1, sizeof *m);
+        if (!m)
+            _exit(CELLRUN_EXIT_FAILURE);
+        m->v = v;
+        m->run_id = r->run_id;
+        const char *cf = getenv("CELLOS_VM_CONSOLE");
+        m->console_fd = cf && cf[0] ? open(cf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+        m->record_w = rec[1];
+        m->verdict_w = vd[1];
+        monitor(m, go[0]);
+    }
+    close(rec[1]);
+    close(go[0]);
+    close(vd[1]);
+    v->go_w = go[1];
+    v->verdict_r = vd[0];
+    v->monitor = pid;
+    r->pid = pid;
+    r->record_fd = rec[0];
+    return 0;
+}
+
+static int vm_go(struct backend_run *r, struct cell_error *e)
+{
+    struct vm_priv *v = r->priv;
+    if (write(v->go_w, "g", 1) != 1)
+        return cell_err_sys(e, errno, "vm: starting the VM monitor");
+    close(v->go_w);
+    v->go_w = -1;
+    return 0;
+}
+
+/* There is no signal path into the guest: a forwarded signal stops the VM
+ * (and the run ends as Forced, saying so). */
+static void vm_forward(struct backend_run *r, int sig)
+{
+    struct vm_priv *v = r->priv;
+    if (v->monitor > 0) {
+        v->forwarded = sig;
+        kill(v->monitor, SIGKILL);
+    }
+}
+
+static void vm_kill(struct backend_run *r)
+{
+    struct vm_priv *v = r->priv;
+    if (v && v->monitor > 0) {
+        v->killed = true;
+        kill(v->monitor, SIGKILL);
+    }
+}
+
+static void vm_finish(struct backend_run *r, int wstatus, const struct rusage *ru,
+                      struct backend_result *res)
+{
+    (void)ru;
+    (void)res;
+    struct vm_priv *v = r->priv;
+    struct vm_verdict vd;
+    memset(&vd, 0, sizeof vd);
+    ssize_t n = v->verdict_r >= 0 ? read(v->verdict_r, &vd, sizeof vd) : -1;
+    v->monitor = -1;
+    if (n == (ssize_t)sizeof vd) {
+        vd.why[sizeof vd.why - 1] = 0;
+        if (vd.forced) {
+            r->forced = true;
+            memcpy(r->forced_why, vd.why, sizeof vd.why);
+        }
+        return;
+    }
+    if (v->killed)
+        return;                 /* the core's own kill: it reports why, as Forced */
+    r->forced = true;
+    if (v->forwarded)
+        snprintf(r->forced_why, sizeof r->forced_why,
+                 "vm: signal %d cannot be delivered into the guest: the VM was stopped", v->forwarded);
+    else
+        snprintf(r->forced_why, sizeof r->forced_why, "vm: the VM monitor ended abnormally (%s %d)",
+                 WIFSIGNALED(wstatus) ? "signal" : "status",
+                 WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : WEXITSTATUS(wstatus));
+}
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char p[600];
+        if (snprintf(p, sizeof p, "%s/%s", dir, de->d_name) < (int)sizeof p)
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void vm_cleanup(struct backend_run *r)
+{
+    struct vm_priv *v = r->priv;
+    if (!v)
+        return;
+    if (v->monitor > 0) {
+        kill(v->monitor, SIGKILL);
+        v->monitor = -1;
+    }
+    int *fds[] = {&v->kernel_fd, &v->initrd_fd, &v->rootfs_fd, &v->go_w, &v->verdict_r, &r->record_fd};
+    for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
+        if (*fds[i] >= 0) {
+            close(*fds[i]);
+            *fds[i] = -1;
+        }
+    if (v->fc_dir[0])
+        rm_tree(v->fc_dir);
+    free(v->conf);
+    free(v);
+    r->priv = NULL;
+}
+
+const struct backend_ops backend_vm = {
+    .name = "vm",
+    .kind = CP_BACKEND_VM,
+    .prepare = vm_prepare,
+    .spawn = vm_spawn,
+    .go = vm_go,
+    .forward = vm_forward,
+    .kill = vm_kill,
+    .finish = vm_finish,
+    .cleanup = vm_cleanup,
+};

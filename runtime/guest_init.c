@@ -1,0 +1,358 @@
+/*
+ * guest_init.c - PID 1 of a VM cell's guest. In order:
+ *   1. mount devtmpfs, proc and sysfs (what the kernel's userspace needs);
+ *   2. read /cellos/guest.conf (run facts from the host);
+ *   3. load the modules it lists (virtio-mmio, virtio-blk, squashfs, vsock
+ *      as needed; the kernel enforces their signatures);
+ *   4. open the report channel (raw serial port or vsock) and report
+ *      GUEST_BOOT; mount the rootfs image read-only at /sysroot if there is
+ *      one and report GUEST_MOUNTS;
+ *   5. leave the initramfs's rootfs mount (which pivot_root refuses) for a
+ *      bind of it moved onto /, as switch_root does;
+ *   6. run the plan's own steps with the shared cell-side interpreter
+ *      (mounts, hostname, loopback, limits, capabilities, seccomp, exec),
+ *      bind sources read from /sysroot, the workload's stdout/stderr on
+ *      their own UARTs (raw mode);
+ *   7. send the STATUS frame and end the VM with reboot(2).
+ * The guest holds no key; the host turns the reports into signed events.
+ * Any failure before the channel is open ends the VM at once: the host sees
+ * a guest that never reported and ends the cell as Forced.
+ */
+#include "guest_init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+
+#include "guest_conf.h"
+#include "vm_channel.h"
+
+#define SYSROOT "/sysroot"
+
+static void say(const char *fmt, const char *a, int err)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "cellos-guest: ");
+    n += snprintf(buf + n, sizeof buf - (size_t)n, fmt, a);
+    if (err)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, ": %s", strerror(err));
+    if (n > (int)sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    ssize_t w = write(2, buf, (size_t)n);
+    (void)w;
+}
+
+/* A progress line in the kernel log (shown with loglevel=7 in bootargs);
+ * kmsg is opened once, before the cell's root replaces the guest's. */
+static int kmsg_fd(void)
+{
+    static int fd = -2;     /* the one piece of process state: opened once in PID 1 */
+    if (fd == -2)
+        fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+    return fd;
+}
+
+static void trace(const char *what)
+{
+    int fd = kmsg_fd();
+    if (fd >= 0) {
+        char b[160];
+        int n = snprintf(b, sizeof b, "<6>cellos-guest: %s\n", what);
+        ssize_t w = write(fd, b, (size_t)n);
+        (void)w;
+    }
+}
+
+/* End the VM: reboot(2) (QEMU -no-reboot / Firecracker exit on it). Once
+ * the plan's steps ran, the init keeps only CAP_KILL and cannot reboot: it
+ * then exits, the kernel panics on the death of PID 1, and panic=-1
+ * reboots at once, with the same effect. */
+static __attribute__((noreturn)) void end_vm(void)
+{
+    trace("ending the VM");
+    sync();
+    reboot(RB_AUTOBOOT);
+    _exit(0);
+}
+
+static int raw_tty(int fd)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) < 0)
+        return -1;
+    cfmakeraw(&t);
+    return tcsetattr(fd, TCSANOW, &t);
+}
+
+static int open_raw(const char *dev, int flags)
+{
+    int fd = open(dev, flags | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0 && raw_tty(fd) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+static int read_all(const char *path, char **buf, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size > (64 << 20)) {
+        close(fd);
+        errno = EFBIG;
+        return -1;
+    }
+    char *b = malloc((size_t)st.st_size + 1);
+    ssize_t n = b ? read(fd, b, (size_t)st.st_size) : -1;
+    close(fd);
+    if (n != st.st_size) {
+        free(b);
+        errno = EIO;
+        return -1;
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = (size_t)n;
+    return 0;
+}
+
+static int load_modules(const struct guest_conf *c)
+{
+    for (size_t i = 0; i < c->n_modules; i++) {
+        int fd = open(c->modules[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        long r = syscall(SYS_finit_module, fd, "", 0);
+        int e = errno;
+        close(fd);
+        if (r < 0 && e != EEXIST) {
+            say("loading module %s", c->modules[i], e);
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int open_channel(const struct guest_conf *c)
+{
+    if (!c->vsock)
+        return open_raw(c->channel, O_RDWR);
+    int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = c->vsock_port};
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+static int mount_rootfs(const struct guest_conf *c)
+{
+    /* the virtio-blk device appears asynchronously after its module loads */
+    for (int i = 0; i < 1000; i++) {
+        if (access(c->rootfs_dev, F_OK) == 0)
+            return mount(c->rootfs_dev, SYSROOT, c->rootfs_type, MS_RDONLY | MS_NODEV, NULL);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    errno = ENODEV;
+    return -1;
+}
+
+/* pivot_root(2) refuses the initramfs's rootfs mount: put a bind mount of
+ * it on / instead (the switch_root technique). */
+static int leave_rootfs(void)
+{
+    if (mkdir("/cellos/root", 0700) < 0 && errno != EEXIST)
+        return -1;
+    if (mount("/", "/cellos/root", NULL, MS_BIND | MS_REC, NULL) < 0 || chdir("/cellos/root") < 0 ||
+        mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
+        return -1;
+    return 0;
+}
+
+/* The plan with every bind source read from /sysroot. */
+static struct plan *sysroot_plan(const struct plan *p)
+{
+    struct plan *t = malloc(sizeof *t);
+    struct plan_mount_op *ops = calloc(p->fs.n_ops ? p->fs.n_ops : 1, sizeof *ops);
+    if (!t || !ops) {
+        free(t);
+        free(ops);
+        return NULL;
+    }
+    *t = *p;
+    for (size_t i = 0; i < p->fs.n_ops; i++) {
+        ops[i] = p->fs.ops[i];
+        if (ops[i].opcode == CP_OP_BIND) {
+            char *s;
+            if (asprintf(&s, SYSROOT "%s", strcmp(ops[i].src, "/") ? ops[i].src : "") < 0)
+                return NULL;
+            ops[i].src = s;
+        }
+    }
+    t->fs.ops = ops;
+    return t;
+}
+
+static uint32_t boot_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint32_t)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Let the host read everything before the VM ends: a serial port drains;
+ * a vsock stream is half-closed and the host's close awaited (1 s max). */
+static void flush_channel(const struct guest_conf *c, int fd)
+{
+    if (!c->vsock) {
+        tcdrain(fd);
+        return;
+    }
+    shutdown(fd, SHUT_WR);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char b[16];
+    while (poll(&p, 1, 1000) > 0 && read(fd, b, sizeof b) > 0)
+        ;
+}
+
+int guest_init_main(void)
+{
+    mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755");
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL);
+    mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL);
+    trace("up");
+    int con = open("/dev/console", O_RDWR | O_NOCTTY);
+    if (con >= 0) {
+        dup2(con, 1);
+        dup2(con, 2);
+        if (con > 2)
+            close(con);
+    }
+    struct cell_error e = {0};
+    struct guest_conf gc;
+    char *text;
+    size_t tlen;
+    if (read_all(GUEST_CONF_PATH, &text, &tlen) < 0) {
+        say("%s", GUEST_CONF_PATH, errno);
+        end_vm();
+    }
+    if (guest_conf_parse(text, tlen, &gc, &e) < 0) {
+        say("%s", e.msg, 0);
+        end_vm();
+    }
+    free(text);
+    int mods_rc = load_modules(&gc), mods_err = errno;
+    int chan = open_channel(&gc);
+    if (chan < 0) {
+        say("report channel %s", gc.vsock ? "vsock" : gc.channel, errno);
+        end_vm();
+    }
+    struct cell_report rep;
+    if (guest_report_init(&rep, chan) < 0)
+        end_vm();
+    if (cell_report_step(&rep, CELL_STEP_GUEST_BOOT, CELL_STEP_OK, 0, 0, boot_ms()) < 0)
+        end_vm();
+
+    int mrc = mods_rc < 0 ? (errno = mods_err, -1) : 0;
+    uint32_t detail = (uint32_t)gc.n_modules << 8 | 1u;
+    if (mrc == 0 && gc.rootfs_dev[0]) {
+        mrc = mount_rootfs(&gc);
+        detail |= 2u;
+    }
+    if (mrc == 0)
+        mrc = leave_rootfs();
+    int merr = mrc < 0 ? errno : 0;
+    cell_report_step(&rep, CELL_STEP_GUEST_MOUNTS, mrc < 0 ? CELL_STEP_FAILED : CELL_STEP_OK, 0, merr, detail);
+    if (mrc < 0) {
+        guest_report_status(&rep, VM_STATUS_FAILED, CELL_STEP_GUEST_MOUNTS);
+        flush_channel(&gc, chan);
+        end_vm();
+    }
+
+    struct plan *plan = NULL, *tp = NULL;
+    struct plan_error pe;
+    if (plan_read_file("/cellos/plan", &plan, &pe) < 0 || !(tp = sysroot_plan(plan))) {
+        say("plan: %s", plan ? "out of memory" : pe.message, 0);
+        guest_report_status(&rep, VM_STATUS_FAILED, 0);
+        flush_channel(&gc, chan);
+        end_vm();
+    }
+    const char *pass[GUEST_MAX_VALUES] = {0};
+    struct cell_secret_value sec[GUEST_MAX_VALUES];
+    memset(sec, 0, sizeof sec);
+    for (size_t i = 0; i < GUEST_MAX_VALUES; i++) {
+        pass[i] = gc.pass[i];
+        sec[i].value = gc.secret[i];
+        sec[i].len = gc.secret_len[i];
+    }
+
+    /* the workload's stdio: /dev/null in, its own UARTs (or the console) out */
+    int nul = open("/dev/null", O_RDWR);
+    if (nul >= 0) {
+        dup2(nul, 0);
+        if (nul > 2)
+            close(nul);
+    }
+    int outfd = gc.out[0] ? open_raw(gc.out, O_WRONLY) : -1;
+    int errfd = gc.err[0] ? open_raw(gc.err, O_WRONLY) : -1;
+    if (outfd >= 0) {
+        dup2(outfd, 1);
+        close(outfd);
+    }
+    if (errfd >= 0) {
+        dup2(errfd, 2);
+        close(errfd);
+    }
+
+    struct cell_config cc;
+    memset(&cc, 0, sizeof cc);
+    cc.plan = tp;
+    cc.todo = CELL_DO_MOUNTS | CELL_DO_HOSTNAME | CELL_DO_LOOPBACK;
+    cc.extra_args = gc.args;
+    cc.n_extra_args = gc.n_args;
+    cc.pass_values = pass;
+    cc.secrets = sec;
+    cc.stage_dir = "/cellos/stage";
+    if (guest_cgroup_setup(tp, &cc) < 0) {
+        /* a limit the plan requires cannot be enforced: the CGROUP step
+         * fails (EBADF on an invalid directory) and the cell stops there */
+        say("limits: cgroup v2 in the guest: %s", "cannot enforce", errno);
+        cc.cgroup_fds[0] = -1;
+        cc.n_cgroup_fds = 1;
+        cc.todo |= CELL_DO_CGROUP;
+    }
+    trace("running the plan's steps");
+    int rc = cell_run_steps(&cc, &rep);
+    /* The init closed its copies of the workload's stdout/stderr when it
+     * hardened itself; the workload's own last close drained the UARTs
+     * (the serial core waits for the transmitter on close) before its
+     * exit was reported. */
+    guest_report_status(&rep, rc < 0 ? VM_STATUS_FAILED : VM_STATUS_EXITED, rc < 0 ? 0 : (uint32_t)rc);
+    flush_channel(&gc, chan);
+    end_vm();
+}

@@ -1,0 +1,27 @@
+/*
+ * guest_init.h - the VM guest's PID 1 (see guest_init.c). The static guest
+ * init binary's main() only calls guest_init_main().
+ */
+#ifndef CELLOS_GUEST_INIT_H
+#define CELLOS_GUEST_INIT_H
+
+#include "cell_side.h"
+
+/* Run the whole guest: never returns (ends the VM with reboot(2)). */
+int guest_init_main(void);
+
+/* The framed report sink (vm_channel.h) over fd. The sequence counter and
+ * the record count live in a MAP_SHARED page so the init and the workload
+ * child it forks (which reports the per-process steps) number frames as
+ * one stream. */
+int guest_report_init(struct cell_report *r, int fd);
+/* Send the final STATUS frame. */
+int guest_report_status(struct cell_report *r, uint32_t kind, uint32_t value);
+
+/* The plan's memory/pids/cpu limits as a cgroup v2 child the workload
+ * joins (guest_cgroup.c): fills c->cgroup_fds and adds CELL_DO_CGROUP.
+ * 0 also when the plan has no limit; -1 with errno when a limit that is not
+ * best-effort cannot be enforced. */
+int guest_cgroup_setup(const struct plan *p, struct cell_config *c);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * vm_emit.c - `cellc --emit firecracker-config PLAN`: print the Firecracker
+ * configuration (firecracker --config-file) of a plan's vm section. The
+ * initrd and vsock paths are relative ("initramfs.cpio", "vsock.sock"): the
+ * vm backend runs firecracker in the run's own directory where it lays out
+ * exactly those files. Exit 0, 1 when the plan cannot run in Firecracker or
+ * cannot be read, 2 on usage errors.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cellc_cmds.h"
+#include "vm_config.h"
+
+int cellc_cmd_emit(int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[1], "firecracker-config") != 0) {
+        fprintf(stderr, "usage: cellc --emit firecracker-config PLAN\n");
+        return 2;
+    }
+    struct plan *p = NULL;
+    struct plan_error pe;
+    if (plan_read_file(argv[2], &p, &pe) < 0) {
+        char buf[700];
+        plan_error_format(&pe, argv[2], buf, sizeof buf);
+        fprintf(stderr, "cellc: %s\n", buf);
+        return 1;
+    }
+    char *json = NULL;
+    struct cell_error e = {0};
+    int rc = vm_emit_firecracker_config(p, &json, &e);
+    plan_free(p);
+    if (rc < 0) {
+        fprintf(stderr, "cellc: %s: %s\n", argv[2], e.msg);
+        return 1;
+    }
+    fputs(json, stdout);
+    free(json);
+    return fflush(stdout) == 0 ? 0 : 1;
+}

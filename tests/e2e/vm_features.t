@@ -1,0 +1,42 @@
+#!/bin/bash
+# vm_features.t - the plan's own steps take effect inside the guest: one VM
+# runs a script of probes (the runtime tests' static cellprobe) and the
+# answers must match the plan: no capabilities, no_new_privs, the seccomp
+# filter, the plan's hostname, ids, environment, read-only binds, lo down
+# without network; a second VM shows the pids limit enforced by the guest's
+# cgroup v2 (CGROUP step ok, not skipped).
+. "$CELLOS_TOP/tests/lib/tap.sh"
+. "$CELLOS_TOP/tests/e2e/vm_lib.sh"
+need_root
+vm_need
+PROBE=$CELLOS_BUILD/t/runtime/cellprobe
+[ -x "$PROBE" ] || skip_all "runtime cellprobe not built"
+tmpdir
+
+P=/t/cellprobe
+vm_plan "$TMP/f.plan" --ro "$PROBE:/t/cellprobe" --hostname guestcell --uid 1000 --gid 1000 --env CELLVAR=hello \
+    --op 2:0::/proc:0555:0 --op 7:0::/proc:0:0 -- \
+    /bin/busybox sh -c "$P status; echo host=\$($P hostname); echo ids=\$($P ids); echo env=\$CELLVAR;
+                        echo bin=\$($P write /t/x); echo ifaces=\$($P ifaces); echo cwd=\$($P cwd)"
+vm_run "$TMP/f.plan"
+is "$RC" 0 "the probe script ran in the guest"
+diag "$(echo "$OUT" | tr '\n' ' ')"
+like "$OUT" "CapEff:[[:space:]]*0+$" "no effective capabilities"
+like "$OUT" "CapBnd:[[:space:]]*0+$" "empty bounding set"
+like "$OUT" "NoNewPrivs:[[:space:]]*1" "no_new_privs set"
+like "$OUT" "Seccomp:[[:space:]]*2" "seccomp filter loaded"
+like "$OUT" "host=guestcell" "the plan's hostname"
+like "$OUT" "ids=1000 1000" "the plan's uid and gid"
+like "$OUT" "env=hello" "the plan's environment"
+like "$OUT" "bin=(EROFS|EACCES)" "a read-only bind cannot be written"
+like "$OUT" "ifaces=.*lo:down" "network none: lo stays down"
+unlike "$OUT" "ifaces=.*eth|ifaces=.*ens" "no network device in the guest"
+
+vm_plan "$TMP/p.plan" --ro "$PROBE:/t/cellprobe" --pids 8 -- /t/cellprobe forkbomb 40
+vm_run "$TMP/p.plan"
+diag "forkbomb: $OUT"
+is "$RC" 137 "the fork probe ran (it ends by killing its own process group, as natively)"
+n=$(echo "$OUT" | grep -o '[0-9]*' | head -1)
+ok $([ -n "$n" ] && [ "$n" -lt 40 ] && echo 0 || echo 1) "the pids limit stops forks in the guest ($n of 40)"
+like "$(ev_data step.v1.cgroup)" '"result":"ok"' "the CGROUP step ran in the guest (cgroup v2)"
+done_testing
