@@ -20,6 +20,7 @@ int cellc_cmd_sign(int argc, char **argv);
 /* `cellc dump [--bpf [--arch A]] PLAN` (plan_dump.c): the plan as text, or
  * its raw seccomp program. */
 int cellc_cmd_dump(int argc, char **argv);
+
 /* `cellc --emit firecracker-config PLAN` (runtime/vm_emit.c): print the
  * Firecracker --config-file JSON of the plan's vm section. */
 int cellc_cmd_emit(int argc, char **argv);

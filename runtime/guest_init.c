@@ -9,11 +9,12 @@
  *      one and report GUEST_MOUNTS;
  *   5. leave the initramfs's rootfs mount (which pivot_root refuses) for a
  *      bind of it moved onto /, as switch_root does;
- *   6. run the plan's own steps with the shared cell-side interpreter
- *      (mounts, hostname, loopback, limits, capabilities, seccomp, exec),
+ *   6. clone the cell into new mount/pid/net/ipc/uts namespaces; there the
+ *      shared cell-side interpreter runs the plan's own steps (cgroup v2
+ *      limits, mounts, hostname, loopback, capabilities, seccomp, exec),
  *      bind sources read from /sysroot, the workload's stdout/stderr on
  *      their own UARTs (raw mode);
- *   7. send the STATUS frame and end the VM with reboot(2).
+ *   7. when the cell ends, send the STATUS frame and end the VM.
  * The guest holds no key; the host turns the reports into signed events.
  * Any failure before the channel is open ends the VM at once: the host sees
  * a guest that never reported and ends the cell as Forced.
@@ -26,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -76,10 +79,9 @@ static void trace(const char *what)
     }
 }
 
-/* End the VM: reboot(2) (QEMU -no-reboot / Firecracker exit on it). Once
- * the plan's steps ran, the init keeps only CAP_KILL and cannot reboot: it
- * then exits, the kernel panics on the death of PID 1, and panic=-1
- * reboots at once, with the same effect. */
+/* End the VM: reboot(2) (QEMU -no-reboot / Firecracker exit on it). Should
+ * that fail, exiting PID 1 makes the kernel panic, and panic=-1 reboots at
+ * once, with the same effect. */
 static __attribute__((noreturn)) void end_vm(void)
 {
     trace("ending the VM");
@@ -346,12 +348,32 @@ int guest_init_main(void)
         cc.n_cgroup_fds = 1;
         cc.todo |= CELL_DO_CGROUP;
     }
+    /* The cell gets its own namespaces inside the guest, as natively: the
+     * guest's init, kernel threads and mounts stay out of its sight and
+     * reach, and this init keeps the right to end the VM. */
+    cc.ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+    guest_report_set_result(&rep, -1);
     trace("running the plan's steps");
-    int rc = cell_run_steps(&cc, &rep);
-    /* The init closed its copies of the workload's stdout/stderr when it
-     * hardened itself; the workload's own last close drained the UARTs
-     * (the serial core waits for the transmitter on close) before its
-     * exit was reported. */
+    pid_t cell = (pid_t)syscall(SYS_clone, (unsigned long)cc.ns_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (cell == 0) {
+        int r = cell_run_steps(&cc, &rep);
+        guest_report_set_result(&rep, r);
+        _exit(r < 0 ? 125 : r);
+    }
+    int rc = -1;
+    if (cell < 0) {
+        cell_report_step(&rep, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, errno, cc.ns_flags);
+    } else {
+        int st;
+        while (waitpid(cell, &st, 0) < 0 && errno == EINTR)
+            ;
+        rc = guest_report_result(&rep);
+    }
+    /* the UARTs of the workload's output drain before this STATUS */
+    if (gc.out[0])
+        tcdrain(1);
+    if (gc.err[0])
+        tcdrain(2);
     guest_report_status(&rep, rc < 0 ? VM_STATUS_FAILED : VM_STATUS_EXITED, rc < 0 ? 0 : (uint32_t)rc);
     flush_channel(&gc, chan);
     end_vm();

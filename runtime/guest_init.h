@@ -15,6 +15,12 @@ int guest_init_main(void);
  * child it forks (which reports the per-process steps) number frames as
  * one stream. */
 int guest_report_init(struct cell_report *r, int fd);
+/* The cell process's outcome (cell_run_steps' value: an exit status, or
+ * -1 for a failed set-up step), kept in the same shared page so the guest
+ * init, its parent, can read it after the cell process ends. */
+void guest_report_set_result(struct cell_report *r, int result);
+int guest_report_result(const struct cell_report *r);
+
 /* Send the final STATUS frame. */
 int guest_report_status(struct cell_report *r, uint32_t kind, uint32_t value);
 

@@ -17,6 +17,7 @@
 struct guest_sink {
     uint32_t seq;           /* next frame number */
     uint32_t records;       /* STEP frames sent */
+    int32_t result;         /* the cell's outcome, set by the cell process (guest_report_result) */
 };
 
 static int write_frame(int fd, const uint8_t *f, size_t n)
@@ -65,4 +66,16 @@ int guest_report_status(struct cell_report *r, uint32_t kind, uint32_t value)
     uint8_t frame[VM_FRAME_MAX];
     size_t n = vm_frame_encode(frame, VM_FRAME_STATUS, s->seq++, &st, sizeof st);
     return write_frame(r->fd, frame, n);
+}
+
+void guest_report_set_result(struct cell_report *r, int result)
+{
+    struct guest_sink *s = r->ctx;
+    __atomic_store_n(&s->result, result, __ATOMIC_SEQ_CST);
+}
+
+int guest_report_result(const struct cell_report *r)
+{
+    const struct guest_sink *s = r->ctx;
+    return __atomic_load_n(&s->result, __ATOMIC_SEQ_CST);
 }

@@ -1,0 +1,81 @@
+#!/bin/bash
+# vm_escape.t - the runtime team's escape probes (tests/escape/) run inside
+# a VM cell (QEMU TCG), under the runtime tests' default seccomp filter, root
+# in the cell without capabilities (setuid_exec as uid 1000, in a second VM).
+# Every probe must report CONTAINED, or be killed by the seccomp filter
+# (SIGSYS) without printing ESCAPED. One VM runs all probes in turn (a boot
+# per probe would take minutes under emulation): VM_ESCAPE_EACH=1 gives
+# each probe its own VM.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+. "$CELLOS_TOP/tests/e2e/vm_lib.sh"
+need_root
+vm_need
+ESC=$CELLOS_BUILD/t/runtime/escape
+ls "$ESC"/* >/dev/null 2>&1 || skip_all "escape probes not built (tests/escape/ from the runtime team)"
+tmpdir
+echo host-only > "$TMP/host-secret"
+
+args_of() {
+    case $1 in
+        abstract_unix) echo "cellos-escape-vm-$$" ;;   # a host abstract socket the guest cannot reach
+        host_files) echo "$TMP/host-secret" ;;          # a host file that is not in the guest
+    esac
+}
+LAYOUT=(--ro "$ESC:/t" --op 2:0::/proc:0555:0 --op 7:0::/proc:0:0
+        --op 2:0::/dev:0755:0 --op 4:6::/dev:0755:1048576 --op 8:0:/dev/null:/dev/null:0:0
+        --op 8:0:/dev/zero:/dev/zero:0:0 --op 2:0::/tmp:1777:0 --op 4:6::/tmp:1777:4194304
+        --post-op 6:15::/proc/sys)
+for m in /proc/kcore /proc/keys /proc/timer_list /proc/sysrq-trigger /proc/acpi /proc/scsi; do
+    LAYOUT+=(--post-op "10:32::$m")       # the runtime tests' default /proc masks (optional)
+done
+
+script=""
+names=()
+for src in "$CELLOS_TOP"/tests/escape/*.c; do
+    name=$(basename "$src" .c)
+    [ -x "$ESC/$name" ] || continue
+    [ "$name" = setuid_exec ] || [ "$name" = kill_host ] && continue
+    names+=("$name")
+    script="$script o=\$(/t/$name $(args_of "$name") 2>&1 </dev/null); echo \"$name rc=\$? \$o\";"
+done
+check() {   # NAME OUTPUT-LINE
+    local name=$1 line=$2 rc
+    rc=$(printf '%s' "$line" | sed -n 's/^[^ ]* rc=\([0-9]*\).*/\1/p')
+    if [ "$name" = proc_sys_write ] && printf '%s' "$line" | grep -q "ESCAPED wrote /proc/sysrq-trigger$"; then
+        # Debian's kernel has /proc/sysrq-trigger (the dev host's has not);
+        # the plan masks it, but a file MASK binds a writable /dev/null, so
+        # the probe's write succeeds (into /dev/null). Known gap, reported to
+        # the runtime team (mount_ops.c: a nodev mask would make it EACCES).
+        _tap_n=$((_tap_n + 1))
+        echo "not ok $_tap_n - $name: $line # TODO file masks are a writable /dev/null (runtime)"
+    elif printf '%s' "$line" | grep -q "ESCAPED"; then ok 1 "$name: $line"
+    elif printf '%s' "$line" | grep -q " CONTAINED"; then ok 0 "$name: contained"
+    elif [ "$rc" = 159 ]; then ok 0 "$name: killed by the seccomp filter (SIGSYS)"
+    else ok 1 "$name: no verdict: $line"; fi
+}
+if [ "${VM_ESCAPE_EACH:-0}" = 1 ]; then
+    for name in "${names[@]}"; do
+        vm_plan "$TMP/e.plan" "${LAYOUT[@]}" -- /bin/busybox sh -c "o=\$(/t/$name $(args_of "$name") 2>&1 </dev/null); echo \"$name rc=\$? \$o\""
+        vm_run "$TMP/e.plan"
+        check "$name" "$OUT"
+    done
+else
+    # kill_host must be the only process besides the cell's init: the shell
+    # ends by exec'ing it, and its verdict is the line after the marker
+    vm_plan "$TMP/e.plan" "${LAYOUT[@]}" -- /bin/busybox sh -c "$script echo kill_host-next; exec /t/kill_host"
+    vm_run "$TMP/e.plan"
+    ok $([ "$RC" = 0 ] || [ "$RC" = 1 ] && echo 0 || echo 1) "one VM ran all $((${#names[@]} + 1)) probes (exit $RC)"
+    [ "$RC" = 0 ] || [ "$RC" = 1 ] || diag "$ERR"
+    for name in "${names[@]}"; do
+        check "$name" "$(printf '%s\n' "$OUT" | grep "^$name rc=" | head -1)"
+    done
+    kh=$(printf '%s\n' "$OUT" | sed -n '/^kill_host-next$/{n;p;}')
+    check kill_host "kill_host rc=$RC $kh"
+fi
+if [ -x "$ESC/setuid_exec" ]; then
+    vm_plan "$TMP/u.plan" "${LAYOUT[@]}" --uid 1000 --gid 1000 -- /bin/busybox sh -c 'o=$(/t/setuid_exec 2>&1); echo "setuid_exec rc=$? $o"'
+    vm_run "$TMP/u.plan"
+    check setuid_exec "$OUT"
+fi
+ok $([ "${#names[@]}" -ge 25 ] && echo 0 || echo 1) "at least 25 probes ran in the guest (${#names[@]} + kill_host + setuid_exec)"
+done_testing
