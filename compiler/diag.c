@@ -247,27 +247,45 @@ static const char *line_text(const struct diag *d, struct loc loc, size_t *len)
 }
 
 /* gcc style: the line under a gutter, then the caret and tildes. Control
- * bytes in the source line print as spaces (tabs kept) so the caret lines up. */
+ * bytes in the source line print as spaces (tabs kept) so the caret lines
+ * up. A line longer than EXCERPT_MAX bytes is shown as a window around the
+ * column, marked with "...", so output stays bounded whatever the input. */
+#define EXCERPT_MAX 200
+
+static void put_src_byte(FILE *out, char ch)
+{
+    unsigned char c = (unsigned char)ch;
+    fputc(c == '\t' || c >= 0x20 ? c : ' ', out);
+}
+
 static void print_excerpt(const struct diag *d, FILE *out, struct loc loc)
 {
     size_t len;
     const char *t = line_text(d, loc, &len);
     if (!t)
         return;
-    fprintf(out, "%5u | ", loc.line);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)t[i];
-        fputc(c == '\t' || c >= 0x20 ? c : ' ', out);
-    }
-    fputc('\n', out);
-    fputs("      | ", out);
-    size_t col = loc.col ? loc.col : 1;
-    for (size_t i = 1; i < col && i <= len; i++)
-        fputc(t[i - 1] == '\t' ? '\t' : ' ', out);
-    fputc('^', out);
+    size_t col = loc.col ? loc.col : 1;        /* 1-based byte column */
+    if (col > len + 1)
+        col = len + 1;
     size_t end = loc.end_line == loc.line ? loc.end_col : len;
     if (end > len)
         end = len;
+    size_t from = 0, to = len;                 /* shown bytes [from, to) */
+    if (len > EXCERPT_MAX) {
+        from = col > EXCERPT_MAX / 4 ? col - 1 - EXCERPT_MAX / 4 : 0;
+        to = from + EXCERPT_MAX < len ? from + EXCERPT_MAX : len;
+        if (end > to)
+            end = to;
+    }
+    const char *pre = from > 0 ? "..." : "";
+    fprintf(out, "%5u | %s", loc.line, pre);
+    for (size_t i = from; i < to; i++)
+        put_src_byte(out, t[i]);
+    fputs(to < len ? "...\n" : "\n", out);
+    fprintf(out, "      | %s", from > 0 ? "   " : "");
+    for (size_t i = from + 1; i < col && i <= to; i++)
+        fputc(t[i - 1] == '\t' ? '\t' : ' ', out);
+    fputc('^', out);
     for (size_t i = col + 1; i <= end; i++)
         fputc('~', out);
     fputc('\n', out);

@@ -85,6 +85,24 @@ int main(void)
     free(t);
     diag_free(&d);
 
+    /* a long line is shown as a window around the column */
+    diag_init(&d);
+    char longline[1001];
+    memset(longline, 'a', 1000);
+    longline[1000] = 0;
+    longline[899] = 'X';
+    f = diag_add_source(&d, "long.cell", longline, 1000);
+    struct loc ll = { .file = f, .line = 1, .col = 900, .end_line = 1, .end_col = 900 };
+    diag_error(&d, ll, "here");
+    t = print(&d, DIAG_TEXT);
+    char *l2 = strchr(t, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+    ok(strlen(t) < 600, "output bounded (%zu bytes)", strlen(t));
+    ok(!strncmp(l2, "    1 | ...", 11) && strstr(l2, "...\n") == NULL, "window starts with ..., ends at the line's end");
+    size_t xcol = (size_t)(strchr(l2, 'X') - l2), ccol = (size_t)(strchr(l3, '^') - l3);
+    is_int(ccol, xcol, "caret under the column inside the window");
+    free(t);
+    diag_free(&d);
+
     char q[32];
     is_str(diag_quote(q, sizeof q, "a'b\\c\n\0", 7), "a\\'b\\\\c\\x0a\\x00", "quote escapes");
     is_str(diag_quote(q, 12, "abcdefghijklmnop", 16), "abcdefgh...", "quote truncates with ...");
