@@ -9,6 +9,7 @@
  * I/O error. Compiling is load (parse the cell and its packs) -> check ->
  * lower -> seccomp code generation -> plan writer; the plan file is written
  * to a temporary name and renamed, so a failed compile leaves no plan.
+ * `cellc check` runs the same pipeline without writing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include "pack.h"
 #include "plan_sign.h"
 #include "plan_writer.h"
+#include "seccomp_gen.h"
 
 #define EXIT_POLICY 1
 #define EXIT_USAGE 2
@@ -174,7 +176,21 @@ static int write_plan_file(const char *path, const uint8_t *buf, size_t len)
     return e;
 }
 
-/* load -> check (-> lower -> write when o->output). */
+/* The seccomp code generator's error, as a diagnostic at the rule it names
+ * (the first rule written on that line) or on the policy file. */
+static void report_gen_error(struct diag *d, const struct policy *pol, const struct sc_gen_error *ge)
+{
+    for (size_t i = 0; ge->line && i < pol->plan.seccomp.n_rules; i++)
+        if (pol->plan.seccomp.rules[i].line == ge->line) {
+            diag_error(d, pol->rule_locs[i], "%s", ge->message);
+            return;
+        }
+    diag_error_file(d, 0, "%s", ge->message);
+}
+
+/* load -> check -> lower -> seccomp code generation -> plan bytes, and the
+ * file when o->output is set (`cellc check` runs everything but the write,
+ * so it reports every error a compile would). */
 static int run(const struct opts *o)
 {
     struct arena a;
@@ -189,19 +205,24 @@ static int run(const struct opts *o)
     if (rc == 0 && policy_check(&a, &d, &src, &pol) != 0)
         rc = EXIT_POLICY;
     if (rc == 0 && o->output && pol.top_is_pack) {
-        fprintf(stderr, "%s: error: the file holds a pack; compile a cell (use `cellc check` for a pack)\n",
-                o->input);
+        diag_error_file(&d, 0, "the file holds a pack; compile a cell (use `cellc check` for a pack)");
         rc = EXIT_POLICY;
     }
-    if (rc == 0 && o->output) {
+    if (rc == 0 && !pol.top_is_pack) {
         policy_lower(&a, &pol);
+        struct sc_gen_error ge;
         uint8_t *bytes = NULL;
         size_t len = 0;
         char err[512];
         struct cell_error ce = { 0 };
-        if (plan_write(&pol.plan, &bytes, &len, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: error: cannot encode the plan: %s\n", o->input, err);
+        if (seccomp_gen_all(&pol.plan, &ge) != 0) {
+            report_gen_error(&d, &pol, &ge);
             rc = EXIT_POLICY;
+        } else if (plan_write(&pol.plan, &bytes, &len, err, sizeof err) != 0) {
+            diag_error_file(&d, 0, "cannot encode the plan: %s", err);
+            rc = EXIT_POLICY;
+        } else if (!o->output) {
+            /* cellc check: nothing to write */
         } else if (o->sign_key && plan_sign_with_key_file(&bytes, &len, o->sign_key, &ce) < 0) {
             fprintf(stderr, "cellc: --sign: %s\n", ce.msg);
             rc = EXIT_USAGE;
@@ -213,6 +234,7 @@ static int run(const struct opts *o)
             }
         }
         free(bytes);
+        seccomp_gen_free_programs(&pol.plan);
     }
     diag_print(&d, stderr, o->fmt);
     diag_free(&d);
