@@ -45,4 +45,16 @@ cp -r policies/. "$TMP/copy/policies/"
 cmp -s "$TMP/p1.plan" "$TMP/p2.plan"; ok $? "same bytes from another working directory"
 cmp -s "$TMP/p1.plan" "$TMP/p3.plan"; ok $? "same bytes from a copy at another absolute path"
 
+# the README's example runs end to end under cellrun, with exactly the
+# authority it declares (root: cellrun builds namespaces and cgroups)
+if [ "$(id -u)" != 0 ] || [ ! -x "${CELLRUN:-}" ]; then
+    skip 2 "running hello.plan needs root and cellrun"
+else
+    out=$("$CELLRUN" --unsigned --events /dev/null "$TMP/p1.plan" 2>&1); rc=$?
+    is "$rc:$out" "0:hello from a cell" "hello.plan runs and prints its line"
+    # arguments appended at run time are refused: the policy has no extra-args
+    out=$("$CELLRUN" --unsigned --events /dev/null "$TMP/p1.plan" -- extra 2>&1); rc=$?
+    is "$rc" 125 "hello.plan refuses extra arguments (no extra-args in the policy)"
+fi
+
 done_testing
