@@ -283,7 +283,7 @@ VM_KPKG     ?= linux-image-cloud-amd64
 VM_MODULES  := kernel/drivers/virtio kernel/drivers/block/virtio_blk.ko \
                kernel/fs/squashfs kernel/net/vmw_vsock
 VM_TOOLS    := $(BUILD)/vm/bin/extract_vmlinux
-DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox e2fsprogs
+DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox-static e2fsprogs
 
 .PRECIOUS: $(OBJ)/runtime/vm_progs/%.o
 $(BUILD)/vm/bin/%: $(OBJ)/runtime/vm_progs/%.o $(LIBCELLRT)
