@@ -193,7 +193,12 @@ constants:
 	$(BUILD)/tools/gen_constants > $(BUILD)/tools/constants_data.c
 	mv $(BUILD)/tools/constants_data.c compiler/constants_data.c
 # the seccomp tests include helper headers (tests/unit/seccomp_*.h): track them
--include $(wildcard $(TBIN)/unit/seccomp_*.d)
+-include $(wildcard $(TBIN)/unit/seccomp_*.d) $(wildcard $(TBIN)/seccomp_tool.d)
+# the e2e tests' helper: attach programs to a plan, run case lists, diff
+$(TBIN)/seccomp_tool: tests/e2e/seccomp_tool.c $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/lib $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
+TEST_PROGRAMS += $(TBIN)/seccomp_tool
 
 # -------------------------------------------------- area: runtime (issue 4)
 # (owned by the native runtime: escape probes, feature tests)

@@ -43,6 +43,7 @@ static const struct subcommand subcommands[] = {
     { "sign", cellc_cmd_sign, "sign an existing plan in place: PLAN --key KEY (default $CELLOS_KEY)" },
     { "dump", cellc_cmd_dump, "print a plan: every section, mount op, rule and BPF program" },
     { "--emit", cellc_cmd_emit, "--emit firecracker-config PLAN: the plan's Firecracker config (JSON)" },
+    { "explain", cellc_cmd_explain, "run a plan's seccomp filter on one call: PLAN SYSCALL [ARG...]" },
 };
 
 static void usage(FILE *f)

@@ -25,4 +25,9 @@ int cellc_cmd_dump(int argc, char **argv);
  * Firecracker --config-file JSON of the plan's vm section. */
 int cellc_cmd_emit(int argc, char **argv);
 
+/* `cellc explain [--arch A] [--data-arch A] PLAN SYSCALL [ARG...]`
+ * (explain.c, seccomp team): the filter's verdict for one call, the rule
+ * that decided it and the instructions executed. */
+int cellc_cmd_explain(int argc, char **argv);
+
 #endif

@@ -91,7 +91,7 @@ static void run_policy(const char *name, struct pol *P, uint64_t seed, struct ta
             ok(0, "%s/%s: our compare at insn %ld sees different words on different paths", name,
                sc_arch_name(a), amb);
         int slow = 0;
-        int have_oracle = oracle_build_timed(&P->plan, (enum sc_arch)a, 0, ORACLE_BUDGET, 300, &lib, &nlib,
+        int have_oracle = oracle_build_timed(&P->plan, (enum sc_arch)a, 0, 1, ORACLE_BUDGET, 300, &lib, &nlib,
                                              &slow) == 0;
         t->oracle_slow += slow;
         /* libseccomp 2.5.4 sometimes jumps to a compare without reloading the

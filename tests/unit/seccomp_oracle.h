@@ -10,11 +10,16 @@
  *    argument is exact only when the high word is 0, so the differential
  *    test asks libseccomp only about such samples (see argset_cmps);
  *  - `in` becomes one rule per member, `not in` the blocks of its gaps;
- *  - overlapping rules with different actions have no defined winner, so the
- *    oracle refuses a syscall whose conditional rules are followed by an
- *    unconditional one, and the test generators keep rules with different
- *    actions disjoint; rules with the default's action are dropped (they
- *    change nothing when rules are disjoint);
+ *  - overlapping rules with different actions have no defined winner in
+ *    libseccomp, and a conditional rule next to an unconditional one for the
+ *    same syscall is dropped by it. Our first-match order is therefore
+ *    rebuilt exactly when a syscall's rules all test one argument (interval
+ *    arithmetic: each rule keeps what the earlier ones left, the final
+ *    unconditional rule the complement) or are `arg & M == V` then an
+ *    unconditional rule (the complement: one masked test per bit); rules
+ *    testing several arguments are taken as given only when they share one
+ *    action, or when the caller vouches that different actions never
+ *    overlap (assume_disjoint: the random corpus is built that way);
  *  - clone3 not named by any rule gets ERRNO(ENOSYS) as in our filters.
  * oracle_build() returns -1 for a policy it cannot express that way (or
  * whose expansion exceeds `max_rules`).
@@ -288,6 +293,150 @@ out:
     return rc;
 }
 
+
+/* Complement of sorted disjoint intervals within [0, ones]. */
+static inline int ival_complement(const struct ival *v, size_t n, uint64_t ones, struct ival **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    uint64_t cur = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].lo > cur && ival_push(out, nout, cur, v[i].lo - 1))
+            return -1;
+        if (v[i].hi == ones)
+            return 0;
+        cur = v[i].hi + 1;
+    }
+    return ival_push(out, nout, cur, ones);
+}
+
+/* Add one libseccomp rule per alternative of "arg in intervals". */
+static inline int oracle_add_ivals(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned arg, int width,
+                                   const struct ival *iv, size_t n, size_t *budget)
+{
+    if (n == 0)
+        return 0;
+    struct argset a = { .used = 1, .iv = (struct ival *)iv, .n = n };
+    struct scmp_arg_cmp *c = NULL;
+    size_t nc = 0;
+    if (argset_cmps(&a, arg, width, &c, &nc, *budget))
+        return -1;
+    *budget -= nc;
+    for (size_t i = 0; i < nc; i++) {
+        int e = seccomp_rule_add_exact_array(ctx, action, nr, 1, &c[i]);
+        if (e && e != -EEXIST) {
+            free(c);
+            return -1;
+        }
+    }
+    free(c);
+    return 0;
+}
+
+/* First-match rules of one syscall that all test one argument with
+ * interval-shaped conditions: exact, whatever the overlaps, by interval
+ * arithmetic (each rule gets what the earlier ones left, `uncond` gets the
+ * rest). Returns 0 done, 1 not of that shape, -1 failure. */
+static inline int oracle_single_arg(scmp_filter_ctx ctx, const struct plan *p, const size_t *idx, size_t k,
+                                    int has_uncond, uint32_t uncond, int nr, size_t *budget)
+{
+    int arg = -1, width = 64;
+    for (size_t i = 0; i < k; i++) {
+        const struct plan_sc_rule *r = &p->seccomp.rules[idx[i]];
+        for (uint32_t c = 0; c < r->cond_count; c++) {
+            const struct plan_sc_cond *x = &p->seccomp.conds[r->cond_first + c];
+            if (x->op == CP_SC_MASKED_EQ || (arg >= 0 && x->arg != arg))
+                return 1;
+            arg = x->arg;
+            width = x->width;
+        }
+    }
+    uint64_t ones = width == 32 ? 0xffffffffull : UINT64_MAX;
+    struct ival *covered = NULL;
+    size_t ncov = 0;
+    int rc = -1;
+    for (size_t i = 0; i < k; i++) {
+        const struct plan_sc_rule *r = &p->seccomp.rules[idx[i]];
+        struct ival *set = NULL, *v = NULL, *left = NULL;
+        size_t nset = 0, nv = 0, nleft = 0;
+        if (ival_push(&set, &nset, 0, ones))
+            goto out;
+        for (uint32_t c = 0; c < r->cond_count; c++) {
+            if (cond_intervals(p, &p->seccomp.conds[r->cond_first + c], &v, &nv) ||
+                ival_intersect(&set, &nset, v, nv)) {
+                free(v);
+                free(set);
+                goto out;
+            }
+            free(v);
+        }
+        /* what this rule still decides: set minus covered */
+        if (ival_complement(covered, ncov, ones, &left, &nleft) || ival_intersect(&left, &nleft, set, nset)) {
+            free(left);
+            free(set);
+            goto out;
+        }
+        int e = r->action == p->seccomp.default_action
+                    ? 0 : oracle_add_ivals(ctx, r->action, nr, (unsigned)arg, width, left, nleft, budget);
+        free(left);
+        /* covered |= set */
+        struct ival *un = NULL, *ca = NULL, *cb = NULL;
+        size_t nun = 0, nca = 0, ncb = 0;
+        if (e || ival_complement(covered, ncov, ones, &ca, &nca) || ival_complement(set, nset, ones, &cb, &ncb) ||
+            ival_intersect(&ca, &nca, cb, ncb) || ival_complement(ca, nca, ones, &un, &nun)) {
+            free(ca);
+            free(cb);
+            free(un);
+            free(set);
+            goto out;
+        }
+        free(ca);
+        free(cb);
+        free(set);
+        free(covered);
+        covered = un;
+        ncov = nun;
+    }
+    if (has_uncond && uncond != p->seccomp.default_action) {
+        struct ival *rest = NULL;
+        size_t nrest = 0;
+        if (ival_complement(covered, ncov, ones, &rest, &nrest) ||
+            oracle_add_ivals(ctx, uncond, nr, (unsigned)arg, width, rest, nrest, budget)) {
+            free(rest);
+            goto out;
+        }
+        free(rest);
+    }
+    rc = 0;
+out:
+    free(covered);
+    return rc;
+}
+
+/* One conditional rule `arg & M == V` then `uncond`: the complement is "some
+ * bit of M differs from V", one masked test per bit. */
+static inline int oracle_mask_else(scmp_filter_ctx ctx, const struct plan *p, size_t ri, uint32_t uncond, int nr,
+                                   size_t *budget)
+{
+    const struct plan_sc_rule *r = &p->seccomp.rules[ri];
+    const struct plan_sc_cond *x = &p->seccomp.conds[r->cond_first];
+    if (r->action != p->seccomp.default_action && oracle_add_rule(ctx, p, r, nr, budget))
+        return -1;
+    if (uncond == p->seccomp.default_action)
+        return 0;
+    for (int b = 0; b < 64; b++) {
+        uint64_t bit = 1ull << b;
+        if (!(x->mask & bit))
+            continue;
+        struct scmp_arg_cmp c = { .arg = x->arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = bit,
+                                  .datum_b = ~x->value & bit };
+        int e = seccomp_rule_add_exact_array(ctx, uncond, nr, 1, &c);
+        if (e && e != -EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
 static inline void oracle_debug(int line)
 {
     if (getenv("CELLOS_ORACLE_DEBUG"))
@@ -298,8 +447,8 @@ static inline void oracle_debug(int line)
 /* Build the libseccomp program for one arch. tree: 0 = libseccomp's
  * default (linear) layout, 1 = binary tree (SCMP_FLTATR_CTL_OPTIMIZE 2).
  * Returns 0 with a malloc'ed program, or -1. */
-static inline int oracle_build(const struct plan *p, enum sc_arch arch, int tree, size_t max_rules,
-                               struct cp_bpf_insn **out, size_t *count)
+static inline int oracle_build(const struct plan *p, enum sc_arch arch, int tree, int assume_disjoint,
+                               size_t max_rules, struct cp_bpf_insn **out, size_t *count)
 {
     scmp_filter_ctx ctx = seccomp_init(p->seccomp.default_action);
     if (!ctx) {
@@ -320,50 +469,71 @@ static inline int oracle_build(const struct plan *p, enum sc_arch arch, int tree
             ORACLE_FAIL();
     }
     int clone3_named = 0;
+    size_t *idx = malloc((p->seccomp.n_rules ? p->seccomp.n_rules : 1) * sizeof *idx);
+    if (!idx)
+        ORACLE_FAIL();
     for (size_t i = 0; i < p->seccomp.n_rules; i++) {
         const struct plan_sc_rule *r = &p->seccomp.rules[i];
         const struct sc_syscall *s = sc_lookup(r->syscall);
-        if (!s)
+        if (!s) {
+            free(idx);
             ORACLE_FAIL();
+        }
         if (strcmp(r->syscall, "clone3") == 0)
             clone3_named = 1;
-        if (s->nr[arch] < 0)
+        /* handle each syscall once, at its first rule */
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(p->seccomp.rules[j].syscall, r->syscall) == 0;
+        if (seen || s->nr[arch] < 0)
             continue;
-        /* position of this rule among the rules of its syscall */
-        int first = 1, after_uncond = 0, has_uncond_later = 0;
-        for (size_t j = 0; j < p->seccomp.n_rules; j++) {
-            if (strcmp(p->seccomp.rules[j].syscall, r->syscall) != 0)
+        int nr = seccomp_syscall_resolve_name(r->syscall);
+        size_t k = 0;
+        int has_uncond = 0;
+        uint32_t uncond = 0;
+        for (size_t j = i; j < p->seccomp.n_rules; j++) {
+            const struct plan_sc_rule *q = &p->seccomp.rules[j];
+            if (strcmp(q->syscall, r->syscall) != 0)
                 continue;
-            if (j < i) {
-                first = 0;
-                if (p->seccomp.rules[j].cond_count == 0)
-                    after_uncond = 1;
-            } else if (j > i && p->seccomp.rules[j].cond_count == 0) {
-                has_uncond_later = 1;
+            if (q->cond_count == 0) {
+                has_uncond = 1;
+                uncond = q->action;
+                break;
+            }
+            idx[k++] = j;
+        }
+        int e = 0;
+        if (k == 0) {
+            e = uncond != p->seccomp.default_action ? seccomp_rule_add_exact(ctx, uncond, nr, 0) : 0;
+        } else {
+            int single = oracle_single_arg(ctx, p, idx, k, has_uncond, uncond, nr, &budget);
+            if (single < 0) {
+                e = -1;
+            } else if (single == 1) {
+                const struct plan_sc_rule *r0 = &p->seccomp.rules[idx[0]];
+                int same = 1;
+                for (size_t j = 1; j < k; j++)
+                    same &= p->seccomp.rules[idx[j]].action == r0->action;
+                if (has_uncond && k == 1 && r0->cond_count == 1 &&
+                    p->seccomp.conds[r0->cond_first].op == CP_SC_MASKED_EQ) {
+                    e = oracle_mask_else(ctx, p, idx[0], uncond, nr, &budget);
+                } else if (has_uncond || (!same && !assume_disjoint)) {
+                    e = -1;     /* first-match across arguments: libseccomp has no such semantics */
+                } else {
+                    for (size_t j = 0; j < k && !e; j++)
+                        if (p->seccomp.rules[idx[j]].action != p->seccomp.default_action)
+                            e = oracle_add_rule(ctx, p, &p->seccomp.rules[idx[j]], nr, &budget);
+                }
             }
         }
-        if (after_uncond)
-            continue;                   /* unreachable */
-        if (r->cond_count == 0) {
-            if (!first)
-                ORACLE_FAIL();               /* "else U" after conditional rules: not expressible */
-            int e = r->action != p->seccomp.default_action
-                        ? seccomp_rule_add_exact(ctx, r->action, seccomp_syscall_resolve_name(r->syscall), 0)
-                        : 0;
-            if (e && getenv("CELLOS_ORACLE_DEBUG"))
-                fprintf(stderr, "oracle: %s nr %d action %#x: %s\n", r->syscall, s->nr[arch], r->action,
-                        strerror(-e));
-            if (e)
-                ORACLE_FAIL();
-            continue;
+        if (e) {
+            if (getenv("CELLOS_ORACLE_DEBUG"))
+                fprintf(stderr, "oracle: %s: cannot express its rules\n", r->syscall);
+            free(idx);
+            ORACLE_FAIL();
         }
-        if (has_uncond_later)
-            ORACLE_FAIL();
-        if (r->action == p->seccomp.default_action)
-            continue;
-        if (oracle_add_rule(ctx, p, r, seccomp_syscall_resolve_name(r->syscall), &budget))
-            ORACLE_FAIL();
     }
+    free(idx);
     const struct sc_syscall *c3 = sc_lookup("clone3");
     if (!clone3_named && c3 && c3->nr[arch] >= 0 && p->seccomp.default_action != SCMP_ACT_ERRNO(38) &&
         seccomp_rule_add_exact(ctx, SCMP_ACT_ERRNO(38), seccomp_syscall_resolve_name("clone3"), 0))
@@ -391,8 +561,9 @@ out:
 /* oracle_build() in a child process, given `ms` milliseconds: libseccomp's
  * rule insertion can take exponential time on some rule shapes. Returns -1
  * on failure or timeout (*timed_out set). */
-static inline int oracle_build_timed(const struct plan *p, enum sc_arch arch, int tree, size_t max_rules,
-                                     int ms, struct cp_bpf_insn **out, size_t *count, int *timed_out)
+static inline int oracle_build_timed(const struct plan *p, enum sc_arch arch, int tree, int assume_disjoint,
+                                     size_t max_rules, int ms, struct cp_bpf_insn **out, size_t *count,
+                                     int *timed_out)
 {
     int fds[2];
     *timed_out = 0;
@@ -409,7 +580,7 @@ static inline int oracle_build_timed(const struct plan *p, enum sc_arch arch, in
         struct cp_bpf_insn *prog = NULL;
         size_t n = 0;
         uint64_t len = 0;
-        if (oracle_build(p, arch, tree, max_rules, &prog, &n) == 0)
+        if (oracle_build(p, arch, tree, assume_disjoint, max_rules, &prog, &n) == 0)
             len = n;
         ssize_t w = write(fds[1], &len, sizeof len);
         size_t off = 0;
