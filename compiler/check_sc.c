@@ -32,6 +32,13 @@
 #define RET_LOG          0x7ffc0000u
 #define RET_ALLOW        0x7fff0000u
 
+/* A conditional rule already written for a syscall. */
+struct cond_rule {
+    uint32_t action;
+    struct loc loc;
+    struct cond_rule *next;
+};
+
 struct sc_state {
     const char *name;
     bool has_uncond;
@@ -39,6 +46,7 @@ struct sc_state {
     struct loc uncond_loc;
     const char *uncond_group;       /* the group that gave it, or NULL */
     bool explicit_uncond_redundant_reported;
+    struct cond_rule *conds;        /* conditional rules so far, newest first */
 };
 
 struct group_use {
@@ -440,12 +448,29 @@ static enum add_result add_rule(struct chk *c, const struct sc_syscall *sc, uint
         return ADD_DROPPED;
     }
     push_rule(c, sc->name, action, cond_first, cond_count, loc);
-    if (cond_count == 0) {
-        st->has_uncond = true;
-        st->uncond_action = action;
-        st->uncond_loc = loc;
-        st->uncond_group = group;
+    if (cond_count) {
+        struct cond_rule *cr = arena_alloc(c->a, sizeof *cr);
+        cr->action = action;
+        cr->loc = loc;
+        cr->next = st->conds;
+        st->conds = cr;
+        return ADD_OK;
     }
+    /* a conditional rule with the action the unconditional one gives anyway
+     * has no effect: most likely a restriction that was meant to deny */
+    for (const struct cond_rule *cr = st->conds; cr; cr = cr->next) {
+        if (cr->action != action)
+            continue;
+        diag_error(c->d, cr->loc, "this rule for %s has no effect: the unconditional %s rule%s after it "
+                   "gives every call the same action; to restrict %s, write the calls to refuse "
+                   "before it instead", sc->name, action_text(c, action),
+                   group ? arena_printf(c->a, " from %s", group) : "", sc->name);
+        diag_note(c->d, loc, "unconditional rule here");
+    }
+    st->has_uncond = true;
+    st->uncond_action = action;
+    st->uncond_loc = loc;
+    st->uncond_group = group;
     return ADD_OK;
 }
 
