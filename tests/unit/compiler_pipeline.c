@@ -159,7 +159,7 @@ int main(void)
                 "    enosys clone3;\n"
                 "    allow clone(flags & CLONE_NEWUSER == 0);\n"
                 "    errno(EPERM) clone;\n"
-                "    allow kill(sig == SIGTERM);\n"
+                "    errno(EPERM) kill(sig == SIGTERM);\n"
                 "    allow @process;\n"
                 "    allow socket(domain in {AF_INET6, AF_UNIX, AF_INET});\n"
                 "    allow mmap(prot & PROT_EXEC != 0 && flags != 0);\n"
