@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int cell_status_to_exit(int wstatus)
@@ -349,9 +350,22 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
     for (size_t i = 0; i < c->n_extra_args; i++)
         argv[p->process.argc + i] = c->extra_args[i];
 
-    /* last: after this, only what the policy allows may run */
+    /* last: after this, only what the policy allows may run. The record is
+     * stamped before the load, so that afterwards the cell makes exactly two
+     * system calls of its own: write(2) of this record and execve(2) (the
+     * clock could need a syscall where the vDSO cannot serve it). */
+    struct cell_step_record sec;
+    memset(&sec, 0, sizeof sec);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sec.magic = CELL_STEP_MAGIC;
+    sec.step = CELL_STEP_SECCOMP;
+    sec.mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     int sr = cell_seccomp_load(p, &nins);
-    if (step(rep, CELL_STEP_SECCOMP, sr, nins) < 0)
+    sec.result = sr < 0 ? CELL_STEP_FAILED : CELL_STEP_OK;
+    sec.err = sr < 0 ? errno : 0;
+    sec.detail = nins;
+    if (rep->emit(rep, &sec) < 0 || sr < 0)
         goto fail;
     execve(argv[0], argv, env);
     int e = errno;

@@ -74,6 +74,12 @@ like "$OUT" "CapBnd:[[:space:]]+0000000000000400" "and is the only one in the bo
 probe_plan "$TMP/p.plan" --uid 1234 --gid 4321 -- ids
 crun_cell "$TMP/p.plan"
 is "$OUT" "1234 4321" "the workload runs with the plan's uid and gid"
+mkplan "$TMP/strict.plan" --seccomp strict -- /bin/true
+crun_cell "$TMP/strict.plan"
+is "$RC" 0 "under an allowlist filter (kill-process) the cell itself needs only write and execve after the load"
+mkplan "$TMP/strict.plan" --seccomp strict -- /bin/ls /
+crun_cell "$TMP/strict.plan"
+is "$RC" 159 "a workload calling outside the allowlist is killed by SIGSYS (159)"
 probe_plan "$TMP/p.plan" --seccomp none -- ids
 crun_cell "$TMP/p.plan"
 is "$RC" 125 "a plan without a seccomp program for this arch is refused"

@@ -26,7 +26,8 @@
  *   --op CODE:FLAGS:SRC:DST:MODE:SIZE               an extra op before pivot_root
  *   --post-op CODE:FLAGS:SRC:DST                    an extra op after pivot_root
  *   --secret NAME:REF:env|file:TARGET
- *   --seccomp default|allow|none|notify             filter (none: no program at all)
+ *   --seccomp default|strict|allow|none|notify      filter (none: no program at all;
+ *                                                   strict: an allowlist, kill-process)
  *   --bare                                          only rootfs, pivot_root (no layout)
  *   --no-chdir                                      no CHDIR op (process cwd used)
  *   --kid HEX                                        require events signed by this key id
@@ -125,6 +126,27 @@ static void default_filter(void)
     insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | 38);
     insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
     insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO | 1);
+}
+
+/* An allowlist filter, default kill-process: only what a dynamically linked
+ * /bin/true needs, plus write and execve (the cell's own last two calls). */
+static void strict_filter(void)
+{
+    static const int allow[] = {
+        SYS_write, SYS_execve, SYS_exit_group, SYS_exit, SYS_brk, SYS_mmap, SYS_mprotect,
+        SYS_munmap, SYS_arch_prctl, SYS_set_tid_address, SYS_set_robust_list, SYS_rseq,
+        SYS_prlimit64, SYS_access, SYS_openat, SYS_newfstatat, SYS_fstat, SYS_read, SYS_close,
+        SYS_pread64, SYS_getrandom,
+    };
+    const size_t na = sizeof allow / sizeof *allow;
+    insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, 4);
+    insn(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, AUDIT_ARCH_X86_64);
+    insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
+    insn(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0);
+    for (size_t i = 0; i < na; i++)
+        insn(BPF_JMP | BPF_JEQ | BPF_K, (uint8_t)(na - i), 0, (uint32_t)allow[i]);
+    insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
+    insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
 }
 
 static char *dup_part(char **s)
@@ -336,6 +358,9 @@ int main(int argc, char **argv)
     static struct plan_sc_rule rule;
     if (!strcmp(seccomp, "default")) {
         default_filter();
+    } else if (!strcmp(seccomp, "strict")) {
+        strict_filter();
+        p.seccomp.default_action = SECCOMP_RET_KILL_PROCESS;
     } else if (!strcmp(seccomp, "allow") || !strcmp(seccomp, "notify")) {
         insn(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
         if (!strcmp(seccomp, "notify")) {
