@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -92,7 +93,11 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     c->secrets = r->secrets;
     c->host_uid = getuid();
     c->host_gid = getgid();
-    c->userns = r->rootless;
+    /* always a user namespace: as root it maps every id onto itself (the
+     * supervisor writes the maps), so files and ids are unchanged while every
+     * capability the cell holds is one over its own namespaces only */
+    c->userns = true;
+    c->uid_map_by_host = !r->rootless;
     c->n_cgroup_fds = cgroup_fds(&n->cg, c->cgroup_fds, CELL_MAX_CGROUPS);
     c->cgroup_detail = n->cg.detail;
     c->cgroup_degraded = n->cg.degraded;
@@ -100,7 +105,7 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     c->stage_dir = (lstat("/tmp", &st) == 0 && S_ISDIR(st.st_mode)) ? "/tmp" : "/";
 
     n->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-                  CLONE_NEWCGROUP | (r->rootless ? CLONE_NEWUSER : 0);
+                  CLONE_NEWCGROUP | CLONE_NEWUSER;
     c->ns_flags = n->ns_flags;
 
     backend_fact_str(r, "cgroup", n->cg.n == 0 ? "none" : n->cg.v2 ? "v2" : "v1");
@@ -126,6 +131,41 @@ static void native_child(struct native *n, int sync_rd, struct cell_report *rep)
     close(sync_rd);
     int st = cell_run_steps(&n->cfg, rep);
     _exit(st < 0 ? 125 : st);
+}
+
+static int write_proc(pid_t pid, const char *file, const char *val)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, val, strlen(val));
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return w == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* Root mode: every id maps onto itself, and the plan's hard rlimits are set
+ * from here (raising one above the supervisor's needs CAP_SYS_RESOURCE in
+ * the initial user namespace, which the cell no longer has); the cell's
+ * rlimits step then sets the same values. */
+static int native_host_setup(struct backend_run *r, pid_t pid, struct cell_error *e)
+{
+    if (r->rootless)
+        return 0;
+    if (write_proc(pid, "uid_map", "0 0 4294967295\n") < 0 ||
+        write_proc(pid, "gid_map", "0 0 4294967295\n") < 0)
+        return cell_err_sys(e, errno, "uid_map: writing the cell's identity maps");
+    const struct plan *p = r->plan;
+    for (size_t i = 0; i < p->process.n_rlimits; i++) {
+        struct rlimit rl = { .rlim_cur = (rlim_t)p->process.rlimits[i].soft,
+                             .rlim_max = (rlim_t)p->process.rlimits[i].hard };
+        if (prlimit(pid, (int)p->process.rlimits[i].resource, &rl, NULL) < 0)
+            return cell_err_sys(e, errno, "rlimits: resource %u", p->process.rlimits[i].resource);
+    }
+    return 0;
 }
 
 static int native_spawn(struct backend_run *r, struct cell_error *e)
@@ -179,7 +219,7 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     n->sync_wr = sp[1];
     r->record_fd = rp[0];
     r->pid = pid;
-    return 0;
+    return native_host_setup(r, pid, e);
 }
 
 static int native_go(struct backend_run *r, struct cell_error *e)

@@ -323,7 +323,7 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
             goto fail;
     }
     if (step(rep, CELL_STEP_CAPS, cell_caps_apply(p->process.capabilities, p->process.uid,
-                                                 p->process.gid, !c->userns),
+                                                 p->process.gid, !(c->todo & CELL_DO_UID_MAP)),
              (uint32_t)__builtin_popcountll(p->process.capabilities)) < 0)
         goto fail;
     if (step(rep, CELL_STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0) < 0)
@@ -383,12 +383,35 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep)
     const struct plan *p = c->plan;
     umask(0);
 
-    if (step(rep, CELL_STEP_NAMESPACES, 0, c->ns_flags) < 0)
+    /* In the cell's own user namespace, no further one may be created: a
+     * nested user namespace would hand the workload a full capability set
+     * over new namespaces of its own (kernel attack surface), whatever the
+     * seccomp policy allows. The limit is per user namespace and needs
+     * CAP_SYS_RESOURCE in it, which only this set-up has. */
+    int nr = 0;
+    if (c->userns)
+        nr = write_file("/proc/sys/user/max_user_namespaces", "0");
+    if (step(rep, CELL_STEP_NAMESPACES, nr, c->ns_flags) < 0)
         return -1;
-    if (!(c->todo & CELL_DO_UID_MAP)) {
-        if (skipped(rep, CELL_STEP_UID_MAP) < 0)
+    if (c->todo & CELL_DO_UID_MAP) {
+        if (step(rep, CELL_STEP_UID_MAP, do_uid_map(c), 0) < 0)
             return -1;
-    } else if (step(rep, CELL_STEP_UID_MAP, do_uid_map(c), 0) < 0) {
+    } else if (c->uid_map_by_host) {
+        /* detail 1: mapped by the host side; check it is in place */
+        int r = 0;
+        if (getuid() == (uid_t)65534 && p->process.uid != 65534) {
+            FILE *f = fopen("/proc/self/uid_map", "re");
+            unsigned a, b, n;
+            if (!f || fscanf(f, "%u %u %u", &a, &b, &n) != 3) {
+                errno = EPERM;
+                r = -1;
+            }
+            if (f)
+                fclose(f);
+        }
+        if (step(rep, CELL_STEP_UID_MAP, r, 1) < 0)
+            return -1;
+    } else if (skipped(rep, CELL_STEP_UID_MAP) < 0) {
         return -1;
     }
     if (!(c->todo & CELL_DO_CGROUP)) {

@@ -78,10 +78,15 @@ struct cell_config {
     /* secret values, index-aligned with plan->secrets.items */
     const struct cell_secret_value *secrets;
 
-    /* rootless: the host ids the user namespace maps the plan's ids to */
+    /* The cell's own user namespace. userns: the cell runs in one (natively
+     * always); nested user namespaces are then disabled in it
+     * (max_user_namespaces = 0). With CELL_DO_UID_MAP (rootless) the cell
+     * maps the plan's ids onto host_uid/host_gid itself; otherwise the host
+     * side wrote the maps before the cell started (uid_map_by_host). */
     uid_t host_uid;
     gid_t host_gid;
     bool userns;
+    bool uid_map_by_host;
 
     /* cgroup directories to join (each holds a cgroup.procs file), and the
      * CGROUP step's detail and result (DEGRADED when a best-effort limit is

@@ -87,6 +87,12 @@ probe_plan "$TMP/p.plan" --seccomp notify -- ids
 crun_cell "$TMP/p.plan"
 like "$ERR" "user_notif" "user_notif actions are refused"
 
+# ---- the cell's user namespace: identity-mapped as root, no nested ones
+mkplan "$TMP/u.plan" --seccomp allow -- /bin/sh -c 'cat /proc/self/uid_map | tr -s " " | sed "s/^ //"; /usr/bin/unshare -U /bin/true 2>/dev/null && echo nested || echo no-nested'
+crun_cell "$TMP/u.plan"
+is "$OUT" "0 0 4294967295
+no-nested" "as root the cell's user namespace maps every id onto itself, and even without seccomp no nested user namespace can be made"
+
 # ---- environment and descriptors
 export CELLOS_HOST_ONLY=leak PASSME=passed
 probe_plan "$TMP/p.plan" --env A=1 --pass PASSME --pass UNSET_ON_HOST -- env
