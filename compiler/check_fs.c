@@ -387,11 +387,10 @@ static const char *resolve_links(struct chk *c, const char *path)
 {
     for (int hop = 0; hop < 40; hop++) {
         const struct fs_grant *link = NULL;
-        for (size_t i = 0; i < c->pol->n_grants; i++) {
+        /* at most one symlink grant contains path: nothing may lie beneath a symlink */
+        for (size_t i = 0; i < c->pol->n_grants && !link; i++) {
             const struct fs_grant *g = &c->grants[i];
-            if (g->kind == AS_SYMLINK && path_within(path, g->dst) && strcmp(path, g->dst) != 0)
-                link = g;
-            else if (g->kind == AS_SYMLINK && !strcmp(path, g->dst))
+            if (g->kind == AS_SYMLINK && path_within(path, g->dst))
                 link = g;
         }
         if (!link)
