@@ -746,8 +746,11 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
     if (m->dec.state != VM_CHAN_DONE) {
         if (m->dec.state == VM_CHAN_FAULT)
             verdict(m, 1, "vm: %s", m->dec.fault);
-        verdict(m, 1, "vm: the guest ended without reporting its status (%s exited with status %d after %u records)",
-                v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu", vmm_status, m->dec.steps);
+        verdict(m, 1, "vm: the guest ended without reporting its status (%s exited with status %d after %u records)%s",
+                v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu", vmm_status, m->dec.steps,
+                m->dec.steps == 0 && vmm_status != 0 && v->mode != VM_MODE_QEMU_TCG
+                    ? "; if KVM cannot run guests on this host, CELLOS_VM_MODE=qemu-tcg forces software emulation"
+                    : "");
     }
     if (vmm_status != 0)
         verdict(m, 1, "vm: %s exited with status %d after the guest's status",
