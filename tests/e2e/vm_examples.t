@@ -28,10 +28,17 @@ for cell in "$CELLOS_TOP"/policies/examples/*.cell; do
         case $src in /*) ;; *) continue ;; esac
         if [ -d "$src" ]; then mkdir -p "$TMP/stage$src"; elif [ -e "$src" ]; then cp -a --parents "$src" "$TMP/stage" 2>/dev/null; fi
     done
+    # argv[0] and its libraries: each path as the cell names it (merged /usr:
+    # /bin, /lib, /lib64 are symlinks into /usr), kept as a symlink when it
+    # is one, plus the file it resolves to
     real=$(readlink -f "$argv0")
-    for f in "$real" $(ldd "$real" 2>/dev/null | grep -o '/[^ ]*' | xargs -r readlink -f); do
-        [ -e "$f" ] && cp -L --parents "$f" "$TMP/stage" 2>/dev/null
+    for f in "$argv0" $(ldd "$real" 2>/dev/null | grep -o '/[^ ]*'); do
+        case $f in /bin/*|/lib/*|/lib64/*|/sbin/*) f=/usr$f ;; esac
+        [ -e "$f" ] || continue
+        cp -a --parents "$f" "$TMP/stage" 2>/dev/null
+        cp -L --parents "$(readlink -f "$f")" "$TMP/stage" 2>/dev/null
     done
+    find "$TMP/stage" -type d -exec chmod 0755 {} +     # cp --parents made some 0700
     mkfs.ext4 -q -F -d "$TMP/stage" "$TMP/$name.img" 64M >/dev/null 2>&1
     "$ADDVM" "$TMP/$name.plan" "$TMP/$name.vm.plan" --kernel "$VM_K/vmlinux" --rootfs "$TMP/$name.img" 2>"$TMP/av.err" ||
         { ok 1 "$name: vm_addvm: $(cat "$TMP/av.err")"; continue; }
@@ -41,8 +48,10 @@ for cell in "$CELLOS_TOP"/policies/examples/*.cell; do
         *"cannot enforce egress"*|*"writable host directory"*) skip 1 "$name: refused by the vm backend by design: $ERR"; continue ;;
     esac
     ran=$((ran + 1))
-    native_rc=$("$CELLRUN" --backend native --unsigned --events /dev/null "$TMP/$name.plan" >/dev/null 2>&1 </dev/null; echo $?)
+    native_out=$("$CELLRUN" --backend native --unsigned --events /dev/null "$TMP/$name.plan" 2>/dev/null </dev/null)
+    native_rc=$?
     is "$RC" "$native_rc" "$name: the same exit status in the VM as natively ($RC)"
+    is "$OUT" "$native_out" "$name: the same output in the VM as natively${OUT:+ ($OUT)}"
 done
 diag "$ran example cells ran in a VM"
 done_testing
