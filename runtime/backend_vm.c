@@ -206,6 +206,21 @@ static int hash_file(const char *path, const uint8_t want[32], const char *what,
     return 0;
 }
 
+/* "sha256:<hex>" of a file (for the started event's facts). */
+static int file_digest(const char *path, char out[7 + 65], struct cell_error *e)
+{
+    uint8_t *b;
+    size_t n;
+    if (vm_read_file(path, 256u << 20, &b, &n, e) < 0)
+        return cell_err_wrap(e, "vm");
+    uint8_t h[32];
+    crypto_hash_sha256(h, b, n);
+    free(b);
+    memcpy(out, "sha256:", 7);
+    hex(h, 32, out + 7);
+    return 0;
+}
+
 static int read_plan_bytes(struct backend_run *r, uint8_t **bytes, size_t *len, struct cell_error *e)
 {
     if (!r->plan_path)
@@ -376,6 +391,10 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
 
     if (find_guest_init(v->guest_init, sizeof v->guest_init, e) < 0 || build_conf(r, v, rootfs_type, e) < 0)
         return -1;
+    char init_digest[7 + 65];
+    if (file_digest(v->guest_init, init_digest, e) < 0)
+        return -1;
+    backend_fact_str(r, "vm_guest_init", init_digest);
     uint8_t *plan_bytes;
     size_t plan_len;
     if (read_plan_bytes(r, &plan_bytes, &plan_len, e) < 0)
