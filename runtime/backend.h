@@ -25,7 +25,8 @@
  *   kill     - kill everything of the cell now (wall time, sink failure).
  *   finish   - after pid was reaped with wait status `wstatus`: fill the
  *              result (the core fills it from the EXIT record and wstatus
- *              first; a backend may correct it, e.g. gvisor from runsc).
+ *              first; a backend may correct it; one without EXEC/EXIT
+ *              records, e.g. gvisor from runsc's status, sets `decided`).
  *   cleanup  - idempotent; remove every host resource. Also called after a
  *              failed prepare or spawn.
  *   read_records - optional decoder of a framed record channel (below).
@@ -97,6 +98,9 @@ struct backend_run {
 
 /* Final outcome of a run, filled by the core and possibly by finish(). */
 struct backend_result {
+    bool decided;                   /* set by finish(): the backend knows the workload's
+                                     * outcome itself (e.g. runsc's exit status) and the
+                                     * fields below are it, with or without EXEC/EXIT records */
     bool exited;                    /* true: exit_code; false: signal */
     int exit_code;
     int signal;

@@ -385,6 +385,12 @@ static int conclude(struct sup *s, struct backend_result *res)
         describe_step_failure(s, &s->failed);
         return CELLRUN_EXIT_FAILURE;
     }
+    if (res->decided && !s->have_exit && !s->exec_failed) {
+        /* a backend that reports no EXEC/EXIT records knows the outcome */
+        if (res->exited)
+            return res->exit_code;
+        return res->signal ? 128 + res->signal : CELLRUN_EXIT_FAILURE;
+    }
     if (s->exec_failed) {
         snprintf(s->why, sizeof s->why, "step exec: %s: %s", s->plan->process.argv[0],
                  s->exec_err > 0 && s->exec_err < 4096 ? strerror(s->exec_err) : "failed");

@@ -99,6 +99,23 @@ static const struct backend_ops framed = {
 };
 static const struct backend_ops *use = &fake;
 
+/* A backend without step records that knows the outcome (like runsc's exit
+ * status): finish() decides. */
+static void decided_finish(struct backend_run *r, int wstatus, const struct rusage *ru,
+                           struct backend_result *res)
+{
+    (void)r;
+    (void)ru;
+    res->decided = true;
+    res->exited = WIFEXITED(wstatus);
+    res->exit_code = WEXITSTATUS(wstatus);
+    res->signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+}
+static const struct backend_ops decided = {
+    .name = "decided", .kind = 97, .spawn = fake_spawn, .kill = fake_kill, .cleanup = fake_cleanup,
+    .finish = decided_finish,
+};
+
 static struct cell_step_record rec(uint16_t step, uint16_t result, uint32_t op, int err, uint32_t detail)
 {
     struct cell_step_record r = { .magic = CELL_STEP_MAGIC, .step = step, .result = result,
@@ -246,6 +263,12 @@ int main(void)
 
     r[1] = rec(CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, 0xffffffffu);
     is_int(run(r, 2, 0, 0, msg, sizeof msg), 125, "a nonsense wait status in EXIT gives 125, never a crash");
+
+    /* a backend whose finish() knows the outcome without records */
+    use = &decided;
+    is_int(run(r, 0, 0, 3, msg, sizeof msg), 3, "finish() deciding the outcome: the workload's code without records");
+    ok(sealed(), "and the stream is sealed");
+    use = &fake;
 
     /* a backend with its own framing (the VM's serial channel) */
     static uint8_t frames[3 * 33];
