@@ -199,6 +199,13 @@ $(TBIN)/seccomp_tool: tests/e2e/seccomp_tool.c $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/lib $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
 TEST_PROGRAMS += $(TBIN)/seccomp_tool
+# bench/seccomp.sh: side by side with libseccomp (make bench-seccomp)
+$(BUILD)/bench/seccomp_bench: bench/seccomp_bench.c $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/lib $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
+.PHONY: bench-seccomp
+bench-seccomp:
+	BUILD=$(BUILD) bench/seccomp.sh
 
 # -------------------------------------------------- area: runtime (issue 4)
 # (owned by the native runtime: escape probes, feature tests)

@@ -456,8 +456,19 @@ static int32_t block_compile(struct ir *ir, const struct block *b)
 struct seen_block {
     uint8_t *sig;
     size_t len;
+    uint64_t hash;
     int32_t root;
 };
+
+static uint64_t sig_hash(const uint8_t *d, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= d[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
 
 struct gen {
     const struct plan *p;
@@ -500,15 +511,17 @@ static int32_t verdict_of(struct gen *g, size_t ti)
         ir->oom = 1;
         return -1;
     }
+    uint64_t h = sig_hash(g->sig.d, g->sig.len);
     for (size_t i = 0; i < g->nseen; i++)
-        if (g->seen[i].len == g->sig.len && memcmp(g->seen[i].sig, g->sig.d, g->sig.len) == 0) {
+        if (g->seen[i].hash == h && g->seen[i].len == g->sig.len &&
+            memcmp(g->seen[i].sig, g->sig.d, g->sig.len) == 0) {
             block_free(&b);
             return g->seen[i].root;
         }
-    int32_t saved = ir->scope;
+    int32_t saved = ir->scope, first = (int32_t)ir->len;
     ir->scope = g->next_scope++;
     int32_t root = block_compile(ir, &b);
-    root = ir_drop_redundant_loads(ir, root, (int)OFF_NR);
+    root = ir_drop_redundant_loads(ir, first, root, (int)OFF_NR);
     ir->scope = saved;
     block_free(&b);
     if (root < 0)
@@ -529,7 +542,7 @@ static int32_t verdict_of(struct gen *g, size_t ti)
         return -1;
     }
     memcpy(copy, g->sig.d, g->sig.len);
-    g->seen[g->nseen++] = (struct seen_block){ copy, g->sig.len, root };
+    g->seen[g->nseen++] = (struct seen_block){ copy, g->sig.len, h, root };
     return root;
 }
 
@@ -672,13 +685,15 @@ static int too_big(const struct plan *p, enum sc_arch arch, size_t count, const 
                     sc_arch_name(arch), count, SC_GEN_MAX_INSNS, used ? list : "none", structure);
 }
 
-static int gen_arch(const struct plan *p, enum sc_arch arch, struct plan_sc_program *out,
-                    struct sc_gen_error *err)
+/* tix[i]: the syscall-table index of rule i (computed once per plan). */
+static int gen_arch(const struct plan *p, const uint32_t *tix, enum sc_arch arch, int prefer_size,
+                    struct plan_sc_program *out, struct sc_gen_error *err)
 {
     struct gen g = { 0 };
     g.p = p;
     g.next_scope = 1;
     ir_init(&g.ir);
+    g.ir.prefer_size = prefer_size;
     int rc = -1;
     size_t nt = 0;
     while (sc_at(nt))
@@ -693,17 +708,15 @@ static int gen_arch(const struct plan *p, enum sc_arch arch, struct plan_sc_prog
         goto oom;
     /* rules per syscall, in written order */
     for (size_t i = 0; i < p->seccomp.n_rules; i++)
-        g.nrules_of[sc_lookup(p->seccomp.rules[i].syscall) - sc_at(0)]++;
+        g.nrules_of[tix[i]]++;
     size_t off = 0;
     for (size_t t = 0; t < nt; t++) {
         g.rules_of[t] = store + off;
         off += g.nrules_of[t];
         g.nrules_of[t] = 0;
     }
-    for (size_t i = 0; i < p->seccomp.n_rules; i++) {
-        size_t t = (size_t)(sc_lookup(p->seccomp.rules[i].syscall) - sc_at(0));
-        g.rules_of[t][g.nrules_of[t]++] = (uint32_t)i;
-    }
+    for (size_t i = 0; i < p->seccomp.n_rules; i++)
+        g.rules_of[tix[i]][g.nrules_of[tix[i]]++] = (uint32_t)i;
 
     int32_t kill = ir_ret(&g.ir, SECCOMP_RET_KILL_PROCESS);
     int32_t tree = number_tree(&g, arch, 0);
@@ -718,6 +731,7 @@ static int gen_arch(const struct plan *p, enum sc_arch arch, struct plan_sc_prog
         goto oom;
     if (count > SC_GEN_MAX_INSNS) {
         too_big(p, arch, count, owners, err);
+        rc = prefer_size ? -1 : 1;      /* 1: worth a try in size mode */
         goto done;
     }
     struct bpf_check_error be;
@@ -757,20 +771,53 @@ int seccomp_gen_all(struct plan *p, struct sc_gen_error *err)
     if (check_input(p, err))
         return -1;
     struct plan_sc_program *progs = calloc(SC_ARCH_COUNT, sizeof *progs);
-    if (!progs)
+    uint32_t *tix = malloc((p->seccomp.n_rules ? p->seccomp.n_rules : 1) * sizeof *tix);
+    if (!progs || !tix) {
+        free(progs);
+        free(tix);
         return gen_fail(err, 0, "seccomp: out of memory");
+    }
+    for (size_t i = 0; i < p->seccomp.n_rules; i++)
+        tix[i] = (uint32_t)(sc_lookup(p->seccomp.rules[i].syscall) - sc_at(0));
+    /* A rough size of the shortest-path program: a value-set search costs
+     * about two instructions per value, another condition about three per
+     * word, the number dispatch about one per rule. When it is clearly over
+     * the limit, start in size mode rather than compile twice. */
+    size_t estimate = 64;
+    for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+        const struct plan_sc_rule *r = &p->seccomp.rules[i];
+        estimate += 1;
+        for (uint32_t k = 0; k < r->cond_count; k++) {
+            const struct plan_sc_cond *c = &p->seccomp.conds[r->cond_first + k];
+            size_t words = c->width == 64 ? 2 : 1;
+            estimate += (c->op == CP_SC_IN || c->op == CP_SC_NOT_IN) ? 2 * (size_t)c->set_count + words
+                                                                       : 3 * words;
+        }
+    }
+    int size_first = estimate > 2 * (size_t)SC_GEN_MAX_INSNS;
     /* ascending audit_arch: AUDIT_ARCH_X86_64 (0xc000003e) < AUDIT_ARCH_AARCH64 (0xc00000b7) */
     static const enum sc_arch order[SC_ARCH_COUNT] = { SC_ARCH_X86_64, SC_ARCH_AARCH64 };
     for (int i = 0; i < SC_ARCH_COUNT; i++) {
-        if (gen_arch(p, order[i], &progs[i], err)) {
+        /* shortest paths first; a filter over the kernel's limit is
+         * compiled again preferring size (fewer, longer jeq chains) */
+        int rc = gen_arch(p, tix, order[i], size_first, &progs[i], err);
+        if (rc == 1)
+            rc = gen_arch(p, tix, order[i], 1, &progs[i], err);
+        if (rc) {
             for (int j = 0; j < i; j++)
                 free((void *)progs[j].insns);
             free(progs);
+            free(tix);
             return -1;
         }
     }
+    free(tix);
     p->seccomp.programs = progs;
     p->seccomp.n_programs = SC_ARCH_COUNT;
+    if (err) {
+        err->message[0] = '\0';    /* a first over-limit attempt may have written one */
+        err->line = 0;
+    }
     return 0;
 }
 

@@ -41,6 +41,7 @@ struct ir {
     int32_t scope;       /* scope of nodes created now */
     int32_t owner;       /* owner of nodes created now */
     int oom;             /* an allocation failed: every constructor returns -1 from then on */
+    int prefer_size;     /* decision trees: fewest instructions first, then depth */
 };
 
 void ir_init(struct ir *ir);
@@ -56,9 +57,10 @@ int32_t ir_jmp(struct ir *ir, uint8_t op, uint32_t k, int32_t t, int32_t f);
 
 /* Remove the loads of the block rooted at `root` that reload the word A
  * already holds on every path (`entry_word` is the word in A on entry, as a
- * seccomp_data offset, or -1). Only nodes of the root's scope are touched.
- * Returns the (possibly new) root and recomputes the costs of the block. */
-int32_t ir_drop_redundant_loads(struct ir *ir, int32_t root, int entry_word);
+ * seccomp_data offset, or -1). Only nodes of the root's scope are touched;
+ * they all have indices in [first, root]. Returns the (possibly new) root
+ * and recomputes the costs of the block. */
+int32_t ir_drop_redundant_loads(struct ir *ir, int32_t first, int32_t root, int entry_word);
 
 /* Lay the DAG rooted at `root` out as classic BPF (jumps forward only,
  * at most 255 instructions for jt/jf, farther targets through `ja`

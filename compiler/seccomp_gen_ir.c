@@ -156,14 +156,16 @@ static int meet(int a, int b)
     return a == b ? a : WORD_UNKNOWN;
 }
 
-int32_t ir_drop_redundant_loads(struct ir *ir, int32_t root, int entry_word)
+int32_t ir_drop_redundant_loads(struct ir *ir, int32_t first, int32_t root, int entry_word)
 {
     if (root < 0 || ir->oom)
         return -1;
     int32_t scope = ir->n[root].scope;
     if (ir->n[root].kind == IR_RET)
         return root;
-    size_t n = (size_t)root + 1;
+    if (first < 0 || first > root)
+        first = 0;
+    size_t base = (size_t)first, n = (size_t)root + 1 - base;
     int *in = malloc(n * sizeof *in);
     if (!in) {
         ir->oom = 1;
@@ -171,26 +173,28 @@ int32_t ir_drop_redundant_loads(struct ir *ir, int32_t root, int entry_word)
     }
     for (size_t i = 0; i < n; i++)
         in[i] = WORD_UNSET;
-    in[root] = entry_word;
+#define IN(x) in[(size_t)(x) - base]
+#define OURS(x) ((x) >= first && ir->n[x].kind != IR_RET && ir->n[x].scope == scope)
+    IN(root) = entry_word;
     /* successors have smaller indices: one pass in decreasing order is a
      * topological sweep of the block */
-    for (size_t i = n; i-- > 0;) {
+    for (size_t i = (size_t)root + 1; i-- > base;) {
         struct ir_node *x = &ir->n[i];
-        if (in[i] == WORD_UNSET || x->scope != scope || x->kind == IR_RET)
+        if (IN(i) == WORD_UNSET || !OURS((int32_t)i))
             continue;
-        int out = x->kind == IR_LD ? (int)x->k : x->kind == IR_AND ? WORD_UNKNOWN : in[i];
-        if (ir->n[x->t].kind != IR_RET && ir->n[x->t].scope == scope)
-            in[x->t] = meet(in[x->t], out);
-        if (x->kind == IR_JMP && ir->n[x->f].kind != IR_RET && ir->n[x->f].scope == scope)
-            in[x->f] = meet(in[x->f], out);
+        int out = x->kind == IR_LD ? (int)x->k : x->kind == IR_AND ? WORD_UNKNOWN : IN(i);
+        if (OURS(x->t))
+            IN(x->t) = meet(IN(x->t), out);
+        if (x->kind == IR_JMP && OURS(x->f))
+            IN(x->f) = meet(IN(x->f), out);
     }
     /* redirect every edge that enters a redundant load to the load's next */
-#define SKIP(e) while ((e) >= 0 && ir->n[e].kind == IR_LD && ir->n[e].scope == scope && \
-                       in[e] != WORD_UNSET && in[e] == (int)ir->n[e].k) (e) = ir->n[e].t
+#define SKIP(e) while (OURS(e) && ir->n[e].kind == IR_LD && IN(e) != WORD_UNSET && \
+                       IN(e) == (int)ir->n[e].k) (e) = ir->n[e].t
     SKIP(root);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = base; i <= (size_t)root; i++) {
         struct ir_node *x = &ir->n[i];
-        if (in[i] == WORD_UNSET || x->scope != scope || x->kind == IR_RET)
+        if (IN(i) == WORD_UNSET || !OURS((int32_t)i))
             continue;
         SKIP(x->t);
         if (x->kind == IR_JMP)
@@ -198,9 +202,9 @@ int32_t ir_drop_redundant_loads(struct ir *ir, int32_t root, int entry_word)
     }
 #undef SKIP
     /* recompute costs bottom-up (children first) */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = base; i < base + n; i++) {
         struct ir_node *x = &ir->n[i];
-        if (x->scope != scope || x->kind == IR_RET)
+        if (!OURS((int32_t)i))
             continue;
         if (x->kind == IR_JMP) {
             uint32_t a = ir->n[x->t].cost, b = ir->n[x->f].cost;
@@ -209,6 +213,8 @@ int32_t ir_drop_redundant_loads(struct ir *ir, int32_t root, int entry_word)
             x->cost = 1 + ir->n[x->t].cost;
         }
     }
+#undef IN
+#undef OURS
     free(in);
     return root;
 }

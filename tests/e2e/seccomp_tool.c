@@ -10,6 +10,8 @@
  *       may carry the x32 bit); print every mismatch; exit 1 on any
  *   seccomp_tool table ARCH
  *       the syscall table for ARCH: "NAME NR" per line
+ *   seccomp_tool groups
+ *       the built-in groups as markdown (docs/seccomp.md): members per arch
  *   seccomp_tool diff PLAN
  *       the differential check of tests/unit/seccomp_diff.c on PLAN's rules:
  *       our program vs the reference semantics vs libseccomp, per arch
@@ -239,6 +241,20 @@ int main(int argc, char **argv)
         for (size_t i = 0; sc_at(i); i++)
             if (sc_at(i)->nr[a] >= 0)
                 printf("%s %d\n", sc_at(i)->name, sc_at(i)->nr[a]);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "groups") == 0) {
+        const struct sc_group *g;
+        for (size_t i = 0; (g = sc_group_at(i)); i++) {
+            printf("**%s** - %s. ", g->name, g->description);
+            for (size_t k = 0; g->members[k]; k++) {
+                const struct sc_syscall *s = sc_lookup(g->members[k]);
+                int x86_only = s->nr[SC_ARCH_X86_64] >= 0 && s->nr[SC_ARCH_AARCH64] < 0;
+                printf("%s`%s`%s%s", k ? ", " : "", g->members[k], x86_only ? "¹" : "",
+                       sc_danger(g->members[k]) ? "*" : "");
+            }
+            printf("\n\n");
+        }
         return 0;
     }
     if (argc == 3 && strcmp(argv[1], "diff") == 0)

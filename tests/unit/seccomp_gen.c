@@ -329,9 +329,45 @@ static void trampolines(void)
     pol_free(&P);
 }
 
+static void size_mode(void)
+{
+    /* 2,400 argument rules: too big for the shortest-path shape, compiled
+     * in size mode; still exact */
+    struct pol P;
+    struct sc_gen_error err;
+    pol_init(&P, SECCOMP_RET_ERRNO | 1);
+    size_t made = 0;
+    for (size_t i = 0; sc_at(i) && made < 2400; i++) {
+        const struct sc_syscall *s = sc_at(i);
+        if (!s->nargs || s->nr[SC_ARCH_X86_64] < 0)
+            continue;
+        for (int k = 0; k < 8; k++, made++) {
+            pol_rule(&P, s->name, SECCOMP_RET_ALLOW);
+            pol_cond(&P, 0, CP_SC_EQ, 0, (uint64_t)(i * 131 + (size_t)k * 7919) & 0xffffffu, 0);
+        }
+    }
+    ok(seccomp_gen_all(&P.plan, &err) == 0, "2,400 argument rules compile (%s)", err.message);
+    const struct plan_sc_program *pr = pol_program(&P, SC_ARCH_X86_64);
+    ok(pr && pr->insn_count <= 4096, "and fit the kernel's limit (%u instructions)", pr ? pr->insn_count : 0);
+    int good = 1;
+    for (size_t r = 0; pr && r < P.plan.seccomp.n_rules; r++) {
+        const struct plan_sc_rule *ru = &P.plan.seccomp.rules[r];
+        uint64_t v = P.plan.seccomp.conds[ru->cond_first].value;
+        if (sys(&P, ru->syscall, v, 0, 0) != SECCOMP_RET_ALLOW)
+            good = 0;
+        struct seccomp_data d = { .nr = sc_lookup(ru->syscall)->nr[SC_ARCH_X86_64], .arch = AUDIT_ARCH_X86_64,
+                                  .args = { v + 1 } };
+        if (bpf_interp_action(pr->insns, pr->insn_count, &d) != seccomp_eval(&P.plan, SC_ARCH_X86_64, &d, NULL))
+            good = 0;
+    }
+    ok(good, "every rule's value allowed, its neighbour decided as the reference says");
+    pol_free(&P);
+}
+
 int main(void)
 {
     defaults();
+    size_mode();
     cache_many();
     limit();
     determinism_and_input();
