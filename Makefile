@@ -283,6 +283,15 @@ bench-events: $(BENCH_EVENTS) all
 	BUILD=$(BUILD) bench/events.sh
 
 # -------------------------------------------------- area: gvisor (issue 6)
+# runsc from Debian (0.0~20221219) runs the gvisor backend's sandboxes; the
+# gvisor tests reuse the runtime tests' plan maker and probes, with
+# gvisor_rules adding the seccomp rule list that matches mkplan's program.
+DEPS_PKGS += runsc
+GVISOR_T := $(TBIN)/gvisor
+TEST_PROGRAMS += $(GVISOR_T)/gvisor_rules
+$(GVISOR_T)/gvisor_rules: tests/e2e/gvisor_rules.c $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
 
 # -------------------------------------------------- area: vm (issue 7)
 # The guest kernel: Debian's cloud kernel package, downloaded (not installed)

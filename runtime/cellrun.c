@@ -19,6 +19,7 @@ static const struct cellrun_cmd commands[] = {
     { "run", cellrun_cmd_run, "run a plan (the default: `cellrun PLAN` = `cellrun run PLAN`)" },
     { "keygen", cellrun_cmd_keygen, "write PREFIX.key, PREFIX.pub, PREFIX.trust.json; print the kid" },
     { "verify", cellrun_cmd_verify, "verify an event stream: EVENTS --trust KEYS.json [--plan PLAN]" },
+    { "--print-oci-config", cellrun_cmd_oci_config, "print the gvisor backend's OCI config: [--portable|--bundle DIR] PLAN" },
 };
 
 static void usage(FILE *f)

@@ -30,4 +30,8 @@ int cellrun_cmd_keygen(int argc, char **argv);
  * (cut off), 1 anything else (the first bad line and why on stderr). */
 int cellrun_cmd_verify(int argc, char **argv);
 
+/* `cellrun --print-oci-config [--portable | --bundle DIR] PLAN [-- ARGS]`
+ * (runtime/oci_cmd.c): the gvisor backend's config.json for PLAN. */
+int cellrun_cmd_oci_config(int argc, char **argv);
+
 #endif

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+extern const struct backend_ops backend_gvisor;      /* backend_gvisor.c */
 static const struct backend_ops *const table[] = {
     &backend_native,
+    &backend_gvisor,
     &backend_vm,
 };
 

@@ -1,0 +1,619 @@
+/*
+ * gvisor_monitor.c - the gVisor backend's monitor process (see gvisor.h).
+ *
+ * Order of things, and why:
+ *  1. PR_SET_PDEATHSIG(SIGKILL), then check the supervisor is still our
+ *     parent: from here on the monitor cannot outlive cellrun.
+ *  2. unshare(CLONE_NEWNS | CLONE_NEWPID) and make / private: every mount
+ *     below is only in this namespace; the next child is PID 1 of a new pid
+ *     namespace.
+ *  3. Clone every host tree the plan binds (open_tree), then cover /tmp with
+ *     a private tmpfs that holds the whole bundle: nothing of the run ever
+ *     reaches the host's filesystem, and sources under /tmp stay reachable.
+ *  4. Stage the bundle (oci_stage_build): the root skeleton, staged tmpfs,
+ *     secrets, clones with their flags, config.json.
+ *  5. Join the cell's cgroups: runsc, gofer, sandbox and stubs all inherit
+ *     them, so the plan's memory and cpu limits hold for the whole sandbox.
+ *  6. Start `runsc run` as PID 1 of the new pid namespace (with PDEATHSIG),
+ *     and `runsc --version` beside it. runsc creates the sandbox, then
+ *     blocks opening the pid-file FIFO; the state file says "created".
+ *  7. Report namespaces/uid_map/cgroup/mount_private, say hello (with the
+ *     version) and wait for go; then open the FIFO: runsc starts the
+ *     container. When the state file says "running", gVisor has mounted
+ *     everything, set the credentials, capabilities, no_new_privs, the
+ *     seccomp filter, and loaded the workload: those steps are reported.
+ *  8. When runsc ends, report exit with its status and end.
+ * A check that fails before the sandbox exists (the translation's
+ * pre-checks, staging) is reported as the failing step and runsc never runs.
+ */
+#include "gvisor.h"
+#include "cell_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUNDLE_TMPFS_SIZE (64ull << 20)
+#define STATE_MAX (8u << 20)
+
+struct mon {
+    const struct gvisor_monitor *m;
+    const struct oci_bundle *b;
+    const struct plan *p;
+    uint64_t *done_ns;
+    uint64_t t_private;
+    int bundle;                 /* the bundle tmpfs */
+    int sfd, ino;
+    pid_t runsc, version_pid;
+    int version_rd, fifo;
+    char version[128];
+    size_t vlen;
+    bool version_done, created, running, hello_sent, go, sync_eof;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void rec(struct mon *s, uint16_t step, uint16_t result, uint32_t op, int err, uint32_t detail,
+                uint64_t mono)
+{
+    struct cell_step_record r;
+    memset(&r, 0, sizeof r);
+    r.magic = CELL_STEP_MAGIC;
+    r.step = step;
+    r.result = result;
+    r.op_index = op;
+    r.err = result == CELL_STEP_FAILED ? (err > 0 && err < 4096 ? err : EIO) : 0;
+    r.detail = detail;
+    r.mono_ns = mono ? mono : now_ns();
+    ssize_t w;
+    do
+        w = write(s->m->record_fd, &r, sizeof r);
+    while (w < 0 && errno == EINTR);
+    /* a gone supervisor kills us anyway (PDEATHSIG) */
+}
+
+static void hello(struct mon *s)
+{
+    if (s->hello_sent)
+        return;
+    char line[160];
+    int n = snprintf(line, sizeof line, "ok\t%.*s\n", (int)s->vlen, s->version);
+    ssize_t w = write(s->m->hello_fd, line, (size_t)n);
+    (void)w;
+    close(s->m->hello_fd);
+    s->hello_sent = true;
+}
+
+/* ---- records of a phase --------------------------------------------------- */
+
+static void host_ops(struct mon *s, size_t upto)
+{
+    for (size_t i = 0; i < upto && i < s->b->n_ops; i++)
+        if (s->b->ops[i].how == OCI_HOW_HOST && s->done_ns[i])
+            rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_OK, (uint32_t)i, 0, s->p->fs.ops[i].opcode, s->done_ns[i]);
+}
+
+static void emit_created(struct mon *s)
+{
+    const struct gvisor_monitor *m = s->m;
+    rec(s, CELL_STEP_NAMESPACES, CELL_STEP_OK, 0, 0, s->b->ns_flags, 0);
+    rec(s, CELL_STEP_UID_MAP, CELL_STEP_SKIPPED, 0, 0, 0, 0);
+    if (m->n_cgroup_fds == 0 && !m->cgroup_degraded)
+        rec(s, CELL_STEP_CGROUP, CELL_STEP_SKIPPED, 0, 0, 0, 0);
+    else
+        rec(s, CELL_STEP_CGROUP, m->cgroup_degraded ? CELL_STEP_DEGRADED : CELL_STEP_OK, 0, 0,
+            m->cgroup_detail, 0);
+    rec(s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_OK, 0, 0, 0, s->t_private);
+}
+
+/* Everything gVisor did between "created" and "running", up to the exec;
+ * exec_err 0: the workload was loaded. */
+static void emit_running(struct mon *s, int exec_err)
+{
+    const struct plan *p = s->p;
+    const struct oci_bundle *b = s->b;
+    uint64_t t = now_ns();
+    for (size_t i = 0; i < b->n_ops; i++) {
+        uint16_t op = p->fs.ops[i].opcode;
+        switch (b->ops[i].how) {
+        case OCI_HOW_HOST:
+            rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_OK, (uint32_t)i, 0, op, s->done_ns[i]);
+            break;
+        case OCI_HOW_GVISOR:
+            rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_OK, (uint32_t)i, 0, op, t);
+            break;
+        case OCI_HOW_SKIPPED:
+            rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_SKIPPED, (uint32_t)i, 0, op, t);
+            break;
+        default:
+            break;
+        }
+    }
+    rec(s, CELL_STEP_HOSTNAME, CELL_STEP_OK, 0, 0, 0, t);
+    /* gVisor's sandbox network always has its own loopback, up */
+    rec(s, CELL_STEP_LOOPBACK, CELL_STEP_OK, 0, 0, 0, t);
+    rec(s, CELL_STEP_INIT, CELL_STEP_OK, 0, 0, 0, t);
+    rec(s, CELL_STEP_RLIMITS, CELL_STEP_OK, 0, 0, (uint32_t)p->process.n_rlimits, t);
+    rec(s, CELL_STEP_FDS, CELL_STEP_OK, 0, 0, 0, t);
+    rec(s, CELL_STEP_ENV, CELL_STEP_OK, 0, 0, (uint32_t)b->n_env, t);
+    if (p->secrets.n_items == 0)
+        rec(s, CELL_STEP_SECRETS, CELL_STEP_SKIPPED, 0, 0, 0, t);
+    else
+        rec(s, CELL_STEP_SECRETS, CELL_STEP_OK, 0, 0, (uint32_t)p->secrets.n_items, t);
+    rec(s, CELL_STEP_CAPS, CELL_STEP_OK, 0, 0, (uint32_t)__builtin_popcountll(p->process.capabilities), t);
+    rec(s, CELL_STEP_NO_NEW_PRIVS, CELL_STEP_OK, 0, 0, 0, t);
+    rec(s, CELL_STEP_SECCOMP, CELL_STEP_OK, 0, 0, (uint32_t)b->n_seccomp_rules, t);
+    rec(s, CELL_STEP_EXEC, exec_err ? CELL_STEP_FAILED : CELL_STEP_OK, 0, exec_err, 0, t);
+}
+
+/* A failure found before runsc runs: what was done, then the failed step. */
+static void emit_precheck_failure(struct mon *s, int fail_op, int err)
+{
+    const struct oci_bundle *b = s->b;
+    rec(s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_OK, 0, 0, 0, s->t_private);
+    if (fail_op >= 0) {
+        host_ops(s, (size_t)fail_op);
+        rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_FAILED, (uint32_t)fail_op, err, s->p->fs.ops[fail_op].opcode, 0);
+        return;
+    }
+    host_ops(s, b->n_ops);
+    if (b->cwd_err)
+        rec(s, CELL_STEP_INIT, CELL_STEP_FAILED, 0, b->cwd_err, 1, 0);
+    else if (b->secrets_err)
+        rec(s, CELL_STEP_SECRETS, CELL_STEP_FAILED, 0, b->secrets_err, (uint32_t)s->p->secrets.n_items, 0);
+    else if (b->exec_err)
+        rec(s, CELL_STEP_EXEC, CELL_STEP_FAILED, 0, b->exec_err, 0, 0);
+    else
+        rec(s, CELL_STEP_INIT, CELL_STEP_FAILED, 0, err ? err : EIO, 0, 0);
+}
+
+/* ---- runsc's own words -------------------------------------------------------- */
+
+int gvisor_errno_of(const char *msg)
+{
+    const char *tail = msg;
+    for (const char *c = msg; (c = strstr(c, ": ")); c += 2)
+        tail = c + 2;
+    for (int e = 1; e < 134; e++) {
+        const char *s = strerror(e);
+        size_t n = strlen(s);
+        if (strlen(tail) != n)
+            continue;
+        bool eq = true;
+        for (size_t i = 0; i < n && eq; i++) {
+            char a = tail[i], b = s[i];
+            if (b >= 'A' && b <= 'Z')
+                b = (char)(b - 'A' + 'a');
+            eq = a == b;
+        }
+        if (eq)
+            return e;
+    }
+    return 0;
+}
+
+/* The last "msg" of runsc's JSON log: why it failed. */
+static void last_msg(struct mon *s, char *out, size_t n)
+{
+    out[0] = 0;
+    int fd = openat(s->bundle, "runsc.log", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    static char buf[1 << 16];
+    ssize_t r = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (r <= 0)
+        return;
+    buf[r] = 0;
+    char *last = NULL;
+    for (char *c = buf; (c = strstr(c, "\"msg\":\"")); c += 7)
+        last = c + 7;
+    if (!last)
+        return;
+    size_t o = 0;
+    for (char *c = last; *c && *c != '"' && o + 1 < n; c++) {
+        if (*c == '\\' && c[1])
+            c++;
+        out[o++] = *c;
+    }
+    out[o] = 0;
+}
+
+/* ---- runsc's state ----------------------------------------------------------- */
+
+static void check_state(struct mon *s)
+{
+    int dir = openat(s->bundle, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return;
+    char name[160];
+    snprintf(name, sizeof name, "%s_sandbox:%s.state", s->m->container_id, s->m->container_id);
+    int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    close(dir);
+    if (fd < 0)
+        return;
+    char *buf = malloc(STATE_MAX + 1);
+    size_t len = 0;
+    ssize_t r;
+    while (buf && len < STATE_MAX && (r = read(fd, buf + len, STATE_MAX - len)) > 0)
+        len += (size_t)r;
+    close(fd);
+    if (!buf)
+        return;
+    buf[len] = 0;
+    const char *st = strstr(buf, "\"status\":\"");
+    if (st) {
+        st += 10;
+        bool created = strncmp(st, "created\"", 8) == 0, running = strncmp(st, "running\"", 8) == 0,
+             stopped = strncmp(st, "stopped\"", 8) == 0;
+        if ((created || running || stopped) && !s->created) {
+            s->created = true;
+            emit_created(s);
+        }
+        if ((running || stopped) && s->go && !s->running) {
+            s->running = true;
+            emit_running(s, 0);
+        }
+    }
+    free(buf);
+}
+
+/* ---- processes ---------------------------------------------------------------- */
+
+static char *const runsc_env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+
+static void exec_runsc(const struct gvisor_monitor *m, char *const *argv)
+{
+    syscall(SYS_execveat, m->runsc_fd, "", argv, runsc_env, AT_EMPTY_PATH);
+}
+
+static pid_t fork_runsc(struct mon *s, int out_fd, char *const *argv, bool pid1)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (pid1) {
+        umount2("/proc", MNT_DETACH);
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+            _exit(125);
+    }
+    if (out_fd >= 0 && dup2(out_fd, 1) < 0)
+        _exit(125);
+    if (!pid1) {
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0 && nul != 0) {
+            dup2(nul, 0);
+            close(nul);
+        }
+    }
+    /* the runsc binary's fd must survive until the exec */
+    int keep = s->m->runsc_fd;
+    if (keep != 3) {
+        if (dup2(keep, 3) < 0)
+            _exit(125);
+        keep = 3;
+    }
+    syscall(SYS_close_range, 4u, ~0u, 0u);
+    struct gvisor_monitor m2 = *s->m;
+    m2.runsc_fd = keep;
+    struct sigaction dfl = { .sa_handler = SIG_DFL };
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    exec_runsc(&m2, argv);
+    _exit(127);
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+static int join_cgroups(const struct gvisor_monitor *m)
+{
+    for (size_t i = 0; i < m->n_cgroup_fds; i++) {
+        /* v1: the monitor is single-threaded, "tasks" skips the threadgroup
+         * lock that "cgroup.procs" takes */
+        int fd = openat(m->cgroup_fds[i], m->cgroup_v2[i] ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        ssize_t w = write(fd, "0\n", 2);
+        int saved = errno;
+        close(fd);
+        if (w != 2) {
+            errno = w < 0 ? saved : EIO;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int bundle_tmpfs(const char *dir)
+{
+    int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0)
+        return -1;
+    char size[32];
+    snprintf(size, sizeof size, "%llu", BUNDLE_TMPFS_SIZE);
+    if (fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "mode", "700", 0) < 0 ||
+        fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        close(fs);
+        return -1;
+    }
+    int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    close(fs);
+    if (mnt < 0)
+        return -1;
+    int t = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (t < 0 || move_mount(mnt, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+        int saved = errno;
+        if (t >= 0)
+            close(t);
+        close(mnt);
+        errno = saved;
+        return -1;
+    }
+    close(t);
+    int fd = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(mnt);
+    return fd;
+}
+
+/* Wait for go (or the supervisor's end), then end: after a failure. */
+static void finish_failed(struct mon *s) __attribute__((noreturn));
+static void finish_failed(struct mon *s)
+{
+    hello(s);
+    char g;
+    ssize_t r;
+    do
+        r = read(s->m->sync_fd, &g, 1);
+    while (r < 0 && errno == EINTR);
+    _exit(125);
+}
+
+/* runsc has ended: report how. */
+static void runsc_ended(struct mon *s, int st) __attribute__((noreturn));
+static void runsc_ended(struct mon *s, int st)
+{
+    if (s->created && s->go && !s->running)
+        check_state(s);         /* a last look: it may have run and ended */
+    if (s->running) {
+        /* runsc reports the workload's death by signal N as 128+N; it is
+         * passed on as that exit status (docs/backends.md) */
+        uint32_t detail = WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) << 8 : (uint32_t)st;
+        rec(s, CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, detail, 0);
+        _exit(0);
+    }
+    char msg[512];
+    last_msg(s, msg, sizeof msg);
+    int err = gvisor_errno_of(msg);
+    if (s->created && s->go && !msg[0]) {
+        /* runsc logs every failure; without one the container ran and
+         * ended before its "running" state could be read */
+        emit_running(s, 0);
+        uint32_t detail = WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) << 8 : (uint32_t)st;
+        rec(s, CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, detail, 0);
+        _exit(0);
+    }
+    if (s->created && s->go) {
+        if (strstr(msg, "failed to load")) {
+            emit_running(s, err ? err : ENOEXEC);
+        } else {
+            rec(s, CELL_STEP_INIT, CELL_STEP_FAILED, 0, err ? err : EIO, 0, 0);
+        }
+    } else if (s->created) {
+        rec(s, CELL_STEP_INIT, CELL_STEP_FAILED, 0, err ? err : EIO, 0, 0);
+    } else {
+        rec(s, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, err ? err : EIO, s->b->ns_flags, 0);
+    }
+    hello(s);
+    _exit(125);
+}
+
+void gvisor_monitor_main(const struct gvisor_monitor *m)
+{
+    struct mon s = { .m = m, .b = m->bundle, .p = m->plan, .bundle = -1, .ino = -1, .version_rd = -1,
+                     .fifo = -1, .runsc = -1, .version_pid = -1 };
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != m->supervisor)
+        _exit(125);
+    setpgid(0, 0);              /* terminal signals reach cellrun, which passes them on */
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    sigset_t watch;
+    sigemptyset(&watch);
+    int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
+    for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++)
+        sigaddset(&watch, fwd[i]);
+    s.sfd = signalfd(-1, &watch, SFD_CLOEXEC | SFD_NONBLOCK);
+    s.done_ns = calloc(s.b->n_ops ? s.b->n_ops : 1, sizeof *s.done_ns);
+    int *clone_fds = calloc(s.b->n_mounts ? s.b->n_mounts : 1, sizeof *clone_fds);
+    if (s.sfd < 0 || !s.done_ns || !clone_fds)
+        _exit(125);
+
+    /* 2. private mount namespace, new pid namespace for runsc */
+    if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 || mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0) {
+        int err = errno;
+        rec(&s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_FAILED, 0, err, 0, 0);
+        finish_failed(&s);
+    }
+    s.t_private = now_ns();
+
+    /* failures the translation found: nothing of the sandbox is made */
+    if (s.b->fail_op >= 0 || s.b->exec_err || s.b->cwd_err || s.b->secrets_err) {
+        struct cell_error e = { 0 };
+        int fop = -1;
+        if (oci_stage_clone_sources(s.b, clone_fds, &fop, &e) == 0 &&
+            (s.bundle = bundle_tmpfs(m->stage_dir)) >= 0)
+            oci_stage_build(s.b, s.p, m->secrets, s.bundle, true, clone_fds, s.b->config,
+                            s.b->config_len, s.done_ns, &fop, &e);
+        emit_precheck_failure(&s, s.b->fail_op, s.b->fail_op >= 0 ? s.b->ops[s.b->fail_op].err : 0);
+        finish_failed(&s);
+    }
+
+    /* 3, 4. the bundle */
+    struct cell_error e = { 0 };
+    int fop = -1;
+    if (oci_stage_clone_sources(s.b, clone_fds, &fop, &e) < 0) {
+        emit_precheck_failure(&s, fop, e.err);
+        finish_failed(&s);
+    }
+    s.bundle = bundle_tmpfs(m->stage_dir);
+    if (s.bundle < 0) {
+        rec(&s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_FAILED, 0, errno, 0, 0);
+        finish_failed(&s);
+    }
+    if (oci_stage_build(s.b, s.p, m->secrets, s.bundle, true, clone_fds, s.b->config, s.b->config_len,
+                        s.done_ns, &fop, &e) < 0) {
+        emit_precheck_failure(&s, fop, e.err);
+        finish_failed(&s);
+    }
+    for (size_t i = 0; i < s.b->n_mounts; i++)
+        if (clone_fds[i] >= 0)
+            close(clone_fds[i]);
+    free(clone_fds);
+
+    /* 5. the cgroups */
+    if (join_cgroups(m) < 0) {
+        int err = errno;
+        rec(&s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_OK, 0, 0, 0, s.t_private);
+        rec(&s, CELL_STEP_CGROUP, CELL_STEP_FAILED, 0, err, m->cgroup_detail, 0);
+        finish_failed(&s);
+    }
+
+    /* 6. runsc */
+    s.ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    char statedir[32];
+    snprintf(statedir, sizeof statedir, "%s/state", m->stage_dir);
+    if (s.ino < 0 || inotify_add_watch(s.ino, statedir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+        rec(&s, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, errno, s.b->ns_flags, 0);
+        finish_failed(&s);
+    }
+    s.runsc = fork_runsc(&s, -1, m->argv, true);
+    if (s.runsc < 0) {
+        rec(&s, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, errno, s.b->ns_flags, 0);
+        finish_failed(&s);
+    }
+    int vp[2];
+    if (pipe2(vp, O_CLOEXEC) == 0) {
+        char *vargv[] = { "runsc", "--version", NULL };
+        s.version_pid = fork_runsc(&s, vp[1], vargv, false);
+        close(vp[1]);
+        s.version_rd = vp[0];
+        if (s.version_pid < 0) {
+            close(vp[0]);
+            s.version_rd = -1;
+            s.version_done = true;
+        }
+    } else {
+        s.version_done = true;
+    }
+
+    /* 7, 8. watch */
+    for (;;) {
+        if (s.created && s.version_done && !s.hello_sent)
+            hello(&s);
+        struct pollfd pf[5] = {
+            { .fd = s.sfd, .events = POLLIN },
+            { .fd = s.ino, .events = POLLIN },
+            { .fd = s.version_rd, .events = POLLIN },
+            { .fd = s.hello_sent && !s.go && !s.sync_eof ? m->sync_fd : -1, .events = POLLIN },
+            { .fd = s.fifo, .events = POLLIN },
+        };
+        if (poll(pf, 5, -1) < 0 && errno != EINTR)
+            _exit(125);
+        if (pf[1].revents) {
+            char ev[4096];
+            while (read(s.ino, ev, sizeof ev) > 0)
+                ;
+            check_state(&s);
+        }
+        if (pf[2].revents) {
+            ssize_t r = read(s.version_rd, s.version + s.vlen, sizeof s.version - 1 - s.vlen);
+            if (r > 0) {
+                s.vlen += (size_t)r;
+            }
+            if (r <= 0 || s.vlen == sizeof s.version - 1) {
+                close(s.version_rd);
+                s.version_rd = -1;
+                s.version_done = true;
+                /* "runsc version X\nspec: ..." -> "X" */
+                s.version[s.vlen] = 0;
+                const char *v = strstr(s.version, "runsc version ");
+                char tmp[128];
+                snprintf(tmp, sizeof tmp, "%s", v ? v + 14 : "");
+                tmp[strcspn(tmp, "\n\t\r")] = 0;
+                snprintf(s.version, sizeof s.version, "%s", tmp);
+                s.vlen = strlen(s.version);
+            }
+        }
+        if (pf[3].revents) {
+            char g = 0;
+            ssize_t r = read(m->sync_fd, &g, 1);
+            if (r == 1 && g == 'g') {
+                s.go = true;
+                /* runsc waits opening the pid file for writing: let it go */
+                s.fifo = openat(s.bundle, "pidfifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+                if (s.fifo < 0) {
+                    kill(s.runsc, SIGKILL);
+                }
+                check_state(&s);
+            } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+                s.sync_eof = true;      /* the supervisor gave up: never start */
+                kill(s.runsc, SIGKILL);
+            }
+        }
+        if (pf[4].revents) {
+            char buf[64];
+            ssize_t r = read(s.fifo, buf, sizeof buf);
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+                close(s.fifo);
+                s.fifo = -1;
+            }
+        }
+        if (pf[0].revents) {
+            struct signalfd_siginfo si;
+            while (read(s.sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo != SIGCHLD) {
+                    if (s.runsc > 0 && s.go)
+                        kill(s.runsc, (int)si.ssi_signo);
+                    continue;
+                }
+            }
+            int st;
+            pid_t w;
+            while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+                if (w == s.version_pid) {
+                    s.version_pid = -1;
+                } else if (w == s.runsc) {
+                    if (s.version_rd >= 0) {
+                        /* take what the version process said, if anything */
+                        s.version_done = true;
+                    }
+                    runsc_ended(&s, st);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,438 @@
+/*
+ * oci_seccomp.c - the plan's normalised seccomp rules as OCI linux.seccomp,
+ * for runsc --oci-seccomp (runsc 0.0~20221219).
+ *
+ * What runsc does with the OCI rules, and how the translation keeps the
+ * plan's semantics under it:
+ *  - entries are checked per syscall in array order and the first whose
+ *    arguments match decides: the plan's "first matching rule wins" is kept
+ *    by emitting rules in the plan's order;
+ *  - an entry's argument conditions are ANDed, except that runsc ORs them
+ *    all when two name the same argument: we never emit two conditions on
+ *    one argument. A rule's conditions on one argument are turned into one
+ *    disjunction of masked-equality patterns (ranges split into aligned
+ *    blocks, as a CIDR range is), and the rule becomes one entry per
+ *    combination: `in`, `not in`, `!=`, ranges, and their conjunctions are
+ *    all exact;
+ *  - runsc compares 64 bits; a 32-bit argument is compared on its low word
+ *    only (the kernel truncates it): for those only masked equalities with
+ *    a 32-bit mask are emitted, so junk in the high word changes nothing
+ *    (the TIOCSTI-with-high-bits class of bypass);
+ *  - actions: runsc knows KILL (thread), TRAP, ERRNO, TRACE, ALLOW and
+ *    ignores errnoRet (ERRNO always returns EPERM). kill-process becomes
+ *    KILL, log becomes ALLOW, errno(N) returns EPERM for N other than EPERM
+ *    and ENOSYS; ENOSYS is exact through TRACE (no tracer: ENOSYS) when the
+ *    plan denies ptrace, so no process of the cell can become a tracer that
+ *    would let the call through. Each such difference is a deviation note;
+ *    none lets a syscall through that the plan denies. user-notify is
+ *    refused.
+ */
+#include "oci.h"
+#include "oci_json.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ENTRIES 4096
+#define ENOSYS_NR 38
+#define EPERM_NR 1
+
+enum top { T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_MASKED };
+
+struct term {
+    enum top op;
+    uint64_t a;     /* the value; MASKED: the mask */
+    uint64_t b;     /* MASKED: the value */
+};
+
+struct terms {
+    struct term *t;
+    size_t n, cap;
+};
+
+static int push(struct terms *ts, struct term t)
+{
+    if (ts->n == ts->cap) {
+        size_t cap = ts->cap ? ts->cap * 2 : 16;
+        struct term *n = realloc(ts->t, cap * sizeof *n);
+        if (!n)
+            return -1;
+        ts->t = n;
+        ts->cap = cap;
+    }
+    ts->t[ts->n++] = t;
+    return 0;
+}
+
+static uint64_t full_mask(uint8_t width)
+{
+    return width == 32 ? 0xffffffffull : ~0ull;
+}
+
+/* Aligned blocks covering [lo, hi] (inclusive) within width bits, as
+ * masked patterns: the largest block aligned at lo that stays inside. */
+static int range_terms(struct terms *ts, uint64_t lo, uint64_t hi, uint8_t width)
+{
+    uint64_t wm = full_mask(width);
+    if (hi > wm)
+        hi = wm;
+    if (lo > hi)
+        return 0;
+    for (;;) {
+        unsigned k = 0;
+        while (k < width) {
+            unsigned nk = k + 1;
+            uint64_t span = nk >= 64 ? ~0ull : (1ull << nk) - 1;
+            if ((lo & span) != 0 || span > hi - lo)
+                break;
+            k = nk;
+        }
+        uint64_t span = k >= 64 ? ~0ull : (1ull << k) - 1;
+        if (push(ts, (struct term){ T_MASKED, wm & ~span, lo }) < 0)
+            return -1;
+        if (hi - lo == span)
+            return 0;
+        lo += span + 1;
+    }
+}
+
+/* One condition as a disjunction of masked patterns over its width. */
+static int cond_terms(const struct plan *p, const struct plan_sc_cond *c, struct terms *ts)
+{
+    uint64_t wm = full_mask(c->width);
+    uint64_t v = c->value & wm;
+    switch (c->op) {
+    case CP_SC_EQ:
+        return push(ts, (struct term){ T_MASKED, wm, v });
+    case CP_SC_MASKED_EQ:
+        return push(ts, (struct term){ T_MASKED, c->mask & wm, v & c->mask & wm });
+    case CP_SC_IN:
+        for (uint32_t k = 0; k < c->set_count; k++)
+            if (push(ts, (struct term){ T_MASKED, wm, p->seccomp.values[c->set_first + k] & wm }) < 0)
+                return -1;
+        return 0;
+    case CP_SC_LT:
+        return v == 0 ? 0 : range_terms(ts, 0, v - 1, c->width);
+    case CP_SC_LE:
+        return range_terms(ts, 0, v, c->width);
+    case CP_SC_GT:
+        return v == wm ? 0 : range_terms(ts, v + 1, wm, c->width);
+    case CP_SC_GE:
+        return range_terms(ts, v, wm, c->width);
+    case CP_SC_NE:
+    case CP_SC_NOT_IN: {
+        /* the complement of a sorted set: the gaps between its members */
+        uint64_t one = v;
+        const uint64_t *set = c->op == CP_SC_NE ? &one : &p->seccomp.values[c->set_first];
+        size_t n = c->op == CP_SC_NE ? 1 : c->set_count;
+        uint64_t lo = 0;
+        bool done = false;
+        for (size_t k = 0; k < n && !done; k++) {
+            uint64_t s = set[k] & wm;
+            if (s > lo && range_terms(ts, lo, s - 1, c->width) < 0)
+                return -1;
+            if (s == wm)
+                done = true;
+            else if (s + 1 > lo)
+                lo = s + 1;
+        }
+        if (!done && range_terms(ts, lo, wm, c->width) < 0)
+            return -1;
+        return 0;
+    }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+/* a AND b of two masked patterns, or false when they cannot both hold. */
+static bool merge(struct term a, struct term b, struct term *out)
+{
+    uint64_t both = a.a & b.a;
+    if ((a.b & both) != (b.b & both))
+        return false;
+    *out = (struct term){ T_MASKED, a.a | b.a, a.b | b.b };
+    return true;
+}
+
+/* All conditions of a rule on one argument, ANDed, as one disjunction. A
+ * single condition runsc can compare natively (64-bit, one value) is kept
+ * as it is; everything else is expanded into masked patterns. */
+static int arg_terms(const struct plan *p, const struct plan_sc_rule *r, unsigned arg, struct terms *out)
+{
+    size_t count = 0;
+    const struct plan_sc_cond *only = NULL;
+    for (uint32_t k = 0; k < r->cond_count; k++) {
+        const struct plan_sc_cond *c = &p->seccomp.conds[r->cond_first + k];
+        if (c->arg == arg) {
+            count++;
+            only = c;
+        }
+    }
+    if (count == 0)
+        return 1;                   /* unconstrained */
+    if (count == 1 && only->width == 64) {
+        static const enum top native[] = { [CP_SC_EQ] = T_EQ, [CP_SC_NE] = T_NE, [CP_SC_LT] = T_LT,
+                                           [CP_SC_LE] = T_LE, [CP_SC_GT] = T_GT, [CP_SC_GE] = T_GE };
+        if (only->op >= CP_SC_EQ && only->op <= CP_SC_GE)
+            return push(out, (struct term){ native[only->op], only->value, 0 });
+    }
+    struct terms acc = { 0 };
+    if (push(&acc, (struct term){ T_MASKED, 0, 0 }) < 0)
+        return -1;
+    for (uint32_t k = 0; k < r->cond_count && acc.n <= MAX_ENTRIES; k++) {
+        const struct plan_sc_cond *c = &p->seccomp.conds[r->cond_first + k];
+        if (c->arg != arg)
+            continue;
+        struct terms ct = { 0 }, next = { 0 };
+        int rc = cond_terms(p, c, &ct);
+        for (size_t x = 0; rc == 0 && x < acc.n && next.n <= MAX_ENTRIES; x++)
+            for (size_t y = 0; rc == 0 && y < ct.n; y++) {
+                struct term m;
+                if (merge(acc.t[x], ct.t[y], &m))
+                    rc = push(&next, m);
+            }
+        free(ct.t);
+        free(acc.t);
+        acc = next;
+        if (rc < 0) {
+            free(acc.t);
+            return -1;
+        }
+    }
+    for (size_t x = 0; x < acc.n; x++) {
+        struct term t = acc.t[x];
+        if (t.a == ~0ull)
+            t = (struct term){ T_EQ, t.b, 0 };
+        if (push(out, t) < 0) {
+            free(acc.t);
+            return -1;
+        }
+    }
+    free(acc.t);
+    return 0;
+}
+
+static const char *oci_op(enum top op)
+{
+    switch (op) {
+    case T_EQ: return "SCMP_CMP_EQ";
+    case T_NE: return "SCMP_CMP_NE";
+    case T_LT: return "SCMP_CMP_LT";
+    case T_LE: return "SCMP_CMP_LE";
+    case T_GT: return "SCMP_CMP_GT";
+    case T_GE: return "SCMP_CMP_GE";
+    case T_MASKED: return "SCMP_CMP_MASKED_EQ";
+    }
+    return "?";
+}
+
+/* ---- actions -------------------------------------------------------------------- */
+
+struct sc {
+    const struct plan *p;
+    struct oci_bundle *b;
+    struct cell_error *e;
+    bool ptrace_denied;
+    bool noted_kill, noted_log;
+    char errnos[160];
+};
+
+static bool allows(uint32_t action)
+{
+    uint32_t a = action & SECCOMP_RET_ACTION_FULL;
+    return a == SECCOMP_RET_ALLOW || a == SECCOMP_RET_LOG;
+}
+
+/* Can no process of the cell ever ptrace? Then a TRACE action has no
+ * tracer and means ENOSYS, in gVisor as in Linux. */
+static bool ptrace_denied(const struct plan *p)
+{
+    bool uncond = false;
+    for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+        const struct plan_sc_rule *r = &p->seccomp.rules[i];
+        if (strcmp(r->syscall, "ptrace") != 0)
+            continue;
+        if (allows(r->action))
+            return false;
+        if (r->cond_count == 0)
+            uncond = true;
+    }
+    return uncond || !allows(p->seccomp.default_action);
+}
+
+struct act {
+    const char *name;
+    int errno_ret;      /* -1: none */
+};
+
+static int action(struct sc *s, uint32_t action, const char *what, struct act *out)
+{
+    uint32_t a = action & SECCOMP_RET_ACTION_FULL;
+    uint32_t data = action & SECCOMP_RET_DATA;
+    out->errno_ret = -1;
+    switch (a) {
+    case SECCOMP_RET_ALLOW:
+        out->name = "SCMP_ACT_ALLOW";
+        return 0;
+    case SECCOMP_RET_LOG:
+        out->name = "SCMP_ACT_ALLOW";
+        if (!s->noted_log) {
+            oci_note(s->b, "seccomp.log", "runsc has no log action: calls the plan logs (%s, ...) are "
+                     "allowed without a log entry", what);
+            s->noted_log = true;
+        }
+        return 0;
+    case SECCOMP_RET_KILL_PROCESS:
+    case SECCOMP_RET_KILL_THREAD:
+        out->name = "SCMP_ACT_KILL";
+        if (a == SECCOMP_RET_KILL_PROCESS && !s->noted_kill) {
+            oci_note(s->b, "seccomp.kill_process", "runsc has no kill-process action: kill-thread is "
+                     "used (the call never runs; other threads of the process are not killed)");
+            s->noted_kill = true;
+        }
+        return 0;
+    case SECCOMP_RET_TRAP:
+        out->name = "SCMP_ACT_TRAP";
+        return 0;
+    case SECCOMP_RET_ERRNO:
+        if (data == ENOSYS_NR && s->ptrace_denied) {
+            out->name = "SCMP_ACT_TRACE";
+            return 0;
+        }
+        out->name = "SCMP_ACT_ERRNO";
+        out->errno_ret = (int)data;
+        if (data != EPERM_NR) {
+            char item[48];
+            snprintf(item, sizeof item, "%s%s:%u", s->errnos[0] ? " " : "", what, data);
+            if (strlen(s->errnos) + strlen(item) < sizeof s->errnos - 4)
+                strcat(s->errnos, item);
+            else if (!strstr(s->errnos, "..."))
+                strcat(s->errnos, " ...");
+        }
+        return 0;
+    case SECCOMP_RET_USER_NOTIF:
+        return cell_err(s->e, 0, "seccomp: user_notif actions are not supported by cellrun yet (%s)", what);
+    }
+    return cell_err(s->e, 0, "seccomp: action 0x%08x (%s) cannot be expressed for runsc", action, what);
+}
+
+static void put_action(struct oci_json *j, const struct act *a)
+{
+    oj_str(j, "action", a->name);
+    if (a->errno_ret >= 0)
+        oj_u64(j, "errnoRet", (uint64_t)a->errno_ret);
+}
+
+/* One rule: the product of its per-argument disjunctions. */
+static int emit_rule(struct sc *s, struct oci_json *j, const struct plan_sc_rule *r)
+{
+    const struct plan *p = s->p;
+    char what[96];
+    snprintf(what, sizeof what, "%s", r->syscall);
+    struct act a;
+    if (action(s, r->action, what, &a) < 0)
+        return -1;
+    struct terms per[6] = { { 0 } };
+    bool any[6];
+    size_t total = 1;
+    int rc = 0;
+    for (unsigned arg = 0; arg < 6; arg++) {
+        int t = arg_terms(p, r, arg, &per[arg]);
+        if (t < 0) {
+            rc = cell_err_sys(s->e, errno, "seccomp: rule for %s (policy line %u)", r->syscall, r->line);
+            goto out;
+        }
+        any[arg] = t == 0;
+        if (any[arg]) {
+            if (per[arg].n == 0) {
+                total = 0;          /* the conditions can never hold: the rule never matches */
+                break;
+            }
+            if (per[arg].n > MAX_ENTRIES || total * per[arg].n > MAX_ENTRIES) {
+                rc = cell_err(s->e, 0, "seccomp: the rule for %s (policy line %u) needs more than %d "
+                              "OCI rules in gVisor; simplify its conditions", r->syscall, r->line,
+                              MAX_ENTRIES);
+                goto out;
+            }
+            total *= per[arg].n;
+        }
+    }
+    if (s->b->n_seccomp_rules + total > MAX_ENTRIES) {
+        rc = cell_err(s->e, 0, "seccomp: the policy needs more than %d OCI rules in gVisor (at the rule "
+                      "for %s, policy line %u)", MAX_ENTRIES, r->syscall, r->line);
+        goto out;
+    }
+    for (size_t n = 0; n < total; n++) {
+        oj_obj_begin(j, NULL);
+        oj_arr_begin(j, "names");
+        oj_str(j, NULL, r->syscall);
+        oj_arr_end(j);
+        put_action(j, &a);
+        bool args = false;
+        for (unsigned arg = 0; arg < 6; arg++)
+            args |= any[arg];
+        if (args) {
+            oj_arr_begin(j, "args");
+            size_t idx = n;
+            for (unsigned arg = 0; arg < 6; arg++) {
+                if (!any[arg])
+                    continue;
+                const struct term *t = &per[arg].t[idx % per[arg].n];
+                idx /= per[arg].n;
+                oj_obj_begin(j, NULL);
+                oj_u64(j, "index", arg);
+                oj_u64(j, "value", t->a);
+                oj_u64(j, "valueTwo", t->op == T_MASKED ? t->b : 0);
+                oj_str(j, "op", oci_op(t->op));
+                oj_obj_end(j);
+            }
+            oj_arr_end(j);
+        }
+        oj_obj_end(j);
+    }
+    s->b->n_seccomp_rules += total;
+out:
+    for (unsigned arg = 0; arg < 6; arg++)
+        free(per[arg].t);
+    return rc;
+}
+
+int oci_seccomp_emit(const struct plan *p, struct oci_json *j, struct oci_bundle *b, struct cell_error *e)
+{
+    struct sc s = { .p = p, .b = b, .e = e, .ptrace_denied = ptrace_denied(p) };
+    struct act def;
+    if (action(&s, p->seccomp.default_action, "the default", &def) < 0)
+        return -1;
+    b->n_seccomp_rules = 0;
+    oj_obj_begin(j, "seccomp");
+    oj_str(j, "defaultAction", def.name);
+    oj_arr_begin(j, "architectures");
+    oj_str(j, NULL, "SCMP_ARCH_X86_64");
+    oj_arr_end(j);
+    oj_arr_begin(j, "syscalls");
+    for (size_t i = 0; i < p->seccomp.n_rules; i++)
+        if (emit_rule(&s, j, &p->seccomp.rules[i]) < 0)
+            return -1;
+    oj_arr_end(j);
+    oj_obj_end(j);
+    if (def.errno_ret >= 0) {
+        /* runtime-spec 1.0.2 has no defaultErrnoRet: the default's errno is EPERM */
+        if (def.errno_ret != EPERM_NR) {
+            char item[48];
+            snprintf(item, sizeof item, "%sdefault:%d", s.errnos[0] ? " " : "", def.errno_ret);
+            if (strlen(s.errnos) + strlen(item) < sizeof s.errnos)
+                strcat(s.errnos, item);
+        }
+    }
+    if (s.errnos[0])
+        oci_note(b, "seccomp.errno", "runsc returns EPERM where the plan says otherwise (syscall:errno): %s",
+                 s.errnos);
+    if (p->seccomp.flags & (CP_SC_ALLOW_X32 | CP_SC_ALLOW_I386))
+        oci_note(b, "seccomp.abi", "the plan lets %s calls through; gVisor does not run them at all",
+                 (p->seccomp.flags & CP_SC_ALLOW_X32) ? "x32" : "i386");
+    return 0;
+}
