@@ -288,7 +288,10 @@ bench-events: $(BENCH_EVENTS) all
 # gvisor_rules adding the seccomp rule list that matches mkplan's program.
 DEPS_PKGS += runsc
 GVISOR_T := $(TBIN)/gvisor
-TEST_PROGRAMS += $(GVISOR_T)/gvisor_rules
+TEST_PROGRAMS += $(GVISOR_T)/gvisor_rules $(GVISOR_T)/gvisor_probe
+$(GVISOR_T)/gvisor_probe: tests/e2e/gvisor_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -static -o $@ $<
 $(GVISOR_T)/gvisor_rules: tests/e2e/gvisor_rules.c $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)

@@ -300,10 +300,14 @@ static pid_t fork_runsc(struct mon *s, int out_fd, char *const *argv, bool pid1)
     if (out_fd >= 0 && dup2(out_fd, 1) < 0)
         _exit(125);
     if (!pid1) {
-        int nul = open("/dev/null", O_RDONLY);
-        if (nul >= 0 && nul != 0) {
+        /* `runsc --version` beside runsc run: nothing of it reaches the
+         * caller's terminal (it may start while PID 1 remounts /proc) */
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) {
             dup2(nul, 0);
-            close(nul);
+            dup2(nul, 2);
+            if (nul > 2)
+                close(nul);
         }
     }
     /* the runsc binary's fd must survive until the exec */

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -393,6 +394,11 @@ static int refusals(const struct plan *p, struct cell_error *e)
     for (size_t i = 0; i < p->process.n_rlimits; i++)
         if (!rlimit_name(p->process.rlimits[i].resource))
             return cell_err(e, 0, "process: rlimit %u is not supported", p->process.rlimits[i].resource);
+    bool notify = (p->seccomp.default_action & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+    for (size_t i = 0; i < p->seccomp.n_rules; i++)
+        notify |= (p->seccomp.rules[i].action & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+    if (notify)
+        return cell_err(e, 0, "seccomp: user_notif actions are not supported by cellrun yet");
     /* the rules, which gVisor enforces, must say what the program says */
     return oci_seccomp_check(p, e);
 }

@@ -4,7 +4,10 @@
  * rule list that says the same, so the gvisor backend (which enforces the
  * rules, after checking them against the program) can run it.
  *
- *   gvisor_rules PLAN            rewrite PLAN in place
+ *   gvisor_rules PLAN [--prefer gvisor] [--platform auto|ptrace|kvm|systrap]
+ *
+ * rewrites PLAN in place; --prefer sets the plan's preferred backend,
+ * --platform adds a gvisor section.
  *
  * The rules mirror runtime_mkplan's default filter: its deny list with
  * EPERM, ioctl(TIOCSTI) EPERM (on the low word, as the program compares),
@@ -35,11 +38,42 @@ static const char *const deny[] = {
     "setdomainname", "sethostname",
 };
 
+static int save(struct plan *p, const char *path)
+{
+    uint8_t *buf;
+    size_t len;
+    char err[512];
+    if (plan_write(p, &buf, &len, err, sizeof err) < 0) {
+        fprintf(stderr, "gvisor_rules: %s\n", err);
+        return 1;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd) < 0 || rename(tmp, path) < 0) {
+        perror("gvisor_rules");
+        free(buf);
+        return 1;
+    }
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: gvisor_rules PLAN\n");
+    if (argc < 2) {
+        fprintf(stderr, "usage: gvisor_rules PLAN [--prefer gvisor] [--platform NAME]\n");
         return 2;
+    }
+    int prefer = -1, platform = -1;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--prefer"))
+            prefer = !strcmp(argv[i + 1], "gvisor") ? CP_BACKEND_GVISOR
+                   : !strcmp(argv[i + 1], "vm") ? CP_BACKEND_VM : CP_BACKEND_NATIVE;
+        else if (!strcmp(argv[i], "--platform"))
+            platform = !strcmp(argv[i + 1], "ptrace") ? CP_GVISOR_PTRACE
+                     : !strcmp(argv[i + 1], "kvm") ? CP_GVISOR_KVM
+                     : !strcmp(argv[i + 1], "systrap") ? CP_GVISOR_SYSTRAP : CP_GVISOR_AUTO;
     }
     struct plan *p;
     struct plan_error pe;
@@ -49,9 +83,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "gvisor_rules: %s\n", buf);
         return 1;
     }
+    if (prefer >= 0)
+        p->meta.backend = (uint32_t)prefer;
+    if (platform >= 0) {
+        p->has_gvisor = true;
+        p->gvisor.platform = (uint32_t)platform;
+    }
     /* the allow filter is a single `ret ALLOW`: its rule list (none) matches */
-    if (p->seccomp.n_programs == 1 && p->seccomp.programs[0].insn_count == 1)
-        return 0;
+    if (p->seccomp.n_programs == 1 && p->seccomp.programs[0].insn_count == 1) {
+        int rc = save(p, argv[1]);
+        plan_free(p);
+        return rc;
+    }
     const size_t nd = sizeof deny / sizeof *deny;
     struct plan_sc_rule *rules = calloc(nd + 4, sizeof *rules);
     struct plan_sc_cond *conds = calloc(2, sizeof *conds);
@@ -77,23 +120,9 @@ int main(int argc, char **argv)
     p->seccomp.n_conds = 2;
     p->seccomp.default_action = SECCOMP_RET_ALLOW;
 
-    uint8_t *buf;
-    size_t len;
-    char err[512];
-    if (plan_write(p, &buf, &len, err, sizeof err) < 0) {
-        fprintf(stderr, "gvisor_rules: %s\n", err);
-        return 1;
-    }
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd) < 0 || rename(tmp, argv[1]) < 0) {
-        perror("gvisor_rules");
-        return 1;
-    }
-    free(buf);
+    int rc = save(p, argv[1]);
     free(rules);
     free(conds);
     plan_free(p);
-    return 0;
+    return rc;
 }

@@ -1,0 +1,107 @@
+/*
+ * gvisor_probe.c - test helper run inside gVisor cells (static), for what
+ * the runtime tests' cellprobe reads from /proc/self/status but gVisor's
+ * procfs does not show, and for the escape probes that need a PID 1 that
+ * is not the probe itself.
+ *
+ *   gvisor_probe privs            "nnp N seccomp M ambient HEX" from prctl(2)
+ *   gvisor_probe setuid BIN...    exec each setuid BIN (as a non-root user)
+ *                                 and print "BIN euid N" for the child
+ *   gvisor_probe init PROG ARGS   be a non-dumpable PID 1 (as cellrun's
+ *                                 native init is) that runs PROG and exits
+ *                                 with its status: under gVisor the workload
+ *                                 is PID 1 itself, so the probes aimed at
+ *                                 "the cell's init" need one to aim at
+ *   gvisor_probe exec PATH        execve PATH: "ok" or the errno name
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    if (!strcmp(argv[1], "privs")) {
+        unsigned long amb = 0;
+        for (int c = 0; c <= 40; c++)
+            if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) == 1)
+                amb |= 1ul << c;
+        printf("nnp %d seccomp %d ambient %016lx\n", prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0),
+               prctl(PR_GET_SECCOMP, 0, 0, 0, 0), amb);
+        return 0;
+    }
+    if (!strcmp(argv[1], "setuid")) {
+        for (int i = 2; i < argc; i++) {
+            if (access(argv[i], X_OK) != 0)
+                continue;
+            int p[2];
+            if (pipe(p) < 0)
+                return 1;
+            pid_t c = fork();
+            if (c == 0) {
+                /* stop right after exec: the parent reads the new euid */
+                close(p[0]);
+                dup2(p[1], 1);
+                dup2(p[1], 2);
+                execl(argv[i], argv[i], "--version", (char *)NULL);
+                _exit(127);
+            }
+            close(p[1]);
+            char buf[4096];
+            unsigned euid = ~0u;
+            /* poll /proc/PID/status until the exec happened or the child ended */
+            for (int t = 0; t < 200 && euid == ~0u; t++) {
+                char path[64];
+                snprintf(path, sizeof path, "/proc/%d/status", (int)c);
+                FILE *f = fopen(path, "r");
+                char name[64] = "";
+                unsigned r, e, seen = ~0u;
+                while (f && fgets(buf, sizeof buf, f)) {
+                    if (!strncmp(buf, "Name:", 5))
+                        sscanf(buf, "Name: %63s", name);
+                    if (!strncmp(buf, "Uid:", 4) && sscanf(buf, "Uid: %u %u", &r, &e) == 2)
+                        seen = e;
+                }
+                if (f)
+                    fclose(f);
+                if (!f || strcmp(name, "gvisor_probe") != 0)
+                    euid = seen;
+                if (euid == ~0u)
+                    usleep(5000);
+            }
+            while (read(p[0], buf, sizeof buf) > 0)
+                ;
+            waitpid(c, NULL, 0);
+            printf("%s euid %d\n", argv[i], (int)euid);
+        }
+        return 0;
+    }
+    if (!strcmp(argv[1], "init") && argc > 2) {
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        pid_t c = fork();
+        if (c == 0) {
+            prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+            execv(argv[2], argv + 2);
+            _exit(127);
+        }
+        int st;
+        pid_t w;
+        while ((w = wait(&st)) != c)
+            if (w < 0 && errno != EINTR)
+                return 125;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    if (!strcmp(argv[1], "exec") && argc > 2) {
+        execv(argv[2], argv + 2);
+        printf("%s\n", errno == EACCES ? "EACCES" : errno == ENOENT ? "ENOENT" : strerror(errno));
+        return 1;
+    }
+    return 2;
+}
