@@ -151,7 +151,8 @@ static void emit_running(struct mon *s, int exec_err)
     rec(s, CELL_STEP_HOSTNAME, CELL_STEP_OK, 0, 0, 0, t);
     /* gVisor's sandbox network always has its own loopback, up */
     rec(s, CELL_STEP_LOOPBACK, CELL_STEP_OK, 0, 0, 0, t);
-    rec(s, CELL_STEP_INIT, CELL_STEP_OK, 0, 0, 0, t);
+    /* no init of ours: under runsc the workload is PID 1 of the sandbox */
+    rec(s, CELL_STEP_INIT, CELL_STEP_SKIPPED, 0, 0, 0, t);
     rec(s, CELL_STEP_RLIMITS, CELL_STEP_OK, 0, 0, (uint32_t)p->process.n_rlimits, t);
     rec(s, CELL_STEP_FDS, CELL_STEP_OK, 0, 0, 0, t);
     rec(s, CELL_STEP_ENV, CELL_STEP_OK, 0, 0, (uint32_t)b->n_env, t);
@@ -297,18 +298,15 @@ static pid_t fork_runsc(struct mon *s, int out_fd, char *const *argv, bool pid1)
         if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             _exit(125);
     }
-    if (out_fd >= 0 && dup2(out_fd, 1) < 0)
-        _exit(125);
     if (!pid1) {
-        /* `runsc --version` beside runsc run: nothing of it reaches the
-         * caller's terminal (it may start while PID 1 remounts /proc) */
+        /* `runsc --version` and `runsc kill` beside runsc run: nothing of
+         * them reaches the caller's terminal (they may start while PID 1
+         * remounts /proc); stdout to out_fd */
         int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) {
-            dup2(nul, 0);
-            dup2(nul, 2);
-            if (nul > 2)
-                close(nul);
-        }
+        if (nul < 0 || dup2(nul, 0) < 0 || dup2(out_fd >= 0 ? out_fd : nul, 1) < 0 || dup2(nul, 2) < 0)
+            _exit(125);
+        if (nul > 2)
+            close(nul);
     }
     /* the runsc binary's fd must survive until the exec */
     int keep = s->m->runsc_fd;
@@ -328,6 +326,17 @@ static pid_t fork_runsc(struct mon *s, int out_fd, char *const *argv, bool pid1)
     sigprocmask(SIG_SETMASK, &none, NULL);
     exec_runsc(&m2, argv);
     _exit(127);
+}
+
+/* runsc run does not pass signals on (it exits): `runsc kill` does, to the
+ * container's PID 1, the workload. Reaped with the other children. */
+static void forward(struct mon *s, int sig)
+{
+    char root[48], num[16];
+    snprintf(root, sizeof root, "--root=%s/state", s->m->stage_dir);
+    snprintf(num, sizeof num, "%d", sig);
+    char *argv[] = { "runsc", root, "kill", (char *)s->m->container_id, num, NULL };
+    fork_runsc(s, -1, argv, false);
 }
 
 /* ---- set-up ------------------------------------------------------------------ */
@@ -598,13 +607,9 @@ void gvisor_monitor_main(const struct gvisor_monitor *m)
         }
         if (pf[0].revents) {
             struct signalfd_siginfo si;
-            while (read(s.sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-                if (si.ssi_signo != SIGCHLD) {
-                    if (s.runsc > 0 && s.go)
-                        kill(s.runsc, (int)si.ssi_signo);
-                    continue;
-                }
-            }
+            while (read(s.sfd, &si, sizeof si) == (ssize_t)sizeof si)
+                if (si.ssi_signo != SIGCHLD && s.runsc > 0 && s.go)
+                    forward(&s, (int)si.ssi_signo);
             int st;
             pid_t w;
             while ((w = waitpid(-1, &st, WNOHANG)) > 0) {

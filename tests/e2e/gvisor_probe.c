@@ -13,6 +13,10 @@
  *                                 is PID 1 itself, so the probes aimed at
  *                                 "the cell's init" need one to aim at
  *   gvisor_probe exec PATH        execve PATH: "ok" or the errno name
+ *   gvisor_probe loops MS         busy-loop for MS ms of wall time; print
+ *                                 the iterations done, in millions (a
+ *                                 measure of the CPU the cell got that does
+ *                                 not trust gVisor's own CPU accounting)
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -22,6 +26,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -97,6 +102,21 @@ int main(int argc, char **argv)
             if (w < 0 && errno != EINTR)
                 return 125;
         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    if (!strcmp(argv[1], "loops") && argc > 2) {
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        long ms = atol(argv[2]);
+        volatile unsigned long n = 0;
+        for (;;) {
+            for (int i = 0; i < 100000; i++)
+                n++;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= ms)
+                break;
+        }
+        printf("%lu\n", n / 1000000);
+        return 0;
     }
     if (!strcmp(argv[1], "exec") && argc > 2) {
         execv(argv[2], argv + 2);
