@@ -13,12 +13,21 @@
  *                                 is PID 1 itself, so the probes aimed at
  *                                 "the cell's init" need one to aim at
  *   gvisor_probe exec PATH        execve PATH: "ok" or the errno name
+ *   gvisor_probe procs            the runtime escape probes aimed at "the
+ *                                 cell's init, a copy of cellrun" have no
+ *                                 target under gVisor: check that /proc
+ *                                 shows nothing but the workload (PID 1 is
+ *                                 this very binary, no other process, no
+ *                                 runsc/cellrun anywhere) and that its own
+ *                                 binary cannot be opened for writing
  *   gvisor_probe loops MS         busy-loop for MS ms of wall time; print
  *                                 the iterations done, in millions (a
  *                                 measure of the CPU the cell got that does
  *                                 not trust gVisor's own CPU accounting)
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,6 +111,44 @@ int main(int argc, char **argv)
             if (w < 0 && errno != EINTR)
                 return 125;
         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    if (!strcmp(argv[1], "procs")) {
+        char self[256] = "", l[256];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0)
+            self[n] = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        int count = 0;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                continue;
+            count++;
+            char path[300];
+            snprintf(path, sizeof path, "/proc/%s/exe", e->d_name);
+            n = readlink(path, l, sizeof l - 1);
+            if (n > 0)
+                l[n] = 0;
+            if (atoi(e->d_name) != getpid()) {
+                printf("ESCAPED pid %s (%s) is visible besides the workload\n", e->d_name, n > 0 ? l : "?");
+                return 1;
+            }
+            if (n <= 0 || strcmp(l, self) != 0 || strstr(l, "runsc") || strstr(l, "cellrun")) {
+                printf("ESCAPED /proc/%s/exe is %s\n", e->d_name, n > 0 ? l : "unreadable");
+                return 1;
+            }
+        }
+        if (getpid() != 1 || count != 1) {
+            printf("UNSURE pid %d, %d processes\n", (int)getpid(), count);
+            return 2;
+        }
+        if (open("/proc/self/exe", O_WRONLY) >= 0 || open("/proc/1/exe", O_WRONLY) >= 0) {
+            printf("ESCAPED its own binary opened for writing\n");
+            return 1;
+        }
+        printf("CONTAINED the sandbox shows only the workload (PID 1, %s); no runtime process, "
+               "own binary not writable (%s)\n", self, strerror(errno));
+        return 0;
     }
     if (!strcmp(argv[1], "loops") && argc > 2) {
         struct timespec t0, t;
