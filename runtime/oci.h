@@ -170,6 +170,33 @@ void oci_bundle_free(struct oci_bundle *b);
 /* The filesystem part: mounts, entries, op states, root flags, notes. */
 int oci_fs_translate(const struct plan *p, struct oci_bundle *b, struct cell_error *e);
 
+/* The OCI seccomp filter as runsc will evaluate it (oci_seccomp.c): per
+ * syscall, entries in order, the first whose args all match decides (one
+ * condition per argument at most), else the default. */
+enum oci_sc_op { OCI_SC_EQ, OCI_SC_NE, OCI_SC_LT, OCI_SC_LE, OCI_SC_GT, OCI_SC_GE, OCI_SC_MASKED_EQ };
+enum oci_sc_act { OCI_ACT_ALLOW, OCI_ACT_KILL, OCI_ACT_TRAP, OCI_ACT_ERRNO, OCI_ACT_TRACE };
+struct oci_sc_arg {
+    uint8_t index, op;          /* op: enum oci_sc_op */
+    uint64_t value;             /* MASKED_EQ: the mask */
+    uint64_t value_two;         /* MASKED_EQ: the value */
+};
+struct oci_sc_entry {
+    const char *name;           /* points into the plan */
+    uint8_t act;                /* enum oci_sc_act */
+    int errno_ret;              /* ERRNO: the plan's errno (runsc returns EPERM); else -1 */
+    uint8_t n_args;
+    struct oci_sc_arg args[6];
+};
+struct oci_sc_filter {
+    uint8_t def_act;
+    int def_errno;
+    struct oci_sc_entry *entries;
+    size_t n;
+};
+int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci_bundle *b,
+                       struct cell_error *e);
+void oci_sc_filter_free(struct oci_sc_filter *f);
+
 struct oci_json;
 /* The linux.seccomp object of the config (oci_seccomp.c). */
 int oci_seccomp_emit(const struct plan *p, struct oci_json *j, struct oci_bundle *b,

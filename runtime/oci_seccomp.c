@@ -236,6 +236,8 @@ struct sc {
     const struct plan *p;
     struct oci_bundle *b;
     struct cell_error *e;
+    struct oci_sc_filter *f;
+    size_t cap;
     bool ptrace_denied;
     bool noted_kill, noted_log;
     char errnos[160];
@@ -264,22 +266,27 @@ static bool ptrace_denied(const struct plan *p)
     return uncond || !allows(p->seccomp.default_action);
 }
 
-struct act {
-    const char *name;
-    int errno_ret;      /* -1: none */
-};
+static void note_errno(struct sc *s, const char *what, unsigned data)
+{
+    char item[48];
+    snprintf(item, sizeof item, "%s%s:%u", s->errnos[0] ? " " : "", what, data);
+    if (strlen(s->errnos) + strlen(item) < sizeof s->errnos - 4)
+        strcat(s->errnos, item);
+    else if (!strstr(s->errnos, "..."))
+        strcat(s->errnos, " ...");
+}
 
-static int action(struct sc *s, uint32_t action, const char *what, struct act *out)
+static int action(struct sc *s, uint32_t action, const char *what, uint8_t *act, int *errno_ret)
 {
     uint32_t a = action & SECCOMP_RET_ACTION_FULL;
     uint32_t data = action & SECCOMP_RET_DATA;
-    out->errno_ret = -1;
+    *errno_ret = -1;
     switch (a) {
     case SECCOMP_RET_ALLOW:
-        out->name = "SCMP_ACT_ALLOW";
+        *act = OCI_ACT_ALLOW;
         return 0;
     case SECCOMP_RET_LOG:
-        out->name = "SCMP_ACT_ALLOW";
+        *act = OCI_ACT_ALLOW;
         if (!s->noted_log) {
             oci_note(s->b, "seccomp.log", "runsc has no log action: calls the plan logs (%s, ...) are "
                      "allowed without a log entry", what);
@@ -288,7 +295,7 @@ static int action(struct sc *s, uint32_t action, const char *what, struct act *o
         return 0;
     case SECCOMP_RET_KILL_PROCESS:
     case SECCOMP_RET_KILL_THREAD:
-        out->name = "SCMP_ACT_KILL";
+        *act = OCI_ACT_KILL;
         if (a == SECCOMP_RET_KILL_PROCESS && !s->noted_kill) {
             oci_note(s->b, "seccomp.kill_process", "runsc has no kill-process action: kill-thread is "
                      "used (the call never runs; other threads of the process are not killed)");
@@ -296,23 +303,17 @@ static int action(struct sc *s, uint32_t action, const char *what, struct act *o
         }
         return 0;
     case SECCOMP_RET_TRAP:
-        out->name = "SCMP_ACT_TRAP";
+        *act = OCI_ACT_TRAP;
         return 0;
     case SECCOMP_RET_ERRNO:
         if (data == ENOSYS_NR && s->ptrace_denied) {
-            out->name = "SCMP_ACT_TRACE";
+            *act = OCI_ACT_TRACE;
             return 0;
         }
-        out->name = "SCMP_ACT_ERRNO";
-        out->errno_ret = (int)data;
-        if (data != EPERM_NR) {
-            char item[48];
-            snprintf(item, sizeof item, "%s%s:%u", s->errnos[0] ? " " : "", what, data);
-            if (strlen(s->errnos) + strlen(item) < sizeof s->errnos - 4)
-                strcat(s->errnos, item);
-            else if (!strstr(s->errnos, "..."))
-                strcat(s->errnos, " ...");
-        }
+        *act = OCI_ACT_ERRNO;
+        *errno_ret = (int)data;
+        if (data != EPERM_NR)
+            note_errno(s, what, data);
         return 0;
     case SECCOMP_RET_USER_NOTIF:
         return cell_err(s->e, 0, "seccomp: user_notif actions are not supported by cellrun yet (%s)", what);
@@ -320,21 +321,27 @@ static int action(struct sc *s, uint32_t action, const char *what, struct act *o
     return cell_err(s->e, 0, "seccomp: action 0x%08x (%s) cannot be expressed for runsc", action, what);
 }
 
-static void put_action(struct oci_json *j, const struct act *a)
+static int add_entry(struct sc *s, const struct oci_sc_entry *en)
 {
-    oj_str(j, "action", a->name);
-    if (a->errno_ret >= 0)
-        oj_u64(j, "errnoRet", (uint64_t)a->errno_ret);
+    struct oci_sc_filter *f = s->f;
+    if (f->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        struct oci_sc_entry *n = realloc(f->entries, cap * sizeof *n);
+        if (!n)
+            return cell_err_sys(s->e, ENOMEM, "seccomp");
+        f->entries = n;
+        s->cap = cap;
+    }
+    f->entries[f->n++] = *en;
+    return 0;
 }
 
 /* One rule: the product of its per-argument disjunctions. */
-static int emit_rule(struct sc *s, struct oci_json *j, const struct plan_sc_rule *r)
+static int rule_entries(struct sc *s, const struct plan_sc_rule *r)
 {
     const struct plan *p = s->p;
-    char what[96];
-    snprintf(what, sizeof what, "%s", r->syscall);
-    struct act a;
-    if (action(s, r->action, what, &a) < 0)
+    struct oci_sc_entry base = { .name = r->syscall };
+    if (action(s, r->action, r->syscall, &base.act, &base.errno_ret) < 0)
         return -1;
     struct terms per[6] = { { 0 } };
     bool any[6];
@@ -361,78 +368,111 @@ static int emit_rule(struct sc *s, struct oci_json *j, const struct plan_sc_rule
             total *= per[arg].n;
         }
     }
-    if (s->b->n_seccomp_rules + total > MAX_ENTRIES) {
+    if (s->f->n + total > MAX_ENTRIES) {
         rc = cell_err(s->e, 0, "seccomp: the policy needs more than %d OCI rules in gVisor (at the rule "
                       "for %s, policy line %u)", MAX_ENTRIES, r->syscall, r->line);
         goto out;
     }
-    for (size_t n = 0; n < total; n++) {
-        oj_obj_begin(j, NULL);
-        oj_arr_begin(j, "names");
-        oj_str(j, NULL, r->syscall);
-        oj_arr_end(j);
-        put_action(j, &a);
-        bool args = false;
-        for (unsigned arg = 0; arg < 6; arg++)
-            args |= any[arg];
-        if (args) {
-            oj_arr_begin(j, "args");
-            size_t idx = n;
-            for (unsigned arg = 0; arg < 6; arg++) {
-                if (!any[arg])
-                    continue;
-                const struct term *t = &per[arg].t[idx % per[arg].n];
-                idx /= per[arg].n;
-                oj_obj_begin(j, NULL);
-                oj_u64(j, "index", arg);
-                oj_u64(j, "value", t->a);
-                oj_u64(j, "valueTwo", t->op == T_MASKED ? t->b : 0);
-                oj_str(j, "op", oci_op(t->op));
-                oj_obj_end(j);
-            }
-            oj_arr_end(j);
+    for (size_t n = 0; n < total && rc == 0; n++) {
+        struct oci_sc_entry en = base;
+        size_t idx = n;
+        for (unsigned arg = 0; arg < 6; arg++) {
+            if (!any[arg])
+                continue;
+            const struct term *t = &per[arg].t[idx % per[arg].n];
+            idx /= per[arg].n;
+            en.args[en.n_args++] = (struct oci_sc_arg){
+                .index = (uint8_t)arg, .op = (uint8_t)t->op, .value = t->a,
+                .value_two = t->op == T_MASKED ? t->b : 0,
+            };
         }
-        oj_obj_end(j);
+        rc = add_entry(s, &en);
     }
-    s->b->n_seccomp_rules += total;
 out:
     for (unsigned arg = 0; arg < 6; arg++)
         free(per[arg].t);
     return rc;
 }
 
-int oci_seccomp_emit(const struct plan *p, struct oci_json *j, struct oci_bundle *b, struct cell_error *e)
+int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci_bundle *b,
+                       struct cell_error *e)
 {
-    struct sc s = { .p = p, .b = b, .e = e, .ptrace_denied = ptrace_denied(p) };
-    struct act def;
-    if (action(&s, p->seccomp.default_action, "the default", &def) < 0)
+    memset(f, 0, sizeof *f);
+    struct sc s = { .p = p, .b = b, .e = e, .f = f, .ptrace_denied = ptrace_denied(p) };
+    if (action(&s, p->seccomp.default_action, "the default", &f->def_act, &f->def_errno) < 0)
         return -1;
-    b->n_seccomp_rules = 0;
-    oj_obj_begin(j, "seccomp");
-    oj_str(j, "defaultAction", def.name);
-    oj_arr_begin(j, "architectures");
-    oj_str(j, NULL, "SCMP_ARCH_X86_64");
-    oj_arr_end(j);
-    oj_arr_begin(j, "syscalls");
     for (size_t i = 0; i < p->seccomp.n_rules; i++)
-        if (emit_rule(&s, j, &p->seccomp.rules[i]) < 0)
+        if (rule_entries(&s, &p->seccomp.rules[i]) < 0) {
+            oci_sc_filter_free(f);
             return -1;
-    oj_arr_end(j);
-    oj_obj_end(j);
-    if (def.errno_ret >= 0) {
-        /* runtime-spec 1.0.2 has no defaultErrnoRet: the default's errno is EPERM */
-        if (def.errno_ret != EPERM_NR) {
-            char item[48];
-            snprintf(item, sizeof item, "%sdefault:%d", s.errnos[0] ? " " : "", def.errno_ret);
-            if (strlen(s.errnos) + strlen(item) < sizeof s.errnos)
-                strcat(s.errnos, item);
         }
-    }
+    /* runtime-spec 1.0.2 has no defaultErrnoRet: the default's errno is EPERM */
+    if (f->def_errno >= 0 && f->def_errno != EPERM_NR)
+        note_errno(&s, "default", (unsigned)f->def_errno);
     if (s.errnos[0])
         oci_note(b, "seccomp.errno", "runsc returns EPERM where the plan says otherwise (syscall:errno): %s",
                  s.errnos);
     if (p->seccomp.flags & (CP_SC_ALLOW_X32 | CP_SC_ALLOW_I386))
         oci_note(b, "seccomp.abi", "the plan lets %s calls through; gVisor does not run them at all",
                  (p->seccomp.flags & CP_SC_ALLOW_X32) ? "x32" : "i386");
+    return 0;
+}
+
+void oci_sc_filter_free(struct oci_sc_filter *f)
+{
+    free(f->entries);
+    memset(f, 0, sizeof *f);
+}
+
+static const char *act_name(uint8_t a)
+{
+    switch (a) {
+    case OCI_ACT_ALLOW: return "SCMP_ACT_ALLOW";
+    case OCI_ACT_KILL: return "SCMP_ACT_KILL";
+    case OCI_ACT_TRAP: return "SCMP_ACT_TRAP";
+    case OCI_ACT_ERRNO: return "SCMP_ACT_ERRNO";
+    case OCI_ACT_TRACE: return "SCMP_ACT_TRACE";
+    }
+    return "?";
+}
+
+int oci_seccomp_emit(const struct plan *p, struct oci_json *j, struct oci_bundle *b, struct cell_error *e)
+{
+    struct oci_sc_filter f;
+    if (oci_seccomp_filter(p, &f, b, e) < 0)
+        return -1;
+    b->n_seccomp_rules = f.n;
+    oj_obj_begin(j, "seccomp");
+    oj_str(j, "defaultAction", act_name(f.def_act));
+    oj_arr_begin(j, "architectures");
+    oj_str(j, NULL, "SCMP_ARCH_X86_64");
+    oj_arr_end(j);
+    oj_arr_begin(j, "syscalls");
+    for (size_t i = 0; i < f.n; i++) {
+        const struct oci_sc_entry *en = &f.entries[i];
+        oj_obj_begin(j, NULL);
+        oj_arr_begin(j, "names");
+        oj_str(j, NULL, en->name);
+        oj_arr_end(j);
+        oj_str(j, "action", act_name(en->act));
+        if (en->errno_ret >= 0)
+            oj_u64(j, "errnoRet", (uint64_t)en->errno_ret);
+        if (en->n_args) {
+            oj_arr_begin(j, "args");
+            for (unsigned k = 0; k < en->n_args; k++) {
+                oj_obj_begin(j, NULL);
+                oj_u64(j, "index", en->args[k].index);
+                oj_u64(j, "value", en->args[k].value);
+                oj_u64(j, "valueTwo", en->args[k].value_two);
+                oj_str(j, "op", oci_op((enum top)en->args[k].op));
+                oj_obj_end(j);
+            }
+            oj_arr_end(j);
+        }
+        oj_obj_end(j);
+    }
+    oj_arr_end(j);
+    oj_obj_end(j);
+    oci_sc_filter_free(&f);
     return 0;
 }
