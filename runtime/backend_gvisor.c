@@ -230,11 +230,18 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
     rc |= add_arg(g, &n, "--ignore-cgroups", NULL);
     if (g->bundle.net_raw)
         rc |= add_arg(g, &n, "--net-raw", NULL);
-    /* troubleshooting: runsc's debug logs to a directory outside /tmp */
+    /* runsc's own debug log of the `run` command (in the private tmpfs)
+     * says which runsc this is ("Version ..."), at no extra process's cost;
+     * for troubleshooting, every command's debug log can go to a directory
+     * outside /tmp instead (and the version comes from `runsc --version`) */
     const char *dbg = getenv("CELLOS_GVISOR_DEBUG_LOG");
+    rc |= add_arg(g, &n, "--debug", NULL);
     if (dbg && dbg[0] == '/') {
-        rc |= add_arg(g, &n, "--debug", NULL);
         rc |= add_arg(g, &n, "--debug-log=%s/", dbg);
+    } else {
+        rc |= add_arg(g, &n, "--debug-log=/tmp/run.log", NULL);
+        rc |= add_arg(g, &n, "--debug-command=run", NULL);
+        g->mon.version_log = "run.log";
     }
     rc |= add_arg(g, &n, "run", NULL);
     rc |= add_arg(g, &n, "--bundle=/tmp", NULL);

@@ -41,6 +41,8 @@ struct gvisor_monitor {
     int record_fd, hello_fd, sync_fd;
     int runsc_fd;                       /* O_PATH of the runsc binary */
     char *const *argv;                  /* runsc ... run ... <id> */
+    const char *version_log;            /* bundle file where runsc run logs "Version X", or
+                                         * NULL: run `runsc --version` beside it */
     char container_id[64];
     char stage_dir[16];                 /* the directory the bundle tmpfs covers ("/tmp") */
     int cgroup_fds[GVISOR_MAX_CGROUPS]; /* directories to join */

@@ -239,6 +239,31 @@ static void last_msg(struct mon *s, char *out, size_t n)
     out[o] = 0;
 }
 
+/* runsc run's debug log starts with "... main.go:NNN] Version X". */
+static void log_version(struct mon *s)
+{
+    s->version_done = true;
+    int fd = openat(s->bundle, s->m->version_log, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    ssize_t r = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (r <= 0)
+        return;
+    buf[r] = 0;
+    const char *v = strstr(buf, "] Version ");
+    if (!v)
+        return;
+    v += 10;
+    size_t n = strcspn(v, " \t\r\n,");
+    if (n >= sizeof s->version)
+        n = sizeof s->version - 1;
+    memcpy(s->version, v, n);
+    s->version[n] = 0;
+    s->vlen = n;
+}
+
 /* ---- runsc's state ----------------------------------------------------------- */
 
 static void check_state(struct mon *s)
@@ -269,6 +294,8 @@ static void check_state(struct mon *s)
         if ((created || running || stopped) && !s->created) {
             s->created = true;
             emit_created(s);
+            if (s->m->version_log)
+                log_version(s);
         }
         if ((running || stopped) && s->go && !s->running) {
             s->running = true;
@@ -529,7 +556,9 @@ void gvisor_monitor_main(const struct gvisor_monitor *m)
         finish_failed(&s);
     }
     int vp[2];
-    if (pipe2(vp, O_CLOEXEC) == 0) {
+    if (m->version_log) {
+        s.version_done = false;         /* read from runsc's log once created */
+    } else if (pipe2(vp, O_CLOEXEC) == 0) {
         char *vargv[] = { "runsc", "--version", NULL };
         s.version_pid = fork_runsc(&s, vp[1], vargv, false);
         close(vp[1]);
