@@ -11,7 +11,7 @@ need_root
 need_runsc
 tmpdir
 
-RUNS=${CELLOS_GVISOR_CLEANUP_RUNS:-20}
+RUNS=${CELLOS_GVISOR_CLEANUP_RUNS:-$([ "${CELLOS_SANITIZE:-0}" = 1 ] && echo 5 || echo 12)}
 host_mounts() { awk '{print $5}' /proc/self/mountinfo | sort; }
 mkdir "$TMP/tmpdir"; export TMPDIR="$TMP/tmpdir"
 tmp_entries() { ls -A "$TMPDIR"; ls -A /tmp | grep -iE 'cellrun|runsc|cellos-gv' || true; }
