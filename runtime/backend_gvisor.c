@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +97,50 @@ static bool kvm_usable(void)
         return false;
     close(fd);
     return true;
+}
+
+/* Does this runsc have the platform? (`runsc help platforms` lists one per
+ * line; asked only when the plan names a platform other than ptrace.) */
+static int runsc_has_platform(int runsc_fd, const char *name, char *have, size_t n, struct cell_error *e)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return cell_err_sys(e, errno, "gvisor: runsc help platforms");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return cell_err_sys(e, errno, "gvisor: runsc help platforms");
+    }
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (dup2(p[1], 1) < 0 || nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 2) < 0)
+            _exit(127);
+        char *argv[] = { "runsc", "help", "platforms", NULL };
+        char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        syscall(SYS_execveat, runsc_fd, "", argv, envp, AT_EMPTY_PATH);
+        _exit(127);
+    }
+    close(p[1]);
+    char buf[512];
+    size_t len = 0;
+    ssize_t k;
+    while (len < sizeof buf - 1 && ((k = read(p[0], buf + len, sizeof buf - 1 - len)) > 0 ||
+                                   (k < 0 && errno == EINTR)))
+        if (k > 0)
+            len += (size_t)k;
+    close(p[0]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    buf[len] = 0;
+    bool found = false;
+    have[0] = 0;
+    for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        found |= strcmp(l, name) == 0;
+        size_t h = strlen(have);
+        snprintf(have + h, n - h, "%s%s", h ? ", " : "", l);
+    }
+    return found ? 1 : 0;
 }
 
 static int pick_platform(struct backend_run *r, const char **out, struct cell_error *e)
@@ -187,6 +232,15 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
     if (pick_platform(r, &platform, e) < 0)
         return -1;
     g->platform = platform;
+    if (strcmp(platform, "ptrace") != 0 && p->has_gvisor && p->gvisor.platform != CP_GVISOR_AUTO) {
+        char have[256];
+        int h = runsc_has_platform(g->runsc_fd, platform, have, sizeof have, e);
+        if (h < 0)
+            return -1;
+        if (h == 0)
+            return cell_err(e, 0, "gvisor: the plan asks for the %s platform, which %s does not have "
+                            "(it has: %s)", platform, runsc, have[0] ? have : "none listed");
+    }
 
     struct oci_inputs in = {
         .extra_args = r->extra_args, .n_extra_args = r->n_extra_args,

@@ -432,6 +432,27 @@ static void finish_failed(struct mon *s)
     _exit(125);
 }
 
+/* Did the cell's memory cgroup kill something (an OOM kill)? */
+static bool oom_killed(const struct gvisor_monitor *m)
+{
+    for (size_t i = 0; i < m->n_cgroup_fds; i++) {
+        int fd = openat(m->cgroup_fds[i], m->cgroup_v2[i] ? "memory.events" : "memory.oom_control",
+                        O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        char buf[512];
+        ssize_t r = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (r <= 0)
+            continue;
+        buf[r] = 0;
+        const char *k = strstr(buf, "oom_kill ");
+        if (k && strtoul(k + 9, NULL, 10) > 0)
+            return true;
+    }
+    return false;
+}
+
 /* runsc has ended: report how. */
 static void runsc_ended(struct mon *s, int st) __attribute__((noreturn));
 static void runsc_ended(struct mon *s, int st)
@@ -448,7 +469,14 @@ static void runsc_ended(struct mon *s, int st)
     char msg[512];
     last_msg(s, msg, sizeof msg);
     int err = gvisor_errno_of(msg);
-    if (s->created && s->go && !msg[0]) {
+    if (!s->running && oom_killed(s->m)) {
+        /* gVisor's own kernel counts against the cell's memory limit */
+        fprintf(stderr, "cellrun: gvisor: the memory limit (%llu bytes) killed the sandbox while it "
+                "started: gVisor itself needs more\n", (unsigned long long)s->p->limits.memory);
+        msg[0] = 0;
+        err = ENOMEM;
+    }
+    if (s->created && s->go && !msg[0] && err != ENOMEM) {
         /* runsc logs every failure; without one the container ran and
          * ended before its "running" state could be read */
         emit_running(s, 0);

@@ -25,7 +25,8 @@
  *    plan denies ptrace, so no process of the cell can become a tracer that
  *    would let the call through. Each such difference is a deviation note;
  *    none lets a syscall through that the plan denies. user-notify is
- *    refused.
+ *    refused;
+ *  - clone3 without a rule fails with ENOSYS, as cellc's generator makes it.
  */
 #include "oci.h"
 #include "oci_json.h"
@@ -401,11 +402,23 @@ int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci
     struct sc s = { .p = p, .b = b, .e = e, .f = f, .ptrace_denied = ptrace_denied(p) };
     if (action(&s, p->seccomp.default_action, "the default", &f->def_act, &f->def_errno) < 0)
         return -1;
-    for (size_t i = 0; i < p->seccomp.n_rules; i++)
+    bool clone3 = false;
+    for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+        clone3 |= strcmp(p->seccomp.rules[i].syscall, "clone3") == 0;
         if (rule_entries(&s, &p->seccomp.rules[i]) < 0) {
             oci_sc_filter_free(f);
             return -1;
         }
+    }
+    /* as cellc compiles it: clone3 without a rule fails with ENOSYS */
+    if (!clone3) {
+        struct oci_sc_entry en = { .name = "clone3" };
+        if (action(&s, SECCOMP_RET_ERRNO | ENOSYS_NR, "clone3", &en.act, &en.errno_ret) < 0 ||
+            add_entry(&s, &en) < 0) {
+            oci_sc_filter_free(f);
+            return -1;
+        }
+    }
     /* runtime-spec 1.0.2 has no defaultErrnoRet: the default's errno is EPERM */
     if (f->def_errno >= 0 && f->def_errno != EPERM_NR)
         note_errno(&s, "default", (unsigned)f->def_errno);

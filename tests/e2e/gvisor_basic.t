@@ -101,9 +101,11 @@ gv_plan "$TMP/r.plan" --op 8:0:/dev/kvm:/dev/kvm:0:0 -- /bin/true
 refused "a host device other than the six" "only /dev/null, /dev/zero" "$TMP/r.plan"
 gv_plan "$TMP/r.plan" -- /bin/true
 "$GV_RULES" "$TMP/r.plan" --platform systrap
-gv_cell "$TMP/r.plan"
-is "$RC" 125 "the systrap platform, which this runsc lacks, fails"
-like "$ERR" "^cellrun: step namespaces" "  ... at the namespaces step"
+if runsc help platforms | grep -qx systrap; then
+    skip 3 "this runsc has the systrap platform"
+else
+    refused "a platform this runsc lacks (systrap)" "asks for the systrap platform, which .* does not have \\(it has: " "$TMP/r.plan"
+fi
 if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
     chmod 755 "$TMP"; chmod 644 "$TMP/true.plan"
     OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CELLRUN" --unsigned --events /dev/null \

@@ -20,6 +20,12 @@
  *                                 this very binary, no other process, no
  *                                 runsc/cellrun anywhere) and that its own
  *                                 binary cannot be opened for writing
+ *   gvisor_probe devnodes         mknod a block (8:0) and a char (1:1) device
+ *                                 node and try to read them raw: under gVisor
+ *                                 a node is the sentry's, never the host's
+ *   gvisor_probe userns           unshare a user namespace, then try to use
+ *                                 it against the cell: remount the read-only
+ *                                 /usr writable and write there
  *   gvisor_probe loops MS         busy-loop for MS ms of wall time; print
  *                                 the iterations done, in millions (a
  *                                 measure of the CPU the cell got that does
@@ -33,7 +39,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -148,6 +158,44 @@ int main(int argc, char **argv)
         }
         printf("CONTAINED the sandbox shows only the workload (PID 1, %s); no runtime process, "
                "own binary not writable (%s)\n", self, strerror(errno));
+        return 0;
+    }
+    if (!strcmp(argv[1], "devnodes")) {
+        const char *path[] = { "/work/sda", "/work/mem" };
+        mode_t mode[] = { S_IFBLK | 0600, S_IFCHR | 0600 };
+        dev_t dev[] = { makedev(8, 0), makedev(1, 1) };
+        char why[160] = "";
+        for (int i = 0; i < 2; i++) {
+            if (mknod(path[i], mode[i], dev[i]) < 0) {
+                snprintf(why + strlen(why), sizeof why - strlen(why), "%s: mknod %s; ", path[i], strerror(errno));
+                continue;
+            }
+            int fd = open(path[i], O_RDONLY);
+            char b[16];
+            if (fd >= 0 && read(fd, b, sizeof b) > 0) {
+                printf("ESCAPED read the raw device through %s\n", path[i]);
+                return 1;
+            }
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%s: %s %s; ", path[i],
+                     fd < 0 ? "open" : "read", strerror(errno));
+        }
+        printf("CONTAINED no raw device through a node (%s)\n", why);
+        return 0;
+    }
+    if (!strcmp(argv[1], "userns")) {
+        if (unshare(CLONE_NEWUSER) < 0) {
+            printf("CONTAINED user namespaces refused (%s)\n", strerror(errno));
+            return 0;
+        }
+        int m = unshare(CLONE_NEWNS) == 0 ? mount(NULL, "/usr", NULL, MS_REMOUNT | MS_BIND, NULL) : -1;
+        int e = errno;
+        int fd = open("/usr/cellos-userns-probe", O_WRONLY | O_CREAT, 0644);
+        if (fd >= 0 && write(fd, "x", 1) == 1) {
+            printf("ESCAPED wrote the read-only /usr from a new user namespace\n");
+            return 1;
+        }
+        printf("CONTAINED a user namespace of gVisor's own: remount %s (%s), write to /usr refused (%s)\n",
+               m == 0 ? "allowed" : "refused", m == 0 ? "in the sentry" : strerror(e), strerror(errno));
         return 0;
     }
     if (!strcmp(argv[1], "loops") && argc > 2) {
