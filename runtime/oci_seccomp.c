@@ -26,7 +26,14 @@
  *    would let the call through. Each such difference is a deviation note;
  *    none lets a syscall through that the plan denies. user-notify is
  *    refused;
- *  - clone3 without a rule fails with ENOSYS, as cellc's generator makes it.
+ *  - clone3 without a rule fails with ENOSYS, as cellc's generator makes it;
+ *  - no nested user namespace, whatever the plan allows, as natively
+ *    (cellrun sets max_user_namespaces to 0 in the cell's user namespace;
+ *    gVisor has no such limit): first of all, clone and unshare with
+ *    CLONE_NEWUSER fail with EPERM (natively ENOSPC), and clone3, whose
+ *    flags seccomp cannot see, fails with ENOSYS (libc falls back to clone)
+ *    whatever the plan's clone3 rules say (a deviation note when one says
+ *    something else).
  */
 #include "oci.h"
 #include "oci_json.h"
@@ -40,6 +47,7 @@
 #define MAX_ENTRIES 4096
 #define ENOSYS_NR 38
 #define EPERM_NR 1
+#define CLONE_NEWUSER_FLAG 0x10000000ull
 
 enum top { T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_MASKED };
 
@@ -402,23 +410,36 @@ int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci
     struct sc s = { .p = p, .b = b, .e = e, .f = f, .ptrace_denied = ptrace_denied(p) };
     if (action(&s, p->seccomp.default_action, "the default", &f->def_act, &f->def_errno) < 0)
         return -1;
+    /* no nested user namespace (see the top); first: the first match wins */
+    static const char *const ns_calls[] = { "clone", "unshare" };
+    for (size_t i = 0; i < 2; i++) {
+        struct oci_sc_entry en = { .name = ns_calls[i], .act = OCI_ACT_ERRNO, .errno_ret = EPERM_NR,
+                                   .n_args = 1 };
+        en.args[0] = (struct oci_sc_arg){ .index = 0, .op = T_MASKED, .value = CLONE_NEWUSER_FLAG,
+                                          .value_two = CLONE_NEWUSER_FLAG };
+        if (add_entry(&s, &en) < 0) {
+            oci_sc_filter_free(f);
+            return -1;
+        }
+    }
+    struct oci_sc_entry c3 = { .name = "clone3" };
+    if (action(&s, SECCOMP_RET_ERRNO | ENOSYS_NR, "clone3", &c3.act, &c3.errno_ret) < 0 ||
+        add_entry(&s, &c3) < 0) {
+        oci_sc_filter_free(f);
+        return -1;
+    }
     bool clone3 = false;
     for (size_t i = 0; i < p->seccomp.n_rules; i++) {
-        clone3 |= strcmp(p->seccomp.rules[i].syscall, "clone3") == 0;
+        clone3 |= strcmp(p->seccomp.rules[i].syscall, "clone3") == 0 &&
+                  p->seccomp.rules[i].action != (SECCOMP_RET_ERRNO | ENOSYS_NR);
         if (rule_entries(&s, &p->seccomp.rules[i]) < 0) {
             oci_sc_filter_free(f);
             return -1;
         }
     }
-    /* as cellc compiles it: clone3 without a rule fails with ENOSYS */
-    if (!clone3) {
-        struct oci_sc_entry en = { .name = "clone3" };
-        if (action(&s, SECCOMP_RET_ERRNO | ENOSYS_NR, "clone3", &en.act, &en.errno_ret) < 0 ||
-            add_entry(&s, &en) < 0) {
-            oci_sc_filter_free(f);
-            return -1;
-        }
-    }
+    if (clone3)
+        oci_note(b, "seccomp.clone3", "clone3 always fails with ENOSYS (libc falls back to clone): seccomp "
+                 "cannot see its flags to refuse a nested user namespace, which cellrun never allows");
     /* runtime-spec 1.0.2 has no defaultErrnoRet: the default's errno is EPERM */
     if (f->def_errno >= 0 && f->def_errno != EPERM_NR)
         note_errno(&s, "default", (unsigned)f->def_errno);

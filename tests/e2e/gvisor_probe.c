@@ -23,9 +23,11 @@
  *   gvisor_probe devnodes         mknod a block (8:0) and a char (1:1) device
  *                                 node and try to read them raw: under gVisor
  *                                 a node is the sentry's, never the host's
- *   gvisor_probe userns           unshare a user namespace, then try to use
- *                                 it against the cell: remount the read-only
- *                                 /usr writable and write there
+ *   gvisor_probe mountns          unshare a mount namespace, then try to use
+ *                                 it against the cell (mount, remount, umount,
+ *                                 write to the read-only /usr)
+ *   gvisor_probe userns           make a nested user namespace with unshare,
+ *                                 clone and clone3 (cellrun never allows one)
  *   gvisor_probe loops MS         busy-loop for MS ms of wall time; print
  *                                 the iterations done, in millions (a
  *                                 measure of the CPU the cell got that does
@@ -40,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -183,19 +187,53 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "userns")) {
-        if (unshare(CLONE_NEWUSER) < 0) {
-            printf("CONTAINED user namespaces refused (%s)\n", strerror(errno));
+        /* every way to a nested user namespace: unshare, clone, clone3 */
+        int eu = unshare(CLONE_NEWUSER) == 0 ? 0 : errno;
+        long c = syscall(SYS_clone, (unsigned long)CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        if (c == 0)
+            _exit(0);
+        int ec = c > 0 ? 0 : errno;
+        if (c > 0)
+            waitpid((pid_t)c, NULL, 0);
+        struct clone_args ca = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
+        long c3 = syscall(SYS_clone3, &ca, sizeof ca);
+        if (c3 == 0)
+            _exit(0);
+        int ec3 = c3 > 0 ? 0 : errno;
+        if (c3 > 0)
+            waitpid((pid_t)c3, NULL, 0);
+        printf("%s nested user namespaces: unshare %s, clone %s, clone3 %s\n",
+               eu && ec && ec3 ? "CONTAINED" : "ESCAPED", eu ? strerror(eu) : "worked",
+               ec ? strerror(ec) : "worked", ec3 ? strerror(ec3) : "worked");
+        return eu && ec && ec3 ? 0 : 1;
+    }
+    if (!strcmp(argv[1], "mountns")) {
+        /* a mount namespace of one's own (gVisor lets a cell without
+         * CAP_SYS_ADMIN unshare one), then try to use it against the cell */
+        char before[64] = "", after[64] = "";
+        readlink("/proc/self/ns/mnt", before, sizeof before - 1);
+        if (unshare(CLONE_NEWNS) < 0) {
+            printf("CONTAINED unshare(CLONE_NEWNS) refused (%s)\n", strerror(errno));
             return 0;
         }
-        int m = unshare(CLONE_NEWNS) == 0 ? mount(NULL, "/usr", NULL, MS_REMOUNT | MS_BIND, NULL) : -1;
-        int e = errno;
-        int fd = open("/usr/cellos-userns-probe", O_WRONLY | O_CREAT, 0644);
-        if (fd >= 0 && write(fd, "x", 1) == 1) {
-            printf("ESCAPED wrote the read-only /usr from a new user namespace\n");
+        readlink("/proc/self/ns/mnt", after, sizeof after - 1);
+        const char *got = NULL;
+        if (mount("none", "/tmp", "tmpfs", 0, NULL) == 0)
+            got = "mounted a tmpfs";
+        else if (mount(NULL, "/usr", NULL, MS_REMOUNT | MS_BIND, NULL) == 0)
+            got = "remounted /usr writable";
+        else if (umount2("/proc", MNT_DETACH) == 0)
+            got = "unmounted /proc";
+        int fd = open("/usr/cellos-mountns-probe", O_WRONLY | O_CREAT, 0644);
+        if (!got && fd >= 0)
+            got = "wrote the read-only /usr";
+        if (got) {
+            printf("ESCAPED %s in a new mount namespace\n", got);
             return 1;
         }
-        printf("CONTAINED a user namespace of gVisor's own: remount %s (%s), write to /usr refused (%s)\n",
-               m == 0 ? "allowed" : "refused", m == 0 ? "in the sentry" : strerror(e), strerror(errno));
+        printf("CONTAINED a mount namespace %s without CAP_SYS_ADMIN: mount, remount and umount refused, "
+               "/usr still read-only (%s)\n", strcmp(before, after) ? "of its own" : "unchanged",
+               strerror(errno));
         return 0;
     }
     if (!strcmp(argv[1], "loops") && argc > 2) {

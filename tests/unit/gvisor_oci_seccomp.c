@@ -229,6 +229,10 @@ int main(void)
             const char *name = names[rnd() % 6];
             int want_errno, got_errno;
             int want = mapped(oci_rules_eval(&g->p, name, a), pd, &want_errno);
+            if (!strcmp(name, "clone") && (a[0] & 0x10000000)) {
+                want = OCI_ACT_ERRNO;           /* no nested user namespace, whatever the plan says */
+                want_errno = 1;
+            }
             const struct oci_sc_entry *en = runsc_eval(&f, name, a);
             int got = en ? en->act : f.def_act;
             got_errno = en ? en->errno_ret : f.def_errno;
@@ -292,7 +296,26 @@ int main(void)
     for (size_t i = 0; i < b.n_notes; i++)
         notes_errno |= strcmp(b.notes[i].what, "seccomp.errno") == 0 && strstr(b.notes[i].why, "socket:97");
     ok(notes_errno, "the errno runsc cannot return is a deviation note");
+    uint64_t nu[6] = { 0x10020000 }, nn[6] = { 0x20000 }, nu64[6] = { 0x110000000ull };
+    en = runsc_eval(&f, "unshare", nu);
+    ok(en && en->act == OCI_ACT_ERRNO, "unshare(CLONE_NEWUSER | CLONE_NEWNS) fails, though the plan allows it");
+    ok(runsc_eval(&f, "unshare", nn) == NULL, "unshare(CLONE_NEWNS) is the plan's");
+    en = runsc_eval(&f, "clone", nu64);
+    ok(en && en->act == OCI_ACT_ERRNO, "clone(CLONE_NEWUSER | high bits) fails");
+    bool notes_c3 = false;
+    for (size_t i = 0; i < b.n_notes; i++)
+        notes_c3 |= strcmp(b.notes[i].what, "seccomp.clone3") == 0;
+    ok(!notes_c3, "a plan's `enosys clone3` needs no note");
     oci_sc_filter_free(&f);
+    r[2].action = SECCOMP_RET_ALLOW;
+    memset(&b, 0, sizeof b);
+    ok(oci_seccomp_filter(&p, &f, &b, &e) == 0 && (en = runsc_eval(&f, "clone3", af)) && en->act == OCI_ACT_TRACE,
+       "clone3 fails with ENOSYS even where the plan allows it (its flags are out of seccomp's sight)");
+    for (size_t i = 0; i < b.n_notes; i++)
+        notes_c3 |= strcmp(b.notes[i].what, "seccomp.clone3") == 0;
+    ok(notes_c3, "a plan allowing clone3 is told it always fails with ENOSYS");
+    oci_sc_filter_free(&f);
+    r[2].action = SECCOMP_RET_ERRNO | 38;
     r[3].action = SECCOMP_RET_ALLOW;
     memset(&b, 0, sizeof b);
     ok(oci_seccomp_filter(&p, &f, &b, &e) == 0, "with ptrace allowed");
