@@ -35,8 +35,11 @@ check '[.mounts[] | has("destination") and has("type") and has("source") and has
 check '[.mounts[].destination] == ([.mounts[].destination] | sort_by(length))' "mounts parents first"
 check '.linux.seccomp.defaultAction == "SCMP_ACT_ALLOW" and .linux.seccomp.architectures == ["SCMP_ARCH_X86_64"]' \
       "seccomp: the plan's default, x86_64"
-check '[.linux.seccomp.syscalls[] | select(.names == ["unshare"]) | .action] == ["SCMP_ACT_ERRNO"]' "seccomp: unshare refused"
-check '[.linux.seccomp.syscalls[] | select(.names == ["clone3"]) | .action] == ["SCMP_ACT_TRACE"]' \
+check '[.linux.seccomp.syscalls[] | select(.names == ["unshare"]) | [.action, (.args // [] | length)]] == [["SCMP_ACT_ERRNO", 1], ["SCMP_ACT_ERRNO", 0]]' \
+      "seccomp: unshare(CLONE_NEWUSER) refused first (always), then unshare (the plan's rule)"
+check '.linux.seccomp.syscalls[0:3] | map(.names[0]) == ["clone", "unshare", "clone3"] and (.[0].args[0] | .op == "SCMP_CMP_MASKED_EQ" and .value == 268435456 and .valueTwo == 268435456)' \
+      "seccomp: the CLONE_NEWUSER entries come before the plan's rules"
+check '[.linux.seccomp.syscalls[] | select(.names == ["clone3"]) | .action] | .[0] == "SCMP_ACT_TRACE"' \
       "seccomp: clone3's ENOSYS through TRACE (ptrace is denied)"
 check '[.linux.seccomp.syscalls[] | .args // [] | group_by(.index) | map(length) | max // 1] | max <= 1' \
       "seccomp: never two conditions on one argument (runsc would OR them)"
