@@ -57,7 +57,7 @@ struct mon {
     uint64_t *done_ns;
     uint64_t t_private;
     int bundle;                 /* the bundle tmpfs */
-    int sfd, ino;
+    int sfd, ino, ino_wd;
     pid_t runsc, version_pid;
     int version_rd, fifo;
     char version[128];
@@ -266,6 +266,18 @@ static void log_version(struct mon *s)
 
 /* ---- runsc's state ----------------------------------------------------------- */
 
+/* Drop the watch on runsc's state as soon as it is no longer needed, and
+ * keep the inotify instance open: a process exiting with a watch (or
+ * closing an instance that had one) waits out an SRCU grace period in the
+ * kernel, 7-15 ms here, on the way to cellrun's exit status; a removed
+ * watch is reaped later, off that path. */
+static void unwatch(struct mon *s)
+{
+    if (s->ino >= 0 && s->ino_wd >= 0)
+        inotify_rm_watch(s->ino, s->ino_wd);
+    s->ino_wd = -1;
+}
+
 static void check_state(struct mon *s)
 {
     int dir = openat(s->bundle, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -299,6 +311,7 @@ static void check_state(struct mon *s)
         }
         if ((running || stopped) && s->go && !s->running) {
             s->running = true;
+            unwatch(s);
             emit_running(s, 0);
         }
     }
@@ -457,6 +470,7 @@ static bool oom_killed(const struct gvisor_monitor *m)
 static void runsc_ended(struct mon *s, int st) __attribute__((noreturn));
 static void runsc_ended(struct mon *s, int st)
 {
+    unwatch(s);
     if (s->created && s->go && !s->running)
         check_state(s);         /* a last look: it may have run and ended */
     if (s->running) {
@@ -502,7 +516,7 @@ static void runsc_ended(struct mon *s, int st)
 void gvisor_monitor_main(const struct gvisor_monitor *m)
 {
     struct mon s = { .m = m, .b = m->bundle, .p = m->plan, .bundle = -1, .ino = -1, .version_rd = -1,
-                     .fifo = -1, .runsc = -1, .version_pid = -1 };
+                     .fifo = -1, .runsc = -1, .version_pid = -1, .ino_wd = -1 };
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != m->supervisor)
         _exit(125);
     setpgid(0, 0);              /* terminal signals reach cellrun, which passes them on */
@@ -574,7 +588,7 @@ void gvisor_monitor_main(const struct gvisor_monitor *m)
     s.ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     char statedir[32];
     snprintf(statedir, sizeof statedir, "%s/state", m->stage_dir);
-    if (s.ino < 0 || inotify_add_watch(s.ino, statedir, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+    if (s.ino < 0 || (s.ino_wd = inotify_add_watch(s.ino, statedir, IN_CLOSE_WRITE | IN_MOVED_TO)) < 0) {
         rec(&s, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, errno, s.b->ns_flags, 0);
         finish_failed(&s);
     }
