@@ -40,6 +40,7 @@
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -327,6 +328,44 @@ static void exec_runsc(const struct gvisor_monitor *m, char *const *argv)
     syscall(SYS_execveat, m->runsc_fd, "", argv, runsc_env, AT_EMPTY_PATH);
 }
 
+/* Start runsc's process tree with a large file descriptor table.
+ *
+ * A multi-threaded process whose descriptor table must grow (past 64, 128,
+ * 256, ... descriptors) waits out an RCU grace period in the kernel
+ * (expand_fdtable -> synchronize_rcu), 5-15 ms here. Every runsc process
+ * is a Go program with many threads; on the start-up path the gofer's table
+ * grows past 64 and 128 descriptors (a channel and a donated descriptor per
+ * mount it serves) and the sandbox's past 256: about 50 ms per run, seen as
+ * sched_switch stacks in expand_files (docs/performance.md).
+ * A child's table is sized by the highest descriptor open in its parent
+ * when it is forked (or when it execs while multi-threaded), so one
+ * descriptor open at FD_TABLE_SLOT sizes the table of runsc run, the gofer
+ * and the sandbox, which inherit it, from the start. It is an O_PATH
+ * descriptor of /dev/null: it can be neither read nor written, is no
+ * directory to resolve paths from, and reopened it is only /dev/null, which
+ * the sandbox binds anyway. Best effort: without it runsc is slower, not
+ * less contained. */
+#define FD_TABLE_SLOT 1023
+
+static void presize_fd_table(void)
+{
+    struct rlimit rl;
+    unsigned slot = FD_TABLE_SLOT;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur <= slot)
+        slot = rl.rlim_cur > 65 ? (unsigned)rl.rlim_cur - 1 : 0;
+    if (slot == 0)
+        return;
+    int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if ((unsigned)fd != slot) {
+        dup2(fd, (int)slot);    /* the copy is not close-on-exec */
+        close(fd);
+    } else {
+        fcntl(fd, F_SETFD, 0);
+    }
+}
+
 static pid_t fork_runsc(struct mon *s, int out_fd, char *const *argv, bool pid1)
 {
     pid_t pid = fork();
@@ -356,6 +395,8 @@ static pid_t fork_runsc(struct mon *s, int out_fd, char *const *argv, bool pid1)
         keep = 3;
     }
     syscall(SYS_close_range, 4u, ~0u, 0u);
+    if (pid1)
+        presize_fd_table();
     struct gvisor_monitor m2 = *s->m;
     m2.runsc_fd = keep;
     struct sigaction dfl = { .sa_handler = SIG_DFL };

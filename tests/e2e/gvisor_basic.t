@@ -130,5 +130,38 @@ CELLOS_TEST_TOKEN=hunter2 gv_cell "$TMP/s.plan"
 unlike "$(cat "$TMP/ev.jsonl")" hunter2 "the secret value is in no event"
 jq -e . <<<"$cfg" >/dev/null; ok $? "the printed config is valid JSON"
 
+# runsc's processes start with a 1024-slot descriptor table, so that none
+# grows it while multi-threaded (an RCU grace period each; see
+# docs/performance.md): an O_PATH /dev/null at 1023
+if [ "$(ulimit -Sn)" != unlimited ] && [ "$(ulimit -Sn)" -lt 1024 ]; then
+    skip 2 "the soft RLIMIT_NOFILE is below 1024 here"
+else
+    gv_plan "$TMP/fdt.plan" -- /bin/sleep 30
+    "$CELLRUN" --unsigned --events /dev/null --backend gvisor "$TMP/fdt.plan" </dev/null >/dev/null 2>&1 &
+    cpid=$!
+    GV_PIDS="$GV_PIDS $cpid"
+    procs=""
+    for i in $(seq 200); do
+        run=$(pgrep -f "^runsc .* run .*cellos-$cpid-" | head -1)
+        if [ -n "$run" ]; then
+            procs="$run $(pgrep -P "$run" | tr '\n' ' ')"
+            [ "$(echo $procs | wc -w)" -ge 3 ] && break
+        fi
+        sleep 0.05
+    done
+    seen=""
+    for p in $procs; do
+        name=$(tr '\0' ' ' <"/proc/$p/cmdline" | cut -d' ' -f1)
+        fds=$(awk '/^FDSize:/ {print $2}' "/proc/$p/status")
+        seen="$seen $name:$([ "${fds:-0}" -ge 1024 ] && echo 1024+ || echo "$fds"):$(readlink "/proc/$p/fd/1023"):$(awk '/^flags:/ {print $2}' "/proc/$p/fdinfo/1023" 2>/dev/null)"
+    done
+    kill -TERM "$cpid"
+    wait "$cpid"
+    is "$(echo $seen | tr ' ' '\n' | sort | tr '\n' ' ')" \
+       "runsc-gofer:1024+:/dev/null:010000000 runsc-sandbox:1024+:/dev/null:010000000 runsc:1024+:/dev/null:010000000 " \
+       "runsc run, its gofer and its sandbox: a 1024-slot table, an O_PATH /dev/null at 1023 (not close-on-exec)"
+    gv_wait_clean "$cpid"; ok $? "  ... and that run, ended by SIGTERM, leaves nothing"
+fi
+
 is "$(gv_residue)" "" "no runsc process or cgroup left behind"
 done_testing
