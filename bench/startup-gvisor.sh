@@ -20,6 +20,15 @@ CELLRUN=$PWD/$BUILD/bin/cellrun
 command -v runsc >/dev/null || { echo "bench/startup-gvisor: runsc is not installed" >&2; exit 1; }
 make -s "$BUILD/t/runtime/mkplan" "$BUILD/t/gvisor/gvisor_rules" >/dev/null
 
+# Descriptors inherited from whatever started the bench are closed: a
+# high-numbered one would pre-size the descriptor tables of runsc do's whole
+# process tree (cellrun closes them itself and pre-sizes runsc's tables; see
+# docs/performance.md), so both tools start as from a plain shell.
+for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] && [ "$fd" != 255 ] && eval "exec $fd>&-" 2>/dev/null
+done
+
 W=$(mktemp -d /tmp/cellos-bench-gv.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 "$BUILD/t/runtime/mkplan" "$W/hello.plan" -- /bin/true
