@@ -213,9 +213,10 @@ bench-seccomp:
 # steps inside the guest (libc and the kernel only; no libsodium/libseccomp).
 CELL_SIDE_SRC := runtime/cell_run.c runtime/cell_report.c runtime/cell_caps.c \
                  runtime/cell_net.c runtime/cell_seccomp.c runtime/cell_fds.c \
-                 runtime/mount_ops.c runtime/init.c runtime/error.c
+                 runtime/mount_ops.c runtime/init.c runtime/error.c runtime/sys_util.c
 CELL_SIDE_HDR := runtime/cell_side.h runtime/cell_int.h include/plan.h \
-                 include/plan_format.h include/step_record.h runtime/error.h
+                 include/plan_format.h include/step_record.h runtime/error.h \
+                 runtime/sys_util.h
 DEPS_PKGS += bubblewrap crun time
 # cellrun is linked statically (glibc, libsodium, libseccomp, libyaml all
 # ship archives on Debian): no dynamic loading at start-up, about half the

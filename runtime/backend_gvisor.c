@@ -22,6 +22,7 @@
 #include "cgroup.h"
 #include "cell_int.h"
 #include "gvisor.h"
+#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -479,12 +480,7 @@ static void gv_cleanup(struct backend_run *r)
         g->sync_wr = -1;
     }
     if (r->pid > 0) {
-        int st;
-        if (waitpid(r->pid, &st, WNOHANG) == 0) {
-            kill(r->pid, SIGKILL);
-            while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
-                ;
-        }
+        sys_kill_and_reap(r->pid);
         r->pid = -1;
     }
     if (r->record_fd >= 0) {

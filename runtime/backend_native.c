@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "cgroup.h"
 #include "cell_int.h"
+#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -269,12 +270,7 @@ static void native_cleanup(struct backend_run *r)
     if (r->pid > 0) {
         /* never leave a cell behind: it is killed and reaped here if the
          * core did not get that far */
-        int st;
-        if (waitpid(r->pid, &st, WNOHANG) == 0) {
-            kill(r->pid, SIGKILL);
-            while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
-                ;
-        }
+        sys_kill_and_reap(r->pid);
         r->pid = -1;
     }
     if (r->record_fd >= 0) {

@@ -11,6 +11,7 @@
  * step stops the cell.
  */
 #include "cell_int.h"
+#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,20 +90,9 @@ static int do_uid_map(const struct cell_config *c)
  * (an RCU grace period per write). v2 has no `tasks`: cgroup.procs. */
 static int do_cgroup(const struct cell_config *c)
 {
-    for (size_t i = 0; i < c->n_cgroup_fds; i++) {
-        int fd = openat(c->cgroup_fds[i], "tasks", O_WRONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
-            fd = openat(c->cgroup_fds[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
+    for (size_t i = 0; i < c->n_cgroup_fds; i++)
+        if (sys_cgroup_join(c->cgroup_fds[i]) < 0)
             return -1;
-        ssize_t w = write(fd, "0\n", 2);
-        int saved = errno;
-        close(fd);
-        if (w != 2) {
-            errno = w < 0 ? saved : EIO;
-            return -1;
-        }
-    }
     return unshare(CLONE_NEWCGROUP);
 }
 

@@ -13,29 +13,13 @@
 #include <unistd.h>
 
 #include "vm_channel.h"
+#include "sys_util.h"
 
 struct guest_sink {
     uint32_t seq;           /* next frame number */
     uint32_t records;       /* STEP frames sent */
     int32_t result;         /* the cell's outcome, set by the cell process (guest_report_result) */
 };
-
-static int write_frame(int fd, const uint8_t *f, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, f, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return -1;
-        }
-        f += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 static int emit(struct cell_report *self, const struct cell_step_record *rec)
 {
@@ -44,7 +28,7 @@ static int emit(struct cell_report *self, const struct cell_step_record *rec)
     uint32_t seq = __atomic_fetch_add(&s->seq, 1, __ATOMIC_SEQ_CST);
     __atomic_fetch_add(&s->records, 1, __ATOMIC_SEQ_CST);
     size_t n = vm_frame_encode(frame, VM_FRAME_STEP, seq, rec, sizeof *rec);
-    return write_frame(self->fd, frame, n);
+    return sys_write_all(self->fd, frame, n);
 }
 
 int guest_report_init(struct cell_report *r, int fd)
@@ -65,7 +49,7 @@ int guest_report_status(struct cell_report *r, uint32_t kind, uint32_t value)
     struct vm_status st = {.kind = kind, .value = value, .records = s->records};
     uint8_t frame[VM_FRAME_MAX];
     size_t n = vm_frame_encode(frame, VM_FRAME_STATUS, s->seq++, &st, sizeof st);
-    return write_frame(r->fd, frame, n);
+    return sys_write_all(r->fd, frame, n);
 }
 
 void guest_report_set_result(struct cell_report *r, int result)

@@ -28,6 +28,7 @@
  */
 #include "gvisor.h"
 #include "cell_int.h"
+#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -424,20 +425,11 @@ static void forward(struct mon *s, int sig)
 
 static int join_cgroups(const struct gvisor_monitor *m)
 {
-    for (size_t i = 0; i < m->n_cgroup_fds; i++) {
-        /* v1: the monitor is single-threaded, "tasks" skips the threadgroup
-         * lock that "cgroup.procs" takes */
-        int fd = openat(m->cgroup_fds[i], m->cgroup_v2[i] ? "cgroup.procs" : "tasks", O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
+    /* the monitor is single-threaded: v1's "tasks" skips the threadgroup
+     * lock that "cgroup.procs" takes */
+    for (size_t i = 0; i < m->n_cgroup_fds; i++)
+        if (sys_cgroup_join(m->cgroup_fds[i]) < 0)
             return -1;
-        ssize_t w = write(fd, "0\n", 2);
-        int saved = errno;
-        close(fd);
-        if (w != 2) {
-            errno = w < 0 ? saved : EIO;
-            return -1;
-        }
-    }
     return 0;
 }
 

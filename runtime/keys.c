@@ -22,6 +22,7 @@
 
 #include "jcs.h"
 #include "sign_codec.h"
+#include "sys_util.h"
 
 #define KEY_FILE_MAX 512    /* a valid key file is 69 or 70 bytes */
 
@@ -175,20 +176,6 @@ int ev_key_load(const char *path, struct ev_key *key, struct cell_error *e)
 
 /* ---- writing keys ------------------------------------------------------------ */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int create_file(const char *path, mode_t mode, const char *text, size_t len,
                        struct cell_error *e)
 {
@@ -199,7 +186,7 @@ static int create_file(const char *path, mode_t mode, const char *text, size_t l
             return cell_err(e, err, "%s: already exists; refusing to overwrite it", path);
         return cell_err_sys(e, err, "%s: cannot create", path);
     }
-    if (fchmod(fd, mode) < 0 || write_all(fd, text, len) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, mode) < 0 || sys_write_all(fd, text, len) < 0 || fsync(fd) < 0) {
         int err = errno;
         close(fd);
         unlink(path);

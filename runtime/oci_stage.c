@@ -16,6 +16,7 @@
  *    touched (all mount points were decided by the translation).
  */
 #include "oci.h"
+#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,16 +35,6 @@ static uint64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int xclose(int fd)
-{
-    if (fd >= 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-    }
-    return -1;
 }
 
 /* Open path beneath dirfd, never following a symlink. */
@@ -96,14 +87,14 @@ static int new_tmpfs(uint64_t size, uint32_t mode, unsigned attrs)
     if (size) {
         snprintf(buf, sizeof buf, "%llu", (unsigned long long)size);
         if (fsconfig(fs, FSCONFIG_SET_STRING, "size", buf, 0) < 0)
-            return xclose(fs);
+            return sys_close_quiet(fs);
     }
     snprintf(buf, sizeof buf, "%o", mode);
     if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", buf, 0) < 0 ||
         fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return xclose(fs);
+        return sys_close_quiet(fs);
     int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-    xclose(fs);
+    sys_close_quiet(fs);
     return m;
 }
 
@@ -115,13 +106,13 @@ static int make_dir(int root, const char *rel, uint32_t mode)
     if (p < 0)
         return -1;
     if (mkdirat(p, base, mode) < 0 && errno != EEXIST)
-        return xclose(p);
+        return sys_close_quiet(p);
     int d = openat(p, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    xclose(p);
+    sys_close_quiet(p);
     if (d < 0)
         return -1;
     int r = fchmod(d, mode);
-    xclose(d);
+    sys_close_quiet(d);
     return r;
 }
 
@@ -140,7 +131,7 @@ static int make_file(int root, const char *rel, uint32_t mode)
             r = -1;
         }
     }
-    xclose(p);
+    sys_close_quiet(p);
     return r;
 }
 
@@ -151,7 +142,7 @@ static int make_link(int root, const char *rel, const char *target)
     if (p < 0)
         return -1;
     int r = symlinkat(target, p, base);
-    xclose(p);
+    sys_close_quiet(p);
     return r;
 }
 
@@ -162,25 +153,8 @@ static int attach_at(int root, const char *rel, int m)
     if (t < 0)
         return -1;
     int r = move_mount(m, "", t, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-    xclose(t);
+    sys_close_quiet(t);
     return r;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 static int write_file(int dir, const char *name, const char *data, size_t n, mode_t mode)
@@ -188,8 +162,8 @@ static int write_file(int dir, const char *name, const char *data, size_t n, mod
     int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return -1;
-    if (write_all(fd, data, n) < 0 || fchmod(fd, mode) < 0)
-        return xclose(fd);
+    if (sys_write_all(fd, data, n) < 0 || fchmod(fd, mode) < 0)
+        return sys_close_quiet(fd);
     return close(fd);
 }
 
@@ -263,17 +237,17 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
             /* read-only comes last, once the entries are made */
             int t = new_tmpfs(m->size, mode, attr_of(m->flags & ~CP_MNT_RDONLY));
             if (t < 0 || attach_at(bundle, path, t) < 0) {
-                xclose(t);
+                sys_close_quiet(t);
                 return fail(e, fail_op, m->op, "tmpfs", path);
             }
-            xclose(t);
+            sys_close_quiet(t);
         }
         int d = beneath(bundle, path, O_RDONLY | O_DIRECTORY);
         if (d < 0 || fchmod(d, mode) < 0 || (m->chown && mounts && fchown(d, m->uid, m->gid) < 0)) {
-            xclose(d);
+            sys_close_quiet(d);
             return fail(e, fail_op, m->op, "tmpfs", path);
         }
-        xclose(d);
+        sys_close_quiet(d);
         if (m->kind == OCI_FS_ROOT && m->op >= 0)
             done_ns[m->op] = mono_ns();
     }
@@ -292,7 +266,7 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
         case OCI_E_FILE:    r = make_file(root, en->rel, en->mode); break;
         default:            r = make_link(root, en->rel, en->target); break;
         }
-        xclose(root);
+        sys_close_quiet(root);
         if (r < 0)
             return fail(e, fail_op, en->op >= 0 ? en->op : en->cause, "entry", en->rel);
         if (en->op >= 0)
@@ -311,7 +285,7 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
         int r = write_file(d, sf->name, v && v->value ? v->value : "", v && v->value ? v->len : 0, 0400);
         if (r == 0 && mounts)
             r = fchownat(d, sf->name, m->uid, m->gid, AT_SYMLINK_NOFOLLOW);
-        xclose(d);
+        sys_close_quiet(d);
         if (r < 0)
             return fail(e, fail_op, -1, "secret", sf->name);
     }
@@ -321,10 +295,10 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
         home_of(b, (int)i, path, sizeof path);
         int d = beneath(bundle, path, O_RDONLY | O_DIRECTORY);
         if (d < 0 || fchmod(d, 0500) < 0) {
-            xclose(d);
+            sys_close_quiet(d);
             return fail(e, fail_op, -1, "secrets", path);
         }
-        xclose(d);
+        sys_close_quiet(d);
     }
     (void)p;
 
@@ -349,13 +323,13 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
             }
             int s = beneath(bundle, src, O_PATH);
             c = s < 0 ? -1 : open_tree(s, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-            xclose(s);
+            sys_close_quiet(s);
         }
         if (c < 0 || attach_at(bundle, path, c) < 0) {
-            xclose(c);
+            sys_close_quiet(c);
             return fail(e, fail_op, m->op, "clone", m->host ? m->host : path);
         }
-        xclose(c);
+        sys_close_quiet(c);
         struct mount_attr a;
         memset(&a, 0, sizeof a);
         a.attr_set = attr_of(m->flags);
@@ -363,7 +337,7 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
             int t = beneath(bundle, path, O_PATH);
             r = t < 0 ? -1 : mount_setattr(t, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0),
                                            &a, sizeof a);
-            xclose(t);
+            sys_close_quiet(t);
             if (r < 0)
                 return fail(e, fail_op, m->op, "flags of", path);
         }
@@ -381,7 +355,7 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
         a.attr_set = MOUNT_ATTR_RDONLY;
         int t = beneath(bundle, path, O_PATH);
         int r = t < 0 ? -1 : mount_setattr(t, "", AT_EMPTY_PATH, &a, sizeof a);
-        xclose(t);
+        sys_close_quiet(t);
         if (r < 0)
             return fail(e, fail_op, m->op, "read-only", path);
     }

@@ -10,6 +10,7 @@
  * Every offset and length read here is checked against the file's size.
  */
 #include "vm_kernel.h"
+#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -236,20 +237,6 @@ int vm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struc
     return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Pipe `in` through `tool -dc` into fd `out_fd`. The tool's stdin is a
  * temporary file holding the payload (no deadlock from a pipe pair). */
 static int external_decompress(const char *tool, const uint8_t *in, size_t n, int out_fd,
@@ -260,7 +247,7 @@ static int external_decompress(const char *tool, const uint8_t *in, size_t n, in
     if (in_fd < 0)
         return cell_err_sys(e, errno, "temporary file for the kernel payload");
     unlink(tmpl);
-    if (write_all(in_fd, in, n) < 0 || lseek(in_fd, 0, SEEK_SET) < 0) {
+    if (sys_write_all(in_fd, in, n) < 0 || lseek(in_fd, 0, SEEK_SET) < 0) {
         int er = errno;
         close(in_fd);
         return cell_err_sys(e, er, "writing the kernel payload");
@@ -327,7 +314,7 @@ int vm_vmlinux_extract(const char *in_path, const char *out_path, struct cell_er
         else if (got != ki.vmlinux_size)
             rc = cell_err(e, 0, "%s: decompressed %zu bytes, the image records %u", in_path, got,
                           ki.vmlinux_size);
-        else if (write_all(fd, out, got) < 0)
+        else if (sys_write_all(fd, out, got) < 0)
             rc = cell_err_sys(e, errno, "%s", tmp);
         free(out);
     } else {

@@ -1,0 +1,69 @@
+/* sys_util.c - small system-call helpers shared by the cell side, the
+ * supervisor and the backends (see sys_util.h).
+ *
+ * Invariants: libc and the kernel only, no allocation, no state; errno is
+ * meaningful after every -1. */
+#include "sys_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int sys_write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int sys_close_quiet(int fd)
+{
+    if (fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return -1;
+}
+
+int sys_cgroup_join(int dirfd)
+{
+    int fd = openat(dirfd, "tasks", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        fd = openat(dirfd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, "0\n", 2);
+    int saved = errno;
+    close(fd);
+    if (w != 2) {
+        errno = w < 0 ? saved : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+void sys_kill_and_reap(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    int st;
+    if (waitpid(pid, &st, WNOHANG) != 0)
+        return;                 /* reaped now, or not our child / already reaped */
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+}
