@@ -370,20 +370,31 @@ static int block_build(const struct plan *p, const uint32_t *idx, size_t n, uint
                     memcpy(dst + na, c->set, ncw * sizeof *dst);
                 else
                     dst[na] = c->value;
-                size_t total = na + ncw, u = 0;
-                qsort(dst, total, sizeof *dst, cmp_u64);
-                for (size_t q = 0; q < total; q++)
-                    if (u == 0 || dst[u - 1] != dst[q])
-                        dst[u++] = dst[q];
+                /* appended unsorted: a run of N rules is sorted once
+                 * below, not N times (that was quadratic in the run) */
+                size_t total = na + ncw;
                 prev->conds[0].op = CP_SC_IN;
                 prev->conds[0].set = dst;
-                prev->conds[0].nset = (uint32_t)u;
+                prev->conds[0].nset = (uint32_t)total;
                 prev->conds[0].value = 0;
-                fi += u;
+                fi += total;
                 continue;   /* w merged into prev */
             }
         }
         b->nrules++;
+    }
+    /* every fused set: sorted, duplicates dropped */
+    for (size_t i = 0; i < b->nrules; i++) {
+        struct wcond *c = &b->rules[i].conds[0];
+        if (b->rules[i].ncond != 1 || c->op != CP_SC_IN || c->set < b->fused || c->set >= b->fused + nv)
+            continue;
+        uint64_t *d = (uint64_t *)c->set;
+        size_t u = 0;
+        qsort(d, c->nset, sizeof *d, cmp_u64);
+        for (size_t q = 0; q < c->nset; q++)
+            if (u == 0 || d[u - 1] != d[q])
+                d[u++] = d[q];
+        c->nset = (uint32_t)u;
     }
     return 0;
 }
