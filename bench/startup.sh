@@ -6,6 +6,9 @@
 # and cellrun's peak RSS. Run as root from the top of the tree after `make`:
 #   bench/startup.sh [ROUNDS]        (default 200)
 # Needs bubblewrap and crun (installed here with apt-get when missing).
+# Where runsc is installed, the same run ends with the gVisor backend's
+# figures (bench/startup-gvisor.sh, GVISOR_ROUNDS rounds, default
+# min(ROUNDS, 100): a gVisor start is ten times a native one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-200}
@@ -110,3 +113,10 @@ else
 fi
 echo "cellrun / bwrap = $(awk -v a="$mc" -v b="$mb" 'BEGIN{printf "%.2f", a/b}') (goal <= 1.00); cellrun / crun = $(awk -v a="$mc" -v b="$mr" 'BEGIN{printf "%.2f", a/b}') (goal <= 0.50)"
 echo "cellrun peak RSS: $rss KiB (goal <= 2048 KiB)"
+
+if command -v runsc >/dev/null; then
+    echo
+    bench/startup-gvisor.sh "${GVISOR_ROUNDS:-$(( ROUNDS < 100 ? ROUNDS : 100 ))}"
+else
+    echo "(runsc is not installed: no gVisor figures; see bench/startup-gvisor.sh)"
+fi
