@@ -214,24 +214,34 @@ int gvisor_errno_of(const char *msg)
     return 0;
 }
 
-/* The last "msg" of runsc's JSON log: why it failed. */
+/* The last "msg" of runsc's JSON log: why it failed. Only the log's last
+ * LOG_TAIL bytes are read: the reason is the last line runsc wrote. */
+#define LOG_TAIL (1 << 16)
+
 static void last_msg(struct mon *s, char *out, size_t n)
 {
     out[0] = 0;
     int fd = openat(s->bundle, "runsc.log", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return;
-    static char buf[1 << 16];
-    ssize_t r = read(fd, buf, sizeof buf - 1);
+    struct stat st;
+    char *buf = malloc(LOG_TAIL + 1);
+    ssize_t r = -1;
+    if (buf && fstat(fd, &st) == 0)
+        r = pread(fd, buf, LOG_TAIL, st.st_size > LOG_TAIL ? st.st_size - LOG_TAIL : 0);
     close(fd);
-    if (r <= 0)
+    if (r <= 0) {
+        free(buf);
         return;
+    }
     buf[r] = 0;
     char *last = NULL;
     for (char *c = buf; (c = strstr(c, "\"msg\":\"")); c += 7)
         last = c + 7;
-    if (!last)
+    if (!last) {
+        free(buf);
         return;
+    }
     size_t o = 0;
     for (char *c = last; *c && *c != '"' && o + 1 < n; c++) {
         if (*c == '\\' && c[1])
@@ -239,6 +249,7 @@ static void last_msg(struct mon *s, char *out, size_t n)
         out[o++] = *c;
     }
     out[o] = 0;
+    free(buf);
 }
 
 /* runsc run's debug log starts with "... main.go:NNN] Version X". */
