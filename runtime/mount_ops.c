@@ -247,8 +247,9 @@ static int new_fs(const char *type, uint64_t size, int mode, const char *const *
         if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", buf, 0) < 0)
             return xclose(fs);
     }
-    for (; opts && opts[0]; opts += 2)
-        if (fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0) < 0)
+    for (; opts && opts[0]; opts += 2)          /* {key, value}; value NULL: a flag */
+        if ((opts[1] ? fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0)
+                     : fsconfig(fs, FSCONFIG_SET_FLAG, opts[0], NULL, 0)) < 0)
             return xclose(fs);
     if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return xclose(fs);
@@ -451,11 +452,12 @@ static int op_mask(struct mount_state *s, const struct plan_mount_op *op, size_t
         return xclose(t);
     int m;
     if (S_ISDIR(st.st_mode)) {
-        static const char *const opts[] = { "nr_inodes", "1", NULL };
+        /* an empty directory: read-only mount of a read-only superblock */
+        static const char *const opts[] = { "nr_inodes", "1", "ro", NULL, NULL };
         m = new_fs("tmpfs", 4096, 0555, opts,
                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     } else {
-        m = take_src(s, idx);
+        m = take_src(s, idx);   /* an empty read-only file (mask_file_sources) */
     }
     if (m < 0)
         return xclose(t);
@@ -545,10 +547,67 @@ static int run_op(struct mount_state *s, size_t i, bool *skipped)
     return -1;
 }
 
+/* The sources of file MASKs, one clone per MASK op: an empty regular file
+ * (0444) on a tiny tmpfs whose superblock is read-only, cloned with the
+ * mount flags rdonly, nosuid, nodev and noexec. Reading a masked file gives
+ * nothing (EOF); opening it for writing fails (EROFS) whatever the opener's
+ * capabilities over files (CAP_DAC_OVERRIDE included), and a bind remount
+ * read-write would not help (the superblock itself is read-only). There is
+ * no device behind it at all, so unlike a /dev/null bind (which stays
+ * writable on a read-only mount) nothing written can land anywhere.
+ * open_tree() cannot clone from a detached mount on the kernels we support,
+ * so the tmpfs is attached for a moment over the stage directory (in the
+ * cell's own private mount namespace, before the root is built there) and
+ * detached again once the clones are taken. A failure before that point is
+ * recorded per MASK op (reported by the op, skipped for an optional mask of
+ * an absent path); a failure to detach is fatal. */
+static int mask_file_sources(struct mount_state *s)
+{
+    const struct plan *p = s->c->plan;
+    bool any = false;
+    for (size_t i = 0; i < p->fs.n_ops; i++)
+        any |= p->fs.ops[i].opcode == CP_OP_MASK;
+    if (!any)
+        return 0;
+    static const char *const opts[] = { "nr_inodes", "2", NULL };
+    int m = new_fs("tmpfs", 4096, 0555, opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    int stage = -1, fsfd = -1;
+    struct mount_attr a;
+    memset(&a, 0, sizeof a);
+    a.attr_set = MOUNT_ATTR_RDONLY;
+    if (m < 0 || mknodat(m, "empty", S_IFREG | 0444, 0) < 0 ||
+        (fsfd = fspick(m, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC)) < 0 ||
+        fsconfig(fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
+        fsconfig(fsfd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) < 0 ||
+        mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof a) < 0 ||
+        (stage = open(s->c->stage_dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
+        attach(m, stage) < 0) {
+        int err = errno;
+        xclose(fsfd);
+        xclose(stage);
+        xclose(m);
+        for (size_t i = 0; i < p->fs.n_ops; i++)
+            if (p->fs.ops[i].opcode == CP_OP_MASK)
+                s->srcerr[i] = err;
+        return 0;
+    }
+    xclose(fsfd);
+    xclose(stage);
+    for (size_t i = 0; i < p->fs.n_ops; i++) {
+        if (p->fs.ops[i].opcode != CP_OP_MASK)
+            continue;
+        s->srcfd[i] = open_tree(m, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (s->srcfd[i] < 0)
+            s->srcerr[i] = errno;
+    }
+    xclose(m);
+    return umount2(s->c->stage_dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+}
+
 /* Phase 0: clone every host tree the program uses (BIND and DEVNODE
- * sources, /dev/null for MASK) before the first mount of the program can
- * shadow it (the new root is mounted over a host directory, e.g. /tmp, and
- * later ops run after the host root is detached). */
+ * sources) before the first mount of the program can shadow it (the new
+ * root is mounted over a host directory, e.g. /tmp, and later ops run after
+ * the host root is detached), and make the sources of file MASKs. */
 static int clone_sources(struct mount_state *s)
 {
     const struct plan *p = s->c->plan;
@@ -556,22 +615,20 @@ static int clone_sources(struct mount_state *s)
     s->srcerr = calloc(p->fs.n_ops, sizeof *s->srcerr);
     if (!s->srcfd || !s->srcerr)
         return -1;
+    for (size_t i = 0; i < p->fs.n_ops; i++)
+        s->srcfd[i] = -1;
     for (size_t i = 0; i < p->fs.n_ops; i++) {
         const struct plan_mount_op *op = &p->fs.ops[i];
         unsigned fl = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT;
-        const char *src = op->src;
-        s->srcfd[i] = -1;
-        if (op->opcode == CP_OP_MASK)
-            src = "/dev/null";
-        else if (op->opcode != CP_OP_BIND && op->opcode != CP_OP_DEVNODE)
+        if (op->opcode != CP_OP_BIND && op->opcode != CP_OP_DEVNODE)
             continue;
         if (op->opcode == CP_OP_BIND && (op->flags & CP_MNT_RECURSIVE))
             fl |= AT_RECURSIVE;
-        s->srcfd[i] = open_tree(AT_FDCWD, src, fl);
+        s->srcfd[i] = open_tree(AT_FDCWD, op->src, fl);
         if (s->srcfd[i] < 0)
             s->srcerr[i] = errno;
     }
-    return 0;
+    return mask_file_sources(s);
 }
 
 int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
@@ -581,6 +638,8 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
     if (rc < 0) {
         int err = errno;
         cell_report_step(rep, CELL_STEP_MOUNT_OP, CELL_STEP_FAILED, 0, err, c->plan->fs.ops[0].opcode);
+        for (size_t i = 0; s.srcfd && s.srcerr && i < c->plan->fs.n_ops; i++)
+            xclose(s.srcfd[i]);
         free(s.srcfd);
         free(s.srcerr);
         errno = err;

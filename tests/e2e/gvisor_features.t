@@ -33,6 +33,21 @@ is "$OUT" ENOENT "/proc/sys is not writable (gVisor: an empty read-only director
 gv_probe_plan "$TMP/p.plan" -- read /proc/keys
 gv_cell "$TMP/p.plan"
 is "$OUT" "ok 0" "masked /proc/keys reads empty"
+# a MASK as natively: an empty read-only file (a read-only bind of an empty
+# 0444 file) or an empty read-only tmpfs (0555); reads give nothing, writes
+# fail. gVisor checks the file's mode before the mount's read-only flag, so a
+# workload without CAP_DAC_OVERRIDE gets EACCES where native says EROFS
+mkdir -p "$TMP/masked/dir" && echo host-data > "$TMP/masked/file" && chmod 666 "$TMP/masked/file"
+chmod 777 "$TMP/masked/dir"
+for probe in "read /m/file:ok 0" "write /m/file:EACCES" "write /m/dir/new:EACCES"; do
+    gv_probe_plan "$TMP/p.plan" --rw "$TMP/masked:/m" --op "10:0::/m/file:0:0" --op "10:0::/m/dir:0:0" -- ${probe%%:*}
+    gv_cell "$TMP/p.plan"
+    is "$OUT" "${probe#*:}" "masked: ${probe%%:*} gives ${probe#*:}"
+done
+gv_plan "$TMP/p.plan" --rw "$TMP/masked:/m" --op "10:0::/m/file:0:0" --cap 1 -- /bin/sh -c '{ echo x > /m/file; } 2>&1 && echo written'
+gv_cell "$TMP/p.plan"
+like "$OUT" "^[^ ]*sh: .*/m/file: Read-only file system$" "not even with CAP_DAC_OVERRIDE in the cell (EROFS)"
+is "$(cat "$TMP/masked/file"):$(ls -A "$TMP/masked/dir")" "host-data:" "the host file and directory are untouched"
 gv_probe_plan "$TMP/p.plan" -- cwd
 gv_cell "$TMP/p.plan"
 is "$OUT" /work "the working directory is the plan's"

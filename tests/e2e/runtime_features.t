@@ -24,6 +24,26 @@ is "$OUT" EROFS "/proc/sys is read-only"
 probe_plan "$TMP/p.plan" -- read /proc/keys
 crun_cell "$TMP/p.plan"
 is "$OUT" "ok 0" "masked /proc/keys reads empty"
+# a MASK hides a file and a directory: reads give nothing, writes fail with
+# EROFS (whoever writes: the mask is an empty file on a read-only mount of a
+# read-only tmpfs, never a writable /dev/null), the host copy is untouched
+mkdir -p "$TMP/masked/dir" && echo host-data > "$TMP/masked/file" && chmod 666 "$TMP/masked/file"
+chmod 777 "$TMP/masked/dir"
+mask_plan() { probe_plan "$TMP/p.plan" --rw "$TMP/masked:/m" --op "10:0::/m/file:0:0" --op "10:0::/m/dir:0:0" "$@"; }
+mask_plan -- read /m/file
+crun_cell "$TMP/p.plan"
+is "$OUT" "ok 0" "a masked file reads empty"
+mask_plan -- write /m/file
+crun_cell "$TMP/p.plan"
+is "$OUT" EROFS "a masked file cannot be written (EROFS)"
+mask_plan -- write /m/dir/new
+crun_cell "$TMP/p.plan"
+is "$OUT" EROFS "nothing can be created in a masked directory (EROFS)"
+mkplan "$TMP/p.plan" --rw "$TMP/masked:/m" --op "10:0::/m/file:0:0" --cap 1 -- \
+    /bin/sh -c '{ echo x > /m/file; } 2>&1 && echo written'
+crun_cell "$TMP/p.plan"
+like "$OUT" "^[^ ]*sh: .*/m/file: Read-only file system$" "not even with CAP_DAC_OVERRIDE in the cell (EROFS)"
+is "$(cat "$TMP/masked/file"):$(ls -A "$TMP/masked/dir")" "host-data:" "the host file and directory are untouched"
 probe_plan "$TMP/p.plan" -- cwd
 crun_cell "$TMP/p.plan"
 is "$OUT" /work "the working directory is the plan's"
