@@ -40,6 +40,7 @@ struct mount_state {
     size_t n_fresh;
     int *srcfd;                     /* per op: the host tree cloned before any mount (or -1) */
     int *srcerr;                    /* per op: errno of that clone when it failed */
+    bool *skipped;                  /* per op: it was skipped (an OPTIONAL op, absent) */
 };
 
 static int xclose(int fd)
@@ -404,11 +405,52 @@ static bool from_rbind(const struct plan *p, size_t upto, const char *dst)
     return r;
 }
 
-static int op_remount(struct mount_state *s, const struct plan_mount_op *op, size_t idx)
+static bool at_or_under(const char *path, const char *dir)
 {
+    size_t n = strlen(dir);
+    if (strcmp(dir, "/") == 0)
+        return true;
+    return strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+/* Does an op at dst target only what a skipped OPTIONAL op would have
+ * mounted? True when the last op before `upto` placing something at exactly
+ * dst was skipped (e.g. the REMOUNT that makes an optional bind read-only),
+ * or, when dst does not exist (errno ENOENT from the caller), when it lies
+ * beneath the dst of a skipped op. Such an op is skipped too. */
+static bool targets_skipped(const struct mount_state *s, size_t upto, const char *dst, bool absent)
+{
+    const struct plan *p = s->c->plan;
+    for (size_t i = upto; i-- > 0;) {
+        const struct plan_mount_op *o = &p->fs.ops[i];
+        bool mounts = o->opcode == CP_OP_BIND || o->opcode == CP_OP_DEVNODE || o->opcode == CP_OP_MASK ||
+                      o->opcode == CP_OP_TMPFS || o->opcode == CP_OP_WORKSPACE ||
+                      o->opcode == CP_OP_PROC || o->opcode == CP_OP_DEVPTS;
+        if (mounts && strcmp(o->dst, dst) == 0)
+            return s->skipped[i];
+    }
+    if (!absent)
+        return false;
+    for (size_t i = 0; i < upto; i++)
+        if (s->skipped[i] && at_or_under(dst, p->fs.ops[i].dst))
+            return true;
+    return false;
+}
+
+static int op_remount(struct mount_state *s, const struct plan_mount_op *op, size_t idx, bool *skipped)
+{
+    if (targets_skipped(s, idx, op->dst, false)) {
+        *skipped = true;        /* the optional mount it belongs to is absent */
+        return 0;
+    }
     int t = open_in_root(s->rootfd, op->dst, O_PATH);
-    if (t < 0)
+    if (t < 0) {
+        if (errno == ENOENT && targets_skipped(s, idx, op->dst, true)) {
+            *skipped = true;
+            return 0;
+        }
         return -1;
+    }
     bool is_root;
     if (fd_mount_info(t, NULL, &is_root) < 0)
         return xclose(t);
@@ -441,7 +483,7 @@ static int op_mask(struct mount_state *s, const struct plan_mount_op *op, size_t
 {
     int t = open_in_root(s->rootfd, op->dst, O_PATH);
     if (t < 0) {
-        if (errno == ENOENT && (op->flags & CP_MNT_OPTIONAL)) {
+        if (errno == ENOENT && ((op->flags & CP_MNT_OPTIONAL) || targets_skipped(s, idx, op->dst, true))) {
             *skipped = true;
             return 0;
         }
@@ -534,7 +576,7 @@ static int run_op(struct mount_state *s, size_t i, bool *skipped)
     case CP_OP_BIND:       return op_bind(s, op, i, false, skipped);
     case CP_OP_TMPFS:      return op_tmpfs(s, op, false);
     case CP_OP_WORKSPACE:  return op_tmpfs(s, op, true);
-    case CP_OP_REMOUNT:    return op_remount(s, op, i);
+    case CP_OP_REMOUNT:    return op_remount(s, op, i, skipped);
     case CP_OP_PROC:       return op_proc(s, op);
     case CP_OP_DEVNODE:    return op_bind(s, op, i, true, skipped);
     case CP_OP_DEVPTS:     return op_devpts(s, op);
@@ -613,7 +655,8 @@ static int clone_sources(struct mount_state *s)
     const struct plan *p = s->c->plan;
     s->srcfd = malloc(p->fs.n_ops * sizeof *s->srcfd);
     s->srcerr = calloc(p->fs.n_ops, sizeof *s->srcerr);
-    if (!s->srcfd || !s->srcerr)
+    s->skipped = calloc(p->fs.n_ops, sizeof *s->skipped);
+    if (!s->srcfd || !s->srcerr || !s->skipped)
         return -1;
     for (size_t i = 0; i < p->fs.n_ops; i++)
         s->srcfd[i] = -1;
@@ -638,10 +681,11 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
     if (rc < 0) {
         int err = errno;
         cell_report_step(rep, CELL_STEP_MOUNT_OP, CELL_STEP_FAILED, 0, err, c->plan->fs.ops[0].opcode);
-        for (size_t i = 0; s.srcfd && s.srcerr && i < c->plan->fs.n_ops; i++)
+        for (size_t i = 0; s.srcfd && s.srcerr && s.skipped && i < c->plan->fs.n_ops; i++)
             xclose(s.srcfd[i]);
         free(s.srcfd);
         free(s.srcerr);
+        free(s.skipped);
         errno = err;
         return -1;
     }
@@ -656,6 +700,7 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
             rc = run_op(&s, i, &skipped);
         }
         int err = errno;
+        s.skipped[i] = rc == 0 && skipped;
         uint16_t res = rc < 0 ? CELL_STEP_FAILED : skipped ? CELL_STEP_SKIPPED : CELL_STEP_OK;
         if (cell_report_step(rep, CELL_STEP_MOUNT_OP, res, (uint32_t)i, rc < 0 ? err : 0,
                              c->plan->fs.ops[i].opcode) < 0 && rc == 0) {
@@ -676,6 +721,7 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
         xclose(s.srcfd[i]);
     free(s.srcfd);
     free(s.srcerr);
+    free(s.skipped);
     xclose(s.rootfd);
     errno = err;
     return rc;

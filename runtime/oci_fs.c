@@ -786,6 +786,28 @@ static int add_mask(struct fs *f, int op, const char *canon, bool dir)
     return add_mask_at(f, op, canon, dir, false);
 }
 
+/* As native (mount_ops.c): does op i target only what a skipped OPTIONAL
+ * op would have mounted? The last op before i placing something at exactly
+ * dst was skipped, or (dst absent) dst lies beneath a skipped op's dst. */
+static bool targets_skipped(const struct fs *f, size_t i, const char *dst, bool absent)
+{
+    const struct plan *p = f->p;
+    for (size_t k = i; k-- > 0;) {
+        const struct plan_mount_op *o = &p->fs.ops[k];
+        bool mounts = o->opcode == CP_OP_BIND || o->opcode == CP_OP_DEVNODE || o->opcode == CP_OP_MASK ||
+                      o->opcode == CP_OP_TMPFS || o->opcode == CP_OP_WORKSPACE ||
+                      o->opcode == CP_OP_PROC || o->opcode == CP_OP_DEVPTS;
+        if (mounts && strcmp(o->dst, dst) == 0)
+            return f->b->ops[k].how == OCI_HOW_SKIPPED;
+    }
+    if (!absent)
+        return false;
+    for (size_t k = 0; k < i; k++)
+        if (f->b->ops[k].how == OCI_HOW_SKIPPED && under(dst, p->fs.ops[k].dst))
+            return true;
+    return false;
+}
+
 static int op_mask(struct fs *f, size_t i, const struct plan_mount_op *op)
 {
     struct res r;
@@ -793,7 +815,7 @@ static int op_mask(struct fs *f, size_t i, const struct plan_mount_op *op)
         return cell_err_sys(f->e, errno, "gvisor: op %zu", i);
     switch (r.l.kind) {
     case K_NONE:
-        if (r.l.err == ENOENT && (op->flags & CP_MNT_OPTIONAL)) {
+        if (r.l.err == ENOENT && ((op->flags & CP_MNT_OPTIONAL) || targets_skipped(f, i, op->dst, true))) {
             f->b->ops[i].how = OCI_HOW_SKIPPED;
             return 0;
         }
@@ -825,11 +847,18 @@ static int op_remount(struct fs *f, size_t i, const struct plan_mount_op *op)
         b->ops[i].how = OCI_HOW_GVISOR;
         return 0;
     }
+    if (targets_skipped(f, i, op->dst, false)) {
+        b->ops[i].how = OCI_HOW_SKIPPED;    /* the optional mount it belongs to is absent */
+        return 0;
+    }
     struct res r;
     if (resolve(b, op->dst, false, &r) < 0)
         return cell_err_sys(f->e, errno, "gvisor: op %zu", i);
     if (r.l.kind == K_NONE) {
-        fail_op(f, i, r.l.err);
+        if (r.l.err == ENOENT && targets_skipped(f, i, op->dst, true))
+            b->ops[i].how = OCI_HOW_SKIPPED;
+        else
+            fail_op(f, i, r.l.err);
         return 0;
     }
     if (r.l.kind == K_LINK) {

@@ -38,6 +38,19 @@ is "$RC" 125 "a failing mount op gives 125"
 like "$ERR" "^cellrun: step mount_op [0-9]+ \(bind /nonexistent-cellos-src -> /x\): No such file or directory$" \
      "the message names the step, the op and the error"
 
+# an absent OPTIONAL bind is skipped with every op targeting only it, as natively
+ops_at() { jq -r "select(.data.step == \"mount_op\" and (.data.dst | startswith(\"$1\"))) | \"\\(.data.opcode):\\(.data.result)\"" "$TMP/ev.jsonl" | tr '\n' ' '; }
+gv_plan "$TMP/opt.plan" --op 3:32:/nonexistent-cellos-src:/opt/x:0:0 --op 6:7::/opt/x:0:0 \
+        --op 6:1::/opt/x/sub:0:0 --op 10:0::/opt/x/secret:0:0 -- /bin/true
+gv_cell "$TMP/opt.plan"
+is "$RC" 0 "an absent optional bind with a remount on it: the cell runs"
+is "$(ops_at /opt/x)" "bind:skipped remount:skipped remount:skipped mask:skipped " \
+   "the bind, its remount and the ops beneath it are reported skipped"
+gv_plan "$TMP/opt.plan" --op 3:32:/nonexistent-cellos-src:/opt/x:0:0 --op 6:7::/opt/y:0:0 -- /bin/true
+gv_cell "$TMP/opt.plan"
+is "$RC" 125 "a remount of another absent path still fails"
+like "$ERR" "step mount_op [0-9]+ \(remount /opt/y\): No such file or directory" "naming it (ENOENT)"
+
 gv_plan "$TMP/nocwd.plan" --no-chdir --cwd /nowhere -- /bin/true
 gv_cell "$TMP/nocwd.plan"
 is "$RC:$ERR" "125:cellrun: step init: working directory /nowhere: No such file or directory" \

@@ -34,6 +34,42 @@ is "$RC" 125 "a failing mount op gives 125"
 like "$ERR" "^cellrun: step mount_op [0-9]+ \(bind /nonexistent-cellos-src -> /x\): No such file or directory$" \
      "the message names the step, the op and the error"
 
+# an OPTIONAL bind whose source is absent is skipped, and so is every op
+# that targets only what it would have mounted (its read-only remount, a
+# remount or mask beneath it); other ops on absent paths still fail
+ops_at() { jq -r "select(.data.step == \"mount_op\" and (.data.dst | startswith(\"$1\"))) | \"\\(.data.opcode):\\(.data.result)\"" "$TMP/ev.jsonl" | tr '\n' ' '; }
+mkplan "$TMP/opt.plan" --op 3:32:/nonexistent-cellos-src:/opt/x:0:0 --op 6:7::/opt/x:0:0 \
+       --op 6:1::/opt/x/sub:0:0 --op 10:0::/opt/x/secret:0:0 -- /bin/true
+crun_cell "$TMP/opt.plan"
+is "$RC" 0 "an absent optional bind with a remount on it: the cell runs"
+is "$(ops_at /opt/x)" "bind:skipped remount:skipped remount:skipped mask:skipped " \
+   "the bind, its remount and the ops beneath it are reported skipped"
+mkplan "$TMP/opt.plan" --op 3:32:/nonexistent-cellos-src:/opt/x:0:0 --op 6:7::/opt/y:0:0 -- /bin/true
+crun_cell "$TMP/opt.plan"
+is "$RC" 125 "a remount of another absent path still fails"
+like "$ERR" "step mount_op [0-9]+ \(remount /opt/y\): No such file or directory" "naming it (ENOENT)"
+mkdir -p "$TMP/present"
+probe_plan "$TMP/opt.plan" --op "3:32:$TMP/present:/opt/x:0:0" --op 6:7::/opt/x:0:0 -- write /opt/x/f
+crun_cell "$TMP/opt.plan"
+is "$OUT:$(ops_at /opt/x)" "EROFS:bind:ok remount:ok " "an optional bind that is present is bound and remounted read-only"
+cat > "$TMP/opt.cell" <<'EOF'
+use "std/base";
+use "std/syscalls";
+cell optional-certs {
+    process { argv "/bin/echo", "ran"; }
+    filesystem { ro "/nonexistent-cellos-certs" at "/etc/ssl/certs" optional; }
+    network none;
+    syscalls { default kill-process; }
+}
+EOF
+if "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/opt.cell" -o "$TMP/optc.plan" 2>"$TMP/cc.err"; then
+    crun_cell "$TMP/optc.plan"
+    is "$RC:$OUT" "0:ran" "a compiled policy with an absent optional ro bind runs (as std/net-client's certs)"
+    is "$(ops_at /etc/ssl/certs)" "bind:skipped remount:skipped " "its bind and read-only remount are skipped"
+else
+    ok 1 "cellc compiles the optional-bind policy: $(cat "$TMP/cc.err")"
+fi
+
 mkplan "$TMP/args.plan" --extra-args -- /bin/echo a
 OUT=$("$CELLRUN" --unsigned --events "$TMP/ev2.jsonl" "$TMP/args.plan" -- b c 2>&1)
 is "$OUT" "a b c" "extra args after -- are appended when the plan allows"

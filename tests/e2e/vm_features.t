@@ -42,4 +42,13 @@ is "$RC" 137 "the fork probe ran (it ends by killing its own process group, as n
 n=$(echo "$OUT" | grep -o '[0-9]*' | head -1)
 ok $([ -n "$n" ] && [ "$n" -lt 40 ] && echo 0 || echo 1) "the pids limit stops forks in the guest ($n of 40)"
 like "$(ev_data step.v1.cgroup)" '"result":"ok"' "the CGROUP step ran in the guest (cgroup v2)"
+
+# an absent OPTIONAL bind is skipped with every op targeting only it (its
+# remount), as natively: the host leaves it out of the initramfs, the guest
+# skips it
+vm_plan "$TMP/o.plan" --op 3:32:/nonexistent-cellos-src:/opt/x:0:0 --op 6:7::/opt/x:0:0 -- /bin/busybox echo ran
+vm_run "$TMP/o.plan"
+is "$RC:$OUT" "0:ran" "an absent optional bind with a remount on it: the guest runs the cell"
+is "$(jq -r 'select(.data.step == "mount_op" and .data.dst == "/opt/x") | "\(.data.opcode):\(.data.result)"' "$TMP/ev.jsonl" | tr '\n' ' ')" \
+   "bind:skipped remount:skipped " "the bind and its remount are reported skipped"
 done_testing
