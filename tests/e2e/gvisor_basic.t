@@ -57,7 +57,7 @@ is "$RC:$ERR" "125:cellrun: step init: working directory /nowhere: No such file 
    "a missing working directory is named"
 
 gv_plan "$TMP/args.plan" --extra-args -- /bin/echo a
-OUT=$("$CELLRUN" --unsigned --events "$TMP/ev2.jsonl" --backend gvisor "$TMP/args.plan" -- b c 2>&1)
+OUT=$(rt_cellrun --unsigned --events "$TMP/ev2.jsonl" --backend gvisor "$TMP/args.plan" -- b c 2>&1)
 is "$OUT" "a b c" "extra args after -- are appended when the plan allows"
 
 # the backend: the plan's preference, and the flag wins
@@ -72,7 +72,7 @@ is "$RC:$(jq -r 'select(.type|endswith("started")) | .data.backend' "$TMP/ev.jso
 
 # signed run, verified offline; the started event's facts
 (cd "$TMP" && "$CELLRUN" keygen k >/dev/null)
-"$CELLRUN" --key "$TMP/k.key" --events "$TMP/signed.jsonl" --backend gvisor "$TMP/true.plan"; RC=$?
+rt_cellrun --key "$TMP/k.key" --events "$TMP/signed.jsonl" --backend gvisor "$TMP/true.plan"; RC=$?
 is "$RC" 0 "a signed gVisor run succeeds"
 "$CELLRUN" verify "$TMP/signed.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/true.plan" >/dev/null 2>&1
 ok $? "its events verify against the key and the plan"
@@ -152,7 +152,7 @@ else
     gv_plan "$TMP/fdt.plan" -- /bin/sleep 30
     "$CELLRUN" --unsigned --events /dev/null --backend gvisor "$TMP/fdt.plan" </dev/null >/dev/null 2>&1 &
     cpid=$!
-    GV_PIDS="$GV_PIDS $cpid"
+    echo "$cpid" >> "$TMP/.cellrun-pids"
     procs=""
     for i in $(seq 200); do
         run=$(pgrep -f "^runsc .* run .*cellos-$cpid-" | head -1)

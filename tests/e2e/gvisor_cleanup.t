@@ -12,9 +12,10 @@ need_runsc
 tmpdir
 
 RUNS=${CELLOS_GVISOR_CLEANUP_RUNS:-$([ "${CELLOS_SANITIZE:-0}" = 1 ] && echo 5 || echo 12)}
-host_mounts() { awk '{print $5}' /proc/self/mountinfo | sort; }
 mkdir "$TMP/tmpdir"; export TMPDIR="$TMP/tmpdir"
-tmp_entries() { ls -A "$TMPDIR"; ls -A /tmp | grep -iE 'cellrun|runsc|cellos-gv' || true; }
+# runsc writes only inside the monitor's private tmpfs over /tmp; in the
+# host's /tmp nothing named after one of this test's runs may appear
+tmp_entries() { ls -A "$TMPDIR"; _our_tmp; }
 mounts_before=$(host_mounts)
 tmp_before=$(tmp_entries)
 
@@ -43,7 +44,7 @@ gv_probe_plan "$TMP/k.plan" --memory $((256 << 20)) --cpu 1000 -- sleep 30
 left=""
 for delay in 0 0.002 0.01 0.05 0.1 0.2 0.35 0.5 0.8 1.5; do
     "$CELLRUN" --unsigned --events /dev/null --backend gvisor "$TMP/k.plan" </dev/null >/dev/null 2>&1 &
-    pid=$!
+    pid=$!; echo $pid >> "$TMP/.cellrun-pids"
     sleep "$delay"
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null

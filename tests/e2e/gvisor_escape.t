@@ -37,9 +37,9 @@ mkdir "$TMP/t" && cp "$ESCAPE_DIR"/* "$GV_PROBE" "$TMP/t/" && chmod 755 "$TMP" "
 
 runp() {   # runp PLAN: OUT from a gVisor run (a pty for tiocsti)
     if [ "$name" = tiocsti ]; then
-        OUT=$(script -qec "$CELLRUN --unsigned --events /dev/null --backend gvisor $1" /dev/null </dev/null | tr -d '\r')
+        OUT=$(script -qec "$(rt_cellrun_path) --unsigned --events /dev/null --backend gvisor $1" /dev/null </dev/null | tr -d '\r')
     else
-        OUT=$("$CELLRUN" --unsigned --events /dev/null --backend gvisor "$1" 2>&1 </dev/null)
+        OUT=$(rt_cellrun --unsigned --events /dev/null --backend gvisor "$1" 2>&1 </dev/null)
     fi
 }
 n=0
@@ -104,7 +104,7 @@ if [ ! -x "${CELLC:-}" ] || [ ! -f "$CELLOS_TOP/tests/escape/escape.cell.in" ]; 
     why="cellc or the escape policy is not there"
 elif ! compile_probe bpf; then
     why="cellc cannot compile the escape policy: $(head -1 "$TMP/c.err")"
-elif ! "$CELLRUN" --unsigned --events /dev/null --backend gvisor "$TMP/c.plan" >/dev/null 2>"$TMP/c.err" </dev/null &&
+elif ! rt_cellrun --unsigned --events /dev/null --backend gvisor "$TMP/c.plan" >/dev/null 2>"$TMP/c.err" </dev/null &&
      grep -q "no program for this architecture" "$TMP/c.err"; then
     why="cellc does not generate seccomp programs yet (the seccomp generator is not on this branch)"
 fi

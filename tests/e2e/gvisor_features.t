@@ -135,7 +135,7 @@ gv_probe_plan "$TMP/p.plan" --env A=1 --env HOME=/work --pass PASSME --pass UNSE
 gv_cell "$TMP/p.plan"
 is "$(echo "$OUT" | sort | tr '\n' ' ')" "A=1 HOME=/work PASSME=passed " "exactly the plan's environment (PASS from the host, unset ones left out)"
 gv_probe_plan "$TMP/p.plan" -- fds
-OUT=$("$CELLRUN" --unsigned --events "$TMP/ev.jsonl" --backend gvisor "$TMP/p.plan" 5</etc/hostname 9>"$TMP/x" </dev/null 2>/dev/null)
+OUT=$(rt_cellrun --unsigned --events "$TMP/ev.jsonl" --backend gvisor "$TMP/p.plan" 5</etc/hostname 9>"$TMP/x" </dev/null 2>/dev/null)
 is "$OUT" "0 1 2 " "host fds are not visible (only stdio)"
 gv_plan "$TMP/p.plan" --secret cfg:file:$TMP/secret.txt:file:/work/s/cfg --secret tok:env:CELLOS_TEST_TOKEN:env:TOKEN \
     --op "2:0::/work/s:0755:0" -- /bin/sh -c 'echo "$TOKEN"; cat /work/s/cfg; find /work/s/cfg -printf "%m %U\\n"; echo x > /work/s/new 2>/dev/null || echo ro'
@@ -191,10 +191,10 @@ is "$(jq -r 'select(.type|endswith("destroyed")) | .data.terminalState' "$TMP/ev
 
 # ---- signals forwarded
 gv_probe_plan "$TMP/p.plan" -- sleep 30
-"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" --backend gvisor "$TMP/p.plan" </dev/null & cr=$!
+"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" --backend gvisor "$TMP/p.plan" </dev/null & cr=$!; echo $cr >> "$TMP/.cellrun-pids"
 sleep 1.5; kill -TERM $cr; wait $cr; RC=$?
 is "$RC" 143 "SIGTERM to cellrun reaches the workload (143)"
-"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" --backend gvisor "$TMP/p.plan" </dev/null & cr=$!
+"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" --backend gvisor "$TMP/p.plan" </dev/null & cr=$!; echo $cr >> "$TMP/.cellrun-pids"
 sleep 1.5; kill -INT $cr; wait $cr; RC=$?
 is "$RC" 130 "SIGINT to cellrun reaches the workload (130)"
 

@@ -7,9 +7,10 @@
 #                                program (tests/e2e/gvisor_rules.c)
 #   gv_probe_plan OUT [opts] -- ARGS   the same for a cellprobe plan (/t)
 #   gv_cell PLAN [cellrun opts...]     crun_cell with --backend gvisor (and
-#                                remembers cellrun's pid in GV_PIDS)
-#   gv_residue [PIDS]            leftovers of the runs in GV_PIDS (and PIDS):
-#                                runsc processes and cgroups
+#                                remembers cellrun's pid for the residue checks)
+#   gv_residue [PIDS]            leftovers of this test's runs (and of cellrun
+#                                PIDS started directly): runsc, monitor and
+#                                cell processes, cgroups
 #   gv_wait_clean [PIDS]         wait up to 5 s for no residue
 : "${CELLOS_BUILD:?}"
 GV_T="$CELLOS_BUILD/t/gvisor"
@@ -32,28 +33,25 @@ gv_probe_plan() {
     ASAN_OPTIONS=detect_leaks=0 "$GV_RULES" "$out"
 }
 
-GV_PIDS=""
 gv_cell() {
     local plan=$1 p; shift
     rm -f "$TMP/ev.jsonl"
     "$CELLRUN" --unsigned --events "$TMP/ev.jsonl" --backend gvisor "$@" "$plan" \
         >"$TMP/out" 2>"$TMP/err" </dev/null &
     p=$!
-    GV_PIDS="$GV_PIDS $p"
+    echo "$p" >> "$TMP/.cellrun-pids"
     wait $p; RC=$?
     OUT=$(cat "$TMP/out"); ERR=$(cat "$TMP/err")
 }
 
-# Residue of this test's own runs (other suites may run cells meanwhile):
-# cellrun names the container and its cgroups cellos-<cellrun pid>-<hex>.
+# Residue of this test's own runs (other suites may run cells meanwhile),
+# as runtime_lib.sh's residue (the run ids cellrun names the runsc container
+# and its cgroups after: cellos-<cellrun pid>-<hex>), without the wait.
 gv_residue() {
-    local p d
-    for p in $GV_PIDS "$@"; do
-        pgrep -a -f "cellos-$p-" || true
-        for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-            find "$d" -maxdepth 6 -type d -name "cellos-$p-*" 2>/dev/null
-        done
-    done
+    local p
+    for p in "$@"; do echo "$p" >> "$TMP/.cellrun-pids"; done
+    _our_cgroups
+    _our_procs
 }
 
 # gv_wait_clean PIDS...: the cgroup reaper finishes asynchronously after a

@@ -65,7 +65,7 @@ is "$RC" 0 "plain runsc run runs the exported bundle"
 [ "$RC" = 0 ] || diag "$(head -3 "$TMP/runsc.err")"
 want="usr:refused work:ok keys:0 unshare:refused id:1000:1000 host:oci-check sys:0"
 is "$(echo "$OUT" | tr '\n' ' ' | sed 's/ $//')" "$want" "and the cell looks as it does under cellrun"
-CELLOUT=$("$CELLRUN" --unsigned --events /dev/null --backend gvisor "$TMP/p.plan" 2>/dev/null </dev/null)
+CELLOUT=$(rt_cellrun --unsigned --events /dev/null --backend gvisor "$TMP/p.plan" 2>/dev/null </dev/null)
 is "$(echo "$CELLOUT" | tr '\n' ' ' | sed 's/ $//')" "$want" "(the same plan under cellrun)"
 is "$(ls -A "$TMP/state")" "" "runsc left no state"
 done_testing

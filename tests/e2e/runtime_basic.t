@@ -71,18 +71,18 @@ else
 fi
 
 mkplan "$TMP/args.plan" --extra-args -- /bin/echo a
-OUT=$("$CELLRUN" --unsigned --events "$TMP/ev2.jsonl" "$TMP/args.plan" -- b c 2>&1)
+OUT=$(rt_cellrun --unsigned --events "$TMP/ev2.jsonl" "$TMP/args.plan" -- b c 2>&1)
 is "$OUT" "a b c" "extra args after -- are appended when the plan allows"
-OUT=$("$CELLRUN" --unsigned --events "$TMP/ev2.jsonl" "$TMP/true.plan" -- b 2>&1); RC=$?
+OUT=$(rt_cellrun --unsigned --events "$TMP/ev2.jsonl" "$TMP/true.plan" -- b 2>&1); RC=$?
 is "$RC" 125 "extra args refused when the plan does not allow them"
 like "$OUT" "does not allow extra arguments" "and the reason is given"
 
-OUT=$("$CELLRUN" --events "$TMP/ev3.jsonl" "$TMP/true.plan" 2>&1 </dev/null); RC=$?
+OUT=$(rt_cellrun --events "$TMP/ev3.jsonl" "$TMP/true.plan" 2>&1 </dev/null); RC=$?
 is "$RC" 125 "no key and no --unsigned: refused"
 like "$OUT" "no signing key" "the message says why"
 [ ! -e "$TMP/ev3.jsonl" ]; ok $? "and nothing ran (no stream was started)"
 
-OUT=$("$CELLRUN" --unsigned --backend nosuch "$TMP/true.plan" 2>&1); RC=$?
+OUT=$(rt_cellrun --unsigned --backend nosuch "$TMP/true.plan" 2>&1); RC=$?
 is "$RC" 125 "an unknown backend is refused"
 like "$OUT" 'backend "nosuch" is not built into this cellrun' "naming it"
 
@@ -91,13 +91,13 @@ is "$RC" 0 "--help exits 0"
 like "$OUT" "128\+N" "--help documents the exit statuses"
 
 printf 'garbage' > "$TMP/bad.plan"
-OUT=$("$CELLRUN" --unsigned "$TMP/bad.plan" 2>&1); RC=$?
+OUT=$(rt_cellrun --unsigned "$TMP/bad.plan" 2>&1); RC=$?
 is "$RC" 125 "a corrupt plan is refused with 125"
 like "$OUT" "^cellrun: .*bad.plan" "naming the file"
 
 # signed run, verified offline
 (cd "$TMP" && "$CELLRUN" keygen k >/dev/null)
-"$CELLRUN" --key "$TMP/k.key" --events "$TMP/signed.jsonl" "$TMP/true.plan"; RC=$?
+rt_cellrun --key "$TMP/k.key" --events "$TMP/signed.jsonl" "$TMP/true.plan"; RC=$?
 is "$RC" 0 "a signed run succeeds"
 "$CELLRUN" verify "$TMP/signed.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/true.plan" >/dev/null 2>&1
 ok $? "its events verify against the key and the plan"
@@ -109,33 +109,33 @@ like "$types" "^started plan_verified namespaces uid_map cgroup mount_private (m
 (cd "$TMP" && "$CELLRUN" keygen other >/dev/null)
 mkplan "$TMP/signed.plan" --sign "$TMP/k.key" -- /bin/true
 mkplan "$TMP/other.plan" --sign "$TMP/other.key" -- /bin/true
-"$CELLRUN" --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/signed.plan"; RC=$?
+rt_cellrun --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/signed.plan"; RC=$?
 is "$RC" 0 "--trust: a plan signed by a trusted key runs"
-OUT=$("$CELLRUN" --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/true.plan" 2>&1); RC=$?
+OUT=$(rt_cellrun --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/true.plan" 2>&1); RC=$?
 is "$RC" 125 "--trust: an unsigned plan is refused"
 like "$OUT" "not signed" "saying so"
-OUT=$("$CELLRUN" --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/other.plan" 2>&1); RC=$?
+OUT=$(rt_cellrun --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/other.plan" 2>&1); RC=$?
 is "$RC" 125 "--trust: a plan signed by an untrusted key is refused"
 cp "$TMP/signed.plan" "$TMP/tampered.plan"
 printf 'X' | dd of="$TMP/tampered.plan" bs=1 seek=$(( $(stat -c %s "$TMP/tampered.plan") - 1 )) conv=notrunc 2>/dev/null
-OUT=$("$CELLRUN" --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/tampered.plan" 2>&1); RC=$?
+OUT=$(rt_cellrun --unsigned --events /dev/null --trust "$TMP/k.trust.json" "$TMP/tampered.plan" 2>&1); RC=$?
 is "$RC" 125 "--trust: a plan with a damaged signature is refused"
 
-CELLOS_KEY="$TMP/k.key" "$CELLRUN" --events "$TMP/env.jsonl" "$TMP/true.plan"; RC=$?
+CELLOS_KEY="$TMP/k.key" rt_cellrun --events "$TMP/env.jsonl" "$TMP/true.plan"; RC=$?
 is "$RC" 0 "the key can come from \$CELLOS_KEY"
 
-"$CELLRUN" --unsigned --events fd:7 "$TMP/true.plan" 7>"$TMP/fd.jsonl"; RC=$?
+rt_cellrun --unsigned --events fd:7 "$TMP/true.plan" 7>"$TMP/fd.jsonl"; RC=$?
 is "$RC" 0 "events to an inherited fd"
 is "$(tail -1 "$TMP/fd.jsonl" | jq -r .type)" "dev.cellos.events.cell.stream.v1.sealed" "the stream on fd:7 is sealed"
 
 mkplan "$TMP/pass7.plan" --pass-fd 7 -- /bin/true
-OUT=$("$CELLRUN" --unsigned --events fd:7 "$TMP/pass7.plan" 2>&1 7>/dev/null); RC=$?
+OUT=$(rt_cellrun --unsigned --events fd:7 "$TMP/pass7.plan" 2>&1 7>/dev/null); RC=$?
 is "$RC" 125 "an event fd that the plan passes to the cell is refused"
 like "$OUT" "must not hold the event stream" "saying why"
 
 # the events sink fails mid-run: the cell is killed, cellrun fails
 if [ -w /dev/full ]; then
-    "$CELLRUN" --unsigned --events /dev/full "$TMP/true.plan" 2>"$TMP/full.err"; RC=$?
+    rt_cellrun --unsigned --events /dev/full "$TMP/true.plan" 2>"$TMP/full.err"; RC=$?
     isnt_zero=$([ "$RC" -ne 0 ] && echo yes); is "$isnt_zero" yes "a failing sink makes cellrun fail"
 else
     skip 1 "no /dev/full"
@@ -144,7 +144,7 @@ fi
 # ... or mid-run: a pipe whose reader goes away after 3000 bytes
 probe_plan "$TMP/sleep.plan" --pids 32 -- sleep 30
 start=$(date +%s)
-"$CELLRUN" --unsigned --events - "$TMP/sleep.plan" 2>"$TMP/pipe.err" </dev/null | head -c 3000 >/dev/null
+rt_cellrun --unsigned --events - "$TMP/sleep.plan" 2>"$TMP/pipe.err" </dev/null | head -c 3000 >/dev/null
 RC=${PIPESTATUS[0]}
 took=$(( $(date +%s) - start ))
 is "$RC" 125 "a sink failing mid-run fails the run with 125"

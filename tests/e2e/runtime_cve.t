@@ -12,7 +12,6 @@
 need_root
 tmpdir
 chmod 755 "$TMP"
-host_mounts() { awk '{print $5}' /proc/self/mountinfo | sort; }
 before=$(host_mounts)
 
 A="$TMP/attacker"          # a host directory the workload controls (rw bind)

@@ -38,9 +38,9 @@ for src in "$CELLOS_TOP"/tests/escape/*.c; do
     mkplan "$TMP/e.plan" --ro "$ESCAPE_DIR:/t" "${opts[@]}" -- "/t/$name" "${args[@]}"
     if [ "$name" = tiocsti ]; then
         # stdin, stdout and stderr on a real terminal (a pty made by script)
-        OUT=$(script -qec "$CELLRUN --unsigned --events /dev/null $TMP/e.plan" /dev/null </dev/null | tr -d '\r')
+        OUT=$(script -qec "$(rt_cellrun_path) --unsigned --events /dev/null $TMP/e.plan" /dev/null </dev/null | tr -d '\r')
     else
-        OUT=$("$CELLRUN" --unsigned --events /dev/null "$TMP/e.plan" 2>&1 </dev/null)
+        OUT=$(rt_cellrun --unsigned --events /dev/null "$TMP/e.plan" 2>&1 </dev/null)
     fi
     like "$OUT" "^CONTAINED" "$name: $OUT"
     n=$((n + 1))
@@ -66,7 +66,7 @@ if [ ! -x "${CELLC:-}" ]; then
     why="cellc is not built"
 elif ! compile_probe bpf; then
     why="cellc cannot compile the escape policy: $(head -1 "$TMP/c.err")"
-elif ! "$CELLRUN" --unsigned --events /dev/null "$TMP/c.plan" >/dev/null 2>"$TMP/c.err" </dev/null &&
+elif ! rt_cellrun --unsigned --events /dev/null "$TMP/c.plan" >/dev/null 2>"$TMP/c.err" </dev/null &&
      grep -q "no program for this architecture" "$TMP/c.err"; then
     why="cellc does not generate seccomp programs yet (the seccomp generator is not on this branch)"
 fi
@@ -82,9 +82,9 @@ else
         esac
         compile_probe "$name" "${args[@]}" || { ok 1 "$name: compiles under the policy: $(head -1 "$TMP/c.err")"; continue; }
         if [ "$name" = tiocsti ]; then
-            OUT=$(script -qec "$CELLRUN --unsigned --events /dev/null $TMP/c.plan" /dev/null </dev/null | tr -d '\r'); RC=0
+            OUT=$(script -qec "$(rt_cellrun_path) --unsigned --events /dev/null $TMP/c.plan" /dev/null </dev/null | tr -d '\r'); RC=0
         else
-            OUT=$("$CELLRUN" --unsigned --events /dev/null "$TMP/c.plan" 2>&1 </dev/null); RC=$?
+            OUT=$(rt_cellrun --unsigned --events /dev/null "$TMP/c.plan" 2>&1 </dev/null); RC=$?
         fi
         if [ "$RC" = 159 ] && ! printf '%s' "$OUT" | grep -q ESCAPED; then
             OUT="CONTAINED killed by the seccomp default action"

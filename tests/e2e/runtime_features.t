@@ -119,10 +119,10 @@ probe_plan "$TMP/p.plan" --env A=1 --pass PASSME --pass UNSET_ON_HOST -- env
 crun_cell "$TMP/p.plan"
 is "$(echo "$OUT" | sort | tr '\n' ' ')" "A=1 PASSME=passed " "exactly the plan's environment (PASS from the host, unset ones left out)"
 probe_plan "$TMP/p.plan" -- fds
-OUT=$("$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" 5</etc/hostname 9>"$TMP/x" </dev/null 2>/dev/null)
+OUT=$(rt_cellrun --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" 5</etc/hostname 9>"$TMP/x" </dev/null 2>/dev/null)
 is "$OUT" "0 1 2 " "host fds are not visible (only stdio)"
 probe_plan "$TMP/p.plan" --pass-fd 5 -- fds
-OUT=$("$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" 5</etc/hostname 9>"$TMP/x" </dev/null 2>/dev/null)
+OUT=$(rt_cellrun --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" 5</etc/hostname 9>"$TMP/x" </dev/null 2>/dev/null)
 is "$OUT" "0 1 2 5 " "a passed fd is there, the others are not"
 crun_cell "$TMP/p.plan"
 is "$RC" 125 "passing an fd the caller does not hold is refused"
@@ -173,12 +173,12 @@ is "$(jq -r 'select(.type|endswith("destroyed")) | .data.terminalState' "$TMP/ev
 
 # ---- signals forwarded
 probe_plan "$TMP/p.plan" -- sleep 30
-"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" </dev/null & cr=$!
+"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" </dev/null & cr=$!; echo $cr >> "$TMP/.cellrun-pids"
 sleep 0.5; kill -TERM $cr; wait $cr; RC=$?
 is "$RC" 143 "SIGTERM to cellrun reaches the workload (143)"
 
 probe_plan "$TMP/p.plan" -- sleep 30
-"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" </dev/null & cr=$!
+"$CELLRUN" --unsigned --events "$TMP/ev.jsonl" "$TMP/p.plan" </dev/null & cr=$!; echo $cr >> "$TMP/.cellrun-pids"
 sleep 0.5; kill -INT $cr; wait $cr; RC=$?
 is "$RC" 130 "SIGINT to cellrun reaches the workload (130)"
 

@@ -84,22 +84,25 @@ vm_run "$TMP/t.plan"
 is "$RC" 137 "the wall-time limit kills the VM"
 like "$(ev_data lifecycle.v1.destroyed)" '"terminalState":"Forced"' "terminalState Forced (wall time)"
 "$CELLRUN" --unsigned --events /dev/null "$TMP/t.plan" >/dev/null 2>&1 </dev/null &
-crpid=$!
+crpid=$!; echo $crpid >> "$TMP/.cellrun-pids"
 for _ in $(seq 300); do [ -n "$(vm_qemus_of $crpid)" ] && break; sleep 0.1; done
 ok $([ -n "$(vm_qemus_of $crpid)" ] && echo 0 || echo 1) "a VM is running for a cellrun"
 kill -KILL $crpid; wait $crpid 2>/dev/null
 for _ in $(seq 50); do [ -z "$(vm_qemus_of $crpid)" ] && break; sleep 0.1; done
 is "$(vm_qemus_of $crpid)" "" "its QEMU dies with the SIGKILLed cellrun"
 
-# 6. no residue
+# 6. no residue (of this test's runs: other suites may be running VMs)
 is "$(vm_orphans)" "" "no QEMU process outlives its cellrun"
-live_monitors() {   # monitors not yet reaped are zombies for a moment
-    local p
-    for p in $(pgrep -x cellos-vm-mon || true); do
-        [ "$(ps -o stat= -p "$p" 2>/dev/null | cut -c1)" = Z ] || echo "$p"
-    done
-}
-for _ in $(seq 50); do [ -z "$(live_monitors)" ] && break; sleep 0.1; done
-is "$(live_monitors)" "" "no VM monitor left"
-is "$(ls -d /tmp/cellos-vm-* 2>/dev/null)" "" "no run directory left"
+for _ in $(seq 50); do [ -z "$(vm_monitors)" ] && break; sleep 0.1; done
+is "$(vm_monitors)" "" "no VM monitor left"
+is "$(vm_rundirs)" "" "no run directory left"
+# the check catches a leak of this test's runs, and only of theirs: a fake
+# QEMU named after one of our (ended) runs, a decoy named after another pid
+# (a sleep whose command line reads like QEMU's: exec -a sets its argv[0])
+( : ) & notours=$!; wait $notours
+(exec -a "qemu-system-x86_64 -name cellos-vm-$crpid-feedface" sleep 30) & fake=$!
+(exec -a "qemu-system-x86_64 -name cellos-vm-$notours-feedface" sleep 30) & decoy=$!
+sleep 0.2
+is "$(vm_orphans)" "$fake" "a QEMU left by one of this test's runs would be caught, another run's would not"
+kill "$fake" "$decoy"; wait "$fake" "$decoy" 2>/dev/null
 done_testing
