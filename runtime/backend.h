@@ -3,7 +3,8 @@
  *
  * The supervisor core (supervisor.c) is backend-independent: it loads and
  * trust-checks the plan, opens the event stream, emits started and
- * plan_verified, enforces the wall-time limit, forwards SIGINT/SIGTERM,
+ * plan_verified, bounds the set-up (go until the workload's exec) and
+ * enforces the wall-time limit from that exec, forwards SIGINT/SIGTERM,
  * turns every step record into an event, and emits completed, destroyed and
  * the seal, then maps the outcome to cellrun's exit status. A backend only
  * runs the cell and hands the core:
@@ -94,6 +95,17 @@ struct backend_run {
      * says terminalState Forced. */
     bool forced;
     char forced_why[256];
+    /* Set by a backend in prepare whose cell needs time before it can even
+     * report (a VM's boot): the core's set-up bound (go until the EXEC
+     * record) is extended by this much until the GUEST_BOOT record, after
+     * which the plain set-up bound counts from that record. The wall-time
+     * limit always counts from EXEC. */
+    uint64_t boot_allowance_ms;
+    /* Set by a backend in prepare whose records carry times of a clock of
+     * the cell's own (a VM guest's CLOCK_MONOTONIC counts from its boot):
+     * the core then times steps (the EXEC that starts the wall clock) by
+     * their arrival, not by the record's mono_ns. */
+    bool guest_clock;
 };
 
 /* Final outcome of a run, filled by the core and possibly by finish(). */

@@ -418,6 +418,10 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
     const char *bt = getenv("CELLOS_VM_BOOT_TIMEOUT");
     v->boot_timeout_ms = bt && atoi(bt) > 0 ? (unsigned)atoi(bt) * 1000u
                          : v->mode == VM_MODE_QEMU_TCG ? 120000u : 20000u;
+    /* the core's set-up bound waits out the boot too (until GUEST_BOOT);
+     * the wall-time limit counts from the workload's exec in the guest */
+    r->boot_allowance_ms = v->boot_timeout_ms;
+    r->guest_clock = true;                  /* the records' times are the guest's */
 
     backend_fact_str(r, "vm_mode", vm_mode_name(v->mode));
     backend_fact_str(r, "vm_kernel", v->kernel_digest);

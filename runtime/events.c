@@ -737,6 +737,8 @@ int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct 
         jcs_put_str(d, data, "signame", name);
     }
     jcs_put_uint(d, data, "wallus", c->wall_us);
+    if (c->workload_started)
+        jcs_put_uint(d, data, "workloadwallus", c->workload_wall_us);
     jcs_put_uint(d, data, "cpuuserus", c->cpu_user_us);
     jcs_put_uint(d, data, "cpusysus", c->cpu_sys_us);
     if (c->peak_memory_bytes)

@@ -87,8 +87,12 @@ struct ev_completed_info {
     bool exited;                    /* true: exit_code is set; false: signal is set */
     int exit_code;
     int signal;
-    uint64_t wall_us, cpu_user_us, cpu_sys_us;
+    uint64_t wall_us, cpu_user_us, cpu_sys_us;  /* wall_us: the whole cell, from go to its end */
     uint64_t peak_memory_bytes;     /* 0 when unknown */
+    /* the workload's own wall time, from its exec to the cell's end (what
+     * the plan's wall-time limit bounds); only when it started */
+    bool workload_started;
+    uint64_t workload_wall_us;
 };
 
 /* Open the sink and prepare the stream; writes nothing yet. The signing key

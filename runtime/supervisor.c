@@ -11,7 +11,12 @@
  *    becomes exactly one event; a bad record or a failing sink kills the
  *    cell (nothing runs unrecorded) and the run fails with 125;
  *  - every path out of supervisor_run goes through teardown: the backend's
- *    cleanup runs whatever happened.
+ *    cleanup runs whatever happened;
+ *  - two clocks bound the cell, so nothing runs unbounded: the set-up bound
+ *    from go until the workload starts (the EXEC record; a VM's boot has its
+ *    own allowance until GUEST_BOOT), then the plan's wall-time limit from
+ *    the workload's start. A cell that never reports EXEC is killed at the
+ *    set-up bound.
  */
 #include "supervisor.h"
 #include "backend.h"
@@ -53,10 +58,13 @@ struct sup {
     size_t rlen;
 
     /* how it ended */
-    bool reaped, timed_out, killed, sink_failed, bad_record;
+    bool reaped, timed_out, setup_timed_out, killed, sink_failed, bad_record;
     int wstatus;
     struct rusage ru;
     uint64_t t_go_ns, t_end_ns;
+    uint64_t t_boot_ns;                 /* GUEST_BOOT received (VM), else 0 */
+    uint64_t t_exec_ns;                 /* the workload started (EXEC ok), else 0 */
+    uint64_t setup_ms;                  /* the set-up bound (setup_timeout_ms) */
     char why[600];                      /* the failure message, when any */
 };
 
@@ -65,6 +73,38 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The set-up bound: CELLOS_SETUP_TIMEOUT_MS (1 ms .. 1 h) when set, else
+ * 60 s. A value that is not such a number is refused, not ignored. */
+static int setup_timeout_ms(uint64_t *out, struct cell_error *e)
+{
+    const char *v = getenv("CELLOS_SETUP_TIMEOUT_MS");
+    *out = SUP_DEFAULT_SETUP_TIMEOUT_MS;
+    if (!v || !v[0])
+        return 0;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || v[0] < '0' || v[0] > '9' || n < 1 || n > 3600000)
+        return cell_err(e, 0, "CELLOS_SETUP_TIMEOUT_MS=\"%.32s\": not a number of milliseconds "
+                        "from 1 to 3600000", v);
+    *out = (uint64_t)n;
+    return 0;
+}
+
+/* When did the step of record r end, on our clock? The native cell and the
+ * gVisor monitor share our CLOCK_MONOTONIC: the record's own time when it
+ * lies between go and now. A backend whose records carry a clock of the
+ * cell's own (a VM guest's) says so (guest_clock): the time it arrived. A
+ * forged time can only be earlier than now, which shortens the cell's own
+ * allowance. */
+static uint64_t record_time(const struct sup *s, const struct cell_step_record *r)
+{
+    uint64_t now = now_ns();
+    if (s->run.guest_clock)
+        return now;
+    return r->mono_ns >= s->t_go_ns && r->mono_ns <= now ? r->mono_ns : now;
 }
 
 static void say(const char *msg)
@@ -132,6 +172,11 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
         }
     } else if (r->step == CELL_STEP_EXEC) {
         s->exec_ok = true;
+        if (!s->t_exec_ns)
+            s->t_exec_ns = record_time(s, r);    /* the workload's wall clock starts */
+    } else if (r->step == CELL_STEP_GUEST_BOOT) {
+        if (!s->t_boot_ns)
+            s->t_boot_ns = now_ns();            /* the VM is up: the set-up bound starts */
     } else if (r->step == CELL_STEP_EXIT) {
         s->have_exit = true;
         s->exit_wstatus = (int)r->detail;
@@ -307,10 +352,22 @@ static int watch(struct sup *s, struct cell_error *e)
             { .fd = eof ? -1 : s->run.record_fd, .events = POLLIN },
         };
         int timeout = -1;
-        if (wall_ns && !s->killed) {
-            uint64_t now = now_ns(), end = s->t_go_ns + wall_ns;
+        /* until the workload starts: the set-up bound (after a VM's boot
+         * allowance, which ends at GUEST_BOOT); then its wall-time limit */
+        uint64_t end = 0;
+        bool setup = !s->t_exec_ns;
+        if (setup)
+            end = s->t_boot_ns ? s->t_boot_ns + s->setup_ms * 1000000ull
+                               : s->t_go_ns + (s->setup_ms + s->run.boot_allowance_ms) * 1000000ull;
+        else if (wall_ns)
+            end = s->t_exec_ns + wall_ns;
+        if (end && !s->killed) {
+            uint64_t now = now_ns();
             if (now >= end) {
-                s->timed_out = true;
+                if (setup)
+                    s->setup_timed_out = true;
+                else
+                    s->timed_out = true;
                 kill_cell(s);
                 continue;
             }
@@ -380,6 +437,12 @@ static int conclude(struct sup *s, struct backend_result *res)
         res->exited = false;
         res->signal = SIGKILL;
         return 128 + SIGKILL;
+    }
+    if (s->setup_timed_out) {
+        snprintf(s->why, sizeof s->why, "the cell's set-up did not finish within %llu ms%s: "
+                 "the cell was killed (CELLOS_SETUP_TIMEOUT_MS)", (unsigned long long)s->setup_ms,
+                 s->t_boot_ns || !s->run.boot_allowance_ms ? "" : " after its boot allowance");
+        return CELLRUN_EXIT_FAILURE;
     }
     if (s->setup_failed) {
         describe_step_failure(s, &s->failed);
@@ -563,6 +626,8 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     s.run.pass_values = s.in.pass_values;
     s.run.secrets = s.in.secrets;
     s.run.plan_path = o->plan_path;
+    if (setup_timeout_ms(&s.setup_ms, &e) < 0)
+        goto fail_early;
     snprintf(s.run.run_id, sizeof s.run.run_id, "%ld-", (long)getpid());
     random_hex(s.run.run_id + strlen(s.run.run_id), 6);
 
@@ -596,6 +661,8 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
         struct ev_completed_info ci = {
             .exited = res.exited, .exit_code = res.exit_code, .signal = res.signal,
             .wall_us = (s.t_end_ns - s.t_go_ns) / 1000,
+            .workload_started = s.t_exec_ns != 0,
+            .workload_wall_us = s.t_exec_ns && s.t_end_ns > s.t_exec_ns ? (s.t_end_ns - s.t_exec_ns) / 1000 : 0,
             .cpu_user_us = res.cpu_user_us, .cpu_sys_us = res.cpu_sys_us,
             .peak_memory_bytes = res.peak_memory_bytes,
         };
@@ -624,8 +691,10 @@ teardown_done_msg:
             if (ev_supervisor_step(s.ev, s.run.notes[i].name, d, 2, &e) < 0)
                 s.sink_failed = true;
         }
-        bool ok = !s.setup_failed && !s.timed_out && !s.bad_record && !s.killed && s.why[0] == 0;
-        if (!s.sink_failed && (ev_destroyed(s.ev, ok && clean, s.killed || s.timed_out || s.run.forced, &e) < 0 ||
+        bool ok = !s.setup_failed && !s.timed_out && !s.setup_timed_out && !s.bad_record && !s.killed &&
+                  s.why[0] == 0;
+        bool forced = s.killed || s.timed_out || s.setup_timed_out || s.run.forced;
+        if (!s.sink_failed && (ev_destroyed(s.ev, ok && clean, forced, &e) < 0 ||
                                ev_seal(s.ev, &e) < 0)) {
             s.sink_failed = true;
         }

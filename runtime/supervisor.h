@@ -4,8 +4,9 @@
  * supervisor_run() does everything between the command line and the exit
  * status: plan load and trust check, inputs from the host (PASS env values,
  * secrets), the backend's prepare/spawn, the signing key (loaded only after
- * the cell exists), the event stream, the wall-time limit, signal
- * forwarding, step records -> events, completed/destroyed/seal, teardown.
+ * the cell exists), the event stream, the set-up bound and the wall-time
+ * limit, signal forwarding, step records -> events, completed/destroyed/seal,
+ * teardown.
  */
 #ifndef CELLOS_SUPERVISOR_H
 #define CELLOS_SUPERVISOR_H
@@ -17,6 +18,10 @@
 #define CELLRUN_EXIT_FAILURE     125  /* cellrun or the cell's set-up failed */
 #define CELLRUN_EXIT_NOEXEC      126  /* the workload could not be executed */
 #define CELLRUN_EXIT_NOTFOUND    127  /* the workload was not found */
+
+/* The set-up bound (go until the workload's exec) when CELLOS_SETUP_TIMEOUT_MS
+ * does not say otherwise; a backend adds its boot allowance (backend.h). */
+#define SUP_DEFAULT_SETUP_TIMEOUT_MS 60000
 
 struct sup_options {
     const char *plan_path;

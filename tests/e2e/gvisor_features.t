@@ -188,6 +188,17 @@ is "$RC" 137 "the wall-time limit kills the cell (137)"
 like "$ERR" "wall-time limit of 300 ms" "and says so"
 ok $([ "$took" -lt 5000 ] && echo 0 || echo 1) "well before the workload's own end (${took} ms)"
 is "$(jq -r 'select(.type|endswith("destroyed")) | .data.terminalState' "$TMP/ev.jsonl")" Forced "the destroyed event says Forced"
+wl=$(jq -r 'select(.type|endswith("completed")) | .data.workloadwallus' "$TMP/ev.jsonl")
+wall=$(jq -r 'select(.type|endswith("completed")) | .data.wallus' "$TMP/ev.jsonl")
+ok $([ "$wl" -ge 300000 ] && [ "$wl" -lt 5000000 ] && [ "$wall" -ge "$wl" ] && echo 0 || echo 1) \
+   "completed: the workload's wall time (workloadwallus $wl) is the limit's, the cell's (wallus $wall) includes set-up"
+# the set-up has its own bound (CELLOS_SETUP_TIMEOUT_MS, default 60 s): a
+# cell that has not started its workload by then is killed
+gv_probe_plan "$TMP/p.plan" -- sleep 0
+CELLOS_SETUP_TIMEOUT_MS=1 gv_cell "$TMP/p.plan"
+is "$RC" 125 "a set-up that outlasts its bound (1 ms here) fails the run"
+like "$ERR" "set-up did not finish within 1 ms" "and says so"
+is "$(jq -r 'select(.type|endswith("destroyed")) | .data.terminalState' "$TMP/ev.jsonl")" Forced "terminalState Forced"
 
 # ---- signals forwarded
 gv_probe_plan "$TMP/p.plan" -- sleep 30

@@ -170,6 +170,22 @@ is "$RC" 137 "the wall-time limit kills the cell (137)"
 like "$ERR" "wall-time limit of 300 ms" "and says so"
 ok $([ "$took" -lt 5000 ] && echo 0 || echo 1) "well before the workload's own end (${took} ms)"
 is "$(jq -r 'select(.type|endswith("destroyed")) | .data.terminalState' "$TMP/ev.jsonl")" Forced "the destroyed event says Forced"
+wl=$(jq -r 'select(.type|endswith("completed")) | .data.workloadwallus' "$TMP/ev.jsonl")
+wall=$(jq -r 'select(.type|endswith("completed")) | .data.wallus' "$TMP/ev.jsonl")
+ok $([ "$wl" -ge 300000 ] && [ "$wl" -lt 5000000 ] && [ "$wall" -ge "$wl" ] && echo 0 || echo 1) \
+   "completed: the workload's wall time (workloadwallus $wl) is the limit's, the cell's (wallus $wall) includes set-up"
+# the set-up has its own bound (CELLOS_SETUP_TIMEOUT_MS, default 60 s): a
+# cell that has not started its workload by then is killed. 40 tmpfs
+# mounts make this set-up take several ms (about 7 here), well past 1 ms
+bulk=(); for i in $(seq 40); do bulk+=(--op "4:6::/bulk/m$i:0755:65536"); done
+probe_plan "$TMP/p.plan" "${bulk[@]}" -- sleep 0
+CELLOS_SETUP_TIMEOUT_MS=1 crun_cell "$TMP/p.plan"
+is "$RC" 125 "a set-up that outlasts its bound (1 ms here) fails the run"
+like "$ERR" "set-up did not finish within 1 ms" "and says so"
+is "$(jq -r 'select(.type|endswith("destroyed")) | .data.terminalState' "$TMP/ev.jsonl")" Forced "terminalState Forced"
+CELLOS_SETUP_TIMEOUT_MS=soon crun_cell "$TMP/p.plan"
+is "$RC:$ERR" '125:cellrun: CELLOS_SETUP_TIMEOUT_MS="soon": not a number of milliseconds from 1 to 3600000' \
+   "a set-up bound that is not a number is refused, not ignored"
 
 # ---- signals forwarded
 probe_plan "$TMP/p.plan" -- sleep 30

@@ -78,11 +78,26 @@ like "$ERR" "report channel: CRC mismatch" "the forged frame is named"
 unlike "$(ev_types)" "exit" "the forged exit record never became an event"
 like "$(ev_data lifecycle.v1.destroyed)" '"terminalState":"Forced"' "terminalState Forced (protocol fault)"
 
-# 5. wall-time limit and a cellrun that dies
+# 5. wall-time limit (from the workload's exec: the boot does not count),
+# the set-up bound, and a cellrun that dies
+vm_plan "$TMP/q.plan" --wall 1000 -- /bin/busybox echo quick
+vm_run "$TMP/q.plan"
+is "$RC:$OUT" "0:quick" "a 1 s wall limit still runs a quick command (the TCG boot is not counted)"
+c=$(ev_data command.v1.completed)
+wall=$(echo "$c" | jq .wallus); wl=$(echo "$c" | jq .workloadwallus)
+ok $([ "$wl" -lt 1000000 ] && [ "$wall" -gt "$wl" ] && echo 0 || echo 1) \
+   "completed: workloadwallus ($wl) within the limit, wallus ($wall) includes the boot"
 vm_plan "$TMP/t.plan" --wall 1000 -- /bin/busybox sleep 600
 vm_run "$TMP/t.plan"
 is "$RC" 137 "the wall-time limit kills the VM"
+like "$ERR" "wall-time limit of 1000 ms reached" "saying so"
 like "$(ev_data lifecycle.v1.destroyed)" '"terminalState":"Forced"' "terminalState Forced (wall time)"
+wl=$(ev_data command.v1.completed | jq .workloadwallus)
+ok $([ "$wl" -ge 1000000 ] && [ "$wl" -lt 10000000 ] && echo 0 || echo 1) "the workload ran about 1 s ($wl us)"
+CELLOS_SETUP_TIMEOUT_MS=1 vm_run "$TMP/q.plan"
+is "$RC" 125 "a guest whose set-up outlasts the set-up bound (here 1 ms after guest_boot) is killed"
+like "$ERR" "set-up did not finish within 1 ms" "saying so"
+like "$(ev_data lifecycle.v1.destroyed)" '"terminalState":"Forced"' "terminalState Forced (set-up bound)"
 "$CELLRUN" --unsigned --events /dev/null "$TMP/t.plan" >/dev/null 2>&1 </dev/null &
 crpid=$!; echo $crpid >> "$TMP/.cellrun-pids"
 for _ in $(seq 300); do [ -n "$(vm_qemus_of $crpid)" ] && break; sleep 0.1; done
