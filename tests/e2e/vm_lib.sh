@@ -7,6 +7,10 @@
 #                       $TMP/ev.jsonl; sets OUT, ERR, RC
 #   ev_types            the event type suffixes of $TMP/ev.jsonl, one line
 #   vm_orphans vm_monitors vm_rundirs   what this test's runs left behind
+#   vm_example_missing  why a compiled example policy cannot be run in a VM
+#                       here (nothing when it can)
+#   vm_example_plan PLAN VMPLAN IMG   make a compiled example runnable in a
+#                       VM: a root image IMG for it and VMPLAN pointing at it
 : "${CELLOS_BUILD:?}"
 VM_K=$CELLOS_TOP/build/vm
 MKPLAN=$CELLOS_BUILD/t/runtime/mkplan
@@ -72,3 +76,41 @@ vm_rundirs() {
     for p in $(vm_pids); do ls -d /tmp/cellos-vm-"$p"-* 2>/dev/null; done
 }
 
+# The worked examples (policies/examples/*.cell) bind whole host trees
+# (/usr), far too large for an initramfs, and name a kernel this host does
+# not have: each gets a root image (ext4, mkfs.ext4 -d) holding what the cell
+# needs (every bind source as a directory, argv[0] and its shared libraries
+# as ldd lists them) and a vm section for build/vm/vmlinux and that image
+# (vm_addvm). Used by vm_examples.t and runtime_examples.t.
+vm_example_missing() {
+    if [ ! -e "$VM_K/vmlinux" ]; then echo "no guest kernel in build/vm (run make vm-kernel)"
+    elif ! command -v qemu-system-x86_64 >/dev/null; then echo "qemu-system-x86_64 not installed"
+    elif ! command -v mkfs.ext4 >/dev/null; then echo "mkfs.ext4 not installed (e2fsprogs)"
+    elif [ ! -x "$ADDVM" ]; then echo "the vm_addvm test helper is not built"
+    fi
+}
+vm_example_plan() {     # PLAN VMPLAN IMG; on failure the reason is in $TMP/av.err
+    local plan=$1 out=$2 img=$3 dump argv0 real src f stage=$TMP/vm-example-stage
+    dump=$("$CELLC" dump "$plan" 2>"$TMP/av.err") || return 1
+    argv0=$(printf '%s\n' "$dump" | sed -n 's/^argv\[0\] *//p' | head -1)
+    rm -rf "$stage"; mkdir -p "$stage"
+    for src in $(printf '%s\n' "$dump" | sed -n 's/^ *[0-9]* *bind *\([^ ]*\) -> .*/\1/p'); do
+        case $src in /*) ;; *) continue ;; esac
+        if [ -d "$src" ]; then mkdir -p "$stage$src"; elif [ -e "$src" ]; then cp -a --parents "$src" "$stage" 2>/dev/null; fi
+    done
+    # argv[0] and its libraries: each path as the cell names it (merged /usr:
+    # /bin, /lib, /lib64 are symlinks into /usr), kept as a symlink when it
+    # is one, plus the file it resolves to
+    real=$(readlink -f "$argv0")
+    for f in "$argv0" $(ldd "$real" 2>/dev/null | grep -o '/[^ ]*'); do
+        case $f in /bin/*|/lib/*|/lib64/*|/sbin/*) f=/usr$f ;; esac
+        [ -e "$f" ] || continue
+        cp -a --parents "$f" "$stage" 2>/dev/null
+        cp -L --parents "$(readlink -f "$f")" "$stage" 2>/dev/null
+    done
+    find "$stage" -type d -exec chmod 0755 {} +     # cp --parents made some 0700
+    mkfs.ext4 -q -F -d "$stage" "$img" "$(( $(du -sm "$stage" | cut -f1) * 3 / 2 + 16 ))M" >"$TMP/av.err" 2>&1 ||
+        return 1
+    rm -rf "$stage"
+    "$ADDVM" "$plan" "$out" --kernel "$VM_K/vmlinux" --rootfs "$img" 2>"$TMP/av.err"
+}
