@@ -18,6 +18,7 @@
  *    mount namespace, which dies with the cell.
  */
 #include "cell_int.h"
+#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,16 +43,6 @@ struct mount_state {
     int *srcerr;                    /* per op: errno of that clone when it failed */
     bool *skipped;                  /* per op: it was skipped (an OPTIONAL op, absent) */
 };
-
-static int xclose(int fd)
-{
-    if (fd >= 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-    }
-    return -1;
-}
 
 /* The mount id and whether fd is the root of its mount. */
 static int fd_mount_info(int fd, uint64_t *mnt_id, bool *mount_root)
@@ -112,7 +103,7 @@ static int open_in_root(int rootfd, const char *path, int oflags)
         return -1;
     struct stat st;
     if (fstat(fd, &st) < 0)
-        return xclose(fd);
+        return sys_close_quiet(fd);
     if (S_ISLNK(st.st_mode)) {
         close(fd);
         errno = ELOOP;
@@ -161,9 +152,9 @@ static int open_parent(struct mount_state *s, const char *path, const char **bas
     if (gfd < 0)
         return -1;
     if (may_create_in(s, gfd) < 0)
-        return xclose(gfd);
+        return sys_close_quiet(gfd);
     if (mkdirat(gfd, pbase, 0755) < 0 && errno != EEXIST)
-        return xclose(gfd);
+        return sys_close_quiet(gfd);
     close(gfd);
     return open_in_root(s->rootfd, parent, O_PATH | O_DIRECTORY);
 }
@@ -180,14 +171,14 @@ static int mount_point(struct mount_state *s, const char *path, bool want_dir)
     if (pfd < 0)
         return -1;
     if (may_create_in(s, pfd) < 0)
-        return xclose(pfd);
+        return sys_close_quiet(pfd);
     if (want_dir) {
         if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
-            return xclose(pfd);
+            return sys_close_quiet(pfd);
     } else {
         /* mknodat of a regular file: creates, never opens or follows */
         if (mknodat(pfd, base, S_IFREG | 0444, 0) < 0 && errno != EEXIST)
-            return xclose(pfd);
+            return sys_close_quiet(pfd);
     }
     close(pfd);
     fd = open_in_root(s->rootfd, path, O_PATH);
@@ -196,7 +187,7 @@ check:
         return -1;
     struct stat st;
     if (fstat(fd, &st) < 0)
-        return xclose(fd);
+        return sys_close_quiet(fd);
     if (want_dir != !!S_ISDIR(st.st_mode)) {
         close(fd);
         errno = want_dir ? ENOTDIR : EISDIR;
@@ -241,21 +232,21 @@ static int new_fs(const char *type, uint64_t size, int mode, const char *const *
     if (size) {
         snprintf(buf, sizeof buf, "%llu", (unsigned long long)size);
         if (fsconfig(fs, FSCONFIG_SET_STRING, "size", buf, 0) < 0)
-            return xclose(fs);
+            return sys_close_quiet(fs);
     }
     if (mode >= 0) {
         snprintf(buf, sizeof buf, "%o", (unsigned)mode);
         if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", buf, 0) < 0)
-            return xclose(fs);
+            return sys_close_quiet(fs);
     }
     for (; opts && opts[0]; opts += 2)          /* {key, value}; value NULL: a flag */
         if ((opts[1] ? fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0)
                      : fsconfig(fs, FSCONFIG_SET_FLAG, opts[0], NULL, 0)) < 0)
-            return xclose(fs);
+            return sys_close_quiet(fs);
     if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return xclose(fs);
+        return sys_close_quiet(fs);
     int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-    xclose(fs);
+    sys_close_quiet(fs);
     return m;
 }
 
@@ -264,13 +255,13 @@ static int mount_fresh_at(struct mount_state *s, const char *dst, int mfd)
 {
     int t = mount_point(s, dst, true);
     if (t < 0)
-        return xclose(mfd);
+        return sys_close_quiet(mfd);
     int r = attach(mfd, t);
-    xclose(t);
+    sys_close_quiet(t);
     if (r < 0)
-        return xclose(mfd);
+        return sys_close_quiet(mfd);
     r = note_fresh(s, mfd);
-    xclose(mfd);
+    sys_close_quiet(mfd);
     return r;
 }
 
@@ -285,13 +276,13 @@ static int op_rootfs(struct mount_state *s, const struct plan_mount_op *op)
         return -1;
     int stage = open(s->c->stage_dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (stage < 0)
-        return xclose(m);
+        return sys_close_quiet(m);
     int r = attach(m, stage);
-    xclose(stage);
+    sys_close_quiet(stage);
     if (r < 0 || note_fresh(s, m) < 0)
-        return xclose(m);
+        return sys_close_quiet(m);
     s->rootfd = openat(m, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    xclose(m);
+    sys_close_quiet(m);
     return s->rootfd < 0 ? -1 : 0;
 }
 
@@ -302,21 +293,21 @@ static int op_mkdir(struct mount_state *s, const struct plan_mount_op *op)
     if (p < 0)
         return -1;
     if (may_create_in(s, p) < 0)
-        return xclose(p);
+        return sys_close_quiet(p);
     if (mkdirat(p, base, (mode_t)op->mode) < 0) {
         if (errno != EEXIST)
-            return xclose(p);
-        xclose(p);
+            return sys_close_quiet(p);
+        sys_close_quiet(p);
         int d = open_in_root(s->rootfd, op->dst, O_PATH | O_DIRECTORY);
         return d < 0 ? -1 : (close(d), 0);
     }
     /* set the exact mode (umask is 0 on the cell side, but be explicit) */
     int d = openat(p, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    xclose(p);
+    sys_close_quiet(p);
     if (d < 0)
         return -1;
     int r = fchmod(d, (mode_t)op->mode);
-    xclose(d);
+    sys_close_quiet(d);
     return r;
 }
 
@@ -334,7 +325,7 @@ static int op_bind(struct mount_state *s, const struct plan_mount_op *op, size_t
     }
     struct stat st;
     if (fstat(tree, &st) < 0)
-        return xclose(tree);
+        return sys_close_quiet(tree);
     if (device && !S_ISCHR(st.st_mode)) {
         close(tree);
         errno = ENODEV;
@@ -342,10 +333,10 @@ static int op_bind(struct mount_state *s, const struct plan_mount_op *op, size_t
     }
     int t = mount_point(s, op->dst, S_ISDIR(st.st_mode));
     if (t < 0)
-        return xclose(tree);
+        return sys_close_quiet(tree);
     int r = attach(tree, t);
-    xclose(t);
-    xclose(tree);
+    sys_close_quiet(t);
+    sys_close_quiet(tree);
     return r;
 }
 
@@ -357,7 +348,7 @@ static int op_tmpfs(struct mount_state *s, const struct plan_mount_op *op, bool 
     if (workspace) {
         const struct plan *p = s->c->plan;
         if (fchownat(m, "", p->process.uid, p->process.gid, AT_EMPTY_PATH) < 0)
-            return xclose(m);
+            return sys_close_quiet(m);
     }
     return mount_fresh_at(s, op->dst, m);
 }
@@ -369,10 +360,10 @@ static int op_proc(struct mount_state *s, const struct plan_mount_op *op)
         return -1;
     int t = mount_point(s, op->dst, true);
     if (t < 0)
-        return xclose(m);
+        return sys_close_quiet(m);
     int r = attach(m, t);
-    xclose(t);
-    xclose(m);
+    sys_close_quiet(t);
+    sys_close_quiet(m);
     return r;
 }
 
@@ -384,10 +375,10 @@ static int op_devpts(struct mount_state *s, const struct plan_mount_op *op)
         return -1;
     int t = mount_point(s, op->dst, true);
     if (t < 0)
-        return xclose(m);
+        return sys_close_quiet(m);
     int r = attach(m, t);
-    xclose(t);
-    xclose(m);
+    sys_close_quiet(t);
+    sys_close_quiet(m);
     return r;
 }
 
@@ -453,15 +444,15 @@ static int op_remount(struct mount_state *s, const struct plan_mount_op *op, siz
     }
     bool is_root;
     if (fd_mount_info(t, NULL, &is_root) < 0)
-        return xclose(t);
+        return sys_close_quiet(t);
     if (!is_root) {
         /* make dst a mount of its own first, so only dst changes */
         int self = open_tree(t, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
         if (self < 0)
-            return xclose(t);
+            return sys_close_quiet(t);
         int r = attach(self, t);
-        xclose(self);
-        xclose(t);
+        sys_close_quiet(self);
+        sys_close_quiet(t);
         if (r < 0)
             return -1;
         t = open_in_root(s->rootfd, op->dst, O_PATH);
@@ -475,7 +466,7 @@ static int op_remount(struct mount_state *s, const struct plan_mount_op *op, siz
     if (from_rbind(s->c->plan, idx, op->dst))
         fl |= AT_RECURSIVE;
     int r = mount_setattr(t, "", fl, &a, sizeof a);
-    xclose(t);
+    sys_close_quiet(t);
     return r;
 }
 
@@ -491,7 +482,7 @@ static int op_mask(struct mount_state *s, const struct plan_mount_op *op, size_t
     }
     struct stat st;
     if (fstat(t, &st) < 0)
-        return xclose(t);
+        return sys_close_quiet(t);
     int m;
     if (S_ISDIR(st.st_mode)) {
         /* an empty directory: read-only mount of a read-only superblock */
@@ -502,10 +493,10 @@ static int op_mask(struct mount_state *s, const struct plan_mount_op *op, size_t
         m = take_src(s, idx);   /* an empty read-only file (mask_file_sources) */
     }
     if (m < 0)
-        return xclose(t);
+        return sys_close_quiet(t);
     int r = attach(m, t);
-    xclose(m);
-    xclose(t);
+    sys_close_quiet(m);
+    sys_close_quiet(t);
     return r;
 }
 
@@ -516,13 +507,13 @@ static int op_symlink(struct mount_state *s, const struct plan_mount_op *op)
     if (p < 0)
         return -1;
     if (may_create_in(s, p) < 0)
-        return xclose(p);
+        return sys_close_quiet(p);
     if (symlinkat(op->src, p, base) < 0) {
         if (errno != EEXIST)
-            return xclose(p);
+            return sys_close_quiet(p);
         char have[CP_MAX_PATH + 1];
         ssize_t n = readlinkat(p, base, have, sizeof have - 1);
-        xclose(p);
+        sys_close_quiet(p);
         if (n < 0)
             return -1;
         have[n] = 0;
@@ -532,7 +523,7 @@ static int op_symlink(struct mount_state *s, const struct plan_mount_op *op)
         }
         return 0;
     }
-    xclose(p);
+    sys_close_quiet(p);
     return 0;
 }
 
@@ -547,7 +538,7 @@ static int op_pivot(struct mount_state *s)
         return -1;
     if (chdir("/") < 0)
         return -1;
-    xclose(s->rootfd);
+    sys_close_quiet(s->rootfd);
     s->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     s->pivoted = true;
     return s->rootfd < 0 ? -1 : 0;
@@ -559,7 +550,7 @@ static int op_chdir(struct mount_state *s, const struct plan_mount_op *op)
     if (d < 0)
         return -1;
     int r = fchdir(d);
-    xclose(d);
+    sys_close_quiet(d);
     return r;
 }
 
@@ -625,16 +616,16 @@ static int mask_file_sources(struct mount_state *s)
         (stage = open(s->c->stage_dir, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0 ||
         attach(m, stage) < 0) {
         int err = errno;
-        xclose(fsfd);
-        xclose(stage);
-        xclose(m);
+        sys_close_quiet(fsfd);
+        sys_close_quiet(stage);
+        sys_close_quiet(m);
         for (size_t i = 0; i < p->fs.n_ops; i++)
             if (p->fs.ops[i].opcode == CP_OP_MASK)
                 s->srcerr[i] = err;
         return 0;
     }
-    xclose(fsfd);
-    xclose(stage);
+    sys_close_quiet(fsfd);
+    sys_close_quiet(stage);
     for (size_t i = 0; i < p->fs.n_ops; i++) {
         if (p->fs.ops[i].opcode != CP_OP_MASK)
             continue;
@@ -642,7 +633,7 @@ static int mask_file_sources(struct mount_state *s)
         if (s->srcfd[i] < 0)
             s->srcerr[i] = errno;
     }
-    xclose(m);
+    sys_close_quiet(m);
     return umount2(s->c->stage_dir, MNT_DETACH | UMOUNT_NOFOLLOW);
 }
 
@@ -682,7 +673,7 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
         int err = errno;
         cell_report_step(rep, CELL_STEP_MOUNT_OP, CELL_STEP_FAILED, 0, err, c->plan->fs.ops[0].opcode);
         for (size_t i = 0; s.srcfd && s.srcerr && s.skipped && i < c->plan->fs.n_ops; i++)
-            xclose(s.srcfd[i]);
+            sys_close_quiet(s.srcfd[i]);
         free(s.srcfd);
         free(s.srcerr);
         free(s.skipped);
@@ -718,11 +709,11 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
     }
     int err = errno;
     for (size_t i = 0; i < c->plan->fs.n_ops; i++)
-        xclose(s.srcfd[i]);
+        sys_close_quiet(s.srcfd[i]);
     free(s.srcfd);
     free(s.srcerr);
     free(s.skipped);
-    xclose(s.rootfd);
+    sys_close_quiet(s.rootfd);
     errno = err;
     return rc;
 }
@@ -733,11 +724,11 @@ int cell_chdir_in_root(const char *path)
     if (root < 0)
         return -1;
     int d = open_in_root(root, path, O_PATH | O_DIRECTORY);
-    xclose(root);
+    sys_close_quiet(root);
     if (d < 0)
         return -1;
     int r = fchdir(d);
-    xclose(d);
+    sys_close_quiet(d);
     return r;
 }
 
@@ -747,18 +738,18 @@ int cell_mount_private_dir(const char *dir, uid_t uid, gid_t gid)
     if (root < 0)
         return -1;
     int t = open_in_root(root, dir, O_PATH | O_DIRECTORY);
-    xclose(root);
+    sys_close_quiet(root);
     if (t < 0)
         return -1;
     static const char *const opts[] = { "nr_inodes", "1024", NULL };
     int m = new_fs("tmpfs", 1u << 20, 0700, opts,
                    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     if (m < 0)
-        return xclose(t);
+        return sys_close_quiet(t);
     int r = fchownat(m, "", uid, gid, AT_EMPTY_PATH);
     if (r == 0)
         r = attach(m, t);
-    xclose(m);
-    xclose(t);
+    sys_close_quiet(m);
+    sys_close_quiet(t);
     return r;
 }
