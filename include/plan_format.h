@@ -180,7 +180,7 @@ enum cp_mount_opcode {
     CP_OP_PROC       = 7,  /* fresh proc of the cell's pid namespace at dst */
     CP_OP_DEVNODE    = 8,  /* host device src (e.g. "/dev/null") bound onto the file dst */
     CP_OP_DEVPTS     = 9,  /* fresh devpts instance (newinstance, ptmxmode=0666) at dst */
-    CP_OP_MASK       = 10, /* hide dst: /dev/null over a file, empty read-only tmpfs over a dir */
+    CP_OP_MASK       = 10, /* hide dst: an empty read-only file over a file, empty read-only tmpfs over a dir */
     CP_OP_SYMLINK    = 11, /* symlink at dst whose target text is src */
     CP_OP_PIVOT_ROOT = 12, /* make the ROOTFS the root; detach the old root */
     CP_OP_CHDIR      = 13, /* the workload's working directory: dst */
