@@ -11,9 +11,13 @@
  * prepare: the kernel (and rootfs image) are hashed and compared with the
  *   plan's SHA-256 before anything boots; the kernel is copied into a sealed
  *   memfd while hashed, and that memfd is what QEMU boots, so the bytes
- *   checked are the bytes run. The plan file is re-read and must decode to
- *   the verified plan's digest. The per-run initramfs (vm_initramfs.h) is
- *   assembled into a memfd.
+ *   checked are the bytes run. A plan without a vm section boots the host's
+ *   default kernel ($CELLOS_VM_KERNEL, else <dir of cellrun>/../vm/vmlinux,
+ *   else <dir of cellrun>/../lib/cellos/vmlinux) on vm_launch_host_default's
+ *   machine: nothing pins that kernel, so its digest is reported with the
+ *   vm_kernel_source fact "host" and a `downgrade` note (what "vm.kernel").
+ *   The plan file is re-read and must decode to the verified plan's digest.
+ *   The per-run initramfs (vm_initramfs.h) is assembled into a memfd.
  * spawn: forks the VM monitor (the process the core waits for). It dies
  *   with cellrun (PR_SET_PDEATHSIG), waits for `go`, starts the VMM (which
  *   dies with the monitor the same way), relays the guest's stdout/stderr
@@ -73,6 +77,8 @@ struct vm_verdict {
 struct vm_priv {
     enum vm_mode mode;
     struct vm_launch l;
+    char kernel_path[4096];     /* the plan's vm.kernel, or the host's default kernel */
+    bool host_kernel;           /* the plan has no vm section: the host chose the kernel */
     char kernel_digest[7 + 65];
     char release[64];
     char guest_init[4096];
@@ -159,47 +165,68 @@ static void hex(const uint8_t *d, size_t n, char *out)
         sprintf(out + 2 * i, "%02x", d[i]);
 }
 
-/* Hash the file at path; when copy_fd >= 0 also copy it there. */
-static int hash_file(const char *path, const uint8_t want[32], const char *what, int copy_fd,
-                     char *digest_out, struct cell_error *e)
+#define HASH_CHUNK (1u << 16)
+
+/* Hash what fd reads into `got`; when copy_fd >= 0 also copy it there.
+ * The buffer is per call (no static state). */
+static int hash_copy(int fd, const char *path, const char *what, int copy_fd, uint8_t got[32],
+                     struct cell_error *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cell_err_sys(e, errno, "vm: %s %s", what, path);
+    uint8_t *buf = malloc(HASH_CHUNK);
+    if (!buf)
+        return cell_err_sys(e, ENOMEM, "vm: hashing the %s", what);
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
-    static uint8_t buf[1 << 16];
     for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
+        ssize_t n = read(fd, buf, HASH_CHUNK);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             int er = errno;
-            close(fd);
+            free(buf);
             return cell_err_sys(e, er, "vm: reading %s %s", what, path);
         }
         if (n == 0)
             break;
         crypto_hash_sha256_update(&st, buf, (unsigned long long)n);
-        if (copy_fd >= 0) {
-            for (ssize_t off = 0; off < n;) {
-                ssize_t w = write(copy_fd, buf + off, (size_t)(n - off));
-                if (w <= 0) {
-                    close(fd);
-                    return cell_err_sys(e, errno, "vm: copying the %s", what);
-                }
-                off += w;
+        for (ssize_t off = 0; copy_fd >= 0 && off < n;) {
+            ssize_t w = write(copy_fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                int er = w < 0 ? errno : EIO;
+                free(buf);
+                return cell_err_sys(e, er, "vm: copying the %s", what);
             }
+            off += w;
         }
     }
-    close(fd);
-    uint8_t got[32];
+    free(buf);
     crypto_hash_sha256_final(&st, got);
+    return 0;
+}
+
+/* Hash the file at path (when copy_fd >= 0 also copy it there) and compare
+ * with `want`; want == NULL: nothing pins it (the host's default kernel),
+ * the digest is only reported. */
+static int hash_file(const char *path, const uint8_t *want, const char *what, int copy_fd,
+                     char *digest_out, struct cell_error *e)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cell_err_sys(e, errno, "vm: %s %s", what, path);
+    uint8_t got[32];
+    int rc = hash_copy(fd, path, what, copy_fd, got, e);
+    close(fd);
+    if (rc < 0)
+        return -1;
     char gh[65], wh[65];
     hex(got, 32, gh);
-    hex(want, 32, wh);
     if (digest_out)
         sprintf(digest_out, "sha256:%s", gh);
+    if (!want)
+        return 0;
+    hex(want, 32, wh);
     if (sodium_memcmp(got, want, 32) != 0)
         return cell_err(e, 0, "vm: %s %s has SHA-256 %s but the plan pins %s: refusing to boot it",
                         what, path, gh, wh);
@@ -279,6 +306,43 @@ static int find_guest_init(char *out, size_t n, struct cell_error *e)
     return 0;
 }
 
+/* The host's default guest kernel, for a plan without a vm section:
+ * $CELLOS_VM_KERNEL, else what `make vm-kernel` put beside the build
+ * (<dir of cellrun>/../vm/vmlinux), else an installed one
+ * (<dir of cellrun>/../lib/cellos/vmlinux): the same scheme as the guest
+ * init. A missing kernel is refused, naming the build-tree path. */
+static int find_host_kernel(char *out, size_t n, struct cell_error *e)
+{
+    const char *env = getenv("CELLOS_VM_KERNEL");
+    if (env && env[0]) {
+        if (snprintf(out, n, "%s", env) >= (int)n)
+            return cell_err(e, ENAMETOOLONG, "vm: CELLOS_VM_KERNEL is longer than %zu bytes", n - 1);
+        if (access(out, R_OK) != 0)
+            return cell_err(e, errno, "vm: no guest kernel at CELLOS_VM_KERNEL=%s (%s): the plan has no vm "
+                                      "section, so the host's kernel boots; run `make vm-kernel` or set "
+                                      "CELLOS_VM_KERNEL to a kernel image", out, strerror(errno));
+        return 0;
+    }
+    char self[2048];
+    ssize_t l = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (l <= 0)
+        return cell_err_sys(e, errno, "vm: /proc/self/exe");
+    self[l] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = 0;
+    char installed[2100];
+    snprintf(installed, sizeof installed, "%s/../lib/cellos/vmlinux", self);
+    snprintf(out, n, "%s/../vm/vmlinux", self);
+    if (access(out, R_OK) != 0 && access(installed, R_OK) == 0)
+        snprintf(out, n, "%s", installed);
+    else if (access(out, R_OK) != 0)
+        return cell_err(e, errno, "vm: no guest kernel at %s (%s): the plan has no vm section, so the "
+                                  "host's kernel boots; run `make vm-kernel` or set CELLOS_VM_KERNEL",
+                        out, strerror(errno));
+    return 0;
+}
+
 static int build_conf(struct backend_run *r, struct vm_priv *v, const char *rootfs_type, struct cell_error *e)
 {
     struct guest_conf_buf b = {0};
@@ -324,8 +388,6 @@ static int build_conf(struct backend_run *r, struct vm_priv *v, const char *root
 static int vm_prepare(struct backend_run *r, struct cell_error *e)
 {
     const struct plan *p = r->plan;
-    if (!p->has_vm)
-        return cell_err(e, 0, "vm: the plan has no vm section (add `vm { kernel ... }` to the policy)");
     struct vm_priv *v = calloc(1, sizeof *v);
     if (!v)
         return cell_err_sys(e, ENOMEM, "vm");
@@ -334,8 +396,19 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
     r->priv = v;
     if (sodium_init() < 0)
         return cell_err(e, 0, "vm: libsodium failed to initialise");
-    if (choose_mode(r, &v->mode, e) < 0 || vm_launch_from_plan(p, v->mode, &v->l, e) < 0)
+    if (choose_mode(r, &v->mode, e) < 0)
         return -1;
+    v->host_kernel = !p->has_vm;
+    if (v->host_kernel) {
+        if (find_host_kernel(v->kernel_path, sizeof v->kernel_path, e) < 0 ||
+            vm_launch_host_default(p, v->mode, v->kernel_path, &v->l, e) < 0)
+            return -1;
+    } else {
+        if (vm_launch_from_plan(p, v->mode, &v->l, e) < 0)
+            return -1;
+        snprintf(v->kernel_path, sizeof v->kernel_path, "%s", p->vm.kernel);
+    }
+    const char *kernel = v->kernel_path;
     /* what the guest's interpreter would refuse, refused before booting */
     if (!cell_seccomp_program(p))
         return cell_err(e, 0, "seccomp: the plan has no program for this architecture (audit arch 0x%x)",
@@ -348,26 +421,27 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
     v->kernel_fd = memfd_create("cellos-kernel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (v->kernel_fd < 0)
         return cell_err_sys(e, errno, "vm: memfd");
-    if (hash_file(p->vm.kernel, p->vm.kernel_sha256, "kernel", v->kernel_fd, v->kernel_digest, e) < 0)
+    if (hash_file(kernel, v->host_kernel ? NULL : p->vm.kernel_sha256, "kernel", v->kernel_fd,
+                  v->kernel_digest, e) < 0)
         return -1;
     fcntl(v->kernel_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
     uint8_t head[0x250];
     struct vm_kernel_info ki;
     ssize_t hn = pread(v->kernel_fd, head, sizeof head, 0);
     if (hn < 64)
-        return cell_err(e, 0, "vm: kernel %s is too short to be a kernel", p->vm.kernel);
+        return cell_err(e, 0, "vm: kernel %s is too short to be a kernel", kernel);
     if (memcmp(head, "\x7f" "ELF", 4) == 0)
         ki.kind = VM_KERNEL_ELF;
     else
         ki.kind = VM_KERNEL_BZIMAGE;
     if (v->mode == VM_MODE_FIRECRACKER && ki.kind != VM_KERNEL_ELF)
         return cell_err(e, 0, "vm: Firecracker boots an uncompressed ELF vmlinux; %s is a bzImage "
-                              "(make vm-kernel extracts build/vm/vmlinux)", p->vm.kernel);
-    if (vm_kernel_release(p->vm.kernel, v->release, sizeof v->release, e) < 0)
+                              "(make vm-kernel extracts build/vm/vmlinux)", kernel);
+    if (vm_kernel_release(kernel, v->release, sizeof v->release, e) < 0)
         v->release[0] = 0;
 
     const char *rootfs_type = NULL;
-    if (p->vm.flags & CP_VM_HAS_ROOTFS) {
+    if (p->has_vm && (p->vm.flags & CP_VM_HAS_ROOTFS)) {
         if (hash_file(p->vm.rootfs, p->vm.rootfs_sha256, "rootfs image", -1, NULL, e) < 0)
             return -1;
         if (!(rootfs_type = image_type(p->vm.rootfs, e)))
@@ -386,7 +460,7 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
         want[nw++] = "squashfs";
     if (v->mode == VM_MODE_FIRECRACKER)
         want[nw++] = "vmw_vsock_virtio_transport";
-    if (nw && vm_modules_resolve(p->vm.kernel, want, nw, &v->mods, e) < 0)
+    if (nw && vm_modules_resolve(kernel, want, nw, &v->mods, e) < 0)
         return -1;
 
     if (find_guest_init(v->guest_init, sizeof v->guest_init, e) < 0 || build_conf(r, v, rootfs_type, e) < 0)
@@ -406,7 +480,7 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
     }
     struct vm_initramfs_spec is = {
         .plan = p, .plan_bytes = plan_bytes, .plan_len = plan_len, .guest_init = v->guest_init,
-        .modules = &v->mods, .guest_conf = v->conf,
+        .modules = &v->mods, .guest_conf = v->conf, .no_vm_section = v->host_kernel,
     };
     int rc = vm_initramfs_build(&is, v->initrd_fd, &v->initrd_bytes, e);
     free(plan_bytes);
@@ -425,6 +499,11 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
 
     backend_fact_str(r, "vm_mode", vm_mode_name(v->mode));
     backend_fact_str(r, "vm_kernel", v->kernel_digest);
+    backend_fact_str(r, "vm_kernel_source", v->host_kernel ? "host" : "plan");
+    if (v->host_kernel)
+        backend_note(r, "downgrade", "vm.kernel",
+                     "the plan has no vm section: the host chose the kernel (vm_kernel), the plan "
+                     "pins none; 1 vCPU, %llu MiB, no rootfs image", (unsigned long long)v->l.mem_mib);
     if (v->release[0])
         backend_fact_str(r, "vm_kernel_release", v->release);
     backend_fact_num(r, "vm_vcpus", v->l.vcpus);

@@ -65,6 +65,33 @@ int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launc
     return 0;
 }
 
+uint64_t vm_host_default_memory_mib(uint64_t memory_limit)
+{
+    if (memory_limit == 0)
+        return VM_HOST_UNLIMITED_MIB;
+    uint64_t mib = memory_limit / (1024 * 1024) + (memory_limit % (1024 * 1024) != 0);
+    if (mib > UINT64_MAX / 2)
+        return mib;                     /* absurd, and QEMU will say so */
+    mib += VM_HOST_HEADROOM_MIB;
+    return mib < VM_HOST_MIN_MIB ? VM_HOST_MIN_MIB : mib;
+}
+
+int vm_launch_host_default(const struct plan *p, enum vm_mode mode, const char *kernel,
+                           struct vm_launch *l, struct cell_error *e)
+{
+    memset(l, 0, sizeof *l);
+    if (p->net.mode == CP_NET_EGRESS)
+        return cell_err(e, 0, "the vm backend attaches no network device and cannot enforce egress rules; "
+                              "refusing a plan that grants egress");
+    l->mode = mode;
+    l->kernel = kernel;
+    l->rootfs = NULL;
+    l->vcpus = 1;
+    l->mem_mib = vm_host_default_memory_mib(p->limits.memory);
+    l->extra_bootargs = NULL;
+    return 0;
+}
+
 int vm_boot_args(const struct vm_launch *l, char *buf, size_t n, struct cell_error *e)
 {
     char tsc[96] = "";

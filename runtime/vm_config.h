@@ -62,6 +62,21 @@ struct vm_launch {
 int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launch *l,
                         struct cell_error *e);
 
+/* A plan without a vm section run with `--backend vm` gets the host's
+ * defaults (docs/backends.md, "Plans without a vm section"): the given
+ * kernel (the host's, not pinned by the plan), 1 vCPU, no rootfs image, no
+ * extra boot args, and vm_host_default_memory_mib() of memory. The same
+ * refusals as vm_launch_from_plan (egress). */
+#define VM_HOST_HEADROOM_MIB   192u   /* guest kernel, page cache, the unpacked initramfs */
+#define VM_HOST_MIN_MIB        256u   /* = the compiler's default `vm { memory }` */
+#define VM_HOST_UNLIMITED_MIB  512u   /* a plan with no memory limit */
+int vm_launch_host_default(const struct plan *p, enum vm_mode mode, const char *kernel,
+                           struct vm_launch *l, struct cell_error *e);
+/* The plan's memory limit (bytes, 0 = none) rounded up to MiB plus
+ * VM_HOST_HEADROOM_MIB, at least VM_HOST_MIN_MIB; VM_HOST_UNLIMITED_MIB
+ * without a limit. */
+uint64_t vm_host_default_memory_mib(uint64_t memory_limit);
+
 /* The kernel command line for the mode, with the plan's arguments last. */
 int vm_boot_args(const struct vm_launch *l, char *buf, size_t n, struct cell_error *e);
 

@@ -29,7 +29,11 @@ struct walk {
     struct cell_error *e;
     const char *cur_bind;        /* the bind being copied, for the limit message */
     uint64_t bind_start;         /* total when it started */
+    const char *advice;          /* what the limit messages tell the user to do */
 };
+
+#define ADVICE_VM   "raise initramfs-limit in the vm section, or give it a rootfs image"
+#define ADVICE_NOVM "the plan has no vm section: add one naming a rootfs image, or raising initramfs-limit"
 
 /* Sizing pass: stop as soon as the archive cannot fit (a huge tree is not
  * walked to its end just to be refused). */
@@ -40,12 +44,11 @@ static int over_limit(struct walk *k)
     if (k->cur_bind)
         return cell_err(k->e, EFBIG,
                         "initramfs would exceed its limit of %llu bytes: the read-only bind of %s takes "
-                        "more than %llu bytes (raise initramfs-limit in the vm section, or give it a rootfs image)",
+                        "more than %llu bytes (%s)",
                         (unsigned long long)k->w.limit, k->cur_bind,
-                        (unsigned long long)(k->total - k->bind_start));
-    return cell_err(k->e, EFBIG, "initramfs would need more than its limit of %llu bytes "
-                                 "(raise initramfs-limit in the vm section, or give it a rootfs image)",
-                    (unsigned long long)k->w.limit);
+                        (unsigned long long)(k->total - k->bind_start), k->advice);
+    return cell_err(k->e, EFBIG, "initramfs would need more than its limit of %llu bytes (%s)",
+                    (unsigned long long)k->w.limit, k->advice);
 }
 
 static int emit_dir(struct walk *k, const char *name, mode_t perm)
@@ -228,18 +231,20 @@ int vm_initramfs_build(const struct vm_initramfs_spec *s, int out_fd, uint64_t *
     if (!k)
         return cell_err_sys(e, ENOMEM, "initramfs");
     k->e = e;
+    k->advice = s->no_vm_section ? ADVICE_NOVM : ADVICE_VM;
     cpio_init(&k->w, -1, limit);
     int rc = walk_all(s, k);
     if (rc == 0 && k->total + CPIO_TRAILER_SIZE > limit)
-        rc = cell_err(e, EFBIG, "initramfs would need %llu bytes, more than its limit of %llu bytes "
-                                "(raise initramfs-limit in the vm section, or give it a rootfs image)",
-                      (unsigned long long)(k->total + CPIO_TRAILER_SIZE), (unsigned long long)limit);
+        rc = cell_err(e, EFBIG, "initramfs would need %llu bytes, more than its limit of %llu bytes (%s)",
+                      (unsigned long long)(k->total + CPIO_TRAILER_SIZE), (unsigned long long)limit,
+                      k->advice);
     if (rc == 0 && size_out)
         *size_out = k->total + CPIO_TRAILER_SIZE;
     if (rc == 0) {
         uint64_t sized = k->total;
         memset(k, 0, sizeof *k);
         k->e = e;
+        k->advice = s->no_vm_section ? ADVICE_NOVM : ADVICE_VM;
         k->writing = 1;
         cpio_init(&k->w, out_fd, limit);
         rc = walk_all(s, k);

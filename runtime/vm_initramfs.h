@@ -20,6 +20,7 @@
 #ifndef CELLOS_VM_INITRAMFS_H
 #define CELLOS_VM_INITRAMFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ struct vm_initramfs_spec {
     const char *guest_conf;             /* cellos/guest.conf content */
     uint64_t limit;                     /* 0: plan's initramfs_limit or the default */
     const char *sysroot_prefix;         /* host prefix bind sources are read from; "" in production (tests) */
+    bool no_vm_section;                 /* the plan has none: the limit messages say to add one */
 };
 
 /* Check that the plan's binds can be honoured in a VM (read-only) and,

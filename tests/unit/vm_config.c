@@ -249,6 +249,20 @@ int main(void)
     p.has_vm = false;
     ok(vm_launch_from_plan(&p, VM_MODE_QEMU_TCG, &l, &e) == -1 && strstr(e.msg, "no vm section"), "plan without vm section refused");
 
+    /* a plan without a vm section under --backend vm: the host's defaults */
+    ok(vm_host_default_memory_mib(0) == VM_HOST_UNLIMITED_MIB, "no memory limit: %u MiB", VM_HOST_UNLIMITED_MIB);
+    ok(vm_host_default_memory_mib(16ull << 20) == 256, "16 MiB limit: at least 256 MiB");
+    ok(vm_host_default_memory_mib(200ull << 20) == 200 + VM_HOST_HEADROOM_MIB, "200 MiB limit: plus the headroom");
+    ok(vm_host_default_memory_mib((200ull << 20) + 1) == 201 + VM_HOST_HEADROOM_MIB, "a limit not in MiB rounds up");
+    memset(&p, 0, sizeof p);
+    p.limits.memory = 1ull << 30;
+    ok(vm_launch_host_default(&p, VM_MODE_QEMU_TCG, "/k/vmlinux", &l, &e) == 0 && l.vcpus == 1 &&
+       l.mem_mib == 1024 + VM_HOST_HEADROOM_MIB && !l.rootfs && !l.extra_bootargs && !strcmp(l.kernel, "/k/vmlinux"),
+       "host defaults: the given kernel, 1 vCPU, limit + headroom, no rootfs, no boot args");
+    p.net.mode = CP_NET_EGRESS;
+    ok(vm_launch_host_default(&p, VM_MODE_QEMU_TCG, "/k/vmlinux", &l, &e) == -1 && strstr(e.msg, "egress"),
+       "host defaults still refuse egress: %s", e.msg);
+
     /* QEMU */
     mkplan(&p, 2, 1, "x=1");
     vm_launch_from_plan(&p, VM_MODE_QEMU_TCG, &l, &e);

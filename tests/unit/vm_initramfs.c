@@ -96,6 +96,12 @@ int main(void)
     s.limit = 2048;
     ok(vm_initramfs_build(&s, c, NULL, &e) == -1 && strstr(e.msg, "read-only bind of"),
        "the bind that does not fit is named: %s", e.msg);
+    ok(strstr(e.msg, "raise initramfs-limit in the vm section") && !strstr(e.msg, "no vm section"),
+       "a plan with a vm section is told to raise its limit");
+    s.no_vm_section = true;
+    ok(vm_initramfs_build(&s, c, NULL, &e) == -1 && strstr(e.msg, "the plan has no vm section: add one"),
+       "a plan without one is told to add one: %s", e.msg);
+    s.no_vm_section = false;
     s.limit = 0;
 
     setplan(src, 0, 0);
