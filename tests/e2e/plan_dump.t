@@ -17,7 +17,7 @@ for s in '^plan ' '^digest +sha256:[0-9a-f]{64}$' '^\[meta\]$' '^\[process\]$' '
          '^\[events\]$' '^\[secrets\]'; do
     like "$out" "$s" "dump shows $s"
 done
-like "$out" 'remount +/usr \[rdonly,nosuid,nodev\] +line [0-9]+' "mount flags spelled out with their policy line"
+like "$out" 'remount +/usr/bin/echo \[rdonly,nosuid,nodev\] +line [0-9]+' "mount flags spelled out with their policy line"
 like "$out" 'argv\[0\] +/bin/echo' "argv"
 is "$("$CELLC" dump "$TMP/hello.plan")" "$out" "dump is stable"
 digest=$(sha256sum "$TMP/hello.plan" | cut -d' ' -f1)
