@@ -184,11 +184,20 @@ static int format_time(const struct timespec *ts, char out[40])
 
 /* ---- the secret page -------------------------------------------------------- */
 
-static int secret_alloc(struct ev_stream *s, const struct ev_key *key, struct cell_error *e)
+/* The key's page: locked against swap where the memory lock limit allows
+ * (MAP_LOCKED, best effort: a plain mapping otherwise; mlock(2) would cost
+ * an lru drain on every CPU, the cell's included, on the run's critical
+ * path), wiped in forked children, left out of core dumps. The key pair is
+ * derived from the seed once, here: with key_seed_only that is the key;
+ * otherwise it must equal the caller's pk and kid. */
+static int secret_alloc(struct ev_stream *s, const struct ev_key *key, bool seed_only,
+                        const uint8_t *required_kid, struct cell_error *e)
 {
     long page = sysconf(_SC_PAGESIZE);
     size_t len = page > 0 ? (size_t)page : 4096;
-    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+    if (p == MAP_FAILED)
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return cell_err_sys(e, errno, "events: cannot map memory for the signing key");
     if (madvise(p, len, MADV_WIPEONFORK) < 0 && madvise(p, len, MADV_DONTFORK) < 0) {
@@ -198,18 +207,23 @@ static int secret_alloc(struct ev_stream *s, const struct ev_key *key, struct ce
                             "(madvise WIPEONFORK/DONTFORK)");
     }
     (void)madvise(p, len, MADV_DONTDUMP);   /* best effort: core dumps */
-    (void)mlock(p, len);                    /* best effort: swap */
     s->secret = p;
     s->secret_len = len;
     uint8_t pk[32];
     crypto_sign_seed_keypair(pk, s->secret->sk, key->seed);
-    if (memcmp(pk, key->pk, 32) != 0)
+    if (!seed_only && memcmp(pk, key->pk, 32) != 0)
         return cell_err(e, 0, "events: the signing key's public half does not match its seed");
     uint8_t kid[32];
     ev_kid_of(pk, kid);
-    if (memcmp(kid, key->kid, 32) != 0)
+    if (!seed_only && memcmp(kid, key->kid, 32) != 0)
         return cell_err(e, 0, "events: the signing key's kid does not match its public key");
     ev_kid_hex(kid, s->kid_hex);
+    if (required_kid && memcmp(kid, required_kid, 32) != 0) {
+        char want[EV_KID_HEX_LEN + 1];
+        ev_kid_hex(required_kid, want);
+        return cell_err(e, 0, "events: the plan requires events signed by key %s, but the "
+                        "signing key is %s", want, s->kid_hex);
+    }
     return 0;
 }
 
@@ -218,8 +232,7 @@ static void secret_free(struct ev_stream *s)
     if (!s->secret)
         return;
     sodium_memzero(s->secret, s->secret_len);
-    munlock(s->secret, s->secret_len);
-    munmap(s->secret, s->secret_len);
+    munmap(s->secret, s->secret_len);       /* unlocks it too */
     s->secret = NULL;
 }
 
@@ -281,6 +294,11 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
         return cell_err_sys(e, err, "events: uname");
     }
 
+    if (o->key && secret_alloc(s, o->key, o->key_seed_only, o->required_kid, e) < 0) {
+        ev_close(s);
+        return -1;
+    }
+
     switch (o->sink) {
     case EV_SINK_FILE:
         if (!o->path || !*o->path) {
@@ -325,10 +343,6 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
     if (o->sink != EV_SINK_FILE) {
         struct stat st;
         s->file_sink = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
-    }
-    if (o->key && secret_alloc(s, o->key, e) < 0) {
-        ev_close(s);
-        return -1;
     }
     *out = s;
     return 0;

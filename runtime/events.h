@@ -63,6 +63,11 @@ struct ev_options {
     /* Added by the events team (fields appended; zero-initialised = defaults): */
     const struct utsname *host; /* host kernel for the started event; NULL: uname(2).
                                  * Golden tests pass a fixed one. */
+    bool key_seed_only;         /* key holds only its seed (ev_key_load_seed): ev_open
+                                 * derives the public key and kid itself, once, where it
+                                 * otherwise re-derives them to check the caller's */
+    const uint8_t *required_kid;    /* non-NULL: refuse any other signing key (the plan's
+                                 * HAS_KID), before the sink is opened */
 };
 
 struct ev_stream;
@@ -99,7 +104,9 @@ struct ev_completed_info {
  * is copied into memory that is excluded from core dumps and wiped in any
  * child forked afterwards (MADV_WIPEONFORK), so a cell forked after ev_open
  * never holds it: wipe your own copy (ev_key_wipe) right after ev_open. Do
- * not start a cell with CLONE_VM (shared memory) while a stream is open. */
+ * not start a cell with CLONE_VM (shared memory) while a stream is open.
+ * The key is checked (and its secret page set up) before the sink is
+ * opened: a bad key leaves no file behind. */
 int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_error *e);
 
 /* The started event: plan digest, policy name, backend, host kernel, every

@@ -85,8 +85,9 @@ void ev_key_wipe(struct ev_key *key)
         sodium_memzero(key, sizeof *key);
 }
 
-int ev_key_parse(const char *text, size_t len, const char *name, struct ev_key *key,
-                 struct cell_error *e)
+/* The seed of a key file's bytes; the caller wipes it. */
+static int parse_seed(const char *text, size_t len, const char *name, uint8_t seed[32],
+                      struct cell_error *e)
 {
     size_t plen = strlen(EV_KEY_FILE_PREFIX);
     if (len < plen || memcmp(text, EV_KEY_FILE_PREFIX, plen) != 0)
@@ -95,19 +96,29 @@ int ev_key_parse(const char *text, size_t len, const char *name, struct ev_key *
     size_t body = len - plen;
     if (body > 0 && text[len - 1] == '\n')
         body--;
-    uint8_t seed[32];
     if (body != SC_B64URL_LEN(32) || sc_b64url_decode(text + plen, body, seed, 32) < 0) {
-        sodium_memzero(seed, sizeof seed);
+        sodium_memzero(seed, 32);
         return cell_err(e, 0, "key file %s: malformed: expected %d base64url characters of a "
                         "32-byte seed after the prefix, then at most a newline",
                         name, (int)SC_B64URL_LEN(32));
     }
-    int rc = ev_key_from_seed(seed, key, e);
+    return 0;
+}
+
+int ev_key_parse(const char *text, size_t len, const char *name, struct ev_key *key,
+                 struct cell_error *e)
+{
+    uint8_t seed[32];
+    int rc = parse_seed(text, len, name, seed, e);
+    if (rc == 0)
+        rc = ev_key_from_seed(seed, key, e);
     sodium_memzero(seed, sizeof seed);
     return rc;
 }
 
-int ev_key_load(const char *path, struct ev_key *key, struct cell_error *e)
+/* Read and check a key file (see ev_key_load) and parse it: the whole key,
+ * or with seed_only just its seed (pk and kid left zero). */
+static int key_file_load(const char *path, struct ev_key *key, bool seed_only, struct cell_error *e)
 {
     memset(key, 0, sizeof *key);
     if (!path || !*path)
@@ -166,12 +177,24 @@ int ev_key_load(const char *path, struct ev_key *key, struct cell_error *e)
     int rc;
     if (len > KEY_FILE_MAX)
         rc = cell_err(e, 0, "key file %s: malformed: too large for a key file", path);
+    else if (seed_only)
+        rc = parse_seed(buf, len, path, key->seed, e);
     else
         rc = ev_key_parse(buf, len, path, key, e);
     sodium_memzero(buf, sizeof buf);
     if (rc < 0)
         ev_key_wipe(key);
     return rc;
+}
+
+int ev_key_load(const char *path, struct ev_key *key, struct cell_error *e)
+{
+    return key_file_load(path, key, false, e);
+}
+
+int ev_key_load_seed(const char *path, struct ev_key *key, struct cell_error *e)
+{
+    return key_file_load(path, key, true, e);
 }
 
 /* ---- writing keys ------------------------------------------------------------ */

@@ -33,6 +33,11 @@ int ev_crypto_init(struct cell_error *e);
 int ev_key_from_seed(const uint8_t seed[32], struct ev_key *key, struct cell_error *e);
 /* A fresh random key. */
 int ev_key_generate(struct ev_key *key, struct cell_error *e);
+/* ev_key_load (events.h) without deriving the public key: the same checks
+ * of the file and its text, but only key->seed is filled (pk and kid are
+ * zero). For the supervisor, whose ev_open derives the key once anyway
+ * (ev_options.key_seed_only). */
+int ev_key_load_seed(const char *path, struct ev_key *key, struct cell_error *e);
 /* Parse the bytes of a key file (no permission checks: ev_key_load does those). */
 int ev_key_parse(const char *text, size_t len, const char *name, struct ev_key *key,
                  struct cell_error *e);

@@ -256,6 +256,9 @@ static int open_events(struct sup *s, const struct ev_key *key, struct cell_erro
         eo.path = spec;
     }
     eo.key = key;
+    eo.key_seed_only = true;
+    if (s->plan->events.flags & CP_EV_HAS_KID)
+        eo.required_kid = s->plan->events.signing_kid;
     if (ev_run_uuid_generate(eo.run_uuid, e) < 0)
         return -1;
     eo.source = s->plan->events.source;
@@ -484,14 +487,11 @@ static int load_key(struct sup *s, struct ev_key *key, bool *have, struct cell_e
     const char *path = s->o->key_path ? s->o->key_path : getenv("CELLOS_KEY");
     if (!path || !path[0])
         return cell_err(e, 0, "events: no signing key: pass --key FILE, set CELLOS_KEY, or run --unsigned");
-    if (ev_key_load(path, key, e) < 0)
+    /* just the seed: ev_open derives the key pair once, checks it against
+     * the plan's kid and fails the run before the cell is let go */
+    if (ev_key_load_seed(path, key, e) < 0)
         return -1;
     *have = true;
-    if (ev_check_plan_key(s->plan, key, e) < 0) {
-        ev_key_wipe(key);
-        *have = false;
-        return -1;
-    }
     return 0;
 }
 

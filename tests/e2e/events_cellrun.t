@@ -73,6 +73,7 @@ refused "a missing key" "key file nope.key: does not exist" --key nope.key echo.
 refused "no key at all" "no signing key" echo.plan
 "$MKPLAN" kid.plan --kid "$(jq -r 'keys[0]' other.trust.json)" -- /bin/true
 refused "a key other than the one the plan names" "requires events signed by key" --key k.key kid.plan
+ok $([ ! -e r.jsonl ]; echo $?) "and the refused key left no events file behind"
 "$CELLRUN" --key other.key --events kid.jsonl kid.plan </dev/null 2>err
 is "$?" 0 "the key the plan names is accepted"
 

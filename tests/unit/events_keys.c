@@ -72,6 +72,21 @@ int main(void)
     snprintf(text, sizeof text, "%s%s", EV_KEY_FILE_PREFIX, b64);
     write_file("nonl.key", text, 0600);
     ok(load("nonl.key", &got, &e) == 0, "the final newline is optional");
+    /* the supervisor's loader: the same file, only the seed, no derivation */
+    char sp[256];
+    snprintf(sp, sizeof sp, "%s/good.key", dir);
+    static const uint8_t zero32[32] = { 0 };
+    ok(ev_key_load_seed(sp, &got, &e) == 0 && memcmp(got.seed, k.seed, 32) == 0 &&
+       memcmp(got.pk, zero32, 32) == 0 && memcmp(got.kid, zero32, 32) == 0,
+       "ev_key_load_seed loads the seed alone");
+    write_file("gs.key", text, 0640);
+    snprintf(sp, sizeof sp, "%s/gs.key", dir);
+    ok(ev_key_load_seed(sp, &got, &e) < 0 && strstr(e.msg, "mode 0640") &&
+       memcmp(got.seed, zero32, 32) == 0, "ev_key_load_seed refuses a group-readable key: %s", e.msg);
+    write_file("bs.key", "cellos-ed25519-secret-v1:AAAA\n", 0600);
+    snprintf(sp, sizeof sp, "%s/bs.key", dir);
+    ok(ev_key_load_seed(sp, &got, &e) < 0 && strstr(e.msg, "malformed"),
+       "ev_key_load_seed refuses a malformed key: %s", e.msg);
     write_file("g.key", text, 0640);
     ok(load("g.key", &got, &e) < 0 && strstr(e.msg, "mode 0640 lets group or others access it"), "group-readable: %s", e.msg);
     write_file("gw.key", text, 0620);

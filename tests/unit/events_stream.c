@@ -305,6 +305,37 @@ int main(void)
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "does not match its seed"), "an inconsistent key is refused");
     ev_key_wipe(&wrong);
 
+    /* ---- a seed-only key (the supervisor's): derived once by ev_open */
+    struct ev_key seedonly;
+    memset(&seedonly, 0, sizeof seedonly);
+    memcpy(seedonly.seed, key.seed, 32);
+    snprintf(path, sizeof path, "%s/seed.jsonl", dir);
+    bado = opts(&seedonly, path);
+    bado.key_seed_only = true;
+    bado.required_kid = key.kid;
+    ok(ev_open(&s, &bado, &e) == 0 && ev_started(s, &p, &info, &e) == 0 && ev_seal(s, &e) == 0,
+       "a seed-only key signs a stream");
+    ev_close(s);
+    is_int(verify_file(path, &key, &vr), EV_VERIFY_OK, "and it verifies under the key's public half (%s)", vr.why);
+    ev_verify_result_free(&vr);
+    bado = opts(&seedonly, path);
+    ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "does not match its seed"),
+       "without key_seed_only the same key is inconsistent and refused");
+    struct ev_key other8 = test_key(8);
+    snprintf(path, sizeof path, "%s/kid.jsonl", dir);
+    bado = opts(&seedonly, path);
+    bado.key_seed_only = true;
+    bado.required_kid = other8.kid;
+    ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "requires events signed by key"),
+       "a key other than the required kid is refused: %s", e.msg);
+    ok(access(path, F_OK) < 0 && errno == ENOENT, "and the sink was never opened (no file)");
+    bado = opts(&key, path);
+    bado.required_kid = other8.kid;
+    ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "requires events signed by key"),
+       "required_kid applies to a full key too");
+    ev_key_wipe(&other8);
+    ev_key_wipe(&seedonly);
+
     /* ---- source and subject */
     snprintf(path, sizeof path, "%s/src.jsonl", dir);
     struct plan p2 = test_plan();
