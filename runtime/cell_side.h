@@ -100,6 +100,14 @@ struct cell_config {
      * cell's private mount namespace (never touched on the host). */
     const char *stage_dir;
 
+    /* Where BIND sources are read from: NULL, the host's own tree (native);
+     * else a directory holding a copy of the host's tree (a VM guest's
+     * /sysroot), in which each source is resolved as if it were / (openat2
+     * RESOLVE_IN_ROOT), so the copy's absolute symlinks, such as Debian's
+     * /usr/lib64/ld-linux-x86-64.so.2 -> /lib/..., lead where they lead on
+     * the host and never out of the copy. */
+    const char *src_root;
+
     /* descriptors the cell side must keep open during set-up besides the
      * report sink's (none natively); closed before exec like every other. */
     const int *keep_fds;

@@ -196,30 +196,6 @@ static int leave_rootfs(void)
     return 0;
 }
 
-/* The plan with every bind source read from /sysroot. */
-static struct plan *sysroot_plan(const struct plan *p)
-{
-    struct plan *t = malloc(sizeof *t);
-    struct plan_mount_op *ops = calloc(p->fs.n_ops ? p->fs.n_ops : 1, sizeof *ops);
-    if (!t || !ops) {
-        free(t);
-        free(ops);
-        return NULL;
-    }
-    *t = *p;
-    for (size_t i = 0; i < p->fs.n_ops; i++) {
-        ops[i] = p->fs.ops[i];
-        if (ops[i].opcode == CP_OP_BIND) {
-            char *s;
-            if (asprintf(&s, SYSROOT "%s", strcmp(ops[i].src, "/") ? ops[i].src : "") < 0)
-                return NULL;
-            ops[i].src = s;
-        }
-    }
-    t->fs.ops = ops;
-    return t;
-}
-
 static uint32_t boot_ms(void)
 {
     struct timespec ts;
@@ -296,10 +272,10 @@ int guest_init_main(void)
         end_vm();
     }
 
-    struct plan *plan = NULL, *tp = NULL;
+    struct plan *plan = NULL;
     struct plan_error pe;
-    if (plan_read_file("/cellos/plan", &plan, &pe) < 0 || !(tp = sysroot_plan(plan))) {
-        say("plan: %s", plan ? "out of memory" : pe.message, 0);
+    if (plan_read_file("/cellos/plan", &plan, &pe) < 0) {
+        say("plan: %s", pe.message, 0);
         guest_report_status(&rep, VM_STATUS_FAILED, 0);
         flush_channel(&gc, chan);
         end_vm();
@@ -333,14 +309,15 @@ int guest_init_main(void)
 
     struct cell_config cc;
     memset(&cc, 0, sizeof cc);
-    cc.plan = tp;
+    cc.plan = plan;
+    cc.src_root = SYSROOT;      /* bind sources: the host tree's copy, resolved in it */
     cc.todo = CELL_DO_MOUNTS | CELL_DO_HOSTNAME | CELL_DO_LOOPBACK;
     cc.extra_args = gc.args;
     cc.n_extra_args = gc.n_args;
     cc.pass_values = pass;
     cc.secrets = sec;
     cc.stage_dir = "/cellos/stage";
-    if (guest_cgroup_setup(tp, &cc) < 0) {
+    if (guest_cgroup_setup(plan, &cc) < 0) {
         /* a limit the plan requires cannot be enforced: the CGROUP step
          * fails (EBADF on an invalid directory) and the cell stops there */
         say("limits: cgroup v2 in the guest: %s", "cannot enforce", errno);

@@ -637,6 +637,26 @@ static int mask_file_sources(struct mount_state *s)
     return umount2(s->c->stage_dir, MNT_DETACH | UMOUNT_NOFOLLOW);
 }
 
+/* Clone the tree at `path` resolved inside root as if root were / (every
+ * symlink on the way, absolute ones included, stays inside it), as the
+ * host would resolve it in its own tree. */
+static int clone_in_root(int root, const char *path, unsigned fl)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    const char *rel = (path[0] == '/' && path[1]) ? path + 1 : ".";
+    int fd = (int)syscall(SYS_openat2, root, rel, &how, sizeof how);
+    if (fd < 0)
+        return -1;
+    int t = open_tree(fd, "", fl | AT_EMPTY_PATH);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return t;
+}
+
 /* Phase 0: clone every host tree the program uses (BIND and DEVNODE
  * sources) before the first mount of the program can shadow it (the new
  * root is mounted over a host directory, e.g. /tmp, and later ops run after
@@ -651,6 +671,9 @@ static int clone_sources(struct mount_state *s)
         return -1;
     for (size_t i = 0; i < p->fs.n_ops; i++)
         s->srcfd[i] = -1;
+    int src_root = -1;
+    if (s->c->src_root && (src_root = open(s->c->src_root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return -1;
     for (size_t i = 0; i < p->fs.n_ops; i++) {
         const struct plan_mount_op *op = &p->fs.ops[i];
         unsigned fl = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_NO_AUTOMOUNT;
@@ -658,10 +681,14 @@ static int clone_sources(struct mount_state *s)
             continue;
         if (op->opcode == CP_OP_BIND && (op->flags & CP_MNT_RECURSIVE))
             fl |= AT_RECURSIVE;
-        s->srcfd[i] = open_tree(AT_FDCWD, op->src, fl);
+        if (op->opcode == CP_OP_BIND && src_root >= 0)
+            s->srcfd[i] = clone_in_root(src_root, op->src, fl);
+        else
+            s->srcfd[i] = open_tree(AT_FDCWD, op->src, fl);
         if (s->srcfd[i] < 0)
             s->srcerr[i] = errno;
     }
+    sys_close_quiet(src_root);
     return mask_file_sources(s);
 }
 
