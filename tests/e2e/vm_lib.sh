@@ -108,6 +108,12 @@ vm_example_plan() {     # PLAN VMPLAN IMG; on failure the reason is in $TMP/av.e
         cp -a --parents "$f" "$stage" 2>/dev/null
         cp -L --parents "$(readlink -f "$f")" "$stage" 2>/dev/null
     done
+    # the host's merged-/usr links (/lib -> usr/lib ...): absolute symlinks
+    # in the copy, e.g. /usr/lib64/ld-linux-x86-64.so.2 -> /lib/..., are
+    # resolved in the image as on the host
+    for f in /bin /sbin /lib /lib32 /lib64 /libx32; do
+        [ -L "$f" ] && cp -a "$f" "$stage$f"
+    done
     find "$stage" -type d -exec chmod 0755 {} +     # cp --parents made some 0700
     mkfs.ext4 -q -F -d "$stage" "$img" "$(( $(du -sm "$stage" | cut -f1) * 3 / 2 + 16 ))M" >"$TMP/av.err" 2>&1 ||
         return 1
