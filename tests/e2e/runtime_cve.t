@@ -68,19 +68,19 @@ is "$RC" 125 "also when the cwd comes from the process section"
 like "$ERR" "working directory /proc/self/fd/3" "naming it"
 
 # stdio ownership after a rootless run
-if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null && rootless_setup; then
     probe_plan "$TMP/s.plan" --uid 0 --gid 0 -- ids
     chmod 644 "$TMP/s.plan"
     touch "$TMP/out.txt"; chown 65534:65534 "$TMP/out.txt"; chmod 0640 "$TMP/out.txt"
     st_null=$(stat -c '%u:%g:%a' /dev/null)
-    setpriv --reuid=65534 --regid=65534 --clear-groups "$CELLRUN" --unsigned --events /dev/null "$TMP/s.plan" \
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$RL_CELLRUN" --unsigned --events /dev/null "$TMP/s.plan" \
         </dev/null >"$TMP/out.txt" 2>/dev/null
     is "$(stat -c '%u:%g:%a' "$TMP/out.txt")" "65534:65534:640" "a stdout file keeps its owner and mode"
     is "$(cat "$TMP/out.txt")" "0 0" "(the run happened: root inside the user namespace)"
     is "$(stat -c '%u:%g:%a' /dev/null)" "$st_null" "/dev/null keeps its owner and mode"
     # a pty: script allocates one owned by the caller
     res=$(setpriv --reuid=65534 --regid=65534 --clear-groups script -qec \
-        "t=\$(tty); a=\$(stat -c '%u:%g:%a' \$t); $CELLRUN --unsigned --events /dev/null $TMP/s.plan >/dev/null 2>&1; b=\$(stat -c '%u:%g:%a' \$t); echo \"\$a \$b\"" /dev/null </dev/null | tr -d '\r' | tail -1)
+        "t=\$(tty); a=\$(stat -c '%u:%g:%a' \$t); $RL_CELLRUN --unsigned --events /dev/null $TMP/s.plan >/dev/null 2>&1; b=\$(stat -c '%u:%g:%a' \$t); echo \"\$a \$b\"" /dev/null </dev/null | tr -d '\r' | tail -1)
     set -- $res
     ok $([ -n "$1" ] && [ "$1" = "$2" ] && echo 0 || echo 1) "a pty keeps its owner and mode ($res)"
 else

@@ -206,20 +206,19 @@ unlike "$OUT" "Z" "no zombie is left in the cell (states: $OUT)"
 like "$OUT" "^[RS]+$" "every process is running or sleeping"
 
 # ---- rootless
-if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
-    chmod 755 "$TMP"
+if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null && rootless_setup; then
     probe_plan "$TMP/r.plan" --uid 1000 --gid 1000 -- ids
     chmod 644 "$TMP/r.plan"
-    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CELLRUN" --unsigned --events /dev/null "$TMP/r.plan" 2>&1 </dev/null); RC=$?
+    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$RL_CELLRUN" --unsigned --events /dev/null "$TMP/r.plan" 2>&1 </dev/null); RC=$?
     is "$RC:$OUT" "0:1000 1000" "rootless: runs as nobody in a user namespace, the plan's ids inside"
     probe_plan "$TMP/r.plan" --memory $((64 << 20)) -- ids
     chmod 644 "$TMP/r.plan"
-    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CELLRUN" --unsigned --events /dev/null "$TMP/r.plan" 2>&1 </dev/null); RC=$?
+    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$RL_CELLRUN" --unsigned --events /dev/null "$TMP/r.plan" 2>&1 </dev/null); RC=$?
     is "$RC" 125 "rootless: a memory limit it cannot enforce is refused"
     like "$OUT" "limits.memory cannot be enforced" "naming the limit"
     probe_plan "$TMP/r.plan" --memory $((64 << 20)) --best-effort memory -- ids
     chmod 644 "$TMP/r.plan"
-    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CELLRUN" --unsigned --events - "$TMP/r.plan" 2>/dev/null </dev/null); RC=$?
+    OUT=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$RL_CELLRUN" --unsigned --events - "$TMP/r.plan" 2>/dev/null </dev/null); RC=$?
     is "$RC" 0 "rootless: a best-effort memory limit runs without it"
     like "$OUT" '"step":"downgrade".*"what":"limits.memory"' "and the downgrade is an event"
     like "$OUT" '"result":"degraded","step":"cgroup"' "and the cgroup step says degraded"

@@ -13,6 +13,11 @@
 #                               cgroups, processes, /tmp entries (waits up
 #                               to 5 s for reapers first)
 #   host_mounts                 the host mounts a run could leave behind
+#   rootless_setup              for runs as nobody: copies cellrun and the
+#                               probe into $TMP/rootless (0755), sets
+#                               RL_CELLRUN and points probe_plan's /t there;
+#                               the checkout may sit in a 0700 directory
+#                               (mktemp -d) that nobody cannot traverse
 #
 # Residue is scoped to this test's runs, so suites (and other users) running
 # cellrun at the same time never make it fail: every run through crun_cell,
@@ -37,6 +42,14 @@ probe_plan() {
     while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
     shift
     ASAN_OPTIONS=detect_leaks=0 "$MKPLAN" "$out" --ro "$RT_T:/t" "${opts[@]}" -- /t/cellprobe "$@"
+}
+
+rootless_setup() {
+    local d=${TMP:?}/rootless
+    mkdir -p "$d" && cp "$CELLRUN" "$d/cellrun" && cp "$PROBE" "$d/cellprobe" || return 1
+    chmod 755 "$TMP" "$d" && chmod 755 "$d/cellrun" "$d/cellprobe" || return 1
+    RL_CELLRUN=$d/cellrun
+    RT_T=$d
 }
 
 rt_cellrun() {
