@@ -142,6 +142,14 @@ struct backend_ops {
                          bool *eof, struct cell_error *e);
 };
 
+/* The teardown a backend whose cell is one host process tree shares
+ * (native, gvisor): an unreleased cell is let fall (its go pipe *sync_wr
+ * closed), the cell process killed and reaped if it still runs, the record
+ * pipe closed, and the cell's cgroups removed (a note when the reaper must
+ * retry). Idempotent. */
+struct cgroup_set;
+void backend_teardown_cell(struct backend_run *r, int *sync_wr, struct cgroup_set *cg);
+
 /* Helpers for backends (supervisor_backends.c). Both truncate; a full
  * list drops the note/fact (and says so in the last note). */
 void backend_note(struct backend_run *r, const char *name, const char *what, const char *fmt, ...)

@@ -22,7 +22,6 @@
 #include "cgroup.h"
 #include "cell_int.h"
 #include "gvisor.h"
-#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -475,20 +474,7 @@ static void gv_cleanup(struct backend_run *r)
     struct gv *g = r->priv;
     if (!g)
         return;
-    if (g->sync_wr >= 0) {
-        close(g->sync_wr);      /* an unreleased sandbox is taken down */
-        g->sync_wr = -1;
-    }
-    if (r->pid > 0) {
-        sys_kill_and_reap(r->pid);
-        r->pid = -1;
-    }
-    if (r->record_fd >= 0) {
-        close(r->record_fd);
-        r->record_fd = -1;
-    }
-    if (cgroup_cleanup(&g->cg) < 0)
-        backend_note(r, "teardown", "cgroup", "could not remove %s now; the reaper retries", g->cg.name);
+    backend_teardown_cell(r, &g->sync_wr, &g->cg);   /* an unreleased sandbox is taken down */
     if (g->runsc_fd >= 0)
         close(g->runsc_fd);
     for (size_t i = 0; i < GVISOR_MAX_ARGS && g->argv[i]; i++)

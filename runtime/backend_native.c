@@ -13,7 +13,6 @@
 #include "backend.h"
 #include "cgroup.h"
 #include "cell_int.h"
-#include "sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -263,22 +262,7 @@ static void native_cleanup(struct backend_run *r)
     struct native *n = r->priv;
     if (!n)
         return;
-    if (n->sync_wr >= 0) {
-        close(n->sync_wr);      /* an unreleased cell exits on EOF */
-        n->sync_wr = -1;
-    }
-    if (r->pid > 0) {
-        /* never leave a cell behind: it is killed and reaped here if the
-         * core did not get that far */
-        sys_kill_and_reap(r->pid);
-        r->pid = -1;
-    }
-    if (r->record_fd >= 0) {
-        close(r->record_fd);
-        r->record_fd = -1;
-    }
-    if (cgroup_cleanup(&n->cg) < 0)
-        backend_note(r, "teardown", "cgroup", "could not remove %s now; the reaper retries", n->cg.name);
+    backend_teardown_cell(r, &n->sync_wr, &n->cg);
     free(n);
     r->priv = NULL;
 }

@@ -256,15 +256,9 @@ static void last_msg(struct mon *s, char *out, size_t n)
 static void log_version(struct mon *s)
 {
     s->version_done = true;
-    int fd = openat(s->bundle, s->m->version_log, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return;
     char buf[4096];
-    ssize_t r = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (r <= 0)
+    if (sys_read_head(s->bundle, s->m->version_log, O_NOFOLLOW, buf, sizeof buf) < 0)
         return;
-    buf[r] = 0;
     const char *v = strstr(buf, "] Version ");
     if (!v)
         return;
@@ -493,16 +487,10 @@ static void finish_failed(struct mon *s)
 static bool oom_killed(const struct gvisor_monitor *m)
 {
     for (size_t i = 0; i < m->n_cgroup_fds; i++) {
-        int fd = openat(m->cgroup_fds[i], m->cgroup_v2[i] ? "memory.events" : "memory.oom_control",
-                        O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            continue;
         char buf[512];
-        ssize_t r = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (r <= 0)
+        if (sys_read_head(m->cgroup_fds[i], m->cgroup_v2[i] ? "memory.events" : "memory.oom_control", 0,
+                          buf, sizeof buf) < 0)
             continue;
-        buf[r] = 0;
         const char *k = strstr(buf, "oom_kill ");
         if (k && strtoul(k + 9, NULL, 10) > 0)
             return true;

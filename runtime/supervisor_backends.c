@@ -4,8 +4,11 @@
  * A backend team adds one line to `table` (and its file); nothing else.
  */
 #include "backend.h"
+#include "cgroup.h"
+#include "sys_util.h"
 
 #include <stdarg.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,4 +81,24 @@ void backend_fact_num(struct backend_run *r, const char *key, int64_t value)
     snprintf(f->key, sizeof f->key, "%s", key);
     f->num = value;
     f->is_num = true;
+}
+
+void backend_teardown_cell(struct backend_run *r, int *sync_wr, struct cgroup_set *cg)
+{
+    if (*sync_wr >= 0) {
+        close(*sync_wr);        /* an unreleased cell exits on EOF */
+        *sync_wr = -1;
+    }
+    if (r->pid > 0) {
+        /* never leave a cell behind: it is killed and reaped here if the
+         * core did not get that far */
+        sys_kill_and_reap(r->pid);
+        r->pid = -1;
+    }
+    if (r->record_fd >= 0) {
+        close(r->record_fd);
+        r->record_fd = -1;
+    }
+    if (cgroup_cleanup(cg) < 0)
+        backend_note(r, "teardown", "cgroup", "could not remove %s now; the reaper retries", cg->name);
 }

@@ -56,6 +56,26 @@ int sys_cgroup_join(int dirfd)
     return 0;
 }
 
+ssize_t sys_read_head(int dirfd, const char *name, int oflags, char *buf, size_t n)
+{
+    if (n == 0)
+        return -1;
+    int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | oflags);
+    if (fd < 0)
+        return -1;
+    ssize_t r;
+    do
+        r = read(fd, buf, n - 1);
+    while (r < 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    if (r <= 0)
+        return -1;
+    buf[r] = 0;
+    return r;
+}
+
 void sys_kill_and_reap(pid_t pid)
 {
     if (pid <= 0)

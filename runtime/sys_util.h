@@ -23,6 +23,12 @@ int sys_close_quiet(int fd);
  * cgroup.procs) or, where there is no `tasks` (v2), to `cgroup.procs`. */
 int sys_cgroup_join(int dirfd);
 
+/* Read the start of the file name (relative to dirfd; oflags added to
+ * O_RDONLY | O_CLOEXEC, e.g. O_NOFOLLOW) into buf, at most n - 1 bytes,
+ * NUL-terminated. Returns the bytes read; -1 when the file cannot be opened
+ * or read, or is empty. For small status files and logs. */
+ssize_t sys_read_head(int dirfd, const char *name, int oflags, char *buf, size_t n);
+
 /* Make sure pid, a child of the caller, is gone: when it has not exited,
  * SIGKILL it; then reap it. For teardown paths that must never leave a
  * process behind. */
