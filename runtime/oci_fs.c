@@ -620,20 +620,33 @@ static bool proc_dir_name(const char *name)
 
 /* ---- ops ----------------------------------------------------------------------- */
 
-static int op_mkdir(struct fs *f, size_t i, const struct plan_mount_op *op)
+/* What an entry-creating op finds at its dst: 1 with the canonical path,
+ * its owning mount and what is there now; 0 when the op failed (recorded
+ * with fail_op); -1 on a refusal or error (in f->e). */
+static int entry_at(struct fs *f, size_t i, const struct plan_mount_op *op, char *canon, int *owner,
+                    struct look *l)
 {
-    char canon[PATHBUF];
-    int owner, err = 0;
-    int r = entry_parent(f, i, op->dst, canon, &owner, &err);
+    int err = 0;
+    int r = entry_parent(f, i, op->dst, canon, owner, &err);
     if (r == -2)
         return -1;
     if (r < 0) {
         fail_op(f, i, err);
         return 0;
     }
-    struct look l;
-    if (look(f->b, canon, &l) < 0)
+    if (look(f->b, canon, l) < 0)
         return cell_err_sys(f->e, errno, "gvisor: op %zu", i);
+    return 1;
+}
+
+static int op_mkdir(struct fs *f, size_t i, const struct plan_mount_op *op)
+{
+    char canon[PATHBUF];
+    int owner;
+    struct look l;
+    int r = entry_at(f, i, op, canon, &owner, &l);
+    if (r <= 0)
+        return r;
     if (l.kind == K_DIR) {
         f->b->ops[i].how = OCI_HOW_HOST;    /* exists: native accepts it */
         return 0;
@@ -652,17 +665,11 @@ static int op_mkdir(struct fs *f, size_t i, const struct plan_mount_op *op)
 static int op_symlink(struct fs *f, size_t i, const struct plan_mount_op *op)
 {
     char canon[PATHBUF];
-    int owner, err = 0;
-    int r = entry_parent(f, i, op->dst, canon, &owner, &err);
-    if (r == -2)
-        return -1;
-    if (r < 0) {
-        fail_op(f, i, err);
-        return 0;
-    }
+    int owner;
     struct look l;
-    if (look(f->b, canon, &l) < 0)
-        return cell_err_sys(f->e, errno, "gvisor: op %zu", i);
+    int r = entry_at(f, i, op, canon, &owner, &l);
+    if (r <= 0)
+        return r;
     if (l.kind == K_LINK && strcmp(l.target, op->src) == 0) {
         f->b->ops[i].how = OCI_HOW_HOST;
         return 0;
