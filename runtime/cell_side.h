@@ -119,6 +119,10 @@ struct cell_config {
  * (the failing op's record already sent). */
 int cell_mount_program(const struct cell_config *c, struct cell_report *rep);
 
+/* The MOUNT_ATTR_* bits (mount_setattr, fsmount) of a mount op's
+ * CP_MNT_RDONLY/NOSUID/NODEV/NOEXEC flags (mount_ops.c). */
+unsigned cell_mount_attrs(uint16_t flags);
+
 /* Run every step and exec the workload. In the calling process (which must
  * be PID 1 of the cell's pid namespace natively, or the guest's init) this
  * becomes the cell's init after the set-up: it forks the workload, reaps,

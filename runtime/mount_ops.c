@@ -212,7 +212,7 @@ static int attach(int mfd, int target)
     return move_mount(mfd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
-static unsigned attr_of(uint16_t f)
+unsigned cell_mount_attrs(uint16_t f)
 {
     unsigned a = 0;
     if (f & CP_MNT_RDONLY) a |= MOUNT_ATTR_RDONLY;
@@ -342,7 +342,7 @@ static int op_bind(struct mount_state *s, const struct plan_mount_op *op, size_t
 
 static int op_tmpfs(struct mount_state *s, const struct plan_mount_op *op, bool workspace)
 {
-    int m = new_fs("tmpfs", op->size, (int)op->mode, NULL, attr_of(op->flags));
+    int m = new_fs("tmpfs", op->size, (int)op->mode, NULL, cell_mount_attrs(op->flags));
     if (m < 0)
         return -1;
     if (workspace) {
@@ -461,7 +461,7 @@ static int op_remount(struct mount_state *s, const struct plan_mount_op *op, siz
     }
     struct mount_attr a;
     memset(&a, 0, sizeof a);
-    a.attr_set = attr_of(op->flags);
+    a.attr_set = cell_mount_attrs(op->flags);
     unsigned fl = AT_EMPTY_PATH;
     if (from_rbind(s->c->plan, idx, op->dst))
         fl |= AT_RECURSIVE;

@@ -15,6 +15,7 @@
  *  - nothing is ever written outside the bundle: the host tree is never
  *    touched (all mount points were decided by the translation).
  */
+#include "cell_side.h"
 #include "oci.h"
 #include "sys_util.h"
 
@@ -65,16 +66,6 @@ static int parent_fd(int root, const char *rel, const char **base)
     par[n] = 0;
     *base = s + 1;
     return beneath(root, par, O_PATH | O_DIRECTORY);
-}
-
-static unsigned attr_of(uint16_t f)
-{
-    unsigned a = 0;
-    if (f & CP_MNT_RDONLY) a |= MOUNT_ATTR_RDONLY;
-    if (f & CP_MNT_NOSUID) a |= MOUNT_ATTR_NOSUID;
-    if (f & CP_MNT_NODEV)  a |= MOUNT_ATTR_NODEV;
-    if (f & CP_MNT_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
-    return a;
 }
 
 /* A new tmpfs as a detached mount fd. */
@@ -235,7 +226,7 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
             return fail(e, fail_op, m->op, "directory", path);
         if (mounts) {
             /* read-only comes last, once the entries are made */
-            int t = new_tmpfs(m->size, mode, attr_of(m->flags & ~CP_MNT_RDONLY));
+            int t = new_tmpfs(m->size, mode, cell_mount_attrs(m->flags & ~CP_MNT_RDONLY));
             if (t < 0 || attach_at(bundle, path, t) < 0) {
                 sys_close_quiet(t);
                 return fail(e, fail_op, m->op, "tmpfs", path);
@@ -332,7 +323,7 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
         sys_close_quiet(c);
         struct mount_attr a;
         memset(&a, 0, sizeof a);
-        a.attr_set = attr_of(m->flags);
+        a.attr_set = cell_mount_attrs(m->flags);
         if (a.attr_set) {
             int t = beneath(bundle, path, O_PATH);
             r = t < 0 ? -1 : mount_setattr(t, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0),
