@@ -22,7 +22,7 @@ CFLAGS   ?= -O2 -g
 EXTRA_CFLAGS  ?=
 EXTRA_LDFLAGS ?=
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -D_GNU_SOURCE \
-             -Iinclude -Icompiler -Iruntime -I$(GEN) -MMD -MP
+             -I. -Iinclude -I$(GEN) -MMD -MP
 LDLIBS   := -lseccomp -lsodium -lyaml
 
 GEN      := $(BUILD)/gen
@@ -58,13 +58,21 @@ $(OBJ)/gen/%.o: $(GEN)/%.c $(GEN_H)
 	$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -Wno-unused-function -Wno-sign-compare -c -o $@ $<
 
 # --------------------------------------------------------------- compiler --
+# Each folder's sources by wildcard (docs/architecture.md: who owns what).
+# compiler/seccomp/gen/ holds generators run by hand, not linked.
+COMPILER_DIRS := compiler compiler/seccomp compiler/plan
 COMPILER_MAIN := compiler/cellc.c
-COMPILER_SRC  := $(filter-out $(COMPILER_MAIN),$(wildcard compiler/*.c))
+COMPILER_SRC  := $(filter-out $(COMPILER_MAIN),$(wildcard $(addsuffix /*.c,$(COMPILER_DIRS))))
 COMPILER_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
 
 # ---------------------------------------------------------------- runtime --
-RUNTIME_MAIN  := runtime/cellrun.c
-RUNTIME_SRC   := $(filter-out $(RUNTIME_MAIN),$(wildcard runtime/*.c))
+# runtime/vm/progs/ and the guest's main are separate programs (below); the
+# rest of runtime/vm/guest/ is in the library too, for its unit tests.
+RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/supervisor \
+                 runtime/cell runtime/native runtime/gvisor runtime/vm runtime/vm/guest
+RUNTIME_MAIN  := runtime/supervisor/cellrun.c
+RUNTIME_SRC   := $(filter-out $(RUNTIME_MAIN) runtime/vm/guest/guest_main.c,\
+                   $(wildcard $(addsuffix /*.c,$(RUNTIME_DIRS))))
 RUNTIME_OBJ   := $(patsubst %.c,$(OBJ)/%.o,$(RUNTIME_SRC))
 
 LIBCELLC  := $(BUILD)/lib/libcellc.a
@@ -97,7 +105,7 @@ $(BIN)/cellc: $(OBJ)/compiler/cellc.o $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/cellrun: $(OBJ)/runtime/cellrun.o $(LIBCELLRT)
+$(BIN)/cellrun: $(OBJ)/runtime/supervisor/cellrun.o $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -165,12 +173,12 @@ $(BUILD)/bench/plan_io: bench/plan_io.c $(LIBCELLC) $(LIBCELLRT)
 # -------------------------------------------------- area: seccomp (issue 3)
 # (owned by the seccomp work: syscall table generation, oracle tests)
 # The syscall table and the built-in constants are generated and CHECKED IN
-# (compiler/syscall_table_data.c, compiler/constants_data.c) so that a plan
+# (compiler/seccomp/syscall_table_data.c, compiler/seccomp/constants_data.c) so that a plan
 # never depends on the compiling machine's libseccomp or headers.
 #   make syscall-protos  re-extract argument prototypes from the man pages (slow)
-#   make syscall-table   regenerate compiler/syscall_table_data.c (libseccomp)
-#   make constants       regenerate compiler/constants_data.c (host headers)
-SC_GEN_DIR := compiler/gen
+#   make syscall-table   regenerate compiler/seccomp/syscall_table_data.c (libseccomp)
+#   make constants       regenerate compiler/seccomp/constants_data.c (host headers)
+SC_GEN_DIR := compiler/seccomp/gen
 .PHONY: syscall-protos syscall-table constants
 $(BUILD)/tools/gen_syscall_table: $(SC_GEN_DIR)/gen_syscall_table.c
 	@mkdir -p $(dir $@)
@@ -184,14 +192,14 @@ syscall-protos: $(BUILD)/tools/gen_syscall_table
 syscall-table: $(BUILD)/tools/gen_syscall_table
 	$(BUILD)/tools/gen_syscall_table $(SC_GEN_DIR)/syscall_protos_man.txt \
 	    $(SC_GEN_DIR)/syscall_protos_kernel.txt > $(BUILD)/tools/syscall_table_data.c
-	mv $(BUILD)/tools/syscall_table_data.c compiler/syscall_table_data.c
+	mv $(BUILD)/tools/syscall_table_data.c compiler/seccomp/syscall_table_data.c
 constants:
 	@mkdir -p $(BUILD)/tools
 	$(SC_GEN_DIR)/extract_constants.sh $(CC) > $(BUILD)/tools/constants_list.h.new
 	mv $(BUILD)/tools/constants_list.h.new $(SC_GEN_DIR)/constants_list.h
 	$(MAKE) $(BUILD)/tools/gen_constants
 	$(BUILD)/tools/gen_constants > $(BUILD)/tools/constants_data.c
-	mv $(BUILD)/tools/constants_data.c compiler/constants_data.c
+	mv $(BUILD)/tools/constants_data.c compiler/seccomp/constants_data.c
 # the seccomp tests include helper headers (tests/unit/seccomp_*.h): track them
 -include $(wildcard $(TBIN)/unit/seccomp_*.d) $(wildcard $(TBIN)/seccomp_tool.d)
 # the e2e tests' helper: attach programs to a plan, run case lists, diff
@@ -211,12 +219,12 @@ bench-seccomp:
 # (owned by the native runtime: escape probes, feature tests)
 # The cell side: the files a VM guest init links statically to run the same
 # steps inside the guest (libc and the kernel only; no libsodium/libseccomp).
-CELL_SIDE_SRC := runtime/cell_run.c runtime/cell_report.c runtime/cell_caps.c \
-                 runtime/cell_net.c runtime/cell_seccomp.c runtime/cell_fds.c \
-                 runtime/mount_ops.c runtime/init.c runtime/error.c runtime/sys_util.c
-CELL_SIDE_HDR := runtime/cell_side.h runtime/cell_int.h include/plan.h \
-                 include/plan_format.h include/step_record.h runtime/error.h \
-                 runtime/sys_util.h
+# The folder runtime/cell/ is the boundary: everything in it, plus the two
+# libc-only helpers of runtime/lib/, and nothing else.
+CELL_SIDE_SRC := $(wildcard runtime/cell/*.c) runtime/lib/error.c runtime/lib/sys_util.c
+CELL_SIDE_HDR := $(wildcard runtime/cell/*.h) include/plan.h \
+                 include/plan_format.h include/step_record.h runtime/lib/error.h \
+                 runtime/lib/sys_util.h
 DEPS_PKGS += bubblewrap crun time
 # cellrun is linked statically (glibc, libsodium, libseccomp, libyaml all
 # ship archives on Debian): no dynamic loading at start-up, about half the
@@ -233,7 +241,7 @@ TEST_PROGRAMS += $(RUNTIME_T)/mkplan $(RUNTIME_T)/cellprobe $(RUNTIME_T)/cellsid
 # is self-contained (what the VM guest init links) and drives it end to end
 $(RUNTIME_T)/cellside: tests/e2e/runtime_cellside.c $(CELL_SIDE_SRC) $(CELL_SIDE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -Iinclude -Iruntime -static -o $@ $< $(CELL_SIDE_SRC)
+	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -I. -Iinclude -static -o $@ $< $(CELL_SIDE_SRC)
 $(RUNTIME_T)/mkplan: tests/e2e/runtime_mkplan.c $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
@@ -310,37 +318,37 @@ VM_MODULES  := kernel/drivers/virtio kernel/drivers/block/virtio_blk.ko \
 VM_TOOLS    := $(BUILD)/vm/bin/extract_vmlinux
 DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox-static e2fsprogs
 
-.PRECIOUS: $(OBJ)/runtime/vm_progs/%.o
-$(BUILD)/vm/bin/%: $(OBJ)/runtime/vm_progs/%.o $(LIBCELLRT)
+.PRECIOUS: $(OBJ)/runtime/vm/progs/%.o
+$(BUILD)/vm/bin/%: $(OBJ)/runtime/vm/progs/%.o $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Host-side helpers (extract_vmlinux, vm_boot) link libcellrt; guest-side
 # programs are static and built without sanitizers (they run as PID 1 of a
 # guest kernel, where no sanitizer runtime can work).
-VM_GUEST_CFLAGS = -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -Iinclude -Iruntime -static
+VM_GUEST_CFLAGS = -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -I. -Iinclude -static
 VM_GUEST := $(BUILD)/vm/guest/vm_trivial_init $(BUILD)/vm/guest/vm_bare_init $(BUILD)/vm/guest/vm_bad_init
 TEST_PROGRAMS += $(BUILD)/vm/bin/vm_boot $(VM_GUEST)
 
-$(BUILD)/vm/guest/vm_trivial_init: runtime/vm_progs/vm_trivial_init.c runtime/vm_channel.c runtime/vm_channel.h
+$(BUILD)/vm/guest/vm_trivial_init: runtime/vm/progs/vm_trivial_init.c runtime/vm/vm_channel.c runtime/vm/vm_channel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_GUEST_CFLAGS) -o $@ $(filter %.c,$^)
 
 # The guest init: the runtime's cell-side interpreter (CELL_SIDE_SRC), the
 # plan reader, the framed report sink and the guest glue, linked statically.
 VM_GUEST_INIT := $(BUILD)/vm/guest/cellos-guest-init
-VM_GUEST_SRC  := $(CELL_SIDE_SRC) runtime/guest_init.c runtime/guest_report.c runtime/guest_conf.c runtime/guest_cgroup.c \
-                 runtime/vm_channel.c runtime/plan_reader.c runtime/bpf_check.c runtime/vm_progs/guest_main.c
+VM_GUEST_SRC  := $(CELL_SIDE_SRC) $(wildcard runtime/vm/guest/*.c) \
+                 runtime/vm/vm_channel.c runtime/plan/plan_reader.c runtime/plan/bpf_check.c
 all: $(VM_GUEST_INIT)
-$(VM_GUEST_INIT): $(sort $(VM_GUEST_SRC) $(CELL_SIDE_HDR)) runtime/guest_init.h runtime/guest_conf.h runtime/vm_channel.h
+$(VM_GUEST_INIT): $(sort $(VM_GUEST_SRC) $(CELL_SIDE_HDR)) $(wildcard runtime/vm/guest/*.h) runtime/vm/vm_channel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_GUEST_CFLAGS) -o $@ $(filter %.c,$^) -lsodium
 
-$(BUILD)/vm/guest/vm_bad_init: runtime/vm_progs/vm_bad_init.c runtime/vm_channel.c runtime/vm_channel.h
+$(BUILD)/vm/guest/vm_bad_init: runtime/vm/progs/vm_bad_init.c runtime/vm/vm_channel.c runtime/vm/vm_channel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_GUEST_CFLAGS) -o $@ $(filter %.c,$^)
 
-$(BUILD)/vm/guest/vm_bare_init: runtime/vm_progs/vm_bare_init.c
+$(BUILD)/vm/guest/vm_bare_init: runtime/vm/progs/vm_bare_init.c
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_GUEST_CFLAGS) -o $@ $<
 
@@ -399,8 +407,10 @@ deps:
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
 
+# make test TESTS='tests/e2e/x.t build/t/unit/y.t' runs just those files.
+TESTS ?= $(UNIT_T) $(E2E_T)
 test: all $(UNIT_T) $(TEST_PROGRAMS)
-	$(TEST_ENV) prove --exec '' --timer $(UNIT_T) $(E2E_T)
+	$(TEST_ENV) prove --exec '' --timer $(TESTS)
 
 check: deps
 	$(MAKE) all

@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "event_types.h"
-#include "events.h"
-#include "keys.h"
-#include "verify.h"
+#include "runtime/events/events.h"
+#include "runtime/events/keys.h"
+#include "runtime/events/verify.h"
 
 /* Time is this thread's CPU time: events per CPU-second is the per-core
  * rate even on a machine busy with other work (wall time is shown too). */

@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "plan.h"
-#include "plan_writer.h"
+#include "compiler/plan/plan_writer.h"
 
 static double now(void)
 {

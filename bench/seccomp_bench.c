@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "bpf_interp.h"
+#include "compiler/seccomp/bpf_interp.h"
 #include "plan.h"
-#include "seccomp_gen.h"
+#include "compiler/seccomp/seccomp_gen.h"
 #include "seccomp_oracle.h"
 #include "seccomp_policy.h"
 #include "seccomp_samples.h"

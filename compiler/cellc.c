@@ -24,9 +24,9 @@
 #include "diag.h"
 #include "lower.h"
 #include "pack.h"
-#include "plan_sign.h"
-#include "plan_writer.h"
-#include "seccomp_gen.h"
+#include "compiler/plan/plan_sign.h"
+#include "compiler/plan/plan_writer.h"
+#include "compiler/seccomp/seccomp_gen.h"
 
 #define EXIT_POLICY 1
 #define EXIT_USAGE 2

@@ -13,7 +13,7 @@
  * every diagnostic, no plan. */
 int cellc_cmd_check(int argc, char **argv);
 
-/* `cellc sign PLAN --key KEY` (compiler/plan_sign.c, events team): append or
+/* `cellc sign PLAN --key KEY` (compiler/plan/plan_sign.c, events team): append or
  * replace PLAN's Ed25519 signature trailer in place. */
 int cellc_cmd_sign(int argc, char **argv);
 
@@ -21,7 +21,7 @@ int cellc_cmd_sign(int argc, char **argv);
  * its raw seccomp program. */
 int cellc_cmd_dump(int argc, char **argv);
 
-/* `cellc --emit firecracker-config PLAN` (runtime/vm_emit.c): print the
+/* `cellc --emit firecracker-config PLAN` (compiler/vm_emit.c): print the
  * Firecracker --config-file JSON of the plan's vm section. */
 int cellc_cmd_emit(int argc, char **argv);
 

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "syscall_table.h"
+#include "compiler/seccomp/syscall_table.h"
 
 #define RET_KILL_PROCESS 0x80000000u
 #define RET_KILL_THREAD  0x00000000u

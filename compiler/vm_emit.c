@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cellc_cmds.h"
-#include "vm_config.h"
+#include "runtime/plan/vm_config.h"
 
 int cellc_cmd_emit(int argc, char **argv)
 {

@@ -14,7 +14,7 @@
 %code requires {
 #include <stdint.h>
 #include <stdbool.h>
-#include "ast.h"
+#include "compiler/ast.h"
 #ifndef YY_TYPEDEF_YY_SCANNER_T
 #define YY_TYPEDEF_YY_SCANNER_T
 typedef void *yyscan_t;
@@ -51,8 +51,8 @@ int yylex(YYSTYPE *yylval_param, YYLTYPE *yylloc_param, yyscan_t yyscanner);
 %code {
 #include <stdio.h>
 #include <string.h>
-#include "diag.h"
-#include "parse.h"
+#include "compiler/diag.h"
+#include "compiler/parse.h"
 
 static void yyerror(YYLTYPE *loc, yyscan_t scanner, struct parse_ctx *ctx, const char *msg);
 

@@ -3,7 +3,7 @@
  *
  * struct plan is the decoded form of the bytes described in plan_format.h.
  * The compiler lowers a checked policy into a struct plan and the plan writer
- * (compiler/plan_writer.c) serialises it; the plan reader (runtime/
+ * (compiler/plan/plan_writer.c) serialises it; the plan reader (runtime/
  * plan_reader.c) validates bytes and decodes them back into a struct plan,
  * used by `cellc dump`, `cellrun` and every backend. Write then read gives an
  * equal plan; read then write gives identical bytes.

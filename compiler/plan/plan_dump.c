@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bpf_disasm.h"
-#include "cellc_cmds.h"
-#include "syscall_table.h"
+#include "compiler/seccomp/bpf_disasm.h"
+#include "compiler/cellc_cmds.h"
+#include "compiler/seccomp/syscall_table.h"
 
 #define KEYW "%-14s"
 

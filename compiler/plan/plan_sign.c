@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keys.h"
+#include "runtime/events/keys.h"
 #include "plan.h"
-#include "sign_verify.h"
+#include "runtime/events/sign_verify.h"
 
 int plan_sign_bytes(uint8_t **buf, size_t *len, const struct ev_key *key, struct cell_error *e)
 {

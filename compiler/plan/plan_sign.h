@@ -7,7 +7,7 @@
  * The digest covers header and body only, so signing (or re-signing, which
  * replaces the trailer) never changes it. The signer first validates the
  * plan with plan_read(): it refuses to vouch for a plan cellrun would reject.
- * The runtime's check is plan_verify_trusted() in runtime/sign_verify.h.
+ * The runtime's check is plan_verify_trusted() in runtime/events/sign_verify.h.
  */
 #ifndef CELLOS_PLAN_SIGN_H
 #define CELLOS_PLAN_SIGN_H
@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "events.h"
+#include "runtime/lib/error.h"
+#include "runtime/events/events.h"
 
 /* Sign the plan in *buf (*len bytes, with or without a trailer): on success
  * *buf is reallocated to hold the plan plus the new trailer and *len is

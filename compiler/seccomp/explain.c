@@ -27,7 +27,7 @@
 
 #include "bpf_disasm.h"
 #include "bpf_interp.h"
-#include "cellc_cmds.h"
+#include "compiler/cellc_cmds.h"
 #include "plan.h"
 #include "seccomp_gen.h"
 #include "syscall_table.h"

@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_check.h"
+#include "runtime/plan/bpf_check.h"
 #include "seccomp_gen_internal.h"
 #include "syscall_table.h"
 #include "syscall_table_data.h"

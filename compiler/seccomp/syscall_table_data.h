@@ -1,6 +1,6 @@
 /*
  * syscall_table_data.h - the generated syscall data behind syscall_table.h
- * (compiler/syscall_table_data.c, written by compiler/gen/gen_syscall_table.c).
+ * (compiler/seccomp/syscall_table_data.c, written by compiler/seccomp/gen/gen_syscall_table.c).
  * Internal to the seccomp module: everyone else uses syscall_table.h.
  *
  * sc_table_data is sorted by name (strcmp order) and names are unique.

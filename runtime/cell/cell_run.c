@@ -11,7 +11,7 @@
  * step stops the cell.
  */
 #include "cell_int.h"
-#include "sys_util.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>

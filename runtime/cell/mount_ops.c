@@ -18,7 +18,7 @@
  *    mount namespace, which dies with the cell.
  */
 #include "cell_int.h"
-#include "sys_util.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>

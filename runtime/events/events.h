@@ -23,7 +23,7 @@
 #include <time.h>
 #include <sys/utsname.h>
 
-#include "error.h"
+#include "runtime/lib/error.h"
 #include "plan.h"
 #include "step_record.h"
 

@@ -22,7 +22,7 @@
 
 #include "jcs.h"
 #include "sign_codec.h"
-#include "sys_util.h"
+#include "runtime/lib/sys_util.h"
 
 #define KEY_FILE_MAX 512    /* a valid key file is 69 or 70 bytes */
 

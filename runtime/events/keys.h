@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "runtime/lib/error.h"
 #include "events.h"
 
 #define EV_KEY_FILE_PREFIX  "cellos-ed25519-secret-v1:"

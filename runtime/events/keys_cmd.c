@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cellrun_cmds.h"
+#include "runtime/supervisor/cellrun_cmds.h"
 #include "keys.h"
 
 int cellrun_cmd_keygen(int argc, char **argv)

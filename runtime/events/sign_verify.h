@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "runtime/lib/error.h"
 #include "events.h"
 #include "jcs.h"
 #include "keys.h"

@@ -18,9 +18,9 @@
  * kills runsc (PDEATHSIG), which as PID 1 of its pid namespace takes every
  * sandbox process with it; the cgroup reaper removes the cgroups.
  */
-#include "backend.h"
-#include "cgroup.h"
-#include "cell_int.h"
+#include "runtime/lib/backend.h"
+#include "runtime/lib/cgroup.h"
+#include "runtime/cell/cell_int.h"
 #include "gvisor.h"
 
 #include <errno.h>

@@ -27,8 +27,8 @@
  * pre-checks, staging) is reported as the failing step and runsc never runs.
  */
 #include "gvisor.h"
-#include "cell_int.h"
-#include "sys_util.h"
+#include "runtime/cell/cell_int.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -36,8 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cell_side.h"
-#include "error.h"
+#include "runtime/cell/cell_side.h"
+#include "runtime/lib/error.h"
 #include "plan.h"
 
 /* What holds the contents of a mount in the cell. */

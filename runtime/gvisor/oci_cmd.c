@@ -12,9 +12,9 @@
  * Deviations from the native backend go to stderr, one line each.
  * Exit 0, or 125 with one line on stderr (as `cellrun PLAN` would refuse).
  */
-#include "cellrun_cmds.h"
+#include "runtime/supervisor/cellrun_cmds.h"
 #include "oci.h"
-#include "supervisor.h"
+#include "runtime/supervisor/supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * the buffer holds a valid JSON prefix; the first error stops all output.
  */
 #include "oci_json.h"
-#include "jcs.h"
+#include "runtime/events/jcs.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -15,9 +15,9 @@
  *  - nothing is ever written outside the bundle: the host tree is never
  *    touched (all mount points were decided by the translation).
  */
-#include "cell_side.h"
+#include "runtime/cell/cell_side.h"
 #include "oci.h"
-#include "sys_util.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>

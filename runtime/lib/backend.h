@@ -43,9 +43,9 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "cell_side.h"
+#include "runtime/cell/cell_side.h"
 #include "error.h"
-#include "events.h"
+#include "runtime/events/events.h"
 #include "plan.h"
 
 #define BACKEND_MAX_NOTES  16
@@ -161,7 +161,7 @@ void backend_fact_num(struct backend_run *r, const char *key, int64_t value);
  * backend file defines its `const struct backend_ops backend_<name>` and
  * adds one line to the table in supervisor_backends.c. */
 extern const struct backend_ops backend_native;
-extern const struct backend_ops backend_vm;      /* runtime/backend_vm.c */
+extern const struct backend_ops backend_vm;      /* runtime/vm/backend_vm.c */
 const struct backend_ops *backend_by_name(const char *name);
 const struct backend_ops *backend_by_kind(uint32_t kind);
 /* "native, gvisor, vm": names of the built-in backends, for --help. */

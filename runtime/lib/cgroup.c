@@ -10,7 +10,7 @@
  * DEGRADED). Cleanup is described in cgroup.h.
  */
 #include "cgroup.h"
-#include "cell_int.h"
+#include "runtime/cell/cell_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,9 +10,9 @@
  * prctl); records come back on a close-on-exec pipe; cgroups are prepared
  * here with a reaper that removes them even if cellrun is SIGKILLed.
  */
-#include "backend.h"
-#include "cgroup.h"
-#include "cell_int.h"
+#include "runtime/lib/backend.h"
+#include "runtime/lib/cgroup.h"
+#include "runtime/cell/cell_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "runtime/lib/error.h"
 #include "plan.h"
 
 enum vm_mode {

@@ -7,7 +7,7 @@
  * Only this file turns errors into exit statuses; everything it calls
  * returns them (supervisor.h lists cellrun's own statuses).
  */
-#include "backend.h"
+#include "runtime/lib/backend.h"
 #include "cellrun_cmds.h"
 #include "supervisor.h"
 

@@ -1,13 +1,13 @@
 /*
  * cellrun_cmds.h - subcommands of `cellrun`, one function per subcommand,
- * dispatched by runtime/cellrun.c. Each takes the arguments from the
+ * dispatched by runtime/supervisor/cellrun.c. Each takes the arguments from the
  * subcommand name on (argv[0] is "keygen", "verify", ...) and returns the
  * process exit status; none calls exit().
  */
 #ifndef CELLOS_CELLRUN_CMDS_H
 #define CELLOS_CELLRUN_CMDS_H
 
-/* One row of the dispatch table in runtime/cellrun.c: `cellrun NAME ...`
+/* One row of the dispatch table in runtime/supervisor/cellrun.c: `cellrun NAME ...`
  * runs `run` with argv from NAME on; anything that is not a subcommand name
  * is `cellrun [options] PLAN [-- args]` (cellrun_cmd_run). */
 struct cellrun_cmd {
@@ -17,21 +17,21 @@ struct cellrun_cmd {
 };
 
 /* `cellrun run [options] PLAN [-- ARGS]` = `cellrun [options] PLAN [-- ARGS]`
- * (runtime/cellrun.c): run a plan; the exit statuses are in supervisor.h. */
+ * (runtime/supervisor/cellrun.c): run a plan; the exit statuses are in supervisor.h. */
 int cellrun_cmd_run(int argc, char **argv);
 
-/* `cellrun keygen PREFIX` (runtime/keys_cmd.c): writes PREFIX.key (0600),
+/* `cellrun keygen PREFIX` (runtime/events/keys_cmd.c): writes PREFIX.key (0600),
  * PREFIX.pub and PREFIX.trust.json, refusing to overwrite any, and prints
  * the kid. Exit 0, or 1 with a one-line message. */
 int cellrun_cmd_keygen(int argc, char **argv);
 
 /* `cellrun verify EVENTS (--trust KEYS.json | --unsigned) [--plan PLAN]`
- * (runtime/verify.c). Exit 0 verified and sealed, 3 verified but not sealed
+ * (runtime/events/verify.c). Exit 0 verified and sealed, 3 verified but not sealed
  * (cut off), 1 anything else (the first bad line and why on stderr). */
 int cellrun_cmd_verify(int argc, char **argv);
 
 /* `cellrun --print-oci-config [--portable | --bundle DIR] PLAN [-- ARGS]`
- * (runtime/oci_cmd.c): the gvisor backend's config.json for PLAN. */
+ * (runtime/gvisor/oci_cmd.c): the gvisor backend's config.json for PLAN. */
 int cellrun_cmd_oci_config(int argc, char **argv);
 
 #endif

@@ -19,12 +19,12 @@
  *    set-up bound.
  */
 #include "supervisor.h"
-#include "backend.h"
-#include "cell_side.h"
+#include "runtime/lib/backend.h"
+#include "runtime/cell/cell_side.h"
 #include "event_types.h"
-#include "events.h"
-#include "keys.h"
-#include "sign_verify.h"
+#include "runtime/events/events.h"
+#include "runtime/events/keys.h"
+#include "runtime/events/sign_verify.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,9 +3,9 @@
  * note/fact helpers backends use to tell the core what to put in events.
  * A backend team adds one line to `table` (and its file); nothing else.
  */
-#include "backend.h"
-#include "cgroup.h"
-#include "sys_util.h"
+#include "runtime/lib/backend.h"
+#include "runtime/lib/cgroup.h"
+#include "runtime/lib/sys_util.h"
 
 #include <stdarg.h>
 #include <unistd.h>

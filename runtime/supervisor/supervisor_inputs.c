@@ -6,8 +6,8 @@
  * dumps, wiped when freed, and never written to events or messages.
  */
 #include "supervisor.h"
-#include "cell_side.h"
-#include "error.h"
+#include "runtime/cell/cell_side.h"
+#include "runtime/lib/error.h"
 #include "plan.h"
 
 #include <errno.h>

@@ -33,7 +33,7 @@
  *   monitor, so they vanish with it whatever happens; otherwise in a private
  *   temp dir removed by the monitor and by cleanup.
  */
-#include "backend.h"
+#include "runtime/lib/backend.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,11 +57,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cell_int.h"
-#include "guest_conf.h"
-#include "supervisor.h"
+#include "runtime/cell/cell_int.h"
+#include "runtime/vm/guest/guest_conf.h"
+#include "runtime/supervisor/supervisor.h"
 #include "vm_channel.h"
-#include "vm_config.h"
+#include "runtime/plan/vm_config.h"
 #include "vm_initramfs.h"
 #include "vm_kernel.h"
 #include "vm_modules.h"

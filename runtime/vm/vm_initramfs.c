@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cpio.h"
+#include "runtime/lib/cpio.h"
 
 struct walk {
     struct cpio_writer w;

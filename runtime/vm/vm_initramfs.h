@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "runtime/lib/error.h"
 #include "plan.h"
 #include "vm_modules.h"
 

@@ -10,7 +10,7 @@
  * Every offset and length read here is checked against the file's size.
  */
 #include "vm_kernel.h"
-#include "sys_util.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>

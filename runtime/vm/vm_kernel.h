@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "runtime/lib/error.h"
 
 enum vm_kernel_kind {
     VM_KERNEL_BZIMAGE = 1,   /* x86 boot protocol image (vmlinuz) */

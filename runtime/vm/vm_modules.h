@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "error.h"
+#include "runtime/lib/error.h"
 
 #define VM_MAX_MODULES 16
 

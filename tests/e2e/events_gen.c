@@ -27,12 +27,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cellrun_cmds.h"
-#include "events.h"
-#include "keys.h"
-#include "plan_sign.h"
-#include "plan_writer.h"
-#include "sign_verify.h"
+#include "runtime/supervisor/cellrun_cmds.h"
+#include "runtime/events/events.h"
+#include "runtime/events/keys.h"
+#include "compiler/plan/plan_sign.h"
+#include "compiler/plan/plan_writer.h"
+#include "runtime/events/sign_verify.h"
 
 struct fixed_clock {
     long long sec, nsec;

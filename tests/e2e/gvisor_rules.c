@@ -17,7 +17,7 @@
  * the gvisor tests fail, never pass.
  */
 #include "plan.h"
-#include "plan_writer.h"
+#include "compiler/plan/plan_writer.h"
 
 #include <fcntl.h>
 #include <linux/seccomp.h>

@@ -8,7 +8,7 @@
  *
  *   runtime_cellside PROGRAM [ARG...]     (as root)
  */
-#include "cell_side.h"
+#include "runtime/cell/cell_side.h"
 
 #include <linux/audit.h>
 #include <linux/filter.h>

@@ -34,8 +34,8 @@
  *   --sign KEYFILE                                   append a signature trailer (plan_sign)
  */
 #include "plan.h"
-#include "plan_writer.h"
-#include "plan_sign.h"
+#include "compiler/plan/plan_writer.h"
+#include "compiler/plan/plan_sign.h"
 
 #include <fcntl.h>
 #include <linux/audit.h>

@@ -25,14 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_check.h"
-#include "bpf_interp.h"
+#include "runtime/plan/bpf_check.h"
+#include "compiler/seccomp/bpf_interp.h"
 #include "plan.h"
-#include "plan_writer.h"
-#include "seccomp_gen.h"
+#include "compiler/plan/plan_writer.h"
+#include "compiler/seccomp/seccomp_gen.h"
 #include "seccomp_oracle.h"
 #include "seccomp_samples.h"
-#include "syscall_table.h"
+#include "compiler/seccomp/syscall_table.h"
 
 static struct plan *load(const char *path)
 {

@@ -10,7 +10,7 @@
  * (to test the mismatch refusal).
  */
 #include "plan.h"
-#include "plan_writer.h"
+#include "compiler/plan/plan_writer.h"
 
 #include <sodium.h>
 #include <stdio.h>

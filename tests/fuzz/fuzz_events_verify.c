@@ -1,6 +1,6 @@
 /*
  * fuzz_events_verify.c - libFuzzer target for the events verifier and its
- * strict JSON parser (runtime/verify.c, runtime/jcs.c).
+ * strict JSON parser (runtime/events/verify.c, runtime/events/jcs.c).
  *
  * Invariants checked on every input:
  *  - ev_verify_buffer never crashes and returns 0, 1 or 3, naming a line
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jcs.h"
-#include "keys.h"
-#include "verify.h"
+#include "runtime/events/jcs.h"
+#include "runtime/events/keys.h"
+#include "runtime/events/verify.h"
 
 /* test key 1 of tests/data/events */
 static const char TRUST[] =

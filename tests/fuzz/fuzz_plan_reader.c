@@ -15,8 +15,8 @@
 #include <sodium.h>
 
 #include "plan.h"
-#include "plan_dump.h"
-#include "plan_writer.h"
+#include "compiler/plan/plan_dump.h"
+#include "compiler/plan/plan_writer.h"
 #include "../unit/plan_fixture.h"
 
 static void accepted(const struct plan *p)

@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check.h"
-#include "diag.h"
-#include "lower.h"
-#include "pack.h"
+#include "compiler/check.h"
+#include "compiler/diag.h"
+#include "compiler/lower.h"
+#include "compiler/pack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,20 +1,20 @@
 /*
  * fuzz_vm_channel.c - libFuzzer target for the host side of the VM report
- * channel (runtime/vm_channel.c), which reads bytes a hostile guest writes.
+ * channel (runtime/vm/vm_channel.c), which reads bytes a hostile guest writes.
  * The input is fed whole and again split at every byte offset the first
  * input byte selects; both feedings must reach the same verdict and pass on
  * the same records (a decoder whose result depends on how reads split would
  * let a guest play timing games). Every record passed on must come from a
  * frame with a valid CRC: it is re-checked here. Also guest.conf parsing
- * (runtime/guest_conf.c) on the same bytes: it must never crash or leak.
+ * (runtime/vm/guest/guest_conf.c) on the same bytes: it must never crash or leak.
  * Seeds: tests/fuzz/corpus/vm_channel/.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "guest_conf.h"
-#include "vm_channel.h"
+#include "runtime/vm/guest/guest_conf.h"
+#include "runtime/vm/vm_channel.h"
 
 struct sink {
     struct cell_step_record r[64];

@@ -4,7 +4,7 @@
 #include "tap.h"
 #include <stdlib.h>
 
-#include "diag.h"
+#include "compiler/diag.h"
 
 static char *print(struct diag *d, enum diag_format f)
 {

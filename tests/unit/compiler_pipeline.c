@@ -5,10 +5,10 @@
 #include "tap.h"
 #include <stdlib.h>
 
-#include "check.h"
-#include "lower.h"
-#include "pack.h"
-#include "parse.h"
+#include "compiler/check.h"
+#include "compiler/lower.h"
+#include "compiler/pack.h"
+#include "compiler/parse.h"
 #include "cell_parse.h"
 #include "cell_lex.h"
 

@@ -1,7 +1,7 @@
 /* compiler_units.c - typed scalar values: integers, bytes, durations, CPU,
  * modes, paths, hosts, addresses, env and cell names, path ordering. */
 #include "tap.h"
-#include "units.h"
+#include "compiler/units.h"
 
 static uint64_t u(const char *s, uint64_t max, int *rc)
 {

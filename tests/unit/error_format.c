@@ -1,6 +1,6 @@
 /* error_format.c - struct cell_error: one line, truncation, errno text, wrapping. */
 #include "tap.h"
-#include "error.h"
+#include "runtime/lib/error.h"
 #include <errno.h>
 
 int main(void)

@@ -1,7 +1,7 @@
 /* events_codec.c - hex, base64 and base64url: RFC 4648 test vectors and the
  * strictness of the decoders (one canonical spelling only). */
 #include "tap.h"
-#include "sign_codec.h"
+#include "runtime/events/sign_codec.h"
 
 static void b64_vector(const char *in, const char *want_std, const char *want_url)
 {

@@ -2,7 +2,7 @@
  * by UTF-16 code units, string escaping), integers only, and the strict
  * parser's refusals (floats, duplicates, lone surrogates, bad UTF-8, depth). */
 #include "tap.h"
-#include "jcs.h"
+#include "runtime/events/jcs.h"
 
 static char out[4096];
 

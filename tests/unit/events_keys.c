@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "event_types.h"
-#include "keys.h"
-#include "plan_sign.h"
-#include "plan_writer.h"
-#include "sign_codec.h"
-#include "sign_verify.h"
+#include "runtime/events/keys.h"
+#include "compiler/plan/plan_sign.h"
+#include "compiler/plan/plan_writer.h"
+#include "runtime/events/sign_codec.h"
+#include "runtime/events/sign_verify.h"
 
 static char dir[] = "/tmp/cellos-events-keys.XXXXXX";
 

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "event_types.h"
-#include "events.h"
-#include "keys.h"
-#include "verify.h"
+#include "runtime/events/events.h"
+#include "runtime/events/keys.h"
+#include "runtime/events/verify.h"
 
 static char dir[] = "/tmp/cellos-events-unit.XXXXXX";
 static char path[256];

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "verify.h"
+#include "runtime/events/verify.h"
 
 static char *slurp(const char *path, size_t *len)
 {

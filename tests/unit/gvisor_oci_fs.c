@@ -4,7 +4,7 @@
  * pre-empted, and the errors native would report found before the sandbox
  * exists (the same errno, the same op).
  */
-#include "oci.h"
+#include "runtime/gvisor/oci.h"
 #include "tap.h"
 
 #include <errno.h>

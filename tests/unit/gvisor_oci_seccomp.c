@@ -9,7 +9,7 @@
  * runsc lacks. Also fixed cases: TIOCSTI with high bits, `not in`, the
  * ENOSYS-through-TRACE rule and its condition.
  */
-#include "oci.h"
+#include "runtime/gvisor/oci.h"
 #include "tap.h"
 
 #include <linux/seccomp.h>

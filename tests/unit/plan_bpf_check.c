@@ -5,7 +5,7 @@
  * checker's documented extra rules: ret #k actions, jt/jf on non-jumps,
  * length loads with k). */
 #include "tap.h"
-#include "bpf_check.h"
+#include "runtime/plan/bpf_check.h"
 #include "plan_fixture.h"
 #include <errno.h>
 #include <linux/filter.h>

@@ -4,9 +4,9 @@
  * disassembler prints each instruction class, absolute targets and names. */
 #include "tap.h"
 #include "plan_fixture.h"
-#include "plan_writer.h"
-#include "plan_dump.h"
-#include "bpf_disasm.h"
+#include "compiler/plan/plan_writer.h"
+#include "compiler/plan/plan_dump.h"
+#include "compiler/seccomp/bpf_disasm.h"
 
 static char *dump_to_string(const struct plan *p, const char *name, size_t size)
 {

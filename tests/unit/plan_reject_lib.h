@@ -8,7 +8,7 @@
 #include <sodium.h>
 #include "tap.h"
 #include "plan.h"
-#include "plan_writer.h"
+#include "compiler/plan/plan_writer.h"
 
 struct pbuf {
     uint8_t *d;

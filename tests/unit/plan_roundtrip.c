@@ -3,7 +3,7 @@
  * of the writer (alignment, section order, string interning) hold. */
 #include "tap.h"
 #include "plan_fixture.h"
-#include "plan_writer.h"
+#include "compiler/plan/plan_writer.h"
 #include <sodium.h>
 
 static uint32_t rd32(const uint8_t *b, size_t off) { uint32_t v; memcpy(&v, b + off, 4); return v; }

@@ -4,9 +4,9 @@
  * messages, and the event stream is still completed and sealed. Needs no
  * privileges: the fake backend's "cell" is a plain child writing bytes. */
 #include "tap.h"
-#include "backend.h"
-#include "plan_writer.h"
-#include "supervisor.h"
+#include "runtime/lib/backend.h"
+#include "compiler/plan/plan_writer.h"
+#include "runtime/supervisor/supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>

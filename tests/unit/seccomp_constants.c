@@ -1,21 +1,21 @@
 /*
  * seccomp_constants.c - the built-in constants agree with the headers.
  *
- * Every name of compiler/gen/constants_list.h must be found by
+ * Every name of compiler/seccomp/gen/constants_list.h must be found by
  * sc_const_lookup with the value the headers give (int-sized values as their
  * 32-bit two's complement); the arch-dependent names must be refused with an
  * explanation.
  */
-#include "gen/constants_headers.h"
+#include "compiler/seccomp/gen/constants_headers.h"
 
 #include <stdint.h>
 
 #include "tap.h"
-#include "syscall_table.h"
+#include "compiler/seccomp/syscall_table.h"
 
 #define C(x) { #x, sizeof(x) <= 4 ? (uint64_t)(uint32_t)(x) : (uint64_t)(x) },
 static const struct { const char *name; uint64_t value; } list[] = {
-#include "gen/constants_list.h"
+#include "compiler/seccomp/gen/constants_list.h"
 };
 #undef C
 

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 
 #include "tap.h"
-#include "bpf_interp.h"
-#include "bpf_check.h"
-#include "seccomp_gen.h"
+#include "compiler/seccomp/bpf_interp.h"
+#include "runtime/plan/bpf_check.h"
+#include "compiler/seccomp/seccomp_gen.h"
 #include "seccomp_oracle.h"
 #include "seccomp_policy.h"
 #include "seccomp_samples.h"

@@ -9,8 +9,8 @@
 #include <linux/seccomp.h>
 
 #include "tap.h"
-#include "bpf_check.h"
-#include "bpf_interp.h"
+#include "runtime/plan/bpf_check.h"
+#include "compiler/seccomp/bpf_interp.h"
 #include "seccomp_policy.h"
 
 #define ENOSYS_RET (SECCOMP_RET_ERRNO | 38u)

@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "plan.h"
-#include "syscall_table.h"
+#include "compiler/seccomp/syscall_table.h"
 
 struct ival { uint64_t lo, hi; };
 

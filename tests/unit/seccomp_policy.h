@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "plan.h"
-#include "seccomp_gen.h"
-#include "syscall_table.h"
+#include "compiler/seccomp/seccomp_gen.h"
+#include "compiler/seccomp/syscall_table.h"
 
 struct pol {
     struct plan plan;

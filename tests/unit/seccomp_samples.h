@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "plan.h"
-#include "syscall_table.h"
+#include "compiler/seccomp/syscall_table.h"
 
 struct samples {
     struct seccomp_data *d;

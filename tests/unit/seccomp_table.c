@@ -4,7 +4,7 @@
  * Checks the generated table's invariants (sorted, unique, sane widths),
  * its agreement with the libseccomp on this machine, the hand-reviewed
  * argument widths of the syscalls policies filter most, the group
- * invariants documented in compiler/syscall_groups.c and the danger list.
+ * invariants documented in compiler/seccomp/syscall_groups.c and the danger list.
  */
 #include <seccomp.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include <linux/audit.h>
 
 #include "tap.h"
-#include "syscall_table.h"
+#include "compiler/seccomp/syscall_table.h"
 
 static const char *const everyday_groups[] = {
     "@aio", "@basic-io", "@chown", "@default", "@file-system", "@io-event", "@ipc",

@@ -1,7 +1,7 @@
 /* vm_channel.c - the guest->host report channel: frames round-trip whole
  * or byte by byte, and every kind of corruption is a fault, never a crash. */
 #include "tap.h"
-#include "vm_channel.h"
+#include "runtime/vm/vm_channel.h"
 
 struct seen { int n; struct cell_step_record last; };
 

@@ -6,7 +6,7 @@
  * integer bounds, and no property the schema does not declare (Firecracker
  * rejects unknown fields). Negative controls prove the validator can fail. */
 #include "tap.h"
-#include "vm_config.h"
+#include "runtime/plan/vm_config.h"
 
 #include <ctype.h>
 #include <yaml.h>

@@ -1,7 +1,7 @@
 /* vm_cpio.c - the initramfs cpio newc writer: byte layout, determinism,
  * round trip through GNU cpio, name checks and the size limit. */
 #include "tap.h"
-#include "cpio.h"
+#include "runtime/lib/cpio.h"
 
 #include <errno.h>
 #include <stdlib.h>

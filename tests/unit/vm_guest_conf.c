@@ -1,7 +1,7 @@
 /* vm_guest_conf.c - the host->guest run facts file: what the host writes
  * the guest parses back byte for byte; anything malformed is refused. */
 #include "tap.h"
-#include "guest_conf.h"
+#include "runtime/vm/guest/guest_conf.h"
 
 static int parse(const char *t, struct guest_conf *c, struct cell_error *e)
 {

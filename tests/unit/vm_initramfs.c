@@ -2,7 +2,7 @@
  * determinism, the size limit (refused before writing, with the sizes),
  * writable binds refused, optional missing sources skipped. */
 #include "tap.h"
-#include "vm_initramfs.h"
+#include "runtime/vm/vm_initramfs.h"
 
 #include <errno.h>
 #include <stdlib.h>

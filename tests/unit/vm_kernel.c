@@ -2,7 +2,7 @@
  * malformed input, bzImage header checks, and (when `make vm-kernel` has
  * run) inspection and vmlinux extraction of the Debian cloud kernel. */
 #include "tap.h"
-#include "vm_kernel.h"
+#include "runtime/vm/vm_kernel.h"
 
 #include <stdlib.h>
 #include <unistd.h>

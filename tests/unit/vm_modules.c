@@ -2,7 +2,7 @@
  * crafted and truncated ELF, and (after make vm-kernel) the real modules of
  * the Debian cloud kernel resolved dependencies first. */
 #include "tap.h"
-#include "vm_modules.h"
+#include "runtime/vm/vm_modules.h"
 
 #include <unistd.h>
 

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "runtime/lib/error.h"
 
 #define GUEST_CONF_PATH     "/cellos/guest.conf"
 #define GUEST_MAX_MODULES   16

@@ -40,7 +40,7 @@
 #include <linux/vm_sockets.h>
 
 #include "guest_conf.h"
-#include "vm_channel.h"
+#include "runtime/vm/vm_channel.h"
 
 #define SYSROOT "/sysroot"
 

@@ -5,7 +5,7 @@
 #ifndef CELLOS_GUEST_INIT_H
 #define CELLOS_GUEST_INIT_H
 
-#include "cell_side.h"
+#include "runtime/cell/cell_side.h"
 
 /* Run the whole guest: never returns (ends the VM with reboot(2)). */
 int guest_init_main(void);

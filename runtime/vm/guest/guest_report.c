@@ -12,8 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vm_channel.h"
-#include "sys_util.h"
+#include "runtime/vm/vm_channel.h"
+#include "runtime/lib/sys_util.h"
 
 struct guest_sink {
     uint32_t seq;           /* next frame number */

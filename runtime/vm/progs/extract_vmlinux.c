@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_kernel.h"
+#include "runtime/vm/vm_kernel.h"
 
 int main(int argc, char **argv)
 {

@@ -28,9 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cpio.h"
-#include "vm_channel.h"
-#include "vm_config.h"
+#include "runtime/lib/cpio.h"
+#include "runtime/vm/vm_channel.h"
+#include "runtime/plan/vm_config.h"
 
 static double now_ms(void)
 {

@@ -11,7 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "vm_channel.h"
+#include "runtime/vm/vm_channel.h"
 
 int main(void)
 {
