@@ -29,7 +29,7 @@
 #include "compiler/seccomp/seccomp_gen.h"
 
 #define EXIT_POLICY 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE  2
 
 struct subcommand {
     const char *name;
@@ -58,7 +58,8 @@ static void usage(FILE *f)
           "  -o FILE                write the plan to FILE\n"
           "  --sign KEY             sign the plan with this Ed25519 key file (cellrun keygen)\n"
           "  --version              print the compiler version\n"
-          "subcommands:\n", f);
+          "subcommands:\n",
+          f);
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
     fputs("exit status: 0 ok, 1 the policy has errors, 2 usage or I/O error\n", f);
@@ -70,7 +71,7 @@ struct opts {
     bool no_default_path;
     enum diag_format fmt;
     const char *input, *output;
-    const char *sign_key;       /* --sign KEY: append the signature trailer */
+    const char *sign_key; /* --sign KEY: append the signature trailer */
 };
 
 /* Parse options common to compile and check; returns 0, or EXIT_USAGE after
@@ -198,7 +199,8 @@ static int run(const struct opts *o)
     struct diag d;
     arena_init(&a);
     diag_init(&d);
-    struct load_opts lo = { .include_dirs = o->inc, .n_include = o->n_inc,
+    struct load_opts lo = { .include_dirs = o->inc,
+                            .n_include = o->n_inc,
                             .no_default_path = o->no_default_path };
     struct policy_src src;
     int rc = policy_load_file(&a, &d, o->input, &lo, &src);

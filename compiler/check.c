@@ -159,9 +159,12 @@ static void check_item(struct chk *c, const struct ast_stmt *s)
     if (s->kind == AS_BACKEND) {
         if (!chk_once(c, &c->backend, s->loc, "backend"))
             return;
-        if (!strcmp(v->s, "native")) p->meta.backend = CP_BACKEND_NATIVE;
-        else if (!strcmp(v->s, "gvisor")) p->meta.backend = CP_BACKEND_GVISOR;
-        else if (!strcmp(v->s, "vm")) p->meta.backend = CP_BACKEND_VM;
+        if (!strcmp(v->s, "native"))
+            p->meta.backend = CP_BACKEND_NATIVE;
+        else if (!strcmp(v->s, "gvisor"))
+            p->meta.backend = CP_BACKEND_GVISOR;
+        else if (!strcmp(v->s, "vm"))
+            p->meta.backend = CP_BACKEND_VM;
         else
             diag_error(c->d, v->loc, "unknown backend '%s' (native, gvisor or vm)", chk_q(c, v));
         return;
@@ -355,12 +358,8 @@ static void check_process_stmt(struct chk *c, const struct ast_stmt *s)
             p->process.umask = m;
         return;
     }
-    case AS_CAPABILITY:
-        check_capability(c, s);
-        return;
-    case AS_RLIMIT:
-        check_rlimit(c, s);
-        return;
+    case AS_CAPABILITY: check_capability(c, s); return;
+    case AS_RLIMIT: check_rlimit(c, s); return;
     case AS_PASS_FD:
         for (const struct ast_val *x = v; x; x = x->next) {
             if (chk_uint(c, x, 1023, &n))
@@ -384,8 +383,7 @@ static void check_process_stmt(struct chk *c, const struct ast_stmt *s)
             f->loc = x->loc;
         }
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -472,8 +470,8 @@ static void check_egress_rule(struct chk *c, const struct ast_stmt *s)
         if (!u)
             diag_error(c->d, target->loc, "egress to any host needs unsafe \"why\"");
         else if (ok)
-            chk_add_unsafe(c, "egress", arena_printf(c->a, "%s %s:%llu", proto->s, subject,
-                                                       (unsigned long long)lo), u);
+            chk_add_unsafe(c, "egress",
+                           arena_printf(c->a, "%s %s:%llu", proto->s, subject, (unsigned long long)lo), u);
     } else if (u) {
         chk_unneeded_unsafe(c, u, "the rule names its destination");
     }
@@ -516,7 +514,8 @@ static void check_network(struct chk *c, const struct ast_section *sec)
     case AN_EGRESS:
         c->p->net.mode = CP_NET_EGRESS;
         if (!sec->stmts)
-            diag_error(c->d, sec->net_mode_loc, "egress with no rules grants nothing: write `network loopback;`");
+            diag_error(c->d, sec->net_mode_loc,
+                       "egress with no rules grants nothing: write `network loopback;`");
         for (const struct ast_stmt *s = sec->stmts; s; s = s->next)
             check_egress_rule(c, s);
         break;
@@ -536,7 +535,8 @@ static void check_limit(struct chk *c, const struct ast_stmt *s)
         if (!chk_once(c, &c->lim_memory, s->loc, "limits memory") || chk_bytes(c, v, &n))
             return;
         if (n < (1u << 20)) {
-            diag_error(c->d, v->loc, "memory %s is below 1MiB (did you mean %sMiB?)", chk_q(c, v), chk_q(c, v));
+            diag_error(c->d, v->loc, "memory %s is below 1MiB (did you mean %sMiB?)", chk_q(c, v),
+                       chk_q(c, v));
             return;
         }
         p->limits.memory = n;
@@ -582,8 +582,7 @@ static void check_limit(struct chk *c, const struct ast_stmt *s)
         if (chk_once(c, &c->lim_cpu_be, s->loc, "cpu-best-effort"))
             p->limits.flags |= CP_LIMIT_CPU_BEST_EFFORT;
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -662,8 +661,7 @@ static void check_vm_stmt(struct chk *c, const struct ast_stmt *s)
         }
         p->vm.initramfs_limit = n;
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -700,7 +698,8 @@ static void check_events_stmt(struct chk *c, const struct ast_stmt *s)
         }
         if (!ok || i >= v->len || i + 1 == v->len || !printable_ascii(v->s, v->len) ||
             memchr(v->s, ' ', v->len) || v->len > 1024) {
-            diag_error(c->d, v->loc, "events source must be a URI (scheme:rest, printable ASCII, no spaces), "
+            diag_error(c->d, v->loc,
+                       "events source must be a URI (scheme:rest, printable ASCII, no spaces), "
                        "e.g. \"urn:cellos:ci\"");
             return;
         }
@@ -721,15 +720,15 @@ static void check_events_stmt(struct chk *c, const struct ast_stmt *s)
             return;
         char err[200];
         if (parse_sha256_hex(v->s, v->len, p->events.signing_kid, err, sizeof err)) {
-            diag_error(c->d, v->loc, "events key must be the key id: 64 hex digits (the SHA-256 of the "
+            diag_error(c->d, v->loc,
+                       "events key must be the key id: 64 hex digits (the SHA-256 of the "
                        "Ed25519 public key)");
             return;
         }
         p->events.flags |= CP_EV_HAS_KID;
         return;
     }
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -753,7 +752,8 @@ static void check_secret(struct chk *c, const struct ast_stmt *s)
     struct plan_secret ps = { .name = name->s, .line = s->loc.line };
     if (!strcmp(s->from_kind->s, "env")) {
         if (from->kind != AV_STRING) {
-            diag_error(c->d, from->loc, "write the host variable as a string: from env \"%s\"", chk_q(c, from));
+            diag_error(c->d, from->loc, "write the host variable as a string: from env \"%s\"",
+                       chk_q(c, from));
             ok = false;
         } else if (check_env_name(from->s, from->len, err, sizeof err)) {
             diag_error(c->d, from->loc, "%s: \"%s\"", err, chk_q(c, from));
@@ -861,7 +861,8 @@ static void check_ceiling_stmt(struct chk *c, const struct ast_stmt *s)
         break;
     case AS_CEIL_REQUIRE:
         for (const struct ast_val *x = v; x; x = x->next)
-            if (strcmp(x->s, "memory") && strcmp(x->s, "pids") && strcmp(x->s, "wall") && strcmp(x->s, "cpu")) {
+            if (strcmp(x->s, "memory") && strcmp(x->s, "pids") && strcmp(x->s, "wall") &&
+                strcmp(x->s, "cpu")) {
                 diag_error(c->d, x->loc, "require names a limit: memory, pids, cpu or wall (not '%s')",
                            chk_q(c, x));
                 return;
@@ -871,8 +872,7 @@ static void check_ceiling_stmt(struct chk *c, const struct ast_stmt *s)
         ce->kind = CEIL_REQUIRE;
         ce->list = v;
         break;
-    default:
-        return;
+    default: return;
     }
     ce->value = n;
     ce->pack = c->unit->pack_name;
@@ -883,19 +883,23 @@ static const char *fmt_limit(struct chk *c, enum ceil_kind k, uint64_t v)
 {
     switch (k) {
     case CEIL_MEMORY:
-        if (v % (1ull << 30) == 0) return arena_printf(c->a, "%lluGiB", (unsigned long long)(v >> 30));
-        if (v % (1ull << 20) == 0) return arena_printf(c->a, "%lluMiB", (unsigned long long)(v >> 20));
-        if (v % (1ull << 10) == 0) return arena_printf(c->a, "%lluKiB", (unsigned long long)(v >> 10));
+        if (v % (1ull << 30) == 0)
+            return arena_printf(c->a, "%lluGiB", (unsigned long long)(v >> 30));
+        if (v % (1ull << 20) == 0)
+            return arena_printf(c->a, "%lluMiB", (unsigned long long)(v >> 20));
+        if (v % (1ull << 10) == 0)
+            return arena_printf(c->a, "%lluKiB", (unsigned long long)(v >> 10));
         return arena_printf(c->a, "%llu bytes", (unsigned long long)v);
     case CEIL_WALL:
-        if (v % 3600000 == 0) return arena_printf(c->a, "%lluh", (unsigned long long)(v / 3600000));
-        if (v % 60000 == 0) return arena_printf(c->a, "%llum", (unsigned long long)(v / 60000));
-        if (v % 1000 == 0) return arena_printf(c->a, "%llus", (unsigned long long)(v / 1000));
+        if (v % 3600000 == 0)
+            return arena_printf(c->a, "%lluh", (unsigned long long)(v / 3600000));
+        if (v % 60000 == 0)
+            return arena_printf(c->a, "%llum", (unsigned long long)(v / 60000));
+        if (v % 1000 == 0)
+            return arena_printf(c->a, "%llus", (unsigned long long)(v / 1000));
         return arena_printf(c->a, "%llums", (unsigned long long)v);
-    case CEIL_CPU:
-        return arena_printf(c->a, "%llum", (unsigned long long)v);
-    default:
-        return arena_printf(c->a, "%llu", (unsigned long long)v);
+    case CEIL_CPU: return arena_printf(c->a, "%llum", (unsigned long long)v);
+    default: return arena_printf(c->a, "%llu", (unsigned long long)v);
     }
 }
 
@@ -921,14 +925,30 @@ static void check_ceilings(struct chk *c, struct loc cell_loc)
         const char *what = NULL;
         struct seen *where = NULL;
         switch (ce->kind) {
-        case CEIL_MEMORY: have = p->limits.memory; what = "memory"; where = &c->lim_memory; break;
-        case CEIL_WALL: have = p->limits.wall_ms; what = "wall"; where = &c->lim_wall; break;
-        case CEIL_PIDS: have = p->limits.pids; what = "pids"; where = &c->lim_pids; break;
-        case CEIL_CPU: have = p->limits.cpu_millis; what = "cpu"; where = &c->lim_cpu; break;
+        case CEIL_MEMORY:
+            have = p->limits.memory;
+            what = "memory";
+            where = &c->lim_memory;
+            break;
+        case CEIL_WALL:
+            have = p->limits.wall_ms;
+            what = "wall";
+            where = &c->lim_wall;
+            break;
+        case CEIL_PIDS:
+            have = p->limits.pids;
+            what = "pids";
+            where = &c->lim_pids;
+            break;
+        case CEIL_CPU:
+            have = p->limits.cpu_millis;
+            what = "cpu";
+            where = &c->lim_cpu;
+            break;
         case CEIL_EGRESS_NONE:
             if (p->net.mode == CP_NET_EGRESS) {
-                diag_error(c->d, c->network.loc, "network egress breaks the ceiling of pack '%s', which forbids egress",
-                           ce->pack);
+                diag_error(c->d, c->network.loc,
+                           "network egress breaks the ceiling of pack '%s', which forbids egress", ce->pack);
                 diag_note(c->d, ce->loc, "ceiling here");
             }
             continue;
@@ -940,14 +960,18 @@ static void check_ceilings(struct chk *c, struct loc cell_loc)
                     for (const struct ast_val *x = ce->list; x; x = x->next)
                         if (!strcasecmp(x->s, e->e.host))
                             allowed = true;
-                if (allowed || (j > 0 && c->egress[j - 1].loc.line == e->loc.line &&
-                                c->egress[j - 1].loc.col == e->loc.col))
-                    continue;   /* the second half of a `*` rule is reported once */
+                if (allowed ||
+                    (j > 0 && c->egress[j - 1].loc.line == e->loc.line &&
+                     c->egress[j - 1].loc.col == e->loc.col))
+                    continue; /* the second half of a `*` rule is reported once */
                 if (e->e.kind == CP_EGRESS_HOST)
-                    diag_error(c->d, e->loc, "egress to '%s' breaks the ceiling of pack '%s': host not in its egress-hosts",
+                    diag_error(c->d, e->loc,
+                               "egress to '%s' breaks the ceiling of pack '%s': host not in its egress-hosts",
                                e->e.host, ce->pack);
                 else
-                    diag_error(c->d, e->loc, "egress to an address block breaks the ceiling of pack '%s', which allows only named hosts",
+                    diag_error(c->d, e->loc,
+                               "egress to an address block breaks the ceiling of pack '%s', which allows "
+                               "only named hosts",
                                ce->pack);
                 diag_note(c->d, ce->loc, "ceiling here");
             }
@@ -955,21 +979,22 @@ static void check_ceilings(struct chk *c, struct loc cell_loc)
         case CEIL_REQUIRE:
             for (const struct ast_val *x = ce->list; x; x = x->next) {
                 bool set = (!strcmp(x->s, "memory") && p->limits.memory) ||
-                           (!strcmp(x->s, "pids") && p->limits.pids) ||
-                           (!strcmp(x->s, "wall") && p->limits.wall_ms) ||
-                           (!strcmp(x->s, "cpu") && p->limits.cpu_millis);
+                    (!strcmp(x->s, "pids") && p->limits.pids) ||
+                    (!strcmp(x->s, "wall") && p->limits.wall_ms) ||
+                    (!strcmp(x->s, "cpu") && p->limits.cpu_millis);
                 if (set)
                     continue;
-                diag_error(c->d, cell_loc, "pack '%s' requires a %s limit: add `limits { %s ...; }`", ce->pack,
-                           x->s, x->s);
+                diag_error(c->d, cell_loc, "pack '%s' requires a %s limit: add `limits { %s ...; }`",
+                           ce->pack, x->s, x->s);
                 diag_note(c->d, x->loc, "required here");
             }
             continue;
         }
         if (have == 0) {
             if (pack_requires(c, ce->pack, what))
-                continue;   /* reported once, by the require */
-            diag_error(c->d, cell_loc, "no %s limit breaks the ceiling of pack '%s' (at most %s): add `limits { %s ...; }`",
+                continue; /* reported once, by the require */
+            diag_error(c->d, cell_loc,
+                       "no %s limit breaks the ceiling of pack '%s' (at most %s): add `limits { %s ...; }`",
                        what, ce->pack, fmt_limit(c, ce->kind, ce->value), what);
             diag_note(c->d, ce->loc, "ceiling here");
         } else if (have > ce->value) {
@@ -1009,14 +1034,15 @@ static void check_unit(struct chk *c, const struct policy_unit *pu)
     memset(secs, 0, sizeof secs);
 
     for (const struct ast_section *sec = u->sections; sec; sec = sec->next) {
-        bool pack_ok = sec->kind == SEC_FILESYSTEM || sec->kind == SEC_SYSCALLS ||
-                       sec->kind == SEC_CEILING || sec->kind == SEC_PROCESS;
+        bool pack_ok = sec->kind == SEC_FILESYSTEM || sec->kind == SEC_SYSCALLS || sec->kind == SEC_CEILING ||
+            sec->kind == SEC_PROCESS;
         if (c->in_pack && !pack_ok) {
-            const char *nm = sec->kind == SEC_ITEM
-                                 ? (sec->stmts->kind == AS_BACKEND ? "backend" : "hostname")
-                                 : section_name(sec->kind);
-            diag_error(c->d, sec->loc, "'%s' is not allowed in a pack (a pack may hold filesystem, "
-                       "syscalls, ceiling and process env/rlimit)", nm);
+            const char *nm = sec->kind == SEC_ITEM ? (sec->stmts->kind == AS_BACKEND ? "backend" : "hostname")
+                                                   : section_name(sec->kind);
+            diag_error(c->d, sec->loc,
+                       "'%s' is not allowed in a pack (a pack may hold filesystem, "
+                       "syscalls, ceiling and process env/rlimit)",
+                       nm);
             continue;
         }
         if (!c->in_pack && sec->kind == SEC_CEILING) {
@@ -1030,9 +1056,7 @@ static void check_unit(struct chk *c, const struct policy_unit *pu)
                 continue;
         }
         switch (sec->kind) {
-        case SEC_ITEM:
-            check_item(c, sec->stmts);
-            break;
+        case SEC_ITEM: check_item(c, sec->stmts); break;
         case SEC_PROCESS:
             for (const struct ast_stmt *s = sec->stmts; s; s = s->next)
                 check_process_stmt(c, s);
@@ -1041,9 +1065,7 @@ static void check_unit(struct chk *c, const struct policy_unit *pu)
             for (const struct ast_stmt *s = sec->stmts; s; s = s->next)
                 check_fs_stmt(c, s);
             break;
-        case SEC_NETWORK:
-            check_network(c, sec);
-            break;
+        case SEC_NETWORK: check_network(c, sec); break;
         case SEC_LIMITS:
             c->limits_section.set = true;
             c->limits_section.loc = sec->loc;
@@ -1138,8 +1160,9 @@ static void finish_process(struct chk *c, const struct ast_unit *cell)
             continue;
         for (size_t j = 0; j < c->n_env; j++)
             if (!strcmp(c->env[j].name, c->secrets[i].s.target)) {
-                diag_error(c->d, c->secrets[i].target_loc, "secret '%s' is delivered as %s, which env already sets",
-                           c->secrets[i].s.name, c->secrets[i].s.target);
+                diag_error(c->d, c->secrets[i].target_loc,
+                           "secret '%s' is delivered as %s, which env already sets", c->secrets[i].s.name,
+                           c->secrets[i].s.target);
                 diag_note(c->d, c->env[j].loc, "env setting here");
                 break;
             }
@@ -1157,7 +1180,8 @@ static void finish_process(struct chk *c, const struct ast_unit *cell)
     p->process.argv = c->argv_list;
     p->process.argc = c->argc;
     if (cell && !c->argv.set && !c->src->top_is_pack)
-        diag_error(c->d, cell->loc, "the cell has no argv: add `process { argv \"/path/to/program\", ...; }`");
+        diag_error(c->d, cell->loc,
+                   "the cell has no argv: add `process { argv \"/path/to/program\", ...; }`");
     if (!p->process.cwd)
         p->process.cwd = "/";
     if (!c->user.set)
@@ -1183,7 +1207,7 @@ int policy_check(struct arena *a, struct diag *d, const struct policy_src *src, 
     p->meta.hostname = "";
     p->events.source = "";
     p->events.subject = "";
-    p->seccomp.default_action = 0x80000000u;   /* kill-process unless written */
+    p->seccomp.default_action = 0x80000000u; /* kill-process unless written */
 
     for (size_t i = 0; i < src->n_units; i++)
         check_unit(c, &src->units[i]);
@@ -1244,7 +1268,8 @@ int policy_check(struct arena *a, struct diag *d, const struct policy_src *src, 
     out->grants = c->grants;
     check_sc_final(c);
     if (cell && !c->any_syscalls)
-        diag_error(d, cell->loc, "the policy has no syscalls section: `use \"std/syscalls\";` (or another "
+        diag_error(d, cell->loc,
+                   "the policy has no syscalls section: `use \"std/syscalls\";` (or another "
                    "syscall pack) or write `syscalls { default kill-process; allow ...; }`");
 
     p->meta.unsafe = c->unsafe;

@@ -27,34 +27,36 @@
 #define CELLC_VERSION "0.1.0"
 
 /* Kinds of implied grants, beyond the statement kinds (AS_RO, ...). */
-enum { GK_DEVPTS = 1000, GK_REMOUNT_RO };
+enum {
+    GK_DEVPTS = 1000,
+    GK_REMOUNT_RO
+};
 
 /* A filesystem grant after typing. kind is the statement kind (AS_RO, ...)
  * or a GK_* kind for the parts of a dev or proc grant. */
 struct fs_grant {
     int kind;
-    const char *src;        /* host path: ro, rw, device; link text: symlink */
-    const char *dst;        /* path in the cell */
-    uint64_t size;          /* tmpfs, workspace */
-    uint32_t mode;          /* tmpfs, workspace, dir */
+    const char *src; /* host path: ro, rw, device; link text: symlink */
+    const char *dst; /* path in the cell */
+    uint64_t size;   /* tmpfs, workspace */
+    uint32_t mode;   /* tmpfs, workspace, dir */
     bool optional, noexec;
-    bool implied;           /* made by a dev or proc grant, not written */
-    size_t parent;          /* implied: index of the dev/proc grant that made it */
-    struct loc loc;         /* the statement */
-    struct loc dst_loc;     /* the token naming dst */
+    bool implied;       /* made by a dev or proc grant, not written */
+    size_t parent;      /* implied: index of the dev/proc grant that made it */
+    struct loc loc;     /* the statement */
+    struct loc dst_loc; /* the token naming dst */
 };
 
 struct policy {
-    struct plan plan;       /* fs.ops and seccomp.programs are left empty */
+    struct plan plan; /* fs.ops and seccomp.programs are left empty */
     struct fs_grant *grants;
     size_t n_grants;
-    struct loc *rule_locs;  /* parallel to plan.seccomp.rules: where each rule was written */
+    struct loc *rule_locs; /* parallel to plan.seccomp.rules: where each rule was written */
     bool top_is_pack;
 };
 
 /* Check the loaded units. Returns 0 when there was no error, else -1 (all
  * errors in diag). `out` is filled as far as checking got (arena-owned). */
-int policy_check(struct arena *a, struct diag *d, const struct policy_src *src,
-                 struct policy *out);
+int policy_check(struct arena *a, struct diag *d, const struct policy_src *src, struct policy *out);
 
 #endif

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEV_TMPFS_SIZE  (64u * 1024)
-#define SHM_SIZE        (64u * 1024 * 1024)
+#define DEV_TMPFS_SIZE (64u * 1024)
+#define SHM_SIZE       (64u * 1024 * 1024)
 
 /* rw of these trees needs unsafe (the path itself or anything beneath it) */
 static const char *const rw_trees[] = {
-    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
-    "/root", "/run", "/sbin", "/sys", "/usr", "/var",
+    "/bin",  "/boot", "/dev", "/etc",  "/lib", "/lib32", "/lib64", "/libx32",
+    "/proc", "/root", "/run", "/sbin", "/sys", "/usr",   "/var",
 };
 /* ... except beneath these, which are meant for writable data */
 static const char *const rw_tree_exceptions[] = { "/var/cache", "/var/tmp" };
@@ -33,14 +33,16 @@ static const char *const safe_devices[] = {
 };
 /* what `dev` makes: host device nodes, then symlinks */
 static const char *const dev_nodes[] = { "full", "null", "random", "tty", "urandom", "zero" };
-static const struct { const char *name, *target; } dev_links[] = {
-    { "fd", "/proc/self/fd" }, { "ptmx", "pts/ptmx" }, { "stderr", "/proc/self/fd/2" },
+static const struct {
+    const char *name, *target;
+} dev_links[] = {
+    { "fd", "/proc/self/fd" },      { "ptmx", "pts/ptmx" },          { "stderr", "/proc/self/fd/2" },
     { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
 };
 /* what `proc` hides (optional masks) and makes read-only */
 static const char *const proc_masks[] = {
-    "acpi", "asound", "bus", "fs", "irq", "kallsyms", "kcore", "key-users", "keys", "kmsg",
-    "latency_stats", "sched_debug", "scsi", "sysrq-trigger", "timer_list", "timer_stats",
+    "acpi", "asound", "bus",           "fs",          "irq",  "kallsyms",      "kcore",      "key-users",
+    "keys", "kmsg",   "latency_stats", "sched_debug", "scsi", "sysrq-trigger", "timer_list", "timer_stats",
 };
 static const char *const proc_readonly[] = { "sys" };
 
@@ -123,21 +125,11 @@ static unsigned opts_allowed(int kind, const char **text)
         *text = "at, optional, noexec and unsafe";
         return B(AO_AT) | B(AO_OPTIONAL) | B(AO_NOEXEC) | B(AO_UNSAFE);
     case AS_TMPFS:
-    case AS_WORKSPACE:
-        *text = "size, mode and noexec";
-        return B(AO_SIZE) | B(AO_MODE) | B(AO_NOEXEC);
-    case AS_MASK:
-        *text = "optional";
-        return B(AO_OPTIONAL);
-    case AS_DIR:
-        *text = "mode";
-        return B(AO_MODE);
-    case AS_DEVICE:
-        *text = "optional and unsafe";
-        return B(AO_OPTIONAL) | B(AO_UNSAFE);
-    default:
-        *text = "no options";
-        return 0;
+    case AS_WORKSPACE: *text = "size, mode and noexec"; return B(AO_SIZE) | B(AO_MODE) | B(AO_NOEXEC);
+    case AS_MASK: *text = "optional"; return B(AO_OPTIONAL);
+    case AS_DIR: *text = "mode"; return B(AO_MODE);
+    case AS_DEVICE: *text = "optional and unsafe"; return B(AO_OPTIONAL) | B(AO_UNSAFE);
+    default: *text = "no options"; return 0;
     }
 #undef B
 }
@@ -232,7 +224,8 @@ void check_fs_stmt(struct chk *c, const struct ast_stmt *s)
         g.dst = main_path;
     }
     if (!strcmp(g.dst, "/")) {
-        diag_error(c->d, g.dst_loc, "a grant cannot replace the cell's root '/': cellc builds the root; "
+        diag_error(c->d, g.dst_loc,
+                   "a grant cannot replace the cell's root '/': cellc builds the root; "
                    "grant paths beneath it");
         return;
     }
@@ -311,8 +304,7 @@ void check_fs_stmt(struct chk *c, const struct ast_stmt *s)
         g.src = t->s;
         break;
     }
-    default:
-        break;
+    default: break;
     }
     if (!ok)
         return;
@@ -448,9 +440,11 @@ static void check_reachable(struct chk *c)
         if (!r)
             diag_error(c->d, c->argv0_loc, "argv[0] %s runs into a symlink loop", a0);
         else if (!g || (!is_bind(g) && g->kind != AS_DEVICE))
-            diag_error(c->d, c->argv0_loc, "argv[0] %s%s%s is not inside any ro or rw grant, so the cell "
-                       "cannot run it", a0, strcmp(r, a0) ? " (resolved to " : "", strcmp(r, a0) ?
-                       arena_printf(c->a, "%s)", r) : "");
+            diag_error(c->d, c->argv0_loc,
+                       "argv[0] %s%s%s is not inside any ro or rw grant, so the cell "
+                       "cannot run it",
+                       a0, strcmp(r, a0) ? " (resolved to " : "",
+                       strcmp(r, a0) ? arena_printf(c->a, "%s)", r) : "");
     }
     if (c->cwd.set && strcmp(p->process.cwd, "/") != 0) {
         const char *r = resolve_links(c, p->process.cwd);
@@ -461,8 +455,10 @@ static void check_reachable(struct chk *c)
                 if (path_within(c->grants[i].dst, r))
                     made = true;
         if (!r || (!made && (!g || g->kind == AS_MASK || g->kind == AS_DEVICE || g->kind == AS_SYMLINK)))
-            diag_error(c->d, c->cwd_val_loc, "cwd %s does not exist in the cell: no filesystem grant "
-                       "provides it", p->process.cwd);
+            diag_error(c->d, c->cwd_val_loc,
+                       "cwd %s does not exist in the cell: no filesystem grant "
+                       "provides it",
+                       p->process.cwd);
     }
 }
 
@@ -513,20 +509,24 @@ static void check_shadowed(struct chk *c)
             continue;
         size_t len = strlen(r->src);
         /* prefixes of r->src that end at a component boundary, and "/" */
-        for (size_t k = len; ; k--) {
+        for (size_t k = len;; k--) {
             if ((k == len || r->src[k] == '/') && !(k == 0 && len == 1)) {
                 size_t plen = k == 0 ? 1 : k;
                 for (size_t j = rw_find(rw, nrw, r->src, plen);
                      j < nrw && strlen(rw[j]->src) == plen && !strncmp(rw[j]->src, r->src, plen); j++) {
                     const struct fs_grant *w = rw[j];
                     const char *rest = strcmp(w->src, "/") ? r->src + strlen(w->src)
-                                                           : strcmp(r->src, "/") ? r->src : "";
+                        : strcmp(r->src, "/")              ? r->src
+                                                           : "";
                     const char *expect = strcmp(w->dst, "/") ? arena_printf(c->a, "%s%s", w->dst, rest)
-                                                             : rest[0] ? rest : "/";
+                        : rest[0]                            ? rest
+                                                             : "/";
                     if (!strcmp(expect, r->dst))
-                        continue;   /* a read-only window over the same place: a real narrowing */
-                    diag_error(c->d, r->dst_loc, "read-only grant of %s is shadowed: the rw grant of %s makes "
-                               "the same files writable at %s", r->src, w->src, expect);
+                        continue; /* a read-only window over the same place: a real narrowing */
+                    diag_error(c->d, r->dst_loc,
+                               "read-only grant of %s is shadowed: the rw grant of %s makes "
+                               "the same files writable at %s",
+                               r->src, w->src, expect);
                     diag_note(c->d, w->loc, "rw grant here");
                 }
             }

@@ -39,13 +39,20 @@ struct secret_c {
     struct loc loc, target_loc;
 };
 
-enum ceil_kind { CEIL_MEMORY, CEIL_WALL, CEIL_PIDS, CEIL_CPU, CEIL_EGRESS_NONE, CEIL_EGRESS_HOSTS,
-                 CEIL_REQUIRE };
+enum ceil_kind {
+    CEIL_MEMORY,
+    CEIL_WALL,
+    CEIL_PIDS,
+    CEIL_CPU,
+    CEIL_EGRESS_NONE,
+    CEIL_EGRESS_HOSTS,
+    CEIL_REQUIRE
+};
 
 struct ceiling_c {
     enum ceil_kind kind;
-    uint64_t value;                 /* memory bytes, wall ms, pids, cpu millis */
-    const struct ast_val *list;     /* egress-hosts strings, require words */
+    uint64_t value;             /* memory bytes, wall ms, pids, cpu millis */
+    const struct ast_val *list; /* egress-hosts strings, require words */
     const char *pack;
     struct loc loc;
 };
@@ -59,7 +66,7 @@ struct chk {
     struct policy *pol;
     struct plan *p;
     const struct policy_src *src;
-    const struct policy_unit *unit;     /* the unit being checked */
+    const struct policy_unit *unit; /* the unit being checked */
     bool in_pack;
 
     /* singletons */
@@ -75,31 +82,44 @@ struct chk {
     struct seen rlimits[16];
 
     /* lists, merged over units in order */
-    struct env_c *env; size_t n_env, cap_env;
-    struct fd_c *fds; size_t n_fds, cap_fds;
-    struct egress_c *egress; size_t n_egress, cap_egress;
-    struct secret_c *secrets; size_t n_secrets, cap_secrets;
-    struct plan_unsafe_grant *unsafe; size_t n_unsafe, cap_unsafe;
-    struct fs_grant *grants; size_t cap_grants;   /* count in pol->n_grants */
-    struct ceiling_c *ceil; size_t n_ceil, cap_ceil;
-    const char **argv_list; size_t argc;
+    struct env_c *env;
+    size_t n_env, cap_env;
+    struct fd_c *fds;
+    size_t n_fds, cap_fds;
+    struct egress_c *egress;
+    size_t n_egress, cap_egress;
+    struct secret_c *secrets;
+    size_t n_secrets, cap_secrets;
+    struct plan_unsafe_grant *unsafe;
+    size_t n_unsafe, cap_unsafe;
+    struct fs_grant *grants;
+    size_t cap_grants; /* count in pol->n_grants */
+    struct ceiling_c *ceil;
+    size_t n_ceil, cap_ceil;
+    const char **argv_list;
+    size_t argc;
     size_t cap_rlimits;
 
     /* syscalls */
     bool any_syscalls;
-    struct plan_sc_rule *rules; size_t n_rules, cap_rules;
-    struct loc *rule_locs; size_t n_rule_locs, cap_rule_locs;
-    void *sc_groups_state;              /* check_sc.c: groups used so far */
-    struct plan_sc_cond *conds; size_t n_conds, cap_conds;
-    uint64_t *values; size_t n_values, cap_values;
-    struct sc_state **sc_table;         /* open addressing by syscall name */
+    struct plan_sc_rule *rules;
+    size_t n_rules, cap_rules;
+    struct loc *rule_locs;
+    size_t n_rule_locs, cap_rule_locs;
+    void *sc_groups_state; /* check_sc.c: groups used so far */
+    struct plan_sc_cond *conds;
+    size_t n_conds, cap_conds;
+    uint64_t *values;
+    size_t n_values, cap_values;
+    struct sc_state **sc_table; /* open addressing by syscall name */
     size_t sc_table_cap, sc_table_n;
 };
 
 /* Grow an arena array to hold one more element; returns the new (zeroed)
  * element. */
 void *chk_push(struct chk *c, void **arr, size_t *n, size_t *cap, size_t elem);
-#define CHK_PUSH(c, arr, n, cap) ((__typeof__(arr))chk_push((c), (void **)&(arr), &(n), &(cap), sizeof *(arr)))
+#define CHK_PUSH(c, arr, n, cap)                                                                             \
+    ((__typeof__(arr))chk_push((c), (void **)&(arr), &(n), &(cap), sizeof *(arr)))
 
 /* First time: record and return true. Again: report "duplicate WHAT" at l
  * with a note at the first, return false. */

@@ -9,8 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct name_num { const char *name; uint32_t num; };
-struct cap_info { const char *name; uint32_t num; const char *why; };
+struct name_num {
+    const char *name;
+    uint32_t num;
+};
+struct cap_info {
+    const char *name;
+    uint32_t num;
+    const char *why;
+};
 
 static const struct name_num errno_names[] = {
     { "E2BIG", 7 },
@@ -194,15 +201,13 @@ static const struct cap_info cap_table[] = {
 };
 
 static const struct name_num signal_names[] = {
-    { "SIGABRT", 6 }, { "SIGALRM", 14 }, { "SIGBUS", 7 }, { "SIGCHLD", 17 },
-    { "SIGCONT", 18 }, { "SIGFPE", 8 }, { "SIGHUP", 1 }, { "SIGILL", 4 },
-    { "SIGINT", 2 }, { "SIGIO", 29 }, { "SIGIOT", 6 }, { "SIGKILL", 9 },
-    { "SIGPIPE", 13 }, { "SIGPOLL", 29 }, { "SIGPROF", 27 }, { "SIGPWR", 30 },
-    { "SIGQUIT", 3 }, { "SIGSEGV", 11 }, { "SIGSTKFLT", 16 }, { "SIGSTOP", 19 },
-    { "SIGSYS", 31 }, { "SIGTERM", 15 }, { "SIGTRAP", 5 }, { "SIGTSTP", 20 },
-    { "SIGTTIN", 21 }, { "SIGTTOU", 22 }, { "SIGURG", 23 }, { "SIGUSR1", 10 },
-    { "SIGUSR2", 12 }, { "SIGVTALRM", 26 }, { "SIGWINCH", 28 }, { "SIGXCPU", 24 },
-    { "SIGXFSZ", 25 },
+    { "SIGABRT", 6 },   { "SIGALRM", 14 }, { "SIGBUS", 7 },   { "SIGCHLD", 17 },   { "SIGCONT", 18 },
+    { "SIGFPE", 8 },    { "SIGHUP", 1 },   { "SIGILL", 4 },   { "SIGINT", 2 },     { "SIGIO", 29 },
+    { "SIGIOT", 6 },    { "SIGKILL", 9 },  { "SIGPIPE", 13 }, { "SIGPOLL", 29 },   { "SIGPROF", 27 },
+    { "SIGPWR", 30 },   { "SIGQUIT", 3 },  { "SIGSEGV", 11 }, { "SIGSTKFLT", 16 }, { "SIGSTOP", 19 },
+    { "SIGSYS", 31 },   { "SIGTERM", 15 }, { "SIGTRAP", 5 },  { "SIGTSTP", 20 },   { "SIGTTIN", 21 },
+    { "SIGTTOU", 22 },  { "SIGURG", 23 },  { "SIGUSR1", 10 }, { "SIGUSR2", 12 },   { "SIGVTALRM", 26 },
+    { "SIGWINCH", 28 }, { "SIGXCPU", 24 }, { "SIGXFSZ", 25 },
 };
 
 static int nn_cmp(const void *k, const void *e)
@@ -251,8 +256,12 @@ bool cap_lookup(const char *name, uint32_t *num, const char **why)
     return true;
 }
 
-static const struct { const char *name; uint32_t res; enum rlimit_unit unit; } rlimits[] = {
-    { "as", 9, RL_BYTES }, { "core", 4, RL_BYTES }, { "cpu", 0, RL_SECONDS },
+static const struct {
+    const char *name;
+    uint32_t res;
+    enum rlimit_unit unit;
+} rlimits[] = {
+    { "as", 9, RL_BYTES },    { "core", 4, RL_BYTES },   { "cpu", 0, RL_SECONDS },
     { "fsize", 1, RL_BYTES }, { "nofile", 7, RL_COUNT }, { "nproc", 6, RL_COUNT },
 };
 
@@ -291,13 +300,18 @@ static size_t edit_distance(const char *a, const char *b, size_t cap)
         size_t rowmin = cur[0];
         for (size_t j = 1; j <= lb; j++) {
             char x = a[i - 1], y = b[j - 1];
-            if (x >= 'a' && x <= 'z') x = (char)(x - 32);
-            if (y >= 'a' && y <= 'z') y = (char)(y - 32);
+            if (x >= 'a' && x <= 'z')
+                x = (char)(x - 32);
+            if (y >= 'a' && y <= 'z')
+                y = (char)(y - 32);
             size_t c = prev[j - 1] + (x != y);
-            if (prev[j] + 1 < c) c = prev[j] + 1;
-            if (cur[j - 1] + 1 < c) c = cur[j - 1] + 1;
+            if (prev[j] + 1 < c)
+                c = prev[j] + 1;
+            if (cur[j - 1] + 1 < c)
+                c = cur[j - 1] + 1;
             cur[j] = c;
-            if (c < rowmin) rowmin = c;
+            if (c < rowmin)
+                rowmin = c;
         }
         if (rowmin > cap)
             return cap + 1;
@@ -306,8 +320,8 @@ static size_t edit_distance(const char *a, const char *b, size_t cap)
     return prev[lb];
 }
 
-const char *suggest_name(const char *word, size_t n,
-                         const char *(*get)(size_t i, const void *ctx), const void *ctx)
+const char *suggest_name(const char *word, size_t n, const char *(*get)(size_t i, const void *ctx),
+                         const void *ctx)
 {
     size_t len = strlen(word);
     size_t cap = len / 2 < 2 ? len / 2 : 2;

@@ -44,9 +44,9 @@ struct sc_state {
     bool has_uncond;
     uint32_t uncond_action;
     struct loc uncond_loc;
-    const char *uncond_group;       /* the group that gave it, or NULL */
+    const char *uncond_group; /* the group that gave it, or NULL */
     bool explicit_uncond_redundant_reported;
-    struct cond_rule *conds;        /* conditional rules so far, newest first */
+    struct cond_rule *conds; /* conditional rules so far, newest first */
 };
 
 struct group_use {
@@ -113,8 +113,7 @@ static const char *action_text(struct chk *c, uint32_t a)
         const char *nm = errno_name(e);
         return nm ? arena_printf(c->a, "errno(%s)", nm) : arena_printf(c->a, "errno(%u)", e);
     }
-    default:
-        return a == RET_KILL_PROCESS ? "kill-process" : "?";
+    default: return a == RET_KILL_PROCESS ? "kill-process" : "?";
     }
 }
 
@@ -391,7 +390,8 @@ static int build_cond(struct chk *c, const struct sc_syscall *sc, const struct a
         return 0;
     }
     if (pr->op == AC_NE)
-        diag_error(c->d, pr->op_loc, "'&' ... '!=' is only supported with a single-bit mask and 0 or the "
+        diag_error(c->d, pr->op_loc,
+                   "'&' ... '!=' is only supported with a single-bit mask and 0 or the "
                    "bit (write '== ' with the complement, or one rule per case)");
     else
         diag_error(c->d, pr->op_loc, "only '==' (or '!=' with a single-bit mask) can follow '&'");
@@ -412,14 +412,18 @@ static void push_rule(struct chk *c, const char *name, uint32_t action, uint32_t
     *CHK_PUSH(c, c->rule_locs, c->n_rule_locs, c->cap_rule_locs) = loc;
 }
 
-enum add_result { ADD_OK, ADD_DROPPED, ADD_GROUP_CONFLICT };
+enum add_result {
+    ADD_OK,
+    ADD_DROPPED,
+    ADD_GROUP_CONFLICT
+};
 
 /* Add one rule for one syscall, applying the ordering rules above. For a
  * group's rule, a conflict with an earlier group is returned (with that
  * group's state in *other) for the caller to report once per group pair. */
 static enum add_result add_rule(struct chk *c, const struct sc_syscall *sc, uint32_t action,
-                                uint32_t cond_first, uint32_t cond_count, struct loc loc,
-                                const char *group, const struct sc_state **other)
+                                uint32_t cond_first, uint32_t cond_count, struct loc loc, const char *group,
+                                const struct sc_state **other)
 {
     struct sc_state *st = state_for(c, sc->name);
     if (st->has_uncond) {
@@ -431,17 +435,21 @@ static enum add_result add_rule(struct chk *c, const struct sc_syscall *sc, uint
                 }
             } else if (st->uncond_action == action && !st->explicit_uncond_redundant_reported) {
                 st->explicit_uncond_redundant_reported = true;
-                diag_error(c->d, st->uncond_loc, "the rule '%s %s' is redundant: %s, used later, does the same",
+                diag_error(c->d, st->uncond_loc,
+                           "the rule '%s %s' is redundant: %s, used later, does the same",
                            action_text(c, action), sc->name, group);
                 diag_note(c->d, loc, "%s used here", group);
             }
             /* else: an explicit rule written before the group takes precedence */
             return ADD_DROPPED;
         }
-        diag_error(c->d, loc, "this rule for %s never applies: an unconditional rule for %s comes first "
-                   "(the first matching rule wins)%s", sc->name, sc->name,
-                   st->uncond_group ? arena_printf(c->a, "; write it before %s to take precedence",
-                                                   st->uncond_group) : "");
+        diag_error(c->d, loc,
+                   "this rule for %s never applies: an unconditional rule for %s comes first "
+                   "(the first matching rule wins)%s",
+                   sc->name, sc->name,
+                   st->uncond_group
+                       ? arena_printf(c->a, "; write it before %s to take precedence", st->uncond_group)
+                       : "");
         diag_note(c->d, st->uncond_loc, "%s",
                   st->uncond_group ? arena_printf(c->a, "%s decides %s here", st->uncond_group, sc->name)
                                    : "unconditional rule here");
@@ -461,10 +469,12 @@ static enum add_result add_rule(struct chk *c, const struct sc_syscall *sc, uint
     for (const struct cond_rule *cr = st->conds; cr; cr = cr->next) {
         if (cr->action != action)
             continue;
-        diag_error(c->d, cr->loc, "this rule for %s has no effect: the unconditional %s rule%s after it "
+        diag_error(c->d, cr->loc,
+                   "this rule for %s has no effect: the unconditional %s rule%s after it "
                    "gives every call the same action; to restrict %s, write the calls to refuse "
-                   "before it instead", sc->name, action_text(c, action),
-                   group ? arena_printf(c->a, " from %s", group) : "", sc->name);
+                   "before it instead",
+                   sc->name, action_text(c, action), group ? arena_printf(c->a, " from %s", group) : "",
+                   sc->name);
         diag_note(c->d, loc, "unconditional rule here");
     }
     st->has_uncond = true;
@@ -579,9 +589,11 @@ static void check_rule_stmt(struct chk *c, const struct ast_stmt *s, struct grou
             if (!g) {
                 const char *sug = suggest_name(nm->s, count_groups(), get_group, NULL);
                 if (sug)
-                    diag_error(c->d, nm->loc, "unknown syscall group '%s'; did you mean '%s'?", chk_q(c, nm), sug);
+                    diag_error(c->d, nm->loc, "unknown syscall group '%s'; did you mean '%s'?", chk_q(c, nm),
+                               sug);
                 else
-                    diag_error(c->d, nm->loc, "unknown syscall group '%s' (see docs/seccomp.md for the groups)",
+                    diag_error(c->d, nm->loc,
+                               "unknown syscall group '%s' (see docs/seccomp.md for the groups)",
                                chk_q(c, nm));
                 continue;
             }
@@ -618,7 +630,8 @@ static void check_rule_stmt(struct chk *c, const struct ast_stmt *s, struct grou
             continue;
         }
         if (t->has_parens) {
-            diag_error(c->d, nm->loc, "empty argument list: write %s alone for an unconditional rule", sc->name);
+            diag_error(c->d, nm->loc, "empty argument list: write %s alone for an unconditional rule",
+                       sc->name);
             continue;
         }
         uint32_t first = (uint32_t)c->n_conds, count = 0;
@@ -650,8 +663,9 @@ static void check_rule_stmt(struct chk *c, const struct ast_stmt *s, struct grou
         add_rule(c, sc, action, first, count, nm->loc, NULL, &other_unused);
     }
     if (u && !needed)
-        chk_unneeded_unsafe(c, u, lets_through(action) ? "none of these syscalls is dangerous"
-                                                        : "the rule does not let the syscall run");
+        chk_unneeded_unsafe(c, u,
+                            lets_through(action) ? "none of these syscalls is dangerous"
+                                                 : "the rule does not let the syscall run");
 }
 
 struct sc_stmt_state {
@@ -674,7 +688,8 @@ void check_sc_stmt(struct chk *c, const struct ast_stmt *s)
         const struct ast_opt *u = chk_unsafe_opt(c, s->opts);
         if (lets_through(action)) {
             if (!u) {
-                diag_error(c->d, s->action_loc, "default %s lets every syscall through; it needs unsafe \"why\"",
+                diag_error(c->d, s->action_loc,
+                           "default %s lets every syscall through; it needs unsafe \"why\"",
                            action_text(c, action));
                 return;
             }
@@ -698,11 +713,8 @@ void check_sc_stmt(struct chk *c, const struct ast_stmt *s)
             }
         }
         return;
-    case AS_SC_RULE:
-        check_rule_stmt(c, s, &gs->groups, &gs->n, &gs->cap);
-        return;
-    default:
-        return;
+    case AS_SC_RULE: check_rule_stmt(c, s, &gs->groups, &gs->n, &gs->cap); return;
+    default: return;
     }
 }
 

@@ -194,11 +194,18 @@ const char *diag_quote(char *buf, size_t bufsz, const char *s, size_t len)
         char tmp[4];
         size_t n;
         if (c == '\'' || c == '\\') {
-            tmp[0] = '\\'; tmp[1] = (char)c; n = 2;
+            tmp[0] = '\\';
+            tmp[1] = (char)c;
+            n = 2;
         } else if (c >= 0x20 && c < 0x7f) {
-            tmp[0] = (char)c; n = 1;
+            tmp[0] = (char)c;
+            n = 1;
         } else {
-            tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; n = 4;
+            tmp[0] = '\\';
+            tmp[1] = 'x';
+            tmp[2] = hex[c >> 4];
+            tmp[3] = hex[c & 15];
+            n = 4;
         }
         if (o + n + 4 > bufsz) {
             memcpy(buf + o, "...", 3);
@@ -264,13 +271,13 @@ static void print_excerpt(const struct diag *d, FILE *out, struct loc loc)
     const char *t = line_text(d, loc, &len);
     if (!t)
         return;
-    size_t col = loc.col ? loc.col : 1;        /* 1-based byte column */
+    size_t col = loc.col ? loc.col : 1; /* 1-based byte column */
     if (col > len + 1)
         col = len + 1;
     size_t end = loc.end_line == loc.line ? loc.end_col : len;
     if (end > len)
         end = len;
-    size_t from = 0, to = len;                 /* shown bytes [from, to) */
+    size_t from = 0, to = len; /* shown bytes [from, to) */
     if (len > EXCERPT_MAX) {
         from = col > EXCERPT_MAX / 4 ? col - 1 - EXCERPT_MAX / 4 : 0;
         to = from + EXCERPT_MAX < len ? from + EXCERPT_MAX : len;
@@ -291,8 +298,7 @@ static void print_excerpt(const struct diag *d, FILE *out, struct loc loc)
     fputc('\n', out);
 }
 
-static void print_text_one(const struct diag *d, FILE *out, const char *sev,
-                           struct loc loc, const char *msg)
+static void print_text_one(const struct diag *d, FILE *out, const char *sev, struct loc loc, const char *msg)
 {
     if (loc.line)
         fprintf(out, "%s:%u:%u: %s: %s\n", src_name(d, loc.file), loc.line, loc.col, sev, msg);
@@ -309,7 +315,9 @@ static void json_str(FILE *out, const char *s)
     while (*p) {
         unsigned char c = *p;
         if (c == '"' || c == '\\') {
-            fputc('\\', out); fputc(c, out); p++;
+            fputc('\\', out);
+            fputc(c, out);
+            p++;
         } else if (c < 0x20) {
             switch (c) {
             case '\n': fputs("\\n", out); break;
@@ -319,7 +327,8 @@ static void json_str(FILE *out, const char *s)
             }
             p++;
         } else if (c < 0x80) {
-            fputc(c, out); p++;
+            fputc(c, out);
+            p++;
         } else {
             size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
             if (c >= 0xf5)
@@ -353,8 +362,8 @@ static void json_loc(const struct diag *d, FILE *out, struct loc loc)
 {
     fputs("\"file\":", out);
     json_str(out, src_name(d, loc.file));
-    fprintf(out, ",\"line\":%u,\"column\":%u,\"end_line\":%u,\"end_column\":%u",
-            loc.line, loc.col, loc.end_line, loc.end_col);
+    fprintf(out, ",\"line\":%u,\"column\":%u,\"end_line\":%u,\"end_column\":%u", loc.line, loc.col,
+            loc.end_line, loc.end_col);
 }
 
 static void print_json_one(const struct diag *d, FILE *out, const struct diag_item *it)

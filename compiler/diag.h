@@ -26,17 +26,20 @@
 #include <stdio.h>
 #include "ast.h"
 
-enum diag_format { DIAG_TEXT = 0, DIAG_JSON = 1 };
+enum diag_format {
+    DIAG_TEXT = 0,
+    DIAG_JSON = 1
+};
 
 /* Stop storing after this many errors (counting goes on); a final line says
  * how many were dropped. */
 #define DIAG_MAX_STORED 10000
 
 struct diag_source {
-    char *name;             /* as the user named it (command line) or as resolved (packs) */
+    char *name; /* as the user named it (command line) or as resolved (packs) */
     char *text;
     size_t len;
-    size_t *line_start;     /* byte offset of each line; n_lines entries */
+    size_t *line_start; /* byte offset of each line; n_lines entries */
     size_t n_lines;
 };
 
@@ -48,11 +51,11 @@ struct diag_note {
 struct diag_item {
     struct loc loc;
     char *msg;
-    char **expected;        /* what the parser expected here, or NULL */
+    char **expected; /* what the parser expected here, or NULL */
     size_t n_expected;
     struct diag_note *notes;
     size_t n_notes;
-    size_t seq;             /* report order, the sort's tie-breaker */
+    size_t seq; /* report order, the sort's tie-breaker */
 };
 
 struct diag {
@@ -60,7 +63,7 @@ struct diag {
     size_t n_src;
     struct diag_item *items;
     size_t n_items, cap_items;
-    size_t n_errors;        /* all errors, stored or not */
+    size_t n_errors; /* all errors, stored or not */
 };
 
 void diag_init(struct diag *d);
@@ -71,18 +74,19 @@ uint32_t diag_add_source(struct diag *d, const char *name, const char *text, siz
 const struct diag_source *diag_source(const struct diag *d, uint32_t file);
 
 /* Report an error at loc. */
-void diag_error(struct diag *d, struct loc loc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void diag_error(struct diag *d, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Attach a note to the error reported last (ignored when it was dropped). */
-void diag_note(struct diag *d, struct loc loc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void diag_note(struct diag *d, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Attach the parser's expected-token list to the error reported last. */
 void diag_expected(struct diag *d, const char *const *tokens, size_t n);
 /* An error about a whole file (I/O, missing pack): line and column 0. */
 void diag_error_file(struct diag *d, uint32_t file, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static inline bool diag_has_errors(const struct diag *d) { return d->n_errors > 0; }
+static inline bool diag_has_errors(const struct diag *d)
+{
+    return d->n_errors > 0;
+}
 
 /* Print every stored diagnostic, sorted, in the given format. */
 void diag_print(struct diag *d, FILE *out, enum diag_format fmt);

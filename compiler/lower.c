@@ -159,8 +159,8 @@ static void lower_grant(struct lower *L, const struct fs_grant *g)
         make_dirs(L, g->dst, false, line);
         emit(L, CP_OP_BIND, g->optional ? CP_MNT_OPTIONAL : 0, g->src, g->dst, line);
         emit(L, CP_OP_REMOUNT,
-             (uint16_t)((g->kind == AS_RO ? CP_MNT_RDONLY : 0) | CP_MNT_NOSUID | CP_MNT_NODEV | noexec),
-             NULL, g->dst, line);
+             (uint16_t)((g->kind == AS_RO ? CP_MNT_RDONLY : 0) | CP_MNT_NOSUID | CP_MNT_NODEV | noexec), NULL,
+             g->dst, line);
         ps_add(L->a, &L->host_backed, g->dst, strlen(g->dst));
         ps_add(L->a, &L->exists, g->dst, strlen(g->dst));
         return;
@@ -195,9 +195,7 @@ static void lower_grant(struct lower *L, const struct fs_grant *g)
         ps_add(L->a, &L->host_backed, g->dst, strlen(g->dst));
         ps_add(L->a, &L->exists, g->dst, strlen(g->dst));
         return;
-    case AS_MASK:
-        emit(L, CP_OP_MASK, g->optional ? CP_MNT_OPTIONAL : 0, NULL, g->dst, line);
-        return;
+    case AS_MASK: emit(L, CP_OP_MASK, g->optional ? CP_MNT_OPTIONAL : 0, NULL, g->dst, line); return;
     case AS_DIR:
         make_dirs(L, g->dst, false, line);
         op = emit(L, CP_OP_MKDIR, 0, NULL, g->dst, line);
@@ -209,7 +207,8 @@ static void lower_grant(struct lower *L, const struct fs_grant *g)
         emit(L, CP_OP_SYMLINK, 0, g->src, g->dst, line);
         return;
     case GK_REMOUNT_RO:
-        emit(L, CP_OP_REMOUNT, CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC, NULL, g->dst, line);
+        emit(L, CP_OP_REMOUNT, CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC, NULL, g->dst,
+             line);
         return;
     }
 }

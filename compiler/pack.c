@@ -19,7 +19,7 @@
 /* A pack being or having been resolved. */
 struct pack_state {
     const char *name;
-    bool done;              /* resolved (false while on the stack) */
+    bool done; /* resolved (false while on the stack) */
     struct pack_state *next;
 };
 
@@ -27,9 +27,9 @@ struct loader {
     struct arena *a;
     struct diag *d;
     const struct load_opts *o;
-    const char *top_dir;    /* directory of the top file ("." when none) */
+    const char *top_dir; /* directory of the top file ("." when none) */
     struct pack_state *packs;
-    const char **stack;     /* pack names being resolved, for cycle messages */
+    const char **stack; /* pack names being resolved, for cycle messages */
     size_t depth;
     struct policy_unit *units;
     size_t n_units, cap_units;
@@ -51,8 +51,8 @@ bool pack_name_valid(const char *s, size_t len)
             return false;
         for (size_t k = i; k < j; k++) {
             char c = s[k];
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '.' || c == '-'))
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '.' || c == '-'))
                 return false;
         }
         i = j + 1;
@@ -167,7 +167,7 @@ static void load_pack(struct loader *L, const struct ast_use *use)
     }
     struct pack_state *ps = find_pack(L, name);
     if (ps && ps->done)
-        return;                         /* already resolved: each pack once */
+        return; /* already resolved: each pack once */
     if (ps) {
         /* on the stack: a cycle */
         char chain[2048];
@@ -292,7 +292,10 @@ static int load_top(struct arena *a, struct diag *d, const char *name, uint32_t 
 {
     static const struct load_opts none = { 0 };
     struct loader L = {
-        .a = a, .d = d, .o = o ? o : &none, .top_dir = dir_of(a, name),
+        .a = a,
+        .d = d,
+        .o = o ? o : &none,
+        .top_dir = dir_of(a, name),
     };
     L.stack = arena_alloc(a, MAX_PACK_DEPTH * sizeof *L.stack);
     memset(out, 0, sizeof *out);
@@ -325,15 +328,15 @@ static int load_top(struct arena *a, struct diag *d, const char *name, uint32_t 
     return diag_has_errors(d) ? 1 : 0;
 }
 
-int policy_load_text(struct arena *a, struct diag *d, const char *name, const char *text,
-                     size_t len, const struct load_opts *o, struct policy_src *out)
+int policy_load_text(struct arena *a, struct diag *d, const char *name, const char *text, size_t len,
+                     const struct load_opts *o, struct policy_src *out)
 {
     uint32_t file = diag_add_source(d, name, text, len);
     return load_top(a, d, name, file, o, out);
 }
 
-int policy_load_file(struct arena *a, struct diag *d, const char *path,
-                     const struct load_opts *o, struct policy_src *out)
+int policy_load_file(struct arena *a, struct diag *d, const char *path, const struct load_opts *o,
+                     struct policy_src *out)
 {
     char *text;
     size_t len;

@@ -19,33 +19,33 @@
 
 struct policy_unit {
     const struct ast_unit *unit;
-    const char *pack_name;      /* NULL for the cell */
-    struct loc use_loc;         /* the first `use` that pulled the pack in */
+    const char *pack_name; /* NULL for the cell */
+    struct loc use_loc;    /* the first `use` that pulled the pack in */
 };
 
 struct policy_src {
-    const char *source_name;    /* base name of the top file, for plan meta */
-    struct policy_unit *units;  /* packs in resolution order, then the top unit */
+    const char *source_name;   /* base name of the top file, for plan meta */
+    struct policy_unit *units; /* packs in resolution order, then the top unit */
     size_t n_units;
-    bool top_is_pack;           /* the top file holds a pack (cellc check on a pack) */
+    bool top_is_pack; /* the top file holds a pack (cellc check on a pack) */
 };
 
 struct load_opts {
-    const char *const *include_dirs;  /* -I DIR, in order */
+    const char *const *include_dirs; /* -I DIR, in order */
     size_t n_include;
-    bool no_default_path;             /* skip ./policies and the file's directory */
+    bool no_default_path; /* skip ./policies and the file's directory */
 };
 
 /* Load from a file. Returns 0 when loaded without errors; 1 when the
  * policy has errors (in diag); 2 when the top file cannot be read (message
  * in diag as a whole-file error). */
-int policy_load_file(struct arena *a, struct diag *d, const char *path,
-                     const struct load_opts *o, struct policy_src *out);
+int policy_load_file(struct arena *a, struct diag *d, const char *path, const struct load_opts *o,
+                     struct policy_src *out);
 
 /* Load from memory (tests, the fuzzer): `name` is used for diagnostics and
  * the plan's source; packs are still searched on disk. */
-int policy_load_text(struct arena *a, struct diag *d, const char *name, const char *text,
-                     size_t len, const struct load_opts *o, struct policy_src *out);
+int policy_load_text(struct arena *a, struct diag *d, const char *name, const char *text, size_t len,
+                     const struct load_opts *o, struct policy_src *out);
 
 /* Is s a valid pack name: segments of [A-Za-z0-9_.-] separated by '/', no
  * empty, "." or ".." segment, no leading '/', at most 200 bytes? */

@@ -27,7 +27,12 @@ int parse_file(struct arena *a, struct diag *d, uint32_t file, struct ast_file *
     }
 
     struct parse_ctx ctx = {
-        .arena = a, .diag = d, .file = file, .out = f, .line = 1, .col = 1,
+        .arena = a,
+        .diag = d,
+        .file = file,
+        .out = f,
+        .line = 1,
+        .col = 1,
     };
     yyscan_t scanner;
     if (yylex_init_extra(&ctx, &scanner) != 0) {

@@ -26,12 +26,12 @@ struct parse_ctx {
     uint32_t file;
     struct ast_file *out;
     /* scanner state */
-    uint32_t line, col;         /* position of the next byte */
-    char *sbuf;                 /* string literal being scanned (malloc'd) */
+    uint32_t line, col; /* position of the next byte */
+    char *sbuf;         /* string literal being scanned (malloc'd) */
     size_t slen, scap;
-    struct loc str_loc;         /* where the string literal started */
-    struct loc cmt_loc;         /* where the block comment started */
-    const char *last_text;      /* spelling of the last token (arena) */
+    struct loc str_loc;    /* where the string literal started */
+    struct loc cmt_loc;    /* where the block comment started */
+    const char *last_text; /* spelling of the last token (arena) */
     size_t last_len;
     unsigned syntax_errors;
 };

@@ -13,8 +13,7 @@
 
 #include "plan_format.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -24,7 +23,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* Digits in base `base` from s[0..n), into *out; -1 on a bad digit or overflow. */
 static int digits(const char *s, size_t n, unsigned base, uint64_t *out)
@@ -35,10 +37,14 @@ static int digits(const char *s, size_t n, unsigned base, uint64_t *out)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         unsigned d;
-        if (c >= '0' && c <= '9') d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') d = (unsigned)(c - 'A' + 10);
-        else return -1;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return -1;
         if (d >= base)
             return -1;
         if (v > (UINT64_MAX - d) / base)
@@ -75,8 +81,7 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out, char *err, size_t err
         }
     }
     if (rc == -2 || v > max)
-        return fail(err, errlen, "number '%s' is out of range (at most %llu)", s,
-                    (unsigned long long)max);
+        return fail(err, errlen, "number '%s' is out of range (at most %llu)", s, (unsigned long long)max);
     *out = v;
     return 0;
 }
@@ -84,8 +89,8 @@ int parse_uint(const char *s, uint64_t max, uint64_t *out, char *err, size_t err
 /* Split "12.5MiB" into integer part, fraction digits and unit. */
 struct split {
     uint64_t ipart;
-    uint64_t frac;          /* fraction digits as an integer */
-    unsigned frac_digits;   /* how many */
+    uint64_t frac;        /* fraction digits as an integer */
+    unsigned frac_digits; /* how many */
     const char *unit;
 };
 
@@ -155,9 +160,16 @@ int parse_bytes(const char *s, uint64_t *out, char *err, size_t errlen)
     struct split sp;
     if (split_number(s, &sp, err, errlen))
         return -1;
-    static const struct { const char *u; uint64_t mul; } units[] = {
-        { "", 1 }, { "B", 1 }, { "KiB", 1ull << 10 }, { "MiB", 1ull << 20 },
-        { "GiB", 1ull << 30 }, { "TiB", 1ull << 40 },
+    static const struct {
+        const char *u;
+        uint64_t mul;
+    } units[] = {
+        { "", 1 },
+        { "B", 1 },
+        { "KiB", 1ull << 10 },
+        { "MiB", 1ull << 20 },
+        { "GiB", 1ull << 30 },
+        { "TiB", 1ull << 40 },
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(sp.unit, units[i].u) != 0)
@@ -190,7 +202,10 @@ int parse_duration_ms(const char *s, uint64_t *out, char *err, size_t errlen)
     struct split sp;
     if (split_number(s, &sp, err, errlen))
         return -1;
-    static const struct { const char *u; uint64_t mul; } units[] = {
+    static const struct {
+        const char *u;
+        uint64_t mul;
+    } units[] = {
         { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
     };
     if (sp.unit[0] == 0)
@@ -220,7 +235,8 @@ int parse_cpu_millis(const char *s, uint32_t *out, char *err, size_t errlen)
     else if (!strcmp(sp.unit, "m"))
         rc = sp.frac_digits ? -2 : scale(&sp, 1, true, &v);
     else
-        return fail(err, errlen, "unknown CPU unit '%s' in '%s' (write cores, e.g. 1.5, or millicores, e.g. 1500m)",
+        return fail(err, errlen,
+                    "unknown CPU unit '%s' in '%s' (write cores, e.g. 1.5, or millicores, e.g. 1500m)",
                     sp.unit, s);
     if (rc == -2)
         return fail(err, errlen, "CPU '%s' is finer than a millicore", s);
@@ -328,16 +344,15 @@ int check_cell_name(const char *s, size_t len, char *err, size_t errlen)
         return fail(err, errlen, "cell name must be 1 to 64 bytes");
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        bool okc = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-                   c == '_' || c == '.' || c == '-';
+        bool okc = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '.' ||
+            c == '-';
         if (!okc)
             return fail(err, errlen, "cell name may hold only letters, digits, '_', '.' and '-'");
     }
     return 0;
 }
 
-int parse_cidr(const char *addr, const char *prefix_text, struct cidr *out,
-               char *err, size_t errlen)
+int parse_cidr(const char *addr, const char *prefix_text, struct cidr *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     size_t n = strlen(addr);
@@ -387,8 +402,8 @@ int parse_cidr(const char *addr, const char *prefix_text, struct cidr *out,
     unsigned bytes = maxp / 8;
     for (unsigned bit = (unsigned)pre; bit < bytes * 8; bit++) {
         if (out->addr[bit / 8] & (0x80u >> (bit % 8)))
-            return fail(err, errlen, "address '%s/%s' has host bits set after the /%u prefix",
-                        addr, prefix_text ? prefix_text : "", (unsigned)pre);
+            return fail(err, errlen, "address '%s/%s' has host bits set after the /%u prefix", addr,
+                        prefix_text ? prefix_text : "", (unsigned)pre);
     }
     return 0;
 }
@@ -424,10 +439,14 @@ int path_cmp(const char *a, const char *b)
                 return 0;
             continue;
         }
-        if (!x) return -1;
-        if (!y) return 1;
-        if (x == '/') return -1;
-        if (y == '/') return 1;
+        if (!x)
+            return -1;
+        if (!y)
+            return 1;
+        if (x == '/')
+            return -1;
+        if (y == '/')
+            return 1;
         return x < y ? -1 : 1;
     }
 }

@@ -42,14 +42,13 @@ int check_env_name(const char *s, size_t len, char *err, size_t errlen);
 int check_cell_name(const char *s, size_t len, char *err, size_t errlen);
 
 struct cidr {
-    uint8_t family;         /* 4 or 6 */
+    uint8_t family; /* 4 or 6 */
     uint8_t prefix;
     uint8_t addr[16];
 };
 /* addr is "a.b.c.d" or "[v6]"; prefix_text NULL means a single host (/32,
  * /128). Host bits must be zero. */
-int parse_cidr(const char *addr, const char *prefix_text, struct cidr *out,
-               char *err, size_t errlen);
+int parse_cidr(const char *addr, const char *prefix_text, struct cidr *out, char *err, size_t errlen);
 
 /* Exactly 64 hex digits into 32 bytes (either case). */
 int parse_sha256_hex(const char *s, size_t len, uint8_t out[32], char *err, size_t errlen);

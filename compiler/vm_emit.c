@@ -28,7 +28,7 @@ int cellc_cmd_emit(int argc, char **argv)
         return 1;
     }
     char *json = NULL;
-    struct cell_error e = {0};
+    struct cell_error e = { 0 };
     int rc = vm_emit_firecracker_config(p, &json, &e);
     plan_free(p);
     if (rc < 0) {

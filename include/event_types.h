@@ -7,19 +7,19 @@
 #ifndef CELLOS_EVENT_TYPES_H
 #define CELLOS_EVENT_TYPES_H
 
-#define CELL_EV_PREFIX        "dev.cellos.events.cell."
-#define CELL_EV_STARTED       "dev.cellos.events.cell.lifecycle.v1.started"
-#define CELL_EV_COMPLETED     "dev.cellos.events.cell.command.v1.completed"
-#define CELL_EV_DESTROYED     "dev.cellos.events.cell.lifecycle.v1.destroyed"
-#define CELL_EV_STEP_PREFIX   "dev.cellos.events.cell.step.v1."   /* + cell_step_name() or a supervisor step */
-#define CELL_EV_SEALED        "dev.cellos.events.cell.stream.v1.sealed"
+#define CELL_EV_PREFIX      "dev.cellos.events.cell."
+#define CELL_EV_STARTED     "dev.cellos.events.cell.lifecycle.v1.started"
+#define CELL_EV_COMPLETED   "dev.cellos.events.cell.command.v1.completed"
+#define CELL_EV_DESTROYED   "dev.cellos.events.cell.lifecycle.v1.destroyed"
+#define CELL_EV_STEP_PREFIX "dev.cellos.events.cell.step.v1." /* + cell_step_name() or a supervisor step */
+#define CELL_EV_SEALED      "dev.cellos.events.cell.stream.v1.sealed"
 
 /* Supervisor-side steps (not from the cell's step records). */
-#define CELL_EV_STEP_PLAN_VERIFIED  CELL_EV_STEP_PREFIX "plan_verified"
-#define CELL_EV_STEP_DOWNGRADE      CELL_EV_STEP_PREFIX "downgrade"    /* an explicit flag lowered a guarantee */
-#define CELL_EV_STEP_TEARDOWN       CELL_EV_STEP_PREFIX "teardown"
+#define CELL_EV_STEP_PLAN_VERIFIED CELL_EV_STEP_PREFIX "plan_verified"
+#define CELL_EV_STEP_DOWNGRADE     CELL_EV_STEP_PREFIX "downgrade" /* an explicit flag lowered a guarantee */
+#define CELL_EV_STEP_TEARDOWN      CELL_EV_STEP_PREFIX "teardown"
 
 /* DSSE payload type of an event signature. */
-#define CELL_EV_PAYLOAD_TYPE  "application/vnd.cellos.event.v1+json"
+#define CELL_EV_PAYLOAD_TYPE "application/vnd.cellos.event.v1+json"
 
 #endif

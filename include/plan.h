@@ -28,7 +28,7 @@ struct plan_unsafe_grant {
 
 struct plan_env {
     const char *name, *value;
-    uint32_t flags;             /* CP_ENV_* */
+    uint32_t flags; /* CP_ENV_* */
 };
 
 struct plan_rlimit {
@@ -37,8 +37,8 @@ struct plan_rlimit {
 };
 
 struct plan_mount_op {
-    uint16_t opcode;            /* enum cp_mount_opcode */
-    uint16_t flags;             /* CP_MNT_* */
+    uint16_t opcode; /* enum cp_mount_opcode */
+    uint16_t flags;  /* CP_MNT_* */
     const char *src, *dst;
     uint32_t mode;
     uint64_t size;
@@ -69,7 +69,7 @@ struct plan_sc_rule {
 struct plan_sc_program {
     uint32_t audit_arch;
     uint32_t insn_count;
-    const struct cp_bpf_insn *insns;  /* layout-identical to struct sock_filter */
+    const struct cp_bpf_insn *insns; /* layout-identical to struct sock_filter */
 };
 
 struct plan_secret {
@@ -81,34 +81,42 @@ struct plan_secret {
 struct plan {
     /* header facts, filled by the reader; ignored by the writer */
     uint16_t version_major, version_minor;
-    uint8_t digest[32];             /* SHA-256 of header + body */
-    bool signed_plan;               /* a signature trailer is present ... */
-    struct cp_signature signature;  /* ... and this is it (not yet verified) */
+    uint8_t digest[32];            /* SHA-256 of header + body */
+    bool signed_plan;              /* a signature trailer is present ... */
+    struct cp_signature signature; /* ... and this is it (not yet verified) */
 
     struct {
         const char *name, *source, *compiler, *hostname;
-        uint32_t backend;           /* enum cp_backend */
-        const char **packs; size_t n_packs;
-        struct plan_unsafe_grant *unsafe; size_t n_unsafe;
+        uint32_t backend; /* enum cp_backend */
+        const char **packs;
+        size_t n_packs;
+        struct plan_unsafe_grant *unsafe;
+        size_t n_unsafe;
     } meta;
 
     struct {
-        const char **argv; size_t argc;
-        struct plan_env *env; size_t n_env;
-        struct plan_rlimit *rlimits; size_t n_rlimits;
-        uint32_t *pass_fds; size_t n_pass_fds;
+        const char **argv;
+        size_t argc;
+        struct plan_env *env;
+        size_t n_env;
+        struct plan_rlimit *rlimits;
+        size_t n_rlimits;
+        uint32_t *pass_fds;
+        size_t n_pass_fds;
         const char *cwd;
         uint32_t uid, gid, umask, flags;
         uint64_t capabilities;
     } process;
 
     struct {
-        struct plan_mount_op *ops; size_t n_ops;
+        struct plan_mount_op *ops;
+        size_t n_ops;
     } fs;
 
     struct {
-        uint32_t mode;              /* enum cp_net_mode */
-        struct plan_egress *egress; size_t n_egress;
+        uint32_t mode; /* enum cp_net_mode */
+        struct plan_egress *egress;
+        size_t n_egress;
     } net;
 
     struct {
@@ -118,10 +126,14 @@ struct plan {
 
     struct {
         uint32_t default_action, flags;
-        struct plan_sc_rule *rules; size_t n_rules;
-        struct plan_sc_cond *conds; size_t n_conds;
-        uint64_t *values; size_t n_values;
-        struct plan_sc_program *programs; size_t n_programs;
+        struct plan_sc_rule *rules;
+        size_t n_rules;
+        struct plan_sc_cond *conds;
+        size_t n_conds;
+        uint64_t *values;
+        size_t n_values;
+        struct plan_sc_program *programs;
+        size_t n_programs;
     } seccomp;
 
     bool has_vm;
@@ -144,7 +156,8 @@ struct plan {
     } events;
 
     struct {
-        struct plan_secret *items; size_t n_items;
+        struct plan_secret *items;
+        size_t n_items;
     } secrets;
 };
 

@@ -32,7 +32,7 @@
 static bool plain_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           strchr("/._-+:@,=%~", c) != NULL;
+        strchr("/._-+:@,=%~", c) != NULL;
 }
 
 /* A string as is when it is plain, else double-quoted with C escapes. */
@@ -78,8 +78,14 @@ static void put_num(FILE *f, uint64_t v)
 
 static void put_bytes(FILE *f, uint64_t v)
 {
-    static const struct { uint64_t unit; const char *name; } units[] = {
-        { 1ull << 40, "TiB" }, { 1ull << 30, "GiB" }, { 1ull << 20, "MiB" }, { 1ull << 10, "KiB" },
+    static const struct {
+        uint64_t unit;
+        const char *name;
+    } units[] = {
+        { 1ull << 40, "TiB" },
+        { 1ull << 30, "GiB" },
+        { 1ull << 20, "MiB" },
+        { 1ull << 10, "KiB" },
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (v >= units[i].unit && v % units[i].unit == 0) {
@@ -122,14 +128,47 @@ static void put_line_note(char *buf, size_t n, uint32_t line)
 /* ------------------------------------------------------------ names ---- */
 
 static const char *const cap_names[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 static const char *rlimit_name(uint32_t r)
@@ -159,8 +198,11 @@ static void put_rlim_value(FILE *f, uint32_t res, uint64_t v)
 
 static void put_mnt_flags(FILE *f, uint16_t flags)
 {
-    static const struct { uint16_t bit; const char *name; } names[] = {
-        { CP_MNT_RDONLY, "rdonly" }, { CP_MNT_NOSUID, "nosuid" }, { CP_MNT_NODEV, "nodev" },
+    static const struct {
+        uint16_t bit;
+        const char *name;
+    } names[] = {
+        { CP_MNT_RDONLY, "rdonly" }, { CP_MNT_NOSUID, "nosuid" },       { CP_MNT_NODEV, "nodev" },
         { CP_MNT_NOEXEC, "noexec" }, { CP_MNT_RECURSIVE, "recursive" }, { CP_MNT_OPTIONAL, "optional" },
     };
     if (!flags)
@@ -261,8 +303,9 @@ static void dump_process(FILE *f, const struct plan *p)
         put_str(f, p->process.argv[i]);
         fputc('\n', f);
     }
-    fprintf(f, KEYW "%s\n", "extra args", (p->process.flags & CP_PROC_ALLOW_EXTRA_ARGS)
-                                                ? "allowed (cellrun PLAN -- ARGS appends to argv)" : "refused");
+    fprintf(f, KEYW "%s\n", "extra args",
+            (p->process.flags & CP_PROC_ALLOW_EXTRA_ARGS) ? "allowed (cellrun PLAN -- ARGS appends to argv)"
+                                                          : "refused");
     fprintf(f, KEYW "%s", "env", p->process.n_env ? "" : "(none)\n");
     for (size_t i = 0; i < p->process.n_env; i++) {
         const struct plan_env *e = &p->process.env[i];
@@ -359,11 +402,8 @@ static void dump_filesystem(FILE *f, const struct plan *p)
             fputs(" -> ", m);
             put_str(m, op->src);
             break;
-        case CP_OP_PIVOT_ROOT:
-            break;
-        default:
-            put_str(m, op->dst);
-            break;
+        case CP_OP_PIVOT_ROOT: break;
+        default: put_str(m, op->dst); break;
         }
         put_mnt_flags(m, op->flags);
         fclose(m);
@@ -477,9 +517,11 @@ static void dump_seccomp(FILE *f, const struct plan *p)
     fprintf(f, KEYW "%s\n", "default", bpf_action_name(p->seccomp.default_action, an, sizeof an));
     fprintf(f, KEYW "%s%s%s\n", "flags", p->seccomp.flags ? "" : "(none)",
             (p->seccomp.flags & CP_SC_ALLOW_X32) ? "allow-x32" : "",
-            (p->seccomp.flags & CP_SC_ALLOW_I386) ? ((p->seccomp.flags & CP_SC_ALLOW_X32) ? ", allow-i386" : "allow-i386") : "");
-    fprintf(f, KEYW "%zu (%zu conditions, %zu set values)\n", "rules", p->seccomp.n_rules,
-            p->seccomp.n_conds, p->seccomp.n_values);
+            (p->seccomp.flags & CP_SC_ALLOW_I386)
+                ? ((p->seccomp.flags & CP_SC_ALLOW_X32) ? ", allow-i386" : "allow-i386")
+                : "");
+    fprintf(f, KEYW "%zu (%zu conditions, %zu set values)\n", "rules", p->seccomp.n_rules, p->seccomp.n_conds,
+            p->seccomp.n_values);
     for (size_t i = 0; i < p->seccomp.n_rules; i++) {
         const struct plan_sc_rule *r = &p->seccomp.rules[i];
         const struct sc_syscall *sc = sc_lookup(r->syscall);
@@ -547,7 +589,8 @@ static void dump_vm(FILE *f, const struct plan *p)
 
 static void dump_gvisor(FILE *f, const struct plan *p)
 {
-    static const char *const platforms[] = { "auto (kvm when /dev/kvm exists, else ptrace)", "ptrace", "kvm", "systrap" };
+    static const char *const platforms[] = { "auto (kvm when /dev/kvm exists, else ptrace)", "ptrace", "kvm",
+                                             "systrap" };
     if (!p->has_gvisor) {
         fputs("\n[gvisor] (absent)\n", f);
         return;
@@ -628,7 +671,7 @@ int plan_dump(FILE *f, const struct plan *p, const char *name, size_t file_size)
 /* ---------------------------------------------------------- command ---- */
 
 #define EXIT_INVALID 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE   2
 
 static int usage(void)
 {
@@ -767,7 +810,8 @@ int cellc_cmd_dump(int argc, char **argv)
                 pr = &p->seccomp.programs[i];
         const char *an = bpf_audit_arch_name(want);
         if (!pr) {
-            fprintf(stderr, "cellc dump: %s: the plan has no seccomp program for %s\n", path, an ? an : "this arch");
+            fprintf(stderr, "cellc dump: %s: the plan has no seccomp program for %s\n", path,
+                    an ? an : "this arch");
             status = EXIT_INVALID;
         } else if (isatty(STDOUT_FILENO)) {
             fprintf(stderr, "cellc dump: refusing to write binary BPF to a terminal; redirect stdout\n");

@@ -58,8 +58,7 @@ int plan_sign_with_key_file(uint8_t **buf, size_t *len, const char *key_path, st
     return rc;
 }
 
-static int read_file(const char *path, uint8_t **out, size_t *len, mode_t *mode,
-                     struct cell_error *e)
+static int read_file(const char *path, uint8_t **out, size_t *len, mode_t *mode, struct cell_error *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
@@ -166,8 +165,9 @@ int cellc_cmd_sign(int argc, char **argv)
     if (!key)
         key = getenv("CELLOS_KEY");
     if (!plan || !key || !*key) {
-        fprintf(stderr, "usage: cellc sign PLAN --key KEY   (KEY defaults to $CELLOS_KEY)\n"
-                        "  appends (or replaces) the plan's Ed25519 signature trailer\n");
+        fprintf(stderr,
+                "usage: cellc sign PLAN --key KEY   (KEY defaults to $CELLOS_KEY)\n"
+                "  appends (or replaces) the plan's Ed25519 signature trailer\n");
         return 2;
     }
     struct cell_error e = { 0 };

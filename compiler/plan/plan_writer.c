@@ -30,7 +30,7 @@
 struct buf {
     uint8_t *d;
     size_t len, cap;
-    bool failed;        /* out of memory or over the size limit */
+    bool failed; /* out of memory or over the size limit */
 };
 
 static bool buf_reserve(struct buf *b, size_t extra)
@@ -72,17 +72,37 @@ static void buf_align8(struct buf *b)
     buf_zeros(b, (8 - b->len % 8) % 8);
 }
 
-static void put8(struct buf *b, size_t at, uint8_t v) { if (!b->failed) b->d[at] = v; }
-static void put16(struct buf *b, size_t at, uint16_t v) { if (!b->failed) memcpy(b->d + at, &v, 2); }
-static void put32(struct buf *b, size_t at, uint32_t v) { if (!b->failed) memcpy(b->d + at, &v, 4); }
-static void put64(struct buf *b, size_t at, uint64_t v) { if (!b->failed) memcpy(b->d + at, &v, 8); }
-static void putn(struct buf *b, size_t at, const void *p, size_t n) { if (!b->failed && n) memcpy(b->d + at, p, n); }
+static void put8(struct buf *b, size_t at, uint8_t v)
+{
+    if (!b->failed)
+        b->d[at] = v;
+}
+static void put16(struct buf *b, size_t at, uint16_t v)
+{
+    if (!b->failed)
+        memcpy(b->d + at, &v, 2);
+}
+static void put32(struct buf *b, size_t at, uint32_t v)
+{
+    if (!b->failed)
+        memcpy(b->d + at, &v, 4);
+}
+static void put64(struct buf *b, size_t at, uint64_t v)
+{
+    if (!b->failed)
+        memcpy(b->d + at, &v, 8);
+}
+static void putn(struct buf *b, size_t at, const void *p, size_t n)
+{
+    if (!b->failed && n)
+        memcpy(b->d + at, p, n);
+}
 
 /* ------------------------------------------------------ string table ---- */
 
 struct strtab {
-    struct buf b;           /* the table bytes; byte 0 is NUL */
-    uint32_t *slots;        /* open addressing: offset + 1, 0 = empty */
+    struct buf b;    /* the table bytes; byte 0 is NUL */
+    uint32_t *slots; /* open addressing: offset + 1, 0 = empty */
     size_t nslots, used;
 };
 
@@ -316,8 +336,8 @@ static void write_seccomp(struct wr *w, const struct plan *p)
     a = array(b, offsetof(struct cp_seccomp, values), p->seccomp.n_values, sizeof(uint64_t));
     for (size_t i = 0; i < p->seccomp.n_values; i++)
         put64(b, a + 8 * i, p->seccomp.values[i]);
-    size_t progs = array(b, offsetof(struct cp_seccomp, programs), p->seccomp.n_programs,
-                         sizeof(struct cp_sc_program));
+    size_t progs =
+        array(b, offsetof(struct cp_seccomp, programs), p->seccomp.n_programs, sizeof(struct cp_sc_program));
     for (size_t i = 0; i < p->seccomp.n_programs; i++) {
         const struct plan_sc_program *pr = &p->seccomp.programs[i];
         size_t e = progs + i * sizeof(struct cp_sc_program);
@@ -385,7 +405,11 @@ static void write_secrets(struct wr *w, const struct plan *p)
  * dereferenced; everything else is the reader's to judge. */
 static int check_shape(struct wr *w, const struct plan *p)
 {
-    const struct { const void *ptr; size_t n; const char *what; } arrs[] = {
+    const struct {
+        const void *ptr;
+        size_t n;
+        const char *what;
+    } arrs[] = {
         { p->meta.packs, p->meta.n_packs, "meta.packs" },
         { p->meta.unsafe, p->meta.n_unsafe, "meta.unsafe" },
         { p->process.argv, p->process.argc, "process.argv" },
@@ -404,17 +428,17 @@ static int check_shape(struct wr *w, const struct plan *p)
         if (arrs[i].n && !arrs[i].ptr)
             return werr(w, "cannot write plan: %s has %zu elements but no array", arrs[i].what, arrs[i].n);
         if (arrs[i].n > CP_MAX_PLAN_SIZE / 4)
-            return werr(w, "cannot write plan: %s has %zu elements, too many for a 64 MiB plan",
-                        arrs[i].what, arrs[i].n);
+            return werr(w, "cannot write plan: %s has %zu elements, too many for a 64 MiB plan", arrs[i].what,
+                        arrs[i].n);
     }
     for (size_t i = 0; i < p->seccomp.n_programs; i++) {
         const struct plan_sc_program *pr = &p->seccomp.programs[i];
         if (pr->insn_count && !pr->insns)
-            return werr(w, "cannot write plan: seccomp program %zu has %u instructions but no array",
-                        i, pr->insn_count);
+            return werr(w, "cannot write plan: seccomp program %zu has %u instructions but no array", i,
+                        pr->insn_count);
         if (pr->insn_count > 4096)
-            return werr(w, "cannot write plan: seccomp program %zu has %u instructions, more than 4096",
-                        i, pr->insn_count);
+            return werr(w, "cannot write plan: seccomp program %zu has %u instructions, more than 4096", i,
+                        pr->insn_count);
     }
     return 0;
 }
@@ -441,7 +465,7 @@ int plan_write(const struct plan *p, uint8_t **out, size_t *len, char *errbuf, s
     if (check_shape(&w, p))
         return -1;
 
-    buf_zeros(&w.st.b, 1);      /* byte 0: the empty string */
+    buf_zeros(&w.st.b, 1); /* byte 0: the empty string */
     w.present[CP_SEC_STRTAB] = true;
     write_meta(&w, p);
     write_process(&w, p);

@@ -52,9 +52,7 @@ const char *bpf_action_name(uint32_t action, char *buf, size_t n)
             snprintf(buf, n, "ERRNO(%u)", data);
         return buf;
     }
-    default:
-        snprintf(buf, n, "0x%08x", action);
-        return buf;
+    default: snprintf(buf, n, "0x%08x", action); return buf;
     }
     if (data)
         snprintf(buf, n, "%s(0x%x)", name, data);
@@ -81,13 +79,13 @@ const char *bpf_seccomp_data_field(uint32_t k, char *buf, size_t n)
 }
 
 /* What a register holds: a seccomp_data offset, or one of these. */
-#define A_UNSET   -2    /* no path reaches this instruction yet */
+#define A_UNSET   -2 /* no path reaches this instruction yet */
 #define A_UNKNOWN -1
 
 struct regs {
     bool reached;
-    int a;              /* accumulator */
-    int m[16];          /* scratch slots M[0..15] */
+    int a;     /* accumulator */
+    int m[16]; /* scratch slots M[0..15] */
 };
 
 static void merge_one(int *slot, int v)
@@ -148,7 +146,8 @@ static const char *jmp_name(uint16_t op)
 
 /* Mnemonic and operands of one instruction into op[]; the comment into
  * cm[] (may stay empty). `a` is what the accumulator holds before it. */
-static void one(const struct cp_bpf_insn *in, uint32_t pc, int a, int arch, char *op, size_t on, char *cm, size_t cn)
+static void one(const struct cp_bpf_insn *in, uint32_t pc, int a, int arch, char *op, size_t on, char *cm,
+                size_t cn)
 {
     uint16_t c = in->code;
     uint32_t k = in->k;
@@ -158,7 +157,10 @@ static void one(const struct cp_bpf_insn *in, uint32_t pc, int a, int arch, char
     case BPF_LD:
     case BPF_LDX: {
         const char *ld = BPF_CLASS(c) == BPF_LD ? "ld" : "ldx";
-        const char *sz = BPF_SIZE(c) == BPF_W ? "" : BPF_SIZE(c) == BPF_H ? "h" : BPF_SIZE(c) == BPF_B ? "b" : "?";
+        const char *sz = BPF_SIZE(c) == BPF_W ? ""
+            : BPF_SIZE(c) == BPF_H            ? "h"
+            : BPF_SIZE(c) == BPF_B            ? "b"
+                                              : "?";
         switch (BPF_MODE(c)) {
         case BPF_ABS:
             snprintf(op, on, "%s%s [%u]", ld, sz, k);
@@ -211,8 +213,11 @@ static void one(const struct cp_bpf_insn *in, uint32_t pc, int a, int arch, char
                 snprintf(cm, cn, "arch == %s", bpf_audit_arch_name(k));
             } else if (what) {
                 snprintf(cm, cn, "%s %s 0x%x", what,
-                         BPF_OP(c) == BPF_JEQ ? "==" : BPF_OP(c) == BPF_JGT ? ">" :
-                         BPF_OP(c) == BPF_JGE ? ">=" : "&", k);
+                         BPF_OP(c) == BPF_JEQ       ? "=="
+                             : BPF_OP(c) == BPF_JGT ? ">"
+                             : BPF_OP(c) == BPF_JGE ? ">="
+                                                    : "&",
+                         k);
             }
         }
         return;
@@ -237,8 +242,7 @@ static void one(const struct cp_bpf_insn *in, uint32_t pc, int a, int arch, char
             return;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     snprintf(op, on, ".word 0x%04x, %u, %u, 0x%x", c, in->jt, in->jf, k);
 }
@@ -264,20 +268,18 @@ static struct regs regs_after(const struct cp_bpf_insn *in, struct regs r)
         if (in->k < 16)
             r.m[in->k] = A_UNKNOWN;
         break;
-    case BPF_ALU:
-        r.a = A_UNKNOWN;
-        break;
+    case BPF_ALU: r.a = A_UNKNOWN; break;
     case BPF_MISC:
         if (BPF_MISCOP(c) == BPF_TXA)
             r.a = A_UNKNOWN;
         break;
-    default:
-        break;
+    default: break;
     }
     return r;
 }
 
-int bpf_disasm(FILE *f, const struct cp_bpf_insn *insns, size_t count, uint32_t audit_arch, const char *indent)
+int bpf_disasm(FILE *f, const struct cp_bpf_insn *insns, size_t count, uint32_t audit_arch,
+               const char *indent)
 {
     struct regs *acc = count ? calloc(count, sizeof *acc) : NULL;
     if (count && !acc)
@@ -292,7 +294,7 @@ int bpf_disasm(FILE *f, const struct cp_bpf_insn *insns, size_t count, uint32_t 
     int rc = 0;
     for (size_t pc = 0; pc < count; pc++) {
         const struct cp_bpf_insn *in = &insns[pc];
-        if (!acc[pc].reached) {     /* unreachable: nothing known */
+        if (!acc[pc].reached) { /* unreachable: nothing known */
             acc[pc].a = A_UNKNOWN;
             for (int i = 0; i < 16; i++)
                 acc[pc].m[i] = A_UNKNOWN;

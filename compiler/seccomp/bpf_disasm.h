@@ -33,6 +33,7 @@ const char *bpf_audit_arch_name(uint32_t audit_arch);
  * audit_arch picks the syscall numbering for comments (0: no names).
  * Works on any input, valid or not (unknown opcodes print as ".word").
  * Returns 0, or -1 on an output error or when out of memory. */
-int bpf_disasm(FILE *f, const struct cp_bpf_insn *insns, size_t count, uint32_t audit_arch, const char *indent);
+int bpf_disasm(FILE *f, const struct cp_bpf_insn *insns, size_t count, uint32_t audit_arch,
+               const char *indent);
 
 #endif

@@ -49,10 +49,10 @@ int bpf_interp_run(const struct cp_bpf_insn *insns, size_t count, const struct s
             if (load_word(data, k, &A))
                 return fault(run, (uint32_t)pc, "load outside seccomp_data");
             break;
-        case BPF_LD | BPF_W | BPF_LEN:  A = sizeof *data; break;
+        case BPF_LD | BPF_W | BPF_LEN: A = sizeof *data; break;
         case BPF_LDX | BPF_W | BPF_LEN: X = sizeof *data; break;
-        case BPF_LD | BPF_IMM:          A = k; break;
-        case BPF_LDX | BPF_IMM:         X = k; break;
+        case BPF_LD | BPF_IMM: A = k; break;
+        case BPF_LDX | BPF_IMM: X = k; break;
         case BPF_LD | BPF_MEM:
         case BPF_LDX | BPF_MEM:
         case BPF_ST:
@@ -95,19 +95,19 @@ int bpf_interp_run(const struct cp_bpf_insn *insns, size_t count, const struct s
             break;
         case BPF_ALU | BPF_AND | BPF_K: A &= k; break;
         case BPF_ALU | BPF_AND | BPF_X: A &= X; break;
-        case BPF_ALU | BPF_OR | BPF_K:  A |= k; break;
-        case BPF_ALU | BPF_OR | BPF_X:  A |= X; break;
+        case BPF_ALU | BPF_OR | BPF_K: A |= k; break;
+        case BPF_ALU | BPF_OR | BPF_X: A |= X; break;
         case BPF_ALU | BPF_XOR | BPF_K: A ^= k; break;
         case BPF_ALU | BPF_XOR | BPF_X: A ^= X; break;
         case BPF_ALU | BPF_LSH | BPF_K: A = k < 32 ? A << k : 0; break;
         case BPF_ALU | BPF_LSH | BPF_X: A = X < 32 ? A << X : 0; break;
         case BPF_ALU | BPF_RSH | BPF_K: A = k < 32 ? A >> k : 0; break;
         case BPF_ALU | BPF_RSH | BPF_X: A = X < 32 ? A >> X : 0; break;
-        case BPF_ALU | BPF_NEG:         A = -A; break;
-        case BPF_MISC | BPF_TAX:        X = A; break;
-        case BPF_MISC | BPF_TXA:        A = X; break;
-        case BPF_RET | BPF_K:           run->action = k; return 0;
-        case BPF_RET | BPF_A:           run->action = A; return 0;
+        case BPF_ALU | BPF_NEG: A = -A; break;
+        case BPF_MISC | BPF_TAX: X = A; break;
+        case BPF_MISC | BPF_TXA: A = X; break;
+        case BPF_RET | BPF_K: run->action = k; return 0;
+        case BPF_RET | BPF_A: run->action = A; return 0;
         case BPF_JMP | BPF_JA:
             if ((uint64_t)pc + 1 + k >= count)
                 return fault(run, (uint32_t)pc, "jump past the end");
@@ -127,20 +127,18 @@ int bpf_interp_run(const struct cp_bpf_insn *insns, size_t count, const struct s
             case BPF_JEQ: taken = A == v; break;
             case BPF_JGT: taken = A > v; break;
             case BPF_JGE: taken = A >= v; break;
-            default:      taken = (A & v) != 0; break;
+            default: taken = (A & v) != 0; break;
             }
             pc += 1 + (taken ? in->jt : in->jf);
             continue;
         }
-        default:
-            return fault(run, (uint32_t)pc, "opcode not allowed in seccomp");
+        default: return fault(run, (uint32_t)pc, "opcode not allowed in seccomp");
         }
         pc++;
     }
 }
 
-uint32_t bpf_interp_action(const struct cp_bpf_insn *insns, size_t count,
-                           const struct seccomp_data *data)
+uint32_t bpf_interp_action(const struct cp_bpf_insn *insns, size_t count, const struct seccomp_data *data)
 {
     struct bpf_run run = { 0 };
     bpf_interp_run(insns, count, data, &run);
@@ -167,11 +165,8 @@ int bpf_const_allow(const struct cp_bpf_insn *insns, size_t count, uint32_t arch
                 return 0;
             pc++;
             break;
-        case BPF_RET | BPF_K:
-            return k == SECCOMP_RET_ALLOW;
-        case BPF_JMP | BPF_JA:
-            pc += 1 + (size_t)k;
-            break;
+        case BPF_RET | BPF_K: return k == SECCOMP_RET_ALLOW;
+        case BPF_JMP | BPF_JA: pc += 1 + (size_t)k; break;
         case BPF_JMP | BPF_JEQ | BPF_K:
         case BPF_JMP | BPF_JGE | BPF_K:
         case BPF_JMP | BPF_JGT | BPF_K:
@@ -181,7 +176,7 @@ int bpf_const_allow(const struct cp_bpf_insn *insns, size_t count, uint32_t arch
             case BPF_JEQ: taken = A == k; break;
             case BPF_JGE: taken = A >= k; break;
             case BPF_JGT: taken = A > k; break;
-            default:      taken = (A & k) != 0; break;
+            default: taken = (A & k) != 0; break;
             }
             pc += 1 + (taken ? in->jt : in->jf);
             break;
@@ -190,8 +185,7 @@ int bpf_const_allow(const struct cp_bpf_insn *insns, size_t count, uint32_t arch
             A &= k;
             pc++;
             break;
-        default:
-            return 0;
+        default: return 0;
         }
     }
     return 0;
@@ -239,9 +233,9 @@ out:
     return result;
 }
 
-#define SRC_NONE  (-1)   /* not reached yet */
-#define SRC_OTHER (-2)   /* ALU result, immediate, scratch memory, X */
-#define SRC_MIXED (-3)   /* different words on different paths */
+#define SRC_NONE  (-1) /* not reached yet */
+#define SRC_OTHER (-2) /* ALU result, immediate, scratch memory, X */
+#define SRC_MIXED (-3) /* different words on different paths */
 
 static int merge_src(int a, int b)
 {
@@ -264,7 +258,7 @@ long bpf_ambiguous_compare(const struct cp_bpf_insn *insns, size_t count)
         const struct cp_bpf_insn *in = &insns[i];
         int a = src[i];
         if (a == SRC_NONE)
-            continue;       /* unreachable */
+            continue; /* unreachable */
         if (BPF_CLASS(in->code) == BPF_RET)
             continue;
         if (BPF_CLASS(in->code) == BPF_JMP && BPF_OP(in->code) != BPF_JA) {
@@ -286,8 +280,10 @@ long bpf_ambiguous_compare(const struct cp_bpf_insn *insns, size_t count)
             continue;
         }
         int out = in->code == (BPF_LD | BPF_W | BPF_ABS) ? (int)in->k
-                  : BPF_CLASS(in->code) == BPF_ST || BPF_CLASS(in->code) == BPF_STX ||
-                    BPF_CLASS(in->code) == BPF_LDX ? a : SRC_OTHER;
+            : BPF_CLASS(in->code) == BPF_ST || BPF_CLASS(in->code) == BPF_STX ||
+                BPF_CLASS(in->code) == BPF_LDX
+            ? a
+            : SRC_OTHER;
         if (i + 1 < count)
             src[i + 1] = merge_src(src[i + 1], out);
     }

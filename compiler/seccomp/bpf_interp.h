@@ -22,12 +22,12 @@
 #include "plan_format.h"
 
 struct bpf_run {
-    uint32_t action;        /* the value returned by the program */
-    uint32_t executed;      /* instructions executed, the return included */
-    uint32_t *path;         /* caller's buffer for the program counters visited, or NULL */
-    size_t path_cap;        /* its capacity; the path is cut at this length */
-    size_t path_len;        /* entries written */
-    char fault[128];        /* set when the run faulted ("" otherwise) */
+    uint32_t action;   /* the value returned by the program */
+    uint32_t executed; /* instructions executed, the return included */
+    uint32_t *path;    /* caller's buffer for the program counters visited, or NULL */
+    size_t path_cap;   /* its capacity; the path is cut at this length */
+    size_t path_len;   /* entries written */
+    char fault[128];   /* set when the run faulted ("" otherwise) */
 };
 
 /* Run `insns[0..count)` over `data`. Returns 0, or -1 on a fault (then
@@ -37,8 +37,7 @@ int bpf_interp_run(const struct cp_bpf_insn *insns, size_t count, const struct s
                    struct bpf_run *run);
 
 /* Convenience: only the action (faults give SECCOMP_RET_KILL_PROCESS). */
-uint32_t bpf_interp_action(const struct cp_bpf_insn *insns, size_t count,
-                           const struct seccomp_data *data);
+uint32_t bpf_interp_action(const struct cp_bpf_insn *insns, size_t count, const struct seccomp_data *data);
 
 /* The kernel's action cache rule (kernel/seccomp.c seccomp_is_const_allow):
  * true when, for this arch and syscall number, the program reaches

@@ -25,8 +25,8 @@ bool sc_const_lookup(const char *name, uint64_t *value)
 {
     if (!name)
         return false;
-    const struct sc_const *c = bsearch(name, sc_const_data, sc_const_count,
-                                       sizeof sc_const_data[0], cmp_const);
+    const struct sc_const *c =
+        bsearch(name, sc_const_data, sc_const_count, sizeof sc_const_data[0], cmp_const);
     if (!c)
         return false;
     if (value)
@@ -42,11 +42,17 @@ struct arch_note {
 /* Sorted by name. */
 static const struct arch_note arch_notes[] = {
     { "MAP_32BIT", "MAP_32BIT exists on x86_64 only (0x40); write the number and target x86_64 only" },
-    { "O_DIRECT", "O_DIRECT is 0x4000 on x86_64 and 0x10000 on aarch64; write the number for the arch you target" },
-    { "O_DIRECTORY", "O_DIRECTORY is 0x10000 on x86_64 and 0x4000 on aarch64; write the number for the arch you target" },
-    { "O_LARGEFILE", "O_LARGEFILE is 0x8000 on x86_64 (0 in glibc) and 0x20000 on aarch64; write the number for the arch you target" },
-    { "O_NOFOLLOW", "O_NOFOLLOW is 0x20000 on x86_64 and 0x8000 on aarch64; write the number for the arch you target" },
-    { "O_TMPFILE", "O_TMPFILE is 0x410000 on x86_64 and 0x404000 on aarch64; write the number for the arch you target" },
+    { "O_DIRECT",
+      "O_DIRECT is 0x4000 on x86_64 and 0x10000 on aarch64; write the number for the arch you target" },
+    { "O_DIRECTORY",
+      "O_DIRECTORY is 0x10000 on x86_64 and 0x4000 on aarch64; write the number for the arch you target" },
+    { "O_LARGEFILE",
+      "O_LARGEFILE is 0x8000 on x86_64 (0 in glibc) and 0x20000 on aarch64; write the number for the arch "
+      "you target" },
+    { "O_NOFOLLOW",
+      "O_NOFOLLOW is 0x20000 on x86_64 and 0x8000 on aarch64; write the number for the arch you target" },
+    { "O_TMPFILE",
+      "O_TMPFILE is 0x410000 on x86_64 and 0x404000 on aarch64; write the number for the arch you target" },
     { "PROT_BTI", "PROT_BTI exists on aarch64 only (0x10)" },
     { "PROT_MTE", "PROT_MTE exists on aarch64 only (0x20)" },
     { "PTRACE_ARCH_PRCTL", "PTRACE_ARCH_PRCTL is an x86_64-only ptrace request (30)" },
@@ -74,7 +80,7 @@ const char *sc_const_arch_note(const char *name)
 {
     if (!name)
         return NULL;
-    const struct arch_note *n = bsearch(name, arch_notes, sizeof arch_notes / sizeof arch_notes[0],
-                                        sizeof arch_notes[0], cmp_note);
+    const struct arch_note *n =
+        bsearch(name, arch_notes, sizeof arch_notes / sizeof arch_notes[0], sizeof arch_notes[0], cmp_note);
     return n ? n->note : NULL;
 }

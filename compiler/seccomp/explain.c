@@ -32,13 +32,14 @@
 #include "seccomp_gen.h"
 #include "syscall_table.h"
 
-#define EXIT_BAD 1
+#define EXIT_BAD   1
 #define EXIT_USAGE 2
 
 static void usage(FILE *f)
 {
     fputs("usage: cellc explain [--arch x86_64|aarch64] [--data-arch ARCH] PLAN SYSCALL [ARG...]\n"
-          "  SYSCALL  a syscall name or number; ARG a number, a constant, or A|B|...\n", f);
+          "  SYSCALL  a syscall name or number; ARG a number, a constant, or A|B|...\n",
+          f);
 }
 
 /* One term: number or constant. */
@@ -94,9 +95,14 @@ static int parse_arch(const char *s, enum sc_arch *a)
 
 static int parse_audit(const char *s, uint32_t *out)
 {
-    static const struct { const char *name; uint32_t audit; } known[] = {
-        { "x86_64", AUDIT_ARCH_X86_64 }, { "aarch64", AUDIT_ARCH_AARCH64 },
-        { "i386", AUDIT_ARCH_I386 },     { "arm", AUDIT_ARCH_ARM },
+    static const struct {
+        const char *name;
+        uint32_t audit;
+    } known[] = {
+        { "x86_64", AUDIT_ARCH_X86_64 },
+        { "aarch64", AUDIT_ARCH_AARCH64 },
+        { "i386", AUDIT_ARCH_I386 },
+        { "arm", AUDIT_ARCH_ARM },
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(s, known[i].name) == 0) {
@@ -327,7 +333,8 @@ int cellc_cmd_explain(int argc, char **argv)
     if (rc == 0 && ref != run.action) {
         char r2[64];
         printf("MISMATCH the rule list says %s, the compiled program %s: the plan's program does not "
-               "implement its rules\n", bpf_action_name(ref, r2, sizeof r2), act);
+               "implement its rules\n",
+               bpf_action_name(ref, r2, sizeof r2), act);
         rc = EXIT_BAD;
     }
     free(path);

@@ -34,10 +34,10 @@
 #include "syscall_table.h"
 #include "syscall_table_data.h"
 
-#define RET_ENOSYS (SECCOMP_RET_ERRNO | 38u)
-#define X32_BIT 0x40000000u
-#define OFF_NR 0u
-#define OFF_ARCH 4u
+#define RET_ENOSYS    (SECCOMP_RET_ERRNO | 38u)
+#define X32_BIT       0x40000000u
+#define OFF_NR        0u
+#define OFF_ARCH      4u
 #define OFF_ARG_LO(a) (16u + 8u * (a))
 #define OFF_ARG_HI(a) (20u + 8u * (a))
 
@@ -68,7 +68,7 @@ struct wcond {
 
 struct wrule {
     uint32_t action;
-    int32_t index;          /* plan rule index (owner of its code) */
+    int32_t index; /* plan rule index (owner of its code) */
     struct wcond *conds;
     uint32_t ncond;
 };
@@ -86,13 +86,15 @@ static int check_input(const struct plan *p, struct sc_gen_error *err)
          * argument condition could not be enforced there */
         uint32_t act = p->seccomp.default_action & SECCOMP_RET_ACTION_FULL;
         if (act == SECCOMP_RET_ALLOW || act == SECCOMP_RET_LOG)
-            return gen_fail(err, 0, "seccomp: admitting i386 needs a default that denies "
+            return gen_fail(err, 0,
+                            "seccomp: admitting i386 needs a default that denies "
                             "(socketcall and ipc would bypass a deny list)");
         for (size_t i = 0; i < p->seccomp.n_rules; i++)
             if (p->seccomp.rules[i].cond_count)
                 return gen_fail(err, p->seccomp.rules[i].line,
                                 "seccomp rule at line %u (%s): argument conditions cannot be enforced "
-                                "for i386, which the policy admits", p->seccomp.rules[i].line,
+                                "for i386, which the policy admits",
+                                p->seccomp.rules[i].line,
                                 p->seccomp.rules[i].syscall ? p->seccomp.rules[i].syscall : "?");
     }
     if (p->seccomp.n_rules > 0x7fffffff)
@@ -103,19 +105,19 @@ static int check_input(const struct plan *p, struct sc_gen_error *err)
             return gen_fail(err, r->line, "seccomp rule at line %u: unknown syscall '%s'", r->line,
                             r->syscall ? r->syscall : "(null)");
         if (!bpf_seccomp_action_valid(r->action))
-            return gen_fail(err, r->line, "seccomp rule at line %u (%s): action 0x%08x is not valid",
-                            r->line, r->syscall, r->action);
+            return gen_fail(err, r->line, "seccomp rule at line %u (%s): action 0x%08x is not valid", r->line,
+                            r->syscall, r->action);
         if (r->cond_first > p->seccomp.n_conds || r->cond_count > p->seccomp.n_conds - r->cond_first)
-            return gen_fail(err, r->line, "seccomp rule at line %u (%s): conditions out of range",
-                            r->line, r->syscall);
+            return gen_fail(err, r->line, "seccomp rule at line %u (%s): conditions out of range", r->line,
+                            r->syscall);
         for (uint32_t k = 0; k < r->cond_count; k++) {
             const struct plan_sc_cond *c = &p->seccomp.conds[r->cond_first + k];
             uint64_t ones = c->width == 32 ? 0xffffffffull : UINT64_MAX;
             int set = c->op == CP_SC_IN || c->op == CP_SC_NOT_IN;
             if (c->arg > 5 || (c->width != 32 && c->width != 64) || c->op < CP_SC_EQ ||
                 c->op > CP_SC_OP_MAX || c->value > ones || (c->op == CP_SC_MASKED_EQ && c->mask > ones))
-                return gen_fail(err, r->line, "seccomp rule at line %u (%s): malformed condition %u",
-                                r->line, r->syscall, k);
+                return gen_fail(err, r->line, "seccomp rule at line %u (%s): malformed condition %u", r->line,
+                                r->syscall, k);
             if (set) {
                 if (c->set_count == 0 || c->set_first > p->seccomp.n_values ||
                     c->set_count > p->seccomp.n_values - c->set_first)
@@ -124,9 +126,10 @@ static int check_input(const struct plan *p, struct sc_gen_error *err)
                 for (uint32_t v = 0; v < c->set_count; v++) {
                     uint64_t x = p->seccomp.values[c->set_first + v];
                     if (x > ones || (v && p->seccomp.values[c->set_first + v - 1] >= x))
-                        return gen_fail(err, r->line,
-                                        "seccomp rule at line %u (%s): value set not sorted, unique and within %u bits",
-                                        r->line, r->syscall, c->width);
+                        return gen_fail(
+                            err, r->line,
+                            "seccomp rule at line %u (%s): value set not sorted, unique and within %u bits",
+                            r->line, r->syscall, c->width);
                 }
             }
         }
@@ -142,7 +145,7 @@ static int32_t cmp32(struct ir *ir, uint8_t op, uint32_t v, int32_t T, int32_t F
     case CP_SC_LT: return v == 0 ? F : ir_jmp(ir, BPF_JGE, v, F, T);
     case CP_SC_LE: return v == 0xffffffffu ? T : ir_jmp(ir, BPF_JGT, v, F, T);
     case CP_SC_GT: return v == 0xffffffffu ? F : ir_jmp(ir, BPF_JGT, v, T, F);
-    default:       return v == 0 ? T : ir_jmp(ir, BPF_JGE, v, T, F);   /* GE */
+    default: return v == 0 ? T : ir_jmp(ir, BPF_JGE, v, T, F); /* GE */
     }
 }
 
@@ -268,12 +271,12 @@ static int32_t compile_cond(struct ir *ir, const struct wcond *c, int32_t T, int
 {
     uint64_t ones = c->width == 32 ? 0xffffffffull : UINT64_MAX;
     switch (c->op) {
-    case CP_SC_EQ:        return masked_eq(ir, c, c->value, ones, T, F);
-    case CP_SC_NE:        return masked_eq(ir, c, c->value, ones, F, T);
+    case CP_SC_EQ: return masked_eq(ir, c, c->value, ones, T, F);
+    case CP_SC_NE: return masked_eq(ir, c, c->value, ones, F, T);
     case CP_SC_MASKED_EQ: return masked_eq(ir, c, c->value, c->mask, T, F);
-    case CP_SC_IN:        return set_cond(ir, c, T, F);
-    case CP_SC_NOT_IN:    return set_cond(ir, c, F, T);
-    default:              return relational(ir, c, T, F);
+    case CP_SC_IN: return set_cond(ir, c, T, F);
+    case CP_SC_NOT_IN: return set_cond(ir, c, F, T);
+    default: return relational(ir, c, T, F);
     }
 }
 
@@ -294,7 +297,7 @@ struct block {
     struct wrule *rules;
     size_t nrules;
     struct wcond *conds;
-    uint64_t *fused;        /* storage for fused sets */
+    uint64_t *fused; /* storage for fused sets */
     uint32_t fallthrough;
 };
 
@@ -358,7 +361,7 @@ static int block_build(const struct plan *p, const uint32_t *idx, size_t n, uint
                 /* extend prev's fused set in place when it is the last one
                  * written, else start a new region: the total stays <= nv */
                 int in_place = a->op == CP_SC_IN && a->set >= b->fused && a->set < b->fused + nv &&
-                               a->set + a->nset == b->fused + fi;
+                    a->set + a->nset == b->fused + fi;
                 uint64_t *dst = in_place ? (uint64_t *)a->set : &b->fused[fi];
                 if (in_place)
                     fi -= na;
@@ -378,7 +381,7 @@ static int block_build(const struct plan *p, const uint32_t *idx, size_t n, uint
                 prev->conds[0].nset = (uint32_t)total;
                 prev->conds[0].value = 0;
                 fi += total;
-                continue;   /* w merged into prev */
+                continue; /* w merged into prev */
             }
         }
         b->nrules++;
@@ -484,7 +487,7 @@ static uint64_t sig_hash(const uint8_t *d, size_t n)
 struct gen {
     const struct plan *p;
     struct ir ir;
-    uint32_t **rules_of;     /* per table index: the rule indices naming it, in order */
+    uint32_t **rules_of; /* per table index: the rule indices naming it, in order */
     uint32_t *nrules_of;
     struct seen_block *seen;
     size_t nseen, capseen;
@@ -632,8 +635,9 @@ static int32_t number_tree(struct gen *g, enum sc_arch arch, int compat_i386)
         }
         /* bit 31 without bit 30: no ABI, ENOSYS; both bits: x32-flagged again */
         if (seg_add(&l, 0x80000000u, enosys) ||
-            seg_add(&l, 0xc0000000u, (g->p->seccomp.flags & CP_SC_ALLOW_X32)
-                                         ? enosys : ir_ret(&g->ir, SECCOMP_RET_KILL_PROCESS)))
+            seg_add(&l, 0xc0000000u,
+                    (g->p->seccomp.flags & CP_SC_ALLOW_X32) ? enosys
+                                                            : ir_ret(&g->ir, SECCOMP_RET_KILL_PROCESS)))
             goto out;
     }
     if (seg_add(&l, 0xffffffffu, ir_ret(&g->ir, SECCOMP_RET_ALLOW)))
@@ -683,8 +687,8 @@ static int too_big(const struct plan *p, enum sc_arch arch, size_t count, const 
         const struct plan_sc_rule *r = &p->seccomp.rules[best];
         if (pick == 0)
             first_line = r->line;
-        int w = snprintf(list + used, sizeof list - used, "%sline %u %s (%zu)", pick ? ", " : "",
-                         r->line, r->syscall, cost[best]);
+        int w = snprintf(list + used, sizeof list - used, "%sline %u %s (%zu)", pick ? ", " : "", r->line,
+                         r->syscall, cost[best]);
         if (w > 0 && (size_t)w < sizeof list - used)
             used += (size_t)w;
         cost[best] = 0;
@@ -742,7 +746,7 @@ static int gen_arch(const struct plan *p, const uint32_t *tix, enum sc_arch arch
         goto oom;
     if (count > SC_GEN_MAX_INSNS) {
         too_big(p, arch, count, owners, err);
-        rc = prefer_size ? -1 : 1;      /* 1: worth a try in size mode */
+        rc = prefer_size ? -1 : 1; /* 1: worth a try in size mode */
         goto done;
     }
     struct bpf_check_error be;
@@ -801,8 +805,8 @@ int seccomp_gen_all(struct plan *p, struct sc_gen_error *err)
         for (uint32_t k = 0; k < r->cond_count; k++) {
             const struct plan_sc_cond *c = &p->seccomp.conds[r->cond_first + k];
             size_t words = c->width == 64 ? 2 : 1;
-            estimate += (c->op == CP_SC_IN || c->op == CP_SC_NOT_IN) ? 2 * (size_t)c->set_count + words
-                                                                       : 3 * words;
+            estimate +=
+                (c->op == CP_SC_IN || c->op == CP_SC_NOT_IN) ? 2 * (size_t)c->set_count + words : 3 * words;
         }
     }
     int size_first = estimate > 2 * (size_t)SC_GEN_MAX_INSNS;
@@ -826,7 +830,7 @@ int seccomp_gen_all(struct plan *p, struct sc_gen_error *err)
     p->seccomp.programs = progs;
     p->seccomp.n_programs = SC_ARCH_COUNT;
     if (err) {
-        err->message[0] = '\0';    /* a first over-limit attempt may have written one */
+        err->message[0] = '\0'; /* a first over-limit attempt may have written one */
         err->line = 0;
     }
     return 0;

@@ -18,8 +18,8 @@
 #define SC_GEN_MAX_INSNS 4096
 
 struct sc_gen_error {
-    char message[1024];  /* one line; names the most expensive rules on overflow */
-    uint32_t line;       /* policy line of the main culprit, or 0 */
+    char message[1024]; /* one line; names the most expensive rules on overflow */
+    uint32_t line;      /* policy line of the main culprit, or 0 */
 };
 
 /* Generate and attach programs for every supported arch. The instruction
@@ -36,7 +36,6 @@ void seccomp_gen_free_programs(struct plan *p);
  * Used by `cellc explain` and by the tests. The plan must have passed
  * seccomp_gen_all's input checks (names known, slices in range). */
 struct seccomp_data;
-uint32_t seccomp_eval(const struct plan *p, enum sc_arch arch, const struct seccomp_data *d,
-                      int32_t *rule);
+uint32_t seccomp_eval(const struct plan *p, enum sc_arch arch, const struct seccomp_data *d, int32_t *rule);
 
 #endif

@@ -15,7 +15,7 @@
 #include "syscall_table_data.h"
 
 #define RET_ENOSYS (SECCOMP_RET_ERRNO | 38u)
-#define X32_BIT 0x40000000u
+#define X32_BIT    0x40000000u
 
 static int cond_holds(const struct plan *p, const struct plan_sc_cond *c, const struct seccomp_data *d)
 {
@@ -23,12 +23,12 @@ static int cond_holds(const struct plan *p, const struct plan_sc_cond *c, const 
     if (c->width == 32)
         x &= 0xffffffffu;
     switch (c->op) {
-    case CP_SC_EQ:        return x == c->value;
-    case CP_SC_NE:        return x != c->value;
-    case CP_SC_LT:        return x < c->value;
-    case CP_SC_LE:        return x <= c->value;
-    case CP_SC_GT:        return x > c->value;
-    case CP_SC_GE:        return x >= c->value;
+    case CP_SC_EQ: return x == c->value;
+    case CP_SC_NE: return x != c->value;
+    case CP_SC_LT: return x < c->value;
+    case CP_SC_LE: return x <= c->value;
+    case CP_SC_GT: return x > c->value;
+    case CP_SC_GE: return x >= c->value;
     case CP_SC_MASKED_EQ: return (x & c->mask) == c->value;
     case CP_SC_IN:
     case CP_SC_NOT_IN: {
@@ -48,8 +48,7 @@ static int cond_holds(const struct plan *p, const struct plan_sc_cond *c, const 
         }
         return c->op == CP_SC_IN ? found : !found;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 

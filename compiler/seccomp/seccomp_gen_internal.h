@@ -21,27 +21,32 @@
 #include <stdint.h>
 #include "plan_format.h"
 
-enum ir_kind { IR_RET = 1, IR_LD, IR_AND, IR_JMP };
+enum ir_kind {
+    IR_RET = 1,
+    IR_LD,
+    IR_AND,
+    IR_JMP
+};
 
 struct ir_node {
     uint8_t kind;
-    uint8_t op;          /* IR_JMP: BPF_JEQ, BPF_JGT, BPF_JGE or BPF_JSET */
-    uint32_t k;          /* RET: action; LD: offset; AND: mask; JMP: constant */
-    int32_t t, f;        /* JMP: successors; LD/AND: t is the next node */
+    uint8_t op;   /* IR_JMP: BPF_JEQ, BPF_JGT, BPF_JGE or BPF_JSET */
+    uint32_t k;   /* RET: action; LD: offset; AND: mask; JMP: constant */
+    int32_t t, f; /* JMP: successors; LD/AND: t is the next node */
     int32_t scope;
-    int32_t owner;       /* rule index whose compilation created the node, -1 for structure */
-    uint32_t cost;       /* longest path to a return, in instructions, this node included */
+    int32_t owner; /* rule index whose compilation created the node, -1 for structure */
+    uint32_t cost; /* longest path to a return, in instructions, this node included */
 };
 
 struct ir {
     struct ir_node *n;
     size_t len, cap;
-    int32_t *slots;      /* open-addressing hash of node indices, -1 empty */
+    int32_t *slots; /* open-addressing hash of node indices, -1 empty */
     size_t nslots;
-    int32_t scope;       /* scope of nodes created now */
-    int32_t owner;       /* owner of nodes created now */
-    int oom;             /* an allocation failed: every constructor returns -1 from then on */
-    int prefer_size;     /* decision trees: fewest instructions first, then depth */
+    int32_t scope;   /* scope of nodes created now */
+    int32_t owner;   /* owner of nodes created now */
+    int oom;         /* an allocation failed: every constructor returns -1 from then on */
+    int prefer_size; /* decision trees: fewest instructions first, then depth */
 };
 
 void ir_init(struct ir *ir);
@@ -68,8 +73,7 @@ int32_t ir_drop_redundant_loads(struct ir *ir, int32_t first, int32_t root, int 
  * malloc'ed program in *out / *count and, when owners is not NULL, a
  * malloc'ed array giving for each instruction the owner of the node it came
  * from. Returns -1 on allocation failure. */
-int ir_assemble(struct ir *ir, int32_t root, struct cp_bpf_insn **out, size_t *count,
-                int32_t **owners);
+int ir_assemble(struct ir *ir, int32_t root, struct cp_bpf_insn **out, size_t *count, int32_t **owners);
 
 /* ---- decision trees over one 32-bit word (seccomp_gen_tree.c) ---------- */
 

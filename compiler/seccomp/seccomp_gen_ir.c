@@ -100,17 +100,13 @@ static int32_t make(struct ir *ir, uint8_t kind, uint8_t op, uint32_t k, int32_t
     n->scope = scope;
     n->owner = ir->owner;
     switch (kind) {
-    case IR_RET:
-        n->cost = 1;
-        break;
+    case IR_RET: n->cost = 1; break;
     case IR_JMP: {
         uint32_t a = ir->n[t].cost, b = ir->n[f].cost;
         n->cost = 1 + (a > b ? a : b);
         break;
     }
-    default:
-        n->cost = 1 + ir->n[t].cost;
-        break;
+    default: n->cost = 1 + ir->n[t].cost; break;
     }
     ir->slots[s] = (int32_t)ir->len;
     return (int32_t)ir->len++;
@@ -173,7 +169,7 @@ int32_t ir_drop_redundant_loads(struct ir *ir, int32_t first, int32_t root, int 
     }
     for (size_t i = 0; i < n; i++)
         in[i] = WORD_UNSET;
-#define IN(x) in[(size_t)(x) - base]
+#define IN(x)   in[(size_t)(x)-base]
 #define OURS(x) ((x) >= first && ir->n[x].kind != IR_RET && ir->n[x].scope == scope)
     IN(root) = entry_word;
     /* successors have smaller indices: one pass in decreasing order is a
@@ -189,8 +185,9 @@ int32_t ir_drop_redundant_loads(struct ir *ir, int32_t first, int32_t root, int 
             IN(x->f) = meet(IN(x->f), out);
     }
     /* redirect every edge that enters a redundant load to the load's next */
-#define SKIP(e) while (OURS(e) && ir->n[e].kind == IR_LD && IN(e) != WORD_UNSET && \
-                       IN(e) == (int)ir->n[e].k) (e) = ir->n[e].t
+#define SKIP(e)                                                                                              \
+    while (OURS(e) && ir->n[e].kind == IR_LD && IN(e) != WORD_UNSET && IN(e) == (int)ir->n[e].k)             \
+    (e) = ir->n[e].t
     SKIP(root);
     for (size_t i = base; i <= (size_t)root; i++) {
         struct ir_node *x = &ir->n[i];
@@ -222,10 +219,13 @@ int32_t ir_drop_redundant_loads(struct ir *ir, int32_t first, int32_t root, int 
 /* ------------------------------------------------------------ layout ---- */
 
 struct emitter {
-    struct cp_bpf_insn *v;   /* instructions in reverse order: v[0] is the last */
+    struct cp_bpf_insn *v; /* instructions in reverse order: v[0] is the last */
     int32_t *own;
     size_t len, cap;
-    struct { uint32_t action; size_t id; } *rets;
+    struct {
+        uint32_t action;
+        size_t id;
+    } * rets;
     size_t nrets, capr;
     int oom;
 };
@@ -292,7 +292,10 @@ static int32_t *order_nodes(struct ir *ir, int32_t root, size_t *count)
     size_t n = (size_t)root + 1;
     uint8_t *state = calloc(n, 1);
     int32_t *post = malloc(n * sizeof *post);
-    struct frame { int32_t node; uint8_t next; } *stack = malloc(n * sizeof *stack);
+    struct frame {
+        int32_t node;
+        uint8_t next;
+    } *stack = malloc(n * sizeof *stack);
     size_t npost = 0, sp = 0;
     if (!state || !post || !stack) {
         free(state);
@@ -352,8 +355,7 @@ static size_t target_id(struct emitter *e, const struct ir *ir, const size_t *po
     return pos[node];
 }
 
-int ir_assemble(struct ir *ir, int32_t root, struct cp_bpf_insn **out, size_t *count,
-                int32_t **owners)
+int ir_assemble(struct ir *ir, int32_t root, struct cp_bpf_insn **out, size_t *count, int32_t **owners)
 {
     if (root < 0 || ir->oom)
         return -1;
@@ -379,20 +381,20 @@ int ir_assemble(struct ir *ir, int32_t root, struct cp_bpf_insn **out, size_t *c
                 /* the jump will get id len+1; offset = id - target - 1 = len - target */
                 if (e.len - t > 255) {
                     t = ir->n[x->t].kind == IR_RET
-                            ? put_ret(&e, ir->n[x->t].k, x->owner)
-                            : put(&e, BPF_JMP | BPF_JA, 0, 0, (uint32_t)(e.len - t), x->owner);
+                        ? put_ret(&e, ir->n[x->t].k, x->owner)
+                        : put(&e, BPF_JMP | BPF_JA, 0, 0, (uint32_t)(e.len - t), x->owner);
                     continue;
                 }
                 if (e.len - f > 255) {
                     f = ir->n[x->f].kind == IR_RET
-                            ? put_ret(&e, ir->n[x->f].k, x->owner)
-                            : put(&e, BPF_JMP | BPF_JA, 0, 0, (uint32_t)(e.len - f), x->owner);
+                        ? put_ret(&e, ir->n[x->f].k, x->owner)
+                        : put(&e, BPF_JMP | BPF_JA, 0, 0, (uint32_t)(e.len - f), x->owner);
                     continue;
                 }
                 break;
             }
-            pos[u] = put(&e, (uint16_t)(BPF_JMP | x->op | BPF_K), (uint8_t)(e.len - t),
-                         (uint8_t)(e.len - f), x->k, x->owner);
+            pos[u] = put(&e, (uint16_t)(BPF_JMP | x->op | BPF_K), (uint8_t)(e.len - t), (uint8_t)(e.len - f),
+                         x->k, x->owner);
         } else {
             /* LD / AND fall through: the next node must be the very next instruction */
             size_t nx = target_id(&e, ir, pos, x->t, x->owner);

@@ -72,8 +72,7 @@ static size_t leaf_compares(const struct leaf *l)
 }
 
 /* Group segments into leaves, chains of at most `chain` points. */
-static size_t form_leaves(const struct ir *ir, const struct seg *s, size_t m, size_t chain,
-                          struct leaf *lv)
+static size_t form_leaves(const struct ir *ir, const struct seg *s, size_t m, size_t chain, struct leaf *lv)
 {
     size_t n = 0;
     for (size_t i = 0; i < m; i++) {
@@ -90,8 +89,8 @@ static size_t form_leaves(const struct ir *ir, const struct seg *s, size_t m, si
                 c++;
             }
         } else {
-            for (size_t c = 0; c < chain && i + 2 < m && s[i + 1].lo == s[i + 1].hi &&
-                               s[i + 2].node == s[start].node; c++)
+            for (size_t c = 0;
+                 c < chain && i + 2 < m && s[i + 1].lo == s[i + 1].hi && s[i + 2].node == s[start].node; c++)
                 i += 2;
         }
         lv[n].a = start;
@@ -142,7 +141,7 @@ static uint32_t min_target(struct leaf *lv, size_t n)
         else
             lo = mid + 1;
     }
-    place(lv, n, lo);   /* leave the placement of the answer in lv */
+    place(lv, n, lo); /* leave the placement of the answer in lv */
     return lo;
 }
 
@@ -267,7 +266,7 @@ int32_t ir_segment_tree(struct ir *ir, const struct ir_segment *in, size_t n)
     int32_t hoisted_node[MAX_HOISTS];
     uint32_t hoisted_lo[MAX_HOISTS];
     int nh = 0;
-    uint32_t above = 0;      /* jeqs already on the path above the rest */
+    uint32_t above = 0; /* jeqs already on the path above the rest */
     while (!ir->prefer_size && nh < MAX_HOISTS && m > 1) {
         size_t k = SIZE_MAX;
         for (size_t i = 0; i < m; i++)

@@ -17,18 +17,18 @@
 uint32_t sc_arch_audit(enum sc_arch a)
 {
     switch (a) {
-    case SC_ARCH_X86_64:  return AUDIT_ARCH_X86_64;
+    case SC_ARCH_X86_64: return AUDIT_ARCH_X86_64;
     case SC_ARCH_AARCH64: return AUDIT_ARCH_AARCH64;
-    default:              return 0;
+    default: return 0;
     }
 }
 
 const char *sc_arch_name(enum sc_arch a)
 {
     switch (a) {
-    case SC_ARCH_X86_64:  return "x86_64";
+    case SC_ARCH_X86_64: return "x86_64";
     case SC_ARCH_AARCH64: return "aarch64";
-    default:              return "unknown";
+    default: return "unknown";
     }
 }
 
@@ -53,8 +53,8 @@ int sc_arg_index(const struct sc_syscall *s, const char *argname)
     for (int i = 0; i < s->nargs; i++)
         if (strcmp(s->args[i].name, argname) == 0)
             return i;
-    if (strncmp(argname, "arg", 3) == 0 && argname[3] >= '0' && argname[3] <= '5' &&
-        argname[4] == '\0' && argname[3] - '0' < s->nargs)
+    if (strncmp(argname, "arg", 3) == 0 && argname[3] >= '0' && argname[3] <= '5' && argname[4] == '\0' &&
+        argname[3] - '0' < s->nargs)
         return argname[3] - '0';
     return -1;
 }

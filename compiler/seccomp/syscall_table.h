@@ -15,9 +15,9 @@
 #include <stdint.h>
 
 enum sc_arch {
-    SC_ARCH_X86_64  = 0,
+    SC_ARCH_X86_64 = 0,
     SC_ARCH_AARCH64 = 1,
-    SC_ARCH_COUNT   = 2
+    SC_ARCH_COUNT = 2
 };
 
 /* AUDIT_ARCH_* value of an arch. */
@@ -25,14 +25,14 @@ uint32_t sc_arch_audit(enum sc_arch a);
 const char *sc_arch_name(enum sc_arch a);
 
 struct sc_arg {
-    const char *name;   /* e.g. "domain", "request", "flags" */
-    uint8_t width;      /* 32 or 64: how many bits the kernel uses */
+    const char *name; /* e.g. "domain", "request", "flags" */
+    uint8_t width;    /* 32 or 64: how many bits the kernel uses */
 };
 
 struct sc_syscall {
     const char *name;
-    int nr[SC_ARCH_COUNT];  /* -1 when the arch does not have it */
-    uint8_t nargs;          /* 0..6 */
+    int nr[SC_ARCH_COUNT]; /* -1 when the arch does not have it */
+    uint8_t nargs;         /* 0..6 */
     struct sc_arg args[6];
 };
 
@@ -50,7 +50,7 @@ const struct sc_syscall *sc_at(size_t i);
 struct sc_group {
     const char *name;
     const char *description;
-    const char *const *members;  /* NULL-terminated */
+    const char *const *members; /* NULL-terminated */
 };
 const struct sc_group *sc_group_lookup(const char *name);
 const struct sc_group *sc_group_at(size_t i);

@@ -34,7 +34,7 @@ int cell_caps_limit_bounding(uint64_t keep)
     for (int cap = 0; cap < 64; cap++) {
         int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
         if (r < 0)
-            break;              /* EINVAL: past the kernel's last capability */
+            break; /* EINVAL: past the kernel's last capability */
         if (r == 1 && !(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
             return -1;
     }
@@ -62,8 +62,7 @@ int cell_caps_apply(uint64_t keep, uid_t uid, gid_t gid, bool set_groups)
      * ambient; root gets exactly the bounding set (= keep) back */
     if (uid != 0)
         for (int cap = 0; cap < 64; cap++)
-            if ((keep & (1ull << cap)) &&
-                prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            if ((keep & (1ull << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
                 return -1;
     return 0;
 }

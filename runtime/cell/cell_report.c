@@ -20,7 +20,7 @@ static int fd_emit(struct cell_report *self, const struct cell_step_record *rec)
         if (n < 0 && errno == EINTR)
             continue;
         if (n >= 0)
-            errno = EIO;        /* a short write on a pipe: the reader is gone */
+            errno = EIO; /* a short write on a pipe: the reader is gone */
         return -1;
     }
 }
@@ -32,8 +32,8 @@ void cell_report_fd_init(struct cell_report *r, int fd)
     r->fd = fd;
 }
 
-int cell_report_step(struct cell_report *r, uint16_t step, uint16_t result,
-                     uint32_t op_index, int err, uint32_t detail)
+int cell_report_step(struct cell_report *r, uint16_t step, uint16_t result, uint32_t op_index, int err,
+                     uint32_t detail)
 {
     struct cell_step_record rec;
     struct timespec ts;

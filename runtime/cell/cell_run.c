@@ -185,7 +185,7 @@ static int add_env_secrets(const struct cell_config *c, char **env, size_t *n, u
             continue;
         const struct cell_secret_value *v = c->secrets ? &c->secrets[i] : NULL;
         if (!v || !v->value || memchr(v->value, 0, v->len)) {
-            errno = EINVAL;     /* an env value cannot hold NUL */
+            errno = EINVAL; /* an env value cannot hold NUL */
             return -1;
         }
         if (asprintf(&env[*n], "%s=%.*s", s->target, (int)v->len, v->value) < 0)
@@ -241,7 +241,7 @@ static int do_file_secrets(const struct cell_config *c, uint32_t *count, uint32_
         const char *slash = strrchr(s->target, '/');
         size_t dl = slash ? (size_t)(slash - s->target) : 0;
         if (dl == 0 || dl >= sizeof dir) {
-            errno = EINVAL;     /* a secret is never placed at the root */
+            errno = EINVAL; /* a secret is never placed at the root */
             return -1;
         }
         memcpy(dir, s->target, dl);
@@ -249,8 +249,8 @@ static int do_file_secrets(const struct cell_config *c, uint32_t *count, uint32_
         bool mounted = false;
         for (size_t j = 0; j < i; j++) {
             const struct plan_secret *o = &p->secrets.items[j];
-            if (o->delivery == CP_SECRET_FILE && strncmp(o->target, dir, dl) == 0 &&
-                o->target[dl] == '/' && !strchr(o->target + dl + 1, '/'))
+            if (o->delivery == CP_SECRET_FILE && strncmp(o->target, dir, dl) == 0 && o->target[dl] == '/' &&
+                !strchr(o->target + dl + 1, '/'))
                 mounted = true;
         }
         if (!mounted && cell_mount_private_dir(dir, uid, gid) < 0)
@@ -312,8 +312,9 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
         if (step(rep, CELL_STEP_SECRETS, r, r < 0 ? at : (uint32_t)p->secrets.n_items) < 0)
             goto fail;
     }
-    if (step(rep, CELL_STEP_CAPS, cell_caps_apply(p->process.capabilities, p->process.uid,
-                                                 p->process.gid, !(c->todo & CELL_DO_UID_MAP)),
+    if (step(rep, CELL_STEP_CAPS,
+             cell_caps_apply(p->process.capabilities, p->process.uid, p->process.gid,
+                             !(c->todo & CELL_DO_UID_MAP)),
              (uint32_t)__builtin_popcountll(p->process.capabilities)) < 0)
         goto fail;
     if (step(rep, CELL_STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0) < 0)
@@ -433,7 +434,7 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep)
         if (skipped(rep, CELL_STEP_LOOPBACK) < 0)
             return -1;
     } else if (p->net.mode != CP_NET_LOOPBACK) {
-        errno = EOPNOTSUPP;     /* egress rules are not enforced on this side */
+        errno = EOPNOTSUPP; /* egress rules are not enforced on this side */
         step(rep, CELL_STEP_LOOPBACK, -1, p->net.mode);
         return -1;
     } else if (step(rep, CELL_STEP_LOOPBACK, cell_loopback_up(), 0) < 0) {

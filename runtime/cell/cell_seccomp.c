@@ -21,7 +21,10 @@
 #error "CellOS supports x86_64 and aarch64"
 #endif
 
-uint32_t cell_audit_arch(void) { return CELL_AUDIT_ARCH; }
+uint32_t cell_audit_arch(void)
+{
+    return CELL_AUDIT_ARCH;
+}
 
 const struct plan_sc_program *cell_seccomp_program(const struct plan *p)
 {

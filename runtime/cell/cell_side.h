@@ -40,32 +40,32 @@ void cell_report_fd_init(struct cell_report *r, int fd);
 
 /* Build a record stamped with CLOCK_MONOTONIC and send it. Returns the
  * sink's result. */
-int cell_report_step(struct cell_report *r, uint16_t step, uint16_t result,
-                     uint32_t op_index, int err, uint32_t detail);
+int cell_report_step(struct cell_report *r, uint16_t step, uint16_t result, uint32_t op_index, int err,
+                     uint32_t detail);
 
 /* A secret's value as the supervisor read it (never reported anywhere). */
 struct cell_secret_value {
-    const char *value;      /* bytes, not necessarily NUL-terminated */
+    const char *value; /* bytes, not necessarily NUL-terminated */
     size_t len;
 };
 
 /* Which steps the caller wants the cell side to perform. A VM guest, whose
  * boundary is the VM, may leave out the namespace-specific ones. */
-#define CELL_DO_UID_MAP     0x01u   /* write uid/gid maps (rootless user namespace) */
-#define CELL_DO_CGROUP      0x02u   /* join the cgroups in cgroup_fds, then unshare the cgroup ns */
-#define CELL_DO_MOUNTS      0x04u   /* MOUNT_PRIVATE and the mount op program */
-#define CELL_DO_HOSTNAME    0x08u
-#define CELL_DO_LOOPBACK    0x10u
+#define CELL_DO_UID_MAP  0x01u /* write uid/gid maps (rootless user namespace) */
+#define CELL_DO_CGROUP   0x02u /* join the cgroups in cgroup_fds, then unshare the cgroup ns */
+#define CELL_DO_MOUNTS   0x04u /* MOUNT_PRIVATE and the mount op program */
+#define CELL_DO_HOSTNAME 0x08u
+#define CELL_DO_LOOPBACK 0x10u
 
-#define CELL_MAX_CGROUPS    8
+#define CELL_MAX_CGROUPS 8
 
 /* Everything the cell side needs, prepared by the host side before the
  * cell starts. All pointers stay valid for the cell's life (natively they
  * are in the cloned address space; nothing here is shared back). */
 struct cell_config {
     const struct plan *plan;
-    uint32_t todo;                  /* CELL_DO_* */
-    uint32_t ns_flags;              /* CLONE_NEW* flags the cell was created with (NAMESPACES detail) */
+    uint32_t todo;     /* CELL_DO_* */
+    uint32_t ns_flags; /* CLONE_NEW* flags the cell was created with (NAMESPACES detail) */
 
     /* the workload's argv: the plan's, plus extra args when the plan allows */
     char *const *extra_args;

@@ -58,7 +58,7 @@ int cell_init_loop(const struct cell_config *c, struct cell_report *rep, pid_t c
                 goto done;
             }
         if (w < 0 && errno == ECHILD) {
-            status = 125 << 8;  /* cannot happen while the child lives */
+            status = 125 << 8; /* cannot happen while the child lives */
             goto done;
         }
         siginfo_t si;
@@ -72,7 +72,7 @@ int cell_init_loop(const struct cell_config *c, struct cell_report *rep, pid_t c
     }
 done:
     if (n == (ssize_t)sizeof v && v != 0)
-        return cell_status_to_exit(status);   /* set-up or exec failed: no EXIT */
+        return cell_status_to_exit(status); /* set-up or exec failed: no EXIT */
     cell_report_step(rep, CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, (uint32_t)status);
     return cell_status_to_exit(status);
 }

@@ -35,13 +35,13 @@
 
 struct mount_state {
     const struct cell_config *c;
-    int rootfd;                     /* O_PATH of the new root */
+    int rootfd; /* O_PATH of the new root */
     bool pivoted;
-    uint64_t fresh[MAX_FRESH];      /* mount ids of mounts made here from scratch */
+    uint64_t fresh[MAX_FRESH]; /* mount ids of mounts made here from scratch */
     size_t n_fresh;
-    int *srcfd;                     /* per op: the host tree cloned before any mount (or -1) */
-    int *srcerr;                    /* per op: errno of that clone when it failed */
-    bool *skipped;                  /* per op: it was skipped (an OPTIONAL op, absent) */
+    int *srcfd;    /* per op: the host tree cloned before any mount (or -1) */
+    int *srcerr;   /* per op: errno of that clone when it failed */
+    bool *skipped; /* per op: it was skipped (an OPTIONAL op, absent) */
 };
 
 /* The mount id and whether fd is the root of its mount. */
@@ -84,7 +84,7 @@ static int may_create_in(struct mount_state *s, int dirfd)
     for (size_t i = 0; i < s->n_fresh; i++)
         if (s->fresh[i] == id)
             return 0;
-    errno = EROFS;      /* a bind of the host: never written by set-up */
+    errno = EROFS; /* a bind of the host: never written by set-up */
     return -1;
 }
 
@@ -122,7 +122,7 @@ static int split_path(const char *path, char *parent, size_t n, const char **bas
     }
     size_t plen = (size_t)(slash - path);
     if (plen == 0)
-        plen = 1;               /* parent of "/x" is "/" */
+        plen = 1; /* parent of "/x" is "/" */
     if (plen >= n) {
         errno = ENAMETOOLONG;
         return -1;
@@ -215,10 +215,14 @@ static int attach(int mfd, int target)
 unsigned cell_mount_attrs(uint16_t f)
 {
     unsigned a = 0;
-    if (f & CP_MNT_RDONLY) a |= MOUNT_ATTR_RDONLY;
-    if (f & CP_MNT_NOSUID) a |= MOUNT_ATTR_NOSUID;
-    if (f & CP_MNT_NODEV)  a |= MOUNT_ATTR_NODEV;
-    if (f & CP_MNT_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+    if (f & CP_MNT_RDONLY)
+        a |= MOUNT_ATTR_RDONLY;
+    if (f & CP_MNT_NOSUID)
+        a |= MOUNT_ATTR_NOSUID;
+    if (f & CP_MNT_NODEV)
+        a |= MOUNT_ATTR_NODEV;
+    if (f & CP_MNT_NOEXEC)
+        a |= MOUNT_ATTR_NOEXEC;
     return a;
 }
 
@@ -239,7 +243,7 @@ static int new_fs(const char *type, uint64_t size, int mode, const char *const *
         if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", buf, 0) < 0)
             return sys_close_quiet(fs);
     }
-    for (; opts && opts[0]; opts += 2)          /* {key, value}; value NULL: a flag */
+    for (; opts && opts[0]; opts += 2) /* {key, value}; value NULL: a flag */
         if ((opts[1] ? fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0)
                      : fsconfig(fs, FSCONFIG_SET_FLAG, opts[0], NULL, 0)) < 0)
             return sys_close_quiet(fs);
@@ -267,7 +271,7 @@ static int mount_fresh_at(struct mount_state *s, const char *dst, int mfd)
 
 static int op_rootfs(struct mount_state *s, const struct plan_mount_op *op)
 {
-    if (s->rootfd >= 0) {       /* a second ROOTFS would shadow the first */
+    if (s->rootfd >= 0) { /* a second ROOTFS would shadow the first */
         errno = EINVAL;
         return -1;
     }
@@ -415,8 +419,8 @@ static bool targets_skipped(const struct mount_state *s, size_t upto, const char
     for (size_t i = upto; i-- > 0;) {
         const struct plan_mount_op *o = &p->fs.ops[i];
         bool mounts = o->opcode == CP_OP_BIND || o->opcode == CP_OP_DEVNODE || o->opcode == CP_OP_MASK ||
-                      o->opcode == CP_OP_TMPFS || o->opcode == CP_OP_WORKSPACE ||
-                      o->opcode == CP_OP_PROC || o->opcode == CP_OP_DEVPTS;
+            o->opcode == CP_OP_TMPFS || o->opcode == CP_OP_WORKSPACE || o->opcode == CP_OP_PROC ||
+            o->opcode == CP_OP_DEVPTS;
         if (mounts && strcmp(o->dst, dst) == 0)
             return s->skipped[i];
     }
@@ -431,7 +435,7 @@ static bool targets_skipped(const struct mount_state *s, size_t upto, const char
 static int op_remount(struct mount_state *s, const struct plan_mount_op *op, size_t idx, bool *skipped)
 {
     if (targets_skipped(s, idx, op->dst, false)) {
-        *skipped = true;        /* the optional mount it belongs to is absent */
+        *skipped = true; /* the optional mount it belongs to is absent */
         return 0;
     }
     int t = open_in_root(s->rootfd, op->dst, O_PATH);
@@ -490,7 +494,7 @@ static int op_mask(struct mount_state *s, const struct plan_mount_op *op, size_t
         m = new_fs("tmpfs", 4096, 0555, opts,
                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     } else {
-        m = take_src(s, idx);   /* an empty read-only file (mask_file_sources) */
+        m = take_src(s, idx); /* an empty read-only file (mask_file_sources) */
     }
     if (m < 0)
         return sys_close_quiet(t);
@@ -558,23 +562,23 @@ static int run_op(struct mount_state *s, size_t i, bool *skipped)
 {
     const struct plan_mount_op *op = &s->c->plan->fs.ops[i];
     if (op->opcode != CP_OP_ROOTFS && s->rootfd < 0) {
-        errno = EINVAL;         /* the program must start with ROOTFS */
+        errno = EINVAL; /* the program must start with ROOTFS */
         return -1;
     }
     switch (op->opcode) {
-    case CP_OP_ROOTFS:     return op_rootfs(s, op);
-    case CP_OP_MKDIR:      return op_mkdir(s, op);
-    case CP_OP_BIND:       return op_bind(s, op, i, false, skipped);
-    case CP_OP_TMPFS:      return op_tmpfs(s, op, false);
-    case CP_OP_WORKSPACE:  return op_tmpfs(s, op, true);
-    case CP_OP_REMOUNT:    return op_remount(s, op, i, skipped);
-    case CP_OP_PROC:       return op_proc(s, op);
-    case CP_OP_DEVNODE:    return op_bind(s, op, i, true, skipped);
-    case CP_OP_DEVPTS:     return op_devpts(s, op);
-    case CP_OP_MASK:       return op_mask(s, op, i, skipped);
-    case CP_OP_SYMLINK:    return op_symlink(s, op);
+    case CP_OP_ROOTFS: return op_rootfs(s, op);
+    case CP_OP_MKDIR: return op_mkdir(s, op);
+    case CP_OP_BIND: return op_bind(s, op, i, false, skipped);
+    case CP_OP_TMPFS: return op_tmpfs(s, op, false);
+    case CP_OP_WORKSPACE: return op_tmpfs(s, op, true);
+    case CP_OP_REMOUNT: return op_remount(s, op, i, skipped);
+    case CP_OP_PROC: return op_proc(s, op);
+    case CP_OP_DEVNODE: return op_bind(s, op, i, true, skipped);
+    case CP_OP_DEVPTS: return op_devpts(s, op);
+    case CP_OP_MASK: return op_mask(s, op, i, skipped);
+    case CP_OP_SYMLINK: return op_symlink(s, op);
     case CP_OP_PIVOT_ROOT: return op_pivot(s);
-    case CP_OP_CHDIR:      return op_chdir(s, op);
+    case CP_OP_CHDIR: return op_chdir(s, op);
     }
     errno = EINVAL;
     return -1;
@@ -721,7 +725,8 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
         s.skipped[i] = rc == 0 && skipped;
         uint16_t res = rc < 0 ? CELL_STEP_FAILED : skipped ? CELL_STEP_SKIPPED : CELL_STEP_OK;
         if (cell_report_step(rep, CELL_STEP_MOUNT_OP, res, (uint32_t)i, rc < 0 ? err : 0,
-                             c->plan->fs.ops[i].opcode) < 0 && rc == 0) {
+                             c->plan->fs.ops[i].opcode) < 0 &&
+            rc == 0) {
             rc = -1;
             err = errno;
         }
@@ -731,7 +736,7 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
         }
     }
     if (rc == 0 && !s.pivoted) {
-        errno = EINVAL;         /* a program without PIVOT_ROOT leaves the host root visible */
+        errno = EINVAL; /* a program without PIVOT_ROOT leaves the host root visible */
         rc = -1;
     }
     int err = errno;
@@ -769,8 +774,7 @@ int cell_mount_private_dir(const char *dir, uid_t uid, gid_t gid)
     if (t < 0)
         return -1;
     static const char *const opts[] = { "nr_inodes", "1024", NULL };
-    int m = new_fs("tmpfs", 1u << 20, 0700, opts,
-                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    int m = new_fs("tmpfs", 1u << 20, 0700, opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     if (m < 0)
         return sys_close_quiet(t);
     int r = fchownat(m, "", uid, gid, AT_EMPTY_PATH);

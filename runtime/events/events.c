@@ -33,38 +33,43 @@
 #include "sign_codec.h"
 #include "sign_verify.h"
 
-#define EV_MAX_SOURCE   2048
-#define EV_MAX_SUBJECT  1024
-#define EV_MAX_NAME     48      /* supervisor step names and kv keys */
+#define EV_MAX_SOURCE  2048
+#define EV_MAX_SUBJECT 1024
+#define EV_MAX_NAME    48 /* supervisor step names and kv keys */
 
-enum ev_state { EV_NEW, EV_STARTED, EV_SEALED, EV_DEAD };
+enum ev_state {
+    EV_NEW,
+    EV_STARTED,
+    EV_SEALED,
+    EV_DEAD
+};
 
 struct ev_secret {
-    uint8_t sk[crypto_sign_SECRETKEYBYTES];   /* seed || public key */
+    uint8_t sk[crypto_sign_SECRETKEYBYTES]; /* seed || public key */
 };
 
 struct ev_stream {
     int fd;
-    bool close_fd;              /* we opened it (EV_SINK_FILE) */
-    bool file_sink;             /* short writes are errors; fsync at seal */
-    char *sink_name;            /* for messages */
+    bool close_fd;   /* we opened it (EV_SINK_FILE) */
+    bool file_sink;  /* short writes are errors; fsync at seal */
+    char *sink_name; /* for messages */
     enum ev_state state;
     bool completed, destroyed;
 
-    struct ev_secret *secret;   /* NULL: unsigned stream */
-    size_t secret_len;          /* bytes mapped */
+    struct ev_secret *secret; /* NULL: unsigned stream */
+    size_t secret_len;        /* bytes mapped */
     char kid_hex[EV_KID_HEX_LEN + 1];
 
     uint8_t run_uuid[16];
     char run_uuid_str[37];
-    char *source_opt, *subject_opt;   /* from the options, may be NULL */
-    char *source, *subject;           /* resolved at ev_started */
+    char *source_opt, *subject_opt; /* from the options, may be NULL */
+    char *source, *subject;         /* resolved at ev_started */
     struct utsname host;
     ev_clock_fn clock;
     void *clock_ctx;
 
-    uint64_t seq;               /* events written */
-    char chainprev[65];         /* hex SHA-256 of the last line, or 64 zeros */
+    uint64_t seq;       /* events written */
+    char chainprev[65]; /* hex SHA-256 of the last line, or 64 zeros */
 
     struct jcs_doc *doc;
     struct jcs_buf body, pae, line;
@@ -90,8 +95,8 @@ int ev_run_uuid_generate(uint8_t uuid[16], struct cell_error *e)
     if (ev_crypto_init(e) < 0)
         return -1;
     randombytes_buf(uuid, 16);
-    uuid[6] = (uint8_t)((uuid[6] & 0x0F) | 0x40);   /* version 4 */
-    uuid[8] = (uint8_t)((uuid[8] & 0x3F) | 0x80);   /* RFC 4122 variant */
+    uuid[6] = (uint8_t)((uuid[6] & 0x0F) | 0x40); /* version 4 */
+    uuid[8] = (uint8_t)((uuid[8] & 0x3F) | 0x80); /* RFC 4122 variant */
     return 0;
 }
 
@@ -163,7 +168,7 @@ static size_t fmt_u64(char out[21], uint64_t v)
 static int format_time(const struct timespec *ts, char out[40])
 {
     if (ts->tv_nsec < 0 || ts->tv_nsec > 999999999 || ts->tv_sec < 0 ||
-        ts->tv_sec >= 253402300800LL)          /* 1970-01-01 .. 9999-12-31 */
+        ts->tv_sec >= 253402300800LL) /* 1970-01-01 .. 9999-12-31 */
         return -1;
     int64_t days = ts->tv_sec / 86400, sod = ts->tv_sec % 86400;
     int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
@@ -203,10 +208,11 @@ static int secret_alloc(struct ev_stream *s, const struct ev_key *key, bool seed
     if (madvise(p, len, MADV_WIPEONFORK) < 0 && madvise(p, len, MADV_DONTFORK) < 0) {
         int err = errno;
         munmap(p, len);
-        return cell_err_sys(e, err, "events: cannot keep the signing key out of forked cells "
+        return cell_err_sys(e, err,
+                            "events: cannot keep the signing key out of forked cells "
                             "(madvise WIPEONFORK/DONTFORK)");
     }
-    (void)madvise(p, len, MADV_DONTDUMP);   /* best effort: core dumps */
+    (void)madvise(p, len, MADV_DONTDUMP); /* best effort: core dumps */
     s->secret = p;
     s->secret_len = len;
     uint8_t pk[32];
@@ -221,8 +227,10 @@ static int secret_alloc(struct ev_stream *s, const struct ev_key *key, bool seed
     if (required_kid && memcmp(kid, required_kid, 32) != 0) {
         char want[EV_KID_HEX_LEN + 1];
         ev_kid_hex(required_kid, want);
-        return cell_err(e, 0, "events: the plan requires events signed by key %s, but the "
-                        "signing key is %s", want, s->kid_hex);
+        return cell_err(e, 0,
+                        "events: the plan requires events signed by key %s, but the "
+                        "signing key is %s",
+                        want, s->kid_hex);
     }
     return 0;
 }
@@ -232,7 +240,7 @@ static void secret_free(struct ev_stream *s)
     if (!s->secret)
         return;
     sodium_memzero(s->secret, s->secret_len);
-    munmap(s->secret, s->secret_len);       /* unlocks it too */
+    munmap(s->secret, s->secret_len); /* unlocks it too */
     s->secret = NULL;
 }
 
@@ -266,8 +274,10 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
     if (memcmp(o->run_uuid, zero, 16) == 0)
         return cell_err(e, 0, "events: run_uuid is not set");
     if (o->source && *o->source && (strlen(o->source) > EV_MAX_SOURCE || !uri_reference(o->source)))
-        return cell_err(e, 0, "events: source \"%.100s\" is not a URI-reference (RFC 3986) of at "
-                        "most %d characters", o->source, EV_MAX_SOURCE);
+        return cell_err(e, 0,
+                        "events: source \"%.100s\" is not a URI-reference (RFC 3986) of at "
+                        "most %d characters",
+                        o->source, EV_MAX_SOURCE);
     if (o->subject && strlen(o->subject) > EV_MAX_SUBJECT)
         return cell_err(e, 0, "events: subject is longer than %d bytes", EV_MAX_SUBJECT);
 
@@ -332,9 +342,7 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
         if (asprintf(&s->sink_name, "events fd %d", o->fd) < 0)
             s->sink_name = NULL;
         break;
-    default:
-        ev_close(s);
-        return cell_err(e, 0, "events: unknown sink kind %d", (int)o->sink);
+    default: ev_close(s); return cell_err(e, 0, "events: unknown sink kind %d", (int)o->sink);
     }
     if (!s->sink_name) {
         ev_close(s);
@@ -361,8 +369,10 @@ int ev_check_plan_key(const struct plan *p, const struct ev_key *key, struct cel
         char want[EV_KID_HEX_LEN + 1], have[EV_KID_HEX_LEN + 1];
         ev_kid_hex(p->events.signing_kid, want);
         ev_kid_hex(key->kid, have);
-        return cell_err(e, 0, "events: the plan requires events signed by key %s, but the "
-                        "signing key is %s", want, have);
+        return cell_err(e, 0,
+                        "events: the plan requires events signed by key %s, but the "
+                        "signing key is %s",
+                        want, have);
     }
     return 0;
 }
@@ -374,14 +384,10 @@ static int stream_usable(struct ev_stream *s, const char *what, struct cell_erro
     if (!s)
         return cell_err(e, 0, "events: %s on a NULL stream", what);
     switch (s->state) {
-    case EV_DEAD:
-        return cell_err(e, 0, "events: %s: the event stream failed earlier", what);
-    case EV_SEALED:
-        return cell_err(e, 0, "events: %s after the stream was sealed", what);
-    case EV_NEW:
-        return cell_err(e, 0, "events: %s before the started event", what);
-    default:
-        return 0;
+    case EV_DEAD: return cell_err(e, 0, "events: %s: the event stream failed earlier", what);
+    case EV_SEALED: return cell_err(e, 0, "events: %s after the stream was sealed", what);
+    case EV_NEW: return cell_err(e, 0, "events: %s before the started event", what);
+    default: return 0;
     }
 }
 
@@ -404,8 +410,8 @@ static int write_line(struct ev_stream *s, struct cell_error *e)
         if (w < 0) {
             int err = errno;
             s->state = EV_DEAD;
-            return cell_err_sys(e, err, "events: writing event %llu to %s",
-                                (unsigned long long)s->seq + 1, s->sink_name);
+            return cell_err_sys(e, err, "events: writing event %llu to %s", (unsigned long long)s->seq + 1,
+                                s->sink_name);
         }
         if ((size_t)w == n)
             return 0;
@@ -422,8 +428,7 @@ static int write_line(struct ev_stream *s, struct cell_error *e)
 }
 
 /* Add the attributes, sign, write. The data object is already filled in. */
-static int finish(struct ev_stream *s, struct jcs_value *root, const char *type,
-                  struct cell_error *e)
+static int finish(struct ev_stream *s, struct jcs_value *root, const char *type, struct cell_error *e)
 {
     struct jcs_doc *d = s->doc;
     uint64_t seq = s->seq + 1;
@@ -477,8 +482,7 @@ static int finish(struct ev_stream *s, struct jcs_value *root, const char *type,
         if (!at)
             return cell_err(e, 0, "events: building %s: no sigkid member", type);
         size_t head = (size_t)(at - s->body.p);
-        if (jcs_buf_append(&s->line, s->body.p, head) < 0 ||
-            jcs_buf_append(&s->line, ",\"sig\":\"", 8) < 0 ||
+        if (jcs_buf_append(&s->line, s->body.p, head) < 0 || jcs_buf_append(&s->line, ",\"sig\":\"", 8) < 0 ||
             jcs_buf_append(&s->line, sig64, SC_B64_LEN(crypto_sign_BYTES)) < 0 ||
             jcs_buf_append(&s->line, "\"", 1) < 0 ||
             jcs_buf_append(&s->line, s->body.p + head, s->body.len - head) < 0)
@@ -522,8 +526,8 @@ static int put_kv(struct jcs_doc *d, struct jcs_value *obj, const struct ev_kv *
 
 /* ---- the event types ------------------------------------------------------------- */
 
-int ev_started(struct ev_stream *s, const struct plan *p,
-               const struct ev_started_info *info, struct cell_error *e)
+int ev_started(struct ev_stream *s, const struct plan *p, const struct ev_started_info *info,
+               struct cell_error *e)
 {
     if (!s)
         return cell_err(e, 0, "events: started on a NULL stream");
@@ -538,20 +542,25 @@ int ev_started(struct ev_stream *s, const struct plan *p,
         if (memcmp(kid, p->events.signing_kid, 32) != 0) {
             char want[EV_KID_HEX_LEN + 1];
             ev_kid_hex(p->events.signing_kid, want);
-            return cell_err(e, 0, "events: the plan requires events signed by key %s, but the "
-                            "signing key is %s", want, s->kid_hex);
+            return cell_err(e, 0,
+                            "events: the plan requires events signed by key %s, but the "
+                            "signing key is %s",
+                            want, s->kid_hex);
         }
     }
 
     /* Resolve source and subject: options, then the plan, then defaults. */
-    const char *src = s->source_opt ? s->source_opt
-                    : (p->events.source && *p->events.source) ? p->events.source : NULL;
-    const char *sub = s->subject_opt ? s->subject_opt
-                    : (p->events.subject && *p->events.subject) ? p->events.subject
-                    : p->meta.name;
+    const char *src = s->source_opt               ? s->source_opt
+        : (p->events.source && *p->events.source) ? p->events.source
+                                                  : NULL;
+    const char *sub = s->subject_opt                ? s->subject_opt
+        : (p->events.subject && *p->events.subject) ? p->events.subject
+                                                    : p->meta.name;
     if (src && (strlen(src) > EV_MAX_SOURCE || !uri_reference(src)))
-        return cell_err(e, 0, "events: the plan's events source \"%.100s\" is not a URI-reference "
-                        "(RFC 3986)", src);
+        return cell_err(e, 0,
+                        "events: the plan's events source \"%.100s\" is not a URI-reference "
+                        "(RFC 3986)",
+                        src);
     if (!sub || !*sub || strlen(sub) > EV_MAX_SUBJECT)
         return cell_err(e, 0, "events: no subject (the plan has no cell name)");
     free(s->source);
@@ -614,10 +623,10 @@ int ev_started(struct ev_stream *s, const struct plan *p,
 static const char *opcode_name(uint16_t op)
 {
     static const char *const names[CP_OP_MAX + 1] = {
-        [CP_OP_ROOTFS] = "rootfs", [CP_OP_MKDIR] = "mkdir", [CP_OP_BIND] = "bind",
-        [CP_OP_TMPFS] = "tmpfs", [CP_OP_WORKSPACE] = "workspace", [CP_OP_REMOUNT] = "remount",
-        [CP_OP_PROC] = "proc", [CP_OP_DEVNODE] = "devnode", [CP_OP_DEVPTS] = "devpts",
-        [CP_OP_MASK] = "mask", [CP_OP_SYMLINK] = "symlink", [CP_OP_PIVOT_ROOT] = "pivot_root",
+        [CP_OP_ROOTFS] = "rootfs", [CP_OP_MKDIR] = "mkdir",         [CP_OP_BIND] = "bind",
+        [CP_OP_TMPFS] = "tmpfs",   [CP_OP_WORKSPACE] = "workspace", [CP_OP_REMOUNT] = "remount",
+        [CP_OP_PROC] = "proc",     [CP_OP_DEVNODE] = "devnode",     [CP_OP_DEVPTS] = "devpts",
+        [CP_OP_MASK] = "mask",     [CP_OP_SYMLINK] = "symlink",     [CP_OP_PIVOT_ROOT] = "pivot_root",
         [CP_OP_CHDIR] = "chdir",
     };
     return op >= 1 && op <= CP_OP_MAX ? names[op] : NULL;
@@ -634,8 +643,7 @@ static const char *result_name(uint16_t r)
     }
 }
 
-int ev_step(struct ev_stream *s, const struct plan *p,
-            const struct cell_step_record *r, struct cell_error *e)
+int ev_step(struct ev_stream *s, const struct plan *p, const struct cell_step_record *r, struct cell_error *e)
 {
     if (stream_usable(s, "step", e) < 0)
         return -1;
@@ -657,12 +665,13 @@ int ev_step(struct ev_stream *s, const struct plan *p,
     const struct plan_mount_op *op = NULL;
     if (r->step == CELL_STEP_MOUNT_OP) {
         if (r->op_index >= p->fs.n_ops)
-            return cell_err(e, 0, "events: step mount_op: op index %u is not below the plan's "
-                            "%zu ops", r->op_index, p->fs.n_ops);
+            return cell_err(e, 0,
+                            "events: step mount_op: op index %u is not below the plan's "
+                            "%zu ops",
+                            r->op_index, p->fs.n_ops);
         op = &p->fs.ops[r->op_index];
     } else if (r->op_index != 0) {
-        return cell_err(e, 0, "events: step %s: op index %u set on a step that has none",
-                        name, r->op_index);
+        return cell_err(e, 0, "events: step %s: op index %u set on a step that has none", name, r->op_index);
     }
 
     struct jcs_doc *d = s->doc;
@@ -700,8 +709,8 @@ int ev_step(struct ev_stream *s, const struct plan *p,
     return finish(s, root, type, e);
 }
 
-int ev_supervisor_step(struct ev_stream *s, const char *name,
-                       const struct ev_kv *kv, size_t n, struct cell_error *e)
+int ev_supervisor_step(struct ev_stream *s, const char *name, const struct ev_kv *kv, size_t n,
+                       struct cell_error *e)
 {
     if (stream_usable(s, "supervisor step", e) < 0)
         return -1;

@@ -29,9 +29,9 @@
 
 /* An Ed25519 signing key held by the supervisor. */
 struct ev_key {
-    uint8_t seed[32];       /* secret; wiped by ev_key_wipe */
-    uint8_t pk[32];         /* raw public key */
-    uint8_t kid[32];        /* SHA-256(pk) */
+    uint8_t seed[32]; /* secret; wiped by ev_key_wipe */
+    uint8_t pk[32];   /* raw public key */
+    uint8_t kid[32];  /* SHA-256(pk) */
 };
 
 /* Load a key file written by `cellrun keygen`. Fails closed: missing,
@@ -41,9 +41,9 @@ int ev_key_load(const char *path, struct ev_key *key, struct cell_error *e);
 void ev_key_wipe(struct ev_key *key);
 
 enum ev_sink_kind {
-    EV_SINK_FILE,           /* path: opened O_APPEND|O_CREAT, mode 0600 */
+    EV_SINK_FILE, /* path: opened O_APPEND|O_CREAT, mode 0600 */
     EV_SINK_STDOUT,
-    EV_SINK_FD,             /* fd: an inherited descriptor */
+    EV_SINK_FD, /* fd: an inherited descriptor */
 };
 
 /* A clock for the `time` attribute; NULL uses CLOCK_REALTIME. Golden tests
@@ -52,48 +52,52 @@ typedef void (*ev_clock_fn)(void *ctx, struct timespec *now);
 
 struct ev_options {
     enum ev_sink_kind sink;
-    const char *path;       /* EV_SINK_FILE */
-    int fd;                 /* EV_SINK_FD */
-    const struct ev_key *key;  /* NULL: unsigned stream (--unsigned); the started event says so */
-    uint8_t run_uuid[16];   /* random v4 per run; fixed in golden tests */
-    const char *source;     /* "" or NULL: urn:uuid:<run uuid> */
-    const char *subject;    /* "" or NULL: the cell name */
+    const char *path;         /* EV_SINK_FILE */
+    int fd;                   /* EV_SINK_FD */
+    const struct ev_key *key; /* NULL: unsigned stream (--unsigned); the started event says so */
+    uint8_t run_uuid[16];     /* random v4 per run; fixed in golden tests */
+    const char *source;       /* "" or NULL: urn:uuid:<run uuid> */
+    const char *subject;      /* "" or NULL: the cell name */
     ev_clock_fn clock;
     void *clock_ctx;
     /* Added by the events team (fields appended; zero-initialised = defaults): */
-    const struct utsname *host; /* host kernel for the started event; NULL: uname(2).
+    const struct utsname *host;  /* host kernel for the started event; NULL: uname(2).
                                  * Golden tests pass a fixed one. */
-    bool key_seed_only;         /* key holds only its seed (ev_key_load_seed): ev_open
+    bool key_seed_only;          /* key holds only its seed (ev_key_load_seed): ev_open
                                  * derives the public key and kid itself, once, where it
                                  * otherwise re-derives them to check the caller's */
-    const uint8_t *required_kid;    /* non-NULL: refuse any other signing key (the plan's
+    const uint8_t *required_kid; /* non-NULL: refuse any other signing key (the plan's
                                  * HAS_KID), before the sink is opened */
 };
 
 struct ev_stream;
 
 /* A flat key/value for the data of supervisor steps and backend extras. */
-enum ev_kv_type { EV_KV_STR, EV_KV_INT, EV_KV_BOOL };
+enum ev_kv_type {
+    EV_KV_STR,
+    EV_KV_INT,
+    EV_KV_BOOL
+};
 struct ev_kv {
     const char *key;
     enum ev_kv_type type;
-    const char *s;          /* EV_KV_STR */
-    int64_t i;              /* EV_KV_INT */
-    bool b;                 /* EV_KV_BOOL */
+    const char *s; /* EV_KV_STR */
+    int64_t i;     /* EV_KV_INT */
+    bool b;        /* EV_KV_BOOL */
 };
 
 struct ev_started_info {
-    const char *backend;            /* "native", "gvisor", "vm" */
-    const struct ev_kv *extra;      /* backend facts: oci config digest, runsc version, vm mode ... */
+    const char *backend;       /* "native", "gvisor", "vm" */
+    const struct ev_kv *extra; /* backend facts: oci config digest, runsc version, vm mode ... */
     size_t n_extra;
 };
 
 struct ev_completed_info {
-    bool exited;                    /* true: exit_code is set; false: signal is set */
+    bool exited; /* true: exit_code is set; false: signal is set */
     int exit_code;
     int signal;
-    uint64_t wall_us, cpu_user_us, cpu_sys_us;  /* wall_us: the whole cell, from go to its end */
-    uint64_t peak_memory_bytes;     /* 0 when unknown */
+    uint64_t wall_us, cpu_user_us, cpu_sys_us; /* wall_us: the whole cell, from go to its end */
+    uint64_t peak_memory_bytes;                /* 0 when unknown */
     /* the workload's own wall time, from its exec to the cell's end (what
      * the plan's wall-time limit bounds); only when it started */
     bool workload_started;
@@ -111,18 +115,18 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
 
 /* The started event: plan digest, policy name, backend, host kernel, every
  * unsafe grant with its reason, whether signing is on, plus info->extra. */
-int ev_started(struct ev_stream *s, const struct plan *p,
-               const struct ev_started_info *info, struct cell_error *e);
+int ev_started(struct ev_stream *s, const struct plan *p, const struct ev_started_info *info,
+               struct cell_error *e);
 
 /* One step reported by the cell. The record is checked (magic, step range,
  * op index < plan's op count for MOUNT_OP); a bad record is an error. */
-int ev_step(struct ev_stream *s, const struct plan *p,
-            const struct cell_step_record *r, struct cell_error *e);
+int ev_step(struct ev_stream *s, const struct plan *p, const struct cell_step_record *r,
+            struct cell_error *e);
 
 /* A supervisor-side step: name is appended to CELL_EV_STEP_PREFIX
  * ("plan_verified", "downgrade", "teardown", "cgroup", ...). */
-int ev_supervisor_step(struct ev_stream *s, const char *name,
-                       const struct ev_kv *kv, size_t n, struct cell_error *e);
+int ev_supervisor_step(struct ev_stream *s, const char *name, const struct ev_kv *kv, size_t n,
+                       struct cell_error *e);
 
 int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct cell_error *e);
 

@@ -26,9 +26,18 @@ struct jcs_value {
     union {
         bool b;
         int64_t i;
-        struct { const char *s; size_t len; } str;
-        struct { struct jcs_value **items; size_t n, cap; } arr;
-        struct { struct jcs_member *m; size_t n, cap; } obj;
+        struct {
+            const char *s;
+            size_t len;
+        } str;
+        struct {
+            struct jcs_value **items;
+            size_t n, cap;
+        } arr;
+        struct {
+            struct jcs_member *m;
+            size_t n, cap;
+        } obj;
     } u;
 };
 
@@ -158,8 +167,8 @@ static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
         *cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
         return 3;
     }
-    *cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
-          (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+    *cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 |
+        (s[3] & 0x3F);
     return 4;
 }
 
@@ -185,10 +194,20 @@ size_t jcs_utf8_valid_prefix(const char *str, size_t len)
         }
         size_t n;
         uint32_t min, cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; cp = c & 0x07; }
-        else return i;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 2;
+            min = 0x80;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3;
+            min = 0x800;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4;
+            min = 0x10000;
+            cp = c & 0x07;
+        } else
+            return i;
         if (len - i < n)
             return i;
         for (size_t k = 1; k < n; k++) {
@@ -257,9 +276,18 @@ static struct jcs_value *new_value(struct jcs_doc *d, enum jcs_type t)
     return v;
 }
 
-struct jcs_value *jcs_new_null(struct jcs_doc *d) { return new_value(d, JCS_NULL); }
-struct jcs_value *jcs_new_array(struct jcs_doc *d) { return new_value(d, JCS_ARRAY); }
-struct jcs_value *jcs_new_object(struct jcs_doc *d) { return new_value(d, JCS_OBJECT); }
+struct jcs_value *jcs_new_null(struct jcs_doc *d)
+{
+    return new_value(d, JCS_NULL);
+}
+struct jcs_value *jcs_new_array(struct jcs_doc *d)
+{
+    return new_value(d, JCS_ARRAY);
+}
+struct jcs_value *jcs_new_object(struct jcs_doc *d)
+{
+    return new_value(d, JCS_OBJECT);
+}
 
 struct jcs_value *jcs_new_bool(struct jcs_doc *d, bool b)
 {
@@ -322,8 +350,8 @@ static int grow(struct jcs_doc *d, void **items, size_t *cap, size_t n, size_t s
     return 0;
 }
 
-int jcs_object_put(struct jcs_doc *d, struct jcs_value *obj, const char *key,
-                   size_t klen, struct jcs_value *v)
+int jcs_object_put(struct jcs_doc *d, struct jcs_value *obj, const char *key, size_t klen,
+                   struct jcs_value *v)
 {
     if (d->failed || !obj || !v)
         return -1;
@@ -397,8 +425,7 @@ int jcs_put_int(struct jcs_doc *d, struct jcs_value *obj, const char *key, int64
 int jcs_put_uint(struct jcs_doc *d, struct jcs_value *obj, const char *key, uint64_t u)
 {
     if (u > (uint64_t)JCS_INT_MAX) {
-        doc_fail(d, "member \"%s\": %llu is above the I-JSON limit 2^53-1", key,
-                 (unsigned long long)u);
+        doc_fail(d, "member \"%s\": %llu is above the I-JSON limit 2^53-1", key, (unsigned long long)u);
         return -1;
     }
     return jcs_put_int(d, obj, key, (int64_t)u);
@@ -428,9 +455,18 @@ struct jcs_value *jcs_put_array(struct jcs_doc *d, struct jcs_value *obj, const 
 
 /* ---- reading ---------------------------------------------------------------- */
 
-enum jcs_type jcs_type_of(const struct jcs_value *v) { return v->type; }
-bool jcs_get_bool(const struct jcs_value *v) { return v->type == JCS_BOOL && v->u.b; }
-int64_t jcs_get_int(const struct jcs_value *v) { return v->type == JCS_INT ? v->u.i : 0; }
+enum jcs_type jcs_type_of(const struct jcs_value *v)
+{
+    return v->type;
+}
+bool jcs_get_bool(const struct jcs_value *v)
+{
+    return v->type == JCS_BOOL && v->u.b;
+}
+int64_t jcs_get_int(const struct jcs_value *v)
+{
+    return v->type == JCS_INT ? v->u.i : 0;
+}
 
 const char *jcs_get_string(const struct jcs_value *v, size_t *len)
 {
@@ -444,17 +480,22 @@ const char *jcs_get_string(const struct jcs_value *v, size_t *len)
     return v->u.str.s;
 }
 
-size_t jcs_array_len(const struct jcs_value *v) { return v->type == JCS_ARRAY ? v->u.arr.n : 0; }
+size_t jcs_array_len(const struct jcs_value *v)
+{
+    return v->type == JCS_ARRAY ? v->u.arr.n : 0;
+}
 
 const struct jcs_value *jcs_array_at(const struct jcs_value *v, size_t i)
 {
     return v->type == JCS_ARRAY && i < v->u.arr.n ? v->u.arr.items[i] : NULL;
 }
 
-size_t jcs_object_len(const struct jcs_value *v) { return v->type == JCS_OBJECT ? v->u.obj.n : 0; }
+size_t jcs_object_len(const struct jcs_value *v)
+{
+    return v->type == JCS_OBJECT ? v->u.obj.n : 0;
+}
 
-const struct jcs_value *jcs_object_at(const struct jcs_value *v, size_t i,
-                                      const char **key, size_t *klen)
+const struct jcs_value *jcs_object_at(const struct jcs_value *v, size_t i, const char **key, size_t *klen)
 {
     if (v->type != JCS_OBJECT || i >= v->u.obj.n)
         return NULL;
@@ -559,7 +600,9 @@ void jcs_buf_free(struct jcs_buf *b)
 
 /* Bytes that need an escape: controls, '"' and '\\'. */
 static const uint8_t NEEDS_ESCAPE[256] = {
-    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
 };
 
 /* JSON.stringify's escaping: the two-character escapes where ECMAScript has
@@ -587,8 +630,11 @@ static int put_string(struct jcs_buf *b, const char *s, size_t len)
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
         default:
-            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
             n = 6;
         }
         if (put(b, esc, n) < 0)
@@ -614,8 +660,7 @@ static int put_int(struct jcs_buf *b, int64_t i)
     return put(b, tmp + sizeof tmp - n, n);
 }
 
-static int serialize(const struct jcs_value *v, const char *omit, size_t omit_len,
-                     struct jcs_buf *b)
+static int serialize(const struct jcs_value *v, const char *omit, size_t omit_len, struct jcs_buf *b)
 {
     switch (v->type) {
     case JCS_NULL: return put(b, "null", 4);
@@ -637,8 +682,8 @@ static int serialize(const struct jcs_value *v, const char *omit, size_t omit_le
             const struct jcs_member *m = &v->u.obj.m[i];
             if (omit && m->klen == omit_len && memcmp(m->key, omit, omit_len) == 0)
                 continue;
-            if ((!first && putc1(b, ',') < 0) || put_string(b, m->key, m->klen) < 0 ||
-                putc1(b, ':') < 0 || serialize(m->v, NULL, 0, b) < 0)
+            if ((!first && putc1(b, ',') < 0) || put_string(b, m->key, m->klen) < 0 || putc1(b, ':') < 0 ||
+                serialize(m->v, NULL, 0, b) < 0)
                 return -1;
             first = false;
         }
@@ -666,7 +711,7 @@ struct parser {
     size_t len, pos;
     unsigned max_depth;
     struct jcs_parse_error *err;
-    struct jcs_buf scratch;     /* decoded string bytes */
+    struct jcs_buf scratch; /* decoded string bytes */
 };
 
 static int perr(struct parser *p, size_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -699,8 +744,10 @@ static int hex4(struct parser *p, size_t at, uint32_t *out)
     uint32_t v = 0;
     for (size_t i = 0; i < 4; i++) {
         char c = p->s[at + i];
-        int h = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 :
-                (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+        int h = (c >= '0' && c <= '9') ? c - '0'
+            : (c >= 'a' && c <= 'f')   ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F')   ? c - 'A' + 10
+                                       : -1;
         if (h < 0)
             return perr(p, at + i, "bad hex digit in \\u escape");
         v = v << 4 | (uint32_t)h;
@@ -713,14 +760,24 @@ static int put_utf8(struct jcs_buf *b, uint32_t cp)
 {
     char t[4];
     size_t n;
-    if (cp < 0x80) { t[0] = (char)cp; n = 1; }
-    else if (cp < 0x800) { t[0] = (char)(0xC0 | cp >> 6); t[1] = (char)(0x80 | (cp & 0x3F)); n = 2; }
-    else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | cp >> 12); t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F)); n = 3;
+    if (cp < 0x80) {
+        t[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        t[0] = (char)(0xC0 | cp >> 6);
+        t[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        t[0] = (char)(0xE0 | cp >> 12);
+        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        t[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
     } else {
-        t[0] = (char)(0xF0 | cp >> 18); t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); t[3] = (char)(0x80 | (cp & 0x3F)); n = 4;
+        t[0] = (char)(0xF0 | cp >> 18);
+        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        t[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
     }
     return jcs_buf_append(b, t, n);
 }
@@ -829,8 +886,7 @@ static int parse_number(struct parser *p, struct jcs_value **out)
 
 static int parse_value(struct parser *p, unsigned depth, struct jcs_value **out);
 
-static int parse_literal(struct parser *p, const char *word, struct jcs_value *v,
-                         struct jcs_value **out)
+static int parse_literal(struct parser *p, const char *word, struct jcs_value *v, struct jcs_value **out)
 {
     size_t n = strlen(word);
     if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
@@ -945,8 +1001,8 @@ static int parse_value(struct parser *p, unsigned depth, struct jcs_value **out)
     }
 }
 
-int jcs_parse(struct jcs_doc *d, const char *text, size_t len, unsigned max_depth,
-              struct jcs_value **out, struct jcs_parse_error *err)
+int jcs_parse(struct jcs_doc *d, const char *text, size_t len, unsigned max_depth, struct jcs_value **out,
+              struct jcs_parse_error *err)
 {
     struct parser p = { .d = d, .s = text, .len = len, .max_depth = max_depth, .err = err };
     *out = NULL;

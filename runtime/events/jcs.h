@@ -21,10 +21,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JCS_INT_MAX  9007199254740991LL     /* 2^53 - 1 */
-#define JCS_INT_MIN  (-JCS_INT_MAX)
+#define JCS_INT_MAX 9007199254740991LL /* 2^53 - 1 */
+#define JCS_INT_MIN (-JCS_INT_MAX)
 
-enum jcs_type { JCS_NULL, JCS_BOOL, JCS_INT, JCS_STRING, JCS_ARRAY, JCS_OBJECT };
+enum jcs_type {
+    JCS_NULL,
+    JCS_BOOL,
+    JCS_INT,
+    JCS_STRING,
+    JCS_ARRAY,
+    JCS_OBJECT
+};
 
 struct jcs_doc;
 struct jcs_value;
@@ -45,8 +52,8 @@ struct jcs_value *jcs_new_array(struct jcs_doc *d);
 struct jcs_value *jcs_new_object(struct jcs_doc *d);
 
 /* Add a member; keys are kept sorted (UTF-16 order), a duplicate is an error. */
-int jcs_object_put(struct jcs_doc *d, struct jcs_value *obj, const char *key,
-                   size_t klen, struct jcs_value *v);
+int jcs_object_put(struct jcs_doc *d, struct jcs_value *obj, const char *key, size_t klen,
+                   struct jcs_value *v);
 int jcs_array_push(struct jcs_doc *d, struct jcs_value *arr, struct jcs_value *v);
 
 /* Conveniences over NUL-terminated keys. */
@@ -69,8 +76,7 @@ size_t jcs_array_len(const struct jcs_value *v);
 const struct jcs_value *jcs_array_at(const struct jcs_value *v, size_t i);
 size_t jcs_object_len(const struct jcs_value *v);
 /* Member i in canonical order. */
-const struct jcs_value *jcs_object_at(const struct jcs_value *v, size_t i,
-                                      const char **key, size_t *klen);
+const struct jcs_value *jcs_object_at(const struct jcs_value *v, size_t i, const char **key, size_t *klen);
 /* Member by key, or NULL. */
 const struct jcs_value *jcs_object_get(const struct jcs_value *v, const char *key);
 /* True when v is a string equal to the NUL-terminated s. */
@@ -97,7 +103,7 @@ size_t jcs_utf8_valid_prefix(const char *s, size_t len);
 
 /* ---- strict parsing -------------------------------------------------------- */
 struct jcs_parse_error {
-    size_t offset;          /* byte offset of the fault in the input */
+    size_t offset; /* byte offset of the fault in the input */
     char msg[160];
 };
 
@@ -107,7 +113,7 @@ struct jcs_parse_error {
  * control characters, lone surrogate escapes, duplicate object keys, nesting
  * deeper than max_depth, anything after the value. Canonical form is not
  * required here: a verifier re-serialises and compares. */
-int jcs_parse(struct jcs_doc *d, const char *text, size_t len, unsigned max_depth,
-              struct jcs_value **out, struct jcs_parse_error *err);
+int jcs_parse(struct jcs_doc *d, const char *text, size_t len, unsigned max_depth, struct jcs_value **out,
+              struct jcs_parse_error *err);
 
 #endif

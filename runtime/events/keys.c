@@ -24,7 +24,7 @@
 #include "sign_codec.h"
 #include "runtime/lib/sys_util.h"
 
-#define KEY_FILE_MAX 512    /* a valid key file is 69 or 70 bytes */
+#define KEY_FILE_MAX 512 /* a valid key file is 69 or 70 bytes */
 
 struct ev_trust_entry {
     uint8_t kid[32];
@@ -33,7 +33,7 @@ struct ev_trust_entry {
 
 struct ev_trust {
     size_t n;
-    struct ev_trust_entry *e;   /* sorted by kid */
+    struct ev_trust_entry *e; /* sorted by kid */
 };
 
 int ev_crypto_init(struct cell_error *e)
@@ -86,27 +86,25 @@ void ev_key_wipe(struct ev_key *key)
 }
 
 /* The seed of a key file's bytes; the caller wipes it. */
-static int parse_seed(const char *text, size_t len, const char *name, uint8_t seed[32],
-                      struct cell_error *e)
+static int parse_seed(const char *text, size_t len, const char *name, uint8_t seed[32], struct cell_error *e)
 {
     size_t plen = strlen(EV_KEY_FILE_PREFIX);
     if (len < plen || memcmp(text, EV_KEY_FILE_PREFIX, plen) != 0)
-        return cell_err(e, 0, "key file %s: malformed: does not start with \"%s\"",
-                        name, EV_KEY_FILE_PREFIX);
+        return cell_err(e, 0, "key file %s: malformed: does not start with \"%s\"", name, EV_KEY_FILE_PREFIX);
     size_t body = len - plen;
     if (body > 0 && text[len - 1] == '\n')
         body--;
     if (body != SC_B64URL_LEN(32) || sc_b64url_decode(text + plen, body, seed, 32) < 0) {
         sodium_memzero(seed, 32);
-        return cell_err(e, 0, "key file %s: malformed: expected %d base64url characters of a "
+        return cell_err(e, 0,
+                        "key file %s: malformed: expected %d base64url characters of a "
                         "32-byte seed after the prefix, then at most a newline",
                         name, (int)SC_B64URL_LEN(32));
     }
     return 0;
 }
 
-int ev_key_parse(const char *text, size_t len, const char *name, struct ev_key *key,
-                 struct cell_error *e)
+int ev_key_parse(const char *text, size_t len, const char *name, struct ev_key *key, struct cell_error *e)
 {
     uint8_t seed[32];
     int rc = parse_seed(text, len, name, seed, e);
@@ -142,18 +140,20 @@ static int key_file_load(const char *path, struct ev_key *key, bool seed_only, s
     }
     if (st.st_uid != geteuid()) {
         close(fd);
-        return cell_err(e, 0, "key file %s: owned by uid %u, not by the caller (uid %u)",
-                        path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return cell_err(e, 0, "key file %s: owned by uid %u, not by the caller (uid %u)", path,
+                        (unsigned)st.st_uid, (unsigned)geteuid());
     }
     if (st.st_mode & 077) {
         close(fd);
-        return cell_err(e, 0, "key file %s: mode %04o lets group or others access it "
-                        "(chmod 600 it)", path, (unsigned)(st.st_mode & 07777));
+        return cell_err(e, 0,
+                        "key file %s: mode %04o lets group or others access it "
+                        "(chmod 600 it)",
+                        path, (unsigned)(st.st_mode & 07777));
     }
     if (st.st_size > KEY_FILE_MAX) {
         close(fd);
-        return cell_err(e, 0, "key file %s: malformed: %lld bytes is too large for a key file",
-                        path, (long long)st.st_size);
+        return cell_err(e, 0, "key file %s: malformed: %lld bytes is too large for a key file", path,
+                        (long long)st.st_size);
     }
     char buf[KEY_FILE_MAX + 1];
     size_t len = 0;
@@ -199,8 +199,7 @@ int ev_key_load_seed(const char *path, struct ev_key *key, struct cell_error *e)
 
 /* ---- writing keys ------------------------------------------------------------ */
 
-static int create_file(const char *path, mode_t mode, const char *text, size_t len,
-                       struct cell_error *e)
+static int create_file(const char *path, mode_t mode, const char *text, size_t len, struct cell_error *e)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) {
@@ -315,8 +314,7 @@ int ev_trust_parse(const char *text, size_t len, const char *name, struct ev_tru
     size_t n = jcs_object_len(root);
     if (n == 0 || n > EV_TRUST_MAX_KEYS) {
         jcs_doc_free(d);
-        return cell_err(e, 0, "trust file %s: %s", name,
-                        n ? "too many keys" : "holds no keys");
+        return cell_err(e, 0, "trust file %s: %s", name, n ? "too many keys" : "holds no keys");
     }
     struct ev_trust *t = calloc(1, sizeof *t);
     struct ev_trust_entry *ents = calloc(n, sizeof *ents);
@@ -380,8 +378,8 @@ int ev_trust_load(const char *path, struct ev_trust **out, struct cell_error *e)
     }
     if (st.st_mode & S_IWOTH) {
         close(fd);
-        return cell_err(e, 0, "trust file %s: world-writable (mode %04o); anyone could add a key",
-                        path, (unsigned)(st.st_mode & 07777));
+        return cell_err(e, 0, "trust file %s: world-writable (mode %04o); anyone could add a key", path,
+                        (unsigned)(st.st_mode & 07777));
     }
     if (st.st_size > EV_TRUST_MAX_SIZE) {
         close(fd);

@@ -21,10 +21,10 @@
 #include "runtime/lib/error.h"
 #include "events.h"
 
-#define EV_KEY_FILE_PREFIX  "cellos-ed25519-secret-v1:"
-#define EV_KID_HEX_LEN      64
-#define EV_TRUST_MAX_SIZE   (1024 * 1024)   /* bytes; larger trust files are refused */
-#define EV_TRUST_MAX_KEYS   4096
+#define EV_KEY_FILE_PREFIX "cellos-ed25519-secret-v1:"
+#define EV_KID_HEX_LEN     64
+#define EV_TRUST_MAX_SIZE  (1024 * 1024) /* bytes; larger trust files are refused */
+#define EV_TRUST_MAX_KEYS  4096
 
 /* Make libsodium usable; every entry point here calls it. */
 int ev_crypto_init(struct cell_error *e);
@@ -39,8 +39,7 @@ int ev_key_generate(struct ev_key *key, struct cell_error *e);
  * (ev_options.key_seed_only). */
 int ev_key_load_seed(const char *path, struct ev_key *key, struct cell_error *e);
 /* Parse the bytes of a key file (no permission checks: ev_key_load does those). */
-int ev_key_parse(const char *text, size_t len, const char *name, struct ev_key *key,
-                 struct cell_error *e);
+int ev_key_parse(const char *text, size_t len, const char *name, struct ev_key *key, struct cell_error *e);
 /* Write PREFIX.key (0600), PREFIX.pub and PREFIX.trust.json, each created with
  * O_EXCL: nothing is overwritten, and on failure nothing is left behind. */
 int ev_key_write_files(const char *prefix, const struct ev_key *key, struct cell_error *e);

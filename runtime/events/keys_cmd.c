@@ -13,8 +13,9 @@
 int cellrun_cmd_keygen(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: cellrun keygen PREFIX\n"
-                        "  writes PREFIX.key (0600), PREFIX.pub and PREFIX.trust.json; prints the kid\n");
+        fprintf(stderr,
+                "usage: cellrun keygen PREFIX\n"
+                "  writes PREFIX.key (0600), PREFIX.pub and PREFIX.trust.json; prints the kid\n");
         return 1;
     }
     struct cell_error e = { 0 };

@@ -30,7 +30,7 @@ static int hex_val(char c)
         return c - '0';
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
-    return -1;   /* upper case is not canonical */
+    return -1; /* upper case is not canonical */
 }
 
 int sc_hex_decode(const char *text, size_t len, uint8_t *out, size_t n)
@@ -94,8 +94,7 @@ static int b64_val(const char *alpha, char c)
 
 /* Decode then compare a re-encoding with the input: only the canonical
  * spelling (right length, right padding, zero trailing bits) passes. */
-static int b64_decode_with(const char *alpha, int pad, const char *text, size_t len,
-                           uint8_t *out, size_t n)
+static int b64_decode_with(const char *alpha, int pad, const char *text, size_t len, uint8_t *out, size_t n)
 {
     size_t want = pad ? SC_B64_LEN(n) : SC_B64URL_LEN(n);
     if (len != want || n > 1024)

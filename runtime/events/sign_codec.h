@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 /* Characters needed to encode n bytes, without the terminating NUL. */
-#define SC_HEX_LEN(n)       ((n) * 2)
-#define SC_B64_LEN(n)       ((((n) + 2) / 3) * 4)
-#define SC_B64URL_LEN(n)    (((n) * 4 + 2) / 3)
+#define SC_HEX_LEN(n)    ((n)*2)
+#define SC_B64_LEN(n)    ((((n) + 2) / 3) * 4)
+#define SC_B64URL_LEN(n) (((n)*4 + 2) / 3)
 
 /* Encoders write the text and a terminating NUL; `out` must hold the
  * matching *_LEN(n) + 1 bytes. They return the text length. */

@@ -30,8 +30,8 @@ int dsse_pae(const char *type, const void *body, size_t len, struct jcs_buf *out
     return 0;
 }
 
-int dsse_sign(const struct ev_key *key, const char *type, const void *body, size_t len,
-              uint8_t sig[64], struct cell_error *e)
+int dsse_sign(const struct ev_key *key, const char *type, const void *body, size_t len, uint8_t sig[64],
+              struct cell_error *e)
 {
     if (ev_crypto_init(e) < 0)
         return -1;
@@ -52,8 +52,8 @@ int dsse_sign(const struct ev_key *key, const char *type, const void *body, size
     return rc;
 }
 
-int dsse_verify(const uint8_t pk[32], const char *type, const void *body, size_t len,
-                const uint8_t sig[64], struct cell_error *e)
+int dsse_verify(const uint8_t pk[32], const char *type, const void *body, size_t len, const uint8_t sig[64],
+                struct cell_error *e)
 {
     if (ev_crypto_init(e) < 0)
         return -1;
@@ -73,8 +73,8 @@ void plan_digest_string(const uint8_t digest[32], char out[PLAN_DIGEST_STR_LEN +
     sc_hex_encode(digest, 32, out + 7);
 }
 
-int plan_bytes_digest(const uint8_t *buf, size_t len, uint8_t digest[32],
-                      const struct cp_signature **trailer, struct cell_error *e)
+int plan_bytes_digest(const uint8_t *buf, size_t len, uint8_t digest[32], const struct cp_signature **trailer,
+                      struct cell_error *e)
 {
     *trailer = NULL;
     if (ev_crypto_init(e) < 0)
@@ -88,15 +88,16 @@ int plan_bytes_digest(const uint8_t *buf, size_t len, uint8_t digest[32],
     if (memcmp(h.magic, CP_MAGIC, 8) != 0)
         return cell_err(e, 0, "header at offset 0: not a cell plan (bad magic)");
     if (h.version_major != CP_VERSION_MAJOR)
-        return cell_err(e, 0, "header at offset 8: plan format major version %u is not %u",
-                        h.version_major, CP_VERSION_MAJOR);
+        return cell_err(e, 0, "header at offset 8: plan format major version %u is not %u", h.version_major,
+                        CP_VERSION_MAJOR);
     if (h.header_size != CP_HEADER_SIZE)
-        return cell_err(e, 0, "header at offset 16: header_size %u is not %u",
-                        h.header_size, CP_HEADER_SIZE);
+        return cell_err(e, 0, "header at offset 16: header_size %u is not %u", h.header_size, CP_HEADER_SIZE);
     uint64_t body = h.body_length, covered = CP_HEADER_SIZE + body;
     if (body > CP_MAX_PLAN_SIZE || (len != covered && len != covered + sizeof(struct cp_signature)))
-        return cell_err(e, 0, "header at offset 24: body_length %llu does not fit the file "
-                        "length %zu", (unsigned long long)body, len);
+        return cell_err(e, 0,
+                        "header at offset 24: body_length %llu does not fit the file "
+                        "length %zu",
+                        (unsigned long long)body, len);
     uint8_t bsha[32];
     crypto_hash_sha256(bsha, buf + CP_HEADER_SIZE, body);
     if (memcmp(bsha, h.body_sha256, 32) != 0)
@@ -112,8 +113,8 @@ int plan_bytes_digest(const uint8_t *buf, size_t len, uint8_t digest[32],
     return 0;
 }
 
-int plan_signature_check(const uint8_t digest[32], const struct cp_signature *sig,
-                         const struct ev_trust *t, struct cell_error *e)
+int plan_signature_check(const uint8_t digest[32], const struct cp_signature *sig, const struct ev_trust *t,
+                         struct cell_error *e)
 {
     if (!sig)
         return cell_err(e, 0, "plan signature: the plan is not signed and a trust file was given");
@@ -121,8 +122,7 @@ int plan_signature_check(const uint8_t digest[32], const struct cp_signature *si
     ev_kid_hex(sig->kid, kidhex);
     const uint8_t *pk = ev_trust_lookup(t, sig->kid);
     if (!pk)
-        return cell_err(e, 0, "plan signature: signed by key %s, which is not in the trust file",
-                        kidhex);
+        return cell_err(e, 0, "plan signature: signed by key %s, which is not in the trust file", kidhex);
     plan_digest_string(digest, m);
     if (dsse_verify(pk, CP_SIG_PAYLOAD_TYPE, m, PLAN_DIGEST_STR_LEN, sig->sig, NULL) < 0)
         return cell_err(e, 0, "plan signature: bad signature by key %s over %s", kidhex, m);

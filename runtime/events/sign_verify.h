@@ -28,12 +28,12 @@
 int dsse_pae(const char *type, const void *body, size_t len, struct jcs_buf *out);
 
 /* Ed25519-sign PAE(type, body) with key; sig gets 64 bytes. */
-int dsse_sign(const struct ev_key *key, const char *type, const void *body, size_t len,
-              uint8_t sig[64], struct cell_error *e);
+int dsse_sign(const struct ev_key *key, const char *type, const void *body, size_t len, uint8_t sig[64],
+              struct cell_error *e);
 /* 0 when sig is a valid signature by pk over PAE(type, body), else -1 (and
  * e says why when not NULL). */
-int dsse_verify(const uint8_t pk[32], const char *type, const void *body, size_t len,
-                const uint8_t sig[64], struct cell_error *e);
+int dsse_verify(const uint8_t pk[32], const char *type, const void *body, size_t len, const uint8_t sig[64],
+                struct cell_error *e);
 
 /* "sha256:<64 lowercase hex>" and a NUL: 72 bytes. */
 #define PLAN_DIGEST_STR_LEN 71
@@ -44,13 +44,13 @@ void plan_digest_string(const uint8_t digest[32], char out[PLAN_DIGEST_STR_LEN +
  * compute the plan digest. *trailer points into buf when the plan is signed,
  * else is NULL. Used by the signer and by `verify --plan`, which need the
  * digest, not the decoded plan. */
-int plan_bytes_digest(const uint8_t *buf, size_t len, uint8_t digest[32],
-                      const struct cp_signature **trailer, struct cell_error *e);
+int plan_bytes_digest(const uint8_t *buf, size_t len, uint8_t digest[32], const struct cp_signature **trailer,
+                      struct cell_error *e);
 
 /* Check a plan's signature trailer against the trust file: present, kid
  * trusted, Ed25519 signature valid over PAE(CP_SIG_PAYLOAD_TYPE, "sha256:<hex>"). */
-int plan_signature_check(const uint8_t digest[32], const struct cp_signature *sig,
-                         const struct ev_trust *t, struct cell_error *e);
+int plan_signature_check(const uint8_t digest[32], const struct cp_signature *sig, const struct ev_trust *t,
+                         struct cell_error *e);
 
 /* The same for a plan decoded by plan_read() (uses p->digest, p->signed_plan,
  * p->signature). Error messages start with "plan signature: ". */

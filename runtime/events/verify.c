@@ -35,23 +35,23 @@
 
 struct line {
     const char *p;
-    size_t len;                 /* without the LF */
-    bool complete;              /* ends with LF */
+    size_t len;    /* without the LF */
+    bool complete; /* ends with LF */
     uint8_t hash[32];
 };
 
 struct hash_ent {
     uint8_t hash[32];
-    size_t line;                /* 0-based */
+    size_t line; /* 0-based */
 };
 
 struct run {
-    uint8_t tail[32];           /* hash of the run's last line */
+    uint8_t tail[32]; /* hash of the run's last line */
     uint64_t seq;
     char *source, *subject;
     char sigkid[65];
     bool signed_run, sealed, completed, destroyed;
-    size_t first_line, last_line;   /* 0-based */
+    size_t first_line, last_line; /* 0-based */
     char plandigest[72];
     char runid[40];
 };
@@ -61,7 +61,7 @@ struct verifier {
     struct ev_verify_result *r;
     struct line *lines;
     size_t n_lines;
-    struct hash_ent *index;     /* sorted by hash, then line */
+    struct hash_ent *index; /* sorted by hash, then line */
     struct run *runs;
     size_t n_runs, cap_runs;
     struct jcs_doc *doc;
@@ -129,12 +129,11 @@ static int num(const char *s, size_t n)
 static bool valid_time(const char *s, size_t n)
 {
     static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (n != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-        s[16] != ':' || s[19] != '.' || s[26] != 'Z')
+    if (n != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+        s[19] != '.' || s[26] != 'Z')
         return false;
-    if (!all_digits(s, 4) || !all_digits(s + 5, 2) || !all_digits(s + 8, 2) ||
-        !all_digits(s + 11, 2) || !all_digits(s + 14, 2) || !all_digits(s + 17, 2) ||
-        !all_digits(s + 20, 6))
+    if (!all_digits(s, 4) || !all_digits(s + 5, 2) || !all_digits(s + 8, 2) || !all_digits(s + 11, 2) ||
+        !all_digits(s + 14, 2) || !all_digits(s + 17, 2) || !all_digits(s + 20, 6))
         return false;
     int y = num(s, 4), mo = num(s + 5, 2), d = num(s + 8, 2);
     int h = num(s + 11, 2), mi = num(s + 14, 2), se = num(s + 17, 2);
@@ -175,11 +174,24 @@ static bool type_is(const char *s, size_t n, const char *want)
 
 /* ---- one line ---------------------------------------------------------------------- */
 
-enum attr { A_CHAINPREV, A_DATA, A_DATACONTENTTYPE, A_ID, A_SEQUENCE, A_SIG, A_SIGKID,
-            A_SOURCE, A_SPECVERSION, A_SUBJECT, A_TIME, A_TYPE, A_COUNT };
+enum attr {
+    A_CHAINPREV,
+    A_DATA,
+    A_DATACONTENTTYPE,
+    A_ID,
+    A_SEQUENCE,
+    A_SIG,
+    A_SIGKID,
+    A_SOURCE,
+    A_SPECVERSION,
+    A_SUBJECT,
+    A_TIME,
+    A_TYPE,
+    A_COUNT
+};
 static const char *const ATTR_NAMES[A_COUNT] = {
-    "chainprev", "data", "datacontenttype", "id", "sequence", "sig", "sigkid",
-    "source", "specversion", "subject", "time", "type",
+    "chainprev", "data",   "datacontenttype", "id",      "sequence", "sig",
+    "sigkid",    "source", "specversion",     "subject", "time",     "type",
 };
 
 static struct run *add_run(struct verifier *v)
@@ -210,23 +222,31 @@ static int chain_fault(struct verifier *v, size_t i, const uint8_t prev[32], con
         for (size_t r = 0; r < v->n_runs; r++) {
             const struct run *run = &v->runs[r];
             if (!run->sealed)
-                return fail(v, i, "event missing before this one: chainprev matches no line in "
+                return fail(v, i,
+                            "event missing before this one: chainprev matches no line in "
                             "the stream (sequence %s; the run's last event so far is sequence %llu "
-                            "at line %zu)", seq, (unsigned long long)run->seq, run->last_line + 1);
+                            "at line %zu)",
+                            seq, (unsigned long long)run->seq, run->last_line + 1);
         }
-        return fail(v, i, "event missing before this one: chainprev matches no line in the "
-                    "stream (sequence %s)", seq);
+        return fail(v, i,
+                    "event missing before this one: chainprev matches no line in the "
+                    "stream (sequence %s)",
+                    seq);
     }
     if ((size_t)k > i)
-        return fail(v, i, "events out of order: this event's predecessor is line %ld, which "
-                    "comes after it", k + 1);
+        return fail(v, i,
+                    "events out of order: this event's predecessor is line %ld, which "
+                    "comes after it",
+                    k + 1);
     if ((size_t)k == i)
         return fail(v, i, "chainprev is the hash of this very line");
     for (size_t r = 0; r < v->n_runs; r++)
         if (v->runs[r].sealed && memcmp(v->runs[r].tail, prev, 32) == 0)
             return fail(v, i, "event after the seal at line %ld", k + 1);
-    return fail(v, i, "events out of order or chain fork: line %ld already has a successor "
-                "before this line", k + 1);
+    return fail(v, i,
+                "events out of order or chain fork: line %ld already has a successor "
+                "before this line",
+                k + 1);
 }
 
 static int check_line(struct verifier *v, size_t i)
@@ -254,8 +274,10 @@ static int check_line(struct verifier *v, size_t i)
         size_t at = 0;
         while (at < l->len && at < v->buf.len && v->buf.p[at] == l->p[at])
             at++;
-        return fail(v, i, "not in canonical form (RFC 8785): differs from its canonical "
-                    "serialisation at byte %zu", at + 1);
+        return fail(v, i,
+                    "not in canonical form (RFC 8785): differs from its canonical "
+                    "serialisation at byte %zu",
+                    at + 1);
     }
 
     /* Exactly the known attributes; each but data a string. */
@@ -292,7 +314,8 @@ static int check_line(struct verifier *v, size_t i)
             return fail(v, i, "event is signed but --unsigned was given (verify it with --trust)");
     } else {
         if (!a[A_SIG])
-            return fail(v, i, "missing sig attribute: the event is unsigned or its signature "
+            return fail(v, i,
+                        "missing sig attribute: the event is unsigned or its signature "
                         "was stripped");
         if (!a[A_SIGKID])
             return fail(v, i, "missing sigkid attribute");
@@ -307,8 +330,10 @@ static int check_line(struct verifier *v, size_t i)
         if (jcs_serialize(root, "sig", &v->buf) < 0)
             return fail(v, i, "out of memory");
         if (dsse_verify(pk, CELL_EV_PAYLOAD_TYPE, v->buf.p, v->buf.len, sig, NULL) < 0)
-            return fail(v, i, "bad signature (key %.64s): the event was altered or signed by "
-                        "another key", s[A_SIGKID]);
+            return fail(v, i,
+                        "bad signature (key %.64s): the event was altered or signed by "
+                        "another key",
+                        s[A_SIGKID]);
     }
 
     if (!type_is(s[A_SPECVERSION], n[A_SPECVERSION], "1.0"))
@@ -318,7 +343,8 @@ static int check_line(struct verifier *v, size_t i)
     if (jcs_type_of(a[A_DATA]) != JCS_OBJECT)
         return fail(v, i, "data is not a JSON object");
     if (!valid_time(s[A_TIME], n[A_TIME]))
-        return fail(v, i, "time is not RFC 3339 UTC with microseconds and Z "
+        return fail(v, i,
+                    "time is not RFC 3339 UTC with microseconds and Z "
                     "(YYYY-MM-DDTHH:MM:SS.ffffffZ)");
     if (n[A_SEQUENCE] != 20 || !all_digits(s[A_SEQUENCE], 20))
         return fail(v, i, "sequence is not 20 decimal digits");
@@ -419,8 +445,7 @@ static int check_line(struct verifier *v, size_t i)
         if (o->has_plan && memcmp(dg, o->plan_digest, 32) != 0) {
             char want[PLAN_DIGEST_STR_LEN + 1];
             plan_digest_string(o->plan_digest, want);
-            return fail(v, i, "started event names plan %s, not the given plan %s",
-                        run->plandigest, want);
+            return fail(v, i, "started event names plan %s, not the given plan %s", run->plandigest, want);
         }
     } else if (type_is(s[A_TYPE], n[A_TYPE], CELL_EV_COMPLETED)) {
         if (run->completed)
@@ -433,7 +458,8 @@ static int check_line(struct verifier *v, size_t i)
         const struct jcs_value *ts = jcs_object_get(data, "terminalState");
         if (!(jcs_string_is(oc, "succeeded") || jcs_string_is(oc, "failed")) ||
             !(jcs_string_is(ts, "Clean") || jcs_string_is(ts, "Forced")))
-            return fail(v, i, "destroyed event: data needs outcome succeeded|failed and "
+            return fail(v, i,
+                        "destroyed event: data needs outcome succeeded|failed and "
                         "terminalState Clean|Forced");
         run->destroyed = true;
     } else if (type_is(s[A_TYPE], n[A_TYPE], CELL_EV_SEALED)) {
@@ -465,8 +491,7 @@ void ev_verify_result_free(struct ev_verify_result *r)
     r->n_runs = 0;
 }
 
-int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o,
-                     struct ev_verify_result *r)
+int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o, struct ev_verify_result *r)
 {
     memset(r, 0, sizeof *r);
     struct verifier v = { .o = o, .r = r };
@@ -606,9 +631,10 @@ static int read_input(const char *path, char **out, size_t *len, struct cell_err
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: cellrun verify EVENTS (--trust KEYS.json | --unsigned) [--plan PLAN] [--quiet]\n"
-                    "  EVENTS is a file or - for standard input.\n"
-                    "  exit 0: verified and sealed; 3: verified but not sealed (cut off); 1: anything else\n");
+    fprintf(stderr,
+            "usage: cellrun verify EVENTS (--trust KEYS.json | --unsigned) [--plan PLAN] [--quiet]\n"
+            "  EVENTS is a file or - for standard input.\n"
+            "  exit 0: verified and sealed; 3: verified but not sealed (cut off); 1: anything else\n");
     return EV_VERIFY_BAD;
 }
 
@@ -701,17 +727,18 @@ int cellrun_cmd_verify(int argc, char **argv)
         total += r.runs[k].events;
     for (size_t k = 0; k < r.n_runs && !quiet; k++) {
         const struct ev_verify_run *run = &r.runs[k];
-        printf("%s: run %s%s%s%s (lines %zu-%zu): %llu events, %s, %s%s, plan %s\n", events,
-               run->source, run->runid[0] && !strstr(run->source, run->runid) ? " [run " : "",
+        printf("%s: run %s%s%s%s (lines %zu-%zu): %llu events, %s, %s%s, plan %s\n", events, run->source,
+               run->runid[0] && !strstr(run->source, run->runid) ? " [run " : "",
                run->runid[0] && !strstr(run->source, run->runid) ? run->runid : "",
-               run->runid[0] && !strstr(run->source, run->runid) ? "]" : "",
-               run->first_line, run->last_line, (unsigned long long)run->events,
-               run->sealed ? "sealed" : "NOT SEALED (cut off)",
+               run->runid[0] && !strstr(run->source, run->runid) ? "]" : "", run->first_line, run->last_line,
+               (unsigned long long)run->events, run->sealed ? "sealed" : "NOT SEALED (cut off)",
                run->sigkid[0] ? "signed by " : "unsigned", run->sigkid, run->plandigest);
     }
     if (rc == EV_VERIFY_UNSEALED)
-        fprintf(stderr, "cellrun verify: %s: verified %zu events in %zu run(s), but a run is not "
-                "sealed: the stream was cut off\n", events, total, r.n_runs);
+        fprintf(stderr,
+                "cellrun verify: %s: verified %zu events in %zu run(s), but a run is not "
+                "sealed: the stream was cut off\n",
+                events, total, r.n_runs);
     else if (!quiet)
         printf("%s: verified: %zu run(s), %zu events, all sealed\n", events, r.n_runs, total);
     ev_verify_result_free(&r);

@@ -18,24 +18,24 @@
 #include "keys.h"
 
 /* Exit statuses of `cellrun verify`. */
-#define EV_VERIFY_OK        0   /* every run verified and sealed */
-#define EV_VERIFY_BAD       1   /* anything wrong (first bad line reported) or a usage error */
-#define EV_VERIFY_UNSEALED  3   /* everything present verified, but a run has no seal (cut off) */
+#define EV_VERIFY_OK       0 /* every run verified and sealed */
+#define EV_VERIFY_BAD      1 /* anything wrong (first bad line reported) or a usage error */
+#define EV_VERIFY_UNSEALED 3 /* everything present verified, but a run has no seal (cut off) */
 
-#define EV_VERIFY_MAX_INPUT (256u * 1024 * 1024)   /* bytes of a stream file */
-#define EV_VERIFY_MAX_LINE  (1024u * 1024)         /* bytes of one event line */
+#define EV_VERIFY_MAX_INPUT (256u * 1024 * 1024) /* bytes of a stream file */
+#define EV_VERIFY_MAX_LINE  (1024u * 1024)       /* bytes of one event line */
 
 struct ev_verify_opts {
-    const struct ev_trust *trust;   /* required unless allow_unsigned */
-    bool allow_unsigned;            /* --unsigned: the stream must be unsigned */
-    bool has_plan;                  /* --plan: every started must name plan_digest */
+    const struct ev_trust *trust; /* required unless allow_unsigned */
+    bool allow_unsigned;          /* --unsigned: the stream must be unsigned */
+    bool has_plan;                /* --plan: every started must name plan_digest */
     uint8_t plan_digest[32];
 };
 
 struct ev_verify_run {
-    char source[256];               /* truncated for display */
-    char runid[40];                 /* the started event's data.runid, or "" */
-    char sigkid[65];                /* "" when unsigned */
+    char source[256]; /* truncated for display */
+    char runid[40];   /* the started event's data.runid, or "" */
+    char sigkid[65];  /* "" when unsigned */
     char plandigest[72];
     uint64_t events;
     size_t first_line, last_line;
@@ -43,17 +43,16 @@ struct ev_verify_run {
 };
 
 struct ev_verify_result {
-    size_t lines;                   /* complete lines checked */
-    size_t bad_line;                /* 1-based line of the first fault, 0 when none */
-    char why[512];                  /* the fault, one line */
-    struct ev_verify_run *runs;     /* malloc'd; free with ev_verify_result_free */
+    size_t lines;               /* complete lines checked */
+    size_t bad_line;            /* 1-based line of the first fault, 0 when none */
+    char why[512];              /* the fault, one line */
+    struct ev_verify_run *runs; /* malloc'd; free with ev_verify_result_free */
     size_t n_runs;
 };
 
 /* Verify len bytes of stream text. Returns EV_VERIFY_OK, EV_VERIFY_UNSEALED
  * or EV_VERIFY_BAD (then r->bad_line and r->why say where and why). */
-int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o,
-                     struct ev_verify_result *r);
+int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o, struct ev_verify_result *r);
 void ev_verify_result_free(struct ev_verify_result *r);
 
 #endif

@@ -41,7 +41,7 @@
 struct gv {
     struct oci_bundle bundle;
     bool have_bundle;
-    struct plan plan_cg;            /* the limits as the cgroups enforce them */
+    struct plan plan_cg; /* the limits as the cgroups enforce them */
     struct cgroup_set cg;
     int runsc_fd;
     char *argv[GVISOR_MAX_ARGS];
@@ -62,7 +62,8 @@ static int find_runsc(char *out, size_t n)
     }
     const char *path = getenv("PATH");
     char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path && path[0] ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    snprintf(buf, sizeof buf, "%s",
+             path && path[0] ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     char *save = NULL;
     for (char *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         if (d[0] != '/')
@@ -125,8 +126,8 @@ static int runsc_has_platform(int runsc_fd, const char *name, char *have, size_t
     char buf[512];
     size_t len = 0;
     ssize_t k;
-    while (len < sizeof buf - 1 && ((k = read(p[0], buf + len, sizeof buf - 1 - len)) > 0 ||
-                                   (k < 0 && errno == EINTR)))
+    while (len < sizeof buf - 1 &&
+           ((k = read(p[0], buf + len, sizeof buf - 1 - len)) > 0 || (k < 0 && errno == EINTR)))
         if (k > 0)
             len += (size_t)k;
     close(p[0]);
@@ -154,7 +155,8 @@ static int pick_platform(struct backend_run *r, const char **out, struct cell_er
         return 0;
     case CP_GVISOR_KVM:
         if (!kvm_usable())
-            return cell_err_sys(e, errno, "gvisor: the plan asks for the kvm platform, but /dev/kvm cannot be opened");
+            return cell_err_sys(e, errno,
+                                "gvisor: the plan asks for the kvm platform, but /dev/kvm cannot be opened");
         *out = "kvm";
         backend_fact_str(r, "platform_why", "the plan asks for kvm");
         return 0;
@@ -216,17 +218,20 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
     r->priv = g;
 
     if (r->rootless)
-        return cell_err(e, 0, "gvisor: the gvisor backend needs root (runsc creates the sandbox's "
+        return cell_err(e, 0,
+                        "gvisor: the gvisor backend needs root (runsc creates the sandbox's "
                         "namespaces and its gofer as root)");
     char runsc[4096];
     if (find_runsc(runsc, sizeof runsc) < 0)
-        return cell_err(e, 0, "gvisor: runsc not found in PATH (install Debian's runsc package, or set CELLOS_RUNSC)");
+        return cell_err(
+            e, 0, "gvisor: runsc not found in PATH (install Debian's runsc package, or set CELLOS_RUNSC)");
     g->runsc_fd = open(runsc, O_PATH | O_CLOEXEC);
     if (g->runsc_fd < 0)
         return cell_err_sys(e, errno, "gvisor: %s", runsc);
     struct stat st;
     if (lstat("/tmp", &st) < 0 || !S_ISDIR(st.st_mode))
-        return cell_err(e, 0, "gvisor: /tmp must be a directory (the bundle's private tmpfs covers it in "
+        return cell_err(e, 0,
+                        "gvisor: /tmp must be a directory (the bundle's private tmpfs covers it in "
                         "the monitor's mount namespace)");
     const char *platform = "ptrace";
     if (pick_platform(r, &platform, e) < 0)
@@ -238,13 +243,17 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
         if (h < 0)
             return -1;
         if (h == 0)
-            return cell_err(e, 0, "gvisor: the plan asks for the %s platform, which %s does not have "
-                            "(it has: %s)", platform, runsc, have[0] ? have : "none listed");
+            return cell_err(e, 0,
+                            "gvisor: the plan asks for the %s platform, which %s does not have "
+                            "(it has: %s)",
+                            platform, runsc, have[0] ? have : "none listed");
     }
 
     struct oci_inputs in = {
-        .extra_args = r->extra_args, .n_extra_args = r->n_extra_args,
-        .pass_values = r->pass_values, .secrets = r->secrets,
+        .extra_args = r->extra_args,
+        .n_extra_args = r->n_extra_args,
+        .pass_values = r->pass_values,
+        .secrets = r->secrets,
     };
     if (oci_translate(p, &in, &g->bundle, e) < 0)
         return -1;
@@ -259,10 +268,12 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
     bool degraded = false;
     if (p->limits.pids) {
         if (!(p->limits.flags & CP_LIMIT_PIDS_BEST_EFFORT))
-            return cell_err(e, 0, "cgroup: limits.pids cannot be enforced by the gvisor backend: the "
+            return cell_err(e, 0,
+                            "cgroup: limits.pids cannot be enforced by the gvisor backend: the "
                             "cell's processes are gVisor's own threads on the host, and this runsc has no "
                             "pids controller (mark it best-effort in the policy, or run it natively)");
-        backend_note(r, "downgrade", "limits.pids", "best-effort limit not enforced: gVisor has no "
+        backend_note(r, "downgrade", "limits.pids",
+                     "best-effort limit not enforced: gVisor has no "
                      "per-container pids controller");
         g->plan_cg.limits.pids = 0;
         g->plan_cg.limits.flags &= ~CP_LIMIT_PIDS_BEST_EFFORT;
@@ -309,8 +320,9 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
     backend_fact_str(r, "oci_config_sha256", hex);
     backend_fact_str(r, "runsc", runsc);
     backend_fact_str(r, "platform", platform);
-    backend_fact_str(r, "network", p->net.mode == CP_NET_NONE ? "none (gVisor netstack, loopback only)"
-                                                             : "loopback (gVisor netstack)");
+    backend_fact_str(r, "network",
+                     p->net.mode == CP_NET_NONE ? "none (gVisor netstack, loopback only)"
+                                                : "loopback (gVisor netstack)");
     backend_fact_str(r, "cgroup", g->cg.n == 0 ? "none" : g->cg.v2 ? "v2" : "v1");
 
     struct gvisor_monitor *m = &g->mon;
@@ -357,7 +369,10 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
         return cell_err_sys(e, errno, "gvisor: hello pipe");
     }
     if (pipe2(sp, O_CLOEXEC) < 0) {
-        close(rp[0]); close(rp[1]); close(hp[0]); close(hp[1]);
+        close(rp[0]);
+        close(rp[1]);
+        close(hp[0]);
+        close(hp[1]);
         return cell_err_sys(e, errno, "gvisor: sync pipe");
     }
     g->mon.record_fd = rp[1];
@@ -367,7 +382,12 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
     pid_t pid = fork();
     if (pid < 0) {
         int err = errno;
-        close(rp[0]); close(rp[1]); close(hp[0]); close(hp[1]); close(sp[0]); close(sp[1]);
+        close(rp[0]);
+        close(rp[1]);
+        close(hp[0]);
+        close(hp[1]);
+        close(sp[0]);
+        close(sp[1]);
         return cell_err_sys(e, err, "gvisor: fork of the monitor");
     }
     if (pid == 0) {
@@ -408,7 +428,8 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
             close(hp[0]);
             return cell_err(e, ETIMEDOUT, "gvisor: runsc did not create the sandbox within %d ms%s", timeout,
                             strcmp(g->platform, "kvm") == 0 ? " (gVisor's KVM platform can hang under "
-                                                              "nested virtualisation; try platform ptrace)" : "");
+                                                              "nested virtualisation; try platform ptrace)"
+                                                            : "");
         }
         struct pollfd pf = { .fd = hp[0], .events = POLLIN };
         int n = poll(&pf, 1, (int)left);
@@ -420,7 +441,7 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
-            break;              /* EOF: the monitor ended; its records say why */
+            break; /* EOF: the monitor ended; its records say why */
         len += (size_t)got;
         if (memchr(line, '\n', len) || len == sizeof line - 1)
             break;
@@ -450,7 +471,7 @@ static int gv_go(struct backend_run *r, struct cell_error *e)
 static void gv_forward(struct backend_run *r, int sig)
 {
     if (r->pid > 0)
-        kill(r->pid, sig);      /* the monitor passes it to runsc, runsc to the workload */
+        kill(r->pid, sig); /* the monitor passes it to runsc, runsc to the workload */
 }
 
 static void gv_kill(struct backend_run *r)
@@ -474,7 +495,7 @@ static void gv_cleanup(struct backend_run *r)
     struct gv *g = r->priv;
     if (!g)
         return;
-    backend_teardown_cell(r, &g->sync_wr, &g->cg);   /* an unreleased sandbox is taken down */
+    backend_teardown_cell(r, &g->sync_wr, &g->cg); /* an unreleased sandbox is taken down */
     if (g->runsc_fd >= 0)
         close(g->runsc_fd);
     for (size_t i = 0; i < GVISOR_MAX_ARGS && g->argv[i]; i++)

@@ -31,7 +31,7 @@
 
 #include "oci.h"
 
-#define GVISOR_MAX_ARGS 24
+#define GVISOR_MAX_ARGS    24
 #define GVISOR_MAX_CGROUPS 8
 
 struct gvisor_monitor {
@@ -39,9 +39,9 @@ struct gvisor_monitor {
     const struct oci_bundle *bundle;
     const struct cell_secret_value *secrets;
     int record_fd, hello_fd, sync_fd;
-    int runsc_fd;                       /* O_PATH of the runsc binary */
-    char *const *argv;                  /* runsc ... run ... <id> */
-    const char *version_log;            /* bundle file where runsc run logs "Version X", or
+    int runsc_fd;            /* O_PATH of the runsc binary */
+    char *const *argv;       /* runsc ... run ... <id> */
+    const char *version_log; /* bundle file where runsc run logs "Version X", or
                                          * NULL: run `runsc --version` beside it */
     char container_id[64];
     char stage_dir[16];                 /* the directory the bundle tmpfs covers ("/tmp") */

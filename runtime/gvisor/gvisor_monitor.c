@@ -50,7 +50,7 @@
 #include <unistd.h>
 
 #define BUNDLE_TMPFS_SIZE (64ull << 20)
-#define STATE_MAX (8u << 20)
+#define STATE_MAX         (8u << 20)
 
 struct mon {
     const struct gvisor_monitor *m;
@@ -58,7 +58,7 @@ struct mon {
     const struct plan *p;
     uint64_t *done_ns;
     uint64_t t_private;
-    int bundle;                 /* the bundle tmpfs */
+    int bundle; /* the bundle tmpfs */
     int sfd, ino, ino_wd;
     pid_t runsc, version_pid;
     int version_rd, fifo;
@@ -137,17 +137,10 @@ static void emit_running(struct mon *s, int exec_err)
     for (size_t i = 0; i < b->n_ops; i++) {
         uint16_t op = p->fs.ops[i].opcode;
         switch (b->ops[i].how) {
-        case OCI_HOW_HOST:
-            rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_OK, (uint32_t)i, 0, op, s->done_ns[i]);
-            break;
-        case OCI_HOW_GVISOR:
-            rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_OK, (uint32_t)i, 0, op, t);
-            break;
-        case OCI_HOW_SKIPPED:
-            rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_SKIPPED, (uint32_t)i, 0, op, t);
-            break;
-        default:
-            break;
+        case OCI_HOW_HOST: rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_OK, (uint32_t)i, 0, op, s->done_ns[i]); break;
+        case OCI_HOW_GVISOR: rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_OK, (uint32_t)i, 0, op, t); break;
+        case OCI_HOW_SKIPPED: rec(s, CELL_STEP_MOUNT_OP, CELL_STEP_SKIPPED, (uint32_t)i, 0, op, t); break;
+        default: break;
         }
     }
     rec(s, CELL_STEP_HOSTNAME, CELL_STEP_OK, 0, 0, 0, t);
@@ -327,7 +320,8 @@ static void check_state(struct mon *s)
 
 /* ---- processes ---------------------------------------------------------------- */
 
-static char *const runsc_env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+static char *const runsc_env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                   NULL };
 
 static void exec_runsc(const struct gvisor_monitor *m, char *const *argv)
 {
@@ -365,7 +359,7 @@ static void presize_fd_table(void)
     if (fd < 0)
         return;
     if ((unsigned)fd != slot) {
-        dup2(fd, (int)slot);    /* the copy is not close-on-exec */
+        dup2(fd, (int)slot); /* the copy is not close-on-exec */
         close(fd);
     } else {
         fcntl(fd, F_SETFD, 0);
@@ -488,8 +482,8 @@ static bool oom_killed(const struct gvisor_monitor *m)
 {
     for (size_t i = 0; i < m->n_cgroup_fds; i++) {
         char buf[512];
-        if (sys_read_head(m->cgroup_fds[i], m->cgroup_v2[i] ? "memory.events" : "memory.oom_control", 0,
-                          buf, sizeof buf) < 0)
+        if (sys_read_head(m->cgroup_fds[i], m->cgroup_v2[i] ? "memory.events" : "memory.oom_control", 0, buf,
+                          sizeof buf) < 0)
             continue;
         const char *k = strstr(buf, "oom_kill ");
         if (k && strtoul(k + 9, NULL, 10) > 0)
@@ -504,7 +498,7 @@ static void runsc_ended(struct mon *s, int st)
 {
     unwatch(s);
     if (s->created && s->go && !s->running)
-        check_state(s);         /* a last look: it may have run and ended */
+        check_state(s); /* a last look: it may have run and ended */
     if (s->running) {
         /* runsc reports the workload's death by signal N as 128+N; it is
          * passed on as that exit status (docs/backends.md) */
@@ -517,8 +511,10 @@ static void runsc_ended(struct mon *s, int st)
     int err = gvisor_errno_of(msg);
     if (!s->running && oom_killed(s->m)) {
         /* gVisor's own kernel counts against the cell's memory limit */
-        fprintf(stderr, "cellrun: gvisor: the memory limit (%llu bytes) killed the sandbox while it "
-                "started: gVisor itself needs more\n", (unsigned long long)s->p->limits.memory);
+        fprintf(stderr,
+                "cellrun: gvisor: the memory limit (%llu bytes) killed the sandbox while it "
+                "started: gVisor itself needs more\n",
+                (unsigned long long)s->p->limits.memory);
         msg[0] = 0;
         err = ENOMEM;
     }
@@ -547,11 +543,19 @@ static void runsc_ended(struct mon *s, int st)
 
 void gvisor_monitor_main(const struct gvisor_monitor *m)
 {
-    struct mon s = { .m = m, .b = m->bundle, .p = m->plan, .bundle = -1, .ino = -1, .version_rd = -1,
-                     .fifo = -1, .runsc = -1, .version_pid = -1, .ino_wd = -1 };
+    struct mon s = { .m = m,
+                     .b = m->bundle,
+                     .p = m->plan,
+                     .bundle = -1,
+                     .ino = -1,
+                     .version_rd = -1,
+                     .fifo = -1,
+                     .runsc = -1,
+                     .version_pid = -1,
+                     .ino_wd = -1 };
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != m->supervisor)
         _exit(125);
-    setpgid(0, 0);              /* terminal signals reach cellrun, which passes them on */
+    setpgid(0, 0); /* terminal signals reach cellrun, which passes them on */
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
@@ -580,8 +584,8 @@ void gvisor_monitor_main(const struct gvisor_monitor *m)
         int fop = -1;
         if (oci_stage_clone_sources(s.b, clone_fds, &fop, &e) == 0 &&
             (s.bundle = bundle_tmpfs(m->stage_dir)) >= 0)
-            oci_stage_build(s.b, s.p, m->secrets, s.bundle, true, clone_fds, s.b->config,
-                            s.b->config_len, s.done_ns, &fop, &e);
+            oci_stage_build(s.b, s.p, m->secrets, s.bundle, true, clone_fds, s.b->config, s.b->config_len,
+                            s.done_ns, &fop, &e);
         emit_precheck_failure(&s, s.b->fail_op, s.b->fail_op >= 0 ? s.b->ops[s.b->fail_op].err : 0);
         finish_failed(&s);
     }
@@ -631,7 +635,7 @@ void gvisor_monitor_main(const struct gvisor_monitor *m)
     }
     int vp[2];
     if (m->version_log) {
-        s.version_done = false;         /* read from runsc's log once created */
+        s.version_done = false; /* read from runsc's log once created */
     } else if (pipe2(vp, O_CLOEXEC) == 0) {
         char *vargv[] = { "runsc", "--version", NULL };
         s.version_pid = fork_runsc(&s, vp[1], vargv, false);
@@ -696,7 +700,7 @@ void gvisor_monitor_main(const struct gvisor_monitor *m)
                 }
                 check_state(&s);
             } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
-                s.sync_eof = true;      /* the supervisor gave up: never start */
+                s.sync_eof = true; /* the supervisor gave up: never start */
                 kill(s.runsc, SIGKILL);
             }
         }

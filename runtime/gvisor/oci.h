@@ -42,64 +42,68 @@
 
 /* What holds the contents of a mount in the cell. */
 enum oci_fs_kind {
-    OCI_FS_ROOT,        /* the root skeleton: the ROOTFS tmpfs, staged on the host */
-    OCI_FS_STAGED,      /* a tmpfs staged on the host (s/N): size, mode, owner, entries */
-    OCI_FS_CLONE,       /* a clone of a host tree or device (m/N), kernel-enforced flags */
-    OCI_FS_TMPFS,       /* a gVisor tmpfs (no pre-made content) */
-    OCI_FS_PROC,        /* gVisor's procfs */
-    OCI_FS_DEVPTS,      /* gVisor's devpts */
-    OCI_FS_MASK_FILE,   /* the bundle's empty file, read-only */
-    OCI_FS_MASK_DIR,    /* an empty read-only gVisor tmpfs */
-    OCI_FS_SECRETS,     /* a secrets directory (k/N) */
+    OCI_FS_ROOT,      /* the root skeleton: the ROOTFS tmpfs, staged on the host */
+    OCI_FS_STAGED,    /* a tmpfs staged on the host (s/N): size, mode, owner, entries */
+    OCI_FS_CLONE,     /* a clone of a host tree or device (m/N), kernel-enforced flags */
+    OCI_FS_TMPFS,     /* a gVisor tmpfs (no pre-made content) */
+    OCI_FS_PROC,      /* gVisor's procfs */
+    OCI_FS_DEVPTS,    /* gVisor's devpts */
+    OCI_FS_MASK_FILE, /* the bundle's empty file, read-only */
+    OCI_FS_MASK_DIR,  /* an empty read-only gVisor tmpfs */
+    OCI_FS_SECRETS,   /* a secrets directory (k/N) */
 };
 
 /* One mount of the cell (the root is mounts[0]). */
 struct oci_mount {
     enum oci_fs_kind kind;
-    char *dst;              /* canonical absolute path in the cell */
-    int op;                 /* plan mount op that made it; -1 when implied */
-    bool live;              /* false once covered by a later mount */
-    uint16_t flags;         /* CP_MNT_RDONLY|NOSUID|NODEV|NOEXEC in effect */
-    bool recursive;         /* CLONE: bring host submounts along */
-    bool is_dir;            /* CLONE/MASK: a directory (else a file or device) */
-    bool device;            /* CLONE of a host character device (DEVNODE) */
-    uint64_t size;          /* ROOT/STAGED/TMPFS/SECRETS: bytes, 0 = default */
-    uint32_t mode;          /* ROOT/STAGED/TMPFS/SECRETS: permission bits */
-    bool chown;             /* owned by uid:gid (workspace, secrets) */
+    char *dst;      /* canonical absolute path in the cell */
+    int op;         /* plan mount op that made it; -1 when implied */
+    bool live;      /* false once covered by a later mount */
+    uint16_t flags; /* CP_MNT_RDONLY|NOSUID|NODEV|NOEXEC in effect */
+    bool recursive; /* CLONE: bring host submounts along */
+    bool is_dir;    /* CLONE/MASK: a directory (else a file or device) */
+    bool device;    /* CLONE of a host character device (DEVNODE) */
+    uint64_t size;  /* ROOT/STAGED/TMPFS/SECRETS: bytes, 0 = default */
+    uint32_t mode;  /* ROOT/STAGED/TMPFS/SECRETS: permission bits */
+    bool chown;     /* owned by uid:gid (workspace, secrets) */
     uint32_t uid, gid;
     /* CLONE: what to clone. from < 0: the host path `host`; else the path
      * `host` relative inside mount `from` (a sub-path remount), which may be
      * any staged, root or clone mount. */
     char *host;
     int from;
-    int stage;              /* index of s/N, m/N or k/N; -1 otherwise */
+    int stage; /* index of s/N, m/N or k/N; -1 otherwise */
 };
 
 /* Something the monitor creates inside a ROOT, STAGED or SECRETS mount. */
-enum oci_entry_type { OCI_E_DIR, OCI_E_FILE, OCI_E_SYMLINK };
+enum oci_entry_type {
+    OCI_E_DIR,
+    OCI_E_FILE,
+    OCI_E_SYMLINK
+};
 struct oci_entry {
-    int mount;              /* index into mounts */
-    char *rel;              /* path inside that mount, no leading '/' */
+    int mount; /* index into mounts */
+    char *rel; /* path inside that mount, no leading '/' */
     enum oci_entry_type type;
-    uint32_t mode;          /* DIR/FILE */
-    char *target;           /* SYMLINK */
-    int op;                 /* plan op (MKDIR, SYMLINK), or -1 for a mount point */
-    int cause;              /* the plan op whose translation made it (-1: after the program) */
-    bool live;              /* false once moved into a cover */
+    uint32_t mode; /* DIR/FILE */
+    char *target;  /* SYMLINK */
+    int op;        /* plan op (MKDIR, SYMLINK), or -1 for a mount point */
+    int cause;     /* the plan op whose translation made it (-1: after the program) */
+    bool live;     /* false once moved into a cover */
 };
 
 /* How each mount op of the plan is carried out. */
 enum oci_how {
-    OCI_HOW_HOST,           /* by cellrun on the host before runsc starts */
-    OCI_HOW_GVISOR,         /* by gVisor, from config.json */
-    OCI_HOW_SKIPPED,        /* OPTIONAL and absent */
-    OCI_HOW_FAILED,         /* a check before the sandbox exists fails it */
-    OCI_HOW_UNREACHED,      /* after a failed op: never attempted */
+    OCI_HOW_HOST,      /* by cellrun on the host before runsc starts */
+    OCI_HOW_GVISOR,    /* by gVisor, from config.json */
+    OCI_HOW_SKIPPED,   /* OPTIONAL and absent */
+    OCI_HOW_FAILED,    /* a check before the sandbox exists fails it */
+    OCI_HOW_UNREACHED, /* after a failed op: never attempted */
 };
 
 struct oci_op_state {
     enum oci_how how;
-    int err;                /* FAILED: the errno */
+    int err; /* FAILED: the errno */
 };
 
 /* A difference from the native backend that does not widen authority. */
@@ -113,22 +117,22 @@ struct oci_note {
 struct oci_secret_file {
     int mount;
     char *name;
-    size_t secret;          /* index into plan->secrets.items */
+    size_t secret; /* index into plan->secrets.items */
 };
 
 /* Inputs of the translation besides the plan. */
 struct oci_inputs {
     char *const *extra_args;
     size_t n_extra_args;
-    const char *const *pass_values;         /* index-aligned with plan env; may be NULL */
+    const char *const *pass_values;          /* index-aligned with plan env; may be NULL */
     const struct cell_secret_value *secrets; /* index-aligned with plan secrets; may be NULL */
-    bool redact_only;       /* no secret values (printing): placeholders only */
+    bool redact_only;                        /* no secret values (printing): placeholders only */
 };
 
 struct oci_bundle {
-    char *config;           /* config.json as runsc reads it (secret values in) */
+    char *config; /* config.json as runsc reads it (secret values in) */
     size_t config_len;
-    char *review;           /* the same with secret values as "<secret NAME>" */
+    char *review; /* the same with secret values as "<secret NAME>" */
     size_t review_len;
     uint8_t review_sha256[32];
 
@@ -136,17 +140,17 @@ struct oci_bundle {
     size_t n_mounts;
     struct oci_entry *entries;
     size_t n_entries;
-    struct oci_op_state *ops;       /* one per plan mount op */
+    struct oci_op_state *ops; /* one per plan mount op */
     size_t n_ops;
     struct oci_secret_file *secret_files;
     size_t n_secret_files;
     size_t n_staged, n_clones, n_secret_dirs;
 
     /* checks made before the sandbox exists (0 = fine) */
-    int fail_op;            /* first failed mount op, or -1 */
-    int exec_err;           /* argv[0] cannot be executed: ENOENT, EACCES */
-    int cwd_err;            /* the working directory (no CHDIR op) is missing */
-    int secrets_err;        /* a secrets directory is missing */
+    int fail_op;     /* first failed mount op, or -1 */
+    int exec_err;    /* argv[0] cannot be executed: ENOENT, EACCES */
+    int cwd_err;     /* the working directory (no CHDIR op) is missing */
+    int secrets_err; /* a secrets directory is missing */
 
     uint32_t ns_flags;      /* CLONE_NEW* the sandbox gets (NAMESPACES detail) */
     size_t n_env;           /* variables in process.env (ENV detail) */
@@ -173,17 +177,31 @@ int oci_fs_translate(const struct plan *p, struct oci_bundle *b, struct cell_err
 /* The OCI seccomp filter as runsc will evaluate it (oci_seccomp.c): per
  * syscall, entries in order, the first whose args all match decides (one
  * condition per argument at most), else the default. */
-enum oci_sc_op { OCI_SC_EQ, OCI_SC_NE, OCI_SC_LT, OCI_SC_LE, OCI_SC_GT, OCI_SC_GE, OCI_SC_MASKED_EQ };
-enum oci_sc_act { OCI_ACT_ALLOW, OCI_ACT_KILL, OCI_ACT_TRAP, OCI_ACT_ERRNO, OCI_ACT_TRACE };
+enum oci_sc_op {
+    OCI_SC_EQ,
+    OCI_SC_NE,
+    OCI_SC_LT,
+    OCI_SC_LE,
+    OCI_SC_GT,
+    OCI_SC_GE,
+    OCI_SC_MASKED_EQ
+};
+enum oci_sc_act {
+    OCI_ACT_ALLOW,
+    OCI_ACT_KILL,
+    OCI_ACT_TRAP,
+    OCI_ACT_ERRNO,
+    OCI_ACT_TRACE
+};
 struct oci_sc_arg {
-    uint8_t index, op;          /* op: enum oci_sc_op */
-    uint64_t value;             /* MASKED_EQ: the mask */
-    uint64_t value_two;         /* MASKED_EQ: the value */
+    uint8_t index, op;  /* op: enum oci_sc_op */
+    uint64_t value;     /* MASKED_EQ: the mask */
+    uint64_t value_two; /* MASKED_EQ: the value */
 };
 struct oci_sc_entry {
-    const char *name;           /* points into the plan */
-    uint8_t act;                /* enum oci_sc_act */
-    int errno_ret;              /* ERRNO: the plan's errno (runsc returns EPERM); else -1 */
+    const char *name; /* points into the plan */
+    uint8_t act;      /* enum oci_sc_act */
+    int errno_ret;    /* ERRNO: the plan's errno (runsc returns EPERM); else -1 */
     uint8_t n_args;
     struct oci_sc_arg args[6];
 };
@@ -199,8 +217,7 @@ void oci_sc_filter_free(struct oci_sc_filter *f);
 
 struct oci_json;
 /* The linux.seccomp object of the config (oci_seccomp.c). */
-int oci_seccomp_emit(const struct plan *p, struct oci_json *j, struct oci_bundle *b,
-                     struct cell_error *e);
+int oci_seccomp_emit(const struct plan *p, struct oci_json *j, struct oci_bundle *b, struct cell_error *e);
 
 /* Add a deviation note (dropped, with a last note saying so, when full). */
 void oci_note(struct oci_bundle *b, const char *what, const char *fmt, ...)
@@ -208,8 +225,8 @@ void oci_note(struct oci_bundle *b, const char *what, const char *fmt, ...)
 
 /* The config variant for other OCI tools and exported bundles: host paths
  * instead of the bundle's clones, secrets redacted (oci_config.c). */
-int oci_config_portable(const struct plan *p, const struct oci_inputs *in, struct oci_bundle *b,
-                        char **out, size_t *len, struct cell_error *e);
+int oci_config_portable(const struct plan *p, const struct oci_inputs *in, struct oci_bundle *b, char **out,
+                        size_t *len, struct cell_error *e);
 
 /* ---- seccomp checks (oci_sccheck.c) ---------------------------------------- */
 
@@ -246,9 +263,8 @@ int oci_stage_clone_sources(const struct oci_bundle *b, int *fds, int *fail_op, 
  * portable config names host paths). done_ns[op] is set to CLOCK_MONOTONIC
  * when a mount op carried out here (ROOTFS, MKDIR, SYMLINK) is done. On
  * failure -1, *e (e->err the errno) and *fail_op (the plan op, or -1). */
-int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
-                    const struct cell_secret_value *secrets, int bundle, bool mounts,
-                    const int *clone_fds, const char *config, size_t config_len,
+int oci_stage_build(const struct oci_bundle *b, const struct plan *p, const struct cell_secret_value *secrets,
+                    int bundle, bool mounts, const int *clone_fds, const char *config, size_t config_len,
                     uint64_t *done_ns, int *fail_op, struct cell_error *e);
 
 #endif

@@ -86,8 +86,9 @@ int cellrun_cmd_oci_config(int argc, char **argv)
     for (size_t k = 0; k < p->process.n_env; k++)
         if (p->process.env[k].flags & CP_ENV_PASS)
             pass[k] = getenv(p->process.env[k].name);
-    struct oci_inputs in = { .extra_args = extra, .n_extra_args = n_extra, .pass_values = pass,
-                             .redact_only = true };
+    struct oci_inputs in = {
+        .extra_args = extra, .n_extra_args = n_extra, .pass_values = pass, .redact_only = true
+    };
     if (oci_translate(p, &in, &b, &e) < 0)
         goto out;
     have = true;
@@ -112,8 +113,9 @@ int cellrun_cmd_oci_config(int argc, char **argv)
         }
         uint64_t *done = calloc(p->fs.n_ops ? p->fs.n_ops : 1, sizeof *done);
         int fop;
-        int r = done ? oci_stage_build(&b, p, NULL, d, false, NULL, portable_cfg, portable_len, done, &fop, &e)
-                     : cell_err(&e, ENOMEM, "out of memory");
+        int r = done
+            ? oci_stage_build(&b, p, NULL, d, false, NULL, portable_cfg, portable_len, done, &fop, &e)
+            : cell_err(&e, ENOMEM, "out of memory");
         free(done);
         close(d);
         if (r < 0)

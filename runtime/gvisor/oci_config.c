@@ -27,7 +27,11 @@
 int oci_fs_exec_check(const struct oci_bundle *b, const char *argv0);
 int oci_fs_dir_check(const struct oci_bundle *b, const char *dir);
 
-enum variant { V_RUN, V_REVIEW, V_PORTABLE };
+enum variant {
+    V_RUN,
+    V_REVIEW,
+    V_PORTABLE
+};
 
 void oci_note(struct oci_bundle *b, const char *what, const char *fmt, ...)
 {
@@ -45,14 +49,46 @@ void oci_note(struct oci_bundle *b, const char *what, const char *fmt, ...)
 }
 
 static const char *const cap_names[] = {
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
-    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
 
@@ -87,21 +123,14 @@ static int clone_source(const struct oci_bundle *b, int mi, char *out, size_t n)
     const struct oci_mount *f = &b->mounts[m->from];
     char base[CP_MAX_PATH + 1];
     switch (f->kind) {
-    case OCI_FS_ROOT:
-        snprintf(base, sizeof base, "rootfs");
-        break;
-    case OCI_FS_STAGED:
-        snprintf(base, sizeof base, "s/%d", f->stage);
-        break;
-    case OCI_FS_SECRETS:
-        snprintf(base, sizeof base, "k/%d", f->stage);
-        break;
+    case OCI_FS_ROOT: snprintf(base, sizeof base, "rootfs"); break;
+    case OCI_FS_STAGED: snprintf(base, sizeof base, "s/%d", f->stage); break;
+    case OCI_FS_SECRETS: snprintf(base, sizeof base, "k/%d", f->stage); break;
     case OCI_FS_CLONE:
         if (clone_source(b, m->from, base, sizeof base) < 0)
             return -1;
         break;
-    default:
-        return -1;
+    default: return -1;
     }
     int w = m->host[0] ? snprintf(out, n, "%s/%s", base, m->host) : snprintf(out, n, "%s", base);
     return w > 0 && (size_t)w < n ? 0 : -1;
@@ -133,15 +162,9 @@ static int emit_mount(struct oci_json *j, const struct oci_bundle *b, size_t mi,
             snprintf(src, sizeof src, "m/%d", m->stage);
         }
         break;
-    case OCI_FS_STAGED:
-        snprintf(src, sizeof src, "s/%d", m->stage);
-        break;
-    case OCI_FS_SECRETS:
-        snprintf(src, sizeof src, "k/%d", m->stage);
-        break;
-    case OCI_FS_MASK_FILE:
-        snprintf(src, sizeof src, "empty");
-        break;
+    case OCI_FS_STAGED: snprintf(src, sizeof src, "s/%d", m->stage); break;
+    case OCI_FS_SECRETS: snprintf(src, sizeof src, "k/%d", m->stage); break;
+    case OCI_FS_MASK_FILE: snprintf(src, sizeof src, "empty"); break;
     case OCI_FS_TMPFS:
     case OCI_FS_MASK_DIR:
         type = "tmpfs";
@@ -155,8 +178,7 @@ static int emit_mount(struct oci_json *j, const struct oci_bundle *b, size_t mi,
         type = "devpts";
         snprintf(src, sizeof src, "devpts");
         break;
-    case OCI_FS_ROOT:
-        return 0;
+    case OCI_FS_ROOT: return 0;
     }
     oj_obj_begin(j, NULL);
     oj_str(j, "destination", m->dst);
@@ -193,8 +215,8 @@ static int emit_mount(struct oci_json *j, const struct oci_bundle *b, size_t mi,
     return 0;
 }
 
-static void emit_env(struct oci_json *j, const struct plan *p, const struct oci_inputs *in,
-                     enum variant v, size_t *count)
+static void emit_env(struct oci_json *j, const struct plan *p, const struct oci_inputs *in, enum variant v,
+                     size_t *count)
 {
     size_t n = 0;
     oj_arr_begin(j, "env");
@@ -204,11 +226,11 @@ static void emit_env(struct oci_json *j, const struct plan *p, const struct oci_
         if (ev->flags & CP_ENV_PASS) {
             val = in->pass_values ? in->pass_values[i] : NULL;
             if (!val)
-                continue;           /* unset on the host: left out, as natively */
+                continue; /* unset on the host: left out, as natively */
         }
         char *s = NULL;
         if (asprintf(&s, "%s=%s", ev->name, val) < 0) {
-            oj_str(j, NULL, "\xff");            /* makes the document fail: out of memory */
+            oj_str(j, NULL, "\xff"); /* makes the document fail: out of memory */
             continue;
         }
         oj_str(j, NULL, s);
@@ -271,7 +293,7 @@ static int build(const struct plan *p, const struct oci_inputs *in, struct oci_b
     caps(&j, "effective", c);
     caps(&j, "inheritable", c);
     caps(&j, "permitted", c);
-    caps(&j, "ambient", p->process.uid != 0 ? c : 0);   /* as native: kept across exec */
+    caps(&j, "ambient", p->process.uid != 0 ? c : 0); /* as native: kept across exec */
     oj_obj_end(&j);
     oj_arr_begin(&j, "rlimits");
     for (size_t i = 0; i < p->process.n_rlimits; i++) {
@@ -381,14 +403,19 @@ static int build(const struct plan *p, const struct oci_inputs *in, struct oci_b
 static int refusals(const struct plan *p, struct cell_error *e)
 {
     if (p->net.mode == CP_NET_EGRESS)
-        return cell_err(e, 0, "network: the plan grants egress, which the gvisor backend cannot "
+        return cell_err(e, 0,
+                        "network: the plan grants egress, which the gvisor backend cannot "
                         "enforce here (runsc's sandbox network has no egress filter)");
     if (p->process.n_pass_fds)
-        return cell_err(e, 0, "process: the plan passes fd %u; runsc passes only stdin, stdout and "
-                        "stderr to the sandbox", p->process.pass_fds[0]);
+        return cell_err(e, 0,
+                        "process: the plan passes fd %u; runsc passes only stdin, stdout and "
+                        "stderr to the sandbox",
+                        p->process.pass_fds[0]);
     if (p->process.umask != 022)
-        return cell_err(e, 0, "process: umask %03o: runsc gives the workload umask 022 and ignores "
-                        "the OCI umask", p->process.umask);
+        return cell_err(e, 0,
+                        "process: umask %03o: runsc gives the workload umask 022 and ignores "
+                        "the OCI umask",
+                        p->process.umask);
     if (p->process.capabilities >> (sizeof cap_names / sizeof *cap_names))
         return cell_err(e, 0, "process: a capability above CAP_CHECKPOINT_RESTORE is not known to runsc");
     for (size_t i = 0; i < p->process.n_rlimits; i++)
@@ -423,7 +450,8 @@ int oci_translate(const struct plan *p, const struct oci_inputs *in, struct oci_
     b->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
     b->net_raw = (p->process.capabilities >> CAP_NET_RAW) & 1;
     if (p->net.mode == CP_NET_NONE)
-        oci_note(b, "network.none", "gVisor's --network=none sandbox keeps its own loopback up; nothing "
+        oci_note(b, "network.none",
+                 "gVisor's --network=none sandbox keeps its own loopback up; nothing "
                  "outside the sandbox is reachable");
     if (build(p, in, b, V_REVIEW, &b->review, &b->review_len, e) < 0)
         goto fail;
@@ -443,10 +471,10 @@ fail:
     return -1;
 }
 
-int oci_config_portable(const struct plan *p, const struct oci_inputs *in, struct oci_bundle *b,
-                        char **out, size_t *len, struct cell_error *e);
-int oci_config_portable(const struct plan *p, const struct oci_inputs *in, struct oci_bundle *b,
-                        char **out, size_t *len, struct cell_error *e)
+int oci_config_portable(const struct plan *p, const struct oci_inputs *in, struct oci_bundle *b, char **out,
+                        size_t *len, struct cell_error *e);
+int oci_config_portable(const struct plan *p, const struct oci_inputs *in, struct oci_bundle *b, char **out,
+                        size_t *len, struct cell_error *e)
 {
     size_t notes = b->n_notes;
     int r = build(p, in, b, V_PORTABLE, out, len, e);

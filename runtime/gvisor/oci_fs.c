@@ -34,15 +34,15 @@
 #include <unistd.h>
 
 #define MAX_LINKS 40
-#define PATHBUF (CP_MAX_PATH + 1)
+#define PATHBUF   (CP_MAX_PATH + 1)
 
 struct fs {
     const struct plan *p;
     struct oci_bundle *b;
     struct cell_error *e;
     size_t cap_m, cap_e;
-    bool *staged_op;            /* TMPFS/WORKSPACE ops staged on the host */
-    int cur_op;                 /* the op being translated, -1 after the program */
+    bool *staged_op; /* TMPFS/WORKSPACE ops staged on the host */
+    int cur_op;      /* the op being translated, -1 after the program */
 };
 
 /* ---- paths ----------------------------------------------------------------- */
@@ -132,8 +132,8 @@ static int add_mount(struct fs *f, const struct oci_mount *m)
     return add_mount_at(f, m, false);
 }
 
-static int add_entry(struct fs *f, int mount, const char *rel, enum oci_entry_type t,
-                     uint32_t mode, const char *target, int op)
+static int add_entry(struct fs *f, int mount, const char *rel, enum oci_entry_type t, uint32_t mode,
+                     const char *target, int op)
 {
     struct oci_bundle *b = f->b;
     if (b->n_entries == f->cap_e) {
@@ -187,14 +187,20 @@ static int covering(const struct oci_bundle *b, const char *path)
 }
 
 /* What one canonical cell path is (symlinks in it are not followed). */
-enum kind_of { K_NONE, K_DIR, K_FILE, K_LINK, K_UNKNOWN };
+enum kind_of {
+    K_NONE,
+    K_DIR,
+    K_FILE,
+    K_LINK,
+    K_UNKNOWN
+};
 struct look {
     enum kind_of kind;
-    int err;                    /* K_NONE: ENOENT or ENOTDIR */
-    int mount;                  /* covering mount */
-    char target[PATHBUF];       /* K_LINK */
-    mode_t mode;                /* K_FILE/K_DIR when known (host) */
-    bool exec_ok;               /* K_FILE: some execute bit */
+    int err;              /* K_NONE: ENOENT or ENOTDIR */
+    int mount;            /* covering mount */
+    char target[PATHBUF]; /* K_LINK */
+    mode_t mode;          /* K_FILE/K_DIR when known (host) */
+    bool exec_ok;         /* K_FILE: some execute bit */
 };
 
 /* Is path a strict ancestor (or equal) of a live mount's dst lying within
@@ -299,8 +305,7 @@ static int look_in(const struct oci_bundle *b, int mi, const char *rel, struct l
             l->kind = K_FILE;
             l->mode = S_IFREG | 0444;
             return 0;
-        case OCI_FS_CLONE:
-            return look_clone(b, mi, rel, l);
+        case OCI_FS_CLONE: return look_clone(b, mi, rel, l);
         default:
             l->kind = K_DIR;
             l->mode = S_IFDIR | m->mode;
@@ -310,10 +315,8 @@ static int look_in(const struct oci_bundle *b, int mi, const char *rel, struct l
     switch (m->kind) {
     case OCI_FS_ROOT:
     case OCI_FS_STAGED:
-    case OCI_FS_SECRETS:
-        return look_entries(b, mi, rel, l);
-    case OCI_FS_CLONE:
-        return look_clone(b, mi, rel, l);
+    case OCI_FS_SECRETS: return look_entries(b, mi, rel, l);
+    case OCI_FS_CLONE: return look_clone(b, mi, rel, l);
     case OCI_FS_MASK_FILE:
         l->kind = K_NONE;
         l->err = ENOTDIR;
@@ -324,9 +327,7 @@ static int look_in(const struct oci_bundle *b, int mi, const char *rel, struct l
         l->err = ENOENT;
         return 0;
     case OCI_FS_PROC:
-    case OCI_FS_DEVPTS:
-        l->kind = K_UNKNOWN;
-        return 0;
+    case OCI_FS_DEVPTS: l->kind = K_UNKNOWN; return 0;
     }
     errno = EINVAL;
     return -1;
@@ -341,8 +342,7 @@ static int look(const struct oci_bundle *b, const char *path, struct look *l)
     if (look_in(b, mi, rel_to(path, m->dst), l) < 0)
         return -1;
     /* gVisor makes the directories leading to mounts inside its own fs */
-    if ((l->kind == K_NONE || l->kind == K_UNKNOWN) && gvisor_owned(m->kind) &&
-        leads_to_mount(b, path, mi))
+    if ((l->kind == K_NONE || l->kind == K_UNKNOWN) && gvisor_owned(m->kind) && leads_to_mount(b, path, mi))
         l->kind = K_DIR;
     return 0;
 }
@@ -452,8 +452,8 @@ static int refuse(struct fs *f, size_t i, const char *fmt, ...)
     char line[32] = "";
     if (op->line)
         snprintf(line, sizeof line, ", policy line %u", op->line);
-    return cell_err(f->e, 0, "filesystem: op %zu (%s %.200s%s): the gvisor backend cannot run this: %s",
-                    i, opname(op), op->dst[0] ? op->dst : op->src, line, why);
+    return cell_err(f->e, 0, "filesystem: op %zu (%s %.200s%s): the gvisor backend cannot run this: %s", i,
+                    opname(op), op->dst[0] ? op->dst : op->src, line, why);
 }
 
 static void fail_op(struct fs *f, size_t i, int err)
@@ -481,7 +481,7 @@ static int make_dir(struct fs *f, const char *canon, uint32_t mode, int *err)
         *err = ENOTDIR;
         return -1;
     }
-    return 0;                   /* gVisor-owned: it makes the directory */
+    return 0; /* gVisor-owned: it makes the directory */
 }
 
 /* The canonical path of path's parent directory, creating missing
@@ -543,7 +543,7 @@ static int mount_point(struct fs *f, size_t i, const char *dst, bool want_dir, c
         return -1;
     }
     if (l.kind == K_LINK) {
-        *err = ELOOP;           /* a mount never follows a final symlink */
+        *err = ELOOP; /* a mount never follows a final symlink */
         return -1;
     }
     if (l.kind == K_DIR || l.kind == K_FILE) {
@@ -573,7 +573,7 @@ static int mount_point(struct fs *f, size_t i, const char *dst, bool want_dir, c
         *err = ENOTDIR;
         return -1;
     }
-    return 0;                   /* gVisor-owned */
+    return 0; /* gVisor-owned */
 }
 
 /* Canonical path for an op that creates an entry (MKDIR, SYMLINK): missing
@@ -597,8 +597,7 @@ static int entry_parent(struct fs *f, size_t i, const char *dst, char *canon, in
         *err = EROFS;
         return -1;
     }
-    refuse(f, i, "it lies in a filesystem gVisor makes (%s), where cellrun cannot create entries",
-           om->dst);
+    refuse(f, i, "it lies in a filesystem gVisor makes (%s), where cellrun cannot create entries", om->dst);
     return -2;
 }
 
@@ -610,8 +609,8 @@ static const char *const allowed_devices[] = {
  * procfs, where the model cannot look). */
 static bool proc_dir_name(const char *name)
 {
-    static const char *const dirs[] = { "acpi", "asound", "bus", "driver", "fs", "irq", "scsi",
-                                        "sys", "tty", "sysvipc", "pressure", "dynamic_debug" };
+    static const char *const dirs[] = { "acpi", "asound", "bus", "driver",  "fs",       "irq",
+                                        "scsi", "sys",    "tty", "sysvipc", "pressure", "dynamic_debug" };
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
         if (strcmp(name, dirs[i]) == 0)
             return true;
@@ -648,7 +647,7 @@ static int op_mkdir(struct fs *f, size_t i, const struct plan_mount_op *op)
     if (r <= 0)
         return r;
     if (l.kind == K_DIR) {
-        f->b->ops[i].how = OCI_HOW_HOST;    /* exists: native accepts it */
+        f->b->ops[i].how = OCI_HOW_HOST; /* exists: native accepts it */
         return 0;
     }
     if (l.kind != K_NONE) {
@@ -701,14 +700,16 @@ static int op_bind(struct fs *f, size_t i, const struct plan_mount_op *op, bool 
         for (size_t k = 0; k < sizeof allowed_devices / sizeof *allowed_devices; k++)
             ok |= strcmp(op->src, allowed_devices[k]) == 0;
         if (!ok)
-            return refuse(f, i, "gVisor serves host devices as plain files; only /dev/null, "
+            return refuse(f, i,
+                          "gVisor serves host devices as plain files; only /dev/null, "
                           "/dev/zero, /dev/full, /dev/random, /dev/urandom and /dev/tty are supported");
         if (!S_ISCHR(st.st_mode)) {
             fail_op(f, i, ENODEV);
             return 0;
         }
     } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-        return refuse(f, i, "the source is a device node, which gVisor would open despite nodev "
+        return refuse(f, i,
+                      "the source is a device node, which gVisor would open despite nodev "
                       "(grant it as a device)");
     }
     char canon[PATHBUF];
@@ -721,8 +722,14 @@ static int op_bind(struct fs *f, size_t i, const struct plan_mount_op *op, bool 
         return 0;
     }
     struct oci_mount m = {
-        .kind = OCI_FS_CLONE, .dst = canon, .op = (int)i, .recursive = (op->flags & CP_MNT_RECURSIVE) != 0,
-        .is_dir = S_ISDIR(st.st_mode), .device = device, .host = (char *)op->src, .from = -1,
+        .kind = OCI_FS_CLONE,
+        .dst = canon,
+        .op = (int)i,
+        .recursive = (op->flags & CP_MNT_RECURSIVE) != 0,
+        .is_dir = S_ISDIR(st.st_mode),
+        .device = device,
+        .host = (char *)op->src,
+        .from = -1,
         .stage = (int)f->b->n_clones++,
     };
     if (add_mount(f, &m) < 0)
@@ -744,10 +751,18 @@ static int op_tmpfs(struct fs *f, size_t i, const struct plan_mount_op *op, bool
     }
     bool staged = f->staged_op[i];
     struct oci_mount m = {
-        .kind = staged ? OCI_FS_STAGED : OCI_FS_TMPFS, .dst = canon, .op = (int)i,
-        .flags = op->flags & (CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC), .size = op->size,
-        .mode = op->mode, .chown = workspace, .uid = f->p->process.uid, .gid = f->p->process.gid,
-        .from = -1, .stage = staged ? (int)f->b->n_staged++ : -1, .is_dir = true,
+        .kind = staged ? OCI_FS_STAGED : OCI_FS_TMPFS,
+        .dst = canon,
+        .op = (int)i,
+        .flags = op->flags & (CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC),
+        .size = op->size,
+        .mode = op->mode,
+        .chown = workspace,
+        .uid = f->p->process.uid,
+        .gid = f->p->process.gid,
+        .from = -1,
+        .stage = staged ? (int)f->b->n_staged++ : -1,
+        .is_dir = true,
     };
     if (add_mount(f, &m) < 0)
         return -1;
@@ -767,7 +782,12 @@ static int op_fresh(struct fs *f, size_t i, const struct plan_mount_op *op, enum
         return 0;
     }
     struct oci_mount m = {
-        .kind = k, .dst = canon, .op = (int)i, .is_dir = true, .from = -1, .stage = -1,
+        .kind = k,
+        .dst = canon,
+        .op = (int)i,
+        .is_dir = true,
+        .from = -1,
+        .stage = -1,
         .flags = k == OCI_FS_PROC ? (CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC)
                                   : (CP_MNT_NOSUID | CP_MNT_NOEXEC),
     };
@@ -781,9 +801,15 @@ static int op_fresh(struct fs *f, size_t i, const struct plan_mount_op *op, enum
 static int add_mask_at(struct fs *f, int op, const char *canon, bool dir, bool beneath)
 {
     struct oci_mount m = {
-        .kind = dir ? OCI_FS_MASK_DIR : OCI_FS_MASK_FILE, .dst = (char *)canon, .op = op,
-        .flags = CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC, .is_dir = dir,
-        .size = 4096, .mode = 0555, .from = -1, .stage = -1,
+        .kind = dir ? OCI_FS_MASK_DIR : OCI_FS_MASK_FILE,
+        .dst = (char *)canon,
+        .op = op,
+        .flags = CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC,
+        .is_dir = dir,
+        .size = 4096,
+        .mode = 0555,
+        .from = -1,
+        .stage = -1,
     };
     return add_mount_at(f, &m, beneath) < 0 ? -1 : 0;
 }
@@ -802,8 +828,8 @@ static bool targets_skipped(const struct fs *f, size_t i, const char *dst, bool 
     for (size_t k = i; k-- > 0;) {
         const struct plan_mount_op *o = &p->fs.ops[k];
         bool mounts = o->opcode == CP_OP_BIND || o->opcode == CP_OP_DEVNODE || o->opcode == CP_OP_MASK ||
-                      o->opcode == CP_OP_TMPFS || o->opcode == CP_OP_WORKSPACE ||
-                      o->opcode == CP_OP_PROC || o->opcode == CP_OP_DEVPTS;
+            o->opcode == CP_OP_TMPFS || o->opcode == CP_OP_WORKSPACE || o->opcode == CP_OP_PROC ||
+            o->opcode == CP_OP_DEVPTS;
         if (mounts && strcmp(o->dst, dst) == 0)
             return f->b->ops[k].how == OCI_HOW_SKIPPED;
     }
@@ -828,9 +854,7 @@ static int op_mask(struct fs *f, size_t i, const struct plan_mount_op *op)
         }
         fail_op(f, i, r.l.err);
         return 0;
-    case K_LINK:
-        fail_op(f, i, ELOOP);
-        return 0;
+    case K_LINK: fail_op(f, i, ELOOP); return 0;
     case K_UNKNOWN:
         /* inside gVisor's procfs or devpts: mask what is or would be
          * there; gVisor makes the mount point when it is absent */
@@ -855,7 +879,7 @@ static int op_remount(struct fs *f, size_t i, const struct plan_mount_op *op)
         return 0;
     }
     if (targets_skipped(f, i, op->dst, false)) {
-        b->ops[i].how = OCI_HOW_SKIPPED;    /* the optional mount it belongs to is absent */
+        b->ops[i].how = OCI_HOW_SKIPPED; /* the optional mount it belongs to is absent */
         return 0;
     }
     struct res r;
@@ -875,15 +899,20 @@ static int op_remount(struct fs *f, size_t i, const struct plan_mount_op *op)
     int mi = covering(b, r.path);
     struct oci_mount *m = &b->mounts[mi];
     if (strcmp(m->dst, r.path) == 0 && r.l.kind != K_UNKNOWN) {
-        m->flags |= fl;             /* dst is a mount of its own */
+        m->flags |= fl; /* dst is a mount of its own */
         b->ops[i].how = OCI_HOW_GVISOR;
         return 0;
     }
     if (r.l.kind != K_UNKNOWN && (stages_entries(m->kind) || m->kind == OCI_FS_CLONE)) {
         /* a sub-path: bind it onto itself with the flags, as native does */
         struct oci_mount c = {
-            .kind = OCI_FS_CLONE, .dst = r.path, .op = (int)i, .flags = m->flags | fl,
-            .is_dir = r.l.kind == K_DIR, .host = (char *)rel_to(r.path, m->dst), .from = mi,
+            .kind = OCI_FS_CLONE,
+            .dst = r.path,
+            .op = (int)i,
+            .flags = m->flags | fl,
+            .is_dir = r.l.kind == K_DIR,
+            .host = (char *)rel_to(r.path, m->dst),
+            .from = mi,
             .stage = (int)b->n_clones++,
         };
         if (add_mount(f, &c) < 0)
@@ -898,15 +927,16 @@ static int op_remount(struct fs *f, size_t i, const struct plan_mount_op *op)
         if (fl & CP_MNT_NOEXEC)
             return refuse(f, i, "%s lies in a filesystem gVisor makes, which cannot be made noexec in part",
                           r.path);
-        b->ops[i].how = OCI_HOW_GVISOR;     /* nosuid/nodev: see docs/backends.md */
+        b->ops[i].how = OCI_HOW_GVISOR; /* nosuid/nodev: see docs/backends.md */
         return 0;
     }
     bool dir = r.l.kind == K_DIR || (r.l.kind == K_UNKNOWN && proc_dir_name(base_of(r.path)));
     if (add_mask(f, (int)i, r.path, dir) < 0)
         return -1;
-    oci_note(b, "filesystem.remount", "%.80s lies in gVisor's %s, which cannot be re-mounted in part: "
-             "it is an empty read-only %s instead", r.path,
-             m->kind == OCI_FS_PROC ? "procfs" : "own filesystem", dir ? "directory" : "file");
+    oci_note(b, "filesystem.remount",
+             "%.80s lies in gVisor's %s, which cannot be re-mounted in part: "
+             "it is an empty read-only %s instead",
+             r.path, m->kind == OCI_FS_PROC ? "procfs" : "own filesystem", dir ? "directory" : "file");
     b->ops[i].how = OCI_HOW_GVISOR;
     return 0;
 }
@@ -943,7 +973,7 @@ static int secrets(struct fs *f)
         snprintf(dir, sizeof dir, "%s", s->target);
         parent_of(dir);
         if (strcmp(dir, "/") == 0) {
-            b->secrets_err = EINVAL;    /* native never places a secret at the root */
+            b->secrets_err = EINVAL; /* native never places a secret at the root */
             return 0;
         }
         struct res r;
@@ -959,9 +989,17 @@ static int secrets(struct fs *f)
                 mi = (int)k;
         if (mi < 0) {
             struct oci_mount m = {
-                .kind = OCI_FS_SECRETS, .dst = r.path, .op = -1, .size = 1u << 20, .mode = 0500,
-                .chown = true, .uid = p->process.uid, .gid = p->process.gid, .is_dir = true,
-                .flags = CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC, .from = -1,
+                .kind = OCI_FS_SECRETS,
+                .dst = r.path,
+                .op = -1,
+                .size = 1u << 20,
+                .mode = 0500,
+                .chown = true,
+                .uid = p->process.uid,
+                .gid = p->process.gid,
+                .is_dir = true,
+                .flags = CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC,
+                .from = -1,
                 .stage = (int)b->n_secret_dirs++,
             };
             mi = add_mount(f, &m);
@@ -1005,21 +1043,31 @@ static int covers(struct fs *f)
         if (resolve(b, path, false, &r) < 0)
             return cell_err_sys(f->e, errno, "gvisor: %s", path);
         if (strcmp(r.path, path) != 0 && r.l.kind != K_NONE)
-            return cell_err(f->e, 0, "filesystem: the gvisor backend cannot run this: %s is a symlink "
-                            "or lies behind one, and runsc mounts its own filesystem there", path);
+            return cell_err(f->e, 0,
+                            "filesystem: the gvisor backend cannot run this: %s is a symlink "
+                            "or lies behind one, and runsc mounts its own filesystem there",
+                            path);
         if (r.l.kind == K_UNKNOWN)
-            continue;               /* inside procfs/devpts: not a runsc mount point */
+            continue; /* inside procfs/devpts: not a runsc mount point */
         if (r.l.kind == K_LINK || r.l.kind == K_FILE)
-            return cell_err(f->e, 0, "filesystem: the gvisor backend cannot run this: %s is not a "
-                            "directory, and runsc mounts its own filesystem there", path);
+            return cell_err(f->e, 0,
+                            "filesystem: the gvisor backend cannot run this: %s is not a "
+                            "directory, and runsc mounts its own filesystem there",
+                            path);
         int mi = covering(b, path);
         struct oci_mount *m = &b->mounts[mi];
         if (r.l.kind == K_DIR && (stages_entries(m->kind) || m->kind == OCI_FS_CLONE)) {
             /* the plan's own directory: shown through a bind of itself */
             uint16_t fl = m->flags;
             struct oci_mount c = {
-                .kind = OCI_FS_CLONE, .dst = (char *)path, .op = -1, .flags = fl, .is_dir = true,
-                .host = (char *)rel_to(path, m->dst), .from = mi, .stage = (int)b->n_clones++,
+                .kind = OCI_FS_CLONE,
+                .dst = (char *)path,
+                .op = -1,
+                .flags = fl,
+                .is_dir = true,
+                .host = (char *)rel_to(path, m->dst),
+                .from = mi,
+                .stage = (int)b->n_clones++,
             };
             if (add_mount_at(f, &c, true) < 0)
                 return -1;
@@ -1038,23 +1086,27 @@ static int covers(struct fs *f)
         if (rc == -2)
             return -1;
         if (rc < 0)
-            return cell_err(f->e, 0, "filesystem: the gvisor backend cannot run this: runsc mounts its "
-                            "own filesystem at %s, and it cannot be covered there (%s)", path, strerror(err));
+            return cell_err(f->e, 0,
+                            "filesystem: the gvisor backend cannot run this: runsc mounts its "
+                            "own filesystem at %s, and it cannot be covered there (%s)",
+                            path, strerror(err));
         if (add_mask(f, -1, canon, true) < 0)
             return -1;
         size_t l = strlen(made);
         snprintf(made + l, sizeof made - l, "%s%s", l ? " " : "", path);
     }
     if (made[0])
-        oci_note(b, "filesystem.covers", "%s: absent from the plan, present in the cell as empty read-only "
-                 "directories (runsc would otherwise mount its own filesystems there)", made);
+        oci_note(b, "filesystem.covers",
+                 "%s: absent from the plan, present in the cell as empty read-only "
+                 "directories (runsc would otherwise mount its own filesystems there)",
+                 made);
     return 0;
 }
 
 static bool gofer_backed(enum oci_fs_kind k)
 {
     return k == OCI_FS_ROOT || k == OCI_FS_STAGED || k == OCI_FS_CLONE || k == OCI_FS_SECRETS ||
-           k == OCI_FS_MASK_FILE;
+        k == OCI_FS_MASK_FILE;
 }
 
 /* runsc's gofer re-creates every bind mount of the config on the host side,
@@ -1101,14 +1153,22 @@ static int gofer_mount_points(struct fs *f)
                 want_dir = m->is_dir;
             if (l.kind == K_NONE) {
                 if (!stages_entries(gm->kind))
-                    return cell_err(f->e, 0, "filesystem: the gvisor backend cannot run this: runsc's gofer "
-                                    "would create %s inside the host tree bound at %s", m->dst, gm->dst);
-                if (add_entry(f, g, sub, want_dir ? OCI_E_DIR : OCI_E_FILE, want_dir ? 0755 : 0444, NULL, -1) < 0)
+                    return cell_err(f->e, 0,
+                                    "filesystem: the gvisor backend cannot run this: runsc's gofer "
+                                    "would create %s inside the host tree bound at %s",
+                                    m->dst, gm->dst);
+                if (add_entry(f, g, sub, want_dir ? OCI_E_DIR : OCI_E_FILE, want_dir ? 0755 : 0444, NULL,
+                              -1) < 0)
                     return -1;
             } else if (l.kind == K_LINK || (want_dir ? l.kind != K_DIR : l.kind == K_DIR)) {
-                return cell_err(f->e, 0, "filesystem: the gvisor backend cannot run this: %s is a %s where "
-                                "runsc's gofer needs a mount point for %s", sub,
-                                l.kind == K_LINK ? "symlink" : l.kind == K_DIR ? "directory" : "file", m->dst);
+                return cell_err(f->e, 0,
+                                "filesystem: the gvisor backend cannot run this: %s is a %s where "
+                                "runsc's gofer needs a mount point for %s",
+                                sub,
+                                l.kind == K_LINK      ? "symlink"
+                                    : l.kind == K_DIR ? "directory"
+                                                      : "file",
+                                m->dst);
             }
             if (last)
                 break;
@@ -1158,8 +1218,15 @@ int oci_fs_translate(const struct plan *p, struct oci_bundle *b, struct cell_err
         switch (op->opcode) {
         case CP_OP_ROOTFS: {
             struct oci_mount root = {
-                .kind = OCI_FS_ROOT, .dst = "/", .op = (int)i, .flags = CP_MNT_NOSUID | CP_MNT_NODEV,
-                .size = op->size, .mode = op->mode, .is_dir = true, .from = -1, .stage = -1,
+                .kind = OCI_FS_ROOT,
+                .dst = "/",
+                .op = (int)i,
+                .flags = CP_MNT_NOSUID | CP_MNT_NODEV,
+                .size = op->size,
+                .mode = op->mode,
+                .is_dir = true,
+                .from = -1,
+                .stage = -1,
             };
             if (b->n_mounts != 0 || i != 0) {
                 rc = cell_err(e, 0, "filesystem: op %zu: a second rootfs", i);
@@ -1169,26 +1236,26 @@ int oci_fs_translate(const struct plan *p, struct oci_bundle *b, struct cell_err
             b->ops[i].how = OCI_HOW_HOST;
             break;
         }
-        case CP_OP_MKDIR:      rc = op_mkdir(&f, i, op); break;
-        case CP_OP_SYMLINK:    rc = op_symlink(&f, i, op); break;
-        case CP_OP_BIND:       rc = op_bind(&f, i, op, false); break;
-        case CP_OP_DEVNODE:    rc = op_bind(&f, i, op, true); break;
-        case CP_OP_TMPFS:      rc = op_tmpfs(&f, i, op, false); break;
-        case CP_OP_WORKSPACE:  rc = op_tmpfs(&f, i, op, true); break;
-        case CP_OP_PROC:       rc = op_fresh(&f, i, op, OCI_FS_PROC); break;
-        case CP_OP_DEVPTS:     rc = op_fresh(&f, i, op, OCI_FS_DEVPTS); break;
-        case CP_OP_MASK:       rc = op_mask(&f, i, op); break;
-        case CP_OP_REMOUNT:    rc = op_remount(&f, i, op); break;
+        case CP_OP_MKDIR: rc = op_mkdir(&f, i, op); break;
+        case CP_OP_SYMLINK: rc = op_symlink(&f, i, op); break;
+        case CP_OP_BIND: rc = op_bind(&f, i, op, false); break;
+        case CP_OP_DEVNODE: rc = op_bind(&f, i, op, true); break;
+        case CP_OP_TMPFS: rc = op_tmpfs(&f, i, op, false); break;
+        case CP_OP_WORKSPACE: rc = op_tmpfs(&f, i, op, true); break;
+        case CP_OP_PROC: rc = op_fresh(&f, i, op, OCI_FS_PROC); break;
+        case CP_OP_DEVPTS: rc = op_fresh(&f, i, op, OCI_FS_DEVPTS); break;
+        case CP_OP_MASK: rc = op_mask(&f, i, op); break;
+        case CP_OP_REMOUNT: rc = op_remount(&f, i, op); break;
         case CP_OP_PIVOT_ROOT: b->ops[i].how = OCI_HOW_GVISOR; break;
-        case CP_OP_CHDIR:      rc = op_chdir(&f, i, op); break;
-        default:
-            rc = cell_err(e, 0, "filesystem: op %zu: unknown opcode %u", i, op->opcode);
+        case CP_OP_CHDIR: rc = op_chdir(&f, i, op); break;
+        default: rc = cell_err(e, 0, "filesystem: op %zu: unknown opcode %u", i, op->opcode);
         }
     }
     if (rc == 0 && b->n_mounts == 0)
         rc = cell_err(e, 0, "filesystem: the mount program has no rootfs");
     if (rc == 0 && (b->mounts[0].flags & CP_MNT_NOEXEC) && !(b->mounts[0].flags & CP_MNT_RDONLY))
-        rc = cell_err(e, 0, "filesystem: the gvisor backend cannot run this: a writable root "
+        rc = cell_err(e, 0,
+                      "filesystem: the gvisor backend cannot run this: a writable root "
                       "cannot be made noexec in gVisor");
     f.cur_op = -1;
     if (rc == 0 && b->fail_op < 0)
@@ -1223,7 +1290,7 @@ int oci_fs_exec_check(const struct oci_bundle *b, const char *argv0)
     if (m->kind == OCI_FS_CLONE && !r.l.exec_ok)
         return EACCES;
     if (m->kind != OCI_FS_CLONE)
-        return EACCES;      /* staged entries are never executables */
+        return EACCES; /* staged entries are never executables */
     return 0;
 }
 

@@ -132,10 +132,22 @@ static void close_(struct oci_json *j, const char *br)
     puts_(j, br);
 }
 
-void oj_obj_begin(struct oci_json *j, const char *key) { open_(j, key, "{"); }
-void oj_obj_end(struct oci_json *j) { close_(j, "}"); }
-void oj_arr_begin(struct oci_json *j, const char *key) { open_(j, key, "["); }
-void oj_arr_end(struct oci_json *j) { close_(j, "]"); }
+void oj_obj_begin(struct oci_json *j, const char *key)
+{
+    open_(j, key, "{");
+}
+void oj_obj_end(struct oci_json *j)
+{
+    close_(j, "}");
+}
+void oj_arr_begin(struct oci_json *j, const char *key)
+{
+    open_(j, key, "[");
+}
+void oj_arr_end(struct oci_json *j)
+{
+    close_(j, "]");
+}
 
 void oj_str(struct oci_json *j, const char *key, const char *s)
 {

@@ -24,8 +24,8 @@ struct oci_json {
     char *p;
     size_t len, cap;
     int depth;
-    bool first[OJ_MAX_DEPTH];   /* no member written yet at this depth */
-    const char *error;          /* the first error, or NULL */
+    bool first[OJ_MAX_DEPTH]; /* no member written yet at this depth */
+    const char *error;        /* the first error, or NULL */
 };
 
 void oj_init(struct oci_json *j);

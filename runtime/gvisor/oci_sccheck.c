@@ -158,9 +158,7 @@ static const char *action_text(uint32_t a, char *buf, size_t n)
     case SECCOMP_RET_KILL_THREAD: return "kill-thread";
     case SECCOMP_RET_TRAP: return "trap";
     case SECCOMP_RET_USER_NOTIF: return "user-notify";
-    case SECCOMP_RET_ERRNO:
-        snprintf(buf, n, "errno(%u)", a & SECCOMP_RET_DATA);
-        return buf;
+    case SECCOMP_RET_ERRNO: snprintf(buf, n, "errno(%u)", a & SECCOMP_RET_DATA); return buf;
     }
     snprintf(buf, n, "0x%08x", a);
     return buf;
@@ -171,13 +169,26 @@ static const char *action_text(uint32_t a, char *buf, size_t n)
 static size_t candidates(const struct plan *p, const struct plan_sc_cond *c, uint64_t *out, size_t max)
 {
     size_t n = 0;
-#define ADD(x) do { if (n < max) out[n++] = (x); } while (0)
+#define ADD(x)                                                                                               \
+    do {                                                                                                     \
+        if (n < max)                                                                                         \
+            out[n++] = (x);                                                                                  \
+    } while (0)
     uint64_t v = c->value;
-    ADD(v); ADD(v + 1); ADD(v - 1); ADD(v | (1ull << 32)); ADD(v | 0xdead000000000000ull);
-    ADD(c->mask); ADD(~c->mask); ADD(v ^ 1);
+    ADD(v);
+    ADD(v + 1);
+    ADD(v - 1);
+    ADD(v | (1ull << 32));
+    ADD(v | 0xdead000000000000ull);
+    ADD(c->mask);
+    ADD(~c->mask);
+    ADD(v ^ 1);
     for (uint32_t i = 0; i < c->set_count && i < 16; i++) {
         uint64_t s = p->seccomp.values[c->set_first + i];
-        ADD(s); ADD(s + 1); ADD(s - 1); ADD(s | (1ull << 40));
+        ADD(s);
+        ADD(s + 1);
+        ADD(s - 1);
+        ADD(s | (1ull << 40));
     }
 #undef ADD
     return n;
@@ -192,11 +203,13 @@ static int compare(const struct plan *p, const struct plan_sc_program *prog, con
     if (want == got)
         return 0;
     char b1[32], b2[32];
-    return cell_err(e, 0, "seccomp: the plan's rules and its compiled x86_64 program disagree for "
+    return cell_err(e, 0,
+                    "seccomp: the plan's rules and its compiled x86_64 program disagree for "
                     "%s(0x%llx, 0x%llx, 0x%llx, ...): the rules say %s, the program %s; the gvisor "
-                    "backend enforces the rules, so it refuses this plan", name,
-                    (unsigned long long)args[0], (unsigned long long)args[1], (unsigned long long)args[2],
-                    action_text(want, b1, sizeof b1), action_text(got, b2, sizeof b2));
+                    "backend enforces the rules, so it refuses this plan",
+                    name, (unsigned long long)args[0], (unsigned long long)args[1],
+                    (unsigned long long)args[2], action_text(want, b1, sizeof b1),
+                    action_text(got, b2, sizeof b2));
 }
 
 int oci_seccomp_check(const struct plan *p, struct cell_error *e)
@@ -212,10 +225,10 @@ int oci_seccomp_check(const struct plan *p, struct cell_error *e)
         const struct plan_sc_rule *r = &p->seccomp.rules[i];
         int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, r->syscall);
         if (nr == __NR_SCMP_ERROR || nr < 0)
-            continue;           /* not an x86_64 syscall: the program cannot see it */
+            continue; /* not an x86_64 syscall: the program cannot see it */
         if (nr < SWEEP_NR) {
             if (named[nr])
-                continue;       /* already checked with its first rule */
+                continue; /* already checked with its first rule */
             named[nr] = true;
         }
         uint64_t zero[6] = { 0 };

@@ -44,17 +44,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ENTRIES 4096
-#define ENOSYS_NR 38
-#define EPERM_NR 1
+#define MAX_ENTRIES        4096
+#define ENOSYS_NR          38
+#define EPERM_NR           1
 #define CLONE_NEWUSER_FLAG 0x10000000ull
 
-enum top { T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_MASKED };
+enum top {
+    T_EQ,
+    T_NE,
+    T_LT,
+    T_LE,
+    T_GT,
+    T_GE,
+    T_MASKED
+};
 
 struct term {
     enum top op;
-    uint64_t a;     /* the value; MASKED: the mask */
-    uint64_t b;     /* MASKED: the value */
+    uint64_t a; /* the value; MASKED: the mask */
+    uint64_t b; /* MASKED: the value */
 };
 
 struct terms {
@@ -114,23 +122,17 @@ static int cond_terms(const struct plan *p, const struct plan_sc_cond *c, struct
     uint64_t wm = full_mask(c->width);
     uint64_t v = c->value & wm;
     switch (c->op) {
-    case CP_SC_EQ:
-        return push(ts, (struct term){ T_MASKED, wm, v });
-    case CP_SC_MASKED_EQ:
-        return push(ts, (struct term){ T_MASKED, c->mask & wm, v & c->mask & wm });
+    case CP_SC_EQ: return push(ts, (struct term){ T_MASKED, wm, v });
+    case CP_SC_MASKED_EQ: return push(ts, (struct term){ T_MASKED, c->mask & wm, v & c->mask & wm });
     case CP_SC_IN:
         for (uint32_t k = 0; k < c->set_count; k++)
             if (push(ts, (struct term){ T_MASKED, wm, p->seccomp.values[c->set_first + k] & wm }) < 0)
                 return -1;
         return 0;
-    case CP_SC_LT:
-        return v == 0 ? 0 : range_terms(ts, 0, v - 1, c->width);
-    case CP_SC_LE:
-        return range_terms(ts, 0, v, c->width);
-    case CP_SC_GT:
-        return v == wm ? 0 : range_terms(ts, v + 1, wm, c->width);
-    case CP_SC_GE:
-        return range_terms(ts, v, wm, c->width);
+    case CP_SC_LT: return v == 0 ? 0 : range_terms(ts, 0, v - 1, c->width);
+    case CP_SC_LE: return range_terms(ts, 0, v, c->width);
+    case CP_SC_GT: return v == wm ? 0 : range_terms(ts, v + 1, wm, c->width);
+    case CP_SC_GE: return range_terms(ts, v, wm, c->width);
     case CP_SC_NE:
     case CP_SC_NOT_IN: {
         /* the complement of a sorted set: the gaps between its members */
@@ -182,7 +184,7 @@ static int arg_terms(const struct plan *p, const struct plan_sc_rule *r, unsigne
         }
     }
     if (count == 0)
-        return 1;                   /* unconstrained */
+        return 1; /* unconstrained */
     if (count == 1 && only->width == 64) {
         static const enum top native[] = { [CP_SC_EQ] = T_EQ, [CP_SC_NE] = T_NE, [CP_SC_LT] = T_LT,
                                            [CP_SC_LE] = T_LE, [CP_SC_GT] = T_GT, [CP_SC_GE] = T_GE };
@@ -291,14 +293,14 @@ static int action(struct sc *s, uint32_t action, const char *what, uint8_t *act,
     uint32_t data = action & SECCOMP_RET_DATA;
     *errno_ret = -1;
     switch (a) {
-    case SECCOMP_RET_ALLOW:
-        *act = OCI_ACT_ALLOW;
-        return 0;
+    case SECCOMP_RET_ALLOW: *act = OCI_ACT_ALLOW; return 0;
     case SECCOMP_RET_LOG:
         *act = OCI_ACT_ALLOW;
         if (!s->noted_log) {
-            oci_note(s->b, "seccomp.log", "runsc has no log action: calls the plan logs (%s, ...) are "
-                     "allowed without a log entry", what);
+            oci_note(s->b, "seccomp.log",
+                     "runsc has no log action: calls the plan logs (%s, ...) are "
+                     "allowed without a log entry",
+                     what);
             s->noted_log = true;
         }
         return 0;
@@ -306,14 +308,13 @@ static int action(struct sc *s, uint32_t action, const char *what, uint8_t *act,
     case SECCOMP_RET_KILL_THREAD:
         *act = OCI_ACT_KILL;
         if (a == SECCOMP_RET_KILL_PROCESS && !s->noted_kill) {
-            oci_note(s->b, "seccomp.kill_process", "runsc has no kill-process action: kill-thread is "
+            oci_note(s->b, "seccomp.kill_process",
+                     "runsc has no kill-process action: kill-thread is "
                      "used (the call never runs; other threads of the process are not killed)");
             s->noted_kill = true;
         }
         return 0;
-    case SECCOMP_RET_TRAP:
-        *act = OCI_ACT_TRAP;
-        return 0;
+    case SECCOMP_RET_TRAP: *act = OCI_ACT_TRAP; return 0;
     case SECCOMP_RET_ERRNO:
         if (data == ENOSYS_NR && s->ptrace_denied) {
             *act = OCI_ACT_TRACE;
@@ -365,21 +366,24 @@ static int rule_entries(struct sc *s, const struct plan_sc_rule *r)
         any[arg] = t == 0;
         if (any[arg]) {
             if (per[arg].n == 0) {
-                total = 0;          /* the conditions can never hold: the rule never matches */
+                total = 0; /* the conditions can never hold: the rule never matches */
                 break;
             }
             if (per[arg].n > MAX_ENTRIES || total * per[arg].n > MAX_ENTRIES) {
-                rc = cell_err(s->e, 0, "seccomp: the rule for %s (policy line %u) needs more than %d "
-                              "OCI rules in gVisor; simplify its conditions", r->syscall, r->line,
-                              MAX_ENTRIES);
+                rc = cell_err(s->e, 0,
+                              "seccomp: the rule for %s (policy line %u) needs more than %d "
+                              "OCI rules in gVisor; simplify its conditions",
+                              r->syscall, r->line, MAX_ENTRIES);
                 goto out;
             }
             total *= per[arg].n;
         }
     }
     if (s->f->n + total > MAX_ENTRIES) {
-        rc = cell_err(s->e, 0, "seccomp: the policy needs more than %d OCI rules in gVisor (at the rule "
-                      "for %s, policy line %u)", MAX_ENTRIES, r->syscall, r->line);
+        rc = cell_err(s->e, 0,
+                      "seccomp: the policy needs more than %d OCI rules in gVisor (at the rule "
+                      "for %s, policy line %u)",
+                      MAX_ENTRIES, r->syscall, r->line);
         goto out;
     }
     for (size_t n = 0; n < total && rc == 0; n++) {
@@ -391,7 +395,9 @@ static int rule_entries(struct sc *s, const struct plan_sc_rule *r)
             const struct term *t = &per[arg].t[idx % per[arg].n];
             idx /= per[arg].n;
             en.args[en.n_args++] = (struct oci_sc_arg){
-                .index = (uint8_t)arg, .op = (uint8_t)t->op, .value = t->a,
+                .index = (uint8_t)arg,
+                .op = (uint8_t)t->op,
+                .value = t->a,
                 .value_two = t->op == T_MASKED ? t->b : 0,
             };
         }
@@ -413,10 +419,12 @@ int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci
     /* no nested user namespace (see the top); first: the first match wins */
     static const char *const ns_calls[] = { "clone", "unshare" };
     for (size_t i = 0; i < 2; i++) {
-        struct oci_sc_entry en = { .name = ns_calls[i], .act = OCI_ACT_ERRNO, .errno_ret = EPERM_NR,
-                                   .n_args = 1 };
-        en.args[0] = (struct oci_sc_arg){ .index = 0, .op = T_MASKED, .value = CLONE_NEWUSER_FLAG,
-                                          .value_two = CLONE_NEWUSER_FLAG };
+        struct oci_sc_entry en = {
+            .name = ns_calls[i], .act = OCI_ACT_ERRNO, .errno_ret = EPERM_NR, .n_args = 1
+        };
+        en.args[0] = (struct oci_sc_arg){
+            .index = 0, .op = T_MASKED, .value = CLONE_NEWUSER_FLAG, .value_two = CLONE_NEWUSER_FLAG
+        };
         if (add_entry(&s, &en) < 0) {
             oci_sc_filter_free(f);
             return -1;
@@ -431,14 +439,15 @@ int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci
     bool clone3 = false;
     for (size_t i = 0; i < p->seccomp.n_rules; i++) {
         clone3 |= strcmp(p->seccomp.rules[i].syscall, "clone3") == 0 &&
-                  p->seccomp.rules[i].action != (SECCOMP_RET_ERRNO | ENOSYS_NR);
+            p->seccomp.rules[i].action != (SECCOMP_RET_ERRNO | ENOSYS_NR);
         if (rule_entries(&s, &p->seccomp.rules[i]) < 0) {
             oci_sc_filter_free(f);
             return -1;
         }
     }
     if (clone3)
-        oci_note(b, "seccomp.clone3", "clone3 always fails with ENOSYS (libc falls back to clone): seccomp "
+        oci_note(b, "seccomp.clone3",
+                 "clone3 always fails with ENOSYS (libc falls back to clone): seccomp "
                  "cannot see its flags to refuse a nested user namespace, which cellrun never allows");
     /* runtime-spec 1.0.2 has no defaultErrnoRet: the default's errno is EPERM */
     if (f->def_errno >= 0 && f->def_errno != EPERM_NR)

@@ -163,11 +163,11 @@ static void home_of(const struct oci_bundle *b, int mi, char *out, size_t n)
 {
     const struct oci_mount *m = &b->mounts[mi];
     switch (m->kind) {
-    case OCI_FS_ROOT:    snprintf(out, n, "rootfs"); break;
-    case OCI_FS_STAGED:  snprintf(out, n, "s/%d", m->stage); break;
+    case OCI_FS_ROOT: snprintf(out, n, "rootfs"); break;
+    case OCI_FS_STAGED: snprintf(out, n, "s/%d", m->stage); break;
     case OCI_FS_SECRETS: snprintf(out, n, "k/%d", m->stage); break;
-    case OCI_FS_CLONE:   snprintf(out, n, "m/%d", m->stage); break;
-    default:             out[0] = 0;
+    case OCI_FS_CLONE: snprintf(out, n, "m/%d", m->stage); break;
+    default: out[0] = 0;
     }
 }
 
@@ -197,9 +197,8 @@ static int fail(struct cell_error *e, int *fail_op, int op, const char *what, co
     return cell_err_sys(e, errno, "gvisor: staging %s %s", what, path);
 }
 
-int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
-                    const struct cell_secret_value *secrets, int bundle, bool mounts,
-                    const int *clone_fds, const char *config, size_t config_len,
+int oci_stage_build(const struct oci_bundle *b, const struct plan *p, const struct cell_secret_value *secrets,
+                    int bundle, bool mounts, const int *clone_fds, const char *config, size_t config_len,
                     uint64_t *done_ns, int *fail_op, struct cell_error *e)
 {
     *fail_op = -1;
@@ -253,9 +252,9 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
             return fail(e, fail_op, en->cause, "directory", home);
         int r;
         switch (en->type) {
-        case OCI_E_DIR:     r = make_dir(root, en->rel, en->mode); break;
-        case OCI_E_FILE:    r = make_file(root, en->rel, en->mode); break;
-        default:            r = make_link(root, en->rel, en->target); break;
+        case OCI_E_DIR: r = make_dir(root, en->rel, en->mode); break;
+        case OCI_E_FILE: r = make_file(root, en->rel, en->mode); break;
+        default: r = make_link(root, en->rel, en->target); break;
         }
         sys_close_quiet(root);
         if (r < 0)
@@ -326,8 +325,8 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p,
         a.attr_set = cell_mount_attrs(m->flags);
         if (a.attr_set) {
             int t = beneath(bundle, path, O_PATH);
-            r = t < 0 ? -1 : mount_setattr(t, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0),
-                                           &a, sizeof a);
+            r = t < 0 ? -1
+                      : mount_setattr(t, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0), &a, sizeof a);
             sys_close_quiet(t);
             if (r < 0)
                 return fail(e, fail_op, m->op, "flags of", path);

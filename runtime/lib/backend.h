@@ -48,15 +48,15 @@
 #include "runtime/events/events.h"
 #include "plan.h"
 
-#define BACKEND_MAX_NOTES  16
-#define BACKEND_MAX_FACTS  16
+#define BACKEND_MAX_NOTES 16
+#define BACKEND_MAX_FACTS 16
 
 /* A downgrade or other fact the core turns into an event once the stream
  * is open: ev_supervisor_step(name, {what, why}). */
 struct backend_note {
-    char name[32];          /* "downgrade", "cgroup", ... (CELL_EV_STEP_PREFIX + name) */
-    char what[64];          /* e.g. "limits.memory" */
-    char why[192];          /* one line */
+    char name[32]; /* "downgrade", "cgroup", ... (CELL_EV_STEP_PREFIX + name) */
+    char what[64]; /* e.g. "limits.memory" */
+    char why[192]; /* one line */
 };
 
 /* One started-event fact (ev_kv of type string or int). */
@@ -72,18 +72,18 @@ struct backend_fact {
 struct backend_run {
     /* inputs */
     const struct plan *plan;
-    char *const *extra_args;        /* appended to argv (already allowed by the plan) */
+    char *const *extra_args; /* appended to argv (already allowed by the plan) */
     size_t n_extra_args;
-    bool rootless;                  /* cellrun is not running as root */
-    const char *const *pass_values; /* host values of the plan's PASS env vars (index-aligned) */
+    bool rootless;                           /* cellrun is not running as root */
+    const char *const *pass_values;          /* host values of the plan's PASS env vars (index-aligned) */
     const struct cell_secret_value *secrets; /* secret values (index-aligned with plan->secrets) */
-    char run_id[40];                /* unique per run: "<pid>-<random hex>" */
-    const char *plan_path;          /* the plan file as given (the vm backend ships its bytes
+    char run_id[40];                         /* unique per run: "<pid>-<random hex>" */
+    const char *plan_path;                   /* the plan file as given (the vm backend ships its bytes
                                      * to the guest, after checking they decode to `plan`) */
 
     /* outputs */
-    int record_fd;                  /* records arrive here (-1 when none) */
-    pid_t pid;                      /* the process whose end ends the cell */
+    int record_fd; /* records arrive here (-1 when none) */
+    pid_t pid;     /* the process whose end ends the cell */
     struct backend_note notes[BACKEND_MAX_NOTES];
     size_t n_notes;
     struct backend_fact facts[BACKEND_MAX_FACTS];
@@ -110,26 +110,25 @@ struct backend_run {
 
 /* Final outcome of a run, filled by the core and possibly by finish(). */
 struct backend_result {
-    bool decided;                   /* set by finish(): the backend knows the workload's
+    bool decided; /* set by finish(): the backend knows the workload's
                                      * outcome itself (e.g. runsc's exit status) and the
                                      * fields below are it, with or without EXEC/EXIT records */
-    bool exited;                    /* true: exit_code; false: signal */
+    bool exited;  /* true: exit_code; false: signal */
     int exit_code;
     int signal;
     uint64_t cpu_user_us, cpu_sys_us;
-    uint64_t peak_memory_bytes;     /* 0 when unknown */
+    uint64_t peak_memory_bytes; /* 0 when unknown */
 };
 
 struct backend_ops {
-    const char *name;               /* "native", "gvisor", "vm" */
-    uint32_t kind;                  /* enum cp_backend */
-    int  (*prepare)(struct backend_run *r, struct cell_error *e);
-    int  (*spawn)(struct backend_run *r, struct cell_error *e);
-    int  (*go)(struct backend_run *r, struct cell_error *e);
+    const char *name; /* "native", "gvisor", "vm" */
+    uint32_t kind;    /* enum cp_backend */
+    int (*prepare)(struct backend_run *r, struct cell_error *e);
+    int (*spawn)(struct backend_run *r, struct cell_error *e);
+    int (*go)(struct backend_run *r, struct cell_error *e);
     void (*forward)(struct backend_run *r, int sig);
     void (*kill)(struct backend_run *r);
-    void (*finish)(struct backend_run *r, int wstatus, const struct rusage *ru,
-                   struct backend_result *res);
+    void (*finish)(struct backend_run *r, int wstatus, const struct rusage *ru, struct backend_result *res);
     void (*cleanup)(struct backend_run *r);
     /* Optional: decode a framed record channel (e.g. the VM's serial
      * frames). Called when record_fd is readable (it is non-blocking):
@@ -138,8 +137,8 @@ struct backend_ops {
      * -1 with e on a protocol fault (the core kills the cell: 125). NULL:
      * record_fd carries bare 32-byte records. The core checks every record
      * it gets either way. */
-    int  (*read_records)(struct backend_run *r, struct cell_step_record *out, size_t max,
-                         bool *eof, struct cell_error *e);
+    int (*read_records)(struct backend_run *r, struct cell_step_record *out, size_t max, bool *eof,
+                        struct cell_error *e);
 };
 
 /* The teardown a backend whose cell is one host process tree shares
@@ -161,7 +160,7 @@ void backend_fact_num(struct backend_run *r, const char *key, int64_t value);
  * backend file defines its `const struct backend_ops backend_<name>` and
  * adds one line to the table in supervisor_backends.c. */
 extern const struct backend_ops backend_native;
-extern const struct backend_ops backend_vm;      /* runtime/vm/backend_vm.c */
+extern const struct backend_ops backend_vm; /* runtime/vm/backend_vm.c */
 const struct backend_ops *backend_by_name(const char *name);
 const struct backend_ops *backend_by_kind(uint32_t kind);
 /* "native, gvisor, vm": names of the built-in backends, for --help. */

@@ -148,7 +148,7 @@ static void reaper_main(struct cgroup_set *cs, int rd)
         n = read(rd, &c, 1);
     while (n < 0 && errno == EINTR);
     if (n == 1 && c == 'D')
-        _exit(0);               /* the supervisor cleaned up itself */
+        _exit(0); /* the supervisor cleaned up itself */
     /* the supervisor is gone: its cell dies with it (PDEATHSIG, pid ns);
      * kill stragglers and remove the directories, retrying while the last
      * tasks are being torn down */
@@ -210,7 +210,12 @@ static int start_reaper(struct cgroup_set *cs, struct cell_error *e)
     return 0;
 }
 
-enum { L_MEMORY, L_PIDS, L_CPU, L_COUNT };
+enum {
+    L_MEMORY,
+    L_PIDS,
+    L_CPU,
+    L_COUNT
+};
 static const char *const lim_ctrl[L_COUNT] = { "memory", "pids", "cpu" };
 static const char *const lim_field[L_COUNT] = { "limits.memory", "limits.pids", "limits.cpu" };
 static const uint32_t lim_be[L_COUNT] = { CP_LIMIT_MEMORY_BEST_EFFORT, CP_LIMIT_PIDS_BEST_EFFORT,
@@ -218,12 +223,14 @@ static const uint32_t lim_be[L_COUNT] = { CP_LIMIT_MEMORY_BEST_EFFORT, CP_LIMIT_
 static const uint32_t lim_detail[L_COUNT] = { CG_DETAIL_MEMORY, CG_DETAIL_PIDS, CG_DETAIL_CPU };
 
 /* Refuse, or degrade when the plan allows it. */
-static int unenforceable(struct cgroup_set *cs, const struct plan *p, struct backend_run *r,
-                         int lim, const char *why, struct cell_error *e)
+static int unenforceable(struct cgroup_set *cs, const struct plan *p, struct backend_run *r, int lim,
+                         const char *why, struct cell_error *e)
 {
     if (!(p->limits.flags & lim_be[lim]))
-        return cell_err(e, 0, "cgroup: %s cannot be enforced on this host: %s "
-                        "(mark it best-effort in the policy to run without it)", lim_field[lim], why);
+        return cell_err(e, 0,
+                        "cgroup: %s cannot be enforced on this host: %s "
+                        "(mark it best-effort in the policy to run without it)",
+                        lim_field[lim], why);
     backend_note(r, "downgrade", lim_field[lim], "best-effort limit not enforced: %s", why);
     cs->degraded = true;
     return 0;
@@ -265,7 +272,7 @@ static int limit_values(const struct plan *p, int lim, bool v2, int dirfd)
     case L_CPU: {
         unsigned long long quota = (unsigned long long)p->limits.cpu_millis * 100;
         if (quota < 1000)
-            quota = 1000;       /* the kernel's minimum quota is 1 ms */
+            quota = 1000; /* the kernel's minimum quota is 1 ms */
         if (v2) {
             snprintf(v, sizeof v, "%llu 100000", quota);
             return write_at(dirfd, "cpu.max", v);
@@ -280,8 +287,7 @@ static int limit_values(const struct plan *p, int lim, bool v2, int dirfd)
     return -1;
 }
 
-int cgroup_prepare(struct cgroup_set *cs, const struct plan *p, struct backend_run *r,
-                   struct cell_error *e)
+int cgroup_prepare(struct cgroup_set *cs, const struct plan *p, struct backend_run *r, struct cell_error *e)
 {
     bool need[L_COUNT] = { p->limits.memory > 0, p->limits.pids > 0, p->limits.cpu_millis > 0 };
     if (!need[L_MEMORY] && !need[L_PIDS] && !need[L_CPU])
@@ -290,7 +296,8 @@ int cgroup_prepare(struct cgroup_set *cs, const struct plan *p, struct backend_r
 
     /* which hierarchy for which limit */
     const char *v2root = is_cgroup2(CG_ROOT) ? CG_ROOT
-                       : is_cgroup2(CG_ROOT "/unified") ? CG_ROOT "/unified" : NULL;
+        : is_cgroup2(CG_ROOT "/unified")     ? CG_ROOT "/unified"
+                                             : NULL;
     char v2ctrls[512] = "", why[600];
     int v2parent = -1;
     if (v2root) {
@@ -298,7 +305,7 @@ int cgroup_prepare(struct cgroup_set *cs, const struct plan *p, struct backend_r
         if (v2parent >= 0 && read_small(v2parent, "cgroup.controllers", v2ctrls, sizeof v2ctrls) < 0)
             v2ctrls[0] = 0;
     }
-    int where[L_COUNT];          /* index into cs->d, or -1 */
+    int where[L_COUNT]; /* index into cs->d, or -1 */
     for (int l = 0; l < L_COUNT; l++) {
         where[l] = -1;
         if (!need[l])
@@ -356,8 +363,10 @@ int cgroup_prepare(struct cgroup_set *cs, const struct plan *p, struct backend_r
                     strcat(want, lim_ctrl[l]);
                 }
             if (write_at(d->parentfd, "cgroup.subtree_control", want) < 0)
-                return cell_err_sys(e, errno, "cgroup: enabling %s in the supervisor's v2 cgroup "
-                                    "(it must be a delegated cgroup without processes of its own)", want);
+                return cell_err_sys(e, errno,
+                                    "cgroup: enabling %s in the supervisor's v2 cgroup "
+                                    "(it must be a delegated cgroup without processes of its own)",
+                                    want);
         }
         if (mkdirat(d->parentfd, cs->name, 0755) < 0) {
             int err = errno;

@@ -22,35 +22,34 @@
 #include "plan.h"
 
 /* CGROUP step detail bits (docs/runtime.md) */
-#define CG_DETAIL_MEMORY  0x1u   /* memory limit enforced */
-#define CG_DETAIL_PIDS    0x2u   /* pids limit enforced */
-#define CG_DETAIL_CPU     0x4u   /* cpu bandwidth limit enforced */
-#define CG_DETAIL_V2      0x8u   /* on the unified (v2) hierarchy; else v1 */
+#define CG_DETAIL_MEMORY 0x1u /* memory limit enforced */
+#define CG_DETAIL_PIDS   0x2u /* pids limit enforced */
+#define CG_DETAIL_CPU    0x4u /* cpu bandwidth limit enforced */
+#define CG_DETAIL_V2     0x8u /* on the unified (v2) hierarchy; else v1 */
 
 #define CG_MAX 4
 
 struct cgroup_dir {
-    char ctrl[16];          /* "memory", "pids", "cpu", or "unified" for v2 */
-    int parentfd;           /* the supervisor's own cgroup directory */
-    int dirfd;              /* the cell's cgroup, -1 until created */
+    char ctrl[16]; /* "memory", "pids", "cpu", or "unified" for v2 */
+    int parentfd;  /* the supervisor's own cgroup directory */
+    int dirfd;     /* the cell's cgroup, -1 until created */
 };
 
 struct cgroup_set {
-    char name[64];          /* "cellos-<run id>" */
+    char name[64]; /* "cellos-<run id>" */
     struct cgroup_dir d[CG_MAX];
     size_t n;
     bool v2;
-    uint32_t detail;        /* CG_DETAIL_* */
-    bool degraded;          /* a best-effort limit is not enforced */
+    uint32_t detail; /* CG_DETAIL_* */
+    bool degraded;   /* a best-effort limit is not enforced */
     pid_t reaper;
-    int reaper_fd;          /* write end; EOF tells the reaper to clean */
+    int reaper_fd; /* write end; EOF tells the reaper to clean */
 };
 
 /* Decide, create and configure. Limits the host cannot enforce: refused
  * (error naming the limit) unless the plan marks them best-effort, in which
  * case a downgrade note is added to r and the set is degraded. */
-int cgroup_prepare(struct cgroup_set *cs, const struct plan *p, struct backend_run *r,
-                   struct cell_error *e);
+int cgroup_prepare(struct cgroup_set *cs, const struct plan *p, struct backend_run *r, struct cell_error *e);
 /* Directory fds the cell joins (cgroup.procs in each). */
 size_t cgroup_fds(const struct cgroup_set *cs, int *fds, size_t max);
 /* Peak memory of the cell in bytes, 0 when unknown. */

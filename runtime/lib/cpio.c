@@ -19,7 +19,10 @@
 
 #define HDR_SIZE 110u
 
-static uint64_t pad4(uint64_t n) { return (n + 3) & ~(uint64_t)3; }
+static uint64_t pad4(uint64_t n)
+{
+    return (n + 3) & ~(uint64_t)3;
+}
 
 uint64_t cpio_entry_size(size_t name_len, uint64_t data_len)
 {
@@ -49,7 +52,7 @@ int cpio_name_ok(const char *name)
             break;
         p = s + 1;
         if (!*p)
-            return 0;          /* trailing '/' */
+            return 0; /* trailing '/' */
     }
     return 1;
 }
@@ -78,8 +81,8 @@ static int write_pad(struct cpio_writer *w, struct cell_error *e)
 }
 
 /* Check the limit for an entry and write its header and name. */
-static int begin(struct cpio_writer *w, const char *name, uint32_t mode, uint32_t nlink,
-                 uint64_t size, unsigned rmaj, unsigned rmin, int trailer, struct cell_error *e)
+static int begin(struct cpio_writer *w, const char *name, uint32_t mode, uint32_t nlink, uint64_t size,
+                 unsigned rmaj, unsigned rmin, int trailer, struct cell_error *e)
 {
     if (w->finished)
         return cell_err(e, 0, "initramfs: entry %s added after the trailer", name);
@@ -96,10 +99,9 @@ static int begin(struct cpio_writer *w, const char *name, uint32_t mode, uint32_
                         (unsigned long long)w->limit, (unsigned long long)w->offset, name,
                         (unsigned long long)cpio_entry_size(nlen, size));
     char hdr[HDR_SIZE + 1];
-    snprintf(hdr, sizeof hdr,
-             "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
-             trailer ? 0u : w->next_ino, mode, 0u, 0u, nlink, 0u, (unsigned)size, 0u, 0u,
-             rmaj, rmin, (unsigned)(nlen + 1), 0u);
+    snprintf(hdr, sizeof hdr, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
+             trailer ? 0u : w->next_ino, mode, 0u, 0u, nlink, 0u, (unsigned)size, 0u, 0u, rmaj, rmin,
+             (unsigned)(nlen + 1), 0u);
     if (!trailer)
         w->next_ino++;
     if (write_all(w, hdr, HDR_SIZE, e) < 0 || write_all(w, name, nlen + 1, e) < 0)
@@ -112,17 +114,16 @@ int cpio_add_dir(struct cpio_writer *w, const char *name, mode_t perm, struct ce
     return begin(w, name, S_IFDIR | (perm & 07777), 2, 0, 0, 0, 0, e);
 }
 
-int cpio_add_data(struct cpio_writer *w, const char *name, mode_t perm,
-                  const void *data, size_t len, struct cell_error *e)
+int cpio_add_data(struct cpio_writer *w, const char *name, mode_t perm, const void *data, size_t len,
+                  struct cell_error *e)
 {
-    if (begin(w, name, S_IFREG | (perm & 07777), 1, len, 0, 0, 0, e) < 0 ||
-        write_all(w, data, len, e) < 0)
+    if (begin(w, name, S_IFREG | (perm & 07777), 1, len, 0, 0, 0, e) < 0 || write_all(w, data, len, e) < 0)
         return -1;
     return write_pad(w, e);
 }
 
-int cpio_add_host_file(struct cpio_writer *w, const char *name, mode_t perm,
-                       const char *src, struct cell_error *e)
+int cpio_add_host_file(struct cpio_writer *w, const char *name, mode_t perm, const char *src,
+                       struct cell_error *e)
 {
     int fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
@@ -158,8 +159,7 @@ int cpio_add_host_file(struct cpio_writer *w, const char *name, mode_t perm,
     return write_pad(w, e);
 }
 
-int cpio_add_symlink(struct cpio_writer *w, const char *name, const char *target,
-                     struct cell_error *e)
+int cpio_add_symlink(struct cpio_writer *w, const char *name, const char *target, struct cell_error *e)
 {
     size_t n = strlen(target);
     if (n == 0)
@@ -169,8 +169,8 @@ int cpio_add_symlink(struct cpio_writer *w, const char *name, const char *target
     return write_pad(w, e);
 }
 
-int cpio_add_chardev(struct cpio_writer *w, const char *name, mode_t perm,
-                     unsigned major, unsigned minor, struct cell_error *e)
+int cpio_add_chardev(struct cpio_writer *w, const char *name, mode_t perm, unsigned major, unsigned minor,
+                     struct cell_error *e)
 {
     return begin(w, name, S_IFCHR | (perm & 07777), 1, 0, major, minor, 0, e);
 }

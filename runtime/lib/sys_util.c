@@ -82,7 +82,7 @@ void sys_kill_and_reap(pid_t pid)
         return;
     int st;
     if (waitpid(pid, &st, WNOHANG) != 0)
-        return;                 /* reaped now, or not our child / already reaped */
+        return; /* reaped now, or not our child / already reaped */
     kill(pid, SIGKILL);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;

@@ -31,7 +31,7 @@
 struct native {
     struct cgroup_set cg;
     struct cell_config cfg;
-    int sync_wr;                    /* supervisor: 'g' releases the cell */
+    int sync_wr; /* supervisor: 'g' releases the cell */
     uint32_t ns_flags;
 };
 
@@ -67,13 +67,16 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     r->priv = n;
 
     if (p->net.mode == CP_NET_EGRESS)
-        return cell_err(e, 0, "network: the plan grants egress, which the native backend cannot "
+        return cell_err(e, 0,
+                        "network: the plan grants egress, which the native backend cannot "
                         "enforce; run it with --backend gvisor or vm");
     if (cell_seccomp_uses_notify(p))
         return cell_err(e, 0, "seccomp: user_notif actions are not supported by cellrun yet");
     if (!cell_seccomp_program(p))
-        return cell_err(e, 0, "seccomp: the plan has no program for this architecture "
-                        "(audit arch 0x%x)", cell_audit_arch());
+        return cell_err(e, 0,
+                        "seccomp: the plan has no program for this architecture "
+                        "(audit arch 0x%x)",
+                        cell_audit_arch());
     for (size_t i = 0; i < p->process.n_pass_fds; i++)
         if (fcntl((int)p->process.pass_fds[i], F_GETFD) < 0)
             return cell_err(e, EBADF, "process: fd %u is to be passed to the cell but is not open",
@@ -104,8 +107,8 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     struct stat st;
     c->stage_dir = (lstat("/tmp", &st) == 0 && S_ISDIR(st.st_mode)) ? "/tmp" : "/";
 
-    n->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-                  CLONE_NEWCGROUP | CLONE_NEWUSER;
+    n->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
+        CLONE_NEWUSER;
     c->ns_flags = n->ns_flags;
 
     backend_fact_str(r, "cgroup", n->cg.n == 0 ? "none" : n->cg.v2 ? "v2" : "v1");
@@ -127,7 +130,7 @@ static void native_child(struct native *n, int sync_rd, struct cell_report *rep)
         k = read(sync_rd, &g, 1);
     while (k < 0 && errno == EINTR);
     if (k != 1 || g != 'g')
-        _exit(125);             /* the supervisor is gone or gave up */
+        _exit(125); /* the supervisor is gone or gave up */
     close(sync_rd);
     int st = cell_run_steps(&n->cfg, rep);
     _exit(st < 0 ? 125 : st);
@@ -203,7 +206,10 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
     if (pid < 0) {
         int err = errno;
-        close(rp[0]); close(rp[1]); close(sp[0]); close(sp[1]);
+        close(rp[0]);
+        close(rp[1]);
+        close(sp[0]);
+        close(sp[1]);
         if (err == EPERM || err == EINVAL || err == ENOSPC)
             return cell_err_sys(e, err, "namespaces: cannot create the cell's namespaces%s",
                                 r->rootless ? " (are unprivileged user namespaces enabled?)" : "");
@@ -237,7 +243,7 @@ static int native_go(struct backend_run *r, struct cell_error *e)
 static void native_forward(struct backend_run *r, int sig)
 {
     if (r->pid > 0)
-        kill(r->pid, sig);      /* the cell's init passes it to the workload */
+        kill(r->pid, sig); /* the cell's init passes it to the workload */
 }
 
 static void native_kill(struct backend_run *r)

@@ -39,12 +39,9 @@ bool bpf_seccomp_action_valid(uint32_t action)
     case SECCOMP_RET_TRAP:
     case SECCOMP_RET_USER_NOTIF:
     case SECCOMP_RET_LOG:
-    case SECCOMP_RET_ALLOW:
-        return data == 0;
-    case SECCOMP_RET_ERRNO:
-        return data >= 1 && data <= 4095;
-    default:
-        return false;
+    case SECCOMP_RET_ALLOW: return data == 0;
+    case SECCOMP_RET_ERRNO: return data >= 1 && data <= 4095;
+    default: return false;
     }
 }
 
@@ -93,10 +90,8 @@ static bool seccomp_opcode_allowed(uint16_t code)
     case BPF_JMP | BPF_JGT | BPF_K:
     case BPF_JMP | BPF_JGT | BPF_X:
     case BPF_JMP | BPF_JSET | BPF_K:
-    case BPF_JMP | BPF_JSET | BPF_X:
-        return true;
-    default:
-        return false;
+    case BPF_JMP | BPF_JSET | BPF_X: return true;
+    default: return false;
     }
 }
 
@@ -105,8 +100,8 @@ int bpf_check_seccomp(const struct cp_bpf_insn *insns, size_t count, struct bpf_
     if (count == 0)
         return fail(err, 0, "program is empty");
     if (count > BPF_CHECK_MAX_INSNS)
-        return fail(err, (uint32_t)BPF_CHECK_MAX_INSNS,
-                    "program has %zu instructions, more than %u", count, BPF_CHECK_MAX_INSNS);
+        return fail(err, (uint32_t)BPF_CHECK_MAX_INSNS, "program has %zu instructions, more than %u", count,
+                    BPF_CHECK_MAX_INSNS);
 
     /* masks[pc]: scratch slots written on every path reaching pc. Jumps go
      * forward only, so one pass in program order is a complete dataflow. */
@@ -127,8 +122,7 @@ int bpf_check_seccomp(const struct cp_bpf_insn *insns, size_t count, struct bpf_
         /* jt/jf are meaningful only for conditional jumps. */
         bool cond_jump = BPF_CLASS(code) == BPF_JMP && BPF_OP(code) != BPF_JA;
         if (!cond_jump && (in->jt || in->jf))
-            return fail(err, pc, "opcode 0x%04x has nonzero jump offsets %u/%u",
-                        code, in->jt, in->jf);
+            return fail(err, pc, "opcode 0x%04x has nonzero jump offsets %u/%u", code, in->jt, in->jf);
 
         switch (BPF_CLASS(code)) {
         case BPF_LD:
@@ -179,8 +173,7 @@ int bpf_check_seccomp(const struct cp_bpf_insn *insns, size_t count, struct bpf_
             /* Like the kernel, keep memvalid: an instruction after a return
              * is reached only by jumps, and is checked at least as strictly. */
             break;
-        default:
-            break;
+        default: break;
         }
     }
     uint16_t last = insns[count - 1].code;

@@ -61,18 +61,10 @@ const char *plan_section_name(uint32_t type)
 }
 
 static const char *const opcode_names[] = {
-    [CP_OP_ROOTFS] = "rootfs",
-    [CP_OP_MKDIR] = "mkdir",
-    [CP_OP_BIND] = "bind",
-    [CP_OP_TMPFS] = "tmpfs",
-    [CP_OP_WORKSPACE] = "workspace",
-    [CP_OP_REMOUNT] = "remount",
-    [CP_OP_PROC] = "proc",
-    [CP_OP_DEVNODE] = "devnode",
-    [CP_OP_DEVPTS] = "devpts",
-    [CP_OP_MASK] = "mask",
-    [CP_OP_SYMLINK] = "symlink",
-    [CP_OP_PIVOT_ROOT] = "pivot_root",
+    [CP_OP_ROOTFS] = "rootfs", [CP_OP_MKDIR] = "mkdir",         [CP_OP_BIND] = "bind",
+    [CP_OP_TMPFS] = "tmpfs",   [CP_OP_WORKSPACE] = "workspace", [CP_OP_REMOUNT] = "remount",
+    [CP_OP_PROC] = "proc",     [CP_OP_DEVNODE] = "devnode",     [CP_OP_DEVPTS] = "devpts",
+    [CP_OP_MASK] = "mask",     [CP_OP_SYMLINK] = "symlink",     [CP_OP_PIVOT_ROOT] = "pivot_root",
     [CP_OP_CHDIR] = "chdir",
 };
 
@@ -92,8 +84,8 @@ void plan_error_format(const struct plan_error *err, const char *file, char *buf
         return;
     }
     snprintf(buf, n, "%s%ssection %s at offset %llu: %.*s", file ? file : "", file ? ": " : "",
-             plan_section_name(err->section), (unsigned long long)err->offset,
-             (int)sizeof err->message, err->message);
+             plan_section_name(err->section), (unsigned long long)err->offset, (int)sizeof err->message,
+             err->message);
 }
 
 /* ------------------------------------------------------------ state ---- */
@@ -120,53 +112,78 @@ static bool section_required(uint32_t type)
 
 /* Every array of the format, with its place and record sizes. */
 enum arr_id {
-    A_PACKS, A_UNSAFE, A_ARGV, A_ENV, A_RLIMITS, A_FDS, A_OPS, A_EGRESS,
-    A_RULES, A_CONDS, A_VALUES, A_PROGRAMS, A_SECRETS, A_COUNT
+    A_PACKS,
+    A_UNSAFE,
+    A_ARGV,
+    A_ENV,
+    A_RLIMITS,
+    A_FDS,
+    A_OPS,
+    A_EGRESS,
+    A_RULES,
+    A_CONDS,
+    A_VALUES,
+    A_PROGRAMS,
+    A_SECRETS,
+    A_COUNT
 };
 
 static const struct arr_desc {
     uint32_t section;
-    uint32_t field;         /* offset of the cp_array in the fixed part */
-    uint32_t rec_size;      /* bytes per record in the plan */
-    uint32_t dec_size;      /* bytes per decoded record */
+    uint32_t field;    /* offset of the cp_array in the fixed part */
+    uint32_t rec_size; /* bytes per record in the plan */
+    uint32_t dec_size; /* bytes per decoded record */
     const char *name;
 } arr_desc[A_COUNT] = {
-    [A_PACKS]    = { CP_SEC_META, offsetof(struct cp_meta, packs), sizeof(cp_str), sizeof(const char *), "packs" },
-    [A_UNSAFE]   = { CP_SEC_META, offsetof(struct cp_meta, unsafe), sizeof(struct cp_unsafe_grant), sizeof(struct plan_unsafe_grant), "unsafe" },
-    [A_ARGV]     = { CP_SEC_PROCESS, offsetof(struct cp_process, argv), sizeof(cp_str), sizeof(const char *), "argv" },
-    [A_ENV]      = { CP_SEC_PROCESS, offsetof(struct cp_process, env), sizeof(struct cp_env), sizeof(struct plan_env), "env" },
-    [A_RLIMITS]  = { CP_SEC_PROCESS, offsetof(struct cp_process, rlimits), sizeof(struct cp_rlimit), sizeof(struct plan_rlimit), "rlimits" },
-    [A_FDS]      = { CP_SEC_PROCESS, offsetof(struct cp_process, pass_fds), sizeof(uint32_t), sizeof(uint32_t), "pass_fds" },
-    [A_OPS]      = { CP_SEC_FILESYSTEM, offsetof(struct cp_filesystem, ops), sizeof(struct cp_mount_op), sizeof(struct plan_mount_op), "ops" },
-    [A_EGRESS]   = { CP_SEC_NETWORK, offsetof(struct cp_network, egress), sizeof(struct cp_egress), sizeof(struct plan_egress), "egress" },
-    [A_RULES]    = { CP_SEC_SECCOMP, offsetof(struct cp_seccomp, rules), sizeof(struct cp_sc_rule), sizeof(struct plan_sc_rule), "rules" },
-    [A_CONDS]    = { CP_SEC_SECCOMP, offsetof(struct cp_seccomp, conds), sizeof(struct cp_sc_cond), sizeof(struct plan_sc_cond), "conds" },
-    [A_VALUES]   = { CP_SEC_SECCOMP, offsetof(struct cp_seccomp, values), sizeof(uint64_t), sizeof(uint64_t), "values" },
-    [A_PROGRAMS] = { CP_SEC_SECCOMP, offsetof(struct cp_seccomp, programs), sizeof(struct cp_sc_program), sizeof(struct plan_sc_program), "programs" },
-    [A_SECRETS]  = { CP_SEC_SECRETS, offsetof(struct cp_secrets, items), sizeof(struct cp_secret), sizeof(struct plan_secret), "items" },
+    [A_PACKS] = { CP_SEC_META, offsetof(struct cp_meta, packs), sizeof(cp_str), sizeof(const char *),
+                  "packs" },
+    [A_UNSAFE] = { CP_SEC_META, offsetof(struct cp_meta, unsafe), sizeof(struct cp_unsafe_grant),
+                   sizeof(struct plan_unsafe_grant), "unsafe" },
+    [A_ARGV] = { CP_SEC_PROCESS, offsetof(struct cp_process, argv), sizeof(cp_str), sizeof(const char *),
+                 "argv" },
+    [A_ENV] = { CP_SEC_PROCESS, offsetof(struct cp_process, env), sizeof(struct cp_env),
+                sizeof(struct plan_env), "env" },
+    [A_RLIMITS] = { CP_SEC_PROCESS, offsetof(struct cp_process, rlimits), sizeof(struct cp_rlimit),
+                    sizeof(struct plan_rlimit), "rlimits" },
+    [A_FDS] = { CP_SEC_PROCESS, offsetof(struct cp_process, pass_fds), sizeof(uint32_t), sizeof(uint32_t),
+                "pass_fds" },
+    [A_OPS] = { CP_SEC_FILESYSTEM, offsetof(struct cp_filesystem, ops), sizeof(struct cp_mount_op),
+                sizeof(struct plan_mount_op), "ops" },
+    [A_EGRESS] = { CP_SEC_NETWORK, offsetof(struct cp_network, egress), sizeof(struct cp_egress),
+                   sizeof(struct plan_egress), "egress" },
+    [A_RULES] = { CP_SEC_SECCOMP, offsetof(struct cp_seccomp, rules), sizeof(struct cp_sc_rule),
+                  sizeof(struct plan_sc_rule), "rules" },
+    [A_CONDS] = { CP_SEC_SECCOMP, offsetof(struct cp_seccomp, conds), sizeof(struct cp_sc_cond),
+                  sizeof(struct plan_sc_cond), "conds" },
+    [A_VALUES] = { CP_SEC_SECCOMP, offsetof(struct cp_seccomp, values), sizeof(uint64_t), sizeof(uint64_t),
+                   "values" },
+    [A_PROGRAMS] = { CP_SEC_SECCOMP, offsetof(struct cp_seccomp, programs), sizeof(struct cp_sc_program),
+                     sizeof(struct plan_sc_program), "programs" },
+    [A_SECRETS] = { CP_SEC_SECRETS, offsetof(struct cp_secrets, items), sizeof(struct cp_secret),
+                    sizeof(struct plan_secret), "items" },
 };
 
 /* A byte range inside a section that holds data (fixed part, array,
  * instructions); everything else in the section must be zero. */
 struct range {
-    uint64_t lo, hi;        /* section-relative */
-    uint64_t field;         /* file offset of the descriptor, for errors */
+    uint64_t lo, hi; /* section-relative */
+    uint64_t field;  /* file offset of the descriptor, for errors */
     const char *what;
 };
 #define MAX_RANGES 16
 
 struct sec {
     bool present;
-    uint64_t foff;          /* file offset of the section's first byte */
+    uint64_t foff; /* file offset of the section's first byte */
     uint32_t len;
-    uint64_t dir_field;     /* file offset of its directory entry */
+    uint64_t dir_field; /* file offset of its directory entry */
     struct range ranges[MAX_RANGES];
     unsigned n_ranges;
 };
 
 struct arr {
     uint32_t count;
-    uint64_t foff;          /* file offset of record 0 */
+    uint64_t foff; /* file offset of record 0 */
 };
 
 struct rd {
@@ -181,9 +198,9 @@ struct rd {
     uint8_t *arena;
     size_t arena_size, arena_used;
     struct plan *p;
-    const uint8_t *copy;    /* private copy of the input inside the arena */
+    const uint8_t *copy; /* private copy of the input inside the arena */
     uint32_t strtab_len;
-    const char *strtab;     /* inside copy */
+    const char *strtab; /* inside copy */
 };
 
 static int fail(struct rd *r, uint32_t section, uint64_t off, const char *fmt, ...)
@@ -200,10 +217,28 @@ static int fail(struct rd *r, uint32_t section, uint64_t off, const char *fmt, .
 }
 
 /* Little-endian loads at file offsets the caller has bounds-checked. */
-static uint16_t ld16(const struct rd *r, uint64_t off) { uint16_t v; memcpy(&v, r->buf + off, 2); return v; }
-static uint32_t ld32(const struct rd *r, uint64_t off) { uint32_t v; memcpy(&v, r->buf + off, 4); return v; }
-static uint64_t ld64(const struct rd *r, uint64_t off) { uint64_t v; memcpy(&v, r->buf + off, 8); return v; }
-static uint8_t ld8(const struct rd *r, uint64_t off) { return r->buf[off]; }
+static uint16_t ld16(const struct rd *r, uint64_t off)
+{
+    uint16_t v;
+    memcpy(&v, r->buf + off, 2);
+    return v;
+}
+static uint32_t ld32(const struct rd *r, uint64_t off)
+{
+    uint32_t v;
+    memcpy(&v, r->buf + off, 4);
+    return v;
+}
+static uint64_t ld64(const struct rd *r, uint64_t off)
+{
+    uint64_t v;
+    memcpy(&v, r->buf + off, 8);
+    return v;
+}
+static uint8_t ld8(const struct rd *r, uint64_t off)
+{
+    return r->buf[off];
+}
 
 #define FLD(base, type, field) ((base) + offsetof(type, field))
 
@@ -248,7 +283,7 @@ static const char *path_problem(const char *s)
         return NULL;
     if (s[n - 1] == '/')
         return "has a trailing '/'";
-    for (const char *c = s; *c; ) {
+    for (const char *c = s; *c;) {
         /* c points at a '/' */
         const char *e = c + 1;
         while (*e && *e != '/')
@@ -281,8 +316,8 @@ static bool is_simple_name(const char *s)
     size_t n = 0;
     for (; s[n]; n++) {
         char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '.' || c == '-'))
             return false;
     }
     return n >= 1 && n <= 64;
@@ -383,19 +418,19 @@ static int check_header(struct rd *r)
                     "format version %u.%u: this reader reads only %u.x", major, minor, CP_VERSION_MAJOR);
     if (minor > CP_VERSION_MINOR)
         return fail(r, 0, offsetof(struct cp_header, version_minor),
-                    "format version %u.%u is newer than this reader's %u.%u",
-                    major, minor, CP_VERSION_MAJOR, CP_VERSION_MINOR);
+                    "format version %u.%u is newer than this reader's %u.%u", major, minor, CP_VERSION_MAJOR,
+                    CP_VERSION_MINOR);
     uint32_t flags = ld32(r, offsetof(struct cp_header, flags));
     if (flags)
         return fail(r, 0, offsetof(struct cp_header, flags), "header flags 0x%x: must be 0", flags);
     uint32_t hsize = ld32(r, offsetof(struct cp_header, header_size));
     if (hsize != CP_HEADER_SIZE)
-        return fail(r, 0, offsetof(struct cp_header, header_size),
-                    "header_size %u: must be %u", hsize, CP_HEADER_SIZE);
+        return fail(r, 0, offsetof(struct cp_header, header_size), "header_size %u: must be %u", hsize,
+                    CP_HEADER_SIZE);
     uint32_t nsec = ld32(r, offsetof(struct cp_header, section_count));
     if (nsec < 1 || nsec > CP_SEC_MAX_TYPE)
-        return fail(r, 0, offsetof(struct cp_header, section_count),
-                    "section_count %u: must be 1..%u", nsec, CP_SEC_MAX_TYPE);
+        return fail(r, 0, offsetof(struct cp_header, section_count), "section_count %u: must be 1..%u", nsec,
+                    CP_SEC_MAX_TYPE);
     uint64_t bl = ld64(r, offsetof(struct cp_header, body_length));
     uint64_t rest = r->len - CP_HEADER_SIZE;
     if (bl == rest) {
@@ -406,15 +441,17 @@ static int check_header(struct rd *r)
         return fail(r, 0, offsetof(struct cp_header, body_length),
                     "body_length %llu does not match the file size %zu (want %llu, or %llu when signed)",
                     (unsigned long long)bl, r->len, (unsigned long long)rest,
-                    (unsigned long long)(rest >= sizeof(struct cp_signature) ? rest - sizeof(struct cp_signature) : 0));
+                    (unsigned long long)(rest >= sizeof(struct cp_signature)
+                                             ? rest - sizeof(struct cp_signature)
+                                             : 0));
     }
     r->body_len = bl;
     if (r->signed_plan && memcmp(r->buf + CP_HEADER_SIZE + bl, CP_SIG_MAGIC, 8) != 0)
         return fail(r, 0, CP_HEADER_SIZE + bl, "signature trailer has a bad magic");
     if ((uint64_t)nsec * sizeof(struct cp_section_entry) > bl)
         return fail(r, 0, offsetof(struct cp_header, section_count),
-                    "a directory of %u entries does not fit in a %llu-byte body",
-                    nsec, (unsigned long long)bl);
+                    "a directory of %u entries does not fit in a %llu-byte body", nsec,
+                    (unsigned long long)bl);
     uint8_t h[32];
     crypto_hash_sha256(h, r->buf + CP_HEADER_SIZE, bl);
     if (memcmp(h, r->buf + offsetof(struct cp_header, body_sha256), 32) != 0)
@@ -429,7 +466,7 @@ static int check_directory(struct rd *r)
 {
     uint32_t nsec = ld32(r, offsetof(struct cp_header, section_count));
     uint64_t dir_end = (uint64_t)nsec * sizeof(struct cp_section_entry);
-    uint64_t prev_end = dir_end;    /* body offsets */
+    uint64_t prev_end = dir_end; /* body offsets */
     uint32_t prev_type = 0;
 
     for (uint32_t i = 0; i < nsec; i++) {
@@ -443,25 +480,27 @@ static int check_directory(struct rd *r)
                         "directory entry %u: unknown section type %u", i, type);
         if (type <= prev_type)
             return fail(r, 0, FLD(e, struct cp_section_entry, type),
-                        "directory entry %u: section type %u (%s) is not after type %u (%s)",
-                        i, type, plan_section_name(type), prev_type, plan_section_name(prev_type));
+                        "directory entry %u: section type %u (%s) is not after type %u (%s)", i, type,
+                        plan_section_name(type), prev_type, plan_section_name(prev_type));
         if (flags)
             return fail(r, 0, FLD(e, struct cp_section_entry, flags),
                         "directory entry %u (%s): flags 0x%x: must be 0", i, plan_section_name(type), flags);
         if (off % 8)
             return fail(r, 0, FLD(e, struct cp_section_entry, offset),
-                        "directory entry %u (%s): offset %u is not a multiple of 8", i, plan_section_name(type), off);
+                        "directory entry %u (%s): offset %u is not a multiple of 8", i,
+                        plan_section_name(type), off);
         if (off < dir_end)
             return fail(r, 0, FLD(e, struct cp_section_entry, offset),
-                        "directory entry %u (%s): offset %u lies inside the directory", i, plan_section_name(type), off);
+                        "directory entry %u (%s): offset %u lies inside the directory", i,
+                        plan_section_name(type), off);
         if (off < prev_end)
             return fail(r, 0, FLD(e, struct cp_section_entry, offset),
-                        "directory entry %u (%s): offset %u overlaps the previous section (ends at %llu)",
-                        i, plan_section_name(type), off, (unsigned long long)prev_end);
+                        "directory entry %u (%s): offset %u overlaps the previous section (ends at %llu)", i,
+                        plan_section_name(type), off, (unsigned long long)prev_end);
         if ((uint64_t)off + len > r->body_len)
             return fail(r, 0, FLD(e, struct cp_section_entry, length),
-                        "directory entry %u (%s): %u bytes at %u run past the end of the %llu-byte body",
-                        i, plan_section_name(type), len, off, (unsigned long long)r->body_len);
+                        "directory entry %u (%s): %u bytes at %u run past the end of the %llu-byte body", i,
+                        plan_section_name(type), len, off, (unsigned long long)r->body_len);
         if (len < fixed_size[type])
             return fail(r, type, FLD(e, struct cp_section_entry, length),
                         "section is %u bytes, shorter than its %u-byte fixed part", len, fixed_size[type]);
@@ -506,7 +545,7 @@ static int add_range(struct rd *r, uint32_t type, uint64_t lo, uint64_t hi, uint
     struct sec *s = &r->sec[type];
     if (lo == hi)
         return 0;
-    if (s->n_ranges == MAX_RANGES)   /* cannot happen: bounded by the format */
+    if (s->n_ranges == MAX_RANGES) /* cannot happen: bounded by the format */
         return fail(r, type, field, "%s: too many arrays in one section", what);
     s->ranges[s->n_ranges++] = (struct range){ lo, hi, field, what };
     return 0;
@@ -577,7 +616,8 @@ static int read_array(struct rd *r, enum arr_id id)
         return fail(r, d->section, field, "%s: offset %u lies inside the section's %u-byte fixed part",
                     d->name, off, fixed_size[d->section]);
     if (off > s->len || (uint64_t)count * d->rec_size > s->len - off)
-        return fail(r, d->section, field, "%s: %u records of %u bytes at offset %u run past the end of the %u-byte section",
+        return fail(r, d->section, field,
+                    "%s: %u records of %u bytes at offset %u run past the end of the %u-byte section",
                     d->name, count, d->rec_size, off, s->len);
     r->arr[id] = (struct arr){ count, s->foff + off };
     return add_range(r, d->section, off, off + (uint64_t)count * d->rec_size, field, d->name);
@@ -585,14 +625,17 @@ static int read_array(struct rd *r, enum arr_id id)
 
 /* ---------------------------------------------------------- arena ---- */
 
-static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
 
 static void *arena_take(struct rd *r, size_t n)
 {
     if (n == 0)
         return NULL;
     n = align8(n);
-    if (n > r->arena_size - r->arena_used)   /* cannot happen: sized exactly in phase A */
+    if (n > r->arena_size - r->arena_used) /* cannot happen: sized exactly in phase A */
         return NULL;
     void *p = r->arena + r->arena_used;
     r->arena_used += n;
@@ -628,8 +671,8 @@ static void *decoded(struct rd *r, enum arr_id id)
  * only when a check fails: decoding stays free of printf. */
 struct what {
     const char *kind;
-    long idx;               /* < 0: none; kind ending in '[' gives "argv[3]" */
-    const char *extra;      /* appended in parentheses, or NULL */
+    long idx;          /* < 0: none; kind ending in '[' gives "argv[3]" */
+    const char *extra; /* appended in parentheses, or NULL */
 };
 
 static const char *wfmt(const struct what *w, char *buf, size_t n)
@@ -653,11 +696,11 @@ static int get_str(struct rd *r, uint32_t sec, uint64_t field, const struct what
 {
     uint32_t v = ld32(r, field);
     if (v >= r->strtab_len)
-        return fail(r, sec, field, "%s: string offset %u is outside the %u-byte string table",
-                    WS(*w), v, r->strtab_len);
+        return fail(r, sec, field, "%s: string offset %u is outside the %u-byte string table", WS(*w), v,
+                    r->strtab_len);
     if (v > 0 && r->strtab[v - 1] != 0)
         return fail(r, sec, field, "%s: string offset %u points into the middle of a string", WS(*w), v);
-    *out = r->strtab + v;   /* NUL-terminated: the table's last byte is NUL */
+    *out = r->strtab + v; /* NUL-terminated: the table's last byte is NUL */
     return 0;
 }
 
@@ -720,12 +763,13 @@ static int do_meta(struct rd *r)
     if (get_str(r, S, FLD(b, struct cp_meta, hostname), WL("hostname"), &p->meta.hostname))
         return -1;
     if (*p->meta.hostname && !is_hostname(p->meta.hostname, 64))
-        return fail(r, S, FLD(b, struct cp_meta, hostname), "hostname %s is not an RFC 1123 name of at most 64 bytes",
+        return fail(r, S, FLD(b, struct cp_meta, hostname),
+                    "hostname %s is not an RFC 1123 name of at most 64 bytes",
                     quote(p->meta.hostname, q, sizeof q));
     p->meta.backend = ld32(r, FLD(b, struct cp_meta, backend));
     if (p->meta.backend > CP_BACKEND_VM)
-        return fail(r, S, FLD(b, struct cp_meta, backend), "backend %u is not 0 (native), 1 (gvisor) or 2 (vm)",
-                    p->meta.backend);
+        return fail(r, S, FLD(b, struct cp_meta, backend),
+                    "backend %u is not 0 (native), 1 (gvisor) or 2 (vm)", p->meta.backend);
     uint32_t flags = ld32(r, FLD(b, struct cp_meta, flags));
     if (flags)
         return fail(r, S, FLD(b, struct cp_meta, flags), "flags 0x%x: must be 0", flags);
@@ -813,7 +857,8 @@ static int do_process(struct rd *r)
         if (v->flags & ~CP_ENV_PASS)
             return fail(r, S, FLD(e, struct cp_env, flags), "%s: unknown flags 0x%x", WS(what), v->flags);
         if ((v->flags & CP_ENV_PASS) && *v->value)
-            return fail(r, S, FLD(e, struct cp_env, value), "%s: a passed variable must have the value \"\"", WS(what));
+            return fail(r, S, FLD(e, struct cp_env, value), "%s: a passed variable must have the value \"\"",
+                        WS(what));
         if (want_zero32(r, S, FLD(e, struct cp_env, pad), &what))
             return -1;
     }
@@ -828,17 +873,20 @@ static int do_process(struct rd *r)
         l->resource = ld32(r, FLD(e, struct cp_rlimit, resource));
         if (!rlimit_known(l->resource))
             return fail(r, S, FLD(e, struct cp_rlimit, resource),
-                        "%s: resource %u is not one of CPU 0, FSIZE 1, CORE 4, NPROC 6, NOFILE 7, AS 9", WS(what), l->resource);
+                        "%s: resource %u is not one of CPU 0, FSIZE 1, CORE 4, NPROC 6, NOFILE 7, AS 9",
+                        WS(what), l->resource);
         if (i > 0 && p->process.rlimits[i - 1].resource >= l->resource)
-            return fail(r, S, FLD(e, struct cp_rlimit, resource), "%s: resource %u is not after %u (sorted, unique)",
-                        WS(what), l->resource, p->process.rlimits[i - 1].resource);
+            return fail(r, S, FLD(e, struct cp_rlimit, resource),
+                        "%s: resource %u is not after %u (sorted, unique)", WS(what), l->resource,
+                        p->process.rlimits[i - 1].resource);
         if (want_zero32(r, S, FLD(e, struct cp_rlimit, pad), &what))
             return -1;
         l->soft = ld64(r, FLD(e, struct cp_rlimit, soft));
         l->hard = ld64(r, FLD(e, struct cp_rlimit, hard));
         if (l->soft > l->hard)
-            return fail(r, S, FLD(e, struct cp_rlimit, soft), "%s: soft limit %llu is above the hard limit %llu",
-                        WS(what), (unsigned long long)l->soft, (unsigned long long)l->hard);
+            return fail(r, S, FLD(e, struct cp_rlimit, soft),
+                        "%s: soft limit %llu is above the hard limit %llu", WS(what),
+                        (unsigned long long)l->soft, (unsigned long long)l->hard);
     }
 
     a = &r->arr[A_FDS];
@@ -850,8 +898,8 @@ static int do_process(struct rd *r)
         if (fd <= 2 || fd > INT32_MAX)
             return fail(r, S, f, "pass_fds[%u]: fd %u is not in 3..2147483647", i, fd);
         if (i > 0 && p->process.pass_fds[i - 1] >= fd)
-            return fail(r, S, f, "pass_fds[%u]: fd %u is not after %u (ascending, unique)",
-                        i, fd, p->process.pass_fds[i - 1]);
+            return fail(r, S, f, "pass_fds[%u]: fd %u is not after %u (ascending, unique)", i, fd,
+                        p->process.pass_fds[i - 1]);
         p->process.pass_fds[i] = fd;
     }
 
@@ -882,24 +930,30 @@ static int do_process(struct rd *r)
 /* ----------------------------------------------------- filesystem ---- */
 
 /* Per opcode: which operands it takes and which flags it allows. */
-enum { O_SRC_PATH = 1, O_SRC_TEXT = 2, O_DST = 4, O_MODE = 8, O_SIZE = 16 };
+enum {
+    O_SRC_PATH = 1,
+    O_SRC_TEXT = 2,
+    O_DST = 4,
+    O_MODE = 8,
+    O_SIZE = 16
+};
 static const struct op_shape {
     unsigned operands;
     uint16_t flags;
 } op_shape[CP_OP_MAX + 1] = {
-    [CP_OP_ROOTFS]     = { O_SIZE | O_MODE, 0 },
-    [CP_OP_MKDIR]      = { O_DST | O_MODE, 0 },
-    [CP_OP_BIND]       = { O_SRC_PATH | O_DST, CP_MNT_RECURSIVE | CP_MNT_OPTIONAL },
-    [CP_OP_TMPFS]      = { O_DST | O_SIZE | O_MODE, CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC },
-    [CP_OP_WORKSPACE]  = { O_DST | O_SIZE | O_MODE, CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC },
-    [CP_OP_REMOUNT]    = { O_DST, CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC },
-    [CP_OP_PROC]       = { O_DST, 0 },
-    [CP_OP_DEVNODE]    = { O_SRC_PATH | O_DST, CP_MNT_OPTIONAL },
-    [CP_OP_DEVPTS]     = { O_DST, 0 },
-    [CP_OP_MASK]       = { O_DST, CP_MNT_OPTIONAL },
-    [CP_OP_SYMLINK]    = { O_SRC_TEXT | O_DST, 0 },
+    [CP_OP_ROOTFS] = { O_SIZE | O_MODE, 0 },
+    [CP_OP_MKDIR] = { O_DST | O_MODE, 0 },
+    [CP_OP_BIND] = { O_SRC_PATH | O_DST, CP_MNT_RECURSIVE | CP_MNT_OPTIONAL },
+    [CP_OP_TMPFS] = { O_DST | O_SIZE | O_MODE, CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC },
+    [CP_OP_WORKSPACE] = { O_DST | O_SIZE | O_MODE, CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC },
+    [CP_OP_REMOUNT] = { O_DST, CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC },
+    [CP_OP_PROC] = { O_DST, 0 },
+    [CP_OP_DEVNODE] = { O_SRC_PATH | O_DST, CP_MNT_OPTIONAL },
+    [CP_OP_DEVPTS] = { O_DST, 0 },
+    [CP_OP_MASK] = { O_DST, CP_MNT_OPTIONAL },
+    [CP_OP_SYMLINK] = { O_SRC_TEXT | O_DST, 0 },
     [CP_OP_PIVOT_ROOT] = { 0, 0 },
-    [CP_OP_CHDIR]      = { O_DST, 0 },
+    [CP_OP_CHDIR] = { O_DST, 0 },
 };
 
 static int do_filesystem(struct rd *r)
@@ -919,15 +973,16 @@ static int do_filesystem(struct rd *r)
         struct plan_mount_op *op = &p->fs.ops[i];
         op->opcode = ld16(r, FLD(e, struct cp_mount_op, opcode));
         if (op->opcode < 1 || op->opcode > CP_OP_MAX)
-            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "mount op %u: opcode %u is not a known opcode",
-                        i, op->opcode);
+            return fail(r, S, FLD(e, struct cp_mount_op, opcode),
+                        "mount op %u: opcode %u is not a known opcode", i, op->opcode);
         const char *name = plan_mount_opcode_name(op->opcode);
         const struct what what = { "mount op", i, name };
         const struct op_shape *sh = &op_shape[op->opcode];
 
         /* program shape */
         if (i == 0 && op->opcode != CP_OP_ROOTFS)
-            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: the program must start with rootfs", WS(what));
+            return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: the program must start with rootfs",
+                        WS(what));
         if (i > 0 && op->opcode == CP_OP_ROOTFS)
             return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: rootfs may only be op 0", WS(what));
         if (chdir_seen)
@@ -938,7 +993,8 @@ static int do_filesystem(struct rd *r)
             pivoted = true;
         } else if (op->opcode == CP_OP_CHDIR) {
             if (!pivoted)
-                return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: chdir before pivot_root", WS(what));
+                return fail(r, S, FLD(e, struct cp_mount_op, opcode), "%s: chdir before pivot_root",
+                            WS(what));
             chdir_seen = true;
         } else if (pivoted && op->opcode != CP_OP_REMOUNT && op->opcode != CP_OP_MASK) {
             return fail(r, S, FLD(e, struct cp_mount_op, opcode),
@@ -1001,8 +1057,8 @@ static int do_network(struct rd *r)
 
     p->net.mode = ld32(r, FLD(b, struct cp_network, mode));
     if (p->net.mode > CP_NET_EGRESS)
-        return fail(r, S, FLD(b, struct cp_network, mode), "mode %u is not 0 (none), 1 (loopback) or 2 (egress)",
-                    p->net.mode);
+        return fail(r, S, FLD(b, struct cp_network, mode),
+                    "mode %u is not 0 (none), 1 (loopback) or 2 (egress)", p->net.mode);
     if (want_zero32(r, S, FLD(b, struct cp_network, pad), WL("network")))
         return -1;
     if (p->net.mode == CP_NET_EGRESS && a->count == 0)
@@ -1027,17 +1083,22 @@ static int do_network(struct rd *r)
             return -1;
         if (g->kind == CP_EGRESS_HOST) {
             if (g->family)
-                return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u must be 0 for a host rule", WS(what), g->family);
+                return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u must be 0 for a host rule",
+                            WS(what), g->family);
             if (g->prefix)
-                return fail(r, S, FLD(e, struct cp_egress, prefix), "%s: prefix %u must be 0 for a host rule", WS(what), g->prefix);
+                return fail(r, S, FLD(e, struct cp_egress, prefix), "%s: prefix %u must be 0 for a host rule",
+                            WS(what), g->prefix);
             if (!is_hostname(g->host, 253))
-                return fail(r, S, FLD(e, struct cp_egress, host), "%s: host %s is not an RFC 1123 name of at most 253 bytes",
-                            WS(what), quote(g->host, q, sizeof q));
+                return fail(r, S, FLD(e, struct cp_egress, host),
+                            "%s: host %s is not an RFC 1123 name of at most 253 bytes", WS(what),
+                            quote(g->host, q, sizeof q));
             if (!all_zero(g->addr, 16))
-                return fail(r, S, FLD(e, struct cp_egress, addr), "%s: addr must be zero for a host rule", WS(what));
+                return fail(r, S, FLD(e, struct cp_egress, addr), "%s: addr must be zero for a host rule",
+                            WS(what));
         } else if (g->kind == CP_EGRESS_CIDR) {
             if (g->family != 4 && g->family != 6)
-                return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u is not 4 or 6", WS(what), g->family);
+                return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u is not 4 or 6", WS(what),
+                            g->family);
             unsigned bits = g->family == 4 ? 32 : 128;
             if (g->prefix > bits)
                 return fail(r, S, FLD(e, struct cp_egress, prefix), "%s: prefix /%u is longer than %u bits",
@@ -1047,20 +1108,23 @@ static int do_network(struct rd *r)
             for (unsigned bit = g->prefix; bit < 128; bit++) {
                 if (g->addr[bit / 8] & (0x80u >> (bit % 8)))
                     return fail(r, S, FLD(e, struct cp_egress, addr) + bit / 8,
-                                bit < bits ? "%s: address has host bits set beyond /%u"
-                                           : "%s: IPv4 address has nonzero bytes after the first 4 (prefix /%u)",
+                                bit < bits
+                                    ? "%s: address has host bits set beyond /%u"
+                                    : "%s: IPv4 address has nonzero bytes after the first 4 (prefix /%u)",
                                 WS(what), g->prefix);
             }
         } else {
-            return fail(r, S, FLD(e, struct cp_egress, kind), "%s: kind %u is not 1 (host) or 2 (cidr)", WS(what), g->kind);
+            return fail(r, S, FLD(e, struct cp_egress, kind), "%s: kind %u is not 1 (host) or 2 (cidr)",
+                        WS(what), g->kind);
         }
         if (g->proto != 6 && g->proto != 17)
-            return fail(r, S, FLD(e, struct cp_egress, proto), "%s: proto %u is not 6 (tcp) or 17 (udp)", WS(what), g->proto);
+            return fail(r, S, FLD(e, struct cp_egress, proto), "%s: proto %u is not 6 (tcp) or 17 (udp)",
+                        WS(what), g->proto);
         if (g->port_lo < 1)
             return fail(r, S, FLD(e, struct cp_egress, port_lo), "%s: port 0", WS(what));
         if (g->port_hi < g->port_lo)
-            return fail(r, S, FLD(e, struct cp_egress, port_hi), "%s: port range %u-%u is reversed",
-                        WS(what), g->port_lo, g->port_hi);
+            return fail(r, S, FLD(e, struct cp_egress, port_hi), "%s: port range %u-%u is reversed", WS(what),
+                        g->port_lo, g->port_hi);
     }
     return check_ranges(r, S);
 }
@@ -1095,7 +1159,8 @@ static int do_limits(struct rd *r)
 static int check_action(struct rd *r, uint64_t field, const struct what *w, uint32_t action)
 {
     if (!bpf_seccomp_action_valid(action))
-        return fail(r, CP_SEC_SECCOMP, field, "%s: action 0x%08x is not a valid seccomp action", WS(*w), action);
+        return fail(r, CP_SEC_SECCOMP, field, "%s: action 0x%08x is not a valid seccomp action", WS(*w),
+                    action);
     return 0;
 }
 
@@ -1108,7 +1173,8 @@ static int do_seccomp(struct rd *r)
     char q[200];
 
     p->seccomp.default_action = ld32(r, FLD(b, struct cp_seccomp, default_action));
-    if (check_action(r, FLD(b, struct cp_seccomp, default_action), WL("default_action"), p->seccomp.default_action))
+    if (check_action(r, FLD(b, struct cp_seccomp, default_action), WL("default_action"),
+                     p->seccomp.default_action))
         return -1;
     p->seccomp.flags = ld32(r, FLD(b, struct cp_seccomp, flags));
     if (p->seccomp.flags & ~(CP_SC_ALLOW_X32 | CP_SC_ALLOW_I386))
@@ -1138,12 +1204,14 @@ static int do_seccomp(struct rd *r)
         if (c->arg > 5)
             return fail(r, S, FLD(e, struct cp_sc_cond, arg), "%s: arg %u is not 0..5", WS(what), c->arg);
         if (c->op < CP_SC_EQ || c->op > CP_SC_OP_MAX)
-            return fail(r, S, FLD(e, struct cp_sc_cond, op), "%s: op %u is not a known comparison", WS(what), c->op);
+            return fail(r, S, FLD(e, struct cp_sc_cond, op), "%s: op %u is not a known comparison", WS(what),
+                        c->op);
         if (c->width != 32 && c->width != 64)
-            return fail(r, S, FLD(e, struct cp_sc_cond, width), "%s: width %u is not 32 or 64", WS(what), c->width);
+            return fail(r, S, FLD(e, struct cp_sc_cond, width), "%s: width %u is not 32 or 64", WS(what),
+                        c->width);
         if (ld8(r, FLD(e, struct cp_sc_cond, pad)))
-            return fail(r, S, FLD(e, struct cp_sc_cond, pad), "%s: reserved field is %u, must be 0",
-                        WS(what), ld8(r, FLD(e, struct cp_sc_cond, pad)));
+            return fail(r, S, FLD(e, struct cp_sc_cond, pad), "%s: reserved field is %u, must be 0", WS(what),
+                        ld8(r, FLD(e, struct cp_sc_cond, pad)));
         if (want_zero32(r, S, FLD(e, struct cp_sc_cond, pad2), &what))
             return -1;
         uint64_t ones = c->width == 32 ? 0xffffffffull : UINT64_MAX;
@@ -1164,18 +1232,21 @@ static int do_seccomp(struct rd *r)
                                 (unsigned long long)v, c->width);
                 if (k > 0 && p->seccomp.values[vi - 1] >= v)
                     return fail(r, S, r->arr[A_VALUES].foff + 8ull * vi,
-                                "%s: set member %u is not above the previous one (sorted, unique)", WS(what), vi);
+                                "%s: set member %u is not above the previous one (sorted, unique)", WS(what),
+                                vi);
             }
             if (c->value)
-                return fail(r, S, FLD(e, struct cp_sc_cond, value), "%s: value must be 0 for a set", WS(what));
+                return fail(r, S, FLD(e, struct cp_sc_cond, value), "%s: value must be 0 for a set",
+                            WS(what));
         } else {
             if (c->set_first)
                 return fail(r, S, FLD(e, struct cp_sc_cond, set_first), "%s: set_first must be 0", WS(what));
             if (c->set_count)
                 return fail(r, S, FLD(e, struct cp_sc_cond, set_count), "%s: set_count must be 0", WS(what));
             if (c->value > ones)
-                return fail(r, S, FLD(e, struct cp_sc_cond, value), "%s: value 0x%llx does not fit in 32 bits",
-                            WS(what), (unsigned long long)c->value);
+                return fail(r, S, FLD(e, struct cp_sc_cond, value),
+                            "%s: value 0x%llx does not fit in 32 bits", WS(what),
+                            (unsigned long long)c->value);
         }
         if (c->op == CP_SC_MASKED_EQ) {
             if (c->mask > ones)
@@ -1197,18 +1268,21 @@ static int do_seccomp(struct rd *r)
         if (get_str(r, S, FLD(e, struct cp_sc_rule, syscall), &what, &ru->syscall))
             return -1;
         if (!is_syscall_name(ru->syscall))
-            return fail(r, S, FLD(e, struct cp_sc_rule, syscall), "%s: syscall %s is not [a-z_][a-z0-9_]{0,63}",
-                        WS(what), quote(ru->syscall, q, sizeof q));
+            return fail(r, S, FLD(e, struct cp_sc_rule, syscall),
+                        "%s: syscall %s is not [a-z_][a-z0-9_]{0,63}", WS(what),
+                        quote(ru->syscall, q, sizeof q));
         ru->action = ld32(r, FLD(e, struct cp_sc_rule, action));
         if (check_action(r, FLD(e, struct cp_sc_rule, action), &what, ru->action))
             return -1;
         ru->cond_first = ld32(r, FLD(e, struct cp_sc_rule, cond_first));
         ru->cond_count = ld32(r, FLD(e, struct cp_sc_rule, cond_count));
         if (ru->cond_count == 0 && ru->cond_first)
-            return fail(r, S, FLD(e, struct cp_sc_rule, cond_first), "%s: cond_first must be 0 without conditions", WS(what));
+            return fail(r, S, FLD(e, struct cp_sc_rule, cond_first),
+                        "%s: cond_first must be 0 without conditions", WS(what));
         if (ru->cond_first > p->seccomp.n_conds || ru->cond_count > p->seccomp.n_conds - ru->cond_first)
-            return fail(r, S, FLD(e, struct cp_sc_rule, cond_first), "%s: conditions %u+%u are outside the %zu conds",
-                        WS(what), ru->cond_first, ru->cond_count, p->seccomp.n_conds);
+            return fail(r, S, FLD(e, struct cp_sc_rule, cond_first),
+                        "%s: conditions %u+%u are outside the %zu conds", WS(what), ru->cond_first,
+                        ru->cond_count, p->seccomp.n_conds);
         ru->line = ld32(r, FLD(e, struct cp_sc_rule, line));
         if (want_zero32(r, S, FLD(e, struct cp_sc_rule, pad), &what))
             return -1;
@@ -1224,11 +1298,12 @@ static int do_seccomp(struct rd *r)
         pr->audit_arch = ld32(r, FLD(e, struct cp_sc_program, audit_arch));
         if (pr->audit_arch != AUDIT_ARCH_X86_64 && pr->audit_arch != AUDIT_ARCH_AARCH64)
             return fail(r, S, FLD(e, struct cp_sc_program, audit_arch),
-                        "%s: audit_arch 0x%08x is not x86_64 (0xc000003e) or aarch64 (0xc00000b7)", WS(what), pr->audit_arch);
+                        "%s: audit_arch 0x%08x is not x86_64 (0xc000003e) or aarch64 (0xc00000b7)", WS(what),
+                        pr->audit_arch);
         if (i > 0 && p->seccomp.programs[i - 1].audit_arch >= pr->audit_arch)
             return fail(r, S, FLD(e, struct cp_sc_program, audit_arch),
-                        "%s: audit_arch 0x%08x is not after 0x%08x (sorted, unique)", WS(what), pr->audit_arch,
-                        p->seccomp.programs[i - 1].audit_arch);
+                        "%s: audit_arch 0x%08x is not after 0x%08x (sorted, unique)", WS(what),
+                        pr->audit_arch, p->seccomp.programs[i - 1].audit_arch);
         pr->insn_count = ld32(r, FLD(e, struct cp_sc_program, insn_count));
         if (pr->insn_count < 1 || pr->insn_count > BPF_CHECK_MAX_INSNS)
             return fail(r, S, FLD(e, struct cp_sc_program, insn_count), "%s: insn_count %u is not 1..4096",
@@ -1251,8 +1326,8 @@ static int do_seccomp(struct rd *r)
         pr->insns = (const struct cp_bpf_insn *)(r->copy + b + io);
         struct bpf_check_error be;
         if (bpf_check_seccomp(pr->insns, pr->insn_count, &be))
-            return fail(r, S, b + io + (uint64_t)be.insn * sizeof(struct cp_bpf_insn),
-                        "%s insn %u: %s", WS(what), be.insn, be.message);
+            return fail(r, S, b + io + (uint64_t)be.insn * sizeof(struct cp_bpf_insn), "%s insn %u: %s",
+                        WS(what), be.insn, be.message);
     }
     return check_ranges(r, S);
 }
@@ -1297,7 +1372,8 @@ static int do_vm(struct rd *r)
             want_empty(r, S, FLD(b, struct cp_vm, rootfs), WL("rootfs without HAS_ROOTFS"), p->vm.rootfs))
             return -1;
         if (!all_zero(p->vm.rootfs_sha256, 32))
-            return fail(r, S, FLD(b, struct cp_vm, rootfs_sha256), "rootfs_sha256 must be zero without HAS_ROOTFS");
+            return fail(r, S, FLD(b, struct cp_vm, rootfs_sha256),
+                        "rootfs_sha256 must be zero without HAS_ROOTFS");
     }
     if (want_zero32(r, S, FLD(b, struct cp_vm, pad), WL("vm")))
         return -1;
@@ -1377,7 +1453,7 @@ static int do_secrets(struct rd *r)
             return fail(r, S, FLD(e, struct cp_secret, name), "%s: name %s is not after %s (sorted, unique)",
                         WS(what), quote(x->name, q, sizeof q), p->secrets.items[i - 1].name);
         bool ref_ok = (strncmp(x->ref, "env:", 4) == 0 && is_env_name(x->ref + 4)) ||
-                      (strncmp(x->ref, "file:", 5) == 0 && !path_problem(x->ref + 5));
+            (strncmp(x->ref, "file:", 5) == 0 && !path_problem(x->ref + 5));
         if (!ref_ok)
             return fail(r, S, FLD(e, struct cp_secret, ref), "%s: ref %s is not env:NAME or file:/path",
                         WS(what), quote(x->ref, q, sizeof q));
@@ -1392,8 +1468,8 @@ static int do_secrets(struct rd *r)
             if (get_path(r, S, FLD(e, struct cp_secret, target), &what, &x->target))
                 return -1;
         } else {
-            return fail(r, S, FLD(e, struct cp_secret, delivery), "%s: delivery %u is not 1 (env) or 2 (file)",
-                        WS(what), x->delivery);
+            return fail(r, S, FLD(e, struct cp_secret, delivery),
+                        "%s: delivery %u is not 1 (env) or 2 (file)", WS(what), x->delivery);
         }
         x->line = ld32(r, FLD(e, struct cp_secret, line));
         if (want_zero32(r, S, FLD(e, struct cp_secret, pad), &what))
@@ -1479,7 +1555,8 @@ int plan_read_file(const char *path, struct plan **out, struct plan_error *err)
     }
     /* Read at most one byte past the limit, whatever the file claims. */
     size_t cap = S_ISREG(st.st_mode) && st.st_size >= 0 && (uint64_t)st.st_size <= CP_MAX_PLAN_SIZE
-                     ? (size_t)st.st_size + 1 : 65536;
+        ? (size_t)st.st_size + 1
+        : 65536;
     size_t n = 0;
     uint8_t *data = malloc(cap);
     if (!data) {

@@ -40,15 +40,15 @@ const char *vm_mode_name(enum vm_mode m)
     return "unknown";
 }
 
-int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launch *l,
-                        struct cell_error *e)
+int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launch *l, struct cell_error *e)
 {
     memset(l, 0, sizeof *l);
     if (!p->has_vm)
         return cell_err(e, 0, "the plan has no vm section (add `vm { ... }` to the policy)");
     if (p->net.mode == CP_NET_EGRESS)
-        return cell_err(e, 0, "the vm backend attaches no network device and cannot enforce egress rules; "
-                              "refusing a plan that grants egress");
+        return cell_err(e, 0,
+                        "the vm backend attaches no network device and cannot enforce egress rules; "
+                        "refusing a plan that grants egress");
     if (p->vm.memory % (1024 * 1024) != 0)
         return cell_err(e, 0, "vm memory %llu bytes is not a whole number of MiB",
                         (unsigned long long)p->vm.memory);
@@ -71,18 +71,19 @@ uint64_t vm_host_default_memory_mib(uint64_t memory_limit)
         return VM_HOST_UNLIMITED_MIB;
     uint64_t mib = memory_limit / (1024 * 1024) + (memory_limit % (1024 * 1024) != 0);
     if (mib > UINT64_MAX / 2)
-        return mib;                     /* absurd, and QEMU will say so */
+        return mib; /* absurd, and QEMU will say so */
     mib += VM_HOST_HEADROOM_MIB;
     return mib < VM_HOST_MIN_MIB ? VM_HOST_MIN_MIB : mib;
 }
 
-int vm_launch_host_default(const struct plan *p, enum vm_mode mode, const char *kernel,
-                           struct vm_launch *l, struct cell_error *e)
+int vm_launch_host_default(const struct plan *p, enum vm_mode mode, const char *kernel, struct vm_launch *l,
+                           struct cell_error *e)
 {
     memset(l, 0, sizeof *l);
     if (p->net.mode == CP_NET_EGRESS)
-        return cell_err(e, 0, "the vm backend attaches no network device and cannot enforce egress rules; "
-                              "refusing a plan that grants egress");
+        return cell_err(e, 0,
+                        "the vm backend attaches no network device and cannot enforce egress rules; "
+                        "refusing a plan that grants egress");
     l->mode = mode;
     l->kernel = kernel;
     l->rootfs = NULL;
@@ -97,12 +98,13 @@ int vm_boot_args(const struct vm_launch *l, char *buf, size_t n, struct cell_err
     char tsc[96] = "";
     if (l->mode == VM_MODE_QEMU_TCG) {
         if (l->tsc_khz == 0)
-            return cell_err(e, 0, "qemu-tcg needs the host TSC rate (tsc_early_khz) and it could not be measured");
+            return cell_err(e, 0,
+                            "qemu-tcg needs the host TSC rate (tsc_early_khz) and it could not be measured");
         snprintf(tsc, sizeof tsc, " tsc_early_khz=%llu tsc=reliable", (unsigned long long)l->tsc_khz);
     }
     int w = snprintf(buf, n, "console=ttyS0 reboot=%s panic=-1 quiet pci=off module.sig_enforce=1%s%s%s",
-                     l->mode == VM_MODE_FIRECRACKER ? "k" : "t", tsc,
-                     l->extra_bootargs ? " " : "", l->extra_bootargs ? l->extra_bootargs : "");
+                     l->mode == VM_MODE_FIRECRACKER ? "k" : "t", tsc, l->extra_bootargs ? " " : "",
+                     l->extra_bootargs ? l->extra_bootargs : "");
     if (w < 0 || (size_t)w >= n)
         return cell_err(e, E2BIG, "kernel command line longer than %zu bytes", n - 1);
     return 0;
@@ -110,7 +112,11 @@ int vm_boot_args(const struct vm_launch *l, char *buf, size_t n, struct cell_err
 
 /* ---- a small growable string ------------------------------------------ */
 
-struct sbuf { char *s; size_t len, cap; int oom; };
+struct sbuf {
+    char *s;
+    size_t len, cap;
+    int oom;
+};
 
 static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_add(struct sbuf *b, const char *fmt, ...)
@@ -162,7 +168,7 @@ int vm_firecracker_json(const struct vm_launch *l, char **json, struct cell_erro
     char args[2048];
     if (vm_boot_args(l, args, sizeof args, e) < 0)
         return -1;
-    struct sbuf b = {0};
+    struct sbuf b = { 0 };
     sb_add(&b, "{\n  \"boot-source\": {\n    \"kernel_image_path\": ");
     sb_json_str(&b, l->kernel);
     sb_add(&b, ",\n    \"boot_args\": ");
@@ -175,9 +181,10 @@ int vm_firecracker_json(const struct vm_launch *l, char **json, struct cell_erro
         sb_json_str(&b, l->rootfs);
         sb_add(&b, ",\n      \"is_root_device\": false,\n      \"is_read_only\": true\n    }\n  ");
     }
-    sb_add(&b, "],\n  \"machine-config\": {\n    \"vcpu_count\": %u,\n    \"mem_size_mib\": %llu,\n"
-               "    \"smt\": false\n  },\n  \"network-interfaces\": [],\n  \"vsock\": {\n"
-               "    \"guest_cid\": %u,\n    \"uds_path\": ",
+    sb_add(&b,
+           "],\n  \"machine-config\": {\n    \"vcpu_count\": %u,\n    \"mem_size_mib\": %llu,\n"
+           "    \"smt\": false\n  },\n  \"network-interfaces\": [],\n  \"vsock\": {\n"
+           "    \"guest_cid\": %u,\n    \"uds_path\": ",
            l->vcpus, (unsigned long long)l->mem_mib, VM_GUEST_CID);
     sb_json_str(&b, l->vsock_uds ? l->vsock_uds : VM_FC_VSOCK_NAME);
     sb_add(&b, "\n  }\n}\n");
@@ -230,10 +237,11 @@ int vm_qemu_argv(const struct vm_launch *l, struct vm_argv *av, struct cell_erro
     memset(av, 0, sizeof *av);
     if (l->mode != VM_MODE_QEMU_KVM && l->mode != VM_MODE_QEMU_TCG)
         return cell_err(e, 0, "vm mode %s is not a QEMU mode", vm_mode_name(l->mode));
-    const char *paths[] = {l->kernel, l->initrd, l->console, l->channel, l->out, l->err};
+    const char *paths[] = { l->kernel, l->initrd, l->console, l->channel, l->out, l->err };
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (!qemu_safe(paths[i]))
-            return cell_err(e, EINVAL, "QEMU path %s is empty or contains a comma", paths[i] ? paths[i] : "(none)");
+            return cell_err(e, EINVAL, "QEMU path %s is empty or contains a comma",
+                            paths[i] ? paths[i] : "(none)");
     if (l->rootfs && !qemu_safe(l->rootfs))
         return cell_err(e, EINVAL, "rootfs path %s contains a comma (QEMU cannot take it)", l->rootfs);
     char args[2048];
@@ -273,9 +281,10 @@ int vm_qemu_argv(const struct vm_launch *l, struct vm_argv *av, struct cell_erro
     bad |= av_push(av, "%s", l->initrd);
     bad |= av_push(av, "-append");
     bad |= av_push(av, "%s", args);
-    static const char *const ids[] = {"con", "chan", "out", "err"};
-    static const char *const where[] = {NULL, "iobase=0x2f8,irq=3", "iobase=0x3e8,irq=5", "iobase=0x2e8,irq=6"};
-    const char *files[] = {l->console, l->channel, l->out, l->err};
+    static const char *const ids[] = { "con", "chan", "out", "err" };
+    static const char *const where[] = { NULL, "iobase=0x2f8,irq=3", "iobase=0x3e8,irq=5",
+                                         "iobase=0x2e8,irq=6" };
+    const char *files[] = { l->console, l->channel, l->out, l->err };
     for (int i = 0; i < 4; i++) {
         bad |= av_push(av, "-chardev");
         bad |= av_push(av, "file,id=%s,path=%s", ids[i], files[i]);
@@ -303,7 +312,7 @@ int vm_qemu_argv(const struct vm_launch *l, struct vm_argv *av, struct cell_erro
 uint64_t vm_host_tsc_khz(void)
 {
 #if defined(__x86_64__)
-    struct timespec a, b, nap = {0, 20 * 1000 * 1000};
+    struct timespec a, b, nap = { 0, 20 * 1000 * 1000 };
     clock_gettime(CLOCK_MONOTONIC_RAW, &a);
     uint64_t c0 = __builtin_ia32_rdtsc();
     while (nanosleep(&nap, &nap) < 0 && errno == EINTR)

@@ -26,52 +26,51 @@
 
 enum vm_mode {
     VM_MODE_FIRECRACKER = 1,
-    VM_MODE_QEMU_KVM    = 2,
-    VM_MODE_QEMU_TCG    = 3,
+    VM_MODE_QEMU_KVM = 2,
+    VM_MODE_QEMU_TCG = 3,
 };
 
-#define VM_GUEST_CID        3u
-#define VM_VSOCK_PORT       1024u
-#define VM_FC_INITRD_NAME   "initramfs.cpio"   /* relative: firecracker runs in the run's directory */
-#define VM_FC_VSOCK_NAME    "vsock.sock"
+#define VM_GUEST_CID      3u
+#define VM_VSOCK_PORT     1024u
+#define VM_FC_INITRD_NAME "initramfs.cpio" /* relative: firecracker runs in the run's directory */
+#define VM_FC_VSOCK_NAME  "vsock.sock"
 
 /* "firecracker", "qemu-kvm", "qemu-tcg" */
 const char *vm_mode_name(enum vm_mode m);
 
 struct vm_launch {
     enum vm_mode mode;
-    const char *kernel;             /* host path of the kernel image */
-    const char *initrd;             /* host path of the initramfs */
-    const char *rootfs;             /* host path of the read-only root image, or NULL */
+    const char *kernel; /* host path of the kernel image */
+    const char *initrd; /* host path of the initramfs */
+    const char *rootfs; /* host path of the read-only root image, or NULL */
     uint32_t vcpus;
     uint64_t mem_mib;
-    const char *extra_bootargs;     /* the plan's bootargs, appended last; may be NULL */
-    uint64_t tsc_khz;               /* QEMU TCG: the guest TSC rate (= the host's) */
+    const char *extra_bootargs; /* the plan's bootargs, appended last; may be NULL */
+    uint64_t tsc_khz;           /* QEMU TCG: the guest TSC rate (= the host's) */
     /* QEMU: chardev file paths (a file or /proc/self/fd/N) of ttyS0..ttyS3 */
     const char *console, *channel, *out, *err;
     /* Firecracker */
     const char *vsock_uds;
-    const char *qemu_binary;        /* NULL: "qemu-system-x86_64" */
-    const char *name;               /* QEMU -name (e.g. "cellos-vm-<run id>"): finds a run's VMM */
+    const char *qemu_binary; /* NULL: "qemu-system-x86_64" */
+    const char *name;        /* QEMU -name (e.g. "cellos-vm-<run id>"): finds a run's VMM */
 };
 
 /* Fill the plan-derived fields of *l (mode, kernel, rootfs, vcpus, memory,
  * extra boot args). Refuses what the vm backend cannot honour: a plan with
  * egress rules (no network device is ever attached), memory that is not a
  * whole number of MiB, Firecracker's vCPU rules (1 or even, at most 32). */
-int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launch *l,
-                        struct cell_error *e);
+int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launch *l, struct cell_error *e);
 
 /* A plan without a vm section run with `--backend vm` gets the host's
  * defaults (docs/backends.md, "Plans without a vm section"): the given
  * kernel (the host's, not pinned by the plan), 1 vCPU, no rootfs image, no
  * extra boot args, and vm_host_default_memory_mib() of memory. The same
  * refusals as vm_launch_from_plan (egress). */
-#define VM_HOST_HEADROOM_MIB   192u   /* guest kernel, page cache, the unpacked initramfs */
-#define VM_HOST_MIN_MIB        256u   /* = the compiler's default `vm { memory }` */
-#define VM_HOST_UNLIMITED_MIB  512u   /* a plan with no memory limit */
-int vm_launch_host_default(const struct plan *p, enum vm_mode mode, const char *kernel,
-                           struct vm_launch *l, struct cell_error *e);
+#define VM_HOST_HEADROOM_MIB  192u /* guest kernel, page cache, the unpacked initramfs */
+#define VM_HOST_MIN_MIB       256u /* = the compiler's default `vm { memory }` */
+#define VM_HOST_UNLIMITED_MIB 512u /* a plan with no memory limit */
+int vm_launch_host_default(const struct plan *p, enum vm_mode mode, const char *kernel, struct vm_launch *l,
+                           struct cell_error *e);
 /* The plan's memory limit (bytes, 0 = none) rounded up to MiB plus
  * VM_HOST_HEADROOM_MIB, at least VM_HOST_MIN_MIB; VM_HOST_UNLIMITED_MIB
  * without a limit. */
@@ -86,7 +85,7 @@ int vm_firecracker_json(const struct vm_launch *l, char **json, struct cell_erro
 
 /* A QEMU argument vector; vm_argv_free releases it. */
 struct vm_argv {
-    char **argv;                    /* NULL-terminated */
+    char **argv; /* NULL-terminated */
     size_t argc;
 };
 int vm_qemu_argv(const struct vm_launch *l, struct vm_argv *av, struct cell_error *e);

@@ -19,34 +19,36 @@ static const struct cellrun_cmd commands[] = {
     { "run", cellrun_cmd_run, "run a plan (the default: `cellrun PLAN` = `cellrun run PLAN`)" },
     { "keygen", cellrun_cmd_keygen, "write PREFIX.key, PREFIX.pub, PREFIX.trust.json; print the kid" },
     { "verify", cellrun_cmd_verify, "verify an event stream: EVENTS --trust KEYS.json [--plan PLAN]" },
-    { "--print-oci-config", cellrun_cmd_oci_config, "print the gvisor backend's OCI config: [--portable|--bundle DIR] PLAN" },
+    { "--print-oci-config", cellrun_cmd_oci_config,
+      "print the gvisor backend's OCI config: [--portable|--bundle DIR] PLAN" },
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
-"usage: cellrun [options] PLAN [-- ARGS...]\n"
-"       cellrun SUBCOMMAND [args...]\n"
-"\n"
-"Run the cell plan PLAN (written by cellc): build the cell, run its workload,\n"
-"and emit one signed CloudEvent per step.\n"
-"\n"
-"options:\n"
-"  --events FILE|-|fd:N  where events go: appended to FILE, stdout (-), or an\n"
-"                        inherited fd (default: $CELLOS_EVENTS, else stderr)\n"
-"  --key FILE            the Ed25519 signing key (default: $CELLOS_KEY)\n"
-"  --unsigned            run without signing events (the stream says so)\n"
-"  --trust KEYS.json     refuse PLAN unless it is signed by a key in KEYS.json\n"
-"  --backend NAME        run with this backend instead of the plan's (%s)\n"
-"  -h, --help            this text\n"
-"ARGS after -- are appended to the plan's argv when the plan allows it.\n"
-"\n"
-"exit status: the workload's; 128+N when it died of signal N (a wall-time or\n"
-"memory kill is 137); 125 when cellrun or the cell's set-up failed (one line\n"
-"on stderr names the step); 126 the workload could not be executed; 127 it\n"
-"was not found.\n"
-"\n"
-"subcommands:\n", backend_names());
+            "usage: cellrun [options] PLAN [-- ARGS...]\n"
+            "       cellrun SUBCOMMAND [args...]\n"
+            "\n"
+            "Run the cell plan PLAN (written by cellc): build the cell, run its workload,\n"
+            "and emit one signed CloudEvent per step.\n"
+            "\n"
+            "options:\n"
+            "  --events FILE|-|fd:N  where events go: appended to FILE, stdout (-), or an\n"
+            "                        inherited fd (default: $CELLOS_EVENTS, else stderr)\n"
+            "  --key FILE            the Ed25519 signing key (default: $CELLOS_KEY)\n"
+            "  --unsigned            run without signing events (the stream says so)\n"
+            "  --trust KEYS.json     refuse PLAN unless it is signed by a key in KEYS.json\n"
+            "  --backend NAME        run with this backend instead of the plan's (%s)\n"
+            "  -h, --help            this text\n"
+            "ARGS after -- are appended to the plan's argv when the plan allows it.\n"
+            "\n"
+            "exit status: the workload's; 128+N when it died of signal N (a wall-time or\n"
+            "memory kill is 137); 125 when cellrun or the cell's set-up failed (one line\n"
+            "on stderr names the step); 126 the workload could not be executed; 127 it\n"
+            "was not found.\n"
+            "\n"
+            "subcommands:\n",
+            backend_names());
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }

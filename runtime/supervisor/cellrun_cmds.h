@@ -13,7 +13,7 @@
 struct cellrun_cmd {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *summary;        /* one line for `cellrun --help` */
+    const char *summary; /* one line for `cellrun --help` */
 };
 
 /* `cellrun run [options] PLAN [-- ARGS]` = `cellrun [options] PLAN [-- ARGS]`

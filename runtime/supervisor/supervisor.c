@@ -53,7 +53,7 @@ struct sup {
     bool exec_ok, exec_failed, have_exit, setup_failed;
     int exec_err;
     int exit_wstatus;
-    struct cell_step_record failed;     /* the first FAILED record */
+    struct cell_step_record failed; /* the first FAILED record */
     uint8_t rbuf[sizeof(struct cell_step_record)];
     size_t rlen;
 
@@ -62,10 +62,10 @@ struct sup {
     int wstatus;
     struct rusage ru;
     uint64_t t_go_ns, t_end_ns;
-    uint64_t t_boot_ns;                 /* GUEST_BOOT received (VM), else 0 */
-    uint64_t t_exec_ns;                 /* the workload started (EXEC ok), else 0 */
-    uint64_t setup_ms;                  /* the set-up bound (setup_timeout_ms) */
-    char why[600];                      /* the failure message, when any */
+    uint64_t t_boot_ns; /* GUEST_BOOT received (VM), else 0 */
+    uint64_t t_exec_ns; /* the workload started (EXEC ok), else 0 */
+    uint64_t setup_ms;  /* the set-up bound (setup_timeout_ms) */
+    char why[600];      /* the failure message, when any */
 };
 
 static uint64_t now_ns(void)
@@ -87,8 +87,10 @@ static int setup_timeout_ms(uint64_t *out, struct cell_error *e)
     errno = 0;
     long long n = strtoll(v, &end, 10);
     if (errno || *end || v[0] < '0' || v[0] > '9' || n < 1 || n > 3600000)
-        return cell_err(e, 0, "CELLOS_SETUP_TIMEOUT_MS=\"%.32s\": not a number of milliseconds "
-                        "from 1 to 3600000", v);
+        return cell_err(e, 0,
+                        "CELLOS_SETUP_TIMEOUT_MS=\"%.32s\": not a number of milliseconds "
+                        "from 1 to 3600000",
+                        v);
     *out = (uint64_t)n;
     return 0;
 }
@@ -133,8 +135,7 @@ static void describe_step_failure(struct sup *s, const struct cell_step_record *
         return;
     }
     if (r->step == CELL_STEP_INIT && r->detail == 1) {
-        snprintf(s->why, sizeof s->why, "step init: working directory %s: %s",
-                 s->plan->process.cwd, err);
+        snprintf(s->why, sizeof s->why, "step init: working directory %s: %s", s->plan->process.cwd, err);
         return;
     }
     if (r->step == CELL_STEP_SECRETS && r->detail < s->plan->secrets.n_items) {
@@ -173,10 +174,10 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
     } else if (r->step == CELL_STEP_EXEC) {
         s->exec_ok = true;
         if (!s->t_exec_ns)
-            s->t_exec_ns = record_time(s, r);    /* the workload's wall clock starts */
+            s->t_exec_ns = record_time(s, r); /* the workload's wall clock starts */
     } else if (r->step == CELL_STEP_GUEST_BOOT) {
         if (!s->t_boot_ns)
-            s->t_boot_ns = now_ns();            /* the VM is up: the set-up bound starts */
+            s->t_boot_ns = now_ns(); /* the VM is up: the set-up bound starts */
     } else if (r->step == CELL_STEP_EXIT) {
         s->have_exit = true;
         s->exit_wstatus = (int)r->detail;
@@ -429,7 +430,7 @@ static int conclude(struct sup *s, struct backend_result *res)
         s->be->finish(&s->run, s->wstatus, &s->ru, res);
 
     if (s->sink_failed || s->bad_record)
-        return CELLRUN_EXIT_FAILURE;            /* why already set by the caller */
+        return CELLRUN_EXIT_FAILURE; /* why already set by the caller */
     if (s->run.forced) {
         snprintf(s->why, sizeof s->why, "%s", s->run.forced_why);
         return CELLRUN_EXIT_FAILURE;
@@ -442,8 +443,10 @@ static int conclude(struct sup *s, struct backend_result *res)
         return 128 + SIGKILL;
     }
     if (s->setup_timed_out) {
-        snprintf(s->why, sizeof s->why, "the cell's set-up did not finish within %llu ms%s: "
-                 "the cell was killed (CELLOS_SETUP_TIMEOUT_MS)", (unsigned long long)s->setup_ms,
+        snprintf(s->why, sizeof s->why,
+                 "the cell's set-up did not finish within %llu ms%s: "
+                 "the cell was killed (CELLOS_SETUP_TIMEOUT_MS)",
+                 (unsigned long long)s->setup_ms,
                  s->t_boot_ns || !s->run.boot_allowance_ms ? "" : " after its boot allowance");
         return CELLRUN_EXIT_FAILURE;
     }
@@ -460,13 +463,11 @@ static int conclude(struct sup *s, struct backend_result *res)
     if (s->exec_failed) {
         snprintf(s->why, sizeof s->why, "step exec: %s: %s", s->plan->process.argv[0],
                  s->exec_err > 0 && s->exec_err < 4096 ? strerror(s->exec_err) : "failed");
-        return s->exec_err == ENOENT || s->exec_err == ENOTDIR ? CELLRUN_EXIT_NOTFOUND
-                                                               : CELLRUN_EXIT_NOEXEC;
+        return s->exec_err == ENOENT || s->exec_err == ENOTDIR ? CELLRUN_EXIT_NOTFOUND : CELLRUN_EXIT_NOEXEC;
     }
     if (!s->exec_ok && !s->have_exit) {
         if (WIFSIGNALED(s->wstatus))
-            snprintf(s->why, sizeof s->why, "the cell died of signal %d during set-up",
-                     WTERMSIG(s->wstatus));
+            snprintf(s->why, sizeof s->why, "the cell died of signal %d during set-up", WTERMSIG(s->wstatus));
         else
             snprintf(s->why, sizeof s->why, "the cell ended during set-up (status %d)",
                      WIFEXITED(s->wstatus) ? WEXITSTATUS(s->wstatus) : -1);
@@ -504,7 +505,7 @@ static int setup_signals(struct sup *s, struct cell_error *e)
         sigaddset(&set, sigs[i]);
     if (sigprocmask(SIG_BLOCK, &set, &s->oldmask) < 0)
         return cell_err_sys(e, errno, "signals");
-    sigdelset(&set, SIGPIPE);       /* only blocked: a dead sink gives EPIPE */
+    sigdelset(&set, SIGPIPE); /* only blocked: a dead sink gives EPIPE */
     s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (s->sigfd < 0)
         return cell_err_sys(e, errno, "signalfd");
@@ -581,15 +582,17 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     } else if (o->backend) {
         s.be = backend_by_name(o->backend);
         if (!s.be) {
-            cell_err(&e, 0, "backend \"%s\" is not built into this cellrun (have: %s)",
-                     o->backend, backend_names());
+            cell_err(&e, 0, "backend \"%s\" is not built into this cellrun (have: %s)", o->backend,
+                     backend_names());
             goto fail_early;
         }
     } else {
         s.be = backend_by_kind(s.plan->meta.backend);
         if (!s.be) {
-            cell_err(&e, 0, "the plan asks for backend %u, which is not built into this cellrun "
-                     "(have: %s); choose one with --backend", s.plan->meta.backend, backend_names());
+            cell_err(&e, 0,
+                     "the plan asks for backend %u, which is not built into this cellrun "
+                     "(have: %s); choose one with --backend",
+                     s.plan->meta.backend, backend_names());
             goto fail_early;
         }
     }
@@ -608,8 +611,10 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
             long fd = strtol(spec + 3, NULL, 10);
             for (size_t i = 0; i < s.plan->process.n_pass_fds; i++)
                 if ((long)s.plan->process.pass_fds[i] == fd) {
-                    cell_err(&e, 0, "events: fd %ld is also passed to the cell; the workload "
-                             "must not hold the event stream", fd);
+                    cell_err(&e, 0,
+                             "events: fd %ld is also passed to the cell; the workload "
+                             "must not hold the event stream",
+                             fd);
                     goto fail_early;
                 }
         }
@@ -659,11 +664,15 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     }
     if (s.ev && !s.sink_failed) {
         struct ev_completed_info ci = {
-            .exited = res.exited, .exit_code = res.exit_code, .signal = res.signal,
+            .exited = res.exited,
+            .exit_code = res.exit_code,
+            .signal = res.signal,
             .wall_us = (s.t_end_ns - s.t_go_ns) / 1000,
             .workload_started = s.t_exec_ns != 0,
-            .workload_wall_us = s.t_exec_ns && s.t_end_ns > s.t_exec_ns ? (s.t_end_ns - s.t_exec_ns) / 1000 : 0,
-            .cpu_user_us = res.cpu_user_us, .cpu_sys_us = res.cpu_sys_us,
+            .workload_wall_us =
+                s.t_exec_ns && s.t_end_ns > s.t_exec_ns ? (s.t_end_ns - s.t_exec_ns) / 1000 : 0,
+            .cpu_user_us = res.cpu_user_us,
+            .cpu_sys_us = res.cpu_sys_us,
             .peak_memory_bytes = res.peak_memory_bytes,
         };
         if (ev_completed(s.ev, &ci, &e) < 0) {
@@ -692,10 +701,9 @@ teardown_done_msg:
                 s.sink_failed = true;
         }
         bool ok = !s.setup_failed && !s.timed_out && !s.setup_timed_out && !s.bad_record && !s.killed &&
-                  s.why[0] == 0;
+            s.why[0] == 0;
         bool forced = s.killed || s.timed_out || s.setup_timed_out || s.run.forced;
-        if (!s.sink_failed && (ev_destroyed(s.ev, ok && clean, forced, &e) < 0 ||
-                               ev_seal(s.ev, &e) < 0)) {
+        if (!s.sink_failed && (ev_destroyed(s.ev, ok && clean, forced, &e) < 0 || ev_seal(s.ev, &e) < 0)) {
             s.sink_failed = true;
         }
         if (s.sink_failed) {

@@ -15,9 +15,9 @@
 #include <stddef.h>
 
 /* cellrun's exit statuses besides the workload's own */
-#define CELLRUN_EXIT_FAILURE     125  /* cellrun or the cell's set-up failed */
-#define CELLRUN_EXIT_NOEXEC      126  /* the workload could not be executed */
-#define CELLRUN_EXIT_NOTFOUND    127  /* the workload was not found */
+#define CELLRUN_EXIT_FAILURE  125 /* cellrun or the cell's set-up failed */
+#define CELLRUN_EXIT_NOEXEC   126 /* the workload could not be executed */
+#define CELLRUN_EXIT_NOTFOUND 127 /* the workload was not found */
 
 /* The set-up bound (go until the workload's exec) when CELLOS_SETUP_TIMEOUT_MS
  * does not say otherwise; a backend adds its boot allowance (backend.h). */
@@ -25,13 +25,13 @@
 
 struct sup_options {
     const char *plan_path;
-    char *const *extra_args;        /* after `--` */
+    char *const *extra_args; /* after `--` */
     size_t n_extra_args;
-    const char *events;             /* FILE, "-" (stdout) or "fd:N"; NULL: $CELLOS_EVENTS or stderr */
-    const char *key_path;           /* NULL: $CELLOS_KEY */
-    bool unsigned_run;              /* --unsigned */
-    const char *trust_path;         /* --trust KEYS.json, or NULL */
-    const char *backend;            /* --backend NAME, or NULL for the plan's */
+    const char *events;     /* FILE, "-" (stdout) or "fd:N"; NULL: $CELLOS_EVENTS or stderr */
+    const char *key_path;   /* NULL: $CELLOS_KEY */
+    bool unsigned_run;      /* --unsigned */
+    const char *trust_path; /* --trust KEYS.json, or NULL */
+    const char *backend;    /* --backend NAME, or NULL for the plan's */
 };
 
 /* Run the plan; returns cellrun's exit status. Messages go to stderr, one

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const struct backend_ops backend_gvisor;      /* backend_gvisor.c */
+extern const struct backend_ops backend_gvisor; /* backend_gvisor.c */
 static const struct backend_ops *const table[] = {
     &backend_native,
     &backend_gvisor,
@@ -86,7 +86,7 @@ void backend_fact_num(struct backend_run *r, const char *key, int64_t value)
 void backend_teardown_cell(struct backend_run *r, int *sync_wr, struct cgroup_set *cg)
 {
     if (*sync_wr >= 0) {
-        close(*sync_wr);        /* an unreleased cell exits on EOF */
+        close(*sync_wr); /* an unreleased cell exits on EOF */
         *sync_wr = -1;
     }
     if (r->pid > 0) {

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SECRET_MAX (1u << 20)      /* bytes of one secret */
+#define SECRET_MAX (1u << 20) /* bytes of one secret */
 
 static int read_secret_file(const char *path, const char *name, struct cell_secret_value *v,
                             struct cell_error *e)
@@ -29,8 +29,8 @@ static int read_secret_file(const char *path, const char *name, struct cell_secr
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SECRET_MAX) {
         close(fd);
-        return cell_err(e, 0, "secrets: %s: %s is not a regular file of at most %u bytes",
-                        name, path, SECRET_MAX);
+        return cell_err(e, 0, "secrets: %s: %s is not a regular file of at most %u bytes", name, path,
+                        SECRET_MAX);
     }
     char *buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
@@ -76,8 +76,8 @@ int sup_inputs_read(const struct plan *p, struct sup_inputs *in, struct cell_err
         if (strncmp(s->ref, "env:", 4) == 0) {
             const char *v = getenv(s->ref + 4);
             if (!v)
-                return cell_err(e, 0, "secrets: %s: the environment variable %s is not set",
-                                s->name, s->ref + 4);
+                return cell_err(e, 0, "secrets: %s: the environment variable %s is not set", s->name,
+                                s->ref + 4);
             char *copy = strdup(v);
             if (!copy)
                 return cell_err_sys(e, ENOMEM, "secrets");

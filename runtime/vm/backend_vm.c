@@ -70,15 +70,15 @@
 
 struct vm_verdict {
     uint32_t forced;
-    uint32_t boot_ms;           /* launch to first frame, 0 if none */
+    uint32_t boot_ms; /* launch to first frame, 0 if none */
     char why[248];
 };
 
 struct vm_priv {
     enum vm_mode mode;
     struct vm_launch l;
-    char kernel_path[4096];     /* the plan's vm.kernel, or the host's default kernel */
-    bool host_kernel;           /* the plan has no vm section: the host chose the kernel */
+    char kernel_path[4096]; /* the plan's vm.kernel, or the host's default kernel */
+    bool host_kernel;       /* the plan has no vm section: the host chose the kernel */
     char kernel_digest[7 + 65];
     char release[64];
     char guest_init[4096];
@@ -90,8 +90,8 @@ struct vm_priv {
     int go_w, verdict_r;
     pid_t monitor;
     int forwarded;
-    bool killed;                /* the core killed the cell (wall time, sink failure) */
-    char fc_dir[64];            /* firecracker, non-root: the temp dir */
+    bool killed;     /* the core killed the cell (wall time, sink failure) */
+    char fc_dir[64]; /* firecracker, non-root: the temp dir */
 };
 
 /* ---- host checks ---------------------------------------------------------- */
@@ -209,8 +209,8 @@ static int hash_copy(int fd, const char *path, const char *what, int copy_fd, ui
 /* Hash the file at path (when copy_fd >= 0 also copy it there) and compare
  * with `want`; want == NULL: nothing pins it (the host's default kernel),
  * the digest is only reported. */
-static int hash_file(const char *path, const uint8_t *want, const char *what, int copy_fd,
-                     char *digest_out, struct cell_error *e)
+static int hash_file(const char *path, const uint8_t *want, const char *what, int copy_fd, char *digest_out,
+                     struct cell_error *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -228,8 +228,8 @@ static int hash_file(const char *path, const uint8_t *want, const char *what, in
         return 0;
     hex(want, 32, wh);
     if (sodium_memcmp(got, want, 32) != 0)
-        return cell_err(e, 0, "vm: %s %s has SHA-256 %s but the plan pins %s: refusing to boot it",
-                        what, path, gh, wh);
+        return cell_err(e, 0, "vm: %s %s has SHA-256 %s but the plan pins %s: refusing to boot it", what,
+                        path, gh, wh);
     return 0;
 }
 
@@ -302,7 +302,8 @@ static int find_guest_init(char *out, size_t n, struct cell_error *e)
             snprintf(out, n, "%s/../lib/cellos/cellos-guest-init", self);
     }
     if (access(out, R_OK) != 0)
-        return cell_err_sys(e, errno, "vm: guest init %s (build it with make, or set CELLOS_GUEST_INIT)", out);
+        return cell_err_sys(e, errno, "vm: guest init %s (build it with make, or set CELLOS_GUEST_INIT)",
+                            out);
     return 0;
 }
 
@@ -318,9 +319,11 @@ static int find_host_kernel(char *out, size_t n, struct cell_error *e)
         if (snprintf(out, n, "%s", env) >= (int)n)
             return cell_err(e, ENAMETOOLONG, "vm: CELLOS_VM_KERNEL is longer than %zu bytes", n - 1);
         if (access(out, R_OK) != 0)
-            return cell_err(e, errno, "vm: no guest kernel at CELLOS_VM_KERNEL=%s (%s): the plan has no vm "
-                                      "section, so the host's kernel boots; run `make vm-kernel` or set "
-                                      "CELLOS_VM_KERNEL to a kernel image", out, strerror(errno));
+            return cell_err(e, errno,
+                            "vm: no guest kernel at CELLOS_VM_KERNEL=%s (%s): the plan has no vm "
+                            "section, so the host's kernel boots; run `make vm-kernel` or set "
+                            "CELLOS_VM_KERNEL to a kernel image",
+                            out, strerror(errno));
         return 0;
     }
     char self[2048];
@@ -337,15 +340,16 @@ static int find_host_kernel(char *out, size_t n, struct cell_error *e)
     if (access(out, R_OK) != 0 && access(installed, R_OK) == 0)
         snprintf(out, n, "%s", installed);
     else if (access(out, R_OK) != 0)
-        return cell_err(e, errno, "vm: no guest kernel at %s (%s): the plan has no vm section, so the "
-                                  "host's kernel boots; run `make vm-kernel` or set CELLOS_VM_KERNEL",
+        return cell_err(e, errno,
+                        "vm: no guest kernel at %s (%s): the plan has no vm section, so the "
+                        "host's kernel boots; run `make vm-kernel` or set CELLOS_VM_KERNEL",
                         out, strerror(errno));
     return 0;
 }
 
 static int build_conf(struct backend_run *r, struct vm_priv *v, const char *rootfs_type, struct cell_error *e)
 {
-    struct guest_conf_buf b = {0};
+    struct guest_conf_buf b = { 0 };
     int bad = 0;
     char line[256];
     if (v->mode == VM_MODE_FIRECRACKER) {
@@ -367,9 +371,11 @@ static int build_conf(struct backend_run *r, struct vm_priv *v, const char *root
     for (size_t i = 0; i < r->n_extra_args; i++)
         bad |= guest_conf_hex(&b, "arg", -1, r->extra_args[i], strlen(r->extra_args[i]));
     const struct plan *p = r->plan;
-    if (p->process.n_env > GUEST_MAX_VALUES || p->secrets.n_items > GUEST_MAX_VALUES || r->n_extra_args > GUEST_MAX_ARGS) {
+    if (p->process.n_env > GUEST_MAX_VALUES || p->secrets.n_items > GUEST_MAX_VALUES ||
+        r->n_extra_args > GUEST_MAX_ARGS) {
         free(b.s);
-        return cell_err(e, 0, "vm: more than %d environment variables, secrets or arguments", GUEST_MAX_VALUES);
+        return cell_err(e, 0, "vm: more than %d environment variables, secrets or arguments",
+                        GUEST_MAX_VALUES);
     }
     for (size_t i = 0; r->pass_values && i < p->process.n_env; i++)
         if (r->pass_values[i])
@@ -414,8 +420,9 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
         return cell_err(e, 0, "seccomp: the plan has no program for this architecture (audit arch 0x%x)",
                         cell_audit_arch());
     if (cell_seccomp_uses_notify(p))
-        return cell_err(e, 0, "seccomp: user-notify actions need a supervisor on the host side of the "
-                              "filter, which the vm backend does not have");
+        return cell_err(e, 0,
+                        "seccomp: user-notify actions need a supervisor on the host side of the "
+                        "filter, which the vm backend does not have");
 
     /* the kernel: hashed into a sealed memfd that is what boots */
     v->kernel_fd = memfd_create("cellos-kernel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -430,13 +437,18 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
     ssize_t hn = pread(v->kernel_fd, head, sizeof head, 0);
     if (hn < 64)
         return cell_err(e, 0, "vm: kernel %s is too short to be a kernel", kernel);
-    if (memcmp(head, "\x7f" "ELF", 4) == 0)
+    if (memcmp(head,
+               "\x7f"
+               "ELF",
+               4) == 0)
         ki.kind = VM_KERNEL_ELF;
     else
         ki.kind = VM_KERNEL_BZIMAGE;
     if (v->mode == VM_MODE_FIRECRACKER && ki.kind != VM_KERNEL_ELF)
-        return cell_err(e, 0, "vm: Firecracker boots an uncompressed ELF vmlinux; %s is a bzImage "
-                              "(make vm-kernel extracts build/vm/vmlinux)", kernel);
+        return cell_err(e, 0,
+                        "vm: Firecracker boots an uncompressed ELF vmlinux; %s is a bzImage "
+                        "(make vm-kernel extracts build/vm/vmlinux)",
+                        kernel);
     if (vm_kernel_release(kernel, v->release, sizeof v->release, e) < 0)
         v->release[0] = 0;
 
@@ -479,8 +491,13 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
         return cell_err_sys(e, errno, "vm: memfd");
     }
     struct vm_initramfs_spec is = {
-        .plan = p, .plan_bytes = plan_bytes, .plan_len = plan_len, .guest_init = v->guest_init,
-        .modules = &v->mods, .guest_conf = v->conf, .no_vm_section = v->host_kernel,
+        .plan = p,
+        .plan_bytes = plan_bytes,
+        .plan_len = plan_len,
+        .guest_init = v->guest_init,
+        .modules = &v->mods,
+        .guest_conf = v->conf,
+        .no_vm_section = v->host_kernel,
     };
     int rc = vm_initramfs_build(&is, v->initrd_fd, &v->initrd_bytes, e);
     free(plan_bytes);
@@ -491,11 +508,12 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
         v->l.tsc_khz = vm_host_tsc_khz();
     const char *bt = getenv("CELLOS_VM_BOOT_TIMEOUT");
     v->boot_timeout_ms = bt && atoi(bt) > 0 ? (unsigned)atoi(bt) * 1000u
-                         : v->mode == VM_MODE_QEMU_TCG ? 120000u : 20000u;
+        : v->mode == VM_MODE_QEMU_TCG       ? 120000u
+                                            : 20000u;
     /* the core's set-up bound waits out the boot too (until GUEST_BOOT);
      * the wall-time limit counts from the workload's exec in the guest */
     r->boot_allowance_ms = v->boot_timeout_ms;
-    r->guest_clock = true;                  /* the records' times are the guest's */
+    r->guest_clock = true; /* the records' times are the guest's */
 
     backend_fact_str(r, "vm_mode", vm_mode_name(v->mode));
     backend_fact_str(r, "vm_kernel", v->kernel_digest);
@@ -503,7 +521,8 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
     if (v->host_kernel)
         backend_note(r, "downgrade", "vm.kernel",
                      "the plan has no vm section: the host chose the kernel (vm_kernel), the plan "
-                     "pins none; 1 vCPU, %llu MiB, no rootfs image", (unsigned long long)v->l.mem_mib);
+                     "pins none; 1 vCPU, %llu MiB, no rootfs image",
+                     (unsigned long long)v->l.mem_mib);
     if (v->release[0])
         backend_fact_str(r, "vm_kernel_release", v->release);
     backend_fact_num(r, "vm_vcpus", v->l.vcpus);
@@ -523,7 +542,7 @@ struct mon {
     char console[CONSOLE_KEEP];
     size_t con_len;
     double t_launch, t_first;
-    int console_fd;             /* CELLOS_VM_CONSOLE=FILE: the boot log is appended there too */
+    int console_fd; /* CELLOS_VM_CONSOLE=FILE: the boot log is appended there too */
     const char *run_id;
 };
 
@@ -543,7 +562,7 @@ static int pass_record(void *ctx, const struct cell_step_record *rec)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
-            return -2;              /* the core is gone */
+            return -2; /* the core is gone */
         off += (size_t)w;
     }
     return 0;
@@ -609,7 +628,7 @@ static int fc_setup(struct mon *m, int *listen_fd, char *dir, size_t dn)
     if (geteuid() == 0 && unshare(CLONE_NEWNS) == 0 &&
         mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) == 0 &&
         mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=1g") == 0) {
-        snprintf(dir, dn, "/tmp");               /* vanishes with this namespace */
+        snprintf(dir, dn, "/tmp"); /* vanishes with this namespace */
     } else {
         snprintf(dir, dn, "%s", v->fc_dir);
     }
@@ -649,7 +668,7 @@ static int fc_setup(struct mon *m, int *listen_fd, char *dir, size_t dn)
     close(cf);
     free(json);
     *listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
     snprintf(a.sun_path, sizeof a.sun_path, "%s_%u", VM_FC_VSOCK_NAME, VM_VSOCK_PORT);
     if (*listen_fd < 0 || bind(*listen_fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(*listen_fd, 1) < 0)
         return -1;
@@ -665,7 +684,7 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
         g = read(go_r, &c, 1);
     while (g < 0 && errno == EINTR);
     if (g != 1)
-        _exit(CELLRUN_EXIT_FAILURE);     /* the core gave up before `go` */
+        _exit(CELLRUN_EXIT_FAILURE); /* the core gave up before `go` */
     close(go_r);
 
     /* UART pipes: guest -> host; the write ends go to the VMM */
@@ -675,8 +694,8 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
         verdict(m, 1, "vm: pipes: %s", strerror(errno));
     int listen_fd = -1;
     char dir[128] = "";
-    struct vm_argv av = {0};
-    struct cell_error e = {0};
+    struct vm_argv av = { 0 };
+    struct cell_error e = { 0 };
     char p_kernel[32], p_initrd[32], p_con[32], p_chan[32], p_out[32], p_err[32], p_root[32];
     if (v->mode == VM_MODE_FIRECRACKER) {
         if (fc_setup(m, &listen_fd, dir, sizeof dir) < 0)
@@ -726,14 +745,14 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
         int nul = open("/dev/null", O_RDWR);
         dup2(nul, 0);
         if (v->mode == VM_MODE_FIRECRACKER) {
-            dup2(out[1], 1);                     /* the one serial port: the workload's output */
-            dup2(con[1], 2);                     /* firecracker's own log */
+            dup2(out[1], 1); /* the one serial port: the workload's output */
+            dup2(con[1], 2); /* firecracker's own log */
         } else {
-            dup2(con[1], 1);                     /* qemu's own messages join the boot log */
+            dup2(con[1], 1); /* qemu's own messages join the boot log */
             dup2(con[1], 2);
         }
         syscall(SYS_close_range, 3, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
-        int need[] = {v->kernel_fd, v->initrd_fd, v->rootfs_fd, chan[1], out[1], err[1], con[1]};
+        int need[] = { v->kernel_fd, v->initrd_fd, v->rootfs_fd, chan[1], out[1], err[1], con[1] };
         for (size_t i = 0; i < sizeof need / sizeof *need; i++)
             if (need[i] >= 0)
                 fcntl(need[i], F_SETFD, 0);
@@ -755,12 +774,12 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
     char why[200] = "";
     for (;;) {
         struct pollfd pf[6] = {
-            {.fd = chan_fd, .events = POLLIN},
-            {.fd = open_out ? out[0] : -1, .events = POLLIN},
-            {.fd = open_err ? err[0] : -1, .events = POLLIN},
-            {.fd = open_con ? con[0] : -1, .events = POLLIN},
-            {.fd = vmm_done ? -1 : pidfd, .events = POLLIN},
-            {.fd = listen_fd, .events = POLLIN},
+            { .fd = chan_fd, .events = POLLIN },
+            { .fd = open_out ? out[0] : -1, .events = POLLIN },
+            { .fd = open_err ? err[0] : -1, .events = POLLIN },
+            { .fd = open_con ? con[0] : -1, .events = POLLIN },
+            { .fd = vmm_done ? -1 : pidfd, .events = POLLIN },
+            { .fd = listen_fd, .events = POLLIN },
         };
         int timeout = -1;
         if (m->t_first == 0 && !vmm_done) {
@@ -776,7 +795,7 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
         if (vmm_done && chan_fd < 0 && !open_out && !open_err && !open_con)
             break;
         if (vmm_done)
-            timeout = 2000;                      /* draining: the pipes' writers are gone */
+            timeout = 2000; /* draining: the pipes' writers are gone */
         int n = poll(pf, 6, timeout);
         if (n < 0 && errno != EINTR)
             verdict(m, 1, "vm: poll: %s", strerror(errno));
@@ -805,15 +824,15 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
                     break;
                 }
                 if (fr == -2)
-                    _exit(CELLRUN_EXIT_FAILURE);     /* the core stopped reading */
+                    _exit(CELLRUN_EXIT_FAILURE); /* the core stopped reading */
                 if (m->dec.state == VM_CHAN_DONE && v->mode == VM_MODE_FIRECRACKER)
-                    shutdown(chan_fd, SHUT_WR);      /* let the guest's flush end */
+                    shutdown(chan_fd, SHUT_WR); /* let the guest's flush end */
             } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
                 close(chan_fd);
                 chan_fd = -1;
             }
         }
-        int fds[3] = {out[0], err[0], con[0]}, *opn[3] = {&open_out, &open_err, &open_con};
+        int fds[3] = { out[0], err[0], con[0] }, *opn[3] = { &open_out, &open_err, &open_con };
         for (int i = 0; i < 3; i++) {
             if (!pf[1 + i].revents)
                 continue;
@@ -823,8 +842,7 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
                     keep_console(m, buf, (size_t)r);
                     if (m->console_fd >= 0)
                         write_all_fd(m->console_fd, buf, (size_t)r);
-                }
-                else
+                } else
                     write_all_fd(i == 0 ? 1 : 2, buf, (size_t)r);
             } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
                 *opn[i] = 0;
@@ -848,11 +866,13 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
     if (m->dec.state != VM_CHAN_DONE) {
         if (m->dec.state == VM_CHAN_FAULT)
             verdict(m, 1, "vm: %s", m->dec.fault);
-        verdict(m, 1, "vm: the guest ended without reporting its status (%s exited with status %d after %u records)%s",
-                v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu", vmm_status, m->dec.steps,
-                m->dec.steps == 0 && vmm_status != 0 && v->mode != VM_MODE_QEMU_TCG
-                    ? "; if KVM cannot run guests on this host, CELLOS_VM_MODE=qemu-tcg forces software emulation"
-                    : "");
+        verdict(
+            m, 1,
+            "vm: the guest ended without reporting its status (%s exited with status %d after %u records)%s",
+            v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu", vmm_status, m->dec.steps,
+            m->dec.steps == 0 && vmm_status != 0 && v->mode != VM_MODE_QEMU_TCG
+                ? "; if KVM cannot run guests on this host, CELLOS_VM_MODE=qemu-tcg forces software emulation"
+                : "");
     }
     if (vmm_status != 0)
         verdict(m, 1, "vm: %s exited with status %d after the guest's status",
@@ -942,8 +962,7 @@ static void vm_kill(struct backend_run *r)
     }
 }
 
-static void vm_finish(struct backend_run *r, int wstatus, const struct rusage *ru,
-                      struct backend_result *res)
+static void vm_finish(struct backend_run *r, int wstatus, const struct rusage *ru, struct backend_result *res)
 {
     (void)ru;
     (void)res;
@@ -961,7 +980,7 @@ static void vm_finish(struct backend_run *r, int wstatus, const struct rusage *r
         return;
     }
     if (v->killed)
-        return;                 /* the core's own kill: it reports why, as Forced */
+        return; /* the core's own kill: it reports why, as Forced */
     r->forced = true;
     if (v->forwarded)
         snprintf(r->forced_why, sizeof r->forced_why,
@@ -998,7 +1017,7 @@ static void vm_cleanup(struct backend_run *r)
         kill(v->monitor, SIGKILL);
         v->monitor = -1;
     }
-    int *fds[] = {&v->kernel_fd, &v->initrd_fd, &v->rootfs_fd, &v->go_w, &v->verdict_r, &r->record_fd};
+    int *fds[] = { &v->kernel_fd, &v->initrd_fd, &v->rootfs_fd, &v->go_w, &v->verdict_r, &r->record_fd };
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (*fds[i] >= 0) {
             close(*fds[i]);

@@ -21,13 +21,20 @@ uint32_t vm_crc32(const void *buf, size_t n)
     return ~c;
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
 static void put32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 static uint32_t get32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -72,8 +79,8 @@ int vm_chan_feed(struct vm_chan_decoder *d, const uint8_t *p, size_t n,
         if (d->state == VM_CHAN_DONE)
             return fault(d, "bytes after the status frame");
         /* the header first, checked field by field as it completes */
-        size_t want = d->have < VM_FRAME_HDR ? VM_FRAME_HDR - d->have
-                                             : VM_FRAME_HDR + get16(d->buf + 6) - d->have;
+        size_t want =
+            d->have < VM_FRAME_HDR ? VM_FRAME_HDR - d->have : VM_FRAME_HDR + get16(d->buf + 6) - d->have;
         size_t take = n < want ? n : want;
         memcpy(d->buf + d->have, p, take);
         d->have += take;

@@ -24,21 +24,21 @@
 
 #include "step_record.h"
 
-#define VM_FRAME_MAGIC   0x31465643u   /* "CVF1" */
-#define VM_FRAME_HDR     16u
-#define VM_FRAME_STEP    1u
-#define VM_FRAME_STATUS  2u
-#define VM_FRAME_MAX     (VM_FRAME_HDR + 32u)
+#define VM_FRAME_MAGIC  0x31465643u /* "CVF1" */
+#define VM_FRAME_HDR    16u
+#define VM_FRAME_STEP   1u
+#define VM_FRAME_STATUS 2u
+#define VM_FRAME_MAX    (VM_FRAME_HDR + 32u)
 
 /* How the guest's run ended, as its init saw it. */
-#define VM_STATUS_EXITED   1u   /* value: the exit status the init computed (code, or 128+signal) */
-#define VM_STATUS_FAILED   2u   /* a set-up step failed; value: the step number */
+#define VM_STATUS_EXITED 1u /* value: the exit status the init computed (code, or 128+signal) */
+#define VM_STATUS_FAILED 2u /* a set-up step failed; value: the step number */
 
 struct vm_status {
-    uint32_t kind;          /* VM_STATUS_* */
+    uint32_t kind; /* VM_STATUS_* */
     uint32_t value;
-    uint32_t records;       /* STEP frames sent before this one */
-    uint32_t pad;           /* 0 */
+    uint32_t records; /* STEP frames sent before this one */
+    uint32_t pad;     /* 0 */
 };
 _Static_assert(sizeof(struct vm_status) == 16, "vm_status is 16 bytes");
 
@@ -47,16 +47,20 @@ uint32_t vm_crc32(const void *buf, size_t n);
 /* Encode one frame into out (at least VM_FRAME_MAX bytes); returns its size. */
 size_t vm_frame_encode(uint8_t *out, uint16_t type, uint32_t seq, const void *payload, uint16_t len);
 
-enum vm_chan_state { VM_CHAN_OPEN, VM_CHAN_DONE, VM_CHAN_FAULT };
+enum vm_chan_state {
+    VM_CHAN_OPEN,
+    VM_CHAN_DONE,
+    VM_CHAN_FAULT
+};
 
 struct vm_chan_decoder {
     enum vm_chan_state state;
     uint8_t buf[VM_FRAME_MAX];
     size_t have;
     uint32_t next_seq;
-    uint32_t steps;             /* STEP frames accepted */
-    struct vm_status status;    /* valid in VM_CHAN_DONE */
-    char fault[160];            /* VM_CHAN_FAULT: what was wrong */
+    uint32_t steps;          /* STEP frames accepted */
+    struct vm_status status; /* valid in VM_CHAN_DONE */
+    char fault[160];         /* VM_CHAN_FAULT: what was wrong */
 };
 
 void vm_chan_init(struct vm_chan_decoder *d);

@@ -22,14 +22,14 @@
 
 struct walk {
     struct cpio_writer w;
-    int writing;                 /* 0: sizing pass */
+    int writing; /* 0: sizing pass */
     uint64_t total;
-    char dirs[64][512];          /* parent directories already emitted */
+    char dirs[64][512]; /* parent directories already emitted */
     size_t n_dirs;
     struct cell_error *e;
-    const char *cur_bind;        /* the bind being copied, for the limit message */
-    uint64_t bind_start;         /* total when it started */
-    const char *advice;          /* what the limit messages tell the user to do */
+    const char *cur_bind; /* the bind being copied, for the limit message */
+    uint64_t bind_start;  /* total when it started */
+    const char *advice;   /* what the limit messages tell the user to do */
 };
 
 #define ADVICE_VM   "raise initramfs-limit in the vm section, or give it a rootfs image"
@@ -85,8 +85,8 @@ static int cmp_names(const struct dirent **a, const struct dirent **b)
 }
 
 /* Copy host path `src` (lstat'ed as st) to archive name `name`. */
-static int copy_tree(struct walk *k, const char *src, const char *name, const struct stat *st,
-                     dev_t dev, int recursive, int depth)
+static int copy_tree(struct walk *k, const char *src, const char *name, const struct stat *st, dev_t dev,
+                     int recursive, int depth)
 {
     if (depth > 64)
         return cell_err(k->e, ELOOP, "initramfs: %s nests more than 64 directories deep", src);
@@ -102,12 +102,12 @@ static int copy_tree(struct walk *k, const char *src, const char *name, const st
     if (S_ISREG(st->st_mode))
         return emit_file(k, name, st->st_mode & 07777, src);
     if (!S_ISDIR(st->st_mode))
-        return 0;                                  /* devices, sockets, fifos: not copied */
+        return 0; /* devices, sockets, fifos: not copied */
     k->total += cpio_entry_size(strlen(name), 0);
     if (k->writing && cpio_add_dir(&k->w, name, st->st_mode & 07777, k->e) < 0)
         return -1;
     if (!recursive && st->st_dev != dev)
-        return 0;                                  /* a mount point: its content is another fs */
+        return 0; /* a mount point: its content is another fs */
     struct dirent **ents;
     int n = scandir(src, &ents, NULL, cmp_names);
     if (n < 0)
@@ -176,12 +176,12 @@ static int walk_all(const struct vm_initramfs_spec *s, struct walk *k)
     if (emit_dir(k, VM_SYSROOT, 0755) < 0)
         return -1;
     if (p->vm.flags & CP_VM_HAS_ROOTFS)
-        return 0;                                  /* bind sources come from the image */
+        return 0; /* bind sources come from the image */
     for (size_t i = 0; i < p->fs.n_ops; i++) {
         const struct plan_mount_op *op = &p->fs.ops[i];
         if (op->opcode != CP_OP_BIND)
             continue;
-        int dup = 0;                               /* inside a tree copied already */
+        int dup = 0; /* inside a tree copied already */
         for (size_t j = 0; j < i; j++)
             if (p->fs.ops[j].opcode == CP_OP_BIND && is_under(op->src, p->fs.ops[j].src))
                 dup = 1;
@@ -189,10 +189,10 @@ static int walk_all(const struct vm_initramfs_spec *s, struct walk *k)
             continue;
         char host[4200];
         snprintf(host, sizeof host, "%s%s", s->sysroot_prefix ? s->sysroot_prefix : "", op->src);
-        struct stat st;                            /* a bind follows a symlinked source */
+        struct stat st; /* a bind follows a symlinked source */
         if (stat(host, &st) < 0) {
             if (errno == ENOENT && (op->flags & CP_MNT_OPTIONAL))
-                continue;                          /* the guest reports it SKIPPED */
+                continue; /* the guest reports it SKIPPED */
             return cell_err_sys(k->e, errno, "bind source %s (plan mount op %zu)", op->src, i);
         }
         /* parents of the source, so the kernel's unpacker can create it */
@@ -222,11 +222,13 @@ int vm_initramfs_build(const struct vm_initramfs_spec *s, int out_fd, uint64_t *
     const struct plan *p = s->plan;
     for (size_t i = 0; i < p->fs.n_ops; i++)
         if (p->fs.ops[i].opcode == CP_OP_BIND && !bind_is_readonly(p, i))
-            return cell_err(e, 0, "the vm backend cannot share a writable host directory with the guest: "
-                                  "bind of %s to %s (plan mount op %zu, policy line %u) is not read-only",
+            return cell_err(e, 0,
+                            "the vm backend cannot share a writable host directory with the guest: "
+                            "bind of %s to %s (plan mount op %zu, policy line %u) is not read-only",
                             p->fs.ops[i].src, p->fs.ops[i].dst, i, p->fs.ops[i].line);
-    uint64_t limit = s->limit ? s->limit : p->vm.initramfs_limit ? p->vm.initramfs_limit
-                                                                 : VM_INITRAMFS_DEFAULT_LIMIT;
+    uint64_t limit = s->limit   ? s->limit
+        : p->vm.initramfs_limit ? p->vm.initramfs_limit
+                                : VM_INITRAMFS_DEFAULT_LIMIT;
     struct walk *k = calloc(1, sizeof *k);
     if (!k)
         return cell_err_sys(e, ENOMEM, "initramfs");

@@ -29,18 +29,18 @@
 #include "vm_modules.h"
 
 #define VM_INITRAMFS_DEFAULT_LIMIT (64ull << 20)
-#define VM_SYSROOT "sysroot"
+#define VM_SYSROOT                 "sysroot"
 
 struct vm_initramfs_spec {
     const struct plan *plan;
     const void *plan_bytes;
     size_t plan_len;
-    const char *guest_init;             /* host path of the static guest init */
-    const struct vm_module_list *modules;   /* may be NULL */
-    const char *guest_conf;             /* cellos/guest.conf content */
-    uint64_t limit;                     /* 0: plan's initramfs_limit or the default */
-    const char *sysroot_prefix;         /* host prefix bind sources are read from; "" in production (tests) */
-    bool no_vm_section;                 /* the plan has none: the limit messages say to add one */
+    const char *guest_init;               /* host path of the static guest init */
+    const struct vm_module_list *modules; /* may be NULL */
+    const char *guest_conf;               /* cellos/guest.conf content */
+    uint64_t limit;                       /* 0: plan's initramfs_limit or the default */
+    const char *sysroot_prefix; /* host prefix bind sources are read from; "" in production (tests) */
+    bool no_vm_section;         /* the plan has none: the limit messages say to add one */
 };
 
 /* Check that the plan's binds can be honoured in a VM (read-only) and,

@@ -22,12 +22,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SETUP_HDR      0x1f1
-#define MAX_KERNEL     (512u * 1024 * 1024)
+#define SETUP_HDR  0x1f1
+#define MAX_KERNEL (512u * 1024 * 1024)
 
 extern char **environ;
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 static uint32_t le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -50,24 +53,38 @@ const char *vm_payload_format_name(enum vm_payload_format f)
 
 static enum vm_payload_format sniff(const uint8_t *p, size_t n)
 {
-    if (n >= 4 && le32(p) == 0x184c2102u) return VM_PAYLOAD_LZ4;
-    if (n >= 2 && p[0] == 0x1f && (p[1] == 0x8b || p[1] == 0x9e)) return VM_PAYLOAD_GZIP;
-    if (n >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0) return VM_PAYLOAD_XZ;
-    if (n >= 4 && le32(p) == 0xfd2fb528u) return VM_PAYLOAD_ZSTD;
-    if (n >= 3 && memcmp(p, "BZh", 3) == 0) return VM_PAYLOAD_BZIP2;
-    if (n >= 3 && memcmp(p, "\x5d\x00\x00", 3) == 0) return VM_PAYLOAD_LZMA;
-    if (n >= 4 && memcmp(p, "\x89LZO", 4) == 0) return VM_PAYLOAD_LZO;
+    if (n >= 4 && le32(p) == 0x184c2102u)
+        return VM_PAYLOAD_LZ4;
+    if (n >= 2 && p[0] == 0x1f && (p[1] == 0x8b || p[1] == 0x9e))
+        return VM_PAYLOAD_GZIP;
+    if (n >= 6 &&
+        memcmp(p,
+               "\xfd"
+               "7zXZ\0",
+               6) == 0)
+        return VM_PAYLOAD_XZ;
+    if (n >= 4 && le32(p) == 0xfd2fb528u)
+        return VM_PAYLOAD_ZSTD;
+    if (n >= 3 && memcmp(p, "BZh", 3) == 0)
+        return VM_PAYLOAD_BZIP2;
+    if (n >= 3 && memcmp(p, "\x5d\x00\x00", 3) == 0)
+        return VM_PAYLOAD_LZMA;
+    if (n >= 4 && memcmp(p, "\x89LZO", 4) == 0)
+        return VM_PAYLOAD_LZO;
     return VM_PAYLOAD_UNKNOWN;
 }
 
 static int is_elf64_x86_64(const uint8_t *p, size_t n)
 {
-    return n >= 64 && memcmp(p, "\x7f" "ELF", 4) == 0 && p[4] == 2 /* ELFCLASS64 */ &&
-           p[5] == 1 /* little-endian */ && le16(p + 18) == 62 /* EM_X86_64 */;
+    return n >= 64 &&
+        memcmp(p,
+               "\x7f"
+               "ELF",
+               4) == 0 &&
+        p[4] == 2 /* ELFCLASS64 */ && p[5] == 1 /* little-endian */ && le16(p + 18) == 62 /* EM_X86_64 */;
 }
 
-int vm_kernel_inspect(const uint8_t *img, size_t len, struct vm_kernel_info *out,
-                      struct cell_error *e)
+int vm_kernel_inspect(const uint8_t *img, size_t len, struct vm_kernel_info *out, struct cell_error *e)
 {
     memset(out, 0, sizeof *out);
     if (is_elf64_x86_64(img, len)) {
@@ -121,8 +138,7 @@ int vm_kernel_inspect(const uint8_t *img, size_t len, struct vm_kernel_info *out
 }
 
 /* One LZ4 block: sequences of literals and back-references. */
-static int lz4_block(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *pos,
-                     struct cell_error *e)
+static int lz4_block(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *pos, struct cell_error *e)
 {
     size_t ip = 0, op = *pos;
     while (ip < n) {
@@ -143,7 +159,7 @@ static int lz4_block(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size
         ip += lit;
         op += lit;
         if (ip == n)
-            break;                      /* the last sequence has no match */
+            break; /* the last sequence has no match */
         if (n - ip < 2)
             return cell_err(e, 0, "lz4: truncated match offset");
         size_t off = le16(in + ip);
@@ -164,7 +180,7 @@ static int lz4_block(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size
         if (mlen > cap - op)
             return cell_err(e, 0, "lz4: match of %zu bytes overruns the output", mlen);
         const uint8_t *src = out + op - off;
-        for (size_t i = 0; i < mlen; i++)   /* byte-wise: the copy may overlap */
+        for (size_t i = 0; i < mlen; i++) /* byte-wise: the copy may overlap */
             out[op + i] = src[i];
         op += mlen;
     }
@@ -172,8 +188,8 @@ static int lz4_block(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size
     return 0;
 }
 
-int vm_lz4_legacy_decode(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
-                         size_t *out_len, struct cell_error *e)
+int vm_lz4_legacy_decode(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len,
+                         struct cell_error *e)
 {
     *out_len = 0;
     if (in_len < 4 || le32(in) != 0x184c2102u)
@@ -182,7 +198,7 @@ int vm_lz4_legacy_decode(const uint8_t *in, size_t in_len, uint8_t *out, size_t 
     while (ip + 4 <= in_len && op < out_cap) {
         uint32_t bsz = le32(in + ip);
         ip += 4;
-        if (bsz == 0x184c2102u)        /* concatenated stream: another magic */
+        if (bsz == 0x184c2102u) /* concatenated stream: another magic */
             continue;
         if (bsz > in_len - ip)
             return cell_err(e, 0, "lz4: block of %u bytes at offset %zu overruns the input", bsz, ip - 4);
@@ -209,8 +225,8 @@ int vm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struc
     }
     if ((uint64_t)st.st_size > max) {
         close(fd);
-        return cell_err(e, EFBIG, "%s: %lld bytes, more than the %zu allowed", path,
-                        (long long)st.st_size, max);
+        return cell_err(e, EFBIG, "%s: %lld bytes, more than the %zu allowed", path, (long long)st.st_size,
+                        max);
     }
     size_t n = (size_t)st.st_size;
     uint8_t *b = malloc(n ? n : 1);
@@ -256,7 +272,7 @@ static int external_decompress(const char *tool, const uint8_t *in, size_t n, in
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
     posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-    char *argv[] = {(char *)tool, "-dc", NULL};
+    char *argv[] = { (char *)tool, "-dc", NULL };
     pid_t pid;
     int rc = posix_spawnp(&pid, tool, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -319,7 +335,7 @@ int vm_vmlinux_extract(const char *in_path, const char *out_path, struct cell_er
         free(out);
     } else {
         static const char *const tools[] = {
-            [VM_PAYLOAD_GZIP] = "gzip", [VM_PAYLOAD_XZ] = "xz", [VM_PAYLOAD_ZSTD] = "zstd",
+            [VM_PAYLOAD_GZIP] = "gzip",   [VM_PAYLOAD_XZ] = "xz",     [VM_PAYLOAD_ZSTD] = "zstd",
             [VM_PAYLOAD_BZIP2] = "bzip2", [VM_PAYLOAD_LZMA] = "lzma", [VM_PAYLOAD_LZO] = "lzop",
         };
         /* xz/zstd/lzma refuse trailing bytes: hand them the stream without the size. */
@@ -333,7 +349,8 @@ int vm_vmlinux_extract(const char *in_path, const char *out_path, struct cell_er
         if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != ki.vmlinux_size)
             rc = cell_err(e, 0, "%s: extracted %lld bytes, the image records %u", in_path,
                           (long long)st.st_size, ki.vmlinux_size);
-        else if (pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head || !is_elf64_x86_64(head, sizeof head))
+        else if (pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
+                 !is_elf64_x86_64(head, sizeof head))
             rc = cell_err(e, 0, "%s: the decompressed payload is not an x86_64 ELF image", in_path);
         else if (fsync(fd) < 0)
             rc = cell_err_sys(e, errno, "%s", tmp);

@@ -62,7 +62,11 @@ int vm_kernel_release(const char *kernel_path, char *buf, size_t n, struct cell_
 int vm_modinfo_depends(const unsigned char *img, size_t len, char *buf, size_t n, struct cell_error *e)
 {
     buf[0] = 0;
-    if (len < 64 || memcmp(img, "\x7f" "ELF\x02\x01", 6) != 0)
+    if (len < 64 ||
+        memcmp(img,
+               "\x7f"
+               "ELF\x02\x01",
+               6) != 0)
         return cell_err(e, 0, "not an ELF64 little-endian module");
     uint64_t shoff = le(img + 0x28, 8);
     uint64_t shentsize = le(img + 0x3a, 2), shnum = le(img + 0x3c, 2), shstrndx = le(img + 0x3e, 2);
@@ -75,7 +79,8 @@ int vm_modinfo_depends(const unsigned char *img, size_t len, char *buf, size_t n
     for (uint64_t i = 0; i < shnum; i++) {
         const unsigned char *s = sh + i * 64;
         uint64_t name = le(s, 4), off = le(s + 0x18, 8), size = le(s + 0x20, 8);
-        if (name >= str_size || strnlen((const char *)img + str_off + name, str_size - name) == str_size - name)
+        if (name >= str_size ||
+            strnlen((const char *)img + str_off + name, str_size - name) == str_size - name)
             continue;
         if (strcmp((const char *)img + str_off + name, ".modinfo") != 0)
             continue;
@@ -171,7 +176,7 @@ static int add(const char *dir, const char *name, struct vm_module_list *out, in
         if (add(dir, dn, out, depth + 1, e) < 0)
             return -1;
     }
-    for (size_t i = 0; i < out->n; i++)       /* a dependency cycle would have added it */
+    for (size_t i = 0; i < out->n; i++) /* a dependency cycle would have added it */
         if (strcmp(out->name[i], name) == 0)
             return 0;
     if (out->n == VM_MAX_MODULES)

@@ -19,8 +19,8 @@
 
 struct vm_module_list {
     size_t n;
-    char name[VM_MAX_MODULES][64];     /* module name, e.g. "virtio_ring" */
-    char path[VM_MAX_MODULES][4096];   /* host path of the .ko */
+    char name[VM_MAX_MODULES][64];   /* module name, e.g. "virtio_ring" */
+    char path[VM_MAX_MODULES][4096]; /* host path of the .ko */
 };
 
 /* The kernel release of an image: from a bzImage's header, or from the

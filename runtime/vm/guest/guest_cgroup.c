@@ -40,12 +40,12 @@ int guest_cgroup_setup(const struct plan *p, struct cell_config *c)
         uint32_t best_effort, bit;
         const char *ctrl;
     } lim[] = {
-        {p->limits.memory, CP_LIMIT_MEMORY_BEST_EFFORT, 0x1u, "memory"},
-        {p->limits.pids, CP_LIMIT_PIDS_BEST_EFFORT, 0x2u, "pids"},
-        {p->limits.cpu_millis, CP_LIMIT_CPU_BEST_EFFORT, 0x4u, "cpu"},
+        { p->limits.memory, CP_LIMIT_MEMORY_BEST_EFFORT, 0x1u, "memory" },
+        { p->limits.pids, CP_LIMIT_PIDS_BEST_EFFORT, 0x2u, "pids" },
+        { p->limits.cpu_millis, CP_LIMIT_CPU_BEST_EFFORT, 0x4u, "cpu" },
     };
     if (!p->limits.memory && !p->limits.pids && !p->limits.cpu_millis)
-        return 0;                               /* nothing to limit: the step is skipped */
+        return 0; /* nothing to limit: the step is skipped */
     if (mount("cgroup2", CG_ROOT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return -1;
     int root = open(CG_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -55,7 +55,7 @@ int guest_cgroup_setup(const struct plan *p, struct cell_config *c)
         char v[32];
         snprintf(v, sizeof v, "+%s", lim[i].ctrl);
         if (lim[i].want)
-            put(root, "cgroup.subtree_control", v);   /* checked through the limit files below */
+            put(root, "cgroup.subtree_control", v); /* checked through the limit files below */
     }
     if (mkdirat(root, "cell", 0755) < 0 && errno != EEXIST) {
         close(root);
@@ -65,7 +65,7 @@ int guest_cgroup_setup(const struct plan *p, struct cell_config *c)
     close(root);
     if (dir < 0)
         return -1;
-    uint32_t detail = 0x8u;                     /* v2 */
+    uint32_t detail = 0x8u; /* v2 */
     for (size_t i = 0; i < sizeof lim / sizeof *lim; i++) {
         if (!lim[i].want)
             continue;

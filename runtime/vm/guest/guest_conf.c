@@ -130,12 +130,12 @@ int guest_conf_parse(const char *text, size_t n, struct guest_conf *c, struct ce
             bad = copy_word(c->err, sizeof c->err, v, vl);
         } else if (KEY("module")) {
             bad = c->n_modules == GUEST_MAX_MODULES ||
-                  copy_word(c->modules[c->n_modules++], sizeof c->modules[0], v, vl);
+                copy_word(c->modules[c->n_modules++], sizeof c->modules[0], v, vl);
         } else if (KEY("rootfs")) {
             const char *s2 = memchr(v, ' ', vl);
             bad = !s2 || copy_word(c->rootfs_dev, sizeof c->rootfs_dev, v, (size_t)(s2 - v)) ||
-                  copy_word(c->rootfs_type, sizeof c->rootfs_type, s2 + 1, vl - (size_t)(s2 - v) - 1) ||
-                  (strcmp(c->rootfs_type, "squashfs") && strcmp(c->rootfs_type, "ext4"));
+                copy_word(c->rootfs_type, sizeof c->rootfs_type, s2 + 1, vl - (size_t)(s2 - v) - 1) ||
+                (strcmp(c->rootfs_type, "squashfs") && strcmp(c->rootfs_type, "ext4"));
         } else if (KEY("arg")) {
             bad = c->n_args == GUEST_MAX_ARGS || unhex(v, vl, &c->args[c->n_args], NULL);
             if (!bad)

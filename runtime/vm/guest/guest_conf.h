@@ -24,22 +24,22 @@
 
 #include "runtime/lib/error.h"
 
-#define GUEST_CONF_PATH     "/cellos/guest.conf"
-#define GUEST_MAX_MODULES   16
-#define GUEST_MAX_ARGS      256
-#define GUEST_MAX_VALUES    256
+#define GUEST_CONF_PATH   "/cellos/guest.conf"
+#define GUEST_MAX_MODULES 16
+#define GUEST_MAX_ARGS    256
+#define GUEST_MAX_VALUES  256
 
 struct guest_conf {
     bool vsock;
     uint32_t vsock_port;
-    char channel[64];              /* serial device */
-    char out[64], err[64];         /* "" = the console */
+    char channel[64];      /* serial device */
+    char out[64], err[64]; /* "" = the console */
     char modules[GUEST_MAX_MODULES][128];
     size_t n_modules;
-    char rootfs_dev[64], rootfs_type[16];   /* "" = none */
+    char rootfs_dev[64], rootfs_type[16]; /* "" = none */
     char *args[GUEST_MAX_ARGS];
     size_t n_args;
-    char *pass[GUEST_MAX_VALUES];           /* index-aligned; NULL = unset */
+    char *pass[GUEST_MAX_VALUES]; /* index-aligned; NULL = unset */
     char *secret[GUEST_MAX_VALUES];
     size_t secret_len[GUEST_MAX_VALUES];
 };
@@ -50,7 +50,10 @@ void guest_conf_free(struct guest_conf *c);
 
 /* Host side: append "key SP hex(bytes)" (with an optional index) to a
  * growing buffer. Returns -1 on allocation failure. */
-struct guest_conf_buf { char *s; size_t len, cap; };
+struct guest_conf_buf {
+    char *s;
+    size_t len, cap;
+};
 int guest_conf_line(struct guest_conf_buf *b, const char *key, const char *value);
 int guest_conf_hex(struct guest_conf_buf *b, const char *key, long index, const void *data, size_t n);
 

@@ -62,7 +62,7 @@ static void say(const char *fmt, const char *a, int err)
  * kmsg is opened once, before the cell's root replaces the guest's. */
 static int kmsg_fd(void)
 {
-    static int fd = -2;     /* the one piece of process state: opened once in PID 1 */
+    static int fd = -2; /* the one piece of process state: opened once in PID 1 */
     if (fd == -2)
         fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
     return fd;
@@ -161,7 +161,7 @@ static int open_channel(const struct guest_conf *c)
     int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    struct sockaddr_vm a = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = c->vsock_port};
+    struct sockaddr_vm a = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = c->vsock_port };
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
         int e = errno;
         close(fd);
@@ -177,7 +177,7 @@ static int mount_rootfs(const struct guest_conf *c)
     for (int i = 0; i < 1000; i++) {
         if (access(c->rootfs_dev, F_OK) == 0)
             return mount(c->rootfs_dev, SYSROOT, c->rootfs_type, MS_RDONLY | MS_NODEV, NULL);
-        struct timespec ts = {0, 10 * 1000 * 1000};
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
     errno = ENODEV;
@@ -212,7 +212,7 @@ static void flush_channel(const struct guest_conf *c, int fd)
         return;
     }
     shutdown(fd, SHUT_WR);
-    struct pollfd p = {.fd = fd, .events = POLLIN};
+    struct pollfd p = { .fd = fd, .events = POLLIN };
     char b[16];
     while (poll(&p, 1, 1000) > 0 && read(fd, b, sizeof b) > 0)
         ;
@@ -231,7 +231,7 @@ int guest_init_main(void)
         if (con > 2)
             close(con);
     }
-    struct cell_error e = {0};
+    struct cell_error e = { 0 };
     struct guest_conf gc;
     char *text;
     size_t tlen;
@@ -265,7 +265,8 @@ int guest_init_main(void)
     if (mrc == 0)
         mrc = leave_rootfs();
     int merr = mrc < 0 ? errno : 0;
-    cell_report_step(&rep, CELL_STEP_GUEST_MOUNTS, mrc < 0 ? CELL_STEP_FAILED : CELL_STEP_OK, 0, merr, detail);
+    cell_report_step(&rep, CELL_STEP_GUEST_MOUNTS, mrc < 0 ? CELL_STEP_FAILED : CELL_STEP_OK, 0, merr,
+                     detail);
     if (mrc < 0) {
         guest_report_status(&rep, VM_STATUS_FAILED, CELL_STEP_GUEST_MOUNTS);
         flush_channel(&gc, chan);
@@ -280,7 +281,7 @@ int guest_init_main(void)
         flush_channel(&gc, chan);
         end_vm();
     }
-    const char *pass[GUEST_MAX_VALUES] = {0};
+    const char *pass[GUEST_MAX_VALUES] = { 0 };
     struct cell_secret_value sec[GUEST_MAX_VALUES];
     memset(sec, 0, sizeof sec);
     for (size_t i = 0; i < GUEST_MAX_VALUES; i++) {
@@ -310,7 +311,7 @@ int guest_init_main(void)
     struct cell_config cc;
     memset(&cc, 0, sizeof cc);
     cc.plan = plan;
-    cc.src_root = SYSROOT;      /* bind sources: the host tree's copy, resolved in it */
+    cc.src_root = SYSROOT; /* bind sources: the host tree's copy, resolved in it */
     cc.todo = CELL_DO_MOUNTS | CELL_DO_HOSTNAME | CELL_DO_LOOPBACK;
     cc.extra_args = gc.args;
     cc.n_extra_args = gc.n_args;

@@ -16,9 +16,9 @@
 #include "runtime/lib/sys_util.h"
 
 struct guest_sink {
-    uint32_t seq;           /* next frame number */
-    uint32_t records;       /* STEP frames sent */
-    int32_t result;         /* the cell's outcome, set by the cell process (guest_report_result) */
+    uint32_t seq;     /* next frame number */
+    uint32_t records; /* STEP frames sent */
+    int32_t result;   /* the cell's outcome, set by the cell process (guest_report_result) */
 };
 
 static int emit(struct cell_report *self, const struct cell_step_record *rec)
@@ -46,7 +46,7 @@ int guest_report_init(struct cell_report *r, int fd)
 int guest_report_status(struct cell_report *r, uint32_t kind, uint32_t value)
 {
     struct guest_sink *s = r->ctx;
-    struct vm_status st = {.kind = kind, .value = value, .records = s->records};
+    struct vm_status st = { .kind = kind, .value = value, .records = s->records };
     uint8_t frame[VM_FRAME_MAX];
     size_t n = vm_frame_encode(frame, VM_FRAME_STATUS, s->seq++, &st, sizeof st);
     return sys_write_all(r->fd, frame, n);

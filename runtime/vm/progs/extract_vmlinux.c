@@ -13,7 +13,7 @@
 
 int main(int argc, char **argv)
 {
-    struct cell_error e = {0};
+    struct cell_error e = { 0 };
     if (argc == 3 && strcmp(argv[1], "--info") == 0) {
         uint8_t *img;
         size_t len;

@@ -22,14 +22,14 @@ int main(void)
         reboot(RB_AUTOBOOT);
     cfmakeraw(&t);
     tcsetattr(fd, TCSANOW, &t);
-    struct cell_step_record r = {.magic = CELL_STEP_MAGIC, .step = CELL_STEP_GUEST_BOOT};
+    struct cell_step_record r = { .magic = CELL_STEP_MAGIC, .step = CELL_STEP_GUEST_BOOT };
     uint8_t f[VM_FRAME_MAX];
     size_t n = vm_frame_encode(f, VM_FRAME_STEP, 0, &r, sizeof r);
     if (write(fd, f, n) < 0)
         reboot(RB_AUTOBOOT);
-    r.step = CELL_STEP_EXIT;              /* a forged exit status ... */
+    r.step = CELL_STEP_EXIT; /* a forged exit status ... */
     n = vm_frame_encode(f, VM_FRAME_STEP, 1, &r, sizeof r);
-    f[20] ^= 1;                           /* ... whose CRC no longer matches */
+    f[20] ^= 1; /* ... whose CRC no longer matches */
     if (write(fd, f, n) < 0)
         reboot(RB_AUTOBOOT);
     char junk[4096];

@@ -80,23 +80,36 @@ int main(int argc, char **argv)
     unsigned mem = 256;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--expect-status")) { expect = 1; continue; }
-        if (!v) goto usage;
-        if (!strcmp(a, "--kernel")) kernel = v;
-        else if (!strcmp(a, "--init")) init = v;
-        else if (!strcmp(a, "--append")) append = v;
-        else if (!strcmp(a, "--count")) count = atoi(v);
-        else if (!strcmp(a, "--timeout")) timeout_s = atoi(v);
-        else if (!strcmp(a, "--mem")) mem = (unsigned)atoi(v);
-        else if (!strcmp(a, "--mode") && !strcmp(v, "tcg")) mode = VM_MODE_QEMU_TCG;
-        else if (!strcmp(a, "--mode") && !strcmp(v, "kvm")) mode = VM_MODE_QEMU_KVM;
-        else goto usage;
+        if (!strcmp(a, "--expect-status")) {
+            expect = 1;
+            continue;
+        }
+        if (!v)
+            goto usage;
+        if (!strcmp(a, "--kernel"))
+            kernel = v;
+        else if (!strcmp(a, "--init"))
+            init = v;
+        else if (!strcmp(a, "--append"))
+            append = v;
+        else if (!strcmp(a, "--count"))
+            count = atoi(v);
+        else if (!strcmp(a, "--timeout"))
+            timeout_s = atoi(v);
+        else if (!strcmp(a, "--mem"))
+            mem = (unsigned)atoi(v);
+        else if (!strcmp(a, "--mode") && !strcmp(v, "tcg"))
+            mode = VM_MODE_QEMU_TCG;
+        else if (!strcmp(a, "--mode") && !strcmp(v, "kvm"))
+            mode = VM_MODE_QEMU_KVM;
+        else
+            goto usage;
         i++;
     }
     if (!kernel || !init || count < 1 || timeout_s < 1 || mem < 64)
         goto usage;
 
-    struct cell_error e = {0};
+    struct cell_error e = { 0 };
     int initrd = build_initramfs(init, &e);
     if (initrd < 0) {
         fprintf(stderr, "vm_boot: %s\n", e.msg);
@@ -111,8 +124,16 @@ int main(int argc, char **argv)
     snprintf(p_out, sizeof p_out, "/proc/self/fd/%d", out);
     snprintf(p_err, sizeof p_err, "/proc/self/fd/%d", err);
     struct vm_launch l = {
-        .mode = mode, .kernel = kernel, .initrd = p_initrd, .vcpus = 1, .mem_mib = mem,
-        .extra_bootargs = append, .console = p_con, .channel = p_chan, .out = p_out, .err = p_err,
+        .mode = mode,
+        .kernel = kernel,
+        .initrd = p_initrd,
+        .vcpus = 1,
+        .mem_mib = mem,
+        .extra_bootargs = append,
+        .console = p_con,
+        .channel = p_chan,
+        .out = p_out,
+        .err = p_err,
     };
     char name[64];
     snprintf(name, sizeof name, "cellos-vmboot-%d", (int)getpid());
@@ -127,7 +148,9 @@ int main(int argc, char **argv)
     double *ms = calloc((size_t)count, sizeof *ms);
     int n_ok = 0, n_hung = 0, n_fail = 0;
     for (int i = 0; i < count; i++) {
-        ftruncate(con, 0); ftruncate(chan, 0); ftruncate(qlog, 0);
+        ftruncate(con, 0);
+        ftruncate(chan, 0);
+        ftruncate(qlog, 0);
         double t0 = now_ms();
         pid_t pid = fork();
         if (pid == 0) {
@@ -140,7 +163,7 @@ int main(int argc, char **argv)
             _exit(127);
         }
         int pfd = (int)syscall(SYS_pidfd_open, pid, 0), st = 0;
-        struct pollfd pp = {.fd = pfd, .events = POLLIN};
+        struct pollfd pp = { .fd = pfd, .events = POLLIN };
         int r = poll(&pp, 1, timeout_s * 1000);
         double t1 = now_ms();
         const char *verdict = "ok";
@@ -175,13 +198,14 @@ int main(int argc, char **argv)
         }
     }
     qsort(ms, (size_t)count, sizeof *ms, cmp_d);
-    printf("boots: %d ok: %d hung: %d failed: %d boot-to-exit ms: min %.0f median %.0f max %.0f\n",
-           count, n_ok, n_hung, n_fail, ms[0], ms[count / 2], ms[count - 1]);
+    printf("boots: %d ok: %d hung: %d failed: %d boot-to-exit ms: min %.0f median %.0f max %.0f\n", count,
+           n_ok, n_hung, n_fail, ms[0], ms[count / 2], ms[count - 1]);
     vm_argv_free(&av);
     free(ms);
     return n_ok == count ? 0 : 1;
 usage:
-    fprintf(stderr, "usage: vm_boot --kernel K --init STATIC_INIT [--mode tcg|kvm] [--count N] "
-                    "[--timeout SEC] [--mem MIB] [--expect-status] [--append ARGS]\n");
+    fprintf(stderr,
+            "usage: vm_boot --kernel K --init STATIC_INIT [--mode tcg|kvm] [--count N] "
+            "[--timeout SEC] [--mem MIB] [--expect-status] [--append ARGS]\n");
     return 2;
 }

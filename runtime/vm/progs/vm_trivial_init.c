@@ -23,7 +23,7 @@ int main(void)
             cfmakeraw(&t);
             tcsetattr(fd, TCSANOW, &t);
         }
-        struct vm_status st = {.kind = VM_STATUS_EXITED, .value = 0, .records = 0};
+        struct vm_status st = { .kind = VM_STATUS_EXITED, .value = 0, .records = 0 };
         uint8_t frame[VM_FRAME_MAX];
         size_t n = vm_frame_encode(frame, VM_FRAME_STATUS, 0, &st, sizeof st);
         if (write(fd, frame, n) == (ssize_t)n)
