@@ -156,14 +156,4 @@ void backend_note(struct backend_run *r, const char *name, const char *what, con
 void backend_fact_str(struct backend_run *r, const char *key, const char *value);
 void backend_fact_num(struct backend_run *r, const char *key, int64_t value);
 
-/* The backends built into this cellrun, and lookup by name or kind. Each
- * backend file defines its `const struct backend_ops backend_<name>` and
- * adds one line to the table in supervisor_backends.c. */
-extern const struct backend_ops backend_native;
-extern const struct backend_ops backend_vm; /* runtime/vm/backend_vm.c */
-const struct backend_ops *backend_by_name(const char *name);
-const struct backend_ops *backend_by_kind(uint32_t kind);
-/* "native, gvisor, vm": names of the built-in backends, for --help. */
-const char *backend_names(void);
-
 #endif

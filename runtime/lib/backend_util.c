@@ -1,7 +1,8 @@
 /*
- * supervisor_backends.c - the table of backends built into cellrun, and the
- * note/fact helpers backends use to tell the core what to put in events.
- * A backend team adds one line to `table` (and its file); nothing else.
+ * backend_util.c - the helpers every backend calls: notes and facts that
+ * tell the supervisor what to put in events, and the one teardown of a
+ * process-tree cell (native, gVisor). No state of its own; the table of
+ * backends is the supervisor's (runtime/supervisor/backend_table.c).
  */
 #include "runtime/lib/backend.h"
 #include "runtime/lib/cgroup.h"
@@ -11,41 +12,6 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
-
-extern const struct backend_ops backend_gvisor; /* backend_gvisor.c */
-static const struct backend_ops *const table[] = {
-    &backend_native,
-    &backend_gvisor,
-    &backend_vm,
-};
-
-const struct backend_ops *backend_by_name(const char *name)
-{
-    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
-        if (strcmp(table[i]->name, name) == 0)
-            return table[i];
-    return NULL;
-}
-
-const struct backend_ops *backend_by_kind(uint32_t kind)
-{
-    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
-        if (table[i]->kind == kind)
-            return table[i];
-    return NULL;
-}
-
-const char *backend_names(void)
-{
-    static char buf[128];
-    buf[0] = 0;
-    for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
-        if (i)
-            strncat(buf, ", ", sizeof buf - strlen(buf) - 1);
-        strncat(buf, table[i]->name, sizeof buf - strlen(buf) - 1);
-    }
-    return buf;
-}
 
 void backend_note(struct backend_run *r, const char *name, const char *what, const char *fmt, ...)
 {

@@ -7,7 +7,7 @@
  * Only this file turns errors into exit statuses; everything it calls
  * returns them (supervisor.h lists cellrun's own statuses).
  */
-#include "runtime/lib/backend.h"
+#include "backend_table.h"
 #include "cellrun_cmds.h"
 #include "supervisor.h"
 
@@ -25,6 +25,7 @@ static const struct cellrun_cmd commands[] = {
 
 static void usage(FILE *f)
 {
+    char names[64];
     fprintf(f,
             "usage: cellrun [options] PLAN [-- ARGS...]\n"
             "       cellrun SUBCOMMAND [args...]\n"
@@ -48,7 +49,7 @@ static void usage(FILE *f)
             "was not found.\n"
             "\n"
             "subcommands:\n",
-            backend_names());
+            backend_names(names, sizeof names));
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }

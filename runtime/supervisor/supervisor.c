@@ -20,6 +20,7 @@
  */
 #include "supervisor.h"
 #include "runtime/lib/backend.h"
+#include "backend_table.h"
 #include "runtime/cell/cell_side.h"
 #include "event_types.h"
 #include "runtime/events/events.h"
@@ -582,17 +583,19 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     } else if (o->backend) {
         s.be = backend_by_name(o->backend);
         if (!s.be) {
+            char names[64];
             cell_err(&e, 0, "backend \"%s\" is not built into this cellrun (have: %s)", o->backend,
-                     backend_names());
+                     backend_names(names, sizeof names));
             goto fail_early;
         }
     } else {
         s.be = backend_by_kind(s.plan->meta.backend);
         if (!s.be) {
+            char names[64];
             cell_err(&e, 0,
                      "the plan asks for backend %u, which is not built into this cellrun "
                      "(have: %s); choose one with --backend",
-                     s.plan->meta.backend, backend_names());
+                     s.plan->meta.backend, backend_names(names, sizeof names));
             goto fail_early;
         }
     }
