@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "compiler/seccomp/bpf_interp.h"
+#include "runtime/plan/bpf_interp.h"
 #include "plan.h"
 #include "compiler/seccomp/seccomp_gen.h"
 #include "seccomp_oracle.h"

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "bpf_disasm.h"
-#include "bpf_interp.h"
+#include "runtime/plan/bpf_interp.h"
 #include "compiler/cellc_cmds.h"
 #include "plan.h"
 #include "seccomp_gen.h"

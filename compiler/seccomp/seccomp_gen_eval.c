@@ -2,9 +2,9 @@
  * seccomp_gen_eval.c - the reference semantics of a plan's seccomp rules,
  * evaluated directly on the normalised rule list (see seccomp_gen.h).
  *
- * This is the specification the generated BPF is tested against, written
- * as plainly as possible: per syscall, rules in written order, first match
- * wins; a condition on a 32-bit argument looks at the low word only.
+ * This is the specification the generated BPF is tested against: the arch
+ * and number checks here, the rules by name in runtime/plan/plan_seccomp.c
+ * (shared with the gVisor backend's pre-flight check).
  */
 #include "seccomp_gen.h"
 
@@ -13,66 +13,16 @@
 #include <string.h>
 
 #include "syscall_table_data.h"
+#include "runtime/plan/plan_seccomp.h"
 
 #define RET_ENOSYS (SECCOMP_RET_ERRNO | 38u)
 #define X32_BIT    0x40000000u
-
-static int cond_holds(const struct plan *p, const struct plan_sc_cond *c, const struct seccomp_data *d)
-{
-    uint64_t x = d->args[c->arg];
-    if (c->width == 32)
-        x &= 0xffffffffu;
-    switch (c->op) {
-    case CP_SC_EQ: return x == c->value;
-    case CP_SC_NE: return x != c->value;
-    case CP_SC_LT: return x < c->value;
-    case CP_SC_LE: return x <= c->value;
-    case CP_SC_GT: return x > c->value;
-    case CP_SC_GE: return x >= c->value;
-    case CP_SC_MASKED_EQ: return (x & c->mask) == c->value;
-    case CP_SC_IN:
-    case CP_SC_NOT_IN: {
-        const uint64_t *v = &p->seccomp.values[c->set_first];
-        size_t lo = 0, hi = c->set_count;
-        int found = 0;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (v[mid] == x) {
-                found = 1;
-                break;
-            }
-            if (v[mid] < x)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        return c->op == CP_SC_IN ? found : !found;
-    }
-    default: return 0;
-    }
-}
 
 /* The verdict for table entry `s` (rules apply by name). */
 static uint32_t by_name(const struct plan *p, const struct sc_syscall *s, const struct seccomp_data *d,
                         int32_t *rule)
 {
-    int named = 0;
-    for (size_t i = 0; i < p->seccomp.n_rules; i++) {
-        const struct plan_sc_rule *r = &p->seccomp.rules[i];
-        if (strcmp(r->syscall, s->name) != 0)
-            continue;
-        named = 1;
-        uint32_t k = 0;
-        while (k < r->cond_count && cond_holds(p, &p->seccomp.conds[r->cond_first + k], d))
-            k++;
-        if (k == r->cond_count) {
-            *rule = (int32_t)i;
-            return r->action;
-        }
-    }
-    if (!named && strcmp(s->name, "clone3") == 0)
-        return RET_ENOSYS;
-    return p->seccomp.default_action;
+    return plan_sc_eval_rules(p, s->name, (const uint64_t *)d->args, rule);
 }
 
 static uint32_t by_compat(const struct plan *p, const struct sc_compat_nr *list, size_t n, uint32_t nr,

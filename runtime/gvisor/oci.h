@@ -230,18 +230,6 @@ int oci_config_portable(const struct plan *p, const struct oci_inputs *in, struc
 
 /* ---- seccomp checks (oci_sccheck.c) ---------------------------------------- */
 
-/* struct seccomp_data, as the filter sees it. */
-struct oci_sc_data {
-    int32_t nr;
-    uint32_t arch;
-    uint64_t ip;
-    uint64_t args[6];
-};
-
-/* Run a (validated) classic-BPF seccomp program; returns its action. */
-uint32_t oci_bpf_run(const struct plan_sc_program *prog, const struct oci_sc_data *d);
-/* The plan's rules: the first matching rule's action, else the default. */
-uint32_t oci_rules_eval(const struct plan *p, const char *name, const uint64_t args[6]);
 /* Refuse a plan whose rules and x86_64 program disagree (see the file). */
 int oci_seccomp_check(const struct plan *p, struct cell_error *e);
 

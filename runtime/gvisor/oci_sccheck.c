@@ -7,12 +7,13 @@
  * on the boundary values of its conditions (including junk in the high word
  * of 32-bit arguments), and for every other x86_64 syscall number with
  * zero arguments, the first matching rule must give the same action (errno
- * included) as the program. Also here: a classic-BPF interpreter for
- * seccomp programs (the reader already validated them) and the plan's rule
- * semantics (as cellc compiles them: clone3 without a rule is ENOSYS), both
- * used by the unit tests of the OCI translation.
+ * included) as the program. The rules are evaluated and the program run by
+ * the same code `cellc explain` and the compiler's oracle tests use
+ * (runtime/plan/plan_seccomp.c, runtime/plan/bpf_interp.c).
  */
 #include "oci.h"
+#include "runtime/plan/bpf_interp.h"
+#include "runtime/plan/plan_seccomp.h"
 
 #include <errno.h>
 #include <linux/audit.h>
@@ -23,122 +24,6 @@
 #include <string.h>
 
 #define SWEEP_NR 512
-
-uint32_t oci_bpf_run(const struct plan_sc_program *prog, const struct oci_sc_data *d)
-{
-    uint8_t data[64];
-    memset(data, 0, sizeof data);
-    memcpy(data, &d->nr, 4);
-    memcpy(data + 4, &d->arch, 4);
-    memcpy(data + 8, &d->ip, 8);
-    memcpy(data + 16, d->args, 48);
-    uint32_t A = 0, X = 0, M[16] = { 0 };
-    uint32_t pc = 0;
-    for (uint32_t steps = 0; pc < prog->insn_count && steps < 65536; steps++) {
-        const struct cp_bpf_insn *in = &prog->insns[pc++];
-        uint32_t k = in->k, w;
-        switch (in->code) {
-        case BPF_LD | BPF_W | BPF_ABS:
-            if (k > 60)
-                return SECCOMP_RET_KILL_PROCESS;
-            memcpy(&w, data + k, 4);
-            A = w;
-            break;
-        case BPF_LD | BPF_W | BPF_LEN: A = 64; break;
-        case BPF_LDX | BPF_W | BPF_LEN: X = 64; break;
-        case BPF_LD | BPF_IMM: A = k; break;
-        case BPF_LDX | BPF_IMM: X = k; break;
-        case BPF_LD | BPF_MEM: A = M[k & 15]; break;
-        case BPF_LDX | BPF_MEM: X = M[k & 15]; break;
-        case BPF_ST: M[k & 15] = A; break;
-        case BPF_STX: M[k & 15] = X; break;
-        case BPF_MISC | BPF_TAX: X = A; break;
-        case BPF_MISC | BPF_TXA: A = X; break;
-        case BPF_RET | BPF_K: return k;
-        case BPF_RET | BPF_A: return A;
-        case BPF_JMP | BPF_JA: pc += k; break;
-        default:
-            if (BPF_CLASS(in->code) == BPF_ALU) {
-                uint32_t v = BPF_SRC(in->code) == BPF_X ? X : k;
-                switch (BPF_OP(in->code)) {
-                case BPF_ADD: A += v; break;
-                case BPF_SUB: A -= v; break;
-                case BPF_MUL: A *= v; break;
-                case BPF_DIV: A = v ? A / v : 0; break;
-                case BPF_MOD: A = v ? A % v : 0; break;
-                case BPF_OR: A |= v; break;
-                case BPF_AND: A &= v; break;
-                case BPF_XOR: A ^= v; break;
-                case BPF_LSH: A = v < 32 ? A << v : 0; break;
-                case BPF_RSH: A = v < 32 ? A >> v : 0; break;
-                case BPF_NEG: A = -A; break;
-                default: return SECCOMP_RET_KILL_PROCESS;
-                }
-            } else if (BPF_CLASS(in->code) == BPF_JMP) {
-                uint32_t v = BPF_SRC(in->code) == BPF_X ? X : k;
-                bool t;
-                switch (BPF_OP(in->code)) {
-                case BPF_JEQ: t = A == v; break;
-                case BPF_JGT: t = A > v; break;
-                case BPF_JGE: t = A >= v; break;
-                case BPF_JSET: t = (A & v) != 0; break;
-                default: return SECCOMP_RET_KILL_PROCESS;
-                }
-                pc += t ? in->jt : in->jf;
-            } else {
-                return SECCOMP_RET_KILL_PROCESS;
-            }
-        }
-    }
-    return SECCOMP_RET_KILL_PROCESS;
-}
-
-static bool cond_holds(const struct plan *p, const struct plan_sc_cond *c, uint64_t arg)
-{
-    uint64_t wm = c->width == 32 ? 0xffffffffull : ~0ull;
-    uint64_t a = arg & wm, v = c->value & wm;
-    switch (c->op) {
-    case CP_SC_EQ: return a == v;
-    case CP_SC_NE: return a != v;
-    case CP_SC_LT: return a < v;
-    case CP_SC_LE: return a <= v;
-    case CP_SC_GT: return a > v;
-    case CP_SC_GE: return a >= v;
-    case CP_SC_MASKED_EQ: return (a & c->mask) == v;
-    case CP_SC_IN:
-    case CP_SC_NOT_IN: {
-        bool in = false;
-        for (uint32_t i = 0; i < c->set_count && !in; i++)
-            in = (p->seccomp.values[c->set_first + i] & wm) == a;
-        return c->op == CP_SC_IN ? in : !in;
-    }
-    }
-    return false;
-}
-
-uint32_t oci_rules_eval(const struct plan *p, const char *name, const uint64_t args[6])
-{
-    bool named = false;
-    for (size_t i = 0; i < p->seccomp.n_rules; i++) {
-        const struct plan_sc_rule *r = &p->seccomp.rules[i];
-        if (strcmp(r->syscall, name) != 0)
-            continue;
-        named = true;
-        bool all = true;
-        for (uint32_t k = 0; k < r->cond_count && all; k++) {
-            const struct plan_sc_cond *c = &p->seccomp.conds[r->cond_first + k];
-            all = c->arg < 6 && cond_holds(p, c, args[c->arg]);
-        }
-        if (all)
-            return r->action;
-    }
-    /* cellc's generator: clone3, whose flags live in memory where a filter
-     * cannot look, fails with ENOSYS unless a rule says otherwise (libc
-     * then falls back to clone, whose flags the rules can check) */
-    if (!named && strcmp(name, "clone3") == 0)
-        return SECCOMP_RET_ERRNO | 38;
-    return p->seccomp.default_action;
-}
 
 static const struct plan_sc_program *x86_64_program(const struct plan *p)
 {
@@ -197,9 +82,10 @@ static size_t candidates(const struct plan *p, const struct plan_sc_cond *c, uin
 static int compare(const struct plan *p, const struct plan_sc_program *prog, const char *name, int nr,
                    const uint64_t args[6], struct cell_error *e)
 {
-    struct oci_sc_data d = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
+    struct seccomp_data d = { .nr = nr, .arch = AUDIT_ARCH_X86_64 };
     memcpy(d.args, args, sizeof d.args);
-    uint32_t want = oci_rules_eval(p, name, args), got = oci_bpf_run(prog, &d);
+    uint32_t want = plan_sc_eval_rules(p, name, args, NULL);
+    uint32_t got = bpf_interp_action(prog->insns, prog->insn_count, &d);
     if (want == got)
         return 0;
     char b1[32], b2[32];
@@ -252,7 +138,7 @@ int oci_seccomp_check(const struct plan *p, struct cell_error *e)
                     a[c->arg] = cand[x];
                     if (compare(p, prog, r->syscall, nr, a, e) < 0)
                         return -1;
-                    if (cond_holds(p, c, cand[x]))
+                    if (plan_sc_cond_holds(p, c, cand[x]))
                         together[c->arg] = cand[x];
                 }
             }

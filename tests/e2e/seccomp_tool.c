@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "runtime/plan/bpf_check.h"
-#include "compiler/seccomp/bpf_interp.h"
+#include "runtime/plan/bpf_interp.h"
 #include "plan.h"
 #include "compiler/plan/plan_writer.h"
 #include "compiler/seccomp/seccomp_gen.h"

@@ -10,6 +10,7 @@
  * ENOSYS-through-TRACE rule and its condition.
  */
 #include "runtime/gvisor/oci.h"
+#include "runtime/plan/plan_seccomp.h"
 #include "tap.h"
 
 #include <linux/seccomp.h>
@@ -228,7 +229,7 @@ int main(void)
             args_for(g, a);
             const char *name = names[rnd() % 6];
             int want_errno, got_errno;
-            int want = mapped(oci_rules_eval(&g->p, name, a), pd, &want_errno);
+            int want = mapped(plan_sc_eval_rules(&g->p, name, a, NULL), pd, &want_errno);
             if (!strcmp(name, "clone") && (a[0] & 0x10000000)) {
                 want = OCI_ACT_ERRNO;           /* no nested user namespace, whatever the plan says */
                 want_errno = 1;

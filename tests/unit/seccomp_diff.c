@@ -17,7 +17,7 @@
 #include <stdlib.h>
 
 #include "tap.h"
-#include "compiler/seccomp/bpf_interp.h"
+#include "runtime/plan/bpf_interp.h"
 #include "runtime/plan/bpf_check.h"
 #include "compiler/seccomp/seccomp_gen.h"
 #include "seccomp_oracle.h"

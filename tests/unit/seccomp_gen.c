@@ -10,7 +10,7 @@
 
 #include "tap.h"
 #include "runtime/plan/bpf_check.h"
-#include "compiler/seccomp/bpf_interp.h"
+#include "runtime/plan/bpf_interp.h"
 #include "seccomp_policy.h"
 
 #define ENOSYS_RET (SECCOMP_RET_ERRNO | 38u)

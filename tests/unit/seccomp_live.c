@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "compiler/seccomp/bpf_interp.h"
+#include "runtime/plan/bpf_interp.h"
 #include "seccomp_oracle.h"
 #include "seccomp_policy.h"
 
