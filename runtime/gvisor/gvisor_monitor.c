@@ -27,6 +27,7 @@
  * pre-checks, staging) is reported as the failing step and runsc never runs.
  */
 #include "gvisor.h"
+#include "gvisor_stdio.h"
 #include "runtime/cell/cell_int.h"
 #include "runtime/lib/sys_util.h"
 
@@ -51,6 +52,7 @@
 
 #define BUNDLE_TMPFS_SIZE (64ull << 20)
 #define STATE_MAX         (8u << 20)
+#define RELAY_DRAIN_MS    2000 /* bound on output still in flight after runsc ended */
 
 struct mon {
     const struct gvisor_monitor *m;
@@ -65,6 +67,9 @@ struct mon {
     char version[128];
     size_t vlen;
     bool version_done, created, running, hello_sent, go, sync_eof;
+    int *clone_fds;           /* the clones of host trees, until the bundle holds them */
+    struct stdio_relay relay; /* runsc's stdio (gvisor_stdio.h) */
+    bool relay_open;
 };
 
 static uint64_t now_ns(void)
@@ -373,6 +378,9 @@ static pid_t fork_runsc(struct mon *s, int out_fd, char *const *argv, bool pid1)
         return pid;
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (pid1) {
+        /* runsc chowns its stdio: it gets the relay's, never the caller's */
+        if (stdio_relay_child(&s->relay) < 0)
+            _exit(125);
         umount2("/proc", MNT_DETACH);
         if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             _exit(125);
@@ -497,6 +505,10 @@ static void runsc_ended(struct mon *s, int st) __attribute__((noreturn));
 static void runsc_ended(struct mon *s, int st)
 {
     unwatch(s);
+    /* the whole sandbox is gone with runsc (PID 1): pass on what it wrote */
+    if (s->relay_open)
+        stdio_relay_drain(&s->relay, RELAY_DRAIN_MS);
+    s->relay_open = false;
     if (s->created && s->go && !s->running)
         check_state(s); /* a last look: it may have run and ended */
     if (s->running) {
@@ -541,18 +553,12 @@ static void runsc_ended(struct mon *s, int st)
     _exit(125);
 }
 
-void gvisor_monitor_main(const struct gvisor_monitor *m)
+/* ---- the monitor's steps ------------------------------------------------------- */
+
+/* 1. Bound to the supervisor; signals only through the signalfd. */
+static void enter(struct mon *s)
 {
-    struct mon s = { .m = m,
-                     .b = m->bundle,
-                     .p = m->plan,
-                     .bundle = -1,
-                     .ino = -1,
-                     .version_rd = -1,
-                     .fifo = -1,
-                     .runsc = -1,
-                     .version_pid = -1,
-                     .ino_wd = -1 };
+    const struct gvisor_monitor *m = s->m;
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != m->supervisor)
         _exit(125);
     setpgid(0, 0); /* terminal signals reach cellrun, which passes them on */
@@ -564,172 +570,259 @@ void gvisor_monitor_main(const struct gvisor_monitor *m)
     int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD };
     for (size_t i = 0; i < sizeof fwd / sizeof *fwd; i++)
         sigaddset(&watch, fwd[i]);
-    s.sfd = signalfd(-1, &watch, SFD_CLOEXEC | SFD_NONBLOCK);
-    s.done_ns = calloc(s.b->n_ops ? s.b->n_ops : 1, sizeof *s.done_ns);
-    int *clone_fds = calloc(s.b->n_mounts ? s.b->n_mounts : 1, sizeof *clone_fds);
-    if (s.sfd < 0 || !s.done_ns || !clone_fds)
+    s->sfd = signalfd(-1, &watch, SFD_CLOEXEC | SFD_NONBLOCK);
+    s->done_ns = calloc(s->b->n_ops ? s->b->n_ops : 1, sizeof *s->done_ns);
+    s->clone_fds = calloc(s->b->n_mounts ? s->b->n_mounts : 1, sizeof *s->clone_fds);
+    if (s->sfd < 0 || !s->done_ns || !s->clone_fds)
         _exit(125);
+}
 
-    /* 2. private mount namespace, new pid namespace for runsc */
+/* 2. Private mount namespace, new pid namespace for runsc. */
+static void go_private(struct mon *s)
+{
     if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 || mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0) {
         int err = errno;
-        rec(&s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_FAILED, 0, err, 0, 0);
-        finish_failed(&s);
+        rec(s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_FAILED, 0, err, 0, 0);
+        finish_failed(s);
     }
-    s.t_private = now_ns();
+    s->t_private = now_ns();
+}
 
-    /* failures the translation found: nothing of the sandbox is made */
-    if (s.b->fail_op >= 0 || s.b->exec_err || s.b->cwd_err || s.b->secrets_err) {
-        struct cell_error e = { 0 };
-        int fop = -1;
-        if (oci_stage_clone_sources(s.b, clone_fds, &fop, &e) == 0 &&
-            (s.bundle = bundle_tmpfs(m->stage_dir)) >= 0)
-            oci_stage_build(s.b, s.p, m->secrets, s.bundle, true, clone_fds, s.b->config, s.b->config_len,
-                            s.done_ns, &fop, &e);
-        emit_precheck_failure(&s, s.b->fail_op, s.b->fail_op >= 0 ? s.b->ops[s.b->fail_op].err : 0);
-        finish_failed(&s);
-    }
-
-    /* 3, 4. the bundle */
+/* A failure the translation found: stage what comes before it (so that the
+ * steps done are reported as on the native backend), report, end. */
+static void precheck_failed(struct mon *s)
+{
+    const struct oci_bundle *b = s->b;
     struct cell_error e = { 0 };
     int fop = -1;
-    if (oci_stage_clone_sources(s.b, clone_fds, &fop, &e) < 0) {
-        emit_precheck_failure(&s, fop, e.err);
-        finish_failed(&s);
-    }
-    s.bundle = bundle_tmpfs(m->stage_dir);
-    if (s.bundle < 0) {
-        rec(&s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_FAILED, 0, errno, 0, 0);
-        finish_failed(&s);
-    }
-    if (oci_stage_build(s.b, s.p, m->secrets, s.bundle, true, clone_fds, s.b->config, s.b->config_len,
-                        s.done_ns, &fop, &e) < 0) {
-        emit_precheck_failure(&s, fop, e.err);
-        finish_failed(&s);
-    }
-    for (size_t i = 0; i < s.b->n_mounts; i++)
-        if (clone_fds[i] >= 0)
-            close(clone_fds[i]);
-    free(clone_fds);
+    if (oci_stage_clone_sources(b, s->clone_fds, &fop, &e) == 0 &&
+        (s->bundle = bundle_tmpfs(s->m->stage_dir)) >= 0)
+        oci_stage_build(b, s->p, s->m->secrets, s->bundle, true, s->clone_fds, b->config, b->config_len,
+                        s->done_ns, &fop, &e);
+    emit_precheck_failure(s, b->fail_op, b->fail_op >= 0 ? b->ops[b->fail_op].err : 0);
+    finish_failed(s);
+}
 
-    /* 5. the cgroups */
+/* 3, 4. Clone the host trees, cover /tmp with the bundle tmpfs, stage. */
+static void stage(struct mon *s)
+{
+    const struct oci_bundle *b = s->b;
+    struct cell_error e = { 0 };
+    int fop = -1;
+    if (oci_stage_clone_sources(b, s->clone_fds, &fop, &e) < 0) {
+        emit_precheck_failure(s, fop, e.err);
+        finish_failed(s);
+    }
+    s->bundle = bundle_tmpfs(s->m->stage_dir);
+    if (s->bundle < 0) {
+        rec(s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_FAILED, 0, errno, 0, 0);
+        finish_failed(s);
+    }
+    if (oci_stage_build(b, s->p, s->m->secrets, s->bundle, true, s->clone_fds, b->config, b->config_len,
+                        s->done_ns, &fop, &e) < 0) {
+        emit_precheck_failure(s, fop, e.err);
+        finish_failed(s);
+    }
+    for (size_t i = 0; i < b->n_mounts; i++)
+        if (s->clone_fds[i] >= 0)
+            close(s->clone_fds[i]);
+    free(s->clone_fds);
+    s->clone_fds = NULL;
+}
+
+/* 5. Join the cell's cgroups. */
+static void enter_cgroups(struct mon *s)
+{
+    const struct gvisor_monitor *m = s->m;
     if (join_cgroups(m) < 0) {
         int err = errno;
-        rec(&s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_OK, 0, 0, 0, s.t_private);
-        rec(&s, CELL_STEP_CGROUP, CELL_STEP_FAILED, 0, err, m->cgroup_detail, 0);
-        finish_failed(&s);
+        rec(s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_OK, 0, 0, 0, s->t_private);
+        rec(s, CELL_STEP_CGROUP, CELL_STEP_FAILED, 0, err, m->cgroup_detail, 0);
+        finish_failed(s);
     }
+}
 
-    /* 6. runsc */
-    s.ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    char statedir[32];
-    snprintf(statedir, sizeof statedir, "%s/state", m->stage_dir);
-    if (s.ino < 0 || (s.ino_wd = inotify_add_watch(s.ino, statedir, IN_CLOSE_WRITE | IN_MOVED_TO)) < 0) {
-        rec(&s, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, errno, s.b->ns_flags, 0);
-        finish_failed(&s);
-    }
-    s.runsc = fork_runsc(&s, -1, m->argv, true);
-    if (s.runsc < 0) {
-        rec(&s, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, errno, s.b->ns_flags, 0);
-        finish_failed(&s);
-    }
+/* `runsc --version` beside runsc run, when its debug log cannot say. */
+static void start_version(struct mon *s)
+{
     int vp[2];
-    if (m->version_log) {
-        s.version_done = false; /* read from runsc's log once created */
-    } else if (pipe2(vp, O_CLOEXEC) == 0) {
-        char *vargv[] = { "runsc", "--version", NULL };
-        s.version_pid = fork_runsc(&s, vp[1], vargv, false);
-        close(vp[1]);
-        s.version_rd = vp[0];
-        if (s.version_pid < 0) {
-            close(vp[0]);
-            s.version_rd = -1;
-            s.version_done = true;
-        }
-    } else {
-        s.version_done = true;
+    if (s->m->version_log) {
+        s->version_done = false; /* read from runsc's log once created */
+        return;
     }
+    s->version_done = true;
+    if (pipe2(vp, O_CLOEXEC) < 0)
+        return;
+    char *vargv[] = { "runsc", "--version", NULL };
+    s->version_pid = fork_runsc(s, vp[1], vargv, false);
+    close(vp[1]);
+    if (s->version_pid < 0) {
+        close(vp[0]);
+        return;
+    }
+    s->version_rd = vp[0];
+    s->version_done = false;
+}
 
-    /* 7, 8. watch */
-    for (;;) {
-        if (s.created && s.version_done && !s.hello_sent)
-            hello(&s);
-        struct pollfd pf[5] = {
-            { .fd = s.sfd, .events = POLLIN },
-            { .fd = s.ino, .events = POLLIN },
-            { .fd = s.version_rd, .events = POLLIN },
-            { .fd = s.hello_sent && !s.go && !s.sync_eof ? m->sync_fd : -1, .events = POLLIN },
-            { .fd = s.fifo, .events = POLLIN },
-        };
-        if (poll(pf, 5, -1) < 0 && errno != EINTR)
-            _exit(125);
-        if (pf[1].revents) {
-            char ev[4096];
-            while (read(s.ino, ev, sizeof ev) > 0)
-                ;
-            check_state(&s);
-        }
-        if (pf[2].revents) {
-            ssize_t r = read(s.version_rd, s.version + s.vlen, sizeof s.version - 1 - s.vlen);
-            if (r > 0) {
-                s.vlen += (size_t)r;
-            }
-            if (r <= 0 || s.vlen == sizeof s.version - 1) {
-                close(s.version_rd);
-                s.version_rd = -1;
-                s.version_done = true;
-                /* "runsc version X\nspec: ..." -> "X" */
-                s.version[s.vlen] = 0;
-                const char *v = strstr(s.version, "runsc version ");
-                char tmp[128];
-                snprintf(tmp, sizeof tmp, "%s", v ? v + 14 : "");
-                tmp[strcspn(tmp, "\n\t\r")] = 0;
-                snprintf(s.version, sizeof s.version, "%s", tmp);
-                s.vlen = strlen(s.version);
-            }
-        }
-        if (pf[3].revents) {
-            char g = 0;
-            ssize_t r = read(m->sync_fd, &g, 1);
-            if (r == 1 && g == 'g') {
-                s.go = true;
-                /* runsc waits opening the pid file for writing: let it go */
-                s.fifo = openat(s.bundle, "pidfifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-                if (s.fifo < 0) {
-                    kill(s.runsc, SIGKILL);
-                }
-                check_state(&s);
-            } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
-                s.sync_eof = true; /* the supervisor gave up: never start */
-                kill(s.runsc, SIGKILL);
-            }
-        }
-        if (pf[4].revents) {
-            char buf[64];
-            ssize_t r = read(s.fifo, buf, sizeof buf);
-            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-                close(s.fifo);
-                s.fifo = -1;
-            }
-        }
-        if (pf[0].revents) {
-            struct signalfd_siginfo si;
-            while (read(s.sfd, &si, sizeof si) == (ssize_t)sizeof si)
-                if (si.ssi_signo != SIGCHLD && s.runsc > 0 && s.go)
-                    forward(&s, (int)si.ssi_signo);
-            int st;
-            pid_t w;
-            while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
-                if (w == s.version_pid) {
-                    s.version_pid = -1;
-                } else if (w == s.runsc) {
-                    if (s.version_rd >= 0) {
-                        /* take what the version process said, if anything */
-                        s.version_done = true;
-                    }
-                    runsc_ended(&s, st);
-                }
-            }
+/* 6. The state watch, the stdio relay, runsc run as PID 1. */
+static void start_runsc(struct mon *s)
+{
+    char statedir[32];
+    snprintf(statedir, sizeof statedir, "%s/state", s->m->stage_dir);
+    s->ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (s->ino < 0 || (s->ino_wd = inotify_add_watch(s->ino, statedir, IN_CLOSE_WRITE | IN_MOVED_TO)) < 0 ||
+        stdio_relay_open(&s->relay) < 0) {
+        rec(s, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, errno, s->b->ns_flags, 0);
+        finish_failed(s);
+    }
+    s->relay_open = true;
+    s->runsc = fork_runsc(s, -1, s->m->argv, true);
+    int err = errno;
+    stdio_relay_forked(&s->relay);
+    if (s->runsc < 0) {
+        rec(s, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, err, s->b->ns_flags, 0);
+        finish_failed(s);
+    }
+    start_version(s);
+}
+
+/* ---- 7, 8. the watch: one handler per thing waited for ------------------------- */
+
+static void on_state(struct mon *s)
+{
+    char ev[4096];
+    while (read(s->ino, ev, sizeof ev) > 0)
+        ;
+    check_state(s);
+}
+
+static void on_version(struct mon *s)
+{
+    ssize_t r = read(s->version_rd, s->version + s->vlen, sizeof s->version - 1 - s->vlen);
+    if (r > 0)
+        s->vlen += (size_t)r;
+    if (r > 0 && s->vlen < sizeof s->version - 1)
+        return;
+    close(s->version_rd);
+    s->version_rd = -1;
+    s->version_done = true;
+    /* "runsc version X\nspec: ..." -> "X" */
+    s->version[s->vlen] = 0;
+    const char *v = strstr(s->version, "runsc version ");
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "%s", v ? v + 14 : "");
+    tmp[strcspn(tmp, "\n\t\r")] = 0;
+    snprintf(s->version, sizeof s->version, "%s", tmp);
+    s->vlen = strlen(s->version);
+}
+
+static void on_sync(struct mon *s)
+{
+    char g = 0;
+    ssize_t r = read(s->m->sync_fd, &g, 1);
+    if (r == 1 && g == 'g') {
+        s->go = true;
+        /* runsc waits opening the pid file for writing: let it go */
+        s->fifo = openat(s->bundle, "pidfifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (s->fifo < 0)
+            kill(s->runsc, SIGKILL);
+        check_state(s);
+    } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+        s->sync_eof = true; /* the supervisor gave up: never start */
+        kill(s->runsc, SIGKILL);
+    }
+}
+
+static void on_fifo(struct mon *s)
+{
+    char buf[64];
+    ssize_t r = read(s->fifo, buf, sizeof buf);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+        close(s->fifo);
+        s->fifo = -1;
+    }
+}
+
+/* Signals to pass on, and children that ended (runsc's end ends us). */
+static void on_signals(struct mon *s)
+{
+    struct signalfd_siginfo si;
+    while (read(s->sfd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (si.ssi_signo != SIGCHLD && s->runsc > 0 && s->go)
+            forward(s, (int)si.ssi_signo);
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+        if (w == s->version_pid) {
+            s->version_pid = -1;
+        } else if (w == s->runsc) {
+            if (s->version_rd >= 0)
+                s->version_done = true; /* take what the version process said */
+            runsc_ended(s, st);
         }
     }
+}
+
+enum {
+    PF_SIG,
+    PF_STATE,
+    PF_VERSION,
+    PF_SYNC,
+    PF_FIFO,
+    PF_RELAY,
+    PF_N = PF_RELAY + STDIO_RELAY_POLL
+};
+
+static void watch_once(struct mon *s)
+{
+    if (s->created && s->version_done && !s->hello_sent)
+        hello(s);
+    struct pollfd pf[PF_N] = {
+        [PF_SIG] = { .fd = s->sfd, .events = POLLIN },
+        [PF_STATE] = { .fd = s->ino, .events = POLLIN },
+        [PF_VERSION] = { .fd = s->version_rd, .events = POLLIN },
+        [PF_SYNC] = { .fd = s->hello_sent && !s->go && !s->sync_eof ? s->m->sync_fd : -1, .events = POLLIN },
+        [PF_FIFO] = { .fd = s->fifo, .events = POLLIN },
+    };
+    stdio_relay_poll(&s->relay, pf + PF_RELAY);
+    if (poll(pf, PF_N, -1) < 0) {
+        if (errno == EINTR)
+            return;
+        _exit(125);
+    }
+    stdio_relay_move(&s->relay, pf + PF_RELAY);
+    if (pf[PF_STATE].revents)
+        on_state(s);
+    if (pf[PF_VERSION].revents)
+        on_version(s);
+    if (pf[PF_SYNC].revents)
+        on_sync(s);
+    if (pf[PF_FIFO].revents)
+        on_fifo(s);
+    if (pf[PF_SIG].revents)
+        on_signals(s);
+}
+
+void gvisor_monitor_main(const struct gvisor_monitor *m)
+{
+    struct mon s = { .m = m,
+                     .b = m->bundle,
+                     .p = m->plan,
+                     .bundle = -1,
+                     .sfd = -1,
+                     .ino = -1,
+                     .version_rd = -1,
+                     .fifo = -1,
+                     .runsc = -1,
+                     .version_pid = -1,
+                     .ino_wd = -1 };
+    enter(&s);
+    go_private(&s);
+    if (s.b->fail_op >= 0 || s.b->exec_err || s.b->cwd_err || s.b->secrets_err)
+        precheck_failed(&s);
+    stage(&s);
+    enter_cgroups(&s);
+    start_runsc(&s);
+    for (;;)
+        watch_once(&s);
 }
