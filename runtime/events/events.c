@@ -759,6 +759,8 @@ int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct 
         jcs_put_int(d, data, "signal", c->signal);
         jcs_put_str(d, data, "signame", name);
     }
+    if (c->killed_by)
+        jcs_put_str(d, data, "killedby", c->killed_by);
     jcs_put_uint(d, data, "wallus", c->wall_us);
     if (c->workload_started)
         jcs_put_uint(d, data, "workloadwallus", c->workload_wall_us);

@@ -102,6 +102,9 @@ struct ev_completed_info {
      * the plan's wall-time limit bounds); only when it started */
     bool workload_started;
     uint64_t workload_wall_us;
+    /* who ended the workload when it did not end on its own: "wall",
+     * "memory", "pids", "signal", "seccomp"; NULL: it exited */
+    const char *killed_by;
 };
 
 /* Open the sink and prepare the stream; writes nothing yet. The signing key

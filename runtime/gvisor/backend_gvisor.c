@@ -486,8 +486,10 @@ static void gv_finish(struct backend_run *r, int wstatus, const struct rusage *r
     (void)wstatus;
     (void)ru;
     struct gv *g = r->priv;
-    if (g)
+    if (g) {
         res->peak_memory_bytes = cgroup_peak_memory(&g->cg);
+        res->oom_kills = cgroup_oom_kills(&g->cg);
+    }
 }
 
 static void gv_cleanup(struct backend_run *r)

@@ -118,6 +118,7 @@ struct backend_result {
     int signal;
     uint64_t cpu_user_us, cpu_sys_us;
     uint64_t peak_memory_bytes; /* 0 when unknown */
+    uint64_t oom_kills;         /* processes the cgroup's OOM killer killed; 0 when none or unknown */
 };
 
 struct backend_ops {

@@ -425,6 +425,39 @@ uint64_t cgroup_peak_memory(const struct cgroup_set *cs)
     return 0;
 }
 
+/* The value of "KEY N" in a flat keyed file such as memory.events. */
+static uint64_t keyed_value(const char *text, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *l = text; *l;) {
+        if (strncmp(l, key, kl) == 0 && l[kl] == ' ')
+            return strtoull(l + kl + 1, NULL, 10);
+        const char *nl = strchr(l, '\n');
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    return 0;
+}
+
+uint64_t cgroup_oom_kills(const struct cgroup_set *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        const struct cgroup_dir *d = &cs->d[i];
+        if (d->dirfd < 0)
+            continue;
+        char buf[512];
+        if (strcmp(d->ctrl, "unified") == 0) {
+            if (read_small(d->dirfd, "memory.events", buf, sizeof buf) == 0)
+                return keyed_value(buf, "oom_kill");
+        } else if (strcmp(d->ctrl, "memory") == 0) {
+            if (read_small(d->dirfd, "memory.oom_control", buf, sizeof buf) == 0)
+                return keyed_value(buf, "oom_kill");
+        }
+    }
+    return 0;
+}
+
 int cgroup_cleanup(struct cgroup_set *cs)
 {
     int rc = 0;

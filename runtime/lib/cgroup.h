@@ -54,6 +54,10 @@ int cgroup_prepare(struct cgroup_set *cs, const struct plan *p, struct backend_r
 size_t cgroup_fds(const struct cgroup_set *cs, int *fds, size_t max);
 /* Peak memory of the cell in bytes, 0 when unknown. */
 uint64_t cgroup_peak_memory(const struct cgroup_set *cs);
+/* How many processes of the cell the kernel's OOM killer killed (the
+ * oom_kill counter of v2 memory.events or v1 memory.oom_control); 0 when
+ * none or unknown. */
+uint64_t cgroup_oom_kills(const struct cgroup_set *cs);
 /* Kill what is left, remove the cgroups, release the reaper. Idempotent.
  * Returns 0 when nothing is left behind. */
 int cgroup_cleanup(struct cgroup_set *cs);

@@ -259,8 +259,10 @@ static void native_finish(struct backend_run *r, int wstatus, const struct rusag
     (void)wstatus;
     (void)ru;
     struct native *n = r->priv;
-    if (n)
+    if (n) {
         res->peak_memory_bytes = cgroup_peak_memory(&n->cg);
+        res->oom_kills = cgroup_oom_kills(&n->cg);
+    }
 }
 
 static void native_cleanup(struct backend_run *r)

@@ -67,6 +67,10 @@ struct sup {
     uint64_t t_exec_ns; /* the workload started (EXEC ok), else 0 */
     uint64_t setup_ms;  /* the set-up bound (setup_timeout_ms) */
     char why[600];      /* the failure message, when any */
+    /* the verdict: the workload exited 0 (outcome succeeded), and who
+     * ended it when not itself (completed's killedby; docs/events.md) */
+    bool workload_ok;
+    const char *killedby;
 };
 
 static uint64_t now_ns(void)
@@ -417,19 +421,10 @@ static int watch(struct sup *s, struct cell_error *e)
     return rc;
 }
 
-/* The result and cellrun's exit status; fills s->why on failure. */
-static int conclude(struct sup *s, struct backend_result *res)
+/* cellrun's exit status from what the records and the backend said; fills
+ * s->why on failure. */
+static int conclude_status(struct sup *s, struct backend_result *res)
 {
-    memset(res, 0, sizeof *res);
-    int ws = s->have_exit ? s->exit_wstatus : s->wstatus;
-    res->exited = WIFEXITED(ws);
-    res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
-    res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
-    res->cpu_user_us = (uint64_t)s->ru.ru_utime.tv_sec * 1000000u + (uint64_t)s->ru.ru_utime.tv_usec;
-    res->cpu_sys_us = (uint64_t)s->ru.ru_stime.tv_sec * 1000000u + (uint64_t)s->ru.ru_stime.tv_usec;
-    if (s->be->finish)
-        s->be->finish(&s->run, s->wstatus, &s->ru, res);
-
     if (s->sink_failed || s->bad_record)
         return CELLRUN_EXIT_FAILURE; /* why already set by the caller */
     if (s->run.forced) {
@@ -479,6 +474,55 @@ static int conclude(struct sup *s, struct backend_result *res)
     if (res->signal)
         return 128 + res->signal;
     return CELLRUN_EXIT_FAILURE;
+}
+
+/* Who ended the workload when it did not end on its own: "wall", "memory"
+ * (the cgroup's OOM killer), "seccomp" (SIGSYS: a refused system call),
+ * "signal" (any other signal); NULL when it exited. Names the memory kill
+ * on stderr as the wall-time kill is. */
+static const char *killed_by(struct sup *s, const struct backend_result *res)
+{
+    if (s->timed_out)
+        return "wall";
+    if (res->exited || !res->signal || (!s->exec_ok && !res->decided))
+        return NULL;
+    if (res->oom_kills && res->signal == SIGKILL) {
+        if (!s->why[0])
+            snprintf(s->why, sizeof s->why,
+                     "memory limit of %llu bytes (%llu MiB) reached: the kernel's OOM killer killed the "
+                     "workload (%llu process%s)",
+                     (unsigned long long)s->plan->limits.memory,
+                     (unsigned long long)(s->plan->limits.memory >> 20), (unsigned long long)res->oom_kills,
+                     res->oom_kills == 1 ? "" : "es");
+        return "memory";
+    }
+    if (res->signal == SIGSYS) {
+        if (!s->why[0])
+            snprintf(s->why, sizeof s->why,
+                     "seccomp killed the workload (SIGSYS): it made a system call the policy's syscalls "
+                     "section does not allow (cellc explain PLAN SYSCALL ... tells which rule decides)");
+        return "seccomp";
+    }
+    return "signal";
+}
+
+/* The result and cellrun's exit status; fills s->why on failure. */
+static int conclude(struct sup *s, struct backend_result *res)
+{
+    memset(res, 0, sizeof *res);
+    int ws = s->have_exit ? s->exit_wstatus : s->wstatus;
+    res->exited = WIFEXITED(ws);
+    res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
+    res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+    res->cpu_user_us = (uint64_t)s->ru.ru_utime.tv_sec * 1000000u + (uint64_t)s->ru.ru_utime.tv_usec;
+    res->cpu_sys_us = (uint64_t)s->ru.ru_stime.tv_sec * 1000000u + (uint64_t)s->ru.ru_stime.tv_usec;
+    if (s->be->finish)
+        s->be->finish(&s->run, s->wstatus, &s->ru, res);
+    int rc = conclude_status(s, res);
+    s->workload_ok = rc == 0; /* exited 0 and nothing else failed */
+    if (!s->killedby)
+        s->killedby = killed_by(s, res);
+    return rc;
 }
 
 static int load_key(struct sup *s, struct ev_key *key, bool *have, struct cell_error *e)
@@ -677,6 +721,7 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
             .cpu_user_us = res.cpu_user_us,
             .cpu_sys_us = res.cpu_sys_us,
             .peak_memory_bytes = res.peak_memory_bytes,
+            .killed_by = s.killedby,
         };
         if (ev_completed(s.ev, &ci, &e) < 0) {
             s.sink_failed = true;
@@ -703,9 +748,12 @@ teardown_done_msg:
             if (ev_supervisor_step(s.ev, s.run.notes[i].name, d, 2, &e) < 0)
                 s.sink_failed = true;
         }
-        bool ok = !s.setup_failed && !s.timed_out && !s.setup_timed_out && !s.bad_record && !s.killed &&
-            s.why[0] == 0;
-        bool forced = s.killed || s.timed_out || s.setup_timed_out || s.run.forced;
+        /* outcome: the workload ran and exited 0, and nothing else failed;
+         * terminalState Forced: the cell did not end on its own (docs/events.md) */
+        bool ok = s.workload_ok && !s.setup_failed && !s.timed_out && !s.setup_timed_out && !s.bad_record &&
+            !s.killed && s.why[0] == 0;
+        bool forced = s.killed || s.timed_out || s.setup_timed_out || s.run.forced ||
+            (s.killedby && strcmp(s.killedby, "signal") != 0);
         if (!s.sink_failed && (ev_destroyed(s.ev, ok && clean, forced, &e) < 0 || ev_seal(s.ev, &e) < 0)) {
             s.sink_failed = true;
         }
