@@ -103,7 +103,7 @@ struct ev_completed_info {
     bool workload_started;
     uint64_t workload_wall_us;
     /* who ended the workload when it did not end on its own: "wall",
-     * "memory", "pids", "signal", "seccomp"; NULL: it exited */
+     * "memory", "seccomp", "signal"; NULL: it exited */
     const char *killed_by;
 };
 
