@@ -535,8 +535,15 @@ static void check_limit(struct chk *c, const struct ast_stmt *s)
         if (!chk_once(c, &c->lim_memory, s->loc, "limits memory") || chk_bytes(c, v, &n))
             return;
         if (n < (1u << 20)) {
-            diag_error(c->d, v->loc, "memory %s is below 1MiB (did you mean %sMiB?)", chk_q(c, v),
-                       chk_q(c, v));
+            /* suggest the same number in MiB: "16KiB" -> "16MiB", "16" -> "16MiB" */
+            size_t digits = 0;
+            while (digits < v->len && v->s[digits] >= '0' && v->s[digits] <= '9')
+                digits++;
+            if (digits > 0 && digits < 16)
+                diag_error(c->d, v->loc, "memory %s is below the 1MiB minimum (did you mean %.*sMiB?)",
+                           chk_q(c, v), (int)digits, v->s);
+            else
+                diag_error(c->d, v->loc, "memory %s is below the 1MiB minimum", chk_q(c, v));
             return;
         }
         p->limits.memory = n;

@@ -210,8 +210,10 @@ void check_fs_stmt(struct chk *c, const struct ast_stmt *s)
 
     struct fs_grant g = { .kind = s->kind, .loc = s->loc, .dst_loc = s->vals->loc };
     const char *main_path;
-    if (chk_path(c, s->vals, &main_path))
+    if (chk_path(c, s->vals, &main_path)) {
+        c->fs_dropped++;
         return;
+    }
     if (s->kind == AS_RO || s->kind == AS_RW || s->kind == AS_DEVICE) {
         g.src = main_path;
         g.dst = main_path;
@@ -433,6 +435,8 @@ static const char *resolve_links(struct chk *c, const char *path)
 static void check_reachable(struct chk *c)
 {
     const struct plan *p = c->p;
+    if (c->fs_dropped)
+        return; /* a grant with an error is missing: fix that first */
     if (c->argv.set && c->argc > 0 && !c->src->top_is_pack) {
         const char *a0 = c->argv_list[0];
         const char *r = resolve_links(c, a0);

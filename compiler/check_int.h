@@ -94,6 +94,9 @@ struct chk {
     size_t n_unsafe, cap_unsafe;
     struct fs_grant *grants;
     size_t cap_grants; /* count in pol->n_grants */
+    size_t fs_dropped; /* grants not recorded because of an error in them: the
+                        * reachability of argv[0] and cwd is not checked then
+                        * (an error derived from another comes after it, or not at all) */
     struct ceiling_c *ceil;
     size_t n_ceil, cap_ceil;
     const char **argv_list;

@@ -168,6 +168,8 @@ struct plan_error {
     uint32_t section;
     uint64_t offset;
     char message[256];
+    bool file; /* about the file as a whole (cannot open it, not a plan):
+                * no section or offset is named */
 };
 
 /* Name of a section type ("header" for 0, "process", "filesystem", ...). */

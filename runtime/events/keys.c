@@ -143,13 +143,6 @@ static int key_file_load(const char *path, struct ev_key *key, bool seed_only, s
         return cell_err(e, 0, "key file %s: owned by uid %u, not by the caller (uid %u)", path,
                         (unsigned)st.st_uid, (unsigned)geteuid());
     }
-    if (st.st_mode & 077) {
-        close(fd);
-        return cell_err(e, 0,
-                        "key file %s: mode %04o lets group or others access it "
-                        "(chmod 600 it)",
-                        path, (unsigned)(st.st_mode & 07777));
-    }
     if (st.st_size > KEY_FILE_MAX) {
         close(fd);
         return cell_err(e, 0, "key file %s: malformed: %lld bytes is too large for a key file", path,
@@ -175,8 +168,21 @@ static int key_file_load(const char *path, struct ev_key *key, bool seed_only, s
     }
     close(fd);
     int rc;
+    size_t plen = strlen(EV_KEY_FILE_PREFIX);
     if (len > KEY_FILE_MAX)
         rc = cell_err(e, 0, "key file %s: malformed: too large for a key file", path);
+    else if (len < plen || memcmp(buf, EV_KEY_FILE_PREFIX, plen) != 0)
+        /* checked before the mode: a public key or trust file is meant to
+         * be readable, and "chmod 600 it" would be the wrong advice */
+        rc = cell_err(e, 0,
+                      "key file %s: malformed: not a secret key (it does not start with \"%s\"; %s): "
+                      "give the NAME.key that `cellrun keygen NAME` wrote; NAME.pub and NAME.trust.json "
+                      "are for verifiers",
+                      path, EV_KEY_FILE_PREFIX,
+                      len && buf[0] == '{' ? "a trust file?" : "a public key (.pub)?");
+    else if (st.st_mode & 077)
+        rc = cell_err(e, 0, "key file %s: mode %04o lets group or others access it (chmod 600 it)", path,
+                      (unsigned)(st.st_mode & 07777));
     else if (seed_only)
         rc = parse_seed(buf, len, path, key->seed, e);
     else
@@ -411,7 +417,23 @@ int ev_trust_load(const char *path, struct ev_trust **out, struct cell_error *e)
         }
     }
     close(fd);
-    int rc = ev_trust_parse(buf, len, path, out, e);
+    int rc;
+    size_t plen = strlen(EV_KEY_FILE_PREFIX);
+    size_t lead = 0;
+    while (lead < len && (buf[lead] == ' ' || buf[lead] == '\t' || buf[lead] == '\n' || buf[lead] == '\r'))
+        lead++;
+    if (len >= plen && memcmp(buf, EV_KEY_FILE_PREFIX, plen) == 0)
+        rc = cell_err(e, 0,
+                      "trust file %s: this is a secret signing key (NAME.key), not a trust file: pass the "
+                      "NAME.trust.json that `cellrun keygen NAME` wrote (and keep the .key private)",
+                      path);
+    else if (lead < len && buf[lead] != '{')
+        rc = cell_err(e, 0,
+                      "trust file %s: not a JSON object of key ids (a public key?): pass the "
+                      "NAME.trust.json that `cellrun keygen NAME` wrote",
+                      path);
+    else
+        rc = ev_trust_parse(buf, len, path, out, e);
     free(buf);
     return rc;
 }

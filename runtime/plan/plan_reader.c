@@ -83,6 +83,11 @@ void plan_error_format(const struct plan_error *err, const char *file, char *buf
         snprintf(buf, n, "%s%sunknown plan error", file ? file : "", file ? ": " : "");
         return;
     }
+    if (err->file) {
+        snprintf(buf, n, "%s%s%.*s", file ? file : "", file ? ": " : "", (int)sizeof err->message,
+                 err->message);
+        return;
+    }
     snprintf(buf, n, "%s%ssection %s at offset %llu: %.*s", file ? file : "", file ? ": " : "",
              plan_section_name(err->section), (unsigned long long)err->offset, (int)sizeof err->message,
              err->message);
@@ -403,14 +408,30 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* ----------------------------------------------------------- header ---- */
 
+/* Printable ASCII and white space only: a text file, not a binary plan. */
+static bool looks_like_text(const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((b[i] < 0x20 && b[i] != '\n' && b[i] != '\t' && b[i] != '\r') || b[i] > 0x7e)
+            return false;
+    return true;
+}
+
 static int check_header(struct rd *r)
 {
     if (r->len > CP_MAX_PLAN_SIZE)
         return fail(r, 0, CP_MAX_PLAN_SIZE, "file is %zu bytes, larger than the 64 MiB limit", r->len);
     if (r->len < CP_HEADER_SIZE)
         return fail(r, 0, r->len, "file is %zu bytes, shorter than the 64-byte header", r->len);
-    if (memcmp(r->buf, CP_MAGIC, 8) != 0)
-        return fail(r, 0, 0, "bad magic: not a cell plan");
+    if (memcmp(r->buf, CP_MAGIC, 8) != 0) {
+        /* most often a policy source given where its plan belongs */
+        int rc = fail(r, 0, 0,
+                      "not a cell plan (bad magic)%s: compile it with cellc first "
+                      "(cellc POLICY.cell -o POLICY.plan) and run the plan cellc writes",
+                      looks_like_text(r->buf, CP_HEADER_SIZE) ? " but text, a .cell policy?" : "");
+        r->err->file = true;
+        return rc;
+    }
     uint16_t major = ld16(r, offsetof(struct cp_header, version_major));
     uint16_t minor = ld16(r, offsetof(struct cp_header, version_minor));
     if (major != CP_VERSION_MAJOR)
@@ -1539,17 +1560,20 @@ int plan_read_file(const char *path, struct plan **out, struct plan_error *err)
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-        snprintf(err->message, sizeof err->message, "cannot open: %s", strerror(errno));
+        err->file = true;
+        snprintf(err->message, sizeof err->message, "cannot open the plan: %s", strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) < 0) {
+        err->file = true;
         snprintf(err->message, sizeof err->message, "cannot stat: %s", strerror(errno));
         close(fd);
         return -1;
     }
     if (S_ISDIR(st.st_mode)) {
-        snprintf(err->message, sizeof err->message, "is a directory");
+        err->file = true;
+        snprintf(err->message, sizeof err->message, "is a directory, not a plan");
         close(fd);
         return -1;
     }

@@ -57,7 +57,10 @@ try_key o.key "key file o.key: owned by uid 65534, not by the caller \(uid 0\)" 
 mkdir d.key
 try_key d.key "key file d.key: not a regular file" "a directory"
 cp me.pub p.key; chmod 600 p.key
-try_key p.key "key file p.key: malformed: does not start with" "a public key given as the key"
+try_key p.key "key file p.key: malformed: not a secret key \(it does not start with" "a public key given as the key"
+cp me.pub x.pub; chmod 644 x.pub
+try_key x.pub "key file x.pub: malformed: not a secret key .*a public key \(\.pub\)\?.*cellrun keygen NAME" \
+    "a readable public key is called what it is, not told to chmod 600"
 { printf 'cellos-ed25519-secret-v1:'; head -c 43 /dev/zero | tr '\0' '!'; echo; } > b.key; chmod 600 b.key
 try_key b.key "key file b.key: malformed: expected 43 base64url" "bad base64url in the key"
 { cat me.key; echo extra; } > e.key; chmod 600 e.key

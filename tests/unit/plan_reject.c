@@ -481,7 +481,7 @@ int main(void)
     gvisor_events_secrets_cases();
 
     /* the message format */
-    struct plan_error e = { CP_SEC_FILESYSTEM, 412, "mount op 3: opcode 99 is not a known opcode" };
+    struct plan_error e = { CP_SEC_FILESYSTEM, 412, "mount op 3: opcode 99 is not a known opcode", false };
     char line[400];
     plan_error_format(&e, "hello.plan", line, sizeof line);
     is_str(line, "hello.plan: section filesystem at offset 412: mount op 3: opcode 99 is not a known opcode",

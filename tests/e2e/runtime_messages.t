@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# runtime_messages.t - cellrun's messages for a newcomer's usual mistakes
+# (issue 19, item 8) say what the thing is and what to do, no more.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+tmpdir
+cd "$TMP" || exit 1
+"$CELLRUN" keygen ci >/dev/null || exit 1
+"$CELLC" -I "$CELLOS_TOP/policies" "$CELLOS_TOP/policies/examples/hello.cell" -o hello.plan || exit 1
+cp ci.pub x.pub && chmod 644 x.pub
+
+out=$("$CELLRUN" --key x.pub hello.plan 2>&1); rc=$?
+is "$rc" 125 "a public key given as --key fails the run"
+like "$out" "^cellrun: key file x.pub: malformed: not a secret key .*a public key \(\.pub\)\?.*cellrun keygen NAME" \
+     "and says it is not a secret key"
+unlike "$out" "chmod" "not: chmod 600 it"
+
+out=$("$CELLRUN" --key ci.key "$CELLOS_TOP/policies/examples/hello.cell" 2>&1); rc=$?
+is "$rc" 125 "a .cell file given to cellrun fails"
+like "$out" "hello.cell: not a cell plan \(bad magic\) but text, a \.cell policy\?: compile it with cellc first" \
+     "and says to compile it with cellc"
+unlike "$out" "section header at offset" "without a section and an offset"
+
+out=$("$CELLRUN" --key ci.key missing.plan 2>&1); rc=$?
+is "$rc:$out" "125:cellrun: missing.plan: cannot open the plan: No such file or directory" \
+   "a missing plan: one plain line"
+
+out=$("$CELLRUN" --key ci.key --trust ci.key hello.plan 2>&1); rc=$?
+like "$rc:$out" "^125:cellrun: trust file ci.key: this is a secret signing key \(NAME.key\), not a trust file" \
+     "a key file given as the trust file is named as such"
+unlike "$out" "unexpected character" "not a JSON parse error at byte 0"
+out=$("$CELLRUN" --key ci.key --trust ci.pub hello.plan 2>&1)
+like "$out" "trust file ci.pub: not a JSON object of key ids \(a public key\?\)" "a public key given as the trust file"
+out=$("$CELLRUN" verify /dev/null --trust ci.key 2>&1)
+like "$out" "trust file ci.key: this is a secret signing key" "and the same from cellrun verify"
+done_testing
