@@ -68,7 +68,7 @@ COMPILER_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
 # ---------------------------------------------------------------- runtime --
 # runtime/vm/progs/ and the guest's main are separate programs (below); the
 # rest of runtime/vm/guest/ is in the library too, for its unit tests.
-RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/supervisor \
+RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/backend runtime/supervisor \
                  runtime/cell runtime/native runtime/gvisor runtime/vm runtime/vm/guest
 RUNTIME_MAIN  := runtime/supervisor/cellrun.c
 RUNTIME_SRC   := $(filter-out $(RUNTIME_MAIN) runtime/vm/guest/guest_main.c,\
@@ -219,9 +219,9 @@ bench-seccomp:
 # (owned by the native runtime: escape probes, feature tests)
 # The cell side: the files a VM guest init links statically to run the same
 # steps inside the guest (libc and the kernel only; no libsodium/libseccomp).
-# The folder runtime/cell/ is the boundary: everything in it, plus the two
+# The folder runtime/cell/ is the boundary: everything in it, plus the three
 # libc-only helpers of runtime/lib/, and nothing else.
-CELL_SIDE_SRC := $(wildcard runtime/cell/*.c) runtime/lib/error.c runtime/lib/sys_util.c
+CELL_SIDE_SRC := $(wildcard runtime/cell/*.c) runtime/lib/error.c runtime/lib/sys_util.c runtime/lib/close_fds.c
 CELL_SIDE_HDR := $(wildcard runtime/cell/*.h) include/plan.h \
                  include/plan_format.h include/step_record.h runtime/lib/error.h \
                  runtime/lib/sys_util.h

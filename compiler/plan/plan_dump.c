@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "compiler/seccomp/bpf_disasm.h"
-#include "compiler/cellc_cmds.h"
 #include "compiler/seccomp/syscall_table.h"
 
 #define KEYW "%-14s"

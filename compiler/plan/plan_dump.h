@@ -22,4 +22,8 @@ int plan_dump(FILE *f, const struct plan *p, const char *name, size_t file_size)
 
 int cellc_cmd_dump(int argc, char **argv);
 
+/* `cellc dump [--bpf [--arch A]] PLAN` (plan_dump.c): the plan as text, or
+ * its raw seccomp program. */
+int cellc_cmd_dump(int argc, char **argv);
+
 #endif

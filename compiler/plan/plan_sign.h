@@ -38,4 +38,8 @@ int plan_sign_file(const char *path, const char *key_path, struct cell_error *e)
  * 2 usage, key or I/O error (cellc's statuses). */
 int cellc_cmd_sign(int argc, char **argv);
 
+/* `cellc sign PLAN --key KEY` (compiler/plan/plan_sign.c, events team): append or
+ * replace PLAN's Ed25519 signature trailer in place. */
+int cellc_cmd_sign(int argc, char **argv);
+
 #endif

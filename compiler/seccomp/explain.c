@@ -27,7 +27,7 @@
 
 #include "bpf_disasm.h"
 #include "runtime/plan/bpf_interp.h"
-#include "compiler/cellc_cmds.h"
+#include "explain.h"
 #include "plan.h"
 #include "seccomp_gen.h"
 #include "syscall_table.h"

@@ -44,9 +44,15 @@
 #include <sys/types.h>
 
 #include "runtime/cell/cell_side.h"
-#include "error.h"
+#include "runtime/lib/error.h"
 #include "runtime/events/events.h"
 #include "plan.h"
+
+/* cellrun's own exit statuses (docs/runtime.md); a backend's process
+ * exits with these where it gives up for the supervisor. */
+#define CELLRUN_EXIT_FAILURE  125 /* cellrun or the cell's set-up failed */
+#define CELLRUN_EXIT_NOEXEC   126 /* the workload could not be executed */
+#define CELLRUN_EXIT_NOTFOUND 127 /* the workload was not found */
 
 #define BACKEND_MAX_NOTES 16
 #define BACKEND_MAX_FACTS 16

@@ -4,8 +4,8 @@
  * process-tree cell (native, gVisor). No state of its own; the table of
  * backends is the supervisor's (runtime/supervisor/backend_table.c).
  */
-#include "runtime/lib/backend.h"
-#include "runtime/lib/cgroup.h"
+#include "backend.h"
+#include "cgroup.h"
 #include "runtime/lib/sys_util.h"
 
 #include <stdarg.h>

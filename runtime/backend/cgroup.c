@@ -10,7 +10,7 @@
  * DEGRADED). Cleanup is described in cgroup.h.
  */
 #include "cgroup.h"
-#include "runtime/cell/cell_int.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -201,7 +201,7 @@ static int start_reaper(struct cgroup_set *cs, struct cell_error *e)
         for (size_t i = 0; i < cs->n; i++)
             keep[k++] = cs->d[i].parentfd;
         /* close everything else (the supervisor may hold anything) */
-        cell_close_fds_except(keep, k);
+        sys_close_fds_except(keep, k);
         reaper_main(cs, p[0]);
     }
     close(p[0]);

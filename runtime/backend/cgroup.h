@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #include "backend.h"
-#include "error.h"
+#include "runtime/lib/error.h"
 #include "plan.h"
 
 /* CGROUP step detail bits (docs/runtime.md) */

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "cell_side.h"
+#include "runtime/lib/sys_util.h"
 
 /* cell_caps.c */
 int cell_caps_limit_bounding(uint64_t keep);
@@ -21,10 +22,7 @@ int cell_caps_keep_only(uint64_t keep);
 /* cell_net.c */
 int cell_loopback_up(void);
 
-/* cell_seccomp.c */
-uint32_t cell_audit_arch(void);
-const struct plan_sc_program *cell_seccomp_program(const struct plan *p);
-bool cell_seccomp_uses_notify(const struct plan *p);
+/* cell_seccomp.c (the supervisor's queries are in cell_side.h) */
 int cell_seccomp_load(const struct plan *p, uint32_t *n_insns);
 
 /* mount_ops.c: after PIVOT_ROOT, "/" is the new root */
@@ -32,9 +30,6 @@ int cell_chdir_in_root(const char *path);
 /* mount a private tmpfs (mode 0500, owned by uid:gid) on the existing
  * directory dir of the new root */
 int cell_mount_private_dir(const char *dir, uid_t uid, gid_t gid);
-
-/* cell_fds.c: close every fd > 2 that is not in keep[] (any order) */
-int cell_close_fds_except(const int *keep, size_t n_keep);
 
 /* init.c: be the cell's PID 1 until the workload `child` ends; returns the
  * init's exit status. exec_fd is the read end of the exec pipe. */

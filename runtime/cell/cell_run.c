@@ -145,7 +145,7 @@ static int do_fds(const struct cell_config *c, struct cell_report *rep, int exec
     if (rep->fd >= 0)
         keep[n++] = rep->fd;
     keep[n++] = exec_wr;
-    int r = cell_close_fds_except(keep, n);
+    int r = sys_close_fds_except(keep, n);
     free(keep);
     return r;
 }

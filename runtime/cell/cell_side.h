@@ -134,4 +134,11 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep);
 /* Exit status for a wait status as shells report it: code, or 128+signal. */
 int cell_status_to_exit(int wstatus);
 
+/* cell_seccomp.c, for the supervisor side too: the audit arch of this
+ * machine, the plan's program for it, and whether that program returns
+ * SECCOMP_RET_USER_NOTIF anywhere. */
+uint32_t cell_audit_arch(void);
+const struct plan_sc_program *cell_seccomp_program(const struct plan *p);
+bool cell_seccomp_uses_notify(const struct plan *p);
+
 #endif

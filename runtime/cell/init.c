@@ -25,7 +25,7 @@ int cell_init_loop(const struct cell_config *c, struct cell_report *rep, pid_t c
 {
     (void)c;
     int keep[2] = { rep->fd, exec_fd };
-    cell_close_fds_except(keep, 2);
+    sys_close_fds_except(keep, 2);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     cell_caps_keep_only(1ull << CAP_KILL);
 

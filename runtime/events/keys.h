@@ -67,4 +67,9 @@ void ev_trust_free(struct ev_trust *t);
  * newline, into a malloc'd NUL-terminated string. */
 char *ev_trust_text_for(const uint8_t pk[32]);
 
+/* `cellrun keygen PREFIX` (runtime/events/keys_cmd.c): writes PREFIX.key (0600),
+ * PREFIX.pub and PREFIX.trust.json, refusing to overwrite any, and prints
+ * the kid. Exit 0, or 1 with a one-line message. */
+int cellrun_cmd_keygen(int argc, char **argv);
+
 #endif

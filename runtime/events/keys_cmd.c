@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/supervisor/cellrun_cmds.h"
 #include "keys.h"
 
 int cellrun_cmd_keygen(int argc, char **argv)

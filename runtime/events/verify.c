@@ -24,7 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/supervisor/cellrun_cmds.h"
 #include "event_types.h"
 #include "jcs.h"
 #include "sign_codec.h"

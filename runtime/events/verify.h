@@ -55,4 +55,9 @@ struct ev_verify_result {
 int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o, struct ev_verify_result *r);
 void ev_verify_result_free(struct ev_verify_result *r);
 
+/* `cellrun verify EVENTS (--trust KEYS.json | --unsigned) [--plan PLAN]`
+ * (runtime/events/verify.c). Exit 0 verified and sealed, 3 verified but not sealed
+ * (cut off), 1 anything else (the first bad line and why on stderr). */
+int cellrun_cmd_verify(int argc, char **argv);
+
 #endif

@@ -18,9 +18,10 @@
  * kills runsc (PDEATHSIG), which as PID 1 of its pid namespace takes every
  * sandbox process with it; the cgroup reaper removes the cgroups.
  */
-#include "runtime/lib/backend.h"
-#include "runtime/lib/cgroup.h"
-#include "runtime/cell/cell_int.h"
+#include "runtime/backend/backend.h"
+#include "runtime/backend/cgroup.h"
+#include "runtime/cell/cell_side.h"
+#include "runtime/lib/sys_util.h"
 #include "gvisor.h"
 
 #include <errno.h>
@@ -404,7 +405,7 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
         keep[k++] = g->runsc_fd;
         for (size_t i = 0; i < g->mon.n_cgroup_fds; i++)
             keep[k++] = g->mon.cgroup_fds[i];
-        cell_close_fds_except(keep, k);
+        sys_close_fds_except(keep, k);
         gvisor_monitor_main(&g->mon);
     }
     close(rp[1]);

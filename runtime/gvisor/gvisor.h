@@ -60,4 +60,8 @@ void gvisor_monitor_main(const struct gvisor_monitor *m) __attribute__((noreturn
  * 0 when none matches. */
 int gvisor_errno_of(const char *msg);
 
+/* `cellrun --print-oci-config [--portable | --bundle DIR] PLAN [-- ARGS]`
+ * (runtime/gvisor/oci_cmd.c): the gvisor backend's config.json for PLAN. */
+int cellrun_cmd_oci_config(int argc, char **argv);
+
 #endif

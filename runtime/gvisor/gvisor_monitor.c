@@ -28,7 +28,7 @@
  */
 #include "gvisor.h"
 #include "gvisor_stdio.h"
-#include "runtime/cell/cell_int.h"
+#include "runtime/cell/cell_side.h"
 #include "runtime/lib/sys_util.h"
 
 #include <errno.h>

@@ -12,9 +12,8 @@
  * Deviations from the native backend go to stderr, one line each.
  * Exit 0, or 125 with one line on stderr (as `cellrun PLAN` would refuse).
  */
-#include "runtime/supervisor/cellrun_cmds.h"
 #include "oci.h"
-#include "runtime/supervisor/supervisor.h"
+#include "runtime/backend/backend.h"
 
 #include <errno.h>
 #include <fcntl.h>

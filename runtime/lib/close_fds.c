@@ -1,8 +1,9 @@
 /*
- * cell_fds.c - close every descriptor above 2 except a given few (cell
- * side), with close_range(2) over the gaps: no /proc walk, no per-fd loop.
+ * close_fds.c - close every descriptor above 2 except a given few, with
+ * close_range(2) over the gaps: no /proc walk, no per-fd loop. Libc only:
+ * the cell side links it too.
  */
-#include "cell_int.h"
+#include "sys_util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -15,7 +16,7 @@ static int cmp_int(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int cell_close_fds_except(const int *keep, size_t n_keep)
+int sys_close_fds_except(const int *keep, size_t n_keep)
 {
     int small[64], *sorted = small;
     size_t n = 0;

@@ -34,4 +34,7 @@ ssize_t sys_read_head(int dirfd, const char *name, int oflags, char *buf, size_t
  * process behind. */
 void sys_kill_and_reap(pid_t pid);
 
+/* Close every fd > 2 that is not in keep[] (any order; close_fds.c). */
+int sys_close_fds_except(const int *keep, size_t n_keep);
+
 #endif

@@ -10,9 +10,9 @@
  * prctl); records come back on a close-on-exec pipe; cgroups are prepared
  * here with a reaper that removes them even if cellrun is SIGKILLed.
  */
-#include "runtime/lib/backend.h"
-#include "runtime/lib/cgroup.h"
-#include "runtime/cell/cell_int.h"
+#include "runtime/backend/backend.h"
+#include "runtime/backend/cgroup.h"
+#include "runtime/cell/cell_side.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/lib/backend.h"
+#include "runtime/backend/backend.h"
 
 const struct backend_ops *backend_by_name(const char *name);
 const struct backend_ops *backend_by_kind(uint32_t kind);

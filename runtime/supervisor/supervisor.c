@@ -19,7 +19,7 @@
  *    set-up bound.
  */
 #include "supervisor.h"
-#include "runtime/lib/backend.h"
+#include "runtime/backend/backend.h"
 #include "backend_table.h"
 #include "runtime/cell/cell_side.h"
 #include "event_types.h"

@@ -14,10 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runtime/backend/backend.h" /* CELLRUN_EXIT_* */
+
 /* cellrun's exit statuses besides the workload's own */
-#define CELLRUN_EXIT_FAILURE  125 /* cellrun or the cell's set-up failed */
-#define CELLRUN_EXIT_NOEXEC   126 /* the workload could not be executed */
-#define CELLRUN_EXIT_NOTFOUND 127 /* the workload was not found */
 
 /* The set-up bound (go until the workload's exec) when CELLOS_SETUP_TIMEOUT_MS
  * does not say otherwise; a backend adds its boot allowance (backend.h). */

@@ -33,7 +33,7 @@
  *   monitor, so they vanish with it whatever happens; otherwise in a private
  *   temp dir removed by the monitor and by cleanup.
  */
-#include "runtime/lib/backend.h"
+#include "runtime/backend/backend.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -57,9 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/cell/cell_int.h"
+#include "runtime/cell/cell_side.h"
 #include "runtime/vm/guest/guest_conf.h"
-#include "runtime/supervisor/supervisor.h"
 #include "vm_channel.h"
 #include "runtime/plan/vm_config.h"
 #include "vm_initramfs.h"

@@ -4,7 +4,7 @@
  * messages, and the event stream is still completed and sealed. Needs no
  * privileges: the fake backend's "cell" is a plain child writing bytes. */
 #include "tap.h"
-#include "runtime/lib/backend.h"
+#include "runtime/backend/backend.h"
 #include "compiler/plan/plan_writer.h"
 #include "runtime/supervisor/supervisor.h"
 
