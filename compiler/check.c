@@ -1081,6 +1081,10 @@ static void check_unit(struct chk *c, const struct policy_unit *pu)
             break;
         case SEC_SYSCALLS:
             c->any_syscalls = true;
+            if (!c->sc_section.set || sec->loc.file == 0) {
+                c->sc_section.set = true;
+                c->sc_section.loc = sec->loc;
+            }
             for (const struct ast_stmt *s = sec->stmts; s; s = s->next)
                 check_sc_stmt(c, s);
             break;
@@ -1278,6 +1282,8 @@ int policy_check(struct arena *a, struct diag *d, const struct policy_src *src, 
         diag_error(d, cell->loc,
                    "the policy has no syscalls section: `use \"std/syscalls\";` (or another "
                    "syscall pack) or write `syscalls { default kill-process; allow ...; }`");
+    else if (cell && !diag_has_errors(d))
+        check_sc_essentials(c, c->sc_section.set ? c->sc_section.loc : cell->loc);
 
     p->meta.unsafe = c->unsafe;
     p->meta.n_unsafe = c->n_unsafe;

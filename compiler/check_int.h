@@ -105,6 +105,7 @@ struct chk {
 
     /* syscalls */
     bool any_syscalls;
+    struct seen sc_section; /* the cell's own syscalls section (for messages) */
     struct plan_sc_rule *rules;
     size_t n_rules, cap_rules;
     struct loc *rule_locs;
@@ -154,5 +155,8 @@ void check_fs_final(struct chk *c);
 /* syscalls (check_sc.c) */
 void check_sc_stmt(struct chk *c, const struct ast_stmt *s);
 void check_sc_final(struct chk *c);
+/* After the whole policy: an error when the filter cannot run execve(at),
+ * a warning when it lacks what every dynamic program calls before main. */
+void check_sc_essentials(struct chk *c, struct loc loc);
 
 #endif

@@ -729,3 +729,51 @@ void check_sc_final(struct chk *c)
     p->seccomp.values = c->values;
     p->seccomp.n_values = c->n_values;
 }
+
+/* Whether the filter lets a call to `name` run in at least one case: the
+ * first rule for it that lets it through, before any unconditional rule for
+ * it that does not, or else the default action. */
+static bool sc_may_run(const struct plan *p, const char *name)
+{
+    for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+        const struct plan_sc_rule *r = &p->seccomp.rules[i];
+        if (strcmp(r->syscall, name) != 0)
+            continue;
+        if (lets_through(r->action))
+            return true;
+        if (r->cond_count == 0)
+            return false;
+    }
+    return lets_through(p->seccomp.default_action);
+}
+
+void check_sc_essentials(struct chk *c, struct loc loc)
+{
+    const struct plan *p = c->p;
+    if (!sc_may_run(p, "execve") && !sc_may_run(p, "execveat")) {
+        diag_error(c->d, loc,
+                   "the syscalls section does not allow execve (or execveat): the cell cannot even start "
+                   "its program (cellrun execs argv[0] after the filter is loaded); add `allow execve;` "
+                   "or `use \"std/syscalls\";`");
+        return;
+    }
+    /* what the loader and libc of every dynamically linked program call
+     * before main (members of @default) */
+    static const char *const essentials[] = {
+        "arch_prctl", "brk", "mmap", "mprotect", "munmap", "exit_group"
+    };
+    char missing[160] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof essentials / sizeof *essentials; i++)
+        if (!sc_may_run(p, essentials[i])) {
+            size_t l = strlen(missing);
+            snprintf(missing + l, sizeof missing - l, "%s%s", n ? ", " : "", essentials[i]);
+            n++;
+        }
+    if (n)
+        diag_warning(c->d, loc,
+                     "the syscalls section does not allow %s, which every dynamically linked program calls "
+                     "before main: the workload will most likely be killed at once; `use \"std/syscalls\";` "
+                     "allows them (they are in @default)",
+                     missing);
+}

@@ -103,9 +103,12 @@ const struct diag_source *diag_source(const struct diag *d, uint32_t file)
     return file < d->n_src ? &d->src[file] : NULL;
 }
 
-static struct diag_item *new_item(struct diag *d, struct loc loc, char *msg)
+static struct diag_item *new_item(struct diag *d, struct loc loc, char *msg, bool warning)
 {
-    d->n_errors++;
+    if (warning)
+        d->n_warnings++;
+    else
+        d->n_errors++;
     if (d->n_items >= DIAG_MAX_STORED) {
         free(msg);
         return NULL;
@@ -118,6 +121,7 @@ static struct diag_item *new_item(struct diag *d, struct loc loc, char *msg)
     memset(it, 0, sizeof *it);
     it->loc = loc;
     it->msg = msg;
+    it->warning = warning;
     it->seq = d->n_items++;
     return it;
 }
@@ -128,7 +132,16 @@ void diag_error(struct diag *d, struct loc loc, const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    new_item(d, loc, msg);
+    new_item(d, loc, msg, false);
+}
+
+void diag_warning(struct diag *d, struct loc loc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    new_item(d, loc, msg, true);
 }
 
 void diag_error_file(struct diag *d, uint32_t file, const char *fmt, ...)
@@ -138,13 +151,13 @@ void diag_error_file(struct diag *d, uint32_t file, const char *fmt, ...)
     char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     struct loc loc = { .file = file };
-    new_item(d, loc, msg);
+    new_item(d, loc, msg, false);
 }
 
 /* The item the last diag_error created, or NULL when it was dropped. */
 static struct diag_item *last_item(struct diag *d)
 {
-    if (d->n_items == 0 || d->n_errors != d->n_items)
+    if (d->n_items == 0 || d->n_errors + d->n_warnings != d->n_items)
         return NULL;
     return &d->items[d->n_items - 1];
 }
@@ -370,7 +383,8 @@ static void print_json_one(const struct diag *d, FILE *out, const struct diag_it
 {
     fputc('{', out);
     json_loc(d, out, it->loc);
-    fputs(",\"severity\":\"error\",\"message\":", out);
+    fputs(it->warning ? ",\"severity\":\"warning\",\"message\":" : ",\"severity\":\"error\",\"message\":",
+          out);
     json_str(out, it->msg);
     if (it->n_expected) {
         fputs(",\"expected\":[", out);
@@ -404,12 +418,12 @@ void diag_print(struct diag *d, FILE *out, enum diag_format fmt)
             print_json_one(d, out, it);
             continue;
         }
-        print_text_one(d, out, "error", it->loc, it->msg);
+        print_text_one(d, out, it->warning ? "warning" : "error", it->loc, it->msg);
         for (size_t j = 0; j < it->n_notes; j++)
             print_text_one(d, out, "note", it->notes[j].loc, it->notes[j].msg);
     }
-    if (d->n_errors > d->n_items) {
-        size_t dropped = d->n_errors - d->n_items;
+    if (d->n_errors + d->n_warnings > d->n_items) {
+        size_t dropped = d->n_errors + d->n_warnings - d->n_items;
         if (fmt == DIAG_JSON)
             fprintf(out, "{\"severity\":\"error\",\"message\":\"%zu more errors not shown\",\"notes\":[]}\n",
                     dropped);

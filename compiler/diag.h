@@ -55,7 +55,8 @@ struct diag_item {
     size_t n_expected;
     struct diag_note *notes;
     size_t n_notes;
-    size_t seq; /* report order, the sort's tie-breaker */
+    size_t seq;   /* report order, the sort's tie-breaker */
+    bool warning; /* a warning: reported, but the policy still compiles */
 };
 
 struct diag {
@@ -63,7 +64,8 @@ struct diag {
     size_t n_src;
     struct diag_item *items;
     size_t n_items, cap_items;
-    size_t n_errors; /* all errors, stored or not */
+    size_t n_errors;   /* all errors, stored or not */
+    size_t n_warnings; /* all warnings, stored or not */
 };
 
 void diag_init(struct diag *d);
@@ -80,6 +82,9 @@ void diag_note(struct diag *d, struct loc loc, const char *fmt, ...) __attribute
 /* Attach the parser's expected-token list to the error reported last. */
 void diag_expected(struct diag *d, const char *const *tokens, size_t n);
 /* An error about a whole file (I/O, missing pack): line and column 0. */
+/* Report a warning at loc: printed like an error ("warning:"), notes attach
+ * to it, but it does not fail the compilation. */
+void diag_warning(struct diag *d, struct loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void diag_error_file(struct diag *d, uint32_t file, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
