@@ -7,8 +7,10 @@
  *
  * Exit status: 0 ok; 1 the policy has errors (all reported); 2 usage or
  * I/O error. Compiling is load (parse the cell and its packs) -> check ->
- * lower -> seccomp code generation -> plan writer; the plan file is written
- * to a temporary name and renamed, so a failed compile leaves no plan.
+ * lower -> seccomp code generation -> plan writer; the plan is written as
+ * every output is (runtime/lib/out_file.h): a regular file via a temporary
+ * name and a rename, so a failed compile leaves no plan; /dev/null, a fifo
+ * or a socket in place; "-" to stdout; never through a symlink.
  * `cellc check` runs the same pipeline without writing.
  */
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include "lower.h"
 #include "pack.h"
 #include "compiler/plan/plan_sign.h"
+#include "runtime/lib/out_file.h"
 #include "compiler/plan/plan_writer.h"
 #include "compiler/seccomp/seccomp_gen.h"
 
@@ -55,7 +58,8 @@ static void usage(FILE *f)
           "                         searched before ./policies and the cell file's directory\n"
           "  --no-default-path      search only the -I directories\n"
           "  --diagnostics=FORMAT   text (gcc style, the default) or json (one object per line)\n"
-          "  -o FILE                write the plan to FILE\n"
+          "  -o FILE                write the plan to FILE (- = stdout; /dev/null, a fifo\n"
+          "                         or a socket is written in place; a symlink is refused)\n"
           "  --sign KEY             sign the plan with this Ed25519 key file (cellrun keygen)\n"
           "  --version              print the compiler version\n"
           "subcommands:\n",
@@ -140,44 +144,6 @@ static int parse_opts(int argc, char **argv, int first, bool want_output, struct
     return 0;
 }
 
-/* Write bytes to path via a temporary file in the same directory. */
-static int write_plan_file(const char *path, const uint8_t *buf, size_t len)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp)
-        return ENOMEM;
-    snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return e;
-    }
-    size_t off = 0;
-    int e = 0;
-    while (off < len) {
-        ssize_t w = write(fd, buf + off, len - off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            e = errno;
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (!e && fchmod(fd, 0644) != 0)
-        e = errno;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
-    if (e)
-        unlink(tmp);
-    free(tmp);
-    return e;
-}
-
 /* The seccomp code generator's error, as a diagnostic at the rule it names
  * (the first rule written on that line) or on the policy file. */
 static void report_gen_error(struct diag *d, const struct policy *pol, const struct sc_gen_error *ge)
@@ -230,9 +196,11 @@ static int run(const struct opts *o)
             fprintf(stderr, "cellc: --sign: %s\n", ce.msg);
             rc = EXIT_USAGE;
         } else {
-            int e = write_plan_file(o->output, bytes, len);
-            if (e) {
-                fprintf(stderr, "cellc: cannot write %s: %s\n", o->output, strerror(e));
+            /* a regular file is replaced atomically, /dev/null or a fifo
+             * written in place, "-" is stdout, a symlink refused */
+            const struct out_spec spec = { .how = OUT_REPLACE, .mode = 0644, .flags = OUT_DASH_STDOUT };
+            if (out_write_whole(o->output, bytes, len, &spec, &ce) < 0) {
+                fprintf(stderr, "cellc: %s\n", ce.msg);
                 rc = EXIT_USAGE;
             }
         }

@@ -17,6 +17,7 @@
 #include "runtime/events/keys.h"
 #include "plan.h"
 #include "runtime/events/sign_verify.h"
+#include "runtime/lib/out_file.h"
 
 int plan_sign_bytes(uint8_t **buf, size_t *len, const struct ev_key *key, struct cell_error *e)
 {
@@ -110,40 +111,13 @@ int plan_sign_file(const char *path, const char *key_path, struct cell_error *e)
         free(buf);
         return cell_err_wrap(e, "%s", path);
     }
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.sign.XXXXXX", path) >= (int)sizeof tmp) {
-        free(buf);
-        return cell_err(e, 0, "%s: path too long", path);
-    }
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        int err = errno;
-        free(buf);
-        return cell_err_sys(e, err, "%s: cannot create a temporary file beside it", path);
-    }
-    size_t off = 0;
-    int err = 0;
-    while (off < len) {
-        ssize_t w = write(fd, buf + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            err = w < 0 ? errno : EIO;
-            break;
-        }
-        off += (size_t)w;
-    }
+    /* the plan's own mode is kept; a device, fifo or symlink as the plan
+     * path follows the rule of every output (runtime/lib/out_file.h) */
+    const struct out_spec spec = { .how = OUT_REPLACE, .mode = mode, .flags = OUT_KEEP_MODE };
+    int rc = out_write_whole(path, buf, len, &spec, e);
     free(buf);
-    if (!err && (fchmod(fd, mode) < 0 || fsync(fd) < 0))
-        err = errno;
-    if (close(fd) < 0 && !err)
-        err = errno;
-    if (!err && rename(tmp, path) < 0)
-        err = errno;
-    if (err) {
-        unlink(tmp);
-        return cell_err_sys(e, err, "%s: cannot write the signed plan", path);
-    }
+    if (rc < 0)
+        return cell_err_wrap(e, "cannot write the signed plan");
     return 0;
 }
 

@@ -14,6 +14,7 @@
  *    MADV_DONTDUMP, wiped and unmapped by ev_close.
  */
 #include "events.h"
+#include "runtime/lib/out_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -315,12 +316,15 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
             ev_close(s);
             return cell_err(e, 0, "events: file sink without a path");
         }
-        s->fd = open(o->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-        if (s->fd < 0) {
-            int err = errno;
+        /* appended to a regular file (created 0600), written in place to a
+         * device, fifo or socket, never through a symlink: out_file.h */
+        struct out_file of;
+        const struct out_spec spec = { .how = OUT_APPEND, .mode = 0600 };
+        if (out_open(&of, o->path, &spec, e) < 0) {
             ev_close(s);
-            return cell_err_sys(e, err, "events file %s: cannot open for appending", o->path);
+            return cell_err_wrap(e, "events file");
         }
+        s->fd = of.fd;
         s->close_fd = true;
         s->file_sink = true;
         s->sink_name = strdup(o->path);

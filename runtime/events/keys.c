@@ -9,6 +9,7 @@
  * leak into a cell.
  */
 #include "keys.h"
+#include "runtime/lib/out_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,27 +206,13 @@ int ev_key_load_seed(const char *path, struct ev_key *key, struct cell_error *e)
 
 /* ---- writing keys ------------------------------------------------------------ */
 
+/* A new file (never over one, never through a link), written whole under a
+ * temporary name and linked in: runtime/lib/out_file.h. The secret key only
+ * as a regular file of mode 0600. */
 static int create_file(const char *path, mode_t mode, const char *text, size_t len, struct cell_error *e)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0) {
-        int err = errno;
-        if (err == EEXIST)
-            return cell_err(e, err, "%s: already exists; refusing to overwrite it", path);
-        return cell_err_sys(e, err, "%s: cannot create", path);
-    }
-    if (fchmod(fd, mode) < 0 || sys_write_all(fd, text, len) < 0 || fsync(fd) < 0) {
-        int err = errno;
-        close(fd);
-        unlink(path);
-        return cell_err_sys(e, err, "%s: cannot write", path);
-    }
-    if (close(fd) < 0) {
-        int err = errno;
-        unlink(path);
-        return cell_err_sys(e, err, "%s: cannot write", path);
-    }
-    return 0;
+    const struct out_spec spec = { .how = OUT_CREATE, .mode = mode, .flags = mode == 0600 ? OUT_SECRET : 0 };
+    return out_write_whole(path, text, len, &spec, e);
 }
 
 char *ev_trust_text_for(const uint8_t pk[32])

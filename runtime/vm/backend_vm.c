@@ -34,6 +34,7 @@
  *   temp dir removed by the monitor and by cleanup.
  */
 #include "runtime/backend/backend.h"
+#include "runtime/lib/out_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -915,7 +916,12 @@ static int vm_spawn(struct backend_run *r, struct cell_error *e)
         m->v = v;
         m->run_id = r->run_id;
         const char *cf = getenv("CELLOS_VM_CONSOLE");
-        m->console_fd = cf && cf[0] ? open(cf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+        /* the guest console for debugging: appended as any output is written
+         * (runtime/lib/out_file.h: never through a symlink) */
+        struct out_file of;
+        const struct out_spec spec = { .how = OUT_APPEND, .mode = 0600 };
+        struct cell_error ce = { 0 };
+        m->console_fd = cf && cf[0] && out_open(&of, cf, &spec, &ce) == 0 ? of.fd : -1;
         m->record_w = rec[1];
         m->verdict_w = vd[1];
         monitor(m, go[0]);

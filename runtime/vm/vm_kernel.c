@@ -10,6 +10,7 @@
  * Every offset and length read here is checked against the file's size.
  */
 #include "vm_kernel.h"
+#include "runtime/lib/out_file.h"
 #include "runtime/lib/sys_util.h"
 
 #include <errno.h>
@@ -308,16 +309,22 @@ int vm_vmlinux_extract(const char *in_path, const char *out_path, struct cell_er
         free(img);
         return cell_err(e, 0, "%s: recorded vmlinux size %u is implausible", in_path, ki.vmlinux_size);
     }
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", out_path, (int)getpid()) >= (int)sizeof tmp) {
+    /* written like every output (runtime/lib/out_file.h): a temporary file
+     * beside out_path (O_EXCL, not a guessable name), renamed over it; a
+     * symlink at out_path is refused */
+    struct out_file of;
+    const struct out_spec spec = { .how = OUT_REPLACE, .mode = 0644 };
+    if (out_open(&of, out_path, &spec, e) < 0) {
         free(img);
-        return cell_err(e, ENAMETOOLONG, "%s: path too long", out_path);
+        return -1;
     }
-    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    if (of.kind != OUT_KIND_TEMP) {
+        out_discard(&of);
         free(img);
-        return cell_err_sys(e, errno, "%s", tmp);
+        return cell_err(e, EINVAL, "%s: not a regular file; the vmlinux is written to a file only", out_path);
     }
+    int fd = of.fd;
+    const char *tmp = of.tmp;
     const uint8_t *pl = img + ki.payload_offset;
     int rc = 0;
     if (ki.payload_format == VM_PAYLOAD_LZ4) {
@@ -355,10 +362,9 @@ int vm_vmlinux_extract(const char *in_path, const char *out_path, struct cell_er
         else if (fsync(fd) < 0)
             rc = cell_err_sys(e, errno, "%s", tmp);
     }
-    close(fd);
-    if (rc == 0 && rename(tmp, out_path) < 0)
-        rc = cell_err_sys(e, errno, "rename %s", out_path);
-    if (rc != 0)
-        unlink(tmp);
-    return rc;
+    if (rc != 0) {
+        out_discard(&of);
+        return rc;
+    }
+    return out_commit(&of, e);
 }
