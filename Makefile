@@ -68,7 +68,7 @@ COMPILER_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
 # ---------------------------------------------------------------- runtime --
 # runtime/vm/progs/ and the guest's main are separate programs (below); the
 # rest of runtime/vm/guest/ is in the library too, for its unit tests.
-RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/backend runtime/supervisor \
+RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/spool runtime/backend runtime/supervisor \
                  runtime/cell runtime/native runtime/gvisor runtime/vm runtime/vm/guest
 RUNTIME_MAIN  := runtime/supervisor/cellrun.c
 RUNTIME_SRC   := $(filter-out $(RUNTIME_MAIN) runtime/vm/guest/guest_main.c,\
@@ -290,6 +290,43 @@ $(BENCH_EVENTS): bench/events_bench.c $(LIBCELLRT)
 bench-events: $(BENCH_EVENTS) all
 	-$(MAKE) $(TBIN)/runtime/mkplan
 	BUILD=$(BUILD) bench/events.sh
+
+# -------------------------------------------------- area: sinks (issue 17)
+# (owned by the remote event sinks: NATS JetStream, CloudEvents over HTTP)
+# cellsend drains cellrun's spool (runtime/spool/, in libcellrt) to the
+# sinks; it is dynamically linked (libcurl, OpenSSL, libsodium) so that the
+# static cellrun links neither. Its sources are runtime/sink/; the unit tests
+# tests/unit/sink_*.c link them too. The e2e tests use Debian's nats-server
+# and a Go JetStream reader built from Debian's nats.go (GO111MODULE=off).
+DEPS_PKGS += libcurl4-openssl-dev libssl-dev nats-server golang-go golang-github-nats-io-go-nats-dev openssl
+SINK_MAIN := runtime/sink/cellsend.c
+SINK_SRC  := $(filter-out $(SINK_MAIN),$(wildcard runtime/sink/*.c))
+SINK_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(SINK_SRC))
+SINK_LIBS := -lcurl -lssl -lcrypto
+LIBCELLSINK := $(BUILD)/lib/libcellsink.a
+$(LIBCELLSINK): $(SINK_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+ifneq ($(wildcard $(SINK_MAIN)),)
+PROGRAMS += $(BIN)/cellsend
+endif
+# (EXTRA_LDFLAGS from the command line only: never -static)
+$(BIN)/cellsend: $(OBJ)/runtime/sink/cellsend.o $(LIBCELLSINK) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(if $(findstring sanitize,$(EXTRA_LDFLAGS)),$(EXTRA_LDFLAGS)) -o $@ $^ $(SINK_LIBS) $(LDLIBS)
+$(TBIN)/unit/sink_%.t: tests/unit/sink_%.c tests/lib/tap.h $(LIBCELLSINK) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLSINK) $(LIBCELLRT) $(SINK_LIBS) $(LDLIBS)
+# The Go JetStream reader of the e2e tests (tests/e2e/sinks_jsread.go).
+SINKS_GO := $(TBIN)/sinks_jsread
+TEST_PROGRAMS += $(SINKS_GO)
+$(SINKS_GO): tests/e2e/sinks_jsread.go
+	@mkdir -p $(dir $@)
+	@if command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/nats-io/nats.go ]; then \
+	  mkdir -p $(abspath $(BUILD))/gocache && \
+	  GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(abspath $(BUILD))/gocache GOFLAGS= \
+	  go build -o $@ $<; else echo "sinks: go or nats.go missing: the JetStream tests will skip"; fi
+.PHONY: bench-sinks
 
 # -------------------------------------------------- area: gvisor (issue 6)
 # runsc from Debian (0.0~20221219) runs the gvisor backend's sandboxes; the

@@ -54,6 +54,8 @@ struct ev_stream {
     bool close_fd;   /* we opened it (EV_SINK_FILE) */
     bool file_sink;  /* short writes are errors; fsync at seal */
     char *sink_name; /* for messages */
+    int tee_fd;      /* -1, or the spool file every line also goes to */
+    char *tee_name;
     enum ev_state state;
     bool completed, destroyed;
 
@@ -259,6 +261,7 @@ void ev_close(struct ev_stream *s)
     jcs_buf_free(&s->pae);
     jcs_buf_free(&s->line);
     free(s->sink_name);
+    free(s->tee_name);
     free(s->source_opt);
     free(s->subject_opt);
     free(s->source);
@@ -286,6 +289,7 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
     if (!s)
         return cell_err(e, ENOMEM, "events: out of memory");
     s->fd = -1;
+    s->tee_fd = -1;
     memcpy(s->run_uuid, o->run_uuid, 16);
     uuid_string(s->run_uuid, s->run_uuid_str);
     memset(s->chainprev, '0', 64);
@@ -343,7 +347,8 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
             return cell_err(e, EBADF, "events: fd %d is not open for writing", o->fd);
         }
         s->fd = o->fd;
-        if (asprintf(&s->sink_name, "events fd %d", o->fd) < 0)
+        if (o->fd_name ? !(s->sink_name = strdup(o->fd_name))
+                       : asprintf(&s->sink_name, "events fd %d", o->fd) < 0)
             s->sink_name = NULL;
         break;
     default: ev_close(s); return cell_err(e, 0, "events: unknown sink kind %d", (int)o->sink);
@@ -355,6 +360,18 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
     if (o->sink != EV_SINK_FILE) {
         struct stat st;
         s->file_sink = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    if (o->tee_fd) {
+        struct stat st;
+        if (fstat(*o->tee_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+            ev_close(s);
+            return cell_err(e, EBADF, "events: the spool fd %d is not a regular file", *o->tee_fd);
+        }
+        s->tee_fd = *o->tee_fd;
+        if (!(s->tee_name = strdup(o->tee_name ? o->tee_name : "the spool"))) {
+            ev_close(s);
+            return cell_err(e, ENOMEM, "events: out of memory");
+        }
     }
     *out = s;
     return 0;
@@ -403,32 +420,41 @@ static struct jcs_value *begin(struct ev_stream *s, struct jcs_value **root)
     return jcs_put_object(s->doc, *root, "data");
 }
 
-static int write_line(struct ev_stream *s, struct cell_error *e)
+static int write_line_to(struct ev_stream *s, int fd, const char *name, bool file_sink, struct cell_error *e)
 {
     const char *p = s->line.p;
     size_t n = s->line.len;
     for (;;) {
-        ssize_t w = write(s->fd, p, n);
+        ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
             int err = errno;
             s->state = EV_DEAD;
             return cell_err_sys(e, err, "events: writing event %llu to %s", (unsigned long long)s->seq + 1,
-                                s->sink_name);
+                                name);
         }
         if ((size_t)w == n)
             return 0;
-        if (w == 0 || s->file_sink) {
+        if (w == 0 || file_sink) {
             /* A short append to a file cannot be completed without risking
              * interleaving with another writer: the line is damaged. */
             s->state = EV_DEAD;
             return cell_err(e, EIO, "events: short write of event %llu to %s (%zd of %zu bytes)",
-                            (unsigned long long)s->seq + 1, s->sink_name, w, n);
+                            (unsigned long long)s->seq + 1, name, w, n);
         }
         p += w;
         n -= (size_t)w;
     }
+}
+
+/* The line to the sink, then to the spool when there is one (both or the
+ * call fails). */
+static int write_line(struct ev_stream *s, struct cell_error *e)
+{
+    if (write_line_to(s, s->fd, s->sink_name, s->file_sink, e) < 0)
+        return -1;
+    return s->tee_fd < 0 ? 0 : write_line_to(s, s->tee_fd, s->tee_name, true, e);
 }
 
 /* Add the attributes, sign, write. The data object is already filled in. */
@@ -816,6 +842,11 @@ int ev_seal(struct ev_stream *s, struct cell_error *e)
         int err = errno;
         s->state = EV_DEAD;
         return cell_err_sys(e, err, "events: fsync of %s at seal", s->sink_name);
+    }
+    if (s->tee_fd >= 0 && fsync(s->tee_fd) < 0) {
+        int err = errno;
+        s->state = EV_DEAD;
+        return cell_err_sys(e, err, "events: fsync of %s at seal", s->tee_name);
     }
     return 0;
 }

@@ -68,6 +68,12 @@ struct ev_options {
                                  * otherwise re-derives them to check the caller's */
     const uint8_t *required_kid; /* non-NULL: refuse any other signing key (the plan's
                                  * HAS_KID), before the sink is opened */
+    /* Added by the sinks work (issue 17): */
+    const int *tee_fd;    /* non-NULL: every line is also appended to this regular
+                           * file (the spool), with a file sink's rules: a short
+                           * write is an error, fsync at seal. The caller owns it. */
+    const char *tee_name; /* its name in messages */
+    const char *fd_name;  /* EV_SINK_FD: its name in messages ("events fd N") */
 };
 
 struct ev_stream;

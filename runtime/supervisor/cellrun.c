@@ -19,6 +19,7 @@ static const struct cellrun_cmd commands[] = {
     { "run", cellrun_cmd_run, "run a plan (the default: `cellrun PLAN` = `cellrun run PLAN`)" },
     { "keygen", cellrun_cmd_keygen, "write PREFIX.key, PREFIX.pub, PREFIX.trust.json; print the kid" },
     { "verify", cellrun_cmd_verify, "verify an event stream: EVENTS --trust KEYS.json [--plan PLAN]" },
+    { "flush", cellrun_cmd_flush, "deliver what the spool still holds to its remote sinks: SPOOLDIR" },
     { "--print-oci-config", cellrun_cmd_oci_config,
       "print the gvisor backend's OCI config: [--portable|--bundle DIR] PLAN" },
 };
@@ -34,8 +35,14 @@ static void usage(FILE *f)
             "and emit one signed CloudEvent per step.\n"
             "\n"
             "options:\n"
-            "  --events FILE|-|fd:N  where events go: appended to FILE, stdout (-), or an\n"
-            "                        inherited fd (default: $CELLOS_EVENTS, else stderr)\n"
+            "  --events SINK         where events go: FILE (or file:FILE), stdout (-), an\n"
+            "                        inherited fd (fd:N), nats://HOST[:PORT]/SUBJECT,\n"
+            "                        tls://..., http(s)://URL; repeat for several sinks\n"
+            "                        (default: $CELLOS_EVENTS, space-separated, else stderr)\n"
+            "  --spool DIR           the spool for remote sinks (default: $CELLOS_SPOOL,\n"
+            "                        else /var/spool/cellos as root)\n"
+            "  --require-delivered   refuse to start the workload unless every remote sink\n"
+            "                        acknowledged the started event\n"
             "  --key FILE            the Ed25519 signing key (default: $CELLOS_KEY)\n"
             "  --unsigned            run without signing events (the stream says so)\n"
             "  --trust KEYS.json     refuse PLAN unless it is signed by a key in KEYS.json\n"
@@ -58,6 +65,8 @@ int cellrun_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "events", required_argument, NULL, 'e' },
+        { "spool", required_argument, NULL, 'S' },
+        { "require-delivered", no_argument, NULL, 'R' },
         { "key", required_argument, NULL, 'k' },
         { "unsigned", no_argument, NULL, 'u' },
         { "trust", required_argument, NULL, 't' },
@@ -73,7 +82,15 @@ int cellrun_cmd_run(int argc, char **argv)
     /* '+': stop at the first non-option (the plan); ARGS follow `--` */
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
-        case 'e': o.events = optarg; break;
+        case 'e':
+            if (o.n_events == SUP_MAX_EVENTS) {
+                fprintf(stderr, "cellrun: at most %d --events\n", SUP_MAX_EVENTS);
+                return CELLRUN_EXIT_FAILURE;
+            }
+            o.events[o.n_events++] = optarg;
+            break;
+        case 'S': o.spool = optarg; break;
+        case 'R': o.require_delivered = true; break;
         case 'k': o.key_path = optarg; break;
         case 'u': o.unsigned_run = true; break;
         case 't': o.trust_path = optarg; break;

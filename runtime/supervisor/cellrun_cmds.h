@@ -25,4 +25,9 @@ struct cellrun_cmd {
  * (runtime/supervisor/cellrun.c): run a plan; the exit statuses are in supervisor.h. */
 int cellrun_cmd_run(int argc, char **argv);
 
+/* `cellrun flush SPOOLDIR [--give-up-ms N]` (runtime/supervisor/supervisor_sinks.c):
+ * execs cellsend flush: deliver every finished run left in the spool. Exit 0
+ * all delivered, 1 some left, 2 an unreadable spool, 125 no cellsend. */
+int cellrun_cmd_flush(int argc, char **argv);
+
 #endif

@@ -19,6 +19,7 @@
  *    set-up bound.
  */
 #include "supervisor.h"
+#include "supervisor_sinks.h"
 #include "runtime/backend/backend.h"
 #include "backend_table.h"
 #include "runtime/cell/cell_side.h"
@@ -47,6 +48,7 @@ struct sup {
     struct backend_run run;
     struct sup_inputs in;
     struct ev_stream *ev;
+    struct sup_sinks sinks; /* local sink, remote sinks, spool, sender */
     int sigfd;
     sigset_t oldmask;
 
@@ -244,8 +246,12 @@ static int open_events(struct sup *s, const struct ev_key *key, struct cell_erro
 {
     struct ev_options eo;
     memset(&eo, 0, sizeof eo);
-    const char *spec = s->o->events ? s->o->events : getenv("CELLOS_EVENTS");
-    if (!spec || !spec[0]) {
+    const char *spec = s->sinks.local;
+    if (!spec && s->sinks.n_remote) {
+        /* remote sinks only: the spool is the stream's one sink */
+        eo.sink = EV_SINK_FD;
+        eo.fd = -1;
+    } else if (!spec || !spec[0]) {
         eo.sink = EV_SINK_FD;
         eo.fd = 2;
     } else if (strcmp(spec, "-") == 0) {
@@ -269,7 +275,26 @@ static int open_events(struct sup *s, const struct ev_key *key, struct cell_erro
         return -1;
     eo.source = s->plan->events.source;
     eo.subject = s->plan->events.subject;
-    return ev_open(&s->ev, &eo, e);
+    if (s->sinks.n_remote) {
+        char uuid[40];
+        snprintf(uuid, sizeof uuid, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 eo.run_uuid[0], eo.run_uuid[1], eo.run_uuid[2], eo.run_uuid[3], eo.run_uuid[4],
+                 eo.run_uuid[5], eo.run_uuid[6], eo.run_uuid[7], eo.run_uuid[8], eo.run_uuid[9],
+                 eo.run_uuid[10], eo.run_uuid[11], eo.run_uuid[12], eo.run_uuid[13], eo.run_uuid[14],
+                 eo.run_uuid[15]);
+        if (sup_sinks_open_spool(&s->sinks, uuid, e) < 0)
+            return -1;
+        if (eo.fd == -1 && eo.sink == EV_SINK_FD) {
+            eo.fd = s->sinks.spool_fd;
+            eo.fd_name = s->sinks.spool_name;
+        } else {
+            eo.tee_fd = &s->sinks.spool_fd;
+            eo.tee_name = s->sinks.spool_name;
+        }
+    }
+    if (ev_open(&s->ev, &eo, e) < 0)
+        return -1;
+    return sup_sinks_start_sender(&s->sinks, e);
 }
 
 static int emit_start(struct sup *s, struct cell_error *e)
@@ -651,9 +676,11 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
         cell_err(&e, 0, "events: no signing key: pass --key FILE, set CELLOS_KEY, or run --unsigned");
         goto fail_early;
     }
+    if (sup_sinks_plan(&s.sinks, o, &e) < 0)
+        goto fail_early;
     {
         /* the event stream must never be a descriptor the workload holds */
-        const char *spec = o->events ? o->events : getenv("CELLOS_EVENTS");
+        const char *spec = s.sinks.local;
         if (spec && strncmp(spec, "fd:", 3) == 0) {
             long fd = strtol(spec + 3, NULL, 10);
             for (size_t i = 0; i < s.plan->process.n_pass_fds; i++)
@@ -698,6 +725,9 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
         s.sink_failed = s.ev != NULL;
         goto teardown;
     }
+    /* --require-delivered: the sinks have the started event, or no workload */
+    if (sup_sinks_wait_ready(&s.sinks, &e) < 0)
+        goto teardown;
     s.t_go_ns = now_ns();
     if (s.be->go && s.be->go(&s.run, &e) < 0)
         goto teardown;
@@ -765,6 +795,7 @@ teardown_done_msg:
     ev_close(s.ev);
     if (s.why[0])
         say(s.why);
+    sup_sinks_finish(&s.sinks, say);
     if (s.sigfd >= 0)
         close(s.sigfd);
     restore_signals(&s);

@@ -22,15 +22,21 @@
  * does not say otherwise; a backend adds its boot allowance (backend.h). */
 #define SUP_DEFAULT_SETUP_TIMEOUT_MS 60000
 
+#define SUP_MAX_EVENTS 9 /* --events given at most: one local sink and 8 remote */
+
 struct sup_options {
     const char *plan_path;
     char *const *extra_args; /* after `--` */
     size_t n_extra_args;
-    const char *events;     /* FILE, "-" (stdout) or "fd:N"; NULL: $CELLOS_EVENTS or stderr */
-    const char *key_path;   /* NULL: $CELLOS_KEY */
-    bool unsigned_run;      /* --unsigned */
-    const char *trust_path; /* --trust KEYS.json, or NULL */
-    const char *backend;    /* --backend NAME, or NULL for the plan's */
+    const char *events[SUP_MAX_EVENTS]; /* --events: FILE, file:FILE, "-", "fd:N", or a
+                                         * remote sink URL (docs/events.md, "Sinks") */
+    size_t n_events;                    /* 0: $CELLOS_EVENTS (space-separated), else stderr */
+    const char *spool;                  /* --spool DIR, or NULL: $CELLOS_SPOOL or the default */
+    bool require_delivered;             /* --require-delivered: fail closed on an unreachable sink */
+    const char *key_path;               /* NULL: $CELLOS_KEY */
+    bool unsigned_run;                  /* --unsigned */
+    const char *trust_path;             /* --trust KEYS.json, or NULL */
+    const char *backend;                /* --backend NAME, or NULL for the plan's */
 };
 
 /* Run the plan; returns cellrun's exit status. Messages go to stderr, one
