@@ -23,7 +23,9 @@ ALLOWED = {
     "runtime/vm": BASE + ["runtime/vm/guest"],
     "runtime/vm/guest": ["runtime/lib", "runtime/plan", "runtime/cell", "runtime/vm"],
     "runtime/vm/progs": ["runtime/lib", "runtime/plan", "runtime/vm", "runtime/vm/guest"],
-    "runtime/supervisor": BASE + ["runtime/native", "runtime/gvisor", "runtime/vm"],
+    "runtime/spool": ["runtime/lib"],
+    "runtime/sink": ["runtime/lib", "runtime/spool"],
+    "runtime/supervisor": BASE + ["runtime/native", "runtime/gvisor", "runtime/vm", "runtime/spool"],
     "compiler": ["compiler/seccomp", "compiler/plan", "runtime/plan", "runtime/lib", "runtime/events"],
     "compiler/seccomp": ["runtime/plan", "runtime/lib"],
     "compiler/plan": ["compiler/seccomp", "runtime/plan", "runtime/lib", "runtime/events"],
@@ -62,7 +64,7 @@ for f in files:
         fails.append(f"{f}: the cell side links no library but libc: {LIBS.search(src).group(0)}")
 
 dirs = subprocess.check_output(["make", "-s", "print-COMPILER_DIRS", "print-RUNTIME_DIRS"], text=True).split()
-built = set(dirs) | {"runtime/vm/progs", "grammar", "include"}
+built = set(dirs) | {"runtime/vm/progs", "runtime/sink", "grammar", "include"}
 for d in sorted({os.path.dirname(f) for f in files if f.endswith(".c")}):
     if d not in built:
         fails.append(f"{d}: has sources but is in neither COMPILER_DIRS nor RUNTIME_DIRS")

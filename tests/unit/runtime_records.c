@@ -63,11 +63,7 @@ static void fake_cleanup(struct backend_run *r)
 }
 
 static const struct backend_ops fake = {
-    .name = "fake",
-    .kind = 99,
-    .spawn = fake_spawn,
-    .kill = fake_kill,
-    .cleanup = fake_cleanup,
+    .name = "fake", .kind = 99, .spawn = fake_spawn, .kill = fake_kill, .cleanup = fake_cleanup,
 };
 
 /* A framed channel: each record preceded by the byte 'R'; anything else is
@@ -98,11 +94,7 @@ static int framed_read(struct backend_run *r, struct cell_step_record *out, size
 }
 
 static const struct backend_ops framed = {
-    .name = "framed",
-    .kind = 98,
-    .spawn = fake_spawn,
-    .kill = fake_kill,
-    .cleanup = fake_cleanup,
+    .name = "framed", .kind = 98, .spawn = fake_spawn, .kill = fake_kill, .cleanup = fake_cleanup,
     .read_records = framed_read,
 };
 static const struct backend_ops *use = &fake;
@@ -120,23 +112,14 @@ static void decided_finish(struct backend_run *r, int wstatus, const struct rusa
     res->signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
 }
 static const struct backend_ops decided = {
-    .name = "decided",
-    .kind = 97,
-    .spawn = fake_spawn,
-    .kill = fake_kill,
-    .cleanup = fake_cleanup,
+    .name = "decided", .kind = 97, .spawn = fake_spawn, .kill = fake_kill, .cleanup = fake_cleanup,
     .finish = decided_finish,
 };
 
 static struct cell_step_record rec(uint16_t step, uint16_t result, uint32_t op, int err, uint32_t detail)
 {
-    struct cell_step_record r = { .magic = CELL_STEP_MAGIC,
-                                  .step = step,
-                                  .result = result,
-                                  .op_index = op,
-                                  .err = err,
-                                  .detail = detail,
-                                  .mono_ns = 1 };
+    struct cell_step_record r = { .magic = CELL_STEP_MAGIC, .step = step, .result = result,
+                                  .op_index = op, .err = err, .detail = detail, .mono_ns = 1 };
     return r;
 }
 
@@ -144,16 +127,13 @@ static char tmpd[] = "/tmp/cellos-records.XXXXXX";
 static char plan_path[256], ev_path[256], err_path[256];
 
 /* Run with the fake cell; returns the exit status, fills msg (stderr). */
-static int run(const struct cell_step_record *recs, size_t n, size_t trunc, int exit_code, char *msg,
-               size_t mn)
+static int run(const struct cell_step_record *recs, size_t n, size_t trunc, int exit_code, char *msg, size_t mn)
 {
     fake_bytes = recs;
     fake_len = n * sizeof *recs - trunc;
     fake_exit = exit_code;
     unlink(ev_path);
-    struct sup_options o = {
-        .plan_path = plan_path, .events = { ev_path }, .n_events = 1, .unsigned_run = true
-    };
+    struct sup_options o = { .plan_path = plan_path, .events = { ev_path }, .n_events = 1, .unsigned_run = true };
     fflush(stderr);
     int saved = dup(2);
     int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -286,16 +266,14 @@ int main(void)
 
     /* a backend whose finish() knows the outcome without records */
     use = &decided;
-    is_int(run(r, 0, 0, 3, msg, sizeof msg), 3,
-           "finish() deciding the outcome: the workload's code without records");
+    is_int(run(r, 0, 0, 3, msg, sizeof msg), 3, "finish() deciding the outcome: the workload's code without records");
     ok(sealed(), "and the stream is sealed");
     use = &fake;
 
     /* a backend with its own framing (the VM's serial channel) */
     static uint8_t frames[3 * 33];
     struct cell_step_record g[3] = {
-        rec(CELL_STEP_NAMESPACES, CELL_STEP_OK, 0, 0, 0),
-        rec(CELL_STEP_EXEC, CELL_STEP_OK, 0, 0, 0),
+        rec(CELL_STEP_NAMESPACES, CELL_STEP_OK, 0, 0, 0), rec(CELL_STEP_EXEC, CELL_STEP_OK, 0, 0, 0),
         rec(CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, 5 << 8),
     };
     for (int i = 0; i < 3; i++) {
@@ -306,14 +284,11 @@ int main(void)
     is_int(run((const void *)frames, 0, 0, 5, msg, sizeof msg), 125, "(sanity: no bytes, no records: 125)");
     fhave = 0;
     fake_bytes = frames;
-    struct sup_options o2 = {
-        .plan_path = plan_path, .events = { ev_path }, .n_events = 1, .unsigned_run = true
-    };
+    struct sup_options o2 = { .plan_path = plan_path, .events = { ev_path }, .n_events = 1, .unsigned_run = true };
     fake_len = sizeof frames;
     fake_exit = 5;
     unlink(ev_path);
-    is_int(supervisor_run_backend(&o2, &framed), 5,
-           "records decoded by a backend's read_records drive the run");
+    is_int(supervisor_run_backend(&o2, &framed), 5, "records decoded by a backend's read_records drive the run");
     ok(sealed(), "and the stream is sealed");
     frames[33] = 'X';
     fhave = 0;
