@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "cellos_paths.h" /* CELLOS_PACKDIR, generated from the Makefile's PREFIX */
 
 #include "parse.h"
 
@@ -188,14 +191,24 @@ static void load_pack(struct loader *L, const struct ast_use *use)
         return;
     }
 
-    /* search path: -I dirs, then ./policies and the top file's directory */
-    const char *dirs[70];
+    /* search path: -I dirs, then $CELLOS_PATH, ./policies, the top file's
+     * directory and the installed packs (docs/language.md) */
+    const char *dirs[100];
     size_t nd = 0;
     for (size_t i = 0; i < L->o->n_include && nd < 64; i++)
         dirs[nd++] = L->o->include_dirs[i];
     if (!L->o->no_default_path) {
+        const char *env = getenv("CELLOS_PATH");
+        for (const char *p = env; p && *p && nd < 94;) {
+            const char *colon = strchr(p, ':');
+            size_t l = colon ? (size_t)(colon - p) : strlen(p);
+            if (l)
+                dirs[nd++] = arena_printf(L->a, "%.*s", (int)l, p);
+            p += l + (colon ? 1 : 0);
+        }
         dirs[nd++] = "policies";
         dirs[nd++] = L->top_dir;
+        dirs[nd++] = CELLOS_PACKDIR;
     }
     char *text = NULL;
     size_t len = 0;
@@ -218,12 +231,21 @@ static void load_pack(struct loader *L, const struct ast_use *use)
                        strerror(read_err));
             return;
         }
-        char searched[1024];
+        char searched[2048];
         size_t o = 0;
         searched[0] = 0;
-        for (size_t i = 0; i < nd && o < sizeof searched - 260; i++)
-            o += (size_t)snprintf(searched + o, sizeof searched - o, "%s%s", i ? ", " : "", dirs[i]);
-        diag_error(L->d, use->name->loc, "cannot find pack '%s' (%s.cell in: %s)", name, name, searched);
+        char cwd[512];
+        if (!getcwd(cwd, sizeof cwd))
+            snprintf(cwd, sizeof cwd, ".");
+        for (size_t i = 0; i < nd && o < sizeof searched - 260; i++) {
+            bool rel = dirs[i][0] != '/' && strcmp(cwd, ".") != 0;
+            bool dot = rel && strcmp(dirs[i], ".") == 0;
+            o += (size_t)snprintf(searched + o, sizeof searched - o, "%s%s%s%s", i ? ", " : "",
+                                  rel ? cwd : "", rel && !dot ? "/" : "", dot ? "" : dirs[i]);
+        }
+        diag_error(L->d, use->name->loc,
+                   "cannot find pack '%s': no %s.cell in %s; add a directory with -I DIR or $CELLOS_PATH",
+                   name, name, searched);
         return;
     }
 
