@@ -60,7 +60,7 @@ $(OBJ)/gen/%.o: $(GEN)/%.c $(GEN_H)
 # --------------------------------------------------------------- compiler --
 # Each folder's sources by wildcard (docs/architecture.md: who owns what).
 # compiler/seccomp/gen/ holds generators run by hand, not linked.
-COMPILER_DIRS := compiler compiler/seccomp compiler/plan
+COMPILER_DIRS := compiler compiler/seccomp compiler/plan compiler/doc
 COMPILER_MAIN := compiler/cellc.c
 COMPILER_SRC  := $(filter-out $(COMPILER_MAIN),$(wildcard $(addsuffix /*.c,$(COMPILER_DIRS))))
 COMPILER_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)

@@ -26,6 +26,7 @@
 #include "diag.h"
 #include "lower.h"
 #include "pack.h"
+#include "compiler/doc/doc_emit.h"
 #include "compiler/plan/plan_sign.h"
 #include "runtime/lib/out_file.h"
 #include "compiler/plan/plan_writer.h"
@@ -42,6 +43,8 @@ struct subcommand {
 
 /* One line per subcommand; teams add theirs here. */
 static const struct subcommand subcommands[] = {
+    { "import", cellc_cmd_import,
+      "print a CellOS document (YAML/JSON) as a policy: [--base P] [--syscalls P] DOC" },
     { "check", cellc_cmd_check, "check a policy and print every diagnostic; write no plan" },
     { "sign", cellc_cmd_sign, "sign an existing plan in place: PLAN --key KEY (default $CELLOS_KEY)" },
     { "dump", cellc_cmd_dump, "print a plan: every section, mount op, rule and BPF program" },
@@ -61,6 +64,10 @@ static void usage(FILE *f)
           "  -o FILE                write the plan to FILE (- = stdout; /dev/null, a fifo\n"
           "                         or a socket is written in place; a symlink is refused)\n"
           "  --sign KEY             sign the plan with this Ed25519 key file (cellrun keygen)\n"
+          "CellOS documents (FILE.yaml, .yml, .json, or - for stdin; docs/cellos-documents.md):\n"
+          "  --base PACK            pack for the filesystem (default " DOC_DEFAULT_BASE ")\n"
+          "  --syscalls PACK        pack for the syscalls (default " DOC_DEFAULT_SYSCALLS ")\n"
+          "  --pack PACK.yaml       admit the cell by this PolicyPack: every violation is listed\n"
           "  --version              print the compiler version\n"
           "subcommands:\n",
           f);
@@ -76,6 +83,9 @@ struct opts {
     enum diag_format fmt;
     const char *input, *output;
     const char *sign_key; /* --sign KEY: append the signature trailer */
+    /* CellOS documents */
+    const char *base, *syscalls, *pack_doc;
+    const char *path_env; /* PATH, for a bare argv[0] */
 };
 
 /* Parse options common to compile and check; returns 0, or EXIT_USAGE after
@@ -114,6 +124,17 @@ static int parse_opts(int argc, char **argv, int first, bool want_output, struct
                 return EXIT_USAGE;
             }
             o->sign_key = argv[++i];
+        } else if (!strcmp(a, "--base") || !strcmp(a, "--syscalls") || !strcmp(a, "--pack")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "cellc: %s needs an argument\n", a);
+                return EXIT_USAGE;
+            }
+            const char **slot = a[2] == 'b' ? &o->base : a[2] == 's' ? &o->syscalls : &o->pack_doc;
+            if (*slot) {
+                fprintf(stderr, "cellc: %s given twice\n", a);
+                return EXIT_USAGE;
+            }
+            *slot = argv[++i];
         } else if (!strncmp(a, "-I", 2)) {
             o->inc[o->n_inc++] = a + 2;
         } else if (!strcmp(a, "--diagnostics=json")) {
@@ -137,6 +158,11 @@ static int parse_opts(int argc, char **argv, int first, bool want_output, struct
         fputs("cellc: no policy file given (try --help)\n", stderr);
         return EXIT_USAGE;
     }
+    if (!o->base)
+        o->base = DOC_DEFAULT_BASE;
+    if (!o->syscalls)
+        o->syscalls = DOC_DEFAULT_SYSCALLS;
+    o->path_env = getenv("PATH");
     if (want_output && !o->output) {
         fputs("cellc: no output file: add -o OUT.plan (or use `cellc check FILE`)\n", stderr);
         return EXIT_USAGE;
@@ -156,6 +182,80 @@ static void report_gen_error(struct diag *d, const struct policy *pol, const str
     diag_error_file(d, 0, "%s", ge->message);
 }
 
+/* A CellOS document: read it (and the --pack PolicyPack, admitting the
+ * cell by it), emit the equivalent policy and load that as the policy
+ * `cellc import` would print, named dir/stem.cell (compiler/doc/). */
+static int load_document(struct arena *a, struct diag *d, const struct opts *o, const struct load_opts *lo,
+                         struct policy_src *src)
+{
+    memset(src, 0, sizeof *src);
+    struct doc doc, pack;
+    int rc = doc_load(a, d, o->input, &doc);
+    if (rc)
+        return rc;
+    if (o->pack_doc) {
+        rc = doc_load(a, d, o->pack_doc, &pack);
+        if (rc)
+            return rc;
+        if (pack.kind != DOC_PACK) {
+            diag_error(d, pack.kind_loc, "--pack needs a PolicyPack document");
+            return EXIT_POLICY;
+        }
+        if (doc.kind != DOC_CELL) {
+            diag_error(d, doc.kind_loc, "--pack admits an ExecutionCell; this is a PolicyPack");
+            return EXIT_POLICY;
+        }
+        if (doc_admit(d, &doc, &pack))
+            return EXIT_POLICY;
+    }
+    struct doc_opts dopt = { .base = o->base, .syscalls = o->syscalls, .path_env = o->path_env };
+    char *text;
+    size_t len;
+    if (doc_emit(d, &doc, &dopt, &text, &len))
+        return EXIT_POLICY;
+    const char *name = doc_policy_name(a, o->input);
+    /* diagnostics in the emitted policy name the document they came from */
+    const char *shown = arena_printf(a, "%s (as imported from %s)", name, o->input);
+    rc = policy_load_text(a, d, shown, text, len, lo, src);
+    free(text);
+    const char *slash = strrchr(name, '/');
+    src->source_name = slash ? slash + 1 : name;
+    return rc;
+}
+
+int cellc_cmd_import(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, 1, false, &o);
+    if (rc == 0 && o.pack_doc) {
+        fputs("cellc import: --pack is for compiling (cellc JOB --pack PACK -o PLAN)\n", stderr);
+        rc = EXIT_USAGE;
+    }
+    if (rc == 0) {
+        struct arena a;
+        struct diag d;
+        arena_init(&a);
+        diag_init(&d);
+        struct doc doc;
+        rc = doc_load(&a, &d, o.input, &doc);
+        struct doc_opts dopt = { .base = o.base, .syscalls = o.syscalls, .path_env = o.path_env };
+        char *text = NULL;
+        size_t len = 0;
+        if (rc == 0 && doc_emit(&d, &doc, &dopt, &text, &len))
+            rc = EXIT_POLICY;
+        if (rc == 0 && (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)) {
+            fprintf(stderr, "cellc import: cannot write the policy: %s\n", strerror(errno));
+            rc = EXIT_USAGE;
+        }
+        free(text);
+        diag_print(&d, stderr, o.fmt);
+        diag_free(&d);
+        arena_free(&a);
+    }
+    free(o.inc);
+    return rc;
+}
+
 /* load -> check -> lower -> seccomp code generation -> plan bytes, and the
  * file when o->output is set (`cellc check` runs everything but the write,
  * so it reports every error a compile would). */
@@ -169,7 +269,16 @@ static int run(const struct opts *o)
                             .n_include = o->n_inc,
                             .no_default_path = o->no_default_path };
     struct policy_src src;
-    int rc = policy_load_file(&a, &d, o->input, &lo, &src);
+    int rc;
+    if (!strcmp(o->input, "-") || doc_is_document(o->input)) {
+        rc = load_document(&a, &d, o, &lo, &src);
+    } else if (o->pack_doc) {
+        fprintf(stderr, "cellc: --pack admits a CellOS document; '%s' is a policy (use a ceiling)\n",
+                o->input);
+        rc = EXIT_USAGE;
+    } else {
+        rc = policy_load_file(&a, &d, o->input, &lo, &src);
+    }
     struct policy pol;
     if (rc == 0 && policy_check(&a, &d, &src, &pol) != 0)
         rc = EXIT_POLICY;

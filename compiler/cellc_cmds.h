@@ -22,4 +22,8 @@ int cellc_cmd_check(int argc, char **argv);
  * Firecracker --config-file JSON of the plan's vm section. */
 int cellc_cmd_emit(int argc, char **argv);
 
+/* `cellc import [--base P] [--syscalls P] DOC` (cellc.c, compiler/doc/):
+ * print a CellOS document as the equivalent policy in our language. */
+int cellc_cmd_import(int argc, char **argv);
+
 #endif

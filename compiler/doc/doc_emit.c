@@ -1,0 +1,377 @@
+/*
+ * doc_emit.c - CellOS document -> policy text (see doc_emit.h).
+ *
+ * Mapping (docs/cellos-documents.md has the table):
+ *   spec.id                      -> cell NAME
+ *   spec.run.argv                -> process { argv ...; }
+ *   spec.run.workingDirectory    -> filesystem { workspace DIR size 64MiB; } + process { cwd DIR; }
+ *   spec.authority.egressRules   -> network egress { tcp HOST:PORT; }  (none: network none)
+ *   spec.lifetime.ttlSeconds, spec.run.timeoutMs -> limits { wall (the smaller); }
+ *   spec.run.limits.memoryMaxBytes -> limits { memory; }
+ *   secretRefs + secretDelivery env -> secrets { secret N from env "CELLOS_SECRET_N" as env N; }
+ *   (always)                      -> syscalls { default kill-process; }
+ */
+#include "doc_emit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compiler/units.h"
+
+/* A string literal in our language: printable ASCII as is, `"` and `\`
+ * escaped, other bytes as \xHH. */
+static void put_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", f);
+        else if (*p == '\t')
+            fputs("\\t", f);
+        else if (*p < 0x20 || *p >= 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* An identifier of our language: [A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])? */
+static bool is_word(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = s[i];
+        bool al = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        if (!al && !(c == '-' && i + 1 < n))
+            return false;
+    }
+    return true;
+}
+
+static void put_bytes(FILE *f, uint64_t v)
+{
+    static const char *const units[] = { "TiB", "GiB", "MiB", "KiB" };
+    for (int i = 0; i < 4; i++) {
+        uint64_t u = 1ull << (10 * (4 - i));
+        if (v >= u && v % u == 0) {
+            fprintf(f, "%llu%s", (unsigned long long)(v / u), units[i]);
+            return;
+        }
+    }
+    fprintf(f, "%llu", (unsigned long long)v);
+}
+
+static void put_duration_ms(FILE *f, uint64_t ms)
+{
+    static const struct {
+        uint64_t ms;
+        const char *unit;
+    } u[] = { { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" } };
+    for (size_t i = 0; i < 4; i++)
+        if (ms % u[i].ms == 0) {
+            fprintf(f, "%llu%s", (unsigned long long)(ms / u[i].ms), u[i].unit);
+            return;
+        }
+    fprintf(f, "%llums", (unsigned long long)ms);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Look a bare program name up on path_env; absolute, normalised entries
+ * only (an empty or relative entry would depend on the working directory). */
+static char *resolve_on_path(const char *name, const char *path_env)
+{
+    if (!path_env)
+        return NULL;
+    const char *p = path_env;
+    while (*p) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n > 1 && p[n - 1] == '/')
+            n--;
+        if (n > 0 && p[0] == '/' && n < 4000) {
+            char *cand = malloc(n + strlen(name) + 2);
+            if (!cand)
+                return NULL;
+            memcpy(cand, p, n);
+            snprintf(cand + n, strlen(name) + 2, "%s%s", n == 1 ? "" : "/", name);
+            struct stat st;
+            bool norm = !strstr(cand, "//") && !strstr(cand, "/./") && !strstr(cand, "/../");
+            if (norm && stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+                return cand;
+            free(cand);
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return NULL;
+}
+
+static bool is_ipv4(const char *s)
+{
+    return s[0] && strspn(s, "0123456789.") == strlen(s);
+}
+
+static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opts *o, FILE *f)
+{
+    const struct doc_cell *c = &doc->cell;
+    int rc = 0;
+    char *argv0 = NULL;
+    if (c->argv[0].s[0] != '/') {
+        argv0 = resolve_on_path(c->argv[0].s, o->path_env);
+        if (!argv0) {
+            char b[80];
+            diag_error(d, c->argv[0].loc, "program '%s' is not on the PATH (%s)",
+                       diag_quote(b, sizeof b, c->argv[0].s, strlen(c->argv[0].s)),
+                       o->path_env ? "searched at compile time" : "PATH is not set");
+            rc = 1;
+        }
+    }
+    for (size_t i = 0; i < c->n_egress; i++) {
+        const char *h = c->egress[i].host.s;
+        char err[160];
+        if (!is_ipv4(h) && !strchr(h, ':') && check_host(h, strlen(h), err, sizeof err)) {
+            diag_error(d, c->egress[i].host.loc, "invalid egress host '%s': %s", h, err);
+            rc = 1;
+        }
+    }
+    if (c->correlation_id.s) {
+        diag_error(d, c->correlation_id.loc,
+                   "spec.correlation.correlationId is not supported yet: the plan has no field to carry it "
+                   "into the run's events");
+        rc = 1;
+    }
+    if (c->pack_id.s || c->pack_version.s) {
+        diag_error(
+            d, c->pack_id.s ? c->pack_id.loc : c->pack_version.loc,
+            "spec.policy is not supported yet: the plan has no field to carry the pack's id and version "
+            "into the run's events (admit with `cellc JOB --pack PACK.yaml`)");
+        rc = 1;
+    }
+    if (c->n_artifacts) {
+        diag_error(d, c->export_loc,
+                   "spec.export.artifacts is not supported yet: cellrun does not export artifacts");
+        rc = 1;
+    }
+    if (rc) {
+        free(argv0);
+        return rc;
+    }
+
+    fprintf(f, "# Imported from %s (cellos.io/v1 ExecutionCell) by `cellc import`.\n", base_name(doc->path));
+    fprintf(f,
+            "# A CellOS document does not say which host files the job may read: the\n"
+            "# filesystem comes from %s and the syscall baseline from %s.\n",
+            o->base, o->syscalls);
+    if (argv0)
+        fprintf(f, "# argv[0] \"%s\" was found on the PATH at %s.\n", c->argv[0].s, argv0);
+    fputs("use ", f);
+    put_str(f, o->base);
+    fputs(";\nuse ", f);
+    put_str(f, o->syscalls);
+    fputs(";\n\ncell ", f);
+    if (is_word(c->id.s))
+        fputs(c->id.s, f);
+    else
+        put_str(f, c->id.s);
+    fputs(" {\n    process {\n        argv ", f);
+    for (size_t i = 0; i < c->argc; i++) {
+        if (i)
+            fputs(", ", f);
+        put_str(f, i == 0 && argv0 ? argv0 : c->argv[i].s);
+    }
+    fputs(";\n", f);
+    if (c->working_dir.s) {
+        fputs("        cwd ", f);
+        put_str(f, c->working_dir.s);
+        fputs(";\n", f);
+    }
+    fputs("    }\n", f);
+    if (c->working_dir.s) {
+        fputs("    filesystem {\n        workspace ", f);
+        put_str(f, c->working_dir.s);
+        fputs(" size " DOC_WORKSPACE_SIZE ";\n    }\n", f);
+    }
+    if (!c->n_egress) {
+        fputs("    network none;\n", f);
+    } else {
+        fputs("    network egress {\n", f);
+        for (size_t i = 0; i < c->n_egress; i++) {
+            const char *h = c->egress[i].host.s;
+            fputs("        tcp ", f);
+            if (is_ipv4(h))
+                fputs(h, f);
+            else if (strchr(h, ':'))
+                fprintf(f, "[%s]", h);
+            else
+                put_str(f, h);
+            fprintf(f, ":%u;\n", c->egress[i].port);
+        }
+        fputs("    }\n", f);
+    }
+    bool wall = c->ttl_seconds.set || c->timeout_ms.set;
+    if (wall || c->memory_max.set) {
+        fputs("    limits {\n", f);
+        if (c->memory_max.set) {
+            fputs("        memory ", f);
+            put_bytes(f, c->memory_max.v);
+            fputs(";\n", f);
+        }
+        if (wall) {
+            uint64_t ms = UINT64_MAX;
+            if (c->ttl_seconds.set)
+                ms = c->ttl_seconds.v * 1000;
+            if (c->timeout_ms.set && c->timeout_ms.v < ms)
+                ms = c->timeout_ms.v;
+            fputs("        wall ", f);
+            put_duration_ms(f, ms);
+            fprintf(f, ";%s\n",
+                    c->ttl_seconds.set && c->timeout_ms.set ? "    # the smaller of ttlSeconds and timeoutMs"
+                        : c->ttl_seconds.set                ? "    # spec.lifetime.ttlSeconds"
+                                                            : "    # spec.run.timeoutMs");
+        }
+        fputs("    }\n", f);
+    }
+    fputs("    syscalls { default kill-process; }\n", f);
+    if (c->n_secret_refs) {
+        fputs("    secrets {\n", f);
+        for (size_t i = 0; i < c->n_secret_refs; i++) {
+            char env[256];
+            size_t n = strlen(c->secret_refs[i].s);
+            for (size_t j = 0; j <= n && j < sizeof env - 1; j++) {
+                char ch = c->secret_refs[i].s[j];
+                env[j] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
+            }
+            env[sizeof env - 1] = 0;
+            fprintf(f, "        secret %s from env \"CELLOS_SECRET_%s\" as env %s;\n", c->secret_refs[i].s,
+                    env, env);
+        }
+        fputs("    }\n", f);
+    }
+    fputs("}\n", f);
+    free(argv0);
+    return 0;
+}
+
+static int emit_pack(struct diag *d, const struct doc *doc, FILE *f)
+{
+    const struct doc_pack *p = &doc->pack;
+    int rc = 0;
+    if (p->require_egress) {
+        diag_error(
+            d, p->require_egress_loc,
+            "requireEgressDeclared has no pack ceiling in our language; admit with `cellc JOB --pack %s`",
+            base_name(doc->path));
+        rc = 1;
+    }
+    if (p->require_runtime_secrets) {
+        diag_error(d, p->require_runtime_secrets_loc,
+                   "requireRuntimeSecretDelivery has no pack ceiling in our language; admit with `cellc JOB "
+                   "--pack %s`",
+                   base_name(doc->path));
+        rc = 1;
+    }
+    for (size_t i = 0; i < p->n_allowed_hosts; i++) {
+        const char *h = p->allowed_hosts[i].s;
+        char err[160];
+        if (!strncmp(h, "*.", 2)) {
+            diag_error(
+                d, p->allowed_hosts[i].loc,
+                "a wildcard host ('%s') has no pack ceiling in our language (egress-hosts names hosts)", h);
+            rc = 1;
+        } else if (check_host(h, strlen(h), err, sizeof err)) {
+            diag_error(d, p->allowed_hosts[i].loc, "invalid host '%s': %s", h, err);
+            rc = 1;
+        }
+    }
+    if (rc)
+        return rc;
+    fprintf(f, "# Imported from %s (cellos.io/v1 PolicyPack", base_name(doc->path));
+    if (p->version.s)
+        fprintf(f, ", version %s", p->version.s);
+    fputs(") by `cellc import`.\n", f);
+    fputs("# A missing limit breaks a maximum here (no limit is more than any maximum).\npack ", f);
+    put_str(f, p->id.s);
+    fputs(" {\n    ceiling {\n", f);
+    if (p->max_memory.set) {
+        fputs("        memory ", f);
+        put_bytes(f, p->max_memory.v);
+        fputs(";    # maxMemoryMaxBytes\n", f);
+    }
+    if (p->max_ttl.set || p->max_timeout.set) {
+        uint64_t ms = UINT64_MAX;
+        if (p->max_ttl.set)
+            ms = p->max_ttl.v * 1000;
+        if (p->max_timeout.set && p->max_timeout.v < ms)
+            ms = p->max_timeout.v;
+        fputs("        wall ", f);
+        put_duration_ms(f, ms);
+        fprintf(f, ";    # %s\n",
+                p->max_ttl.set && p->max_timeout.set
+                    ? "the smaller of maxLifetimeTtlSeconds and maxRunTimeoutMs"
+                    : p->max_ttl.set ? "maxLifetimeTtlSeconds"
+                                     : "maxRunTimeoutMs");
+    }
+    if (p->forbid_egress || (p->has_allowed_hosts && !p->n_allowed_hosts))
+        fprintf(f, "        egress none;    # %s\n",
+                p->forbid_egress ? "forbidOutboundEgressRules" : "allowedEgressHosts: []");
+    else if (p->n_allowed_hosts) {
+        fputs("        egress-hosts ", f);
+        for (size_t i = 0; i < p->n_allowed_hosts; i++) {
+            if (i)
+                fputs(", ", f);
+            put_str(f, p->allowed_hosts[i].s);
+        }
+        fputs(";    # allowedEgressHosts\n", f);
+    }
+    if (p->require_limits)
+        fputs("        require memory;    # requireResourceLimits\n", f);
+    fputs("    }\n}\n", f);
+    return 0;
+}
+
+int doc_emit(struct diag *d, const struct doc *doc, const struct doc_opts *o, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *f = open_memstream(text, len);
+    if (!f) {
+        diag_error_file(d, 0, "out of memory");
+        return 1;
+    }
+    int rc = doc->kind == DOC_CELL ? emit_cell(d, doc, o, f) : emit_pack(d, doc, f);
+    if (fclose(f) != 0 && !rc) {
+        diag_error_file(d, 0, "out of memory");
+        rc = 1;
+    }
+    if (rc) {
+        free(*text);
+        *text = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+const char *doc_policy_name(struct arena *a, const char *doc_path)
+{
+    if (!strcmp(doc_path, "-"))
+        return "stdin.cell";
+    const char *b = base_name(doc_path);
+    const char *dot = strrchr(b, '.');
+    size_t stem = dot && dot != b ? (size_t)(dot - doc_path) : strlen(doc_path);
+    return arena_printf(a, "%.*s.cell", (int)stem, doc_path);
+}
