@@ -26,7 +26,8 @@ ALLOWED = {
     "runtime/spool": ["runtime/lib"],
     "runtime/sink": ["runtime/lib", "runtime/spool"],
     "runtime/supervisor": BASE + ["runtime/native", "runtime/gvisor", "runtime/vm", "runtime/spool"],
-    "compiler": ["compiler/seccomp", "compiler/plan", "runtime/plan", "runtime/lib", "runtime/events"],
+    "compiler": ["compiler/seccomp", "compiler/plan", "compiler/doc", "runtime/plan", "runtime/lib", "runtime/events"],
+    "compiler/doc": ["compiler"],
     "compiler/seccomp": ["runtime/plan", "runtime/lib"],
     "compiler/plan": ["compiler/seccomp", "runtime/plan", "runtime/lib", "runtime/events"],
 }
