@@ -375,7 +375,8 @@ $(BUILD)/vm/guest/vm_trivial_init: runtime/vm/progs/vm_trivial_init.c runtime/vm
 # plan reader, the framed report sink and the guest glue, linked statically.
 VM_GUEST_INIT := $(BUILD)/vm/guest/cellos-guest-init
 VM_GUEST_SRC  := $(CELL_SIDE_SRC) $(wildcard runtime/vm/guest/*.c) \
-                 runtime/vm/vm_channel.c runtime/plan/plan_reader.c runtime/plan/bpf_check.c
+                 runtime/vm/vm_channel.c runtime/plan/plan_reader.c runtime/plan/bpf_check.c runtime/plan/plan_rlimits.c \
+                 runtime/lib/read_file.c
 all: $(VM_GUEST_INIT)
 $(VM_GUEST_INIT): $(sort $(VM_GUEST_SRC) $(CELL_SIDE_HDR)) $(wildcard runtime/vm/guest/*.h) runtime/vm/vm_channel.h
 	@mkdir -p $(dir $@)

@@ -259,13 +259,14 @@ static int rlimit_value(struct chk *c, const struct ast_val *v, enum rlimit_unit
 static void check_rlimit(struct chk *c, const struct ast_stmt *s)
 {
     const struct ast_val *name = s->vals, *soft = name->next, *hard = s->vals2;
-    uint32_t res;
-    enum rlimit_unit unit;
-    if (!rlimit_lookup(name->s, &res, &unit)) {
+    const struct plan_rlimit_info *ri = plan_rlimit_by_name(name->s);
+    if (!ri) {
         diag_error(c->d, name->loc, "unknown rlimit '%s' (nofile, nproc, fsize, core, as or cpu)",
                    chk_q(c, name));
         return;
     }
+    uint32_t res = ri->resource;
+    enum rlimit_unit unit = ri->unit;
     if (!chk_once(c, &c->rlimits[res], s->loc, arena_printf(c->a, "rlimit %s", name->s)))
         return;
     uint64_t sv, hv;

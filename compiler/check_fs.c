@@ -51,7 +51,7 @@ static const char *const proc_readonly[] = { "sys" };
 static bool in_list_within(const char *p, const char *const *l, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (path_within(p, l[i]))
+        if (sys_path_within(p, l[i]))
             return true;
     return false;
 }
@@ -259,7 +259,7 @@ void check_fs_stmt(struct chk *c, const struct ast_stmt *s)
         }
         break;
     case AS_DEVICE:
-        if (!path_within(g.src, "/dev") || !strcmp(g.src, "/dev")) {
+        if (!sys_path_within(g.src, "/dev") || !strcmp(g.src, "/dev")) {
             diag_error(c->d, s->vals->loc, "a device grant names a device beneath /dev, not %s", g.src);
             return;
         }
@@ -370,7 +370,7 @@ static const struct fs_grant *deepest_cover(struct chk *c, const char *path)
     const struct fs_grant *best = NULL;
     for (size_t i = 0; i < c->pol->n_grants; i++) {
         const struct fs_grant *g = &c->grants[i];
-        if (path_within(path, g->dst) && (!best || strlen(g->dst) > strlen(best->dst)))
+        if (sys_path_within(path, g->dst) && (!best || strlen(g->dst) > strlen(best->dst)))
             best = g;
     }
     return best;
@@ -384,7 +384,7 @@ static const char *resolve_links(struct chk *c, const char *path)
         /* at most one symlink grant contains path: nothing may lie beneath a symlink */
         for (size_t i = 0; i < c->pol->n_grants && !link; i++) {
             const struct fs_grant *g = &c->grants[i];
-            if (g->kind == AS_SYMLINK && path_within(path, g->dst))
+            if (g->kind == AS_SYMLINK && sys_path_within(path, g->dst))
                 link = g;
         }
         if (!link)
@@ -456,7 +456,7 @@ static void check_reachable(struct chk *c)
         bool made = false;
         if (r)
             for (size_t i = 0; i < c->pol->n_grants && !made; i++)
-                if (path_within(c->grants[i].dst, r))
+                if (sys_path_within(c->grants[i].dst, r))
                     made = true;
         if (!r || (!made && (!g || g->kind == AS_MASK || g->kind == AS_DEVICE || g->kind == AS_SYMLINK)))
             diag_error(c->d, c->cwd_val_loc,
@@ -600,7 +600,7 @@ void check_fs_final(struct chk *c)
             }
             continue;
         }
-        while (sp > 0 && !path_within(g->dst, stack[sp - 1]->dst))
+        while (sp > 0 && !sys_path_within(g->dst, stack[sp - 1]->dst))
             sp--;
         const struct fs_grant *up = sp ? stack[sp - 1] : NULL;
         if (up && !(g->implied && up == &c->grants[g->parent])) {

@@ -9,7 +9,9 @@
 
 #include "check.h"
 #include "check_names.h"
+#include "runtime/plan/plan_rlimits.h"
 #include "units.h"
+#include "runtime/lib/sys_util.h"
 
 /* Where a singleton setting was first written. */
 struct seen {

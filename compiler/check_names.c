@@ -256,34 +256,6 @@ bool cap_lookup(const char *name, uint32_t *num, const char **why)
     return true;
 }
 
-static const struct {
-    const char *name;
-    uint32_t res;
-    enum rlimit_unit unit;
-} rlimits[] = {
-    { "as", 9, RL_BYTES },    { "core", 4, RL_BYTES },   { "cpu", 0, RL_SECONDS },
-    { "fsize", 1, RL_BYTES }, { "nofile", 7, RL_COUNT }, { "nproc", 6, RL_COUNT },
-};
-
-bool rlimit_lookup(const char *name, uint32_t *resource, enum rlimit_unit *unit)
-{
-    for (size_t i = 0; i < N(rlimits); i++)
-        if (!strcmp(name, rlimits[i].name)) {
-            *resource = rlimits[i].res;
-            *unit = rlimits[i].unit;
-            return true;
-        }
-    return false;
-}
-
-const char *rlimit_name(uint32_t resource)
-{
-    for (size_t i = 0; i < N(rlimits); i++)
-        if (rlimits[i].res == resource)
-            return rlimits[i].name;
-    return "?";
-}
-
 /* Levenshtein distance, capped: returns > cap as soon as it must be. */
 static size_t edit_distance(const char *a, const char *b, size_t cap)
 {

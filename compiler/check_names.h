@@ -26,15 +26,6 @@ bool signal_lookup(const char *name, uint32_t *num);
  * powerful. False when unknown. */
 bool cap_lookup(const char *name, uint32_t *num, const char **why);
 
-enum rlimit_unit {
-    RL_COUNT,
-    RL_BYTES,
-    RL_SECONDS
-};
-/* rlimit name ("nofile", "nproc", "fsize", "core", "as", "cpu") -> Linux
- * RLIMIT_* number and the unit its values are written in. */
-bool rlimit_lookup(const char *name, uint32_t *resource, enum rlimit_unit *unit);
-const char *rlimit_name(uint32_t resource);
 
 /* The closest of `n` candidates to `word` (edit distance at most 2 and less
  * than half its length), or NULL. `get(i, ctx)` returns candidate i. */

@@ -18,6 +18,7 @@
 #include "cellos_paths.h" /* CELLOS_PACKDIR, generated from the Makefile's PREFIX */
 
 #include "parse.h"
+#include "runtime/lib/sys_util.h"
 
 /* A pack being or having been resolved. */
 struct pack_state {
@@ -67,50 +68,7 @@ bool pack_name_valid(const char *s, size_t len)
  * buffer. Returns 0, or an errno value. */
 static int read_file(const char *path, char **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno ? errno : EIO;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return EISDIR;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return ENOMEM;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap > PARSE_MAX_SOURCE) {
-                break;
-            }
-            cap *= 2;
-            char *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                fclose(f);
-                return ENOMEM;
-            }
-            buf = p;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                int e = errno ? errno : EIO;
-                free(buf);
-                fclose(f);
-                return e;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    *out = buf;
-    *len = n;
-    return 0;
+    return sys_read_file(path, PARSE_MAX_SOURCE, 0, out, len, NULL);
 }
 
 static void add_unit(struct loader *L, const struct ast_unit *u, const char *pack_name, struct loc use_loc)

@@ -421,13 +421,6 @@ int parse_sha256_hex(const char *s, size_t len, uint8_t out[32], char *err, size
     return 0;
 }
 
-bool path_within(const char *p, const char *root)
-{
-    if (!strcmp(root, "/"))
-        return true;
-    size_t n = strlen(root);
-    return strncmp(p, root, n) == 0 && (p[n] == 0 || p[n] == '/');
-}
 
 int path_cmp(const char *a, const char *b)
 {

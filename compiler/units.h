@@ -53,8 +53,6 @@ int parse_cidr(const char *addr, const char *prefix_text, struct cidr *out, char
 /* Exactly 64 hex digits into 32 bytes (either case). */
 int parse_sha256_hex(const char *s, size_t len, uint8_t out[32], char *err, size_t errlen);
 
-/* Is `p` equal to `root` or beneath it (component-wise)? Both normalised. */
-bool path_within(const char *p, const char *root);
 /* Component-wise order: "/a" < "/a/b" < "/a-b"; parents before children. */
 int path_cmp(const char *a, const char *b);
 

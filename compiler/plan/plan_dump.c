@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "compiler/seccomp/bpf_disasm.h"
+#include "runtime/plan/plan_rlimits.h"
+#include "runtime/lib/sys_util.h"
 #include "compiler/seccomp/syscall_table.h"
 
 #define KEYW "%-14s"
@@ -172,15 +174,8 @@ static const char *const cap_names[] = {
 
 static const char *rlimit_name(uint32_t r)
 {
-    switch (r) {
-    case 0: return "cpu";
-    case 1: return "fsize";
-    case 4: return "core";
-    case 6: return "nproc";
-    case 7: return "nofile";
-    case 9: return "as";
-    default: return "?";
-    }
+    const struct plan_rlimit_info *i = plan_rlimit_by_resource(r);
+    return i ? i->name : "?";
 }
 
 static void put_rlim_value(FILE *f, uint32_t res, uint64_t v)
@@ -683,53 +678,6 @@ static int usage(void)
     return EXIT_USAGE;
 }
 
-/* Read a whole file of at most CP_MAX_PLAN_SIZE + 1 bytes (one more than a
- * plan may have, so the reader sees an oversized file as such). */
-static int slurp(const char *path, uint8_t **out, size_t *n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -1;
-    size_t cap = 65536, len = 0;
-    uint8_t *d = malloc(cap);
-    while (d) {
-        if (len == cap) {
-            if (cap > CP_MAX_PLAN_SIZE)
-                break;
-            size_t ncap = cap * 2 > (size_t)CP_MAX_PLAN_SIZE + 1 ? (size_t)CP_MAX_PLAN_SIZE + 1 : cap * 2;
-            uint8_t *nd = realloc(d, ncap);
-            if (!nd) {
-                free(d);
-                d = NULL;
-                errno = ENOMEM;
-                break;
-            }
-            d = nd;
-            cap = ncap;
-        }
-        ssize_t k = read(fd, d + len, cap - len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            int e = errno;
-            free(d);
-            d = NULL;
-            errno = e;
-            break;
-        }
-        if (k == 0)
-            break;
-        len += (size_t)k;
-    }
-    int e = errno;
-    close(fd);
-    errno = e;
-    if (!d)
-        return -1;
-    *out = d;
-    *n = len;
-    return 0;
-}
 
 static uint32_t native_audit_arch(void)
 {
@@ -784,10 +732,12 @@ int cellc_cmd_dump(int argc, char **argv)
         }
     }
 
-    uint8_t *data = NULL;
+    char *data = NULL;
     size_t n = 0;
-    if (slurp(path, &data, &n) != 0) {
-        fprintf(stderr, "cellc dump: %s: %s\n", path, strerror(errno));
+    /* one byte more than a plan may have: the reader names an oversized file */
+    int rerr = sys_read_file(path, CP_MAX_PLAN_SIZE, 0, &data, &n, NULL);
+    if (rerr) {
+        fprintf(stderr, "cellc dump: %s: %s\n", path, strerror(rerr));
         return EXIT_USAGE;
     }
     struct plan *p = NULL;

@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "runtime/events/sign_verify.h"
 #include "runtime/lib/out_file.h"
+#include "runtime/lib/sys_util.h"
 
 int plan_sign_bytes(uint8_t **buf, size_t *len, const struct ev_key *key, struct cell_error *e)
 {
@@ -61,41 +62,17 @@ int plan_sign_with_key_file(uint8_t **buf, size_t *len, const char *key_path, st
 
 static int read_file(const char *path, uint8_t **out, size_t *len, mode_t *mode, struct cell_error *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return cell_err_sys(e, errno, "%s: cannot open", path);
+    const size_t max = CP_MAX_PLAN_SIZE + sizeof(struct cp_signature);
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        st.st_size > (off_t)(CP_MAX_PLAN_SIZE + sizeof(struct cp_signature))) {
-        close(fd);
+    char *b;
+    int er = sys_read_file(path, max, 0, &b, len, &st);
+    if (er)
+        return cell_err_sys(e, er, "%s: cannot read", path);
+    if (!S_ISREG(st.st_mode) || *len > max) {
+        free(b);
         return cell_err(e, 0, "%s: not a regular file of at most %u bytes", path, CP_MAX_PLAN_SIZE);
     }
-    uint8_t *b = malloc((size_t)st.st_size + 1);
-    size_t n = 0;
-    while (b) {
-        ssize_t r = read(fd, b + n, (size_t)st.st_size + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int err = errno;
-            free(b);
-            close(fd);
-            return cell_err_sys(e, err, "%s: cannot read", path);
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-        if (n > (size_t)st.st_size) {
-            free(b);
-            close(fd);
-            return cell_err(e, 0, "%s: changed while being read", path);
-        }
-    }
-    close(fd);
-    if (!b)
-        return cell_err(e, ENOMEM, "%s: out of memory", path);
-    *out = b;
-    *len = n;
+    *out = (uint8_t *)b;
     *mode = st.st_mode & 07777;
     return 0;
 }

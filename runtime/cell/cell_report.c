@@ -5,6 +5,7 @@
  * the init and the workload child never interleave within a record.
  */
 #include "cell_side.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -36,16 +37,14 @@ int cell_report_step(struct cell_report *r, uint16_t step, uint16_t result, uint
                      uint32_t detail)
 {
     struct cell_step_record rec;
-    struct timespec ts;
     memset(&rec, 0, sizeof rec);
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     rec.magic = CELL_STEP_MAGIC;
     rec.step = step;
     rec.result = result;
     rec.op_index = op_index;
     rec.err = err;
     rec.detail = detail;
-    rec.mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    rec.mono_ns = sys_now_ns();
     int saved = errno;
     int r2 = r->emit(r, &rec);
     if (r2 == 0)

@@ -347,11 +347,9 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
      * clock could need a syscall where the vDSO cannot serve it). */
     struct cell_step_record sec;
     memset(&sec, 0, sizeof sec);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     sec.magic = CELL_STEP_MAGIC;
     sec.step = CELL_STEP_SECCOMP;
-    sec.mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    sec.mono_ns = sys_now_ns();
     int sr = cell_seccomp_load(p, &nins);
     sec.result = sr < 0 ? CELL_STEP_FAILED : CELL_STEP_OK;
     sec.err = sr < 0 ? errno : 0;

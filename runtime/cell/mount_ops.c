@@ -400,13 +400,6 @@ static bool from_rbind(const struct plan *p, size_t upto, const char *dst)
     return r;
 }
 
-static bool at_or_under(const char *path, const char *dir)
-{
-    size_t n = strlen(dir);
-    if (strcmp(dir, "/") == 0)
-        return true;
-    return strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/');
-}
 
 /* Does an op at dst target only what a skipped OPTIONAL op would have
  * mounted? True when the last op before `upto` placing something at exactly
@@ -427,7 +420,7 @@ static bool targets_skipped(const struct mount_state *s, size_t upto, const char
     if (!absent)
         return false;
     for (size_t i = 0; i < upto; i++)
-        if (s->skipped[i] && at_or_under(dst, p->fs.ops[i].dst))
+        if (s->skipped[i] && sys_path_within(dst, p->fs.ops[i].dst))
             return true;
     return false;
 }

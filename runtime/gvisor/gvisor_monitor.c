@@ -72,13 +72,6 @@ struct mon {
     bool relay_open;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void rec(struct mon *s, uint16_t step, uint16_t result, uint32_t op, int err, uint32_t detail,
                 uint64_t mono)
 {
@@ -90,7 +83,7 @@ static void rec(struct mon *s, uint16_t step, uint16_t result, uint32_t op, int 
     r.op_index = op;
     r.err = result == CELL_STEP_FAILED ? (err > 0 && err < 4096 ? err : EIO) : 0;
     r.detail = detail;
-    r.mono_ns = mono ? mono : now_ns();
+    r.mono_ns = mono ? mono : sys_now_ns();
     ssize_t w;
     do
         w = write(s->m->record_fd, &r, sizeof r);
@@ -138,7 +131,7 @@ static void emit_running(struct mon *s, int exec_err)
 {
     const struct plan *p = s->p;
     const struct oci_bundle *b = s->b;
-    uint64_t t = now_ns();
+    uint64_t t = sys_now_ns();
     for (size_t i = 0; i < b->n_ops; i++) {
         uint16_t op = p->fs.ops[i].opcode;
         switch (b->ops[i].how) {
@@ -585,7 +578,7 @@ static void go_private(struct mon *s)
         rec(s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_FAILED, 0, err, 0, 0);
         finish_failed(s);
     }
-    s->t_private = now_ns();
+    s->t_private = sys_now_ns();
 }
 
 /* A failure the translation found: stage what comes before it (so that the

@@ -13,6 +13,7 @@
  */
 #include "oci.h"
 #include "oci_json.h"
+#include "runtime/plan/plan_rlimits.h"
 
 #include <errno.h>
 #include <linux/capability.h>
@@ -94,15 +95,8 @@ static const char *const cap_names[] = {
 
 static const char *rlimit_name(uint32_t r)
 {
-    switch (r) {
-    case 0: return "RLIMIT_CPU";
-    case 1: return "RLIMIT_FSIZE";
-    case 4: return "RLIMIT_CORE";
-    case 6: return "RLIMIT_NPROC";
-    case 7: return "RLIMIT_NOFILE";
-    case 9: return "RLIMIT_AS";
-    }
-    return NULL;
+    const struct plan_rlimit_info *i = plan_rlimit_by_resource(r);
+    return i ? i->oci : NULL;
 }
 
 static void caps(struct oci_json *j, const char *set, uint64_t bits)

@@ -24,6 +24,7 @@
  *    empty read-only directory where the plan has nothing).
  */
 #include "oci.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -47,14 +48,6 @@ struct fs {
 
 /* ---- paths ----------------------------------------------------------------- */
 
-/* Is `path` equal to or below `dir` (both canonical absolute)? */
-static bool under(const char *path, const char *dir)
-{
-    if (strcmp(dir, "/") == 0)
-        return true;
-    size_t n = strlen(dir);
-    return strncmp(path, dir, n) == 0 && (path[n] == 0 || path[n] == '/');
-}
 
 /* path relative to dir (path under dir): "" for dir itself. */
 static const char *rel_to(const char *path, const char *dir)
@@ -114,7 +107,7 @@ static int add_mount_at(struct fs *f, const struct oci_mount *m, bool beneath)
         f->cap_m = cap;
     }
     for (size_t i = 1; i < b->n_mounts; i++)
-        if (b->mounts[i].live && under(b->mounts[i].dst, m->dst) &&
+        if (b->mounts[i].live && sys_path_within(b->mounts[i].dst, m->dst) &&
             (!beneath || strcmp(b->mounts[i].dst, m->dst) == 0))
             b->mounts[i].live = false;
     b->mounts[b->n_mounts] = *m;
@@ -178,7 +171,7 @@ static int covering(const struct oci_bundle *b, const char *path)
     for (size_t i = 1; i < b->n_mounts; i++) {
         const struct oci_mount *m = &b->mounts[i];
         size_t l = strlen(m->dst);
-        if (m->live && under(path, m->dst) && l > bestlen) {
+        if (m->live && sys_path_within(path, m->dst) && l > bestlen) {
             best = (int)i;
             bestlen = l;
         }
@@ -209,7 +202,7 @@ static bool leads_to_mount(const struct oci_bundle *b, const char *path, int in)
 {
     for (size_t i = 1; i < b->n_mounts; i++) {
         const struct oci_mount *m = &b->mounts[i];
-        if ((int)i != in && m->live && under(m->dst, path) && covering(b, path) == in)
+        if ((int)i != in && m->live && sys_path_within(m->dst, path) && covering(b, path) == in)
             return true;
     }
     return false;
@@ -836,7 +829,7 @@ static bool targets_skipped(const struct fs *f, size_t i, const char *dst, bool 
     if (!absent)
         return false;
     for (size_t k = 0; k < i; k++)
-        if (f->b->ops[k].how == OCI_HOW_SKIPPED && under(dst, p->fs.ops[k].dst))
+        if (f->b->ops[k].how == OCI_HOW_SKIPPED && sys_path_within(dst, p->fs.ops[k].dst))
             return true;
     return false;
 }
@@ -1127,7 +1120,7 @@ static int gofer_mount_points(struct fs *f)
         for (size_t k = 1; k < b->n_mounts; k++) {
             const struct oci_mount *o = &b->mounts[k];
             size_t l = strlen(o->dst);
-            if (k != i && o->live && gofer_backed(o->kind) && under(m->dst, o->dst) &&
+            if (k != i && o->live && gofer_backed(o->kind) && sys_path_within(m->dst, o->dst) &&
                 strcmp(o->dst, m->dst) != 0 && l > gl) {
                 g = (int)k;
                 gl = l;
@@ -1188,8 +1181,8 @@ static void decide_staging(struct fs *f)
             continue;
         for (size_t j = i + 1; j < p->fs.n_ops; j++) {
             const struct plan_mount_op *o2 = &p->fs.ops[j];
-            if ((o2->opcode == CP_OP_MKDIR || o2->opcode == CP_OP_SYMLINK) && under(o2->dst, op->dst) &&
-                strcmp(o2->dst, op->dst) != 0)
+            if ((o2->opcode == CP_OP_MKDIR || o2->opcode == CP_OP_SYMLINK) &&
+                sys_path_within(o2->dst, op->dst) && strcmp(o2->dst, op->dst) != 0)
                 f->staged_op[i] = true;
         }
     }

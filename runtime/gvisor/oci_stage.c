@@ -31,13 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Open path beneath dirfd, never following a symlink. */
 static int beneath(int dirfd, const char *path, int flags)
 {
@@ -239,7 +232,7 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p, const stru
         }
         sys_close_quiet(d);
         if (m->kind == OCI_FS_ROOT && m->op >= 0)
-            done_ns[m->op] = mono_ns();
+            done_ns[m->op] = sys_now_ns();
     }
 
     /* entries, in the order the translation made them (parents first) */
@@ -260,7 +253,7 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p, const stru
         if (r < 0)
             return fail(e, fail_op, en->op >= 0 ? en->op : en->cause, "entry", en->rel);
         if (en->op >= 0)
-            done_ns[en->op] = mono_ns();
+            done_ns[en->op] = sys_now_ns();
     }
 
     /* file secrets: 0400, owned by the workload; then the directory 0500 */

@@ -7,7 +7,9 @@
 #ifndef CELLOS_SYS_UTIL_H
 #define CELLOS_SYS_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Write all n bytes of buf to fd, retrying after EINTR and short writes.
@@ -33,6 +35,22 @@ ssize_t sys_read_head(int dirfd, const char *name, int oflags, char *buf, size_t
  * SIGKILL it; then reap it. For teardown paths that must never leave a
  * process behind. */
 void sys_kill_and_reap(pid_t pid);
+
+/* Read all of path (opened O_RDONLY | O_CLOEXEC | O_NOCTTY | oflags; a
+ * regular file, a pipe or a device, not a directory) into a malloc'd,
+ * NUL-terminated buffer. At most max + 1 bytes are read: a caller sees an
+ * input longer than max as *len == max + 1. *st_out (when not NULL) gets
+ * the file's stat. Returns 0, or an errno value (EISDIR for a directory)
+ * with nothing allocated. read_file.c. */
+struct stat;
+int sys_read_file(const char *path, size_t max, int oflags, char **out, size_t *len, struct stat *st_out);
+
+/* Is path equal to dir or below it (both canonical absolute paths, no
+ * trailing '/' but for "/" itself)? The one path-prefix test. */
+bool sys_path_within(const char *path, const char *dir);
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock of every step record. */
+uint64_t sys_now_ns(void);
 
 /* Close every fd > 2 that is not in keep[] (any order; close_fds.c). */
 int sys_close_fds_except(const int *keep, size_t n_keep);

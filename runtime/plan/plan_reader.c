@@ -21,6 +21,7 @@
  * decodes the records. plan_free() releases the single allocation.
  */
 #include "plan.h"
+#include "plan_rlimits.h"
 #include "bpf_check.h"
 
 #include <errno.h>
@@ -832,11 +833,6 @@ static int do_meta(struct rd *r)
 
 /* -------------------------------------------------------- process ---- */
 
-static bool rlimit_known(uint32_t res)
-{
-    return res == 0 || res == 1 || res == 4 || res == 6 || res == 7 || res == 9;
-}
-
 #define CP_CAP_LAST 40
 
 static int do_process(struct rd *r)
@@ -892,7 +888,7 @@ static int do_process(struct rd *r)
         struct plan_rlimit *l = &p->process.rlimits[i];
         const struct what what = { "rlimit", i, NULL };
         l->resource = ld32(r, FLD(e, struct cp_rlimit, resource));
-        if (!rlimit_known(l->resource))
+        if (!plan_rlimit_by_resource(l->resource))
             return fail(r, S, FLD(e, struct cp_rlimit, resource),
                         "%s: resource %u is not one of CPU 0, FSIZE 1, CORE 4, NPROC 6, NOFILE 7, AS 9",
                         WS(what), l->resource);

@@ -27,6 +27,7 @@
 #include "runtime/events/events.h"
 #include "runtime/events/keys.h"
 #include "runtime/events/sign_verify.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,13 +76,6 @@ struct sup {
     const char *killedby;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The set-up bound: CELLOS_SETUP_TIMEOUT_MS (1 ms .. 1 h) when set, else
  * 60 s. A value that is not such a number is refused, not ignored. */
 static int setup_timeout_ms(uint64_t *out, struct cell_error *e)
@@ -110,7 +104,7 @@ static int setup_timeout_ms(uint64_t *out, struct cell_error *e)
  * allowance. */
 static uint64_t record_time(const struct sup *s, const struct cell_step_record *r)
 {
-    uint64_t now = now_ns();
+    uint64_t now = sys_now_ns();
     if (s->run.guest_clock)
         return now;
     return r->mono_ns >= s->t_go_ns && r->mono_ns <= now ? r->mono_ns : now;
@@ -184,7 +178,7 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
             s->t_exec_ns = record_time(s, r); /* the workload's wall clock starts */
     } else if (r->step == CELL_STEP_GUEST_BOOT) {
         if (!s->t_boot_ns)
-            s->t_boot_ns = now_ns(); /* the VM is up: the set-up bound starts */
+            s->t_boot_ns = sys_now_ns(); /* the VM is up: the set-up bound starts */
     } else if (r->step == CELL_STEP_EXIT) {
         s->have_exit = true;
         s->exit_wstatus = (int)r->detail;
@@ -360,7 +354,7 @@ static int reap(struct sup *s)
     if (w == s->run.pid) {
         s->reaped = true;
         s->wstatus = st;
-        s->t_end_ns = now_ns();
+        s->t_end_ns = sys_now_ns();
         s->run.pid = -1;
     }
     return s->reaped;
@@ -396,7 +390,7 @@ static int watch(struct sup *s, struct cell_error *e)
         else if (wall_ns)
             end = s->t_exec_ns + wall_ns;
         if (end && !s->killed) {
-            uint64_t now = now_ns();
+            uint64_t now = sys_now_ns();
             if (now >= end) {
                 if (setup)
                     s->setup_timed_out = true;
@@ -728,7 +722,7 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     /* --require-delivered: the sinks have the started event, or no workload */
     if (sup_sinks_wait_ready(&s.sinks, &e) < 0)
         goto teardown;
-    s.t_go_ns = now_ns();
+    s.t_go_ns = sys_now_ns();
     if (s.be->go && s.be->go(&s.run, &e) < 0)
         goto teardown;
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/cpio.h"
+#include "runtime/lib/sys_util.h"
 
 struct walk {
     struct cpio_writer w;
@@ -142,13 +143,6 @@ static int bind_is_readonly(const struct plan *p, size_t i)
     return 0;
 }
 
-static int is_under(const char *path, const char *tree)
-{
-    size_t n = strlen(tree);
-    if (strcmp(tree, "/") == 0)
-        return 1;
-    return strncmp(path, tree, n) == 0 && (path[n] == 0 || path[n] == '/');
-}
 
 static int walk_all(const struct vm_initramfs_spec *s, struct walk *k)
 {
@@ -183,7 +177,7 @@ static int walk_all(const struct vm_initramfs_spec *s, struct walk *k)
             continue;
         int dup = 0; /* inside a tree copied already */
         for (size_t j = 0; j < i; j++)
-            if (p->fs.ops[j].opcode == CP_OP_BIND && is_under(op->src, p->fs.ops[j].src))
+            if (p->fs.ops[j].opcode == CP_OP_BIND && sys_path_within(op->src, p->fs.ops[j].src))
                 dup = 1;
         if (dup)
             continue;

@@ -213,44 +213,18 @@ int vm_lz4_legacy_decode(const uint8_t *in, size_t in_len, uint8_t *out, size_t 
 
 int vm_read_file(const char *path, size_t max, uint8_t **buf, size_t *len, struct cell_error *e)
 {
-    *buf = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cell_err_sys(e, errno, "%s", path);
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        int er = errno;
-        close(fd);
-        return cell_err_sys(e, S_ISREG(st.st_mode) ? er : 0, "%s: not a regular file", path);
+    char *b;
+    int er = sys_read_file(path, max, 0, &b, len, &st);
+    if (er)
+        return cell_err_sys(e, er, "%s", path);
+    if (!S_ISREG(st.st_mode) || *len > max) {
+        free(b);
+        *len = 0;
+        return S_ISREG(st.st_mode) ? cell_err(e, EFBIG, "%s: more than the %zu bytes allowed", path, max)
+                                   : cell_err(e, 0, "%s: not a regular file", path);
     }
-    if ((uint64_t)st.st_size > max) {
-        close(fd);
-        return cell_err(e, EFBIG, "%s: %lld bytes, more than the %zu allowed", path, (long long)st.st_size,
-                        max);
-    }
-    size_t n = (size_t)st.st_size;
-    uint8_t *b = malloc(n ? n : 1);
-    if (!b) {
-        close(fd);
-        return cell_err_sys(e, ENOMEM, "%s", path);
-    }
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, b + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int er = r < 0 ? errno : EIO;
-            free(b);
-            close(fd);
-            return cell_err_sys(e, er, "%s: read", path);
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    *buf = b;
-    *len = n;
+    *buf = (uint8_t *)b;
     return 0;
 }
 

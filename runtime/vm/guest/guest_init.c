@@ -41,6 +41,7 @@
 
 #include "guest_conf.h"
 #include "runtime/vm/vm_channel.h"
+#include "runtime/lib/sys_util.h"
 
 #define SYSROOT "/sysroot"
 
@@ -111,30 +112,6 @@ static int open_raw(const char *dev, int flags)
     return fd;
 }
 
-static int read_all(const char *path, char **buf, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size > (64 << 20)) {
-        close(fd);
-        errno = EFBIG;
-        return -1;
-    }
-    char *b = malloc((size_t)st.st_size + 1);
-    ssize_t n = b ? read(fd, b, (size_t)st.st_size) : -1;
-    close(fd);
-    if (n != st.st_size) {
-        free(b);
-        errno = EIO;
-        return -1;
-    }
-    b[n] = 0;
-    *buf = b;
-    *len = (size_t)n;
-    return 0;
-}
 
 static int load_modules(const struct guest_conf *c)
 {
@@ -235,8 +212,9 @@ int guest_init_main(void)
     struct guest_conf gc;
     char *text;
     size_t tlen;
-    if (read_all(GUEST_CONF_PATH, &text, &tlen) < 0) {
-        say("%s", GUEST_CONF_PATH, errno);
+    int rerr = sys_read_file(GUEST_CONF_PATH, 64u << 20, 0, &text, &tlen, NULL);
+    if (rerr || tlen > (64u << 20)) {
+        say("%s", GUEST_CONF_PATH, rerr ? rerr : EFBIG);
         end_vm();
     }
     if (guest_conf_parse(text, tlen, &gc, &e) < 0) {
