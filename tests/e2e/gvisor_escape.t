@@ -12,9 +12,13 @@
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
 . "$CELLOS_TOP/tests/e2e/gvisor_lib.sh"
+. "$CELLOS_TOP/tests/e2e/hostint_lib.sh"
 need_root
 need_runsc
 tmpdir
+# the host-integrity check after every run (hostint_lib.sh): the probes'
+# stdin and stderr are files of another owner; runsc must chown neither
+hi_stdio_files
 
 cellrun_hash=$(sha256sum "$CELLRUN" | cut -d' ' -f1)
 runsc_hash=$(sha256sum "$(command -v runsc)" | cut -d' ' -f1)
@@ -34,13 +38,15 @@ listener=$!
 trap 'kill $listener 2>/dev/null; rm -rf "$TMP"' EXIT
 sleep 0.3
 mkdir "$TMP/t" && cp "$ESCAPE_DIR"/* "$GV_PROBE" "$TMP/t/" && chmod 755 "$TMP" "$TMP/t"
+hi_begin "$HI_IN" "$HI_OUT" "$HI_ERR"
 
-runp() {   # runp PLAN: OUT from a gVisor run (a pty for tiocsti)
+runp() {   # runp PLAN: OUT from a gVisor run (a pty for tiocsti), then the host check
     if [ "$name" = tiocsti ]; then
         OUT=$(script -qec "$(rt_cellrun_path) --unsigned --events /dev/null --backend gvisor $1" /dev/null </dev/null | tr -d '\r')
     else
-        OUT=$(rt_cellrun --unsigned --events /dev/null --backend gvisor "$1" 2>&1 </dev/null)
+        OUT=$(rt_cellrun --unsigned --events /dev/null --backend gvisor "$1" 2>"$HI_ERR" <"$HI_IN")$(hi_err_tail)
     fi
+    hi_probe_check "$name (${1##*/})"
 }
 n=0
 for src in "$CELLOS_TOP"/tests/escape/*.c; do

@@ -5,8 +5,12 @@
 # must report CONTAINED. Probes print one line; see tests/escape/probe.h.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
+. "$CELLOS_TOP/tests/e2e/hostint_lib.sh"
 need_root
 tmpdir
+# the host-integrity check after every probe (hostint_lib.sh): the probes'
+# stdin is a file of another owner, stderr another, and nothing may change
+hi_stdio_files
 
 cellrun_hash=$(sha256sum "$CELLRUN" | cut -d' ' -f1)
 echo "host-only" > "$TMP/host-secret"
@@ -24,6 +28,7 @@ PY
 listener=$!
 trap 'kill $listener 2>/dev/null; rm -rf "$TMP"' EXIT
 sleep 0.3
+hi_begin "$HI_IN" "$HI_OUT" "$HI_ERR"
 
 n=0
 for src in "$CELLOS_TOP"/tests/escape/*.c; do
@@ -40,9 +45,10 @@ for src in "$CELLOS_TOP"/tests/escape/*.c; do
         # stdin, stdout and stderr on a real terminal (a pty made by script)
         OUT=$(script -qec "$(rt_cellrun_path) --unsigned --events /dev/null $TMP/e.plan" /dev/null </dev/null | tr -d '\r')
     else
-        OUT=$(rt_cellrun --unsigned --events /dev/null "$TMP/e.plan" 2>&1 </dev/null)
+        OUT=$(rt_cellrun --unsigned --events /dev/null "$TMP/e.plan" 2>"$HI_ERR" <"$HI_IN")$(hi_err_tail)
     fi
     like "$OUT" "^CONTAINED" "$name: $OUT"
+    hi_probe_check "$name"
     n=$((n + 1))
 done
 ok $([ "$n" -ge 25 ] && echo 0 || echo 1) "at least 25 probes ran ($n)"
@@ -84,12 +90,14 @@ else
         if [ "$name" = tiocsti ]; then
             OUT=$(script -qec "$(rt_cellrun_path) --unsigned --events /dev/null $TMP/c.plan" /dev/null </dev/null | tr -d '\r'); RC=0
         else
-            OUT=$(rt_cellrun --unsigned --events /dev/null "$TMP/c.plan" 2>&1 </dev/null); RC=$?
+            OUT=$(rt_cellrun --unsigned --events /dev/null "$TMP/c.plan" 2>"$HI_ERR" <"$HI_IN"); RC=$?
+            OUT=$OUT$(hi_err_tail)
         fi
         if [ "$RC" = 159 ] && ! printf '%s' "$OUT" | grep -q ESCAPED; then
             OUT="CONTAINED killed by the seccomp default action"
         fi
         like "$OUT" "^CONTAINED" "policy pass: $name: $OUT"
+        hi_probe_check "policy pass: $name"
     done
 fi
 

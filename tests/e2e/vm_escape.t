@@ -17,6 +17,10 @@ ESC=$CELLOS_BUILD/t/runtime/escape
 ls "$ESC"/* >/dev/null 2>&1 || skip_all "escape probes not built (tests/escape/ from the runtime team)"
 tmpdir
 echo host-only > "$TMP/host-secret"
+# the host-integrity check after every VM run (hostint_lib.sh; one VM runs
+# all probes, so "after every probe" is after that VM)
+. "$CELLOS_TOP/tests/e2e/hostint_lib.sh"
+hi_begin
 
 args_of() {
     case $1 in
@@ -56,6 +60,7 @@ if [ "${VM_ESCAPE_EACH:-0}" = 1 ]; then
         vm_plan "$TMP/e.plan" "${LAYOUT[@]}" -- /bin/busybox sh -c "o=\$(/t/$name $(args_of "$name") 2>&1 </dev/null); echo \"$name rc=\$? \$o\""
         vm_run "$TMP/e.plan"
         check "$name" "$OUT"
+        hi_probe_check "$name"
     done
 else
     # kill_host must be the only process besides the cell's init: the shell
@@ -69,11 +74,13 @@ else
     done
     kh=$(printf '%s\n' "$OUT" | sed -n '/^kill_host-next$/{n;p;}')
     check kill_host "kill_host rc=$RC $kh"
+    hi_probe_check "the VM of all probes"
 fi
 if [ -x "$ESC/setuid_exec" ]; then
     vm_plan "$TMP/u.plan" "${LAYOUT[@]}" --uid 1000 --gid 1000 -- /bin/busybox sh -c 'o=$(/t/setuid_exec 2>&1); echo "setuid_exec rc=$? $o"'
     vm_run "$TMP/u.plan"
     check setuid_exec "$OUT"
+    hi_probe_check setuid_exec
 fi
 ok $([ "${#names[@]}" -ge 25 ] && echo 0 || echo 1) "at least 25 probes ran in the guest (${#names[@]} + kill_host + setuid_exec)"
 done_testing
