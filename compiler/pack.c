@@ -152,9 +152,10 @@ static void load_pack(struct loader *L, const struct ast_use *use)
     /* search path: -I dirs, then $CELLOS_PATH, ./policies, the top file's
      * directory and the installed packs (docs/language.md) */
     const char *dirs[100];
-    size_t nd = 0;
+    size_t nd = 0, n_given = 0;
     for (size_t i = 0; i < L->o->n_include && nd < 64; i++)
         dirs[nd++] = L->o->include_dirs[i];
+    n_given = nd;
     if (!L->o->no_default_path) {
         const char *env = getenv("CELLOS_PATH");
         for (const char *p = env; p && *p && nd < 94;) {
@@ -164,6 +165,7 @@ static void load_pack(struct loader *L, const struct ast_use *use)
                 dirs[nd++] = arena_printf(L->a, "%.*s", (int)l, p);
             p += l + (colon ? 1 : 0);
         }
+        n_given = nd;
         dirs[nd++] = "policies";
         dirs[nd++] = L->top_dir;
         dirs[nd++] = CELLOS_PACKDIR;
@@ -196,7 +198,9 @@ static void load_pack(struct loader *L, const struct ast_use *use)
         if (!getcwd(cwd, sizeof cwd))
             snprintf(cwd, sizeof cwd, ".");
         for (size_t i = 0; i < nd && o < sizeof searched - 260; i++) {
-            bool rel = dirs[i][0] != '/' && strcmp(cwd, ".") != 0;
+            /* the implied relative directories as absolute paths; -I and
+             * $CELLOS_PATH ones as the user wrote them */
+            bool rel = i >= n_given && dirs[i][0] != '/' && strcmp(cwd, ".") != 0;
             bool dot = rel && strcmp(dirs[i], ".") == 0;
             o += (size_t)snprintf(searched + o, sizeof searched - o, "%s%s%s%s", i ? ", " : "",
                                   rel ? cwd : "", rel && !dot ? "/" : "", dot ? "" : dirs[i]);
