@@ -66,7 +66,7 @@ static const struct plan_sc_rule *rule_for(const struct plan *p, const char *nam
     return NULL;
 }
 
-#define SC_MIN "syscalls { allow exit_group; }\n"
+#define SC_MIN "syscalls { allow execve; allow exit_group; }\n"
 
 int main(void)
 {
@@ -226,7 +226,7 @@ int main(void)
     compile(&r, "cell t {\n  process { argv \"/bin/true\"; capability CAP_NET_RAW unsafe \"ping\"; }\n"
                 "  filesystem { ro \"/usr\"; symlink \"/bin\" -> \"usr/bin\"; rw \"/etc\" unsafe \"writes config\"; }\n"
                 "  network egress { tcp *:443 unsafe \"crawler\"; }\n"
-                "  syscalls { allow ptrace unsafe \"debugger\"; }\n}\n");
+                "  syscalls { allow execve; allow ptrace unsafe \"debugger\"; }\n}\n");
     is_int(r.rc, 0, "unsafe grants compile");
     p = &r.pol.plan;
     is_int(p->meta.n_unsafe, 4, "four unsafe grants");
@@ -281,7 +281,7 @@ int main(void)
     is_int(bad, 0, "every keyword is recognised by the scanner (keyword table sorted)");
     compile(&r, "cell t {\n  process { argv \"/bin/true\"; env file = \"x\"; rlimit as 1GiB; }\n"
                 "  filesystem { ro \"/usr\"; symlink \"/bin\" -> \"usr/bin\"; }\n"
-                "  syscalls { allow umask, open(mode == 0 && flags != 0); }\n}\n");
+                "  syscalls { allow execve, umask, open(mode == 0 && flags != 0); }\n}\n");
     is_int(r.rc, 0, "keywords as env, rlimit, syscall and argument names");
     release(&r);
     return done_testing();
