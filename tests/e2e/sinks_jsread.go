@@ -6,6 +6,8 @@
 //	sinks_jsread update URL NAME SUBJECT MAXMSGS
 //	sinks_jsread read URL NAME OUT          (data + LF per message, in stream order)
 //	sinks_jsread nkey SEEDFILE              (prints the public key)
+//
+// $JSREAD_NKEY (a seed file) and $JSREAD_CA (a CA file) authenticate.
 package main
 
 import (
@@ -24,7 +26,18 @@ func die(f string, a ...interface{}) {
 }
 
 func js(url string) (*nats.Conn, nats.JetStreamContext) {
-	nc, err := nats.Connect(url, nats.Timeout(3*time.Second))
+	opts := []nats.Option{nats.Timeout(3 * time.Second)}
+	if f := os.Getenv("JSREAD_NKEY"); f != "" {
+		o, err := nats.NkeyOptionFromSeed(f)
+		if err != nil {
+			die("nkey %s: %v", f, err)
+		}
+		opts = append(opts, o)
+	}
+	if f := os.Getenv("JSREAD_CA"); f != "" {
+		opts = append(opts, nats.RootCAs(f))
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		die("connect %s: %v", url, err)
 	}
