@@ -1283,8 +1283,10 @@ int policy_check(struct arena *a, struct diag *d, const struct policy_src *src, 
         diag_error(d, cell->loc,
                    "the policy has no syscalls section: `use \"std/syscalls\";` (or another "
                    "syscall pack) or write `syscalls { default kill-process; allow ...; }`");
-    else if (cell && !diag_has_errors(d))
+    else if (cell && !diag_has_errors(d)) {
         check_sc_essentials(c, c->sc_section.set ? c->sc_section.loc : cell->loc);
+        check_fs_rw_writable(c);
+    }
 
     p->meta.unsafe = c->unsafe;
     p->meta.n_unsafe = c->n_unsafe;

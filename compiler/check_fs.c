@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DEV_TMPFS_SIZE (64u * 1024)
 #define SHM_SIZE       (64u * 1024 * 1024)
@@ -628,4 +629,27 @@ void check_fs_final(struct chk *c)
     check_shadowed(c);
     check_reachable(c);
     check_secret_files(c);
+}
+
+void check_fs_rw_writable(struct chk *c)
+{
+    uint32_t uid = c->p->process.uid, gid = c->p->process.gid;
+    if (uid == 0)
+        return;
+    for (size_t i = 0; i < c->pol->n_grants; i++) {
+        const struct fs_grant *g = &c->grants[i];
+        struct stat st;
+        if (g->kind != AS_RW || g->implied || !g->src || stat(g->src, &st) < 0 || !S_ISDIR(st.st_mode))
+            continue;
+        bool w = st.st_uid == uid ? (st.st_mode & S_IWUSR) && (st.st_mode & S_IXUSR)
+            : st.st_gid == gid    ? (st.st_mode & S_IWGRP) && (st.st_mode & S_IXGRP)
+                                  : (st.st_mode & S_IWOTH) && (st.st_mode & S_IXOTH);
+        if (!w)
+            diag_warning(c->d, g->loc,
+                         "rw %s: the host directory (owner %u, group %u, mode %04o) is not writable by the "
+                         "cell's uid %u (gid %u): the job will get EACCES there; chown/chmod it on the host, "
+                         "or set the process's user",
+                         g->src, (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777),
+                         (unsigned)uid, (unsigned)gid);
+    }
 }

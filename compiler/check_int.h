@@ -160,5 +160,8 @@ void check_sc_final(struct chk *c);
 /* After the whole policy: an error when the filter cannot run execve(at),
  * a warning when it lacks what every dynamic program calls before main. */
 void check_sc_essentials(struct chk *c, struct loc loc);
+/* A warning for each rw grant whose host directory the cell's uid cannot
+ * write (reads the host: the plan does not depend on it). */
+void check_fs_rw_writable(struct chk *c);
 
 #endif

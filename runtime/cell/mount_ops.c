@@ -349,7 +349,9 @@ static int op_tmpfs(struct mount_state *s, const struct plan_mount_op *op, bool 
     int m = new_fs("tmpfs", op->size, (int)op->mode, NULL, cell_mount_attrs(op->flags));
     if (m < 0)
         return -1;
-    if (workspace) {
+    /* the workspace and every tmpfs the policy writes (line != 0; not the
+     * implied ones such as /dev's) belong to the cell's uid and gid */
+    if (workspace || op->line != 0) {
         const struct plan *p = s->c->plan;
         if (fchownat(m, "", p->process.uid, p->process.gid, AT_EMPTY_PATH) < 0)
             return sys_close_quiet(m);

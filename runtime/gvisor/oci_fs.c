@@ -750,7 +750,7 @@ static int op_tmpfs(struct fs *f, size_t i, const struct plan_mount_op *op, bool
         .flags = op->flags & (CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC),
         .size = op->size,
         .mode = op->mode,
-        .chown = workspace,
+        .chown = workspace || op->line != 0, /* as native: the policy's tmpfs are the cell's */
         .uid = f->p->process.uid,
         .gid = f->p->process.gid,
         .from = -1,
