@@ -248,26 +248,33 @@ static int chain_fault(struct verifier *v, size_t i, const uint8_t prev[32], con
                 k + 1);
 }
 
-static int check_line(struct verifier *v, size_t i)
+/* One line's attributes: each value, and for all but data its string. */
+struct attrs {
+    const struct jcs_value *a[A_COUNT];
+    const char *s[A_COUNT];
+    size_t n[A_COUNT];
+    bool has_sig;
+};
+
+/* A complete, non-empty line of canonical JSON (RFC 8785) holding an
+ * object: its root in *root. */
+static int check_canonical(struct verifier *v, size_t i, struct jcs_value **root)
 {
     const struct line *l = &v->lines[i];
-    const struct ev_verify_opts *o = v->o;
     if (!l->complete)
         return fail(v, i, "truncated: the last line does not end with a newline");
     if (l->len == 0)
         return fail(v, i, "empty line");
     if (l->len > EV_VERIFY_MAX_LINE)
         return fail(v, i, "line longer than %u bytes", EV_VERIFY_MAX_LINE);
-
     jcs_doc_reset(v->doc);
-    struct jcs_value *root;
     struct jcs_parse_error pe;
-    if (jcs_parse(v->doc, l->p, l->len, MAX_DEPTH, &root, &pe) < 0)
+    if (jcs_parse(v->doc, l->p, l->len, MAX_DEPTH, root, &pe) < 0)
         return fail(v, i, "not valid JSON (byte %zu: %s)", pe.offset + 1, pe.msg);
-    if (jcs_type_of(root) != JCS_OBJECT)
+    if (jcs_type_of(*root) != JCS_OBJECT)
         return fail(v, i, "not a JSON object");
     v->buf.len = 0;
-    if (jcs_serialize(root, NULL, &v->buf) < 0)
+    if (jcs_serialize(*root, NULL, &v->buf) < 0)
         return fail(v, i, "out of memory");
     if (v->buf.len != l->len || memcmp(v->buf.p, l->p, l->len) != 0) {
         size_t at = 0;
@@ -278,11 +285,14 @@ static int check_line(struct verifier *v, size_t i)
                     "serialisation at byte %zu",
                     at + 1);
     }
+    return 0;
+}
 
-    /* Exactly the known attributes; each but data a string. */
-    const struct jcs_value *a[A_COUNT] = { 0 };
-    const char *s[A_COUNT] = { 0 };
-    size_t n[A_COUNT] = { 0 };
+/* Exactly the known attributes; each but data a string; all but the
+ * signature's present. */
+static int collect_attrs(struct verifier *v, size_t i, const struct jcs_value *root, struct attrs *at)
+{
+    memset(at, 0, sizeof *at);
     for (size_t m = 0; m < jcs_object_len(root); m++) {
         const char *key;
         size_t klen;
@@ -293,53 +303,68 @@ static int check_line(struct verifier *v, size_t i)
                 which = k;
         if (which < 0)
             return fail(v, i, "unknown attribute \"%.*s\"", (int)(klen > 40 ? 40 : klen), key);
-        a[which] = val;
+        at->a[which] = val;
         if (which != A_DATA) {
             if (jcs_type_of(val) != JCS_STRING)
                 return fail(v, i, "attribute %s is not a string", ATTR_NAMES[which]);
-            s[which] = jcs_get_string(val, &n[which]);
+            at->s[which] = jcs_get_string(val, &at->n[which]);
         }
     }
     for (int k = 0; k < A_COUNT; k++)
-        if (!a[k] && k != A_SIG && k != A_SIGKID)
+        if (!at->a[k] && k != A_SIG && k != A_SIGKID)
             return fail(v, i, "missing required attribute %s", ATTR_NAMES[k]);
-    /* The signature first: for a signed stream, any change to the event
-     * is reported as what it is, an altered event. */
-    bool has_sig = a[A_SIG] != NULL;
-    if (a[A_SIGKID] && !is_hex64(s[A_SIGKID], n[A_SIGKID]))
+    at->has_sig = at->a[A_SIG] != NULL;
+    return 0;
+}
+
+/* The signature first: for a signed stream, any change to the event is
+ * reported as what it is, an altered event. */
+static int check_signature(struct verifier *v, size_t i, const struct jcs_value *root, const struct attrs *at)
+{
+    const struct ev_verify_opts *o = v->o;
+    if (at->a[A_SIGKID] && !is_hex64(at->s[A_SIGKID], at->n[A_SIGKID]))
         return fail(v, i, "sigkid is not 64 lowercase hex digits");
     if (o->allow_unsigned) {
-        if (a[A_SIG] || a[A_SIGKID])
+        if (at->a[A_SIG] || at->a[A_SIGKID])
             return fail(v, i, "event is signed but --unsigned was given (verify it with --trust)");
-    } else {
-        if (!a[A_SIG])
-            return fail(v, i,
-                        "missing sig attribute: the event is unsigned or its signature "
-                        "was stripped");
-        if (!a[A_SIGKID])
-            return fail(v, i, "missing sigkid attribute");
-        uint8_t kid[32], sig[64];
-        sc_hex_decode(s[A_SIGKID], n[A_SIGKID], kid, 32);
-        if (sc_b64_decode(s[A_SIG], n[A_SIG], sig, 64) < 0)
-            return fail(v, i, "sig is not padded base64 of a 64-byte Ed25519 signature");
-        const uint8_t *pk = ev_trust_lookup(o->trust, kid);
-        if (!pk)
-            return fail(v, i, "signed by key %.64s, which is not in the trust file", s[A_SIGKID]);
-        v->buf.len = 0;
-        if (jcs_serialize(root, "sig", &v->buf) < 0)
-            return fail(v, i, "out of memory");
-        if (dsse_verify(pk, CELL_EV_PAYLOAD_TYPE, v->buf.p, v->buf.len, sig, NULL) < 0)
-            return fail(v, i,
-                        "bad signature (key %.64s): the event was altered or signed by "
-                        "another key",
-                        s[A_SIGKID]);
+        return 0;
     }
+    if (!at->a[A_SIG])
+        return fail(v, i,
+                    "missing sig attribute: the event is unsigned or its signature "
+                    "was stripped");
+    if (!at->a[A_SIGKID])
+        return fail(v, i, "missing sigkid attribute");
+    uint8_t kid[32], sig[64];
+    sc_hex_decode(at->s[A_SIGKID], at->n[A_SIGKID], kid, 32);
+    if (sc_b64_decode(at->s[A_SIG], at->n[A_SIG], sig, 64) < 0)
+        return fail(v, i, "sig is not padded base64 of a 64-byte Ed25519 signature");
+    const uint8_t *pk = ev_trust_lookup(o->trust, kid);
+    if (!pk)
+        return fail(v, i, "signed by key %.64s, which is not in the trust file", at->s[A_SIGKID]);
+    v->buf.len = 0;
+    if (jcs_serialize(root, "sig", &v->buf) < 0)
+        return fail(v, i, "out of memory");
+    if (dsse_verify(pk, CELL_EV_PAYLOAD_TYPE, v->buf.p, v->buf.len, sig, NULL) < 0)
+        return fail(v, i,
+                    "bad signature (key %.64s): the event was altered or signed by "
+                    "another key",
+                    at->s[A_SIGKID]);
+    return 0;
+}
 
+/* The CloudEvents envelope: versions, time, sequence and id, source and
+ * subject, type (*step: the step name of a step event, else NULL), chainprev. */
+static int check_envelope(struct verifier *v, size_t i, const struct attrs *at, uint64_t *seq,
+                          char seqstr[21], const char **step)
+{
+    const char *const *s = at->s;
+    const size_t *n = at->n;
     if (!type_is(s[A_SPECVERSION], n[A_SPECVERSION], "1.0"))
         return fail(v, i, "specversion is not \"1.0\"");
     if (!type_is(s[A_DATACONTENTTYPE], n[A_DATACONTENTTYPE], "application/json"))
         return fail(v, i, "datacontenttype is not \"application/json\"");
-    if (jcs_type_of(a[A_DATA]) != JCS_OBJECT)
+    if (jcs_type_of(at->a[A_DATA]) != JCS_OBJECT)
         return fail(v, i, "data is not a JSON object");
     if (!valid_time(s[A_TIME], n[A_TIME]))
         return fail(v, i,
@@ -347,110 +372,135 @@ static int check_line(struct verifier *v, size_t i)
                     "(YYYY-MM-DDTHH:MM:SS.ffffffZ)");
     if (n[A_SEQUENCE] != 20 || !all_digits(s[A_SEQUENCE], 20))
         return fail(v, i, "sequence is not 20 decimal digits");
-    uint64_t seq = strtoull(s[A_SEQUENCE], NULL, 10);
-    char seqstr[21];
+    *seq = strtoull(s[A_SEQUENCE], NULL, 10);
     memcpy(seqstr, s[A_SEQUENCE], 20);
     seqstr[20] = 0;
     char idwant[24];
-    snprintf(idwant, sizeof idwant, "%llu", (unsigned long long)seq);
-    if (seq == 0)
+    snprintf(idwant, sizeof idwant, "%llu", (unsigned long long)*seq);
+    if (*seq == 0)
         return fail(v, i, "sequence 0: sequences start at 1");
     if (!type_is(s[A_ID], n[A_ID], idwant))
         return fail(v, i, "id \"%.*s\" is not the sequence number %s", (int)(n[A_ID] > 24 ? 24 : n[A_ID]),
                     s[A_ID], idwant);
     if (n[A_SOURCE] == 0 || n[A_SUBJECT] == 0)
         return fail(v, i, "%s is empty", n[A_SOURCE] ? "subject" : "source");
-    const char *step;
-    if (!valid_type(s[A_TYPE], n[A_TYPE], &step))
+    if (!valid_type(s[A_TYPE], n[A_TYPE], step))
         return fail(v, i, "type \"%.*s\" is not a CellOS event type", (int)(n[A_TYPE] > 80 ? 80 : n[A_TYPE]),
                     s[A_TYPE]);
     if (!is_hex64(s[A_CHAINPREV], n[A_CHAINPREV]))
         return fail(v, i, "chainprev is not 64 lowercase hex digits");
+    return 0;
+}
 
-    /* Chain: a new run, or the successor of an open run's last line. */
-    uint8_t prev[32];
-    sc_hex_decode(s[A_CHAINPREV], n[A_CHAINPREV], prev, 32);
-    bool started = type_is(s[A_TYPE], n[A_TYPE], CELL_EV_STARTED);
+/* A started event opens a new run. */
+static int open_run(struct verifier *v, size_t i, const struct attrs *at, uint64_t seq, const char *seqstr,
+                    struct run **out)
+{
+    const struct line *l = &v->lines[i];
+    long dup = find_hash(v, l->hash);
+    if (seq != 1)
+        return fail(v, i, "the first event of a run has sequence %s, not 1", seqstr);
+    if (dup >= 0 && (size_t)dup < i)
+        return fail(v, i, "duplicate event: the same line as line %ld", dup + 1);
+    struct run *run = add_run(v);
+    if (!run)
+        return fail(v, i, "out of memory");
+    run->source = strndup(at->s[A_SOURCE], at->n[A_SOURCE]);
+    run->subject = strndup(at->s[A_SUBJECT], at->n[A_SUBJECT]);
+    if (!run->source || !run->subject)
+        return fail(v, i, "out of memory");
+    run->signed_run = at->has_sig;
+    if (at->has_sig)
+        snprintf(run->sigkid, sizeof run->sigkid, "%.64s", at->s[A_SIGKID]);
+    run->first_line = i;
+    run->seq = 0;
+    *out = run;
+    return 0;
+}
+
+/* Any other event continues the open run whose last line it links to, with
+ * the next sequence number, the same source, subject and key. */
+static int continue_run(struct verifier *v, size_t i, const struct attrs *at, const uint8_t prev[32],
+                        bool started, uint64_t seq, const char *seqstr, struct run **out)
+{
+    const char *const *s = at->s;
+    const size_t *n = at->n;
     struct run *run = NULL;
-    if (memcmp(s[A_CHAINPREV], ZERO_HASH, 64) == 0) {
-        if (!started)
-            return fail(v, i, "chainprev is all zeros but the event is not a started event");
-        if (seq != 1)
-            return fail(v, i, "the first event of a run has sequence %s, not 1", seqstr);
-        long dup = find_hash(v, l->hash);
-        if (dup >= 0 && (size_t)dup < i)
-            return fail(v, i, "duplicate event: the same line as line %ld", dup + 1);
-        run = add_run(v);
-        if (!run)
-            return fail(v, i, "out of memory");
-        run->source = strndup(s[A_SOURCE], n[A_SOURCE]);
-        run->subject = strndup(s[A_SUBJECT], n[A_SUBJECT]);
-        if (!run->source || !run->subject)
-            return fail(v, i, "out of memory");
-        run->signed_run = has_sig;
-        if (has_sig)
-            snprintf(run->sigkid, sizeof run->sigkid, "%.64s", s[A_SIGKID]);
-        run->first_line = i;
-        run->seq = 0;
-    } else {
-        for (size_t r = 0; r < v->n_runs; r++)
-            if (!v->runs[r].sealed && memcmp(v->runs[r].tail, prev, 32) == 0) {
-                run = &v->runs[r];
-                break;
-            }
-        if (!run)
-            return chain_fault(v, i, prev, seqstr);
-        if (started)
-            return fail(v, i, "a second started event in the run that began at line %zu",
-                        run->first_line + 1);
-        if (seq != run->seq + 1)
-            return fail(v, i, "sequence %s does not follow %llu", seqstr, (unsigned long long)run->seq);
-        if (strlen(run->source) != n[A_SOURCE] || memcmp(run->source, s[A_SOURCE], n[A_SOURCE]))
-            return fail(v, i, "source differs from the run's source \"%.200s\"", run->source);
-        if (strlen(run->subject) != n[A_SUBJECT] || memcmp(run->subject, s[A_SUBJECT], n[A_SUBJECT]))
-            return fail(v, i, "subject differs from the run's subject \"%.200s\"", run->subject);
-        if (run->signed_run && memcmp(run->sigkid, s[A_SIGKID], 64) != 0)
-            return fail(v, i, "signed by key %.64s, not by the run's key %s", s[A_SIGKID], run->sigkid);
-    }
+    for (size_t r = 0; r < v->n_runs; r++)
+        if (!v->runs[r].sealed && memcmp(v->runs[r].tail, prev, 32) == 0) {
+            run = &v->runs[r];
+            break;
+        }
+    if (!run)
+        return chain_fault(v, i, prev, seqstr);
+    if (started)
+        return fail(v, i, "a second started event in the run that began at line %zu", run->first_line + 1);
+    if (seq != run->seq + 1)
+        return fail(v, i, "sequence %s does not follow %llu", seqstr, (unsigned long long)run->seq);
+    if (strlen(run->source) != n[A_SOURCE] || memcmp(run->source, s[A_SOURCE], n[A_SOURCE]))
+        return fail(v, i, "source differs from the run's source \"%.200s\"", run->source);
+    if (strlen(run->subject) != n[A_SUBJECT] || memcmp(run->subject, s[A_SUBJECT], n[A_SUBJECT]))
+        return fail(v, i, "subject differs from the run's subject \"%.200s\"", run->subject);
+    if (run->signed_run && memcmp(run->sigkid, s[A_SIGKID], 64) != 0)
+        return fail(v, i, "signed by key %.64s, not by the run's key %s", s[A_SIGKID], run->sigkid);
+    *out = run;
+    return 0;
+}
 
-    /* Per type. */
-    const struct jcs_value *data = a[A_DATA];
-    if (started) {
-        const struct jcs_value *pd = jcs_object_get(data, "plandigest");
-        const struct jcs_value *sg = jcs_object_get(data, "signing");
-        const struct jcs_value *be = jcs_object_get(data, "backend");
-        size_t pdl = 0;
-        const char *pds = pd ? jcs_get_string(pd, &pdl) : NULL;
-        uint8_t dg[32];
-        if (!pds || pdl != PLAN_DIGEST_STR_LEN || memcmp(pds, "sha256:", 7) != 0 ||
-            sc_hex_decode(pds + 7, 64, dg, 32) < 0)
-            return fail(v, i, "started event: data.plandigest is not \"sha256:<64 hex digits>\"");
-        if (!sg || jcs_type_of(sg) != JCS_BOOL)
-            return fail(v, i, "started event: data.signing is not a boolean");
-        if (jcs_get_bool(sg) != has_sig)
-            return fail(v, i, "started event: data.signing is %s but the event is %s",
-                        jcs_get_bool(sg) ? "true" : "false", has_sig ? "signed" : "unsigned");
-        if (!be || jcs_type_of(be) != JCS_STRING)
-            return fail(v, i, "started event: data.backend is not a string");
-        memcpy(run->plandigest, pds, PLAN_DIGEST_STR_LEN);
-        run->plandigest[PLAN_DIGEST_STR_LEN] = 0;
-        size_t rl = 0;
-        const struct jcs_value *ri = jcs_object_get(data, "runid");
-        const char *rs = ri ? jcs_get_string(ri, &rl) : NULL;
-        if (rs && rl < sizeof run->runid && memchr(rs, 0, rl) == NULL) {
-            memcpy(run->runid, rs, rl);
-            run->runid[rl] = 0;
-        }
-        if (o->has_plan && memcmp(dg, o->plan_digest, 32) != 0) {
-            char want[PLAN_DIGEST_STR_LEN + 1];
-            plan_digest_string(o->plan_digest, want);
-            return fail(v, i, "started event names plan %s, not the given plan %s", run->plandigest, want);
-        }
-    } else if (type_is(s[A_TYPE], n[A_TYPE], CELL_EV_COMPLETED)) {
+/* The data a started event must carry: the plan digest (the given plan's,
+ * with --plan), whether it is signed, the backend; the run id when present. */
+static int check_started(struct verifier *v, size_t i, const struct jcs_value *data, bool has_sig,
+                         struct run *run)
+{
+    const struct ev_verify_opts *o = v->o;
+    const struct jcs_value *pd = jcs_object_get(data, "plandigest");
+    const struct jcs_value *sg = jcs_object_get(data, "signing");
+    const struct jcs_value *be = jcs_object_get(data, "backend");
+    size_t pdl = 0;
+    const char *pds = pd ? jcs_get_string(pd, &pdl) : NULL;
+    uint8_t dg[32];
+    if (!pds || pdl != PLAN_DIGEST_STR_LEN || memcmp(pds, "sha256:", 7) != 0 ||
+        sc_hex_decode(pds + 7, 64, dg, 32) < 0)
+        return fail(v, i, "started event: data.plandigest is not \"sha256:<64 hex digits>\"");
+    if (!sg || jcs_type_of(sg) != JCS_BOOL)
+        return fail(v, i, "started event: data.signing is not a boolean");
+    if (jcs_get_bool(sg) != has_sig)
+        return fail(v, i, "started event: data.signing is %s but the event is %s",
+                    jcs_get_bool(sg) ? "true" : "false", has_sig ? "signed" : "unsigned");
+    if (!be || jcs_type_of(be) != JCS_STRING)
+        return fail(v, i, "started event: data.backend is not a string");
+    memcpy(run->plandigest, pds, PLAN_DIGEST_STR_LEN);
+    run->plandigest[PLAN_DIGEST_STR_LEN] = 0;
+    size_t rl = 0;
+    const struct jcs_value *ri = jcs_object_get(data, "runid");
+    const char *rs = ri ? jcs_get_string(ri, &rl) : NULL;
+    if (rs && rl < sizeof run->runid && memchr(rs, 0, rl) == NULL) {
+        memcpy(run->runid, rs, rl);
+        run->runid[rl] = 0;
+    }
+    if (o->has_plan && memcmp(dg, o->plan_digest, 32) != 0) {
+        char want[PLAN_DIGEST_STR_LEN + 1];
+        plan_digest_string(o->plan_digest, want);
+        return fail(v, i, "started event names plan %s, not the given plan %s", run->plandigest, want);
+    }
+    return 0;
+}
+
+/* Per type: what each kind of event must say, and at most one of each
+ * lifecycle event per run. */
+static int check_type_data(struct verifier *v, size_t i, const struct attrs *at, struct run *run,
+                           uint64_t seq, const char *step, bool started)
+{
+    const char *type = at->s[A_TYPE];
+    size_t tn = at->n[A_TYPE];
+    const struct jcs_value *data = at->a[A_DATA];
+    if (started)
+        return check_started(v, i, data, at->has_sig, run);
+    if (type_is(type, tn, CELL_EV_COMPLETED)) {
         if (run->completed)
             return fail(v, i, "a second completed event");
         run->completed = true;
-    } else if (type_is(s[A_TYPE], n[A_TYPE], CELL_EV_DESTROYED)) {
+    } else if (type_is(type, tn, CELL_EV_DESTROYED)) {
         if (run->destroyed)
             return fail(v, i, "a second destroyed event");
         const struct jcs_value *oc = jcs_object_get(data, "outcome");
@@ -461,7 +511,7 @@ static int check_line(struct verifier *v, size_t i)
                         "destroyed event: data needs outcome succeeded|failed and "
                         "terminalState Clean|Forced");
         run->destroyed = true;
-    } else if (type_is(s[A_TYPE], n[A_TYPE], CELL_EV_SEALED)) {
+    } else if (type_is(type, tn, CELL_EV_SEALED)) {
         const struct jcs_value *ev = jcs_object_get(data, "events");
         if (!ev || jcs_type_of(ev) != JCS_INT || (uint64_t)jcs_get_int(ev) != seq)
             return fail(v, i, "sealed event: data.events is not its own sequence number %llu",
@@ -470,14 +520,41 @@ static int check_line(struct verifier *v, size_t i)
     } else if (step) {
         const struct jcs_value *st = jcs_object_get(data, "step");
         const struct jcs_value *og = jcs_object_get(data, "origin");
-        size_t stepn = n[A_TYPE] - (size_t)(step - s[A_TYPE]), sl;
+        size_t stepn = tn - (size_t)(step - type), sl;
         const char *ss = st ? jcs_get_string(st, &sl) : NULL;
         if (!ss || sl != stepn || memcmp(ss, step, sl) != 0)
             return fail(v, i, "step event: data.step does not match the type's step name");
         if (!(jcs_string_is(og, "cell") || jcs_string_is(og, "supervisor")))
             return fail(v, i, "step event: data.origin is not \"cell\" or \"supervisor\"");
     }
-    memcpy(run->tail, l->hash, 32);
+    return 0;
+}
+
+/* One line, as steps: canonical JSON, attributes, signature, envelope,
+ * its place in a run's chain, and what its type requires. */
+static int check_line(struct verifier *v, size_t i)
+{
+    struct jcs_value *root;
+    struct attrs at;
+    uint64_t seq = 0;
+    char seqstr[21] = "";
+    const char *step = NULL;
+    if (check_canonical(v, i, &root) < 0 || collect_attrs(v, i, root, &at) < 0 ||
+        check_signature(v, i, root, &at) < 0 || check_envelope(v, i, &at, &seq, seqstr, &step) < 0)
+        return -1;
+    uint8_t prev[32];
+    sc_hex_decode(at.s[A_CHAINPREV], at.n[A_CHAINPREV], prev, 32);
+    bool started = type_is(at.s[A_TYPE], at.n[A_TYPE], CELL_EV_STARTED);
+    struct run *run = NULL;
+    int rc;
+    if (memcmp(at.s[A_CHAINPREV], ZERO_HASH, 64) == 0)
+        rc = started ? open_run(v, i, &at, seq, seqstr, &run)
+                     : fail(v, i, "chainprev is all zeros but the event is not a started event");
+    else
+        rc = continue_run(v, i, &at, prev, started, seq, seqstr, &run);
+    if (rc < 0 || check_type_data(v, i, &at, run, seq, step, started) < 0)
+        return -1;
+    memcpy(run->tail, v->lines[i].hash, 32);
     run->seq = seq;
     run->last_line = i;
     return 0;
