@@ -142,6 +142,10 @@ enum ast_stmt_kind {
     AS_EV_SOURCE,
     AS_EV_SUBJECT,
     AS_EV_KEY,
+    AS_EV_SPEC_ID, /* the provenance section (a CellOS document's ids) */
+    AS_EV_CORRELATION_ID,
+    AS_EV_PACK_ID,
+    AS_EV_PACK_VERSION,
     /* secrets */
     AS_SECRET,
     /* ceiling (packs) */

@@ -736,6 +736,36 @@ static void check_events_stmt(struct chk *c, const struct ast_stmt *s)
         p->events.flags |= CP_EV_HAS_KID;
         return;
     }
+    case AS_EV_SPEC_ID:
+    case AS_EV_CORRELATION_ID:
+    case AS_EV_PACK_ID:
+    case AS_EV_PACK_VERSION: {
+        static const char *const names[] = { "spec-id", "correlation-id", "pack-id", "pack-version" };
+        int i = s->kind - AS_EV_SPEC_ID;
+        char what[40];
+        snprintf(what, sizeof what, "events %s", names[i]);
+        if (!chk_once(c, &c->ev_prov[i], s->loc, what))
+            return;
+        if (!printable_ascii(v->s, v->len) || v->len == 0 || v->len > 255) {
+            diag_error(c->d, v->loc, "events %s must be 1 to 255 printable ASCII bytes", names[i]);
+            return;
+        }
+        bool ok = true;
+        for (size_t j = 0; i == 0 && j < v->len; j++) {
+            char ch = v->s[j];
+            ok &= (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                ch == '-' || ch == '_' || ch == '.';
+        }
+        if (!ok) {
+            diag_error(c->d, v->loc, "events spec-id must be letters, digits, '-', '_' and '.'");
+            return;
+        }
+        const char **slot[] = { &p->provenance.spec_id, &p->provenance.correlation_id, &p->provenance.pack_id,
+                                &p->provenance.pack_version };
+        *slot[i] = v->s;
+        p->has_provenance = true;
+        return;
+    }
     default: return;
     }
 }
@@ -1219,10 +1249,14 @@ int policy_check(struct arena *a, struct diag *d, const struct policy_src *src, 
     p->meta.hostname = "";
     p->events.source = "";
     p->events.subject = "";
+    p->provenance.spec_id = p->provenance.correlation_id = p->provenance.pack_id =
+        p->provenance.pack_version = "";
     p->seccomp.default_action = 0x80000000u; /* kill-process unless written */
 
     for (size_t i = 0; i < src->n_units; i++)
         check_unit(c, &src->units[i]);
+    if (c->ev_prov[3].set && !c->ev_prov[2].set)
+        diag_error(d, c->ev_prov[3].loc, "events pack-version needs pack-id (the pack it is a version of)");
 
     const struct ast_unit *top = src->units[src->n_units - 1].unit;
     const struct ast_unit *cell = src->top_is_pack ? NULL : top;

@@ -166,6 +166,8 @@ static struct ast_opt *mk_opt(struct parse_ctx *ctx, enum ast_opt_kind k, struct
     KW_TRAP "trap" KW_UDP "udp" KW_UMASK "umask" KW_UNSAFE "unsafe" KW_USE "use"
     KW_USER "user" KW_USER_NOTIFY "user-notify" KW_VCPUS "vcpus" KW_VM "vm"
     KW_WALL "wall" KW_WORKSPACE "workspace"
+    KW_SPEC_ID "spec-id" KW_CORRELATION_ID "correlation-id" KW_PACK_ID "pack-id"
+    KW_PACK_VERSION "pack-version"
 
 %type <val> word name rl_val errno_v vatom egress_target sc_name proto_kw
 %type <vl> str_list word_list num_list vexpr set_vals opt_set_vals port_spec secret_end
@@ -551,6 +553,10 @@ ev_stmt
     : KW_SOURCE STRING ';'      { $$ = mk_stmt1(ctx, AS_EV_SOURCE, @1, $2); }
     | KW_SUBJECT STRING ';'     { $$ = mk_stmt1(ctx, AS_EV_SUBJECT, @1, $2); }
     | KW_KEY STRING ';'         { $$ = mk_stmt1(ctx, AS_EV_KEY, @1, $2); }
+    | KW_SPEC_ID STRING ';'     { $$ = mk_stmt1(ctx, AS_EV_SPEC_ID, @1, $2); }
+    | KW_CORRELATION_ID STRING ';' { $$ = mk_stmt1(ctx, AS_EV_CORRELATION_ID, @1, $2); }
+    | KW_PACK_ID STRING ';'     { $$ = mk_stmt1(ctx, AS_EV_PACK_ID, @1, $2); }
+    | KW_PACK_VERSION STRING ';' { $$ = mk_stmt1(ctx, AS_EV_PACK_VERSION, @1, $2); }
     ;
 
 /* ---- secrets ------------------------------------------------------------ */
@@ -629,7 +635,7 @@ word
     | KW_RW | KW_SECRET | KW_SECRETS | KW_SHA256 | KW_SIZE | KW_SOURCE | KW_SUBJECT
     | KW_SYMLINK | KW_SYSCALLS | KW_TCP | KW_TMPFS | KW_TRAP | KW_UDP | KW_UMASK
     | KW_UNSAFE | KW_USE | KW_USER | KW_USER_NOTIFY | KW_VCPUS | KW_VM | KW_WALL
-    | KW_WORKSPACE
+    | KW_WORKSPACE | KW_SPEC_ID | KW_CORRELATION_ID | KW_PACK_ID | KW_PACK_VERSION
     ;
 
 %%

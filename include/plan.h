@@ -159,6 +159,11 @@ struct plan {
         struct plan_secret *items;
         size_t n_items;
     } secrets;
+
+    bool has_provenance; /* the section is present (any field non-empty) */
+    struct {
+        const char *spec_id, *correlation_id, *pack_id, *pack_version; /* "" when not given */
+    } provenance;
 };
 
 /* Why a plan was rejected: the section it concerns (a CP_SEC_* type, or 0

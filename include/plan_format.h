@@ -55,18 +55,19 @@ _Static_assert(sizeof(struct cp_header) == 64, "cp_header is 64 bytes");
 /* ---- section directory ------------------------------------------------- */
 
 enum cp_section_type {
-    CP_SEC_STRTAB = 1,     /* required: NUL-terminated strings, byte 0 is NUL */
-    CP_SEC_META = 2,       /* required: cp_meta */
-    CP_SEC_PROCESS = 3,    /* required: cp_process */
-    CP_SEC_FILESYSTEM = 4, /* required: cp_filesystem (the mount op program) */
-    CP_SEC_NETWORK = 5,    /* required: cp_network */
-    CP_SEC_LIMITS = 6,     /* required: cp_limits */
-    CP_SEC_SECCOMP = 7,    /* required: cp_seccomp */
-    CP_SEC_VM = 8,         /* optional: cp_vm */
-    CP_SEC_GVISOR = 9,     /* optional: cp_gvisor */
-    CP_SEC_EVENTS = 10,    /* required: cp_events */
-    CP_SEC_SECRETS = 11,   /* optional: cp_secrets */
-    CP_SEC_MAX_TYPE = 11
+    CP_SEC_STRTAB = 1,      /* required: NUL-terminated strings, byte 0 is NUL */
+    CP_SEC_META = 2,        /* required: cp_meta */
+    CP_SEC_PROCESS = 3,     /* required: cp_process */
+    CP_SEC_FILESYSTEM = 4,  /* required: cp_filesystem (the mount op program) */
+    CP_SEC_NETWORK = 5,     /* required: cp_network */
+    CP_SEC_LIMITS = 6,      /* required: cp_limits */
+    CP_SEC_SECCOMP = 7,     /* required: cp_seccomp */
+    CP_SEC_VM = 8,          /* optional: cp_vm */
+    CP_SEC_GVISOR = 9,      /* optional: cp_gvisor */
+    CP_SEC_EVENTS = 10,     /* required: cp_events */
+    CP_SEC_SECRETS = 11,    /* optional: cp_secrets */
+    CP_SEC_PROVENANCE = 12, /* optional: cp_provenance */
+    CP_SEC_MAX_TYPE = 12
 };
 
 /* Entries are sorted by strictly ascending type (so each type appears at
@@ -401,6 +402,20 @@ struct cp_secrets {
     struct cp_array items; /* struct cp_secret, sorted by name, unique */
 };
 _Static_assert(sizeof(struct cp_secrets) == 8, "cp_secrets is 8 bytes");
+
+/* ---- PROVENANCE: the upstream document's ids, for the run's events ------- */
+
+/* Present when the policy names any of them (`events { spec-id ...; }`,
+ * written by `cellc import` from a CellOS document); absent otherwise, so a
+ * plan without them is unchanged. Each is "" when not given, else 1..255
+ * printable ASCII bytes; pack_version needs pack_id. */
+struct cp_provenance {
+    cp_str spec_id;        /* data.specId: letters, digits, '-', '_', '.' */
+    cp_str correlation_id; /* data.correlationId */
+    cp_str pack_id;        /* data.packId: the PolicyPack that admitted the cell */
+    cp_str pack_version;   /* data.packVersion */
+};
+_Static_assert(sizeof(struct cp_provenance) == 16, "cp_provenance is 16 bytes");
 
 /* ---- signature trailer ---------------------------------------------------
  * Optional, after the body. sig is Ed25519 over the DSSE pre-authentication

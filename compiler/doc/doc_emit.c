@@ -149,19 +149,6 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
             rc = 1;
         }
     }
-    if (c->correlation_id.s) {
-        diag_error(d, c->correlation_id.loc,
-                   "spec.correlation.correlationId is not supported yet: the plan has no field to carry it "
-                   "into the run's events");
-        rc = 1;
-    }
-    if (c->pack_id.s || c->pack_version.s) {
-        diag_error(
-            d, c->pack_id.s ? c->pack_id.loc : c->pack_version.loc,
-            "spec.policy is not supported yet: the plan has no field to carry the pack's id and version "
-            "into the run's events (admit with `cellc JOB --pack PACK.yaml`)");
-        rc = 1;
-    }
     if (c->n_artifacts) {
         diag_error(d, c->export_loc,
                    "spec.export.artifacts is not supported yet: cellrun does not export artifacts");
@@ -247,6 +234,25 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
         fputs("    }\n", f);
     }
     fputs("    syscalls { default kill-process; }\n", f);
+    /* the document's ids, for the started event (data.specId, ...) */
+    fputs("    events {\n        spec-id ", f);
+    put_str(f, c->id.s);
+    fputs(";\n", f);
+    const struct {
+        const char *kw;
+        const struct doc_str *v;
+    } ids[] = {
+        { "correlation-id", &c->correlation_id },
+        { "pack-id", &c->pack_id },
+        { "pack-version", &c->pack_version },
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (ids[i].v->s) {
+            fprintf(f, "        %s ", ids[i].kw);
+            put_str(f, ids[i].v->s);
+            fputs(";\n", f);
+        }
+    fputs("    }\n", f);
     if (c->n_secret_refs) {
         fputs("    secrets {\n", f);
         for (size_t i = 0; i < c->n_secret_refs; i++) {

@@ -561,6 +561,24 @@ static bool read_cell(struct ctx *c, const struct doc_node *spec, struct doc_cel
         } else
             ok = false;
     }
+    /* the ids that go into the plan's provenance and the started event */
+    const struct doc_str *ids[] = { &dc->correlation_id, &dc->pack_id, &dc->pack_version };
+    static const char *const id_names[] = { "spec.correlation.correlationId", "spec.policy.packId",
+                                            "spec.policy.packVersion" };
+    for (size_t i = 0; i < 3; i++) {
+        const char *s = ids[i]->s;
+        bool good = !s || strlen(s) <= 255;
+        for (const char *p = s; good && p && *p; p++)
+            good = *p >= 0x20 && *p < 0x7f;
+        if (!good) {
+            diag_error(c->d, ids[i]->loc, "%s must be 1 to 255 printable ASCII bytes", id_names[i]);
+            ok = false;
+        }
+    }
+    if (dc->pack_version.s && !dc->pack_id.s) {
+        diag_error(c->d, dc->pack_version.loc, "spec.policy.packVersion needs spec.policy.packId");
+        ok = false;
+    }
     if (ok && dc->n_secret_refs && dc->delivery != DD_ENV) {
         diag_error(
             c->d, dc->secret_refs[0].loc,

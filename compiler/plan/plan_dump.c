@@ -614,6 +614,21 @@ static void dump_events(FILE *f, const struct plan *p)
         fputs("(any key the operator passes)", f);
     }
     fputc('\n', f);
+    /* the provenance section, when present (a CellOS document's ids) */
+    const struct {
+        const char *key, *val;
+    } prov[] = {
+        { "spec id", p->provenance.spec_id },
+        { "correlation", p->provenance.correlation_id },
+        { "pack id", p->provenance.pack_id },
+        { "pack version", p->provenance.pack_version },
+    };
+    for (size_t i = 0; p->has_provenance && i < sizeof prov / sizeof prov[0]; i++)
+        if (prov[i].val && *prov[i].val) {
+            fprintf(f, KEYW, prov[i].key);
+            put_str(f, prov[i].val);
+            fputc('\n', f);
+        }
 }
 
 static void dump_secrets(FILE *f, const struct plan *p)

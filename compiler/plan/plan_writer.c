@@ -401,6 +401,15 @@ static void write_secrets(struct wr *w, const struct plan *p)
     }
 }
 
+static void write_provenance(struct wr *w, const struct plan *p)
+{
+    struct buf *b = section(w, CP_SEC_PROVENANCE, sizeof(struct cp_provenance));
+    put32(b, offsetof(struct cp_provenance, spec_id), intern(&w->st, p->provenance.spec_id));
+    put32(b, offsetof(struct cp_provenance, correlation_id), intern(&w->st, p->provenance.correlation_id));
+    put32(b, offsetof(struct cp_provenance, pack_id), intern(&w->st, p->provenance.pack_id));
+    put32(b, offsetof(struct cp_provenance, pack_version), intern(&w->st, p->provenance.pack_version));
+}
+
 /* Counts must fit the format and arrays must exist before anything is
  * dereferenced; everything else is the reader's to judge. */
 static int check_shape(struct wr *w, const struct plan *p)
@@ -480,6 +489,8 @@ int plan_write(const struct plan *p, uint8_t **out, size_t *len, char *errbuf, s
     write_events(&w, p);
     if (p->secrets.n_items)
         write_secrets(&w, p);
+    if (p->has_provenance)
+        write_provenance(&w, p);
     w.sec[CP_SEC_STRTAB] = w.st.b;
     w.st.b = (struct buf){ 0 };
 

@@ -635,6 +635,21 @@ int ev_started(struct ev_stream *s, const struct plan *p, const struct ev_starte
         jcs_put_uint(d, o, "line", g->line);
         jcs_array_push(d, unsafe, o);
     }
+    /* the upstream CellOS document's ids, as its consumers name them
+     * (data.specId, data.correlationId), when the plan carries them */
+    if (p->has_provenance) {
+        const struct {
+            const char *key, *val;
+        } prov[] = {
+            { "specId", p->provenance.spec_id },
+            { "correlationId", p->provenance.correlation_id },
+            { "packId", p->provenance.pack_id },
+            { "packVersion", p->provenance.pack_version },
+        };
+        for (size_t i = 0; i < sizeof prov / sizeof prov[0]; i++)
+            if (prov[i].val && *prov[i].val)
+                jcs_put_str(d, data, prov[i].key, prov[i].val);
+    }
     struct jcs_value *extra = jcs_put_object(d, data, "backendinfo");
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building started: %s", jcs_doc_error(d));

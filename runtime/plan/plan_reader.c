@@ -52,6 +52,7 @@ static const char *const section_names[] = {
     [CP_SEC_GVISOR] = "gvisor",
     [CP_SEC_EVENTS] = "events",
     [CP_SEC_SECRETS] = "secrets",
+    [CP_SEC_PROVENANCE] = "provenance",
 };
 
 const char *plan_section_name(uint32_t type)
@@ -109,11 +110,12 @@ static const uint32_t fixed_size[CP_SEC_MAX_TYPE + 1] = {
     [CP_SEC_GVISOR] = sizeof(struct cp_gvisor),
     [CP_SEC_EVENTS] = sizeof(struct cp_events),
     [CP_SEC_SECRETS] = sizeof(struct cp_secrets),
+    [CP_SEC_PROVENANCE] = sizeof(struct cp_provenance),
 };
 
 static bool section_required(uint32_t type)
 {
-    return type != CP_SEC_VM && type != CP_SEC_GVISOR && type != CP_SEC_SECRETS;
+    return type != CP_SEC_VM && type != CP_SEC_GVISOR && type != CP_SEC_SECRETS && type != CP_SEC_PROVENANCE;
 }
 
 /* Every array of the format, with its place and record sizes. */
@@ -1444,6 +1446,52 @@ static int do_events(struct rd *r)
     return check_ranges(r, S);
 }
 
+/* ----------------------------------------------------- provenance ---- */
+
+static int do_provenance(struct rd *r)
+{
+    const uint32_t S = CP_SEC_PROVENANCE;
+    struct plan *p = r->p;
+    p->has_provenance = r->sec[S].present;
+    p->provenance.spec_id = p->provenance.correlation_id = p->provenance.pack_id =
+        p->provenance.pack_version = "";
+    if (!p->has_provenance)
+        return 0;
+    uint64_t b = r->sec[S].foff;
+    char q[200];
+    const struct {
+        size_t off;
+        const char *what;
+        const char **out;
+    } f[] = {
+        { offsetof(struct cp_provenance, spec_id), "spec_id", &p->provenance.spec_id },
+        { offsetof(struct cp_provenance, correlation_id), "correlation_id", &p->provenance.correlation_id },
+        { offsetof(struct cp_provenance, pack_id), "pack_id", &p->provenance.pack_id },
+        { offsetof(struct cp_provenance, pack_version), "pack_version", &p->provenance.pack_version },
+    };
+    bool any = false;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (get_str(r, S, b + f[i].off, WL(f[i].what), f[i].out))
+            return -1;
+        const char *s = *f[i].out;
+        if (strlen(s) > 255 || !is_printable(s, true))
+            return fail(r, S, b + f[i].off, "%s %s is not 0..255 printable ASCII bytes", f[i].what,
+                        quote(s, q, sizeof q));
+        any |= *s != 0;
+    }
+    for (const char *c = p->provenance.spec_id; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+              *c == '_' || *c == '.'))
+            return fail(r, S, b + offsetof(struct cp_provenance, spec_id),
+                        "spec_id %s has a byte other than letters, digits, '-', '_' and '.'",
+                        quote(p->provenance.spec_id, q, sizeof q));
+    if (!any)
+        return fail(r, S, b, "the section is present but every field is empty");
+    if (*p->provenance.pack_version && !*p->provenance.pack_id)
+        return fail(r, S, b + offsetof(struct cp_provenance, pack_version), "pack_version without pack_id");
+    return check_ranges(r, S);
+}
+
 /* -------------------------------------------------------- secrets ---- */
 
 static int do_secrets(struct rd *r)
@@ -1528,7 +1576,8 @@ int plan_read(const void *buf, size_t len, struct plan **out, struct plan_error 
 
     struct plan *p = r.p;
     if (do_meta(&r) || do_process(&r) || do_filesystem(&r) || do_network(&r) || do_limits(&r) ||
-        do_seccomp(&r) || do_vm(&r) || do_gvisor(&r) || do_events(&r) || do_secrets(&r)) {
+        do_seccomp(&r) || do_vm(&r) || do_gvisor(&r) || do_events(&r) || do_secrets(&r) ||
+        do_provenance(&r)) {
         free(r.arena);
         return -1;
     }

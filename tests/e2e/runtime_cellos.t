@@ -29,6 +29,14 @@ grep -q '"dev.cellos.events.cell.lifecycle.v1.started"' "$TMP/true-yaml.events";
 rt_cellrun --unsigned --events "$TMP/stdin.events" "$TMP/stdin.plan" >/dev/null 2>&1
 is "$?" 1 "a spec fed on stdin runs (false: status 1)"
 
+# the started event carries the document's ids (upstream's data.specId, ...)
+"$CELLC" $D/correlated.yaml --pack $D/ci-pack.yaml -o "$TMP/corr.plan"; is "$?" 0 "correlated.yaml is admitted by ci-pack.yaml"
+rt_cellrun --unsigned --events "$TMP/corr.events" "$TMP/corr.plan" >/dev/null 2>&1; is "$?" 0 "correlated.yaml runs"
+is "$(head -1 "$TMP/corr.events" | jq -c '.data | [.specId, .correlationId, .packId, .packVersion]')" \
+   '["correlated-7","req-2026-12-04/42","ci-pack","1.0.0"]' "the started event has specId, correlationId, packId, packVersion"
+is "$(head -1 "$TMP/true-yaml.events" | jq -c '.data | [.specId, .correlationId, .packId]')" '["minimal-true",null,null]' \
+   "without them, only specId"
+
 # secretDelivery env
 CELLOS_SECRET_API_TOKEN=cellos-test-value run_doc secret-env $D/secret-env.yaml 0
 CELLOS_SECRET_API_TOKEN=wrong run_doc secret-env-wrong $D/secret-env.yaml 1

@@ -57,7 +57,7 @@ static void header_cases(void)
     REJECT("header flags", H, 12, "header flags 0x4", pb_w32(&w, 12, 4));
     REJECT("header size", H, 16, "header_size 72", pb_w32(&w, 16, 72));
     REJECT("zero sections", H, 20, "section_count 0", pb_w32(&w, 20, 0));
-    REJECT("twelve sections", H, 20, "section_count 12", pb_w32(&w, 20, 12));
+    REJECT("thirteen sections", H, 20, "section_count 13", pb_w32(&w, 20, 13));
     REJECT("body_length too small", H, 24, "does not match the file size", pb_w64(&w, 24, pb_r64(&w, 24) - 1));
     REJECT("body_length huge", H, 24, "does not match the file size", pb_w64(&w, 24, UINT64_MAX));
     REJECT_RAW("body hash", H, 32, "SHA-256 does not match", w.d[w.n - 1] ^= 1);
@@ -95,7 +95,7 @@ static void directory_cases(void)
 {
     const uint32_t H = 0;
     size_t last = 64 + 16 * 10;       /* rich plan: 11 entries, secrets last */
-    REJECT("unknown section type", H, last, "unknown section type 12", pb_w32(&w, last, 12));
+    REJECT("unknown section type", H, last, "unknown section type 13", pb_w32(&w, last, 13));
     REJECT("section type 0", H, last, "unknown section type 0", pb_w32(&w, last, 0));
     REJECT("types not ascending", H, 64 + 32, "is not after type 2", pb_w32(&w, 64 + 32, 2));
     REJECT("entry flags", H, 64 + 36, "flags 0x1", pb_w32(&w, 64 + 36, 1));
@@ -488,7 +488,8 @@ int main(void)
            "plan_error_format");
     is_str(plan_section_name(0), "header", "section 0 is the header");
     is_str(plan_section_name(11), "secrets", "section 11 is secrets");
-    is_str(plan_section_name(12), "unknown", "section 12 is unknown");
+    is_str(plan_section_name(12), "provenance", "section 12 is provenance");
+    is_str(plan_section_name(13), "unknown", "section 13 is unknown");
     is_str(plan_mount_opcode_name(12), "pivot_root", "opcode 12");
     ok(plan_mount_opcode_name(0) == NULL && plan_mount_opcode_name(14) == NULL, "unknown opcodes have no name");
 
