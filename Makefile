@@ -327,6 +327,9 @@ $(SINKS_GO): tests/e2e/sinks_jsread.go
 	  GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(abspath $(BUILD))/gocache GOFLAGS= \
 	  go build -o $@ $<; else echo "sinks: go or nats.go missing: the JetStream tests will skip"; fi
 .PHONY: bench-sinks
+bench-sinks: all $(SINKS_GO) $(EVENTS_GEN)
+	-$(MAKE) $(TBIN)/runtime/mkplan
+	BUILD=$(BUILD) bench/sinks.sh
 
 # -------------------------------------------------- area: gvisor (issue 6)
 # runsc from Debian (0.0~20221219) runs the gvisor backend's sandboxes; the

@@ -5,7 +5,8 @@
  * starts this program beside it (`cellsend follow`) for every run with a
  * remote sink, and `cellrun flush DIR` execs `cellsend flush DIR`.
  *
- *   cellsend follow DIR RUN [--ready-fd N]   deliver RUN while cellrun writes it
+ *   cellsend follow DIR RUN [--wake-fd N] [--ready-fd N]
+ *                                            deliver RUN while cellrun writes it
  *   cellsend flush DIR [--give-up-ms N]      deliver every finished run in DIR
  *
  * Exit status: 0 everything delivered (and removed from the spool); 1 some
@@ -57,7 +58,7 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 
 static int cmd_follow(int argc, char **argv, int stop_fd)
 {
-    if (argc != 3 && argc != 5)
+    if (argc != 3 && argc != 5 && argc != 7)
         return usage();
     char run[SPOOL_RUN_LEN + 1], name[SPOOL_RUN_LEN + 8];
     snprintf(name, sizeof name, "%s.jsonl", argv[2]);
@@ -67,11 +68,16 @@ static int cmd_follow(int argc, char **argv, int stop_fd)
                              .ready_fd = -1,
                              .stop_fd = stop_fd,
                              .timeout_ms = env_ms("CELLOS_SINK_TIMEOUT_MS", 5000) };
-    if (argc == 5) {
+    for (int i = 3; i + 1 < argc; i += 2) {
         long fd;
-        if (strcmp(argv[3], "--ready-fd") != 0 || parse_int(argv[4], 3, 65535, &fd) < 0)
+        if (parse_int(argv[i + 1], 3, 65535, &fd) < 0)
             return usage();
-        o.ready_fd = (int)fd;
+        if (strcmp(argv[i], "--ready-fd") == 0)
+            o.ready_fd = (int)fd;
+        else if (strcmp(argv[i], "--wake-fd") == 0)
+            o.wake_fd = (int)fd;
+        else
+            return usage();
     }
     struct cell_error e = { 0 };
     int r = sender_run(argv[1], run, &o, &e);

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +29,8 @@
 #define NATS_WINDOW 512  /* unacknowledged JetStream publishes */
 #define BACKOFF_MIN 100
 #define BACKOFF_MAX 5000
+#define IDLE_MIN    5   /* ms between looks at a growing stream */
+#define IDLE_MAX    200 /* ... and at an idle one */
 
 struct sink_state {
     struct sink_spec spec;
@@ -356,18 +357,19 @@ int sender_run(const char *dir, const char *run, const struct sender_opts *o, st
         teardown(&d);
         return -1;
     }
-    int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    char path[SPOOL_PATH_MAX];
-    if (ino >= 0 && spool_path(path, sizeof path, dir, run, ".jsonl") == 0)
-        inotify_add_watch(ino, path, IN_MODIFY | IN_CLOSE_WRITE);
+    int wake_fd = o->wake_fd;
+    int idle_ms = IDLE_MIN;
     int64_t start = now_ms();
     int result = 1;
     for (;;) {
         bool writer = o->follow && spool_writer_active(d.fd);
+        uint64_t had = d.base + d.len;
         if (read_more(&d, e) < 0) {
             result = -1;
             break;
         }
+        /* poll the file often while lines come, less when they do not */
+        idle_ms = d.base + d.len != had ? IDLE_MIN : (idle_ms * 2 > IDLE_MAX ? IDLE_MAX : idle_ms * 2);
         int64_t now = now_ms(), wake = now + (writer ? 200 : BACKOFF_MAX);
         bool all = true, any_error = false;
         char first_error[600] = "";
@@ -441,28 +443,32 @@ int sender_run(const char *dir, const char *run, const struct sender_opts *o, st
             result = 1;
             break;
         }
-        /* wait for more lines, a retry time, or the stop signal */
+        /* wait for more lines, a retry time, the writer's end (its wake
+         * pipe closes) or the stop signal */
         int64_t left = wake - now_ms();
         if (left < 0)
             left = 0;
-        if (writer && left > 200)
-            left = 200;
-        struct pollfd pf[2] = { { .fd = ino, .events = POLLIN }, { .fd = o->stop_fd, .events = POLLIN } };
+        if (writer && left > idle_ms)
+            left = idle_ms;
+        struct pollfd pf[2] = { { .fd = wake_fd, .events = POLLIN }, { .fd = o->stop_fd, .events = POLLIN } };
         int pr = poll(pf, 2, (int)left);
         if (pr > 0 && pf[1].revents) {
             result = 1;
             break;
         }
-        if (pr > 0 && (pf[0].revents & POLLIN)) {
-            char evbuf[4096];
-            while (read(ino, evbuf, sizeof evbuf) > 0) {
+        if (pr > 0 && pf[0].revents) {
+            char b[64];
+            if (read(wake_fd, b, sizeof b) <= 0) {
+                /* the writer closed its end: the stream is complete */
+                close(wake_fd);
+                wake_fd = -1;
             }
         }
     }
+    if (wake_fd >= 0)
+        close(wake_fd);
     if (ready_fd >= 0)
         ready_say(&d, &ready_fd, result == 0 ? "ok\n" : "error: stopped before delivery\n");
-    if (ino >= 0)
-        close(ino);
     teardown(&d);
     return result;
 }

@@ -22,6 +22,8 @@ struct sender_opts {
                         * everything written so far, "error: WHY\n" on the
                         * first failure before that; then close it */
     int stop_fd;        /* >= 0: readable means stop now (a signalfd) */
+    int wake_fd;        /* >= 0: the writer's pipe: EOF means it is done
+                         * (else only the writer's flock says so) */
     int64_t give_up_ms; /* > 0: stop retrying after this long (flush) */
     int timeout_ms;     /* connect and acknowledgement waits */
     bool quiet;         /* no progress lines on stderr */

@@ -95,6 +95,7 @@ int sup_sinks_plan(struct sup_sinks *k, const struct sup_options *o, struct cell
     memset(k, 0, sizeof *k);
     k->spool_fd = -1;
     k->ready_fd = -1;
+    k->wake_fd = -1;
     k->sender = -1;
     k->require = o->require_delivered;
     if (o->n_events) {
@@ -143,9 +144,15 @@ int sup_sinks_start_sender(struct sup_sinks *k, struct cell_error *e)
 {
     if (!k->n_remote)
         return 0;
-    int rp[2] = { -1, -1 };
-    if (k->require && pipe2(rp, O_CLOEXEC) < 0)
-        return cell_err_sys(e, errno, "events: pipe");
+    int rp[2] = { -1, -1 }, wp[2] = { -1, -1 };
+    if ((k->require && pipe2(rp, O_CLOEXEC) < 0) || pipe2(wp, O_CLOEXEC) < 0) {
+        int err = errno;
+        if (rp[0] >= 0) {
+            close(rp[0]);
+            close(rp[1]);
+        }
+        return cell_err_sys(e, err, "events: pipe");
+    }
     pid_t pid = fork();
     if (pid < 0) {
         int err = errno;
@@ -153,6 +160,8 @@ int sup_sinks_start_sender(struct sup_sinks *k, struct cell_error *e)
             close(rp[0]);
             close(rp[1]);
         }
+        close(wp[0]);
+        close(wp[1]);
         return cell_err_sys(e, err, "events: starting cellsend");
     }
     if (pid == 0) {
@@ -177,7 +186,9 @@ int sup_sinks_start_sender(struct sup_sinks *k, struct cell_error *e)
     k->sender = pid;
     if (rp[1] >= 0)
         close(rp[1]);
+    close(wp[0]);
     k->ready_fd = rp[0];
+    k->wake_fd = wp[1];
     return 0;
 }
 
@@ -236,6 +247,9 @@ void sup_sinks_finish(struct sup_sinks *k, void (*say)(const char *msg))
     if (k->spool_fd >= 0)
         close(k->spool_fd); /* releases the writer's lock: the sender drains and exits */
     k->spool_fd = -1;
+    if (k->wake_fd >= 0)
+        close(k->wake_fd); /* tells it so at once */
+    k->wake_fd = -1;
     if (k->sender <= 0)
         return;
     int status = 0;

@@ -25,7 +25,8 @@ struct sup_sinks {
     char spool_name[SPOOL_PATH_MAX + 16]; /* "the spool DIR/RUN.jsonl" */
     char sender_path[SPOOL_PATH_MAX];
     int spool_fd; /* RUN.jsonl, locked while open */
-    int ready_fd;
+    int ready_fd; /* the sender's "ok"/"error: ..." (--require-delivered) */
+    int wake_fd;  /* closed when the stream is complete */
     pid_t sender;
     char env_copy[8192]; /* $CELLOS_EVENTS split in place */
 };

@@ -6,7 +6,8 @@ Writes the port it listens on (127.0.0.1, a free one) to PORTFILE. Each
 POST to /ce is answered by the next entry of FAULTS (comma-separated:
 500, 429, drop = close the connection without an answer) and, once they
 are used up, 200: then its body is stored as OUTDIR/NNNNNN.body with its
-Content-Type in OUTDIR/NNNNNN.ct. POST /reject is always 400."""
+Content-Type in OUTDIR/NNNNNN.ct (with OUTDIR "-": counted, not stored;
+bench/sinks.sh). POST /reject is always 400."""
 import http.server, os, sys, threading
 
 portfile, outdir, faults = sys.argv[1], sys.argv[2], [f for f in sys.argv[3].split(",") if f]
@@ -41,6 +42,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return
         if fault:
             return self.answer(int(fault), b"try again")
+        if outdir == "-":
+            return self.answer(202)
         with open(os.path.join(outdir, "%06d.body" % n), "wb") as f:
             f.write(body)
         with open(os.path.join(outdir, "%06d.ct" % n), "w") as f:
