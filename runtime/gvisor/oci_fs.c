@@ -251,7 +251,10 @@ static int look_clone(const struct oci_bundle *b, int mi, const char *rel, struc
     if (join(host, sizeof host, m->host, rel) < 0)
         return -1;
     struct stat st, rootst;
-    if (lstat(host, &st) < 0) {
+    /* the clone's own root is what its source names: a bind follows a
+     * source that is a symlink, as native's does (Debian's
+     * /usr/lib64/ld-linux-x86-64.so.2 is one); below it, entries are lstat'ed */
+    if ((rel[0] ? lstat(host, &st) : stat(host, &st)) < 0) {
         if (errno == ENOENT || errno == ENOTDIR) {
             l->kind = K_NONE;
             l->err = errno;
