@@ -2,7 +2,8 @@
 # runtime_cellos.t - CellOS documents run: the upstream minimal specs (true
 # and false, JSON and YAML, and one fed on stdin) compile and run with the
 # exit status upstream expects; secretDelivery env takes the value from
-# CELLOS_SECRET_<NAME> and only the name reaches the events.
+# CELLOS_SECRET_<NAME> (or the file CELLOS_SECRET_FILE_<NAME> names) and the
+# value reaches no event; the started event carries the document's ids.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
 need_root
@@ -43,5 +44,17 @@ CELLOS_SECRET_API_TOKEN=wrong run_doc secret-env-wrong $D/secret-env.yaml 1
 grep -q cellos-test-value "$TMP/secret-env.events"; is "$?" 1 "the secret's value is in no event"
 rt_cellrun --unsigned --events "$TMP/nosecret.events" "$TMP/secret-env.plan" >/dev/null 2>&1
 is "$?" 125 "a missing CELLOS_SECRET_API_TOKEN refuses to run"
+
+# the upstream file broker: CELLOS_SECRET_FILE_API_TOKEN names a file (one
+# trailing newline stripped, no symlink followed; both variables set is refused)
+printf 'cellos-test-value\n' > "$TMP/token"
+CELLOS_SECRET_FILE_API_TOKEN=$TMP/token run_doc secret-file $D/secret-env.yaml 0
+ln -s "$TMP/token" "$TMP/token-link"
+CELLOS_SECRET_FILE_API_TOKEN=$TMP/token-link rt_cellrun --unsigned --events "$TMP/link.events" "$TMP/secret-env.plan" >/dev/null 2>"$TMP/link.err"
+is "$?" 125 "the file broker does not follow a symlink"
+CELLOS_SECRET_API_TOKEN=x CELLOS_SECRET_FILE_API_TOKEN=$TMP/token rt_cellrun --unsigned --events "$TMP/both.events" "$TMP/secret-env.plan" >/dev/null 2>"$TMP/both.err"
+is "$?" 125 "both CELLOS_SECRET_API_TOKEN and CELLOS_SECRET_FILE_API_TOKEN set: refused"
+like "$(cat "$TMP/both.err")" "both CELLOS_SECRET_API_TOKEN and CELLOS_SECRET_FILE_API_TOKEN are set" "... with the reason"
+grep -q cellos-test-value "$TMP/secret-file.events" "$TMP/both.err" "$TMP/link.err"; is "$?" 1 "the file's value is in no event or message"
 
 done_testing
