@@ -27,7 +27,7 @@
  * pre-checks, staging) is reported as the failing step and runsc never runs.
  */
 #include "gvisor.h"
-#include "gvisor_stdio.h"
+#include "runtime/backend/stdio_relay.h"
 #include "runtime/cell/cell_side.h"
 #include "runtime/lib/sys_util.h"
 
@@ -68,7 +68,7 @@ struct mon {
     size_t vlen;
     bool version_done, created, running, hello_sent, go, sync_eof;
     int *clone_fds;           /* the clones of host trees, until the bundle holds them */
-    struct stdio_relay relay; /* runsc's stdio (gvisor_stdio.h) */
+    struct stdio_relay relay; /* runsc's stdio (runtime/backend/stdio_relay.h) */
     bool relay_open;
 };
 

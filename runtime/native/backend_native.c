@@ -9,13 +9,21 @@
  * (PR_SET_PDEATHSIG, plus EOF on the sync pipe for the window before the
  * prctl); records come back on a close-on-exec pipe; cgroups are prepared
  * here with a reaper that removes them even if cellrun is SIGKILLed.
+ * The cell never gets cellrun's own stdio: its 0, 1, 2 are pipes (or a
+ * fresh pty for a terminal) served by a relay process beside it
+ * (runtime/backend/stdio_relay.h), so a cell whose uid owns the caller's
+ * stdio file (/dev/null, `>out`) cannot fchmod it; cellrun waits for the
+ * relay to pass on the last output before it reports the end.
  */
 #include "runtime/backend/backend.h"
 #include "runtime/backend/cgroup.h"
+#include "runtime/backend/stdio_relay.h"
 #include "runtime/cell/cell_side.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,7 +41,12 @@ struct native {
     struct cell_config cfg;
     int sync_wr; /* supervisor: 'g' releases the cell */
     uint32_t ns_flags;
+    struct stdio_relay relay; /* child[]: the cell's 0, 1, 2 until the clone */
+    pid_t relay_pid;          /* the process copying them (-1: none) */
+    int relay_pidfd;
 };
+
+#define RELAY_WAIT_MS 5000 /* bound on the relay's last copies after the cell ended */
 
 static int max_pass_fd(const struct plan *p)
 {
@@ -64,6 +77,11 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
         return cell_err_sys(e, errno, "native: out of memory");
     cgroup_init(&n->cg);
     n->sync_wr = -1;
+    n->relay_pid = -1;
+    n->relay_pidfd = -1;
+    n->relay.master = -1;
+    for (int i = 0; i < 3; i++)
+        n->relay.child[i] = -1;
     r->priv = n;
 
     if (p->net.mode == CP_NET_EGRESS)
@@ -119,6 +137,9 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
 /* The cell, in the cloned child: never returns. */
 static void native_child(struct native *n, int sync_rd, struct cell_report *rep)
 {
+    if (stdio_relay_child(&n->relay) < 0)
+        _exit(125);
+    stdio_relay_forked(&n->relay);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -171,6 +192,69 @@ static int native_host_setup(struct backend_run *r, pid_t pid, struct cell_error
     return 0;
 }
 
+/* The relay process: the caller's 0, 1, 2 and the relay's own ends, nothing
+ * else of cellrun; dies with cellrun (PDEATHSIG); terminal signals (it is in
+ * cellrun's process group) are cellrun's to pass on, not its own. */
+static int start_relay(struct native *n, int above, struct cell_error *e)
+{
+    if (stdio_relay_open(&n->relay) < 0)
+        return cell_err_sys(e, errno, "native: the stdio relay");
+    for (int i = 0; i < 3; i++) {
+        n->relay.child[i] = lift_fd(n->relay.child[i], above);
+        if (n->relay.child[i] < 0) {
+            stdio_relay_release(&n->relay);
+            return cell_err_sys(e, errno, "native: moving the stdio relay's descriptors");
+        }
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        stdio_relay_release(&n->relay);
+        return cell_err_sys(e, errno, "native: fork of the stdio relay");
+    }
+    if (pid == 0) {
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+            _exit(125);
+        prctl(PR_SET_NAME, "cellos-relay", 0, 0, 0);
+        stdio_relay_forked(&n->relay);
+        int keep[STDIO_RELAY_N * 2 + 1];
+        size_t k = 0;
+        for (int i = 0; i < STDIO_RELAY_N; i++) {
+            if (n->relay.s[i].src > 2)
+                keep[k++] = n->relay.s[i].src;
+            if (n->relay.s[i].dst > 2)
+                keep[k++] = n->relay.s[i].dst;
+        }
+        sys_close_fds_except(keep, k);
+        stdio_relay_loop(&n->relay);
+        _exit(0);
+    }
+    n->relay_pid = pid;
+    n->relay_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    stdio_relay_release(&n->relay); /* the copies are the relay's */
+    return 0;
+}
+
+/* Wait (bounded) for the relay to pass on the cell's last output: the cell
+ * has ended, so its pipes are at EOF once read. Then reap it. */
+static void wait_relay(struct native *n)
+{
+    if (n->relay_pid <= 0)
+        return;
+    if (n->relay_pidfd >= 0) {
+        struct pollfd pf = { .fd = n->relay_pidfd, .events = POLLIN };
+        while (poll(&pf, 1, RELAY_WAIT_MS) < 0 && errno == EINTR)
+            ;
+        close(n->relay_pidfd);
+        n->relay_pidfd = -1;
+    }
+    sys_kill_and_reap(n->relay_pid);
+    n->relay_pid = -1;
+}
+
 static int native_spawn(struct backend_run *r, struct cell_error *e)
 {
     struct native *n = r->priv;
@@ -190,6 +274,8 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     sp[1] = lift_fd(sp[1], above);
     if (rp[0] < 0 || rp[1] < 0 || sp[0] < 0 || sp[1] < 0)
         return cell_err_sys(e, errno, "native: moving pipes above the passed fds");
+    if (start_relay(n, above, e) < 0)
+        return -1;
     for (size_t i = 0; i < n->cfg.n_cgroup_fds; i++) {
         n->cfg.cgroup_fds[i] = lift_fd(n->cfg.cgroup_fds[i], above);
         if (n->cfg.cgroup_fds[i] < 0)
@@ -220,6 +306,7 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
         close(sp[1]);
         native_child(n, sp[0], &rep);
     }
+    stdio_relay_forked(&n->relay); /* the cell's ends are the cell's now */
     close(rp[1]);
     close(sp[0]);
     n->sync_wr = sp[1];
@@ -260,6 +347,7 @@ static void native_finish(struct backend_run *r, int wstatus, const struct rusag
     (void)ru;
     struct native *n = r->priv;
     if (n) {
+        wait_relay(n); /* the cell's output is out before its end is reported */
         res->peak_memory_bytes = cgroup_peak_memory(&n->cg);
         res->oom_kills = cgroup_oom_kills(&n->cg);
     }
@@ -271,6 +359,8 @@ static void native_cleanup(struct backend_run *r)
     if (!n)
         return;
     backend_teardown_cell(r, &n->sync_wr, &n->cg);
+    stdio_relay_forked(&n->relay);
+    wait_relay(n);
     free(n);
     r->priv = NULL;
 }

@@ -41,7 +41,7 @@ PY
 probe_plan "$TMP/s.plan" -- sleep 30
 "$CELLRUN" --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/s.plan" </dev/null & sup=$!
 for _ in $(seq 100); do
-    init=$(pgrep -P $sup -f cellrun | head -1)
+    init=""; for c in $(pgrep -P $sup -f cellrun); do pgrep -P "$c" >/dev/null && init=$c && break; done   # (the stdio relay, a cellrun fork too, has no child)
     [ -n "$init" ] && wl=$(pgrep -P "$init" | head -1)
     [ -n "$init" ] && [ -n "$wl" ] && [ "$(readlink /proc/$wl/exe)" != "$(readlink /proc/$init/exe)" ] && break
     sleep 0.05

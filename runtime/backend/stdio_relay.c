@@ -1,11 +1,11 @@
 /*
- * gvisor_stdio.c - the monitor's stdio relay (see gvisor_stdio.h): runsc
- * gets pipes or a fresh pty slave, never the caller's descriptors, and the
- * monitor copies the bytes. Invariant: the caller's descriptors 0, 1, 2 are
+ * stdio_relay.c - the stdio relay (see stdio_relay.h): runsc or the native
+ * cell gets pipes or a fresh pty slave, never the caller's descriptors, and
+ * the relay copies the bytes. Invariant: the caller's descriptors 0, 1, 2 are
  * only read (0) and written (1, 2); their file status flags, owner and mode
  * are never changed.
  */
-#include "gvisor_stdio.h"
+#include "stdio_relay.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -296,6 +296,44 @@ void stdio_relay_drain(struct stdio_relay *r, int timeout_ms)
         s->to_pty = false;
         s->eof = true;
         stream_end(s);
+    }
+    if (r->master >= 0)
+        close(r->master);
+    r->master = -1;
+}
+
+static bool outputs_done(const struct stdio_relay *r)
+{
+    for (int i = S_OUT; i < STDIO_RELAY_N; i++)
+        if (r->s[i].src >= 0 || r->s[i].len > r->s[i].off)
+            return false;
+    return true;
+}
+
+void stdio_relay_loop(struct stdio_relay *r)
+{
+    while (!outputs_done(r)) {
+        struct pollfd pf[STDIO_RELAY_POLL];
+        stdio_relay_poll(r, pf);
+        if (poll(pf, STDIO_RELAY_POLL, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        stdio_relay_move(r, pf);
+    }
+    stdio_relay_drain(r, 0);
+}
+
+void stdio_relay_release(struct stdio_relay *r)
+{
+    for (int i = 0; i < STDIO_RELAY_N; i++) {
+        struct stdio_stream *s = &r->s[i];
+        if (s->src_ours && s->src >= 0)
+            close(s->src);
+        if (s->dst_ours && s->dst >= 0)
+            close(s->dst);
+        stream_init(s);
     }
     if (r->master >= 0)
         close(r->master);

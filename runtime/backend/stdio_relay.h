@@ -1,13 +1,15 @@
 /*
- * gvisor_stdio.h - the gVisor monitor's stdio relay: runsc never gets the
- * caller's standard input, output or error.
+ * stdio_relay.h - the backends' stdio relay: neither runsc nor a native
+ * cell ever gets the caller's standard input, output or error.
  *
  * runsc changes the owner of the container's stdio to the container's user
  * (runc skips /dev/null for that reason; runsc does not), so handing it
  * cellrun's own descriptors left the host's /dev/null, or the files of
- * `cellrun ... <in >out 2>err`, owned by the cell's uid (issue 12). The
- * monitor instead gives runsc descriptors that belong to this run only and
- * copies bytes through:
+ * `cellrun ... <in >out 2>err`, owned by the cell's uid (issue 12); a native cell whose uid owns a
+ * stdio file (cell root is host root in root mode, the caller in rootless
+ * mode) could fchmod it, /dev/null included. The relay instead gives runsc
+ * or the cell descriptors that belong to this run only and copies bytes
+ * through (the gVisor monitor; a relay process beside the native cell):
  *   - a caller descriptor that is a terminal: the slave of a fresh pty pair
  *     (one pair for all of them), so the workload still sees a terminal;
  *     runsc may chown that slave, it is gone when the run ends. The slave
@@ -21,12 +23,14 @@
  * the caller's stdout/stderr, drained after runsc ended, before the monitor
  * reports the exit. The caller's descriptors are only read and written:
  * never made non-blocking, chowned or chmodded.
- * Limit: the monitor runs in its own process group, so a terminal's input
- * cannot be read (the kernel answers EIO to a background read); a cell whose
- * stdin is a terminal reads end-of-file, as it did before the relay.
+ * Limit: the gVisor monitor runs in its own process group, so a terminal's
+ * input cannot be read there (the kernel answers EIO to a background read);
+ * a gVisor cell whose stdin is a terminal reads end-of-file, as it did
+ * before the relay. The native relay is in cellrun's process group and
+ * passes a terminal's input on.
  */
-#ifndef CELLOS_GVISOR_STDIO_H
-#define CELLOS_GVISOR_STDIO_H
+#ifndef CELLOS_STDIO_RELAY_H
+#define CELLOS_STDIO_RELAY_H
 
 #include <poll.h>
 #include <stdbool.h>
@@ -70,5 +74,11 @@ void stdio_relay_move(struct stdio_relay *r, const struct pollfd *pf);
  * most timeout_ms waiting for a writer that still holds a pipe), then close
  * everything of the relay. */
 void stdio_relay_drain(struct stdio_relay *r, int timeout_ms);
+/* A relay process of its own: copy until every output stream has ended
+ * (all writers gone), then close everything of the relay. */
+void stdio_relay_loop(struct stdio_relay *r);
+/* The side that hands child[] on but does not copy: close the relay's own
+ * descriptors (never the caller's); child[] stay open. */
+void stdio_relay_release(struct stdio_relay *r);
 
 #endif
