@@ -28,15 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int cell_status_to_exit(int wstatus)
-{
-    if (WIFEXITED(wstatus))
-        return WEXITSTATUS(wstatus);
-    if (WIFSIGNALED(wstatus))
-        return 128 + WTERMSIG(wstatus);
-    return 125;
-}
-
 /* Report a step; a failing step also leaves errno for the caller. */
 static int step(struct cell_report *rep, uint16_t st, int rc, uint32_t detail)
 {

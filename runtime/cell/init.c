@@ -21,6 +21,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A wait status as an exit status (shell convention); here, where the
+ * cell's PID 1 needs it, so that the step interpreter depends on init and
+ * not the reverse. */
+int cell_status_to_exit(int wstatus)
+{
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus))
+        return 128 + WTERMSIG(wstatus);
+    return 125;
+}
+
 int cell_init_loop(const struct cell_config *c, struct cell_report *rep, pid_t child, int exec_fd)
 {
     (void)c;

@@ -166,6 +166,7 @@ struct oci_bundle {
  * plan the gvisor backend cannot run faithfully, -1 and *e. */
 int oci_translate(const struct plan *p, const struct oci_inputs *in, struct oci_bundle *b,
                   struct cell_error *e);
+/* oci_bundle.c: release a bundle; record a deviation note. */
 void oci_bundle_free(struct oci_bundle *b);
 
 /* The process env as config.json carries it (run and review variants). */

@@ -34,21 +34,6 @@ enum variant {
     V_PORTABLE
 };
 
-void oci_note(struct oci_bundle *b, const char *what, const char *fmt, ...)
-{
-    if (b->n_notes >= OCI_MAX_NOTES) {
-        snprintf(b->notes[OCI_MAX_NOTES - 1].why, sizeof b->notes[0].why,
-                 "more deviations than fit; see docs/backends.md");
-        return;
-    }
-    struct oci_note *n = &b->notes[b->n_notes++];
-    snprintf(n->what, sizeof n->what, "%s", what);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(n->why, sizeof n->why, fmt, ap);
-    va_end(ap);
-}
-
 static const char *const cap_names[] = {
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
@@ -474,29 +459,4 @@ int oci_config_portable(const struct plan *p, const struct oci_inputs *in, struc
     int r = build(p, in, b, V_PORTABLE, out, len, e);
     b->n_notes = notes;
     return r;
-}
-
-void oci_bundle_free(struct oci_bundle *b)
-{
-    if (b->config) {
-        explicit_bzero(b->config, b->config_len);
-        free(b->config);
-    }
-    free(b->review);
-    for (size_t i = 0; i < b->n_mounts; i++) {
-        free(b->mounts[i].dst);
-        free(b->mounts[i].host);
-    }
-    free(b->mounts);
-    for (size_t i = 0; i < b->n_entries; i++) {
-        free(b->entries[i].rel);
-        free(b->entries[i].target);
-    }
-    free(b->entries);
-    for (size_t i = 0; i < b->n_secret_files; i++)
-        free(b->secret_files[i].name);
-    free(b->secret_files);
-    free(b->ops);
-    memset(b, 0, sizeof *b);
-    b->fail_op = -1;
 }
