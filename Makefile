@@ -242,6 +242,15 @@ TEST_PROGRAMS += $(RUNTIME_T)/mkplan $(RUNTIME_T)/cellprobe $(RUNTIME_T)/cellsid
 $(RUNTIME_T)/cellside: tests/e2e/runtime_cellside.c $(CELL_SIDE_SRC) $(CELL_SIDE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -I. -Iinclude -static -o $@ $< $(CELL_SIDE_SRC)
+# ---- area: Landlock (runtime/cell/cell_landlock.c) ----
+# The Landlock test driver: the cell side built WITH the test knobs
+# (-DCELLOS_TEST_KNOBS: a simulated writable bind, a pretended old ABI);
+# no release binary (cellrun, the VM guest init) is ever built with them.
+TEST_PROGRAMS += $(RUNTIME_T)/landlock
+$(RUNTIME_T)/landlock: tests/e2e/runtime_landlock.c $(CELL_SIDE_SRC) $(CELL_SIDE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -DCELLOS_TEST_KNOBS -I. -Iinclude -static -o $@ $< $(CELL_SIDE_SRC)
+# ---- end of area: Landlock ----
 $(RUNTIME_T)/mkplan: tests/e2e/runtime_mkplan.c $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)

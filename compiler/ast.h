@@ -92,6 +92,7 @@ enum ast_stmt_kind {
     /* top level of a cell or pack body */
     AS_BACKEND = 1,
     AS_HOSTNAME,
+    AS_LANDLOCK,
     /* process */
     AS_ARGV,
     AS_EXTRA_ARGS,
@@ -220,7 +221,7 @@ struct ast_stmt {
 };
 
 enum ast_section_kind {
-    SEC_ITEM = 1, /* a single top-level statement: backend, hostname */
+    SEC_ITEM = 1, /* a single top-level statement: backend, hostname, landlock */
     SEC_PROCESS,
     SEC_FILESYSTEM,
     SEC_NETWORK,

@@ -40,6 +40,19 @@ static void check_item(struct chk *c, const struct ast_stmt *s)
             diag_error(c->d, v->loc, "unknown backend '%s' (native, gvisor or vm)", chk_q(c, v));
         return;
     }
+    if (s->kind == AS_LANDLOCK) {
+        if (!chk_once(c, &c->landlock, s->loc, "landlock"))
+            return;
+        if (strcmp(v->s, "required") != 0) {
+            diag_error(c->d, v->loc,
+                       "unknown landlock mode '%s' (only 'required'; without the statement the "
+                       "ruleset is best effort)",
+                       chk_q(c, v));
+            return;
+        }
+        p->process.flags |= CP_PROC_LANDLOCK_REQUIRED;
+        return;
+    }
     /* hostname */
     if (!chk_once(c, &c->hostname, s->loc, "hostname"))
         return;
@@ -946,8 +959,10 @@ static void check_unit(struct chk *c, const struct policy_unit *pu)
         bool pack_ok = sec->kind == SEC_FILESYSTEM || sec->kind == SEC_SYSCALLS || sec->kind == SEC_CEILING ||
             sec->kind == SEC_PROCESS;
         if (c->in_pack && !pack_ok) {
-            const char *nm = sec->kind == SEC_ITEM ? (sec->stmts->kind == AS_BACKEND ? "backend" : "hostname")
-                                                   : section_name(sec->kind);
+            const char *nm = sec->kind != SEC_ITEM ? section_name(sec->kind)
+                : sec->stmts->kind == AS_BACKEND   ? "backend"
+                : sec->stmts->kind == AS_LANDLOCK  ? "landlock"
+                                                   : "hostname";
             diag_error(c->d, sec->loc,
                        "'%s' is not allowed in a pack (a pack may hold filesystem, "
                        "syscalls, ceiling and process env/rlimit)",

@@ -72,7 +72,7 @@ struct chk {
     bool in_pack;
 
     /* singletons */
-    struct seen backend, hostname, argv, extra_args, cwd, user, group, umask;
+    struct seen backend, hostname, landlock, argv, extra_args, cwd, user, group, umask;
     struct seen network, lim_memory, lim_pids, lim_cpu, lim_wall;
     struct seen lim_memory_be, lim_pids_be, lim_cpu_be;
     struct seen vm_vcpus, vm_memory, vm_kernel, vm_bootargs, vm_rootfs, vm_initramfs;

@@ -154,7 +154,7 @@ static struct ast_opt *mk_opt(struct parse_ctx *ctx, enum ast_opt_kind k, struct
     KW_FILESYSTEM "filesystem" KW_FROM "from" KW_GROUP "group" KW_GVISOR "gvisor"
     KW_HOSTNAME "hostname" KW_IN "in" KW_INITRAMFS_LIMIT "initramfs-limit"
     KW_KERNEL "kernel" KW_KEY "key" KW_KILL_PROCESS "kill-process"
-    KW_KILL_THREAD "kill-thread" KW_LIMITS "limits" KW_LOG "log" KW_LOOPBACK "loopback"
+    KW_KILL_THREAD "kill-thread" KW_LANDLOCK "landlock" KW_LIMITS "limits" KW_LOG "log" KW_LOOPBACK "loopback"
     KW_MASK "mask" KW_MEMORY "memory" KW_MEMORY_BE "memory-best-effort" KW_MODE "mode"
     KW_NETWORK "network" KW_NOEXEC "noexec" KW_NONE "none" KW_NOT "not"
     KW_OPTIONAL "optional" KW_PACK "pack" KW_PASS "pass" KW_PASS_FD "pass-fd"
@@ -240,6 +240,8 @@ section
         { $$ = mk_sec(ctx, SEC_ITEM, @1, mk_stmt1(ctx, AS_BACKEND, @1, $2)); }
     | KW_HOSTNAME STRING ';'
         { $$ = mk_sec(ctx, SEC_ITEM, @1, mk_stmt1(ctx, AS_HOSTNAME, @1, $2)); }
+    | KW_LANDLOCK word ';'
+        { $$ = mk_sec(ctx, SEC_ITEM, @1, mk_stmt1(ctx, AS_LANDLOCK, @1, $2)); }
     | KW_PROCESS '{' proc_stmts '}'     { $$ = mk_sec(ctx, SEC_PROCESS, @1, $3.head); }
     | KW_FILESYSTEM '{' fs_stmts '}'    { $$ = mk_sec(ctx, SEC_FILESYSTEM, @1, $3.head); }
     | KW_NETWORK KW_NONE ';'
@@ -259,7 +261,7 @@ section
         {
             char q[80];
             diag_error(ctx->diag, @1, "unknown section '%s', expected one of: backend, hostname, "
-                       "process, filesystem, network, limits, syscalls, vm, gvisor, events, "
+                       "landlock, process, filesystem, network, limits, syscalls, vm, gvisor, events, "
                        "secrets, ceiling", diag_quote(q, sizeof q, $1->s, $1->len));
             ctx->syntax_errors++;
             $$ = NULL;
@@ -628,7 +630,7 @@ word
     | KW_DEV | KW_DEVICE | KW_DIR | KW_EGRESS | KW_EGRESS_HOSTS | KW_ENOSYS | KW_ENV
     | KW_ERRNO | KW_EVENTS | KW_EXTRA_ARGS | KW_FILE | KW_FILESYSTEM | KW_FROM
     | KW_GROUP | KW_GVISOR | KW_HOSTNAME | KW_IN | KW_INITRAMFS_LIMIT | KW_KERNEL
-    | KW_KEY | KW_KILL_PROCESS | KW_KILL_THREAD | KW_LIMITS | KW_LOG | KW_LOOPBACK
+    | KW_KEY | KW_KILL_PROCESS | KW_KILL_THREAD | KW_LANDLOCK | KW_LIMITS | KW_LOG | KW_LOOPBACK
     | KW_MASK | KW_MEMORY | KW_MEMORY_BE | KW_MODE | KW_NETWORK | KW_NOEXEC | KW_NONE
     | KW_NOT | KW_OPTIONAL | KW_PACK | KW_PASS | KW_PASS_FD | KW_PIDS | KW_PIDS_BE
     | KW_PLATFORM | KW_PROC | KW_PROCESS | KW_REQUIRE | KW_RLIMIT | KW_RO | KW_ROOTFS

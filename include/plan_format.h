@@ -128,7 +128,9 @@ _Static_assert(sizeof(struct cp_meta) == 40, "cp_meta is 40 bytes");
 
 /* ---- PROCESS ------------------------------------------------------------ */
 
-#define CP_PROC_ALLOW_EXTRA_ARGS 0x1u /* `cellrun plan -- args` may append to argv */
+#define CP_PROC_ALLOW_EXTRA_ARGS  0x1u /* `cellrun plan -- args` may append to argv */
+#define CP_PROC_LANDLOCK_REQUIRED 0x2u /* `landlock required;`: no run without the full Landlock ruleset */
+#define CP_PROC_ALL_FLAGS         0x3u
 
 #define CP_ENV_PASS 0x1u /* value taken from the host's env by name; value is "" */
 

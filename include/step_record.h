@@ -43,7 +43,9 @@ enum cell_step {
     CELL_STEP_GUEST_BOOT = 17, /* VM guest kernel up and its init started */
     CELL_STEP_GUEST_MOUNTS = 18, /* VM guest's own /proc, /sys, /dev mounted */
     CELL_STEP_EXIT = 19,         /* workload ended; detail: wait status (as waitpid gives it) */
-    CELL_STEP_MAX = 19
+    CELL_STEP_LANDLOCK = 20,     /* Landlock ruleset of the grants applied (after no_new_privs, before
+                                  * seccomp); detail: the kernel's Landlock ABI (0: none) */
+    CELL_STEP_MAX = 20
 };
 
 /* result values */
@@ -67,7 +69,7 @@ _Static_assert(sizeof(struct cell_step_record) == 32, "step record is 32 bytes")
 /* The lower-case name used in the event type dev.cellos.events.cell.step.v1.<name>
  * ("namespaces", "uid_map", "cgroup", "mount_private", "mount_op", "hostname",
  * "loopback", "rlimits", "fds", "env", "secrets", "caps", "no_new_privs",
- * "seccomp", "exec", "init", "guest_boot", "guest_mounts", "exit"). */
+ * "seccomp", "exec", "init", "guest_boot", "guest_mounts", "exit", "landlock"). */
 static inline const char *cell_step_name(uint32_t step)
 {
     static const char *const names[CELL_STEP_MAX + 1] = {
@@ -90,6 +92,7 @@ static inline const char *cell_step_name(uint32_t step)
         [CELL_STEP_GUEST_BOOT] = "guest_boot",
         [CELL_STEP_GUEST_MOUNTS] = "guest_mounts",
         [CELL_STEP_EXIT] = "exit",
+        [CELL_STEP_LANDLOCK] = "landlock",
     };
     return (step >= 1 && step <= CELL_STEP_MAX) ? names[step] : 0;
 }

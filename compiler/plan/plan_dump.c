@@ -300,6 +300,9 @@ static void dump_process(FILE *f, const struct plan *p)
     fprintf(f, KEYW "%s\n", "extra args",
             (p->process.flags & CP_PROC_ALLOW_EXTRA_ARGS) ? "allowed (cellrun PLAN -- ARGS appends to argv)"
                                                           : "refused");
+    /* only when set: the dumps of plans without it stay as they were */
+    if (p->process.flags & CP_PROC_LANDLOCK_REQUIRED)
+        fprintf(f, KEYW "%s\n", "landlock", "required (no run without the full Landlock ruleset)");
     fprintf(f, KEYW "%s", "env", p->process.n_env ? "" : "(none)\n");
     for (size_t i = 0; i < p->process.n_env; i++) {
         const struct plan_env *e = &p->process.env[i];

@@ -25,8 +25,18 @@ int cell_loopback_up(void);
 /* cell_seccomp.c (the supervisor's queries are in cell_side.h) */
 int cell_seccomp_load(const struct plan *p, uint32_t *n_insns);
 
+/* cell_landlock.c: the grants as a Landlock ruleset on the calling process
+ * (needs no_new_privs). *abi: the kernel's Landlock ABI (0: none);
+ * *degraded: applied without something the ruleset wants (or not at all).
+ * -1 with errno on failure, EOPNOTSUPP when the plan requires Landlock and
+ * the kernel cannot give all of it. */
+int cell_landlock_apply(const struct cell_config *c, uint32_t *abi, bool *degraded);
+
 /* mount_ops.c: after PIVOT_ROOT, "/" is the new root */
 int cell_chdir_in_root(const char *path);
+/* open path beneath the new root as every dst is (no symlink out of it, a
+ * final symlink refused with ELOOP); O_CLOEXEC is added */
+int cell_open_in_root(const char *path, int oflags);
 /* mount a private tmpfs (mode 0500, owned by uid:gid) on the existing
  * directory dir of the new root */
 int cell_mount_private_dir(const char *dir, uid_t uid, gid_t gid);

@@ -310,6 +310,18 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
         goto fail;
     if (step(rep, CELL_STEP_NO_NEW_PRIVS, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0) < 0)
         goto fail;
+    /* the second wall: the grants as a Landlock ruleset (needs no_new_privs),
+     * whatever the mounts turned out to be; degraded where the kernel lacks
+     * Landlock or an ABI feature, failed then if the plan requires it */
+    {
+        uint32_t abi = 0;
+        bool degraded = false;
+        int lr = cell_landlock_apply(c, &abi, &degraded);
+        int err = lr < 0 ? errno : 0;
+        uint16_t res = lr < 0 ? CELL_STEP_FAILED : degraded ? CELL_STEP_DEGRADED : CELL_STEP_OK;
+        if (cell_report_step(rep, CELL_STEP_LANDLOCK, res, 0, err, abi) < 0 || lr < 0)
+            goto fail;
+    }
     umask((mode_t)p->process.umask);
     /* a clean signal state: no disposition inherited from the caller (a
      * background job's ignored SIGINT would defeat forwarding), nothing

@@ -461,6 +461,13 @@ static int op_remount(struct mount_state *s, const struct plan_mount_op *op, siz
     struct mount_attr a;
     memset(&a, 0, sizeof a);
     a.attr_set = cell_mount_attrs(op->flags);
+#ifdef CELLOS_TEST_KNOBS
+    /* test builds only: simulate a set-up bug that leaves one read-only
+     * mount writable (tests/e2e/runtime_landlock.t: Landlock must hold) */
+    const char *bug = getenv("CELLOS_TEST_WRITABLE_MOUNT");
+    if (bug && !strcmp(bug, op->dst))
+        a.attr_set &= ~(uint64_t)MOUNT_ATTR_RDONLY;
+#endif
     unsigned fl = AT_EMPTY_PATH;
     if (from_rbind(s->c->plan, idx, op->dst))
         fl |= AT_RECURSIVE;
@@ -743,6 +750,18 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
     sys_close_quiet(s.rootfd);
     errno = err;
     return rc;
+}
+
+int cell_open_in_root(const char *path, int oflags)
+{
+    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return -1;
+    int fd = open_in_root(root, path, oflags);
+    int e = errno;
+    sys_close_quiet(root);
+    errno = e;
+    return fd;
 }
 
 int cell_chdir_in_root(const char *path)

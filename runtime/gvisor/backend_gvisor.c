@@ -222,6 +222,10 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
         return cell_err(e, 0,
                         "gvisor: the gvisor backend needs root (runsc creates the sandbox's "
                         "namespaces and its gofer as root)");
+    if (p->process.flags & CP_PROC_LANDLOCK_REQUIRED)
+        return cell_err(e, 0,
+                        "gvisor: the plan requires Landlock (`landlock required;`), which a workload under "
+                        "gVisor does not get: run it with the native backend");
     char runsc[4096];
     if (find_runsc(runsc, sizeof runsc) < 0)
         return cell_err(

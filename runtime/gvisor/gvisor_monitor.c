@@ -155,6 +155,9 @@ static void emit_running(struct mon *s, int exec_err)
         rec(s, CELL_STEP_SECRETS, CELL_STEP_OK, 0, 0, (uint32_t)p->secrets.n_items, t);
     rec(s, CELL_STEP_CAPS, CELL_STEP_OK, 0, 0, (uint32_t)__builtin_popcountll(p->process.capabilities), t);
     rec(s, CELL_STEP_NO_NEW_PRIVS, CELL_STEP_OK, 0, 0, 0, t);
+    /* no Landlock ruleset of ours inside the sandbox: degraded, detail 0
+     * (a plan that requires it was refused in prepare) */
+    rec(s, CELL_STEP_LANDLOCK, CELL_STEP_DEGRADED, 0, 0, 0, t);
     rec(s, CELL_STEP_SECCOMP, CELL_STEP_OK, 0, 0, (uint32_t)b->n_seccomp_rules, t);
     rec(s, CELL_STEP_EXEC, exec_err ? CELL_STEP_FAILED : CELL_STEP_OK, 0, exec_err, 0, t);
 }

@@ -934,7 +934,7 @@ static int do_process(struct rd *r)
     if (p->process.umask > 0777)
         return fail(r, S, FLD(b, struct cp_process, umask), "umask 0%o is above 0777", p->process.umask);
     p->process.flags = ld32(r, FLD(b, struct cp_process, flags));
-    if (p->process.flags & ~CP_PROC_ALLOW_EXTRA_ARGS)
+    if (p->process.flags & ~CP_PROC_ALL_FLAGS)
         return fail(r, S, FLD(b, struct cp_process, flags), "unknown flags 0x%x", p->process.flags);
     if (want_zero32(r, S, FLD(b, struct cp_process, pad), WL("process")))
         return -1;

@@ -77,7 +77,7 @@ is "$RC" 0 "a signed gVisor run succeeds"
 "$CELLRUN" verify "$TMP/signed.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/true.plan" >/dev/null 2>&1
 ok $? "its events verify against the key and the plan"
 types=$(jq -r '.type' "$TMP/signed.jsonl" | sed 's/.*\.//' | tr '\n' ' ')
-like "$types" "^started plan_verified (deviation )+namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs seccomp exec exit completed destroyed sealed $" \
+like "$types" "^started plan_verified (deviation )+namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs landlock seccomp exec exit completed destroyed sealed $" \
      "one event per step, in the native order"
 started=$(jq -c 'select(.type|endswith("started")) | .data' "$TMP/signed.jsonl")
 want_version=$(runsc --version | sed -n 's/^runsc version //p')

@@ -102,7 +102,7 @@ is "$RC" 0 "a signed run succeeds"
 "$CELLRUN" verify "$TMP/signed.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/true.plan" >/dev/null 2>&1
 ok $? "its events verify against the key and the plan"
 types=$(jq -r '.type' "$TMP/signed.jsonl" | sed 's/.*\.//' | tr '\n' ' ')
-like "$types" "^started plan_verified namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs seccomp exec exit completed destroyed sealed $" \
+like "$types" "^started plan_verified namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs landlock seccomp exec exit completed destroyed sealed $" \
      "one event per step, in order"
 
 # --trust: only plans signed by a trusted key run

@@ -229,7 +229,7 @@ int main(void)
     struct { struct cell_step_record r; const char *why, *name; } bad[] = {
         { { 0x1234, 1, 0, 0, 0, 0, 0, 0 }, "bad magic", "bad magic" },
         { rec(0, CELL_STEP_OK, 0, 0), "unknown step 0", "step 0" },
-        { rec(CELL_STEP_MAX + 1, CELL_STEP_OK, 0, 0), "unknown step 20", "a step past the last" },
+        { rec(CELL_STEP_MAX + 1, CELL_STEP_OK, 0, 0), "unknown step 21", "a step past the last" },
         { rec(CELL_STEP_ENV, 4, 0, 0), "unknown result 4", "an unknown result" },
         { rec(CELL_STEP_ENV, CELL_STEP_FAILED, 0, 0), "errno 0 does not fit result failed", "failed without errno" },
         { rec(CELL_STEP_ENV, CELL_STEP_OK, 0, 5), "errno 5 does not fit result ok", "ok with an errno" },

@@ -238,7 +238,7 @@ static void process_cases(void)
     REJECT("uid -1", P, FIX(P, struct cp_process, uid), "uid 4294967295", pb_w32(&w, at_, UINT32_MAX));
     REJECT("gid -1", P, FIX(P, struct cp_process, gid), "gid 4294967295", pb_w32(&w, at_, UINT32_MAX));
     REJECT("umask too big", P, FIX(P, struct cp_process, umask), "umask 01000", pb_w32(&w, at_, 01000));
-    REJECT("unknown process flags", P, FIX(P, struct cp_process, flags), "unknown flags 0x2", pb_w32(&w, at_, 2));
+    REJECT("unknown process flags", P, FIX(P, struct cp_process, flags), "unknown flags 0x4", pb_w32(&w, at_, 4));
     REJECT("process pad", P, FIX(P, struct cp_process, pad), "reserved field", pb_w32(&w, at_, 1));
     REJECT("capability 41", P, FIX(P, struct cp_process, capabilities), "above 40",
            pb_w64(&w, at_, 1ull << 41));
