@@ -22,6 +22,7 @@
  *   --env NAME=VALUE  --pass NAME                   environment
  *   --cap N  --uid N  --gid N  --cwd PATH  --umask N
  *   --pass-fd N  --extra-args  --hostname H  --name N
+ *   --landlock-required                             the plan's LANDLOCK_REQUIRED flag
  *   --ro PATH[:DST]  --rw PATH[:DST]  --rbind PATH[:DST]   binds (--rw: writable)
  *   --op CODE:FLAGS:SRC:DST:MODE:SIZE               an extra op before pivot_root
  *   --post-op CODE:FLAGS:SRC:DST                    an extra op after pivot_root
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--cwd")) { ARG(); cwd = v; }
         else if (!strcmp(a, "--pass-fd")) { ARG(); pfds[n_pfds++] = (uint32_t)strtoul(v, 0, 0); }
         else if (!strcmp(a, "--extra-args")) { p.process.flags |= CP_PROC_ALLOW_EXTRA_ARGS; }
+        else if (!strcmp(a, "--landlock-required")) { p.process.flags |= CP_PROC_LANDLOCK_REQUIRED; }
         else if (!strcmp(a, "--hostname")) { ARG(); p.meta.hostname = v; }
         else if (!strcmp(a, "--name")) { ARG(); p.meta.name = v; }
         else if (!strcmp(a, "--ro")) { ARG(); bind(v, true, false); }

@@ -30,6 +30,18 @@ like "$(ev_data step.v1.exit)" '"detail":1792' "the exit record holds the wait s
 like "$(ev_data lifecycle.v1.destroyed)" '"terminalState":"Clean"' "a clean end is Clean"
 "$CELLRUN" verify "$TMP/ev.jsonl" --unsigned --plan "$TMP/a.plan" >/dev/null 2>&1
 ok $? "the stream verifies against the plan"
+# the guest applies Landlock with its own kernel's ABI (Debian's 6.1: ABI 2,
+# degraded; ABI 6 or later: ok); `landlock required` then fails closed
+ll=$(ev_data step.v1.landlock)
+ll_abi=$(echo "$ll" | sed -n 's/.*"detail":\([0-9]*\).*/\1/p')
+if [ "${ll_abi:-0}" -ge 6 ]; then want=ok; else want=degraded; fi
+like "$ll" "\"result\":\"$want\"" "the guest's landlock step: $want at the guest kernel's ABI ${ll_abi:-?}"
+if [ "$want" = degraded ]; then
+    vm_plan "$TMP/ll.plan" --landlock-required -- /bin/busybox echo ran
+    vm_run "$TMP/ll.plan"
+    is "$RC $OUT" "125 " "landlock required on a guest kernel without the whole ruleset: refused (125), the workload never ran"
+    like "$(ev_data step.v1.landlock)" '"errno":"EOPNOTSUPP"' "... the landlock step failed with EOPNOTSUPP"
+fi
 
 # 2. failing commands
 vm_plan "$TMP/b.plan" -- /bin/busybox false
