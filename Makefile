@@ -69,7 +69,8 @@ COMPILER_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
 # runtime/vm/progs/ and the guest's main are separate programs (below); the
 # rest of runtime/vm/guest/ is in the library too, for its unit tests.
 RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/spool runtime/backend runtime/supervisor \
-                 runtime/cell runtime/native runtime/gvisor runtime/vm runtime/vm/guest
+                 runtime/cell runtime/native runtime/gvisor runtime/vm runtime/vm/guest \
+                 runtime/oci
 RUNTIME_MAIN  := runtime/supervisor/cellrun.c
 RUNTIME_SRC   := $(filter-out $(RUNTIME_MAIN) runtime/vm/guest/guest_main.c,\
                    $(wildcard $(addsuffix /*.c,$(RUNTIME_DIRS))))
@@ -105,9 +106,14 @@ $(BIN)/cellc: $(OBJ)/compiler/cellc.o $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/cellrun: $(OBJ)/runtime/supervisor/cellrun.o $(LIBCELLRT)
+# runtime/oci/ includes compiler headers (the policy AST's generated tokens)
+$(patsubst %.c,$(OBJ)/%.o,$(wildcard runtime/oci/*.c)): | $(GEN_H)
+
+# cellrun links the compiler too: the OCI runtime (runtime/oci/) compiles a
+# bundle's config.json into a plan.
+$(BIN)/cellrun: $(OBJ)/runtime/supervisor/cellrun.o $(LIBCELLRT) $(LIBCELLC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(LIBCELLRT) $(LDLIBS)
 
 # ------------------------------------------------------------------ tests --
 # tests/unit/NAME.c -> $(TBIN)/unit/NAME.t, a TAP program linked with both

@@ -59,4 +59,10 @@ struct policy {
  * errors in diag). `out` is filled as far as checking got (arena-owned). */
 int policy_check(struct arena *a, struct diag *d, const struct policy_src *src, struct policy *out);
 
+/* Does a `rw` (`ro`) grant of this host path need `unsafe "why"`? (The
+ * rules of docs/language.md; the OCI translation, runtime/oci/, asks before
+ * it writes a grant.) */
+bool check_rw_needs_unsafe(const char *host_path);
+bool check_ro_needs_unsafe(const char *host_path);
+
 #endif

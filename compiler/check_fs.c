@@ -82,6 +82,16 @@ static bool ro_needs_unsafe(const char *src)
     return !strcmp(src, "/") || in_list_within(src, ro_trees, N(ro_trees));
 }
 
+bool check_rw_needs_unsafe(const char *host_path)
+{
+    return rw_needs_unsafe(host_path);
+}
+
+bool check_ro_needs_unsafe(const char *host_path)
+{
+    return ro_needs_unsafe(host_path);
+}
+
 static const char *kind_name(int k)
 {
     switch (k) {

@@ -126,6 +126,8 @@ int cellrun_cmd_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (cellrun_is_oci_invocation(argc, argv))
+        return cellrun_cmd_oci(argc, argv);
     if (argc >= 2) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
             usage(stdout);

@@ -30,4 +30,12 @@ int cellrun_cmd_run(int argc, char **argv);
  * all delivered, 1 some left, 2 an unreadable spool, 125 no cellsend. */
 int cellrun_cmd_flush(int argc, char **argv);
 
+/* The OCI runtime command line (runtime/oci/oci_cli.c, docs/oci.md):
+ * `cellrun [--root DIR] [--log F] [--log-format json] create|start|state|
+ * kill|delete|run|exec|features ...`. cellrun_is_oci_invocation() tells
+ * such a command line from `cellrun [run] PLAN`. */
+#include <stdbool.h>
+bool cellrun_is_oci_invocation(int argc, char **argv);
+int cellrun_cmd_oci(int argc, char **argv);
+
 #endif

@@ -704,6 +704,8 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     snprintf(s.run.run_id, sizeof s.run.run_id, "%ld-", (long)getpid());
     random_hex(s.run.run_id + strlen(s.run.run_id), 6);
 
+    for (size_t i = 0; i < o->n_facts && s.run.n_facts < BACKEND_MAX_FACTS; i++)
+        s.run.facts[s.run.n_facts++] = o->facts[i];
     if (s.be->prepare && s.be->prepare(&s.run, &e) < 0)
         goto teardown;
     if (s.be->spawn(&s.run, &e) < 0)
@@ -721,6 +723,8 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     }
     /* --require-delivered: the sinks have the started event, or no workload */
     if (sup_sinks_wait_ready(&s.sinks, &e) < 0)
+        goto teardown;
+    if (o->hold && o->hold(o->hold_ctx, s.run.pid, &e) < 0)
         goto teardown;
     s.t_go_ns = sys_now_ns();
     if (s.be->go && s.be->go(&s.run, &e) < 0)

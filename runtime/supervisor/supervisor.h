@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "runtime/backend/backend.h" /* CELLRUN_EXIT_* */
 
@@ -24,6 +25,8 @@
 
 #define SUP_MAX_EVENTS 9 /* --events given at most: one local sink and 8 remote */
 
+struct backend_fact;
+struct cell_error;
 struct sup_options {
     const char *plan_path;
     char *const *extra_args; /* after `--` */
@@ -37,6 +40,8 @@ struct sup_options {
     bool unsigned_run;                  /* --unsigned */
     const char *trust_path;             /* --trust KEYS.json, or NULL */
     const char *backend;                /* --backend NAME, or NULL for the plan's */
+struct backend_fact;
+struct cell_error;
 };
 
 /* Run the plan; returns cellrun's exit status. Messages go to stderr, one

@@ -1,0 +1,169 @@
+/*
+ * oci_rt.h - cellrun as an OCI runtime (the runc command line): what the
+ * files of runtime/oci/ share.
+ *
+ *   oci_cli.c        global flags, command dispatch, create/start/state/
+ *                    kill/delete/run/features/--version
+ *   oci_conf.c       /etc/cellos/runtime.conf
+ *   oci_state.c      the per-container state directory under --root
+ *   oci_translate.c  config.json -> policy text (.cell), refusing what the
+ *                    host does not allow (every violation listed)
+ *   oci_compile.c    policy text -> plan bytes with the compiler library
+ *   oci_shim.c       the per-container supervisor process (create)
+ *   oci_exec.c       exec: a process in a running cell, same authority
+ *
+ * This folder reads OCI bundles; runtime/gvisor/oci_*.c writes them for
+ * runsc. The two share only the JSON helpers.
+ */
+#ifndef CELLOS_OCI_RT_H
+#define CELLOS_OCI_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/events/jcs.h"
+
+#define OCI_DEFAULT_ROOT    "/run/cellrun"
+#define OCI_DEFAULT_CONF    "/etc/cellos/runtime.conf"
+#define OCI_VERSION         "1.0.2"
+#define OCI_EXIT_ERR        1 /* runc's status for a failed command */
+#define CELLRUN_OCI_VERSION "0.1.0"
+
+/* Global flags and the log (--log FILE, --log-format text|json). */
+struct ocr_global {
+    const char *root;
+    const char *log_path;
+    bool log_json;
+    bool debug;
+};
+
+/* Messages: to stderr and, with --log, to the log file (JSON lines with
+ * --log-format json, as runc writes them: level, msg, time). */
+void ocr_log(const struct ocr_global *g, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- runtime.conf (oci_conf.c) -------------------------------------------- */
+struct ocr_conf {
+    char path[512];
+    char key[512];     /* signing key; empty with unsigned */
+    bool unsigned_run; /* unsigned = yes */
+    char events[512];  /* the event sink: a file */
+    char trust[512];   /* trust file for io.cellos.plan plans; may be empty */
+    char backend[16];  /* native (default), gvisor, vm */
+    char pack[512];    /* the host pack (default /etc/cellos/oci.cell) */
+    char caps[1024];   /* allow_capabilities: comma separated */
+    char devices[1024];
+    char roots[2048]; /* allow_roots: prefixes a root.path outside the bundle may lie in */
+    char binds[2048]; /* allow_binds: prefixes a protected bind source may lie in */
+};
+/* Load CELLOS_RUNTIME_CONF or /etc/cellos/runtime.conf; -1 with why. */
+int ocr_conf_load(struct ocr_conf *c, char *why, size_t whylen);
+/* Is item in the comma/space separated list? */
+bool ocr_list_has(const char *list, const char *item);
+/* Does path lie within (or equal) one of the list's prefixes? */
+bool ocr_list_within(const char *list, const char *path);
+
+/* ---- state (oci_state.c) ----------------------------------------------------- */
+struct ocr_state {
+    char id[256];
+    char dir[1024]; /* --root/ID */
+    char bundle[1024];
+    pid_t pid;          /* the container's supervisor (what the engine waits on) */
+    pid_t cell_pid;     /* the cell's init (exec joins its namespaces) */
+    uint64_t starttime; /* of pid, /proc/PID/stat field 22: guards against reuse */
+    bool started;
+    bool exited;
+    int exit_status;
+    char created[40];
+    char config_sha256[72];
+    char annotations[8192]; /* JSON object text */
+};
+enum ocr_status {
+    OCI_CREATING,
+    OCI_CREATED,
+    OCI_RUNNING,
+    OCI_STOPPED
+};
+const char *ocr_status_name(enum ocr_status s);
+
+/* The id rules: 1..255 bytes of [A-Za-z0-9_.+-], not "." or "..". */
+int ocr_id_check(const char *id, char *why, size_t whylen);
+/* Make --root (0700) if missing; refuse a symlink, a non-directory, one
+ * owned by another user or writable by others. */
+int ocr_root_open(const char *root, char *why, size_t whylen);
+/* Load ID's state; -1 with why (no such container: *missing set). */
+int ocr_state_load(const char *root, const char *id, struct ocr_state *st, bool *missing, char *why,
+                   size_t whylen);
+/* Write st to DIR/state.json atomically. */
+int ocr_state_save(const struct ocr_state *st, char *why, size_t whylen);
+enum ocr_status ocr_state_status(const struct ocr_state *st);
+/* The start time of a process (field 22), 0 when it is gone; *zombie set
+ * when it has exited but is not reaped. */
+uint64_t ocr_proc_starttime(pid_t pid, bool *zombie);
+/* Remove DIR and the files cellrun puts there. */
+int ocr_state_remove(const char *dir);
+
+/* ---- config.json -> policy (oci_translate.c) ------------------------------- */
+struct ocr_bundle {
+    char bundle[1024]; /* absolute, resolved */
+    char *config;      /* config.json bytes */
+    size_t config_len;
+    char config_sha256[72];
+    struct jcs_doc *doc;
+    const struct jcs_value *root; /* the parsed config */
+    /* from annotations */
+    char backend[16];
+    char pack_name[128];
+    char plan_path[1024];
+    char pod[128], pod_ns[128];
+    bool terminal;
+};
+/* Read and parse BUNDLE/config.json; -1 with why naming the problem. */
+int ocr_bundle_load(const char *bundle_dir, struct ocr_bundle *b, char *why, size_t whylen);
+void ocr_bundle_free(struct ocr_bundle *b);
+
+/* A growing list of messages (violations, notes). */
+struct ocr_msgs {
+    char **v;
+    size_t n;
+};
+void ocr_msgs_add(struct ocr_msgs *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ocr_msgs_free(struct ocr_msgs *m);
+
+/* Translate the bundle into policy text (malloc'd, *text) using the host
+ * pack named pack_name; every violation goes to viol (then -1). Notes are
+ * narrowings the log should show (mounts not made, ...). */
+int ocr_translate(const struct ocr_bundle *b, const struct ocr_conf *c, const char *pack_name, char **text,
+                  struct ocr_msgs *viol, struct ocr_msgs *notes);
+
+/* ---- policy -> plan (oci_compile.c) ---------------------------------------- */
+/* Compile text against the pack directory; every diagnostic line goes to
+ * viol on failure. */
+int ocr_compile(const char *text, const char *pack_dir, uint8_t **plan, size_t *plan_len,
+                struct ocr_msgs *viol);
+
+/* ---- the container's supervisor (oci_shim.c) --------------------------------- */
+struct ocr_create_opts {
+    const char *id;
+    const char *bundle;
+    const char *pid_file;
+    const char *console_socket;
+    bool foreground; /* `run` without --detach: this process is the supervisor */
+};
+/* create (or run): returns the exit status of the command. */
+int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o);
+/* write one byte to the container's start fifo, wait until it runs */
+int ocr_start(const struct ocr_global *g, const char *id);
+
+/* ---- exec (oci_exec.c) ---------------------------------------------------------- */
+int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv);
+
+/* helpers (oci_state.c) */
+int ocr_write_file(const char *path, const void *data, size_t len, int mode, char *why, size_t whylen);
+int ocr_read_file(const char *path, size_t max, char **out, size_t *len, char *why, size_t whylen);
+void ocr_sha256_hex(const void *data, size_t len, char out[72]);
+int ocr_send_fd(const char *socket_path, int fd, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,490 @@
+/*
+ * oci_shim.c - `create` (and `run`): the bundle becomes a plan, and a
+ * long-lived per-container supervisor runs it.
+ *
+ * create: check the id and --root, load runtime.conf and the bundle,
+ * translate and compile (or take the io.cellos.plan plan), and only then
+ * make the state directory. A refused container leaves nothing behind: its
+ * violations go to the log, one line each, and a signed `ocr_refused` event
+ * to the sink. Then the supervisor is double-forked (so the caller may
+ * exit; the engine, a subreaper, inherits it) and runs the plan with the
+ * ordinary supervisor core, holding the cell's go (the cell exists, in its
+ * namespaces, stopped before its first step) until `start` writes to the
+ * fifo. That process is the container's pid (--pid-file, `state`): the
+ * engine waits on it and signals it; it forwards signals to the workload,
+ * signs the events, and exits with the workload's status. SIGKILL of it
+ * takes the whole cell (the cell's init has PDEATHSIG, the cgroup reaper
+ * removes the cgroups).
+ */
+#include "oci_rt.h"
+#include "runtime/events/events.h"
+#include "runtime/events/keys.h"
+#include "runtime/backend/backend.h"
+#include "runtime/supervisor/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct hold_ctx {
+    struct ocr_state *st;
+    int ready_fd; /* the create caller's pipe; -1 once told */
+    int fifo_fd;
+    bool auto_start;
+};
+
+static void now_rfc3339(char *buf, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char b[32];
+    strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, cap, "%.20s.%09dZ", b, (int)(ts.tv_nsec % 1000000000));
+}
+
+static int hold(void *vctx, pid_t cell_pid, struct cell_error *e)
+{
+    struct hold_ctx *h = vctx;
+    char why[512];
+    bool z;
+    h->st->pid = getpid();
+    h->st->cell_pid = cell_pid;
+    h->st->starttime = ocr_proc_starttime(getpid(), &z);
+    h->st->started = h->auto_start;
+    if (ocr_state_save(h->st, why, sizeof why) < 0)
+        return cell_err(e, 0, "%s", why);
+    if (h->ready_fd >= 0) {
+        char msg[64];
+        int n = snprintf(msg, sizeof msg, "R %d\n", (int)getpid());
+        if (write(h->ready_fd, msg, (size_t)n) != n)
+            return cell_err(e, 0, "create: the caller is gone");
+        close(h->ready_fd);
+        h->ready_fd = -1;
+    }
+    if (h->auto_start)
+        return 0;
+    /* created: wait for `start` (a byte in the fifo) or a signal (kill) */
+    sigset_t set;
+    sigemptyset(&set);
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        sigaddset(&set, sigs[i]);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0)
+        return cell_err_sys(e, errno, "signalfd");
+    for (;;) {
+        struct pollfd pf[2] = { { .fd = h->fifo_fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            close(sfd);
+            return cell_err_sys(e, errno, "poll");
+        }
+        if (pf[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                close(sfd);
+                return cell_err(e, 0, "container killed by signal %u before start", si.ssi_signo);
+            }
+        }
+        if (pf[0].revents & POLLIN) {
+            char c;
+            if (read(h->fifo_fd, &c, 1) == 1)
+                break;
+        }
+    }
+    close(sfd);
+    close(h->fifo_fd);
+    h->fifo_fd = -1;
+    h->st->started = true;
+    if (ocr_state_save(h->st, why, sizeof why) < 0)
+        return cell_err(e, 0, "%s", why);
+    return 0;
+}
+
+/* A signed event saying why a container was refused (best effort: the log
+ * has the same lines). */
+static void refused_event(const struct ocr_conf *c, const char *id, const char *digest,
+                          const struct ocr_msgs *viol)
+{
+    struct cell_error e = { 0 };
+    struct ev_key key;
+    bool have = false;
+    memset(&key, 0, sizeof key);
+    if (!c->unsigned_run && c->key[0]) {
+        if (ev_key_load_seed(c->key, &key, &e) < 0)
+            return;
+        have = true;
+    }
+    struct ev_options eo;
+    memset(&eo, 0, sizeof eo);
+    eo.sink = EV_SINK_FILE;
+    eo.path = c->events;
+    eo.key = have ? &key : NULL;
+    eo.key_seed_only = true;
+    eo.subject = id;
+    struct ev_stream *s = NULL;
+    if (ev_run_uuid_generate(eo.run_uuid, &e) == 0 && ev_open(&s, &eo, &e) == 0) {
+        char all[4096] = "";
+        for (size_t i = 0; i < viol->n; i++) {
+            size_t l = strlen(all);
+            snprintf(all + l, sizeof all - l, "%s%s", i ? "; " : "", viol->v[i]);
+        }
+        struct ev_kv kv[] = {
+            { .key = "container", .type = EV_KV_STR, .s = id },
+            { .key = "configdigest", .type = EV_KV_STR, .s = digest },
+            { .key = "why", .type = EV_KV_STR, .s = all },
+        };
+        if (ev_supervisor_step(s, "ocr_refused", kv, 3, &e) == 0)
+            ev_seal(s, &e);
+    }
+    ev_close(s);
+    if (have)
+        ev_key_wipe(&key);
+}
+
+/* Build the plan bytes for the bundle; -1 with every reason in viol. */
+static int make_plan(const struct ocr_global *g, const struct ocr_conf *c, const struct ocr_bundle *b,
+                     uint8_t **plan, size_t *plan_len, char **policy, struct ocr_msgs *viol)
+{
+    *policy = NULL;
+    if (b->plan_path[0]) {
+        char why[600], *bytes;
+        size_t len;
+        if (b->plan_path[0] != '/') {
+            ocr_msgs_add(viol, "annotations.io.cellos.plan: must be an absolute path");
+            return -1;
+        }
+        if (ocr_read_file(b->plan_path, 64 << 20, &bytes, &len, why, sizeof why) < 0) {
+            ocr_msgs_add(viol, "annotations.io.cellos.plan: %s", why);
+            return -1;
+        }
+        *plan = (uint8_t *)bytes;
+        *plan_len = len;
+        return 0;
+    }
+    /* the host pack: pack = DIR/NAME.cell; io.cellos.pack picks DIR/OTHER.cell */
+    char dir[512], name[128];
+    const char *slash = strrchr(c->pack, '/');
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - c->pack), c->pack);
+    if (!dir[0])
+        strcpy(dir, "/");
+    if (b->pack_name[0]) {
+        if (strchr(b->pack_name, '/') || b->pack_name[0] == '.') {
+            ocr_msgs_add(viol, "annotations.io.cellos.pack: \"%.64s\": a pack name in %s, without '/'",
+                         b->pack_name, dir);
+            return -1;
+        }
+        snprintf(name, sizeof name, "%s", b->pack_name);
+    } else {
+        snprintf(name, sizeof name, "%s", slash + 1);
+        size_t n = strlen(name);
+        if (n > 5 && !strcmp(name + n - 5, ".cell"))
+            name[n - 5] = 0;
+    }
+    char packfile[700];
+    snprintf(packfile, sizeof packfile, "%s/%s.cell", dir, name);
+    if (access(packfile, R_OK) < 0) {
+        ocr_msgs_add(viol, "host pack %s: %s (runtime.conf pack)", packfile, strerror(errno));
+        return -1;
+    }
+    struct ocr_msgs notes = { 0 };
+    int r = ocr_translate(b, c, name, policy, viol, &notes);
+    for (size_t i = 0; i < notes.n; i++)
+        ocr_log(g, "info", "%s", notes.v[i]);
+    ocr_msgs_free(&notes);
+    if (r < 0)
+        return -1;
+    if (g->debug)
+        ocr_log(g, "debug", "policy:\n%s", *policy);
+    return ocr_compile(*policy, dir, plan, plan_len, viol);
+}
+
+static int read_ready(int fd, pid_t *pid, char *why, size_t whylen)
+{
+    char buf[700];
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        if (memchr(buf, '\n', n) || n == sizeof buf - 1)
+            break;
+    }
+    buf[n] = 0;
+    if (n > 2 && buf[0] == 'R') {
+        *pid = (pid_t)atoi(buf + 2);
+        return 0;
+    }
+    snprintf(why, whylen, "%s",
+             n > 2 && buf[0] == 'E' ? buf + 2 : "the container's supervisor ended during set-up");
+    char *nl = strchr(why, '\n');
+    if (nl)
+        *nl = 0;
+    return -1;
+}
+
+/* The container's supervisor: runs in the (grand)child. Returns the
+ * workload's status. */
+static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struct ocr_bundle *b, int ready_fd,
+                     int fifo_fd, bool auto_start, const char *console_socket)
+{
+    char why[600];
+    if (console_socket) {
+        int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        char *pts = m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 ? ptsname(m) : NULL;
+        int sl = pts ? open(pts, O_RDWR | O_NOCTTY) : -1;
+        if (sl < 0 || ocr_send_fd(console_socket, m, why, sizeof why) < 0) {
+            if (sl < 0)
+                snprintf(why, sizeof why, "console: cannot open a pty: %s", strerror(errno));
+            dprintf(ready_fd, "E %s\n", why);
+            return 125;
+        }
+        close(m);
+        dup2(sl, 0);
+        dup2(sl, 1);
+        dup2(sl, 2);
+        if (sl > 2)
+            close(sl);
+    }
+    struct backend_fact facts[5];
+    size_t nf = 0;
+    memset(facts, 0, sizeof facts);
+    snprintf(facts[nf].key, sizeof facts[nf].key, "container");
+    snprintf(facts[nf++].str, sizeof facts[0].str, "%.127s", st->id);
+    snprintf(facts[nf].key, sizeof facts[nf].key, "configdigest");
+    snprintf(facts[nf++].str, sizeof facts[0].str, "%.127s", b->config_sha256);
+    snprintf(facts[nf].key, sizeof facts[nf].key, "bundle");
+    snprintf(facts[nf++].str, sizeof facts[0].str, "%.127s", b->bundle);
+    if (b->pod[0]) {
+        snprintf(facts[nf].key, sizeof facts[nf].key, "k8spod");
+        snprintf(facts[nf++].str, sizeof facts[0].str, "%.127s", b->pod);
+    }
+    if (b->pod_ns[0]) {
+        snprintf(facts[nf].key, sizeof facts[nf].key, "k8snamespace");
+        snprintf(facts[nf++].str, sizeof facts[0].str, "%.127s", b->pod_ns);
+    }
+    char plan_path[1100];
+    snprintf(plan_path, sizeof plan_path, "%s/plan.bin", st->dir);
+    struct hold_ctx h = { .st = st, .ready_fd = ready_fd, .fifo_fd = fifo_fd, .auto_start = auto_start };
+    struct sup_options o;
+    memset(&o, 0, sizeof o);
+    o.plan_path = plan_path;
+    o.events[0] = c->events;
+    o.n_events = 1;
+    o.key_path = c->unsigned_run ? NULL : c->key;
+    o.unsigned_run = c->unsigned_run;
+    o.trust_path = b->plan_path[0] && c->trust[0] ? c->trust : NULL;
+    o.backend = b->backend[0] ? b->backend : c->backend;
+    o.facts = facts;
+    o.n_facts = nf;
+    o.hold = hold;
+    o.hold_ctx = &h;
+    int status = supervisor_run(&o);
+    if (h.ready_fd >= 0) /* never reached the hold: create fails */
+        dprintf(h.ready_fd, "E the cell could not be built (status %d; see the log and events)\n", status);
+    st->exited = true;
+    st->exit_status = status;
+    if (st->pid > 0)
+        ocr_state_save(st, why, sizeof why);
+    return status;
+}
+
+int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
+{
+    char why[1200];
+    if (ocr_id_check(o->id, why, sizeof why) < 0 || ocr_root_open(g->root, why, sizeof why) < 0) {
+        ocr_log(g, "error", "%s", why);
+        return OCI_EXIT_ERR;
+    }
+    struct ocr_conf c;
+    if (ocr_conf_load(&c, why, sizeof why) < 0) {
+        ocr_log(g, "error", "%s", why);
+        return OCI_EXIT_ERR;
+    }
+    struct stat sb;
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/%s", g->root, o->id);
+    if (lstat(dir, &sb) == 0) {
+        ocr_log(g, "error", "container \"%s\" already exists", o->id);
+        return OCI_EXIT_ERR;
+    }
+    struct ocr_bundle b;
+    if (ocr_bundle_load(o->bundle ? o->bundle : ".", &b, why, sizeof why) < 0) {
+        ocr_log(g, "error", "%s", why);
+        ocr_bundle_free(&b);
+        return OCI_EXIT_ERR;
+    }
+    if (b.terminal && !o->console_socket && !o->foreground) {
+        ocr_log(g, "error", "process.terminal is true: --console-socket is required");
+        ocr_bundle_free(&b);
+        return OCI_EXIT_ERR;
+    }
+    uint8_t *plan = NULL;
+    size_t plan_len = 0;
+    char *policy = NULL;
+    struct ocr_msgs viol = { 0 };
+    if (make_plan(g, &c, &b, &plan, &plan_len, &policy, &viol) < 0) {
+        ocr_log(g, "error", "container \"%s\" refused: %zu violation%s of what the host allows", o->id,
+                viol.n, viol.n == 1 ? "" : "s");
+        for (size_t i = 0; i < viol.n; i++)
+            ocr_log(g, "error", "  %s", viol.v[i]);
+        refused_event(&c, o->id, b.config_sha256, &viol);
+        ocr_msgs_free(&viol);
+        free(policy);
+        ocr_bundle_free(&b);
+        return OCI_EXIT_ERR;
+    }
+    /* only now does anything exist on the host */
+    struct ocr_state st;
+    memset(&st, 0, sizeof st);
+    snprintf(st.id, sizeof st.id, "%s", o->id);
+    snprintf(st.dir, sizeof st.dir, "%.1000s", dir);
+    snprintf(st.bundle, sizeof st.bundle, "%s", b.bundle);
+    snprintf(st.config_sha256, sizeof st.config_sha256, "%s", b.config_sha256);
+    now_rfc3339(st.created, sizeof st.created);
+    {
+        /* the annotations, kept as the JSON text of the object */
+        const struct jcs_value *a = jcs_object_get(b.root, "annotations");
+        struct jcs_buf jb = { 0 };
+        if (a && jcs_serialize(a, NULL, &jb) == 0 && jb.len < sizeof st.annotations) {
+            memcpy(st.annotations, jb.p, jb.len);
+            st.annotations[jb.len] = 0;
+        } else {
+            strcpy(st.annotations, "{}");
+        }
+        jcs_buf_free(&jb);
+    }
+    int rc = OCI_EXIT_ERR;
+    char path[1200];
+    int fifo = -1, pfd[2] = { -1, -1 };
+    if (mkdir(dir, 0700) < 0) {
+        ocr_log(g, "error", "%s: %s", dir, strerror(errno));
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/plan.bin", dir);
+    if (ocr_write_file(path, plan, plan_len, 0600, why, sizeof why) < 0)
+        goto fail;
+    if (policy) {
+        snprintf(path, sizeof path, "%s/policy.cell", dir);
+        if (ocr_write_file(path, policy, strlen(policy), 0600, why, sizeof why) < 0)
+            goto fail;
+    }
+    snprintf(path, sizeof path, "%s/start", dir);
+    if (mkfifo(path, 0600) < 0 || (fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) {
+        snprintf(why, sizeof why, "%.1000s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (o->foreground) {
+        /* run: this process is the supervisor; the container is removed after */
+        st.pid = getpid();
+        int status = supervise(&c, &st, &b, -1, fifo, true, NULL);
+        ocr_state_remove(dir);
+        free(plan);
+        free(policy);
+        ocr_bundle_free(&b);
+        return status;
+    }
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(why, sizeof why, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    fflush(NULL);
+    pid_t child = fork();
+    if (child < 0) {
+        snprintf(why, sizeof why, "fork: %s", strerror(errno));
+        goto fail;
+    }
+    if (child == 0) {
+        close(pfd[0]);
+        setsid();
+        pid_t gc = fork();
+        if (gc != 0)
+            _exit(gc < 0 ? 1 : 0);
+        int status = supervise(&c, &st, &b, pfd[1], fifo, false, o->console_socket);
+        _exit(status);
+    }
+    close(pfd[1]);
+    pfd[1] = -1;
+    int ws;
+    waitpid(child, &ws, 0);
+    pid_t spid = 0;
+    if (read_ready(pfd[0], &spid, why, sizeof why) < 0)
+        goto fail;
+    if (o->pid_file) {
+        char num[32];
+        int n = snprintf(num, sizeof num, "%d", (int)spid);
+        if (ocr_write_file(o->pid_file, num, (size_t)n, 0644, why, sizeof why) < 0) {
+            kill(spid, SIGKILL);
+            goto fail;
+        }
+    }
+    rc = 0;
+    goto out;
+fail:
+    ocr_log(g, "error", "%s", why);
+    ocr_state_remove(dir);
+out:
+    if (fifo >= 0)
+        close(fifo);
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    if (pfd[1] >= 0)
+        close(pfd[1]);
+    free(plan);
+    free(policy);
+    ocr_bundle_free(&b);
+    return rc;
+}
+
+int ocr_start(const struct ocr_global *g, const char *id)
+{
+    struct ocr_state st;
+    bool missing;
+    char why[1200];
+    if (ocr_state_load(g->root, id, &st, &missing, why, sizeof why) < 0) {
+        ocr_log(g, "error", "%s", why);
+        return OCI_EXIT_ERR;
+    }
+    enum ocr_status s = ocr_state_status(&st);
+    if (s != OCI_CREATED) {
+        ocr_log(g, "error", "container \"%s\" is %s, not created: cannot start it", id, ocr_status_name(s));
+        return OCI_EXIT_ERR;
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/start", st.dir);
+    int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || write(fd, "s", 1) != 1) {
+        ocr_log(g, "error", "container \"%s\": cannot start it: %s", id, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return OCI_EXIT_ERR;
+    }
+    close(fd);
+    unlink(path); /* a second start finds no fifo */
+    /* wait (up to 10 s) until the supervisor has let the cell go */
+    for (int i = 0; i < 10000; i++) {
+        if (ocr_state_load(g->root, id, &st, &missing, why, sizeof why) < 0)
+            break;
+        s = ocr_state_status(&st);
+        if (s == OCI_RUNNING || s == OCI_STOPPED)
+            return 0;
+        usleep(1000);
+    }
+    ocr_log(g, "error", "container \"%s\" did not start", id);
+    return OCI_EXIT_ERR;
+}
