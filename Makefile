@@ -554,3 +554,12 @@ clean:
 # make print-VAR shows a variable (e.g. make print-FORMAT_SRC)
 print-%:
 	@echo $($*)
+
+# ------------------------------------------------- area: OCI runtime (issue 16)
+# (owned by runtime/oci/: cellrun as an OCI runtime for Podman and containerd)
+# The tests drive the real engines and runtimes (tests/e2e/oci_*.t); the
+# images are built offline from busybox-static. bench/oci.sh times podman.
+DEPS_PKGS += podman containerd runc crun busybox-static
+.PHONY: bench-oci
+bench-oci: all
+	bench/oci.sh
