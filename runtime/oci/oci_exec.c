@@ -17,6 +17,7 @@
  */
 #include "oci_rt.h"
 #include "runtime/cell/cell_int.h"
+#include "runtime/lib/sys_util.h"
 #include "runtime/events/events.h"
 #include "runtime/events/keys.h"
 #include "plan.h"
@@ -379,7 +380,7 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
             sigset_t none;
             sigemptyset(&none);
             sigprocmask(SIG_SETMASK, &none, NULL);
-            if (cell_close_fds_except(keep, 1) < 0 ||
+            if (sys_close_fds_except(keep, 1) < 0 ||
                 cell_caps_apply(plan->process.capabilities, plan->process.uid, plan->process.gid, true) < 0 ||
                 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
                 dprintf(errp[1], "credentials: %s", strerror(errno));

@@ -18,6 +18,7 @@
 #include "oci_rt.h"
 #include "compiler/check.h"
 #include "compiler/check_names.h"
+#include "runtime/plan/plan_rlimits.h"
 #include "compiler/seccomp/syscall_table.h"
 
 #include <dirent.h>
@@ -409,9 +410,8 @@ static void tr_process(struct tr *t, const struct jcs_value *proc)
         for (const char *p = type + 7; *p && k + 1 < sizeof name; p++)
             name[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
         name[k] = 0;
-        uint32_t res;
-        enum rlimit_unit unit;
-        if (!rlimit_lookup(name, &res, &unit)) {
+        const struct plan_rlimit_info *ri = plan_rlimit_by_name(name);
+        if (!ri) {
             ocr_msgs_add(t->notes, "%s: %s is not set (the cell inherits it)", field, type);
             continue;
         }
@@ -420,7 +420,7 @@ static void tr_process(struct tr *t, const struct jcs_value *proc)
             ocr_msgs_add(t->viol, "%s: soft %lld, hard %lld: need 0 <= soft <= hard", field, sv, hv);
             continue;
         }
-        if (unit == RL_SECONDS)
+        if (ri->unit == RL_SECONDS)
             put(t, "        rlimit %s %llds:%llds;  # %s\n", name, sv, hv, field);
         else
             put(t, "        rlimit %s %lld:%lld;  # %s\n", name, sv, hv, field);

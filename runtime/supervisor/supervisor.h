@@ -40,8 +40,15 @@ struct sup_options {
     bool unsigned_run;                  /* --unsigned */
     const char *trust_path;             /* --trust KEYS.json, or NULL */
     const char *backend;                /* --backend NAME, or NULL for the plan's */
-struct backend_fact;
-struct cell_error;
+    /* Optional, for callers that run a plan on someone's behalf (the OCI
+     * runtime, runtime/oci/): facts added to the started event, and a hold
+     * called with the cell's process once it exists, stopped before its
+     * first step, right before go; it may wait (for `cellrun start`) and
+     * returns -1 with e to let the cell fall without running a step. */
+    const struct backend_fact *facts;
+    size_t n_facts;
+    int (*hold)(void *ctx, pid_t cell_pid, struct cell_error *e);
+    void *hold_ctx;
 };
 
 /* Run the plan; returns cellrun's exit status. Messages go to stderr, one
