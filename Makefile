@@ -361,15 +361,21 @@ $(GVISOR_T)/gvisor_rules: tests/e2e/gvisor_rules.c $(LIBCELLC) $(LIBCELLRT)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
 
 # -------------------------------------------------- area: vm (issue 7)
-# The guest kernel: Debian's cloud kernel package, downloaded (not installed)
-# into $(VM_DIR), with the bzImage, the ELF vmlinux extracted from it, the
-# few modules a guest may need (virtio-mmio, virtio-blk, squashfs, vsock;
+# The guest kernel: Debian's generic kernel package (linux-image-amd64; the
+# cloud kernel has no 9p, which shares host trees with the guest, issue 14),
+# downloaded (not installed) into $(VM_DIR), with the bzImage, the ELF vmlinux
+# extracted from it, the few modules a guest may need (virtio-mmio,
+# virtio-blk, squashfs, erofs, vsock, 9p over virtio with netfs/fscache;
 # serial, ext4 and the initramfs are built in) and SHA-256 sums. A no-op when
-# the kernel is already there; `make vm-kernel-refresh` fetches again.
+# that package's kernel is already there; `make vm-kernel-refresh` fetches
+# again.
 VM_DIR      := build/vm
-VM_KPKG     ?= linux-image-cloud-amd64
+VM_KPKG     ?= linux-image-amd64
 VM_MODULES  := kernel/drivers/virtio kernel/drivers/block/virtio_blk.ko \
-               kernel/fs/squashfs kernel/net/vmw_vsock
+               kernel/fs/squashfs kernel/fs/erofs kernel/net/vmw_vsock \
+               kernel/net/9p/9pnet.ko kernel/net/9p/9pnet_virtio.ko kernel/fs/9p \
+               kernel/fs/netfs kernel/fs/fscache
+VM_STAMP    := $(VM_DIR)/kernel-$(VM_KPKG).stamp
 VM_TOOLS    := $(BUILD)/vm/bin/extract_vmlinux
 DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox-static e2fsprogs
 
@@ -416,14 +422,14 @@ $(VM_ADDVM): tests/e2e/vm_addvm.c $(LIBCELLC) $(LIBCELLRT)
 	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
 
 .PHONY: vm-kernel vm-kernel-refresh
-vm-kernel: $(VM_DIR)/kernel.stamp
+vm-kernel: $(VM_STAMP)
 	@cat $(VM_DIR)/SHA256SUMS
 
 vm-kernel-refresh:
-	rm -f $(VM_DIR)/kernel.stamp
+	rm -f $(VM_STAMP)
 	$(MAKE) vm-kernel
 
-$(VM_DIR)/kernel.stamp: | $(VM_TOOLS)
+$(VM_STAMP): | $(VM_TOOLS)
 	@set -e; mkdir -p $(VM_DIR)/dl; cd $(VM_DIR); \
 	dep=$$(apt-cache depends $(VM_KPKG) 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$$/\1/p' | head -1); \
 	if [ -z "$$dep" ]; then apt-get update -q >/dev/null; \
@@ -442,7 +448,7 @@ $(VM_DIR)/kernel.stamp: | $(VM_TOOLS)
 	ln -sfn vmlinuz-$$rel vmlinuz; ln -sfn vmlinux-$$rel vmlinux; \
 	echo "$$rel" > RELEASE; basename $$deb > PACKAGE; \
 	sha256sum vmlinuz-$$rel vmlinux-$$rel > SHA256SUMS; \
-	rm -f dl/*.deb; touch kernel.stamp
+	rm -f dl/*.deb kernel*.stamp; touch $(notdir $(VM_STAMP))
 
 # --------------------------------------------------------- top-level goals --
 .PHONY: all check test deps sanitize fuzz fuzz-smoke demo clean install

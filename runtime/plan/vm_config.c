@@ -296,6 +296,23 @@ int vm_qemu_argv(const struct vm_launch *l, struct vm_argv *av, struct cell_erro
             bad |= av_push(av, "isa-serial,chardev=%s,%s", ids[i], where[i]);
         }
     }
+    for (size_t i = 0; i < l->n_shares; i++) {
+        const struct vm_share *sh = &l->shares[i];
+        if (!qemu_safe(sh->host) || !qemu_safe(sh->tag)) {
+            vm_argv_free(av);
+            return cell_err(e, EINVAL, "shared directory %s contains a comma (QEMU cannot take it)",
+                            sh->host);
+        }
+        /* ro: QEMU opens the tree read-only; rw: files keep the guest's
+         * owners (passthrough). multidevs=forbid: a non-recursive share
+         * stops at mount points, as a bind mount would. */
+        bad |= av_push(av, "-fsdev");
+        bad |= av_push(av, "local,id=fs%zu,path=%s,security_model=%s%s,multidevs=%s", i, sh->host,
+                       sh->rw ? "passthrough" : "none", sh->rw ? "" : ",readonly=on",
+                       sh->recursive ? "remap" : "forbid");
+        bad |= av_push(av, "-device");
+        bad |= av_push(av, "virtio-9p-device,fsdev=fs%zu,mount_tag=%s", i, sh->tag);
+    }
     if (l->rootfs) {
         bad |= av_push(av, "-drive");
         bad |= av_push(av, "id=rootfs,file=%s,format=raw,if=none,readonly=on", l->rootfs);

@@ -38,6 +38,17 @@ enum vm_mode {
 /* "firecracker", "qemu-kvm", "qemu-tcg" */
 const char *vm_mode_name(enum vm_mode m);
 
+/* A host directory shared into the guest over 9p (virtio-9p-device on
+ * QEMU's virtio-mmio): the guest mounts tag `tag` at /sysroot<guest>. */
+#define VM_MAX_SHARES 16
+struct vm_share {
+    char tag[8];      /* "c0".."c15" */
+    char host[4096];  /* the resolved host directory QEMU exports */
+    char guest[4096]; /* the bind source as the plan names it */
+    bool rw;          /* writes land on the host path */
+    bool recursive;   /* mounts below it are shared too (else refused) */
+};
+
 struct vm_launch {
     enum vm_mode mode;
     const char *kernel; /* host path of the kernel image */
@@ -51,8 +62,10 @@ struct vm_launch {
     const char *console, *channel, *out, *err;
     /* Firecracker */
     const char *vsock_uds;
-    const char *qemu_binary; /* NULL: "qemu-system-x86_64" */
-    const char *name;        /* QEMU -name (e.g. "cellos-vm-<run id>"): finds a run's VMM */
+    const char *qemu_binary;       /* NULL: "qemu-system-x86_64" */
+    const char *name;              /* QEMU -name (e.g. "cellos-vm-<run id>"): finds a run's VMM */
+    const struct vm_share *shares; /* QEMU: host directories shared over 9p */
+    size_t n_shares;
 };
 
 /* Fill the plan-derived fields of *l (mode, kernel, rootfs, vcpus, memory,

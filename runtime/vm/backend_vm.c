@@ -64,7 +64,9 @@
 #include "runtime/plan/vm_config.h"
 #include "vm_initramfs.h"
 #include "vm_kernel.h"
+#include "vm_kvm_probe.h"
 #include "vm_modules.h"
+#include "vm_shares.h"
 
 #define CONSOLE_KEEP 4096
 
@@ -77,8 +79,11 @@ struct vm_verdict {
 struct vm_priv {
     enum vm_mode mode;
     struct vm_launch l;
-    char kernel_path[4096]; /* the plan's vm.kernel, or the host's default kernel */
-    bool host_kernel;       /* the plan has no vm section: the host chose the kernel */
+    char kernel_path[4096];  /* the plan's vm.kernel, or the host's default kernel */
+    bool host_kernel;        /* the plan has no vm section: the host chose the kernel */
+    bool kernel_elf;         /* an ELF vmlinux (else a bzImage) */
+    const char *rootfs_type; /* "squashfs"/"ext4", or NULL without an image */
+    struct vm_share_list shares;
     char kernel_digest[7 + 65];
     char release[64];
     char guest_init[4096];
@@ -96,7 +101,7 @@ struct vm_priv {
 
 /* ---- host checks ---------------------------------------------------------- */
 
-static int kvm_usable(void)
+static int kvm_opens(void)
 {
     int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0)
@@ -123,39 +128,76 @@ static int on_path(const char *prog)
     return 0;
 }
 
-static int choose_mode(struct backend_run *r, enum vm_mode *m, struct cell_error *e)
+/* Does KVM run guests here? The tiny guest, then this run's kernel under
+ * QEMU+KVM (when QEMU is there), cached per host boot (vm_kvm_probe.h). */
+static int kvm_verdict(struct backend_run *r, struct vm_priv *v, int qemu, struct vm_kvm_verdict *kv,
+                       struct cell_error *e)
 {
-    const char *want = getenv("CELLOS_VM_MODE");
-    int kvm = kvm_usable(), fc = on_path("firecracker"), qemu = on_path("qemu-system-x86_64");
-    if (want && want[0]) {
-        if (!strcmp(want, "firecracker")) {
-            if (!kvm || !fc)
-                return cell_err(e, 0, "vm: CELLOS_VM_MODE=firecracker but %s",
-                                !fc ? "no firecracker binary is on PATH" : "/dev/kvm is not usable");
-            *m = VM_MODE_FIRECRACKER;
-        } else if (!strcmp(want, "qemu-kvm")) {
-            if (!kvm || !qemu)
-                return cell_err(e, 0, "vm: CELLOS_VM_MODE=qemu-kvm but %s",
-                                !qemu ? "qemu-system-x86_64 is not on PATH" : "/dev/kvm is not usable");
-            *m = VM_MODE_QEMU_KVM;
-        } else if (!strcmp(want, "qemu-tcg")) {
-            if (!qemu)
-                return cell_err(e, 0, "vm: CELLOS_VM_MODE=qemu-tcg but qemu-system-x86_64 is not on PATH");
-            *m = VM_MODE_QEMU_TCG;
-        } else {
-            return cell_err(e, 0, "vm: CELLOS_VM_MODE=%s is not firecracker, qemu-kvm or qemu-tcg", want);
-        }
-        backend_fact_str(r, "vm_mode_forced", want);
+    if (!kvm_opens()) {
+        memset(kv, 0, sizeof *kv);
+        snprintf(kv->why, sizeof kv->why, "/dev/kvm cannot be opened (%s)", strerror(errno));
         return 0;
     }
-    if (fc && kvm)
-        *m = VM_MODE_FIRECRACKER;
-    else if (qemu && kvm)
-        *m = VM_MODE_QEMU_KVM;
-    else if (qemu)
-        *m = VM_MODE_QEMU_TCG;
-    else
+    if (vm_kvm_check(v->kernel_fd, qemu ? "qemu-system-x86_64" : NULL, kv, e) < 0)
+        return -1;
+    backend_fact_str(r, "vm_kvm", kv->usable ? "usable" : "broken");
+    backend_fact_str(r, "vm_kvm_verdict", kv->cached ? "cached for this boot" : "probed");
+    if (!kv->cached)
+        backend_fact_num(r, "vm_kvm_probe_ms", kv->ms);
+    return 0;
+}
+
+static int forced_mode(struct backend_run *r, struct vm_priv *v, const char *want, int fc, int qemu,
+                       struct cell_error *e)
+{
+    struct vm_kvm_verdict kv;
+    if (!strcmp(want, "qemu-tcg")) {
+        if (!qemu)
+            return cell_err(e, 0, "vm: CELLOS_VM_MODE=qemu-tcg but qemu-system-x86_64 is not on PATH");
+        v->mode = VM_MODE_QEMU_TCG;
+    } else if (!strcmp(want, "firecracker") || !strcmp(want, "qemu-kvm")) {
+        bool is_fc = !strcmp(want, "firecracker");
+        if (is_fc ? !fc : !qemu)
+            return cell_err(e, 0, "vm: CELLOS_VM_MODE=%s but %s", want,
+                            is_fc ? "no firecracker binary is on PATH" : "qemu-system-x86_64 is not on PATH");
+        if (kvm_verdict(r, v, qemu, &kv, e) < 0)
+            return -1;
+        if (!kv.usable)
+            return cell_err(e, 0, "vm: CELLOS_VM_MODE=%s but KVM does not run guests on this host: %s", want,
+                            kv.why);
+        v->mode = is_fc ? VM_MODE_FIRECRACKER : VM_MODE_QEMU_KVM;
+    } else {
+        return cell_err(e, 0, "vm: CELLOS_VM_MODE=%s is not firecracker, qemu-kvm or qemu-tcg", want);
+    }
+    backend_fact_str(r, "vm_mode_forced", want);
+    return 0;
+}
+
+/* CELLOS_VM_MODE forces a mode (refused at once when the host cannot run
+ * it); otherwise KVM is used only once it has been seen to run a guest, and
+ * the fall back to software emulation is a `downgrade` naming why. */
+static int choose_mode(struct backend_run *r, struct vm_priv *v, struct cell_error *e)
+{
+    const char *want = getenv("CELLOS_VM_MODE");
+    int fc = on_path("firecracker"), qemu = on_path("qemu-system-x86_64");
+    if (want && want[0])
+        return forced_mode(r, v, want, fc, qemu, e);
+    if (!fc && !qemu)
         return cell_err(e, 0, "vm: neither firecracker (with /dev/kvm) nor qemu-system-x86_64 is available");
+    struct vm_kvm_verdict kv;
+    if (kvm_verdict(r, v, qemu, &kv, e) < 0)
+        return -1;
+    if (kv.usable) {
+        v->mode = fc ? VM_MODE_FIRECRACKER : VM_MODE_QEMU_KVM;
+        return 0;
+    }
+    if (!qemu)
+        return cell_err(e, 0, "vm: firecracker needs KVM, which does not run guests on this host: %s",
+                        kv.why);
+    v->mode = VM_MODE_QEMU_TCG;
+    backend_note(r, "downgrade", "vm.hypervisor",
+                 "KVM is not used: %s%s; the guest runs under software emulation (qemu-tcg)", kv.why,
+                 kv.cached ? " (verdict cached for this boot)" : "");
     return 0;
 }
 
@@ -347,7 +389,7 @@ static int find_host_kernel(char *out, size_t n, struct cell_error *e)
     return 0;
 }
 
-static int build_conf(struct backend_run *r, struct vm_priv *v, const char *rootfs_type, struct cell_error *e)
+static int build_conf(struct backend_run *r, struct vm_priv *v, struct cell_error *e)
 {
     struct guest_conf_buf b = { 0 };
     int bad = 0;
@@ -364,9 +406,14 @@ static int build_conf(struct backend_run *r, struct vm_priv *v, const char *root
         snprintf(line, sizeof line, "/cellos/modules/%02zu-%s.ko", i, v->mods.name[i]);
         bad |= guest_conf_line(&b, "module", line);
     }
-    if (rootfs_type) {
-        snprintf(line, sizeof line, "/dev/vda %s", rootfs_type);
+    if (v->rootfs_type) {
+        snprintf(line, sizeof line, "/dev/vda %s", v->rootfs_type);
         bad |= guest_conf_line(&b, "rootfs", line);
+    }
+    for (size_t i = 0; i < v->shares.n; i++) {
+        /* share <tag> ro|rw <hex path> */
+        snprintf(line, sizeof line, "share %s %s", v->shares.s[i].tag, v->shares.s[i].rw ? "rw" : "ro");
+        bad |= guest_conf_hex(&b, line, -1, v->shares.s[i].guest, strlen(v->shares.s[i].guest));
     }
     for (size_t i = 0; i < r->n_extra_args; i++)
         bad |= guest_conf_hex(&b, "arg", -1, r->extra_args[i], strlen(r->extra_args[i]));
@@ -391,31 +438,9 @@ static int build_conf(struct backend_run *r, struct vm_priv *v, const char *root
     return 0;
 }
 
-static int vm_prepare(struct backend_run *r, struct cell_error *e)
+/* What the guest's interpreter would refuse, refused before booting. */
+static int refuse_unsupported(const struct plan *p, struct cell_error *e)
 {
-    const struct plan *p = r->plan;
-    struct vm_priv *v = calloc(1, sizeof *v);
-    if (!v)
-        return cell_err_sys(e, ENOMEM, "vm");
-    v->kernel_fd = v->initrd_fd = v->rootfs_fd = v->go_w = v->verdict_r = -1;
-    v->monitor = -1;
-    r->priv = v;
-    if (sodium_init() < 0)
-        return cell_err(e, 0, "vm: libsodium failed to initialise");
-    if (choose_mode(r, &v->mode, e) < 0)
-        return -1;
-    v->host_kernel = !p->has_vm;
-    if (v->host_kernel) {
-        if (find_host_kernel(v->kernel_path, sizeof v->kernel_path, e) < 0 ||
-            vm_launch_host_default(p, v->mode, v->kernel_path, &v->l, e) < 0)
-            return -1;
-    } else {
-        if (vm_launch_from_plan(p, v->mode, &v->l, e) < 0)
-            return -1;
-        snprintf(v->kernel_path, sizeof v->kernel_path, "%s", p->vm.kernel);
-    }
-    const char *kernel = v->kernel_path;
-    /* what the guest's interpreter would refuse, refused before booting */
     if (!cell_seccomp_program(p))
         return cell_err(e, 0, "seccomp: the plan has no program for this architecture (audit arch 0x%x)",
                         cell_audit_arch());
@@ -423,8 +448,21 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
         return cell_err(e, 0,
                         "seccomp: user-notify actions need a supervisor on the host side of the "
                         "filter, which the vm backend does not have");
+    return 0;
+}
 
-    /* the kernel: hashed into a sealed memfd that is what boots */
+/* The kernel: the plan's (pinned by SHA-256) or the host's default, hashed
+ * into a sealed memfd that is what boots; its kind and release. */
+static int load_kernel(const struct plan *p, struct vm_priv *v, struct cell_error *e)
+{
+    v->host_kernel = !p->has_vm;
+    if (v->host_kernel) {
+        if (find_host_kernel(v->kernel_path, sizeof v->kernel_path, e) < 0)
+            return -1;
+    } else {
+        snprintf(v->kernel_path, sizeof v->kernel_path, "%s", p->vm.kernel);
+    }
+    const char *kernel = v->kernel_path;
     v->kernel_fd = memfd_create("cellos-kernel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (v->kernel_fd < 0)
         return cell_err_sys(e, errno, "vm: memfd");
@@ -433,49 +471,91 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
         return -1;
     fcntl(v->kernel_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
     uint8_t head[0x250];
-    struct vm_kernel_info ki;
     ssize_t hn = pread(v->kernel_fd, head, sizeof head, 0);
     if (hn < 64)
         return cell_err(e, 0, "vm: kernel %s is too short to be a kernel", kernel);
-    if (memcmp(head,
-               "\x7f"
-               "ELF",
-               4) == 0)
-        ki.kind = VM_KERNEL_ELF;
-    else
-        ki.kind = VM_KERNEL_BZIMAGE;
-    if (v->mode == VM_MODE_FIRECRACKER && ki.kind != VM_KERNEL_ELF)
+    v->kernel_elf = memcmp(head,
+                           "\x7f"
+                           "ELF",
+                           4) == 0;
+    if (vm_kernel_release(kernel, v->release, sizeof v->release, e) < 0)
+        v->release[0] = 0;
+    return 0;
+}
+
+/* The machine: the plan's vm section, or the host's defaults. */
+static int machine(const struct plan *p, struct vm_priv *v, struct cell_error *e)
+{
+    if (v->host_kernel ? vm_launch_host_default(p, v->mode, v->kernel_path, &v->l, e) < 0
+                       : vm_launch_from_plan(p, v->mode, &v->l, e) < 0)
+        return -1;
+    if (v->mode == VM_MODE_FIRECRACKER && !v->kernel_elf)
         return cell_err(e, 0,
                         "vm: Firecracker boots an uncompressed ELF vmlinux; %s is a bzImage "
                         "(make vm-kernel extracts build/vm/vmlinux)",
-                        kernel);
-    if (vm_kernel_release(kernel, v->release, sizeof v->release, e) < 0)
-        v->release[0] = 0;
-
-    const char *rootfs_type = NULL;
+                        v->kernel_path);
     if (p->has_vm && (p->vm.flags & CP_VM_HAS_ROOTFS)) {
         if (hash_file(p->vm.rootfs, p->vm.rootfs_sha256, "rootfs image", -1, NULL, e) < 0)
             return -1;
-        if (!(rootfs_type = image_type(p->vm.rootfs, e)))
+        if (!(v->rootfs_type = image_type(p->vm.rootfs, e)))
             return -1;
         v->rootfs_fd = open(p->vm.rootfs, O_RDONLY | O_CLOEXEC);
         if (v->rootfs_fd < 0)
             return cell_err_sys(e, errno, "vm: rootfs image %s", p->vm.rootfs);
     }
-    const char *want[4];
+    return 0;
+}
+
+/* Host directories the plan binds: 9p shares (vm_shares.h); Firecracker
+ * has no 9p device (docs/backends.md: a rootfs image is its answer). */
+static int shares(const struct plan *p, struct vm_priv *v, struct cell_error *e)
+{
+    if (vm_shares_plan(p, &v->shares, e) < 0)
+        return cell_err_wrap(e, "vm");
+    if (v->shares.n && v->mode == VM_MODE_FIRECRACKER)
+        return cell_err(e, 0,
+                        "vm: the plan binds host directory %s, and Firecracker has no 9p device: give the "
+                        "plan a vm section naming a rootfs image (an erofs or squashfs image of the "
+                        "granted trees, docs/backends.md), or run it under QEMU",
+                        v->shares.s[0].guest);
+    v->l.shares = v->shares.s;
+    v->l.n_shares = v->shares.n;
+    return 0;
+}
+
+/* The modules the guest loads: what the devices in use need. */
+static int modules(struct vm_priv *v, struct cell_error *e)
+{
+    const char *want[8];
     size_t nw = 0;
-    if (rootfs_type || v->mode == VM_MODE_FIRECRACKER)
+    bool rootfs = v->rootfs_type != NULL;
+    if (rootfs || v->shares.n || v->mode == VM_MODE_FIRECRACKER)
         want[nw++] = "virtio_mmio";
-    if (rootfs_type)
+    if (rootfs)
         want[nw++] = "virtio_blk";
-    if (rootfs_type && !strcmp(rootfs_type, "squashfs"))
+    if (rootfs && !strcmp(v->rootfs_type, "squashfs"))
         want[nw++] = "squashfs";
+    if (v->shares.n) {
+        want[nw++] = "9pnet_virtio";
+        want[nw++] = "9p";
+    }
     if (v->mode == VM_MODE_FIRECRACKER)
         want[nw++] = "vmw_vsock_virtio_transport";
-    if (nw && vm_modules_resolve(kernel, want, nw, &v->mods, e) < 0)
+    if (nw && vm_modules_resolve(v->kernel_path, want, nw, &v->mods, e) < 0) {
+        if (v->shares.n)
+            return cell_err(e, 0,
+                            "%s (host directories are shared over 9p: `make vm-kernel` fetches a kernel "
+                            "with the 9p modules, Debian's linux-image-amd64)",
+                            e->msg);
         return -1;
+    }
+    return 0;
+}
 
-    if (find_guest_init(v->guest_init, sizeof v->guest_init, e) < 0 || build_conf(r, v, rootfs_type, e) < 0)
+/* The per-run initramfs: init, plan, guest.conf, modules, copied files. */
+static int initramfs(struct backend_run *r, struct vm_priv *v, struct cell_error *e)
+{
+    if (find_guest_init(v->guest_init, sizeof v->guest_init, e) < 0 || build_conf(r, v, e) < 0)
         return -1;
     char init_digest[7 + 65];
     if (file_digest(v->guest_init, init_digest, e) < 0)
@@ -491,19 +571,23 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
         return cell_err_sys(e, errno, "vm: memfd");
     }
     struct vm_initramfs_spec is = {
-        .plan = p,
+        .plan = r->plan,
         .plan_bytes = plan_bytes,
         .plan_len = plan_len,
         .guest_init = v->guest_init,
         .modules = &v->mods,
         .guest_conf = v->conf,
         .no_vm_section = v->host_kernel,
+        .shares = &v->shares,
     };
     int rc = vm_initramfs_build(&is, v->initrd_fd, &v->initrd_bytes, e);
     free(plan_bytes);
-    if (rc < 0)
-        return cell_err_wrap(e, "vm");
+    return rc < 0 ? cell_err_wrap(e, "vm") : 0;
+}
 
+/* Time bounds, and what the started event says about the machine. */
+static void timing_and_facts(struct backend_run *r, struct vm_priv *v)
+{
     if (v->mode == VM_MODE_QEMU_TCG)
         v->l.tsc_khz = vm_host_tsc_khz();
     const char *bt = getenv("CELLOS_VM_BOOT_TIMEOUT");
@@ -528,8 +612,31 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
     backend_fact_num(r, "vm_vcpus", v->l.vcpus);
     backend_fact_num(r, "vm_memory_mib", (int64_t)v->l.mem_mib);
     backend_fact_num(r, "vm_initramfs_bytes", (int64_t)v->initrd_bytes);
-    if (rootfs_type)
-        backend_fact_str(r, "vm_rootfs", rootfs_type);
+    if (v->rootfs_type)
+        backend_fact_str(r, "vm_rootfs", v->rootfs_type);
+    if (v->shares.n) {
+        char d[1024];
+        vm_shares_describe(&v->shares, d, sizeof d);
+        backend_fact_str(r, "vm_shares", d);
+        backend_fact_str(r, "vm_share_method", "9p virtio-mmio");
+    }
+}
+
+static int vm_prepare(struct backend_run *r, struct cell_error *e)
+{
+    const struct plan *p = r->plan;
+    struct vm_priv *v = calloc(1, sizeof *v);
+    if (!v)
+        return cell_err_sys(e, ENOMEM, "vm");
+    v->kernel_fd = v->initrd_fd = v->rootfs_fd = v->go_w = v->verdict_r = -1;
+    v->monitor = -1;
+    r->priv = v;
+    if (sodium_init() < 0)
+        return cell_err(e, 0, "vm: libsodium failed to initialise");
+    if (refuse_unsupported(p, e) < 0 || load_kernel(p, v, e) < 0 || choose_mode(r, v, e) < 0 ||
+        machine(p, v, e) < 0 || shares(p, v, e) < 0 || modules(v, e) < 0 || initramfs(r, v, e) < 0)
+        return -1;
+    timing_and_facts(r, v);
     return 0;
 }
 

@@ -133,17 +133,6 @@ static int copy_tree(struct walk *k, const char *src, const char *name, const st
     return rc;
 }
 
-/* Is the bind at op index i followed by a read-only remount of its dst? */
-static int bind_is_readonly(const struct plan *p, size_t i)
-{
-    for (size_t j = i + 1; j < p->fs.n_ops; j++)
-        if (p->fs.ops[j].opcode == CP_OP_REMOUNT && (p->fs.ops[j].flags & CP_MNT_RDONLY) &&
-            strcmp(p->fs.ops[j].dst, p->fs.ops[i].dst) == 0)
-            return 1;
-    return 0;
-}
-
-
 static int walk_all(const struct vm_initramfs_spec *s, struct walk *k)
 {
     const struct plan *p = s->plan;
@@ -173,7 +162,7 @@ static int walk_all(const struct vm_initramfs_spec *s, struct walk *k)
         return 0; /* bind sources come from the image */
     for (size_t i = 0; i < p->fs.n_ops; i++) {
         const struct plan_mount_op *op = &p->fs.ops[i];
-        if (op->opcode != CP_OP_BIND)
+        if (op->opcode != CP_OP_BIND || (s->shares && vm_shares_cover(s->shares, p, i)))
             continue;
         int dup = 0; /* inside a tree copied already */
         for (size_t j = 0; j < i; j++)
@@ -215,7 +204,8 @@ int vm_initramfs_build(const struct vm_initramfs_spec *s, int out_fd, uint64_t *
 {
     const struct plan *p = s->plan;
     for (size_t i = 0; i < p->fs.n_ops; i++)
-        if (p->fs.ops[i].opcode == CP_OP_BIND && !bind_is_readonly(p, i))
+        if (p->fs.ops[i].opcode == CP_OP_BIND && !vm_bind_is_readonly(p, i) &&
+            !(s->shares && vm_shares_cover(s->shares, p, i)))
             return cell_err(e, 0,
                             "the vm backend cannot share a writable host directory with the guest: "
                             "bind of %s to %s (plan mount op %zu, policy line %u) is not read-only",

@@ -86,6 +86,8 @@ void guest_conf_free(struct guest_conf *c)
 {
     for (size_t i = 0; i < c->n_args; i++)
         free(c->args[i]);
+    for (size_t i = 0; i < c->n_shares; i++)
+        free(c->shares[i].path);
     for (size_t i = 0; i < GUEST_MAX_VALUES; i++) {
         free(c->pass[i]);
         free(c->secret[i]);
@@ -136,6 +138,26 @@ int guest_conf_parse(const char *text, size_t n, struct guest_conf *c, struct ce
             bad = !s2 || copy_word(c->rootfs_dev, sizeof c->rootfs_dev, v, (size_t)(s2 - v)) ||
                 copy_word(c->rootfs_type, sizeof c->rootfs_type, s2 + 1, vl - (size_t)(s2 - v) - 1) ||
                 (strcmp(c->rootfs_type, "squashfs") && strcmp(c->rootfs_type, "ext4"));
+        } else if (KEY("share")) {
+            /* share <tag> ro|rw <hex path>; the path is absolute */
+            const char *s2 = memchr(v, ' ', vl);
+            const char *s3 = s2 ? memchr(s2 + 1, ' ', vl - (size_t)(s2 + 1 - v)) : NULL;
+            struct guest_share *g = &c->shares[c->n_shares];
+            bad = c->n_shares == GUEST_MAX_SHARES || !s3 ||
+                copy_word(g->tag, sizeof g->tag, v, (size_t)(s2 - v));
+            if (!bad) {
+                size_t ml = (size_t)(s3 - s2 - 1);
+                bad = ml != 2 || (memcmp(s2 + 1, "ro", 2) && memcmp(s2 + 1, "rw", 2)) ||
+                    unhex(s3 + 1, vl - (size_t)(s3 + 1 - v), &g->path, NULL);
+                g->rw = !bad && memcmp(s2 + 1, "rw", 2) == 0;
+                if (!bad && (g->path[0] != '/' || strstr(g->path, "/../") || strlen(g->path) > 2048)) {
+                    free(g->path);
+                    g->path = NULL;
+                    bad = 1;
+                }
+                if (!bad)
+                    c->n_shares++;
+            }
         } else if (KEY("arg")) {
             bad = c->n_args == GUEST_MAX_ARGS || unhex(v, vl, &c->args[c->n_args], NULL);
             if (!bad)

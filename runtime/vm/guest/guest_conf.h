@@ -10,6 +10,7 @@
  *   stdout /dev/ttyS2           stderr /dev/ttyS3
  *   module /cellos/modules/00-virtio_ring.ko        (load order)
  *   rootfs /dev/vda squashfs|ext4
+ *   share <tag> ro|rw <hex path>  (a 9p share, mounted at /sysroot<path>)
  *   arg <hex>                   (in order)
  *   pass <index> <hex>          (index into plan->process.env)
  *   secret <index> <hex>        (index into plan->secrets.items)
@@ -28,6 +29,13 @@
 #define GUEST_MAX_MODULES 16
 #define GUEST_MAX_ARGS    256
 #define GUEST_MAX_VALUES  256
+#define GUEST_MAX_SHARES  16
+
+struct guest_share {
+    char tag[8];
+    bool rw;
+    char *path; /* the bind source as the plan names it */
+};
 
 struct guest_conf {
     bool vsock;
@@ -37,6 +45,8 @@ struct guest_conf {
     char modules[GUEST_MAX_MODULES][128];
     size_t n_modules;
     char rootfs_dev[64], rootfs_type[16]; /* "" = none */
+    struct guest_share shares[GUEST_MAX_SHARES];
+    size_t n_shares;
     char *args[GUEST_MAX_ARGS];
     size_t n_args;
     char *pass[GUEST_MAX_VALUES]; /* index-aligned; NULL = unset */

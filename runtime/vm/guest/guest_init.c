@@ -161,6 +161,56 @@ static int mount_rootfs(const struct guest_conf *c)
     return -1;
 }
 
+static int mkdir_p(char *path)
+{
+    for (char *sl = strchr(path + 1, '/'); sl; sl = strchr(sl + 1, '/')) {
+        *sl = 0;
+        int r = mkdir(path, 0755);
+        *sl = '/';
+        if (r < 0 && errno != EEXIST && errno != EROFS)
+            return -1;
+    }
+    if (mkdir(path, 0755) < 0 && errno != EEXIST && errno != EROFS)
+        return -1;
+    return 0;
+}
+
+/* The host's 9p shares at /sysroot<path>, parents first (the host lists
+ * them so). Read-only shares are cached in the guest (cache=loose: nothing
+ * can change them from here); writable ones go through to the host
+ * (cache=mmap). Permissions are checked by the guest kernel against the
+ * host's owners and modes (access=client), as a bind mount would. The
+ * virtio-mmio device appears asynchronously after its module loads. */
+static int mount_shares(const struct guest_conf *c)
+{
+    for (size_t i = 0; i < c->n_shares; i++) {
+        const struct guest_share *g = &c->shares[i];
+        char where[4200];
+        snprintf(where, sizeof where, SYSROOT "%s", strcmp(g->path, "/") ? g->path : "");
+        if (mkdir_p(where) < 0) {
+            say("share mount point %s", where, errno);
+            return -1;
+        }
+        const char *opts = g->rw ? "trans=virtio,version=9p2000.L,msize=512000,cache=mmap,access=client"
+                                 : "trans=virtio,version=9p2000.L,msize=512000,cache=loose,access=client";
+        int r = -1;
+        for (int k = 0; k < 500 && r < 0; k++) {
+            r = mount(g->tag, where, "9p", g->rw ? 0 : MS_RDONLY, opts);
+            if (r < 0 && errno != ENOENT && errno != ENODEV)
+                break;
+            if (r < 0) {
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (r < 0) {
+            say("mounting share %s", g->path, errno);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* pivot_root(2) refuses the initramfs's rootfs mount: put a bind mount of
  * it on / instead (the switch_root technique). */
 static int leave_rootfs(void)
@@ -239,6 +289,10 @@ int guest_init_main(void)
     if (mrc == 0 && gc.rootfs_dev[0]) {
         mrc = mount_rootfs(&gc);
         detail |= 2u;
+    }
+    if (mrc == 0 && gc.n_shares) {
+        mrc = mount_shares(&gc);
+        detail |= 4u;
     }
     if (mrc == 0)
         mrc = leave_rootfs();
