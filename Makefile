@@ -365,8 +365,9 @@ $(GVISOR_T)/gvisor_rules: tests/e2e/gvisor_rules.c $(LIBCELLC) $(LIBCELLRT)
 # cloud kernel has no 9p, which shares host trees with the guest, issue 14),
 # downloaded (not installed) into $(VM_DIR), with the bzImage, the ELF vmlinux
 # extracted from it, the few modules a guest may need (virtio-mmio,
-# virtio-blk, squashfs, erofs, vsock, 9p over virtio with netfs/fscache;
-# serial, ext4 and the initramfs are built in) and SHA-256 sums. A no-op when
+# virtio-blk, squashfs, erofs, ext4 (with crc32c, which the guest cannot
+# request_module), vsock, 9p over virtio with netfs/fscache; serial and the
+# initramfs are built in) and SHA-256 sums. A no-op when
 # that package's kernel is already there; `make vm-kernel-refresh` fetches
 # again.
 VM_DIR      := build/vm
@@ -374,7 +375,8 @@ VM_KPKG     ?= linux-image-amd64
 VM_MODULES  := kernel/drivers/virtio kernel/drivers/block/virtio_blk.ko \
                kernel/fs/squashfs kernel/fs/erofs kernel/net/vmw_vsock \
                kernel/net/9p/9pnet.ko kernel/net/9p/9pnet_virtio.ko kernel/fs/9p \
-               kernel/fs/netfs kernel/fs/fscache
+               kernel/fs/netfs kernel/fs/fscache kernel/fs/ext4 kernel/fs/jbd2 \
+               kernel/fs/mbcache.ko kernel/lib/crc16.ko kernel/crypto/crc32c_generic.ko
 VM_STAMP    := $(VM_DIR)/kernel-$(VM_KPKG).stamp
 VM_TOOLS    := $(BUILD)/vm/bin/extract_vmlinux
 DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox-static e2fsprogs
@@ -389,7 +391,7 @@ $(BUILD)/vm/bin/%: $(OBJ)/runtime/vm/progs/%.o $(LIBCELLRT)
 # guest kernel, where no sanitizer runtime can work).
 VM_GUEST_CFLAGS = -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -I. -Iinclude -static
 VM_GUEST := $(BUILD)/vm/guest/vm_trivial_init $(BUILD)/vm/guest/vm_bare_init $(BUILD)/vm/guest/vm_bad_init
-TEST_PROGRAMS += $(BUILD)/vm/bin/vm_boot $(VM_GUEST)
+TEST_PROGRAMS += $(BUILD)/vm/bin/vm_boot $(BUILD)/vm/bin/kvm_probe $(VM_GUEST)
 
 $(BUILD)/vm/guest/vm_trivial_init: runtime/vm/progs/vm_trivial_init.c runtime/vm/vm_channel.c runtime/vm/vm_channel.h
 	@mkdir -p $(dir $@)

@@ -308,7 +308,7 @@ static int read_plan_bytes(struct backend_run *r, uint8_t **bytes, size_t *len, 
     return 0;
 }
 
-/* The filesystem of a rootfs image: "squashfs" or "ext4" by magic. */
+/* The filesystem of a rootfs image: "squashfs", "erofs" or "ext4" by magic. */
 static const char *image_type(const char *path, struct cell_error *e)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -318,9 +318,11 @@ static const char *image_type(const char *path, struct cell_error *e)
         close(fd);
     if (n >= 4 && memcmp(b, "hsqs", 4) == 0)
         return "squashfs";
+    if (n >= 1024 + 4 && memcmp(b + 1024, "\xe2\xe1\xf5\xe0", 4) == 0)
+        return "erofs";
     if (n >= 1024 + 58 && b[1024 + 56] == 0x53 && b[1024 + 57] == 0xef)
         return "ext4";
-    cell_err(e, 0, "vm: rootfs image %s is neither squashfs nor ext2/3/4", path);
+    cell_err(e, 0, "vm: rootfs image %s is neither squashfs, erofs nor ext2/3/4", path);
     return NULL;
 }
 
@@ -526,15 +528,17 @@ static int shares(const struct plan *p, struct vm_priv *v, struct cell_error *e)
 /* The modules the guest loads: what the devices in use need. */
 static int modules(struct vm_priv *v, struct cell_error *e)
 {
-    const char *want[8];
+    const char *want[10];
     size_t nw = 0;
     bool rootfs = v->rootfs_type != NULL;
     if (rootfs || v->shares.n || v->mode == VM_MODE_FIRECRACKER)
         want[nw++] = "virtio_mmio";
     if (rootfs)
         want[nw++] = "virtio_blk";
-    if (rootfs && !strcmp(v->rootfs_type, "squashfs"))
-        want[nw++] = "squashfs";
+    if (rootfs && !strcmp(v->rootfs_type, "ext4"))
+        want[nw++] = "crc32c_generic"; /* ext4 asks the crypto API for it */
+    if (rootfs)
+        want[nw++] = v->rootfs_type; /* squashfs, erofs, ext4: modules of the generic kernel */
     if (v->shares.n) {
         want[nw++] = "9pnet_virtio";
         want[nw++] = "9p";

@@ -386,7 +386,8 @@ int vm_kvm_check(int kernel_fd, const char *qemu, struct vm_kvm_verdict *v, stru
             run_kernel(kernel_fd, qemu, v);
     }
     v->ms = (unsigned)(now_ms() - t0);
-    if (dfd >= 0) {
+    /* "usable" is only cached once a real kernel has booted under KVM */
+    if (dfd >= 0 && (!v->usable || (kernel_fd >= 0 && qemu))) {
         write_cached(dfd, boot_id, v);
         close(dfd);
     }

@@ -42,8 +42,14 @@ if [ $kvm = no ]; then
     like "$ERR" "/dev/kvm cannot be opened" "  saying why"
     skip 2 "no /dev/kvm on this host: the kvm platform cannot run here"
 else
+    # the vm backend's KVM probe (a tiny guest, then a kernel, each under a
+    # deadline; cached per boot): where KVM runs no guest, the start
+    # timeout is only observed, so a short one will do
+    st=10000
+    CELLOS_VM_STATE_DIR=$TMP/state "$CELLOS_BUILD/vm/bin/kvm_probe" --kernel "$CELLOS_BUILD/vm/vmlinux" >/dev/null 2>&1 ||
+        st=3000
     start=$(date +%s)
-    CELLOS_GVISOR_START_TIMEOUT_MS=10000 gv_cell "$TMP/kvm.plan"
+    CELLOS_GVISOR_START_TIMEOUT_MS=$st gv_cell "$TMP/kvm.plan"
     took=$(( $(date +%s) - start ))
     if [ "$RC" = 0 ]; then
         is "$OUT" in-kvm "a plan asking for kvm runs on the kvm platform"
@@ -51,7 +57,7 @@ else
            "  and the started event says kvm"
         skip 2 "the kvm platform works here: no start timeout to observe"
     else
-        like "$ERR" "did not create the sandbox within 10000 ms.*nested virtualisation" \
+        like "$ERR" "did not create the sandbox within $st ms.*nested virtualisation" \
              "kvm: runsc's KVM platform does not start here; cellrun gives up after the start timeout"
         ok $([ "$took" -lt 30 ] && echo 0 || echo 1) "  in ${took} s"
         gv_wait_clean; ok $? "  and leaves no process or cgroup"

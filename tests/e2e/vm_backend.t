@@ -66,10 +66,11 @@ VM_ADDVM_OPTS="--initramfs-limit 2000000" vm_plan "$TMP/l.plan" -- /bin/busybox 
 vm_run "$TMP/l.plan"
 is "$RC" 125 "a plan whose initramfs would exceed its limit is refused"
 like "$ERR" "initramfs would exceed its limit of 2000000 bytes: the read-only bind of /usr/bin/busybox" "naming the bind and the limit"
-vm_plan "$TMP/w.plan" --rw /tmp -- /bin/busybox true
+echo w > "$TMP/wfile"
+vm_plan "$TMP/w.plan" --rw "$TMP/wfile:/wfile" -- /bin/busybox true
 vm_run "$TMP/w.plan"
-is "$RC" 125 "a writable host bind is refused (a VM cannot share it)"
-like "$ERR" "cannot share a writable host directory" "and says so"
+is "$RC" 125 "a writable bind of a host file is refused (9p shares directories; vm_shares.t: directories)"
+like "$ERR" "cannot share a writable host file" "and says so"
 # (a plan without a vm section boots the host's default kernel: vm_default_kernel.t)
 
 # 4. guests that misbehave end as Forced

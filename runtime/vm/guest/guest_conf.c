@@ -137,7 +137,8 @@ int guest_conf_parse(const char *text, size_t n, struct guest_conf *c, struct ce
             const char *s2 = memchr(v, ' ', vl);
             bad = !s2 || copy_word(c->rootfs_dev, sizeof c->rootfs_dev, v, (size_t)(s2 - v)) ||
                 copy_word(c->rootfs_type, sizeof c->rootfs_type, s2 + 1, vl - (size_t)(s2 - v) - 1) ||
-                (strcmp(c->rootfs_type, "squashfs") && strcmp(c->rootfs_type, "ext4"));
+                (strcmp(c->rootfs_type, "squashfs") && strcmp(c->rootfs_type, "ext4") &&
+                 strcmp(c->rootfs_type, "erofs"));
         } else if (KEY("share")) {
             /* share <tag> ro|rw <hex path>; the path is absolute */
             const char *s2 = memchr(v, ' ', vl);

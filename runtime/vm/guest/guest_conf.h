@@ -9,7 +9,7 @@
  *   channel serial /dev/ttyS1   |  channel vsock <port>
  *   stdout /dev/ttyS2           stderr /dev/ttyS3
  *   module /cellos/modules/00-virtio_ring.ko        (load order)
- *   rootfs /dev/vda squashfs|ext4
+ *   rootfs /dev/vda squashfs|erofs|ext4
  *   share <tag> ro|rw <hex path>  (a 9p share, mounted at /sysroot<path>)
  *   arg <hex>                   (in order)
  *   pass <index> <hex>          (index into plan->process.env)
