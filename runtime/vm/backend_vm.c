@@ -84,6 +84,8 @@ struct vm_priv {
     bool kernel_elf;         /* an ELF vmlinux (else a bzImage) */
     const char *rootfs_type; /* "squashfs"/"ext4", or NULL without an image */
     struct vm_share_list shares;
+    dev_t share_dev[VM_MAX_SHARES]; /* each share's host directory as it was at */
+    ino_t share_ino[VM_MAX_SHARES]; /* prepare: the monitor watches it */
     char kernel_digest[7 + 65];
     char release[64];
     char guest_init[4096];
@@ -195,9 +197,8 @@ static int choose_mode(struct backend_run *r, struct vm_priv *v, struct cell_err
         return cell_err(e, 0, "vm: firecracker needs KVM, which does not run guests on this host: %s",
                         kv.why);
     v->mode = VM_MODE_QEMU_TCG;
-    backend_note(r, "downgrade", "vm.hypervisor",
-                 "KVM is not used: %s%s; the guest runs under software emulation (qemu-tcg)", kv.why,
-                 kv.cached ? " (verdict cached for this boot)" : "");
+    backend_note(r, "downgrade", "vm.hypervisor", "qemu-tcg (software emulation), not KVM: %s%s", kv.why,
+                 kv.cached ? " (cached for this boot)" : "");
     return 0;
 }
 
@@ -520,6 +521,13 @@ static int shares(const struct plan *p, struct vm_priv *v, struct cell_error *e)
                         "plan a vm section naming a rootfs image (an erofs or squashfs image of the "
                         "granted trees, docs/backends.md), or run it under QEMU",
                         v->shares.s[0].guest);
+    for (size_t i = 0; i < v->shares.n; i++) {
+        struct stat st;
+        if (stat(v->shares.s[i].host, &st) < 0)
+            return cell_err_sys(e, errno, "vm: shared directory %s", v->shares.s[i].host);
+        v->share_dev[i] = st.st_dev;
+        v->share_ino[i] = st.st_ino;
+    }
     v->l.shares = v->shares.s;
     v->l.n_shares = v->shares.n;
     return 0;
@@ -655,6 +663,14 @@ struct mon {
     double t_launch, t_first;
     int console_fd; /* CELLOS_VM_CONSOLE=FILE: the boot log is appended there too */
     const char *run_id;
+    /* the relay loop: the UART pipes (guest -> host; [1] goes to the VMM) */
+    int chan[2], out[2], err[2], con[2];
+    int listen_fd, chan_fd, pidfd; /* firecracker's vsock listener; the channel; the VMM */
+    pid_t vmm;
+    bool open_out, open_err, open_con, vmm_done;
+    int vmm_status;
+    double t_share_check;
+    char why[200]; /* a fault that ends the loop, "" while none */
 };
 
 static double mono_ms(void)
@@ -786,67 +802,62 @@ static int fc_setup(struct mon *m, int *listen_fd, char *dir, size_t dn)
     return 0;
 }
 
-static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
+/* Block until the core says go; a core that gave up ends the monitor. */
+static void wait_go(int go_r)
 {
-    struct vm_priv *v = m->v;
     char c;
     ssize_t g;
     do
         g = read(go_r, &c, 1);
     while (g < 0 && errno == EINTR);
     if (g != 1)
-        _exit(CELLRUN_EXIT_FAILURE); /* the core gave up before `go` */
+        _exit(CELLRUN_EXIT_FAILURE);
     close(go_r);
+}
 
-    /* UART pipes: guest -> host; the write ends go to the VMM */
-    int chan[2], out[2], err[2], con[2];
-    if (pipe2(chan, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-        pipe2(con, O_CLOEXEC) < 0)
-        verdict(m, 1, "vm: pipes: %s", strerror(errno));
-    int listen_fd = -1;
-    char dir[128] = "";
-    struct vm_argv av = { 0 };
+/* The VMM's command line: Firecracker's config file, or QEMU's argv over
+ * /proc/self/fd paths of the memfds and pipes. `paths` outlives the exec. */
+static void vmm_argv(struct mon *m, struct vm_argv *av, char paths[7][32], char name[80])
+{
+    struct vm_priv *v = m->v;
     struct cell_error e = { 0 };
-    char p_kernel[32], p_initrd[32], p_con[32], p_chan[32], p_out[32], p_err[32], p_root[32];
     if (v->mode == VM_MODE_FIRECRACKER) {
-        if (fc_setup(m, &listen_fd, dir, sizeof dir) < 0)
+        char dir[128] = "";
+        if (fc_setup(m, &m->listen_fd, dir, sizeof dir) < 0)
             verdict(m, 1, "vm: firecracker run directory: %s", strerror(errno));
-        av.argv = calloc(6, sizeof *av.argv);
-        av.argv[0] = "firecracker";
-        av.argv[1] = "--no-api";
-        av.argv[2] = "--config-file";
-        av.argv[3] = "vm.json";
-        av.argv[4] = NULL;
-        av.argc = 4;
-    } else {
-        snprintf(p_kernel, sizeof p_kernel, "/proc/self/fd/%d", v->kernel_fd);
-        snprintf(p_initrd, sizeof p_initrd, "/proc/self/fd/%d", v->initrd_fd);
-        snprintf(p_con, sizeof p_con, "/proc/self/fd/%d", con[1]);
-        snprintf(p_chan, sizeof p_chan, "/proc/self/fd/%d", chan[1]);
-        snprintf(p_out, sizeof p_out, "/proc/self/fd/%d", out[1]);
-        snprintf(p_err, sizeof p_err, "/proc/self/fd/%d", err[1]);
-        v->l.kernel = p_kernel;
-        v->l.initrd = p_initrd;
-        v->l.console = p_con;
-        v->l.channel = p_chan;
-        v->l.out = p_out;
-        v->l.err = p_err;
-        if (v->rootfs_fd >= 0) {
-            snprintf(p_root, sizeof p_root, "/proc/self/fd/%d", v->rootfs_fd);
-            v->l.rootfs = p_root;
-        }
-        char name[80];
-        snprintf(name, sizeof name, "cellos-vm-%s", m->run_id);
-        v->l.name = name;
-        if (vm_qemu_argv(&v->l, &av, &e) < 0)
-            verdict(m, 1, "%s", e.msg);
+        static char *const fc[] = { "firecracker", "--no-api", "--config-file", "vm.json", NULL };
+        av->argv = (char **)fc;
+        av->argc = 4;
+        return;
     }
+    int fds[7] = { v->kernel_fd, v->initrd_fd, m->con[1], m->chan[1], m->out[1], m->err[1], v->rootfs_fd };
+    for (int i = 0; i < 7; i++)
+        snprintf(paths[i], 32, "/proc/self/fd/%d", fds[i]);
+    v->l.kernel = paths[0];
+    v->l.initrd = paths[1];
+    v->l.console = paths[2];
+    v->l.channel = paths[3];
+    v->l.out = paths[4];
+    v->l.err = paths[5];
+    if (v->rootfs_fd >= 0)
+        v->l.rootfs = paths[6];
+    snprintf(name, 80, "cellos-vm-%s", m->run_id);
+    v->l.name = name;
+    if (vm_qemu_argv(&v->l, av, &e) < 0)
+        verdict(m, 1, "%s", e.msg);
+}
+
+/* Fork and exec the VMM, which dies with the monitor; its stdout/stderr
+ * join the boot log (Firecracker: stdout is the workload's one UART). */
+static void start_vmm(struct mon *m, struct vm_argv *av)
+{
+    struct vm_priv *v = m->v;
     pid_t self = getpid();
     m->t_launch = mono_ms();
-    pid_t vmm = fork();
-    if (vmm < 0)
+    m->vmm = fork();
+    if (m->vmm < 0)
         verdict(m, 1, "vm: fork: %s", strerror(errno));
-    if (vmm == 0) {
+    if (m->vmm == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != self)
             _exit(127);
@@ -855,124 +866,190 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
         sigprocmask(SIG_SETMASK, &none, NULL);
         int nul = open("/dev/null", O_RDWR);
         dup2(nul, 0);
-        if (v->mode == VM_MODE_FIRECRACKER) {
-            dup2(out[1], 1); /* the one serial port: the workload's output */
-            dup2(con[1], 2); /* firecracker's own log */
-        } else {
-            dup2(con[1], 1); /* qemu's own messages join the boot log */
-            dup2(con[1], 2);
-        }
+        bool fc = v->mode == VM_MODE_FIRECRACKER;
+        dup2(fc ? m->out[1] : m->con[1], 1);
+        dup2(m->con[1], 2);
         syscall(SYS_close_range, 3, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
-        int need[] = { v->kernel_fd, v->initrd_fd, v->rootfs_fd, chan[1], out[1], err[1], con[1] };
+        int need[] = {
+            v->kernel_fd, v->initrd_fd, v->rootfs_fd, m->chan[1], m->out[1], m->err[1], m->con[1]
+        };
         for (size_t i = 0; i < sizeof need / sizeof *need; i++)
             if (need[i] >= 0)
                 fcntl(need[i], F_SETFD, 0);
-        execvp(av.argv[0], av.argv);
+        execvp(av->argv[0], av->argv);
         _exit(127);
     }
-    close(chan[1]);
-    close(out[1]);
-    close(err[1]);
-    close(con[1]);
-    int pidfd = (int)syscall(SYS_pidfd_open, vmm, 0);
-    int chan_fd = v->mode == VM_MODE_FIRECRACKER ? -1 : chan[0];
+    close(m->chan[1]);
+    close(m->out[1]);
+    close(m->err[1]);
+    close(m->con[1]);
+    m->pidfd = (int)syscall(SYS_pidfd_open, m->vmm, 0);
+    m->chan_fd = v->mode == VM_MODE_FIRECRACKER ? -1 : m->chan[0];
     if (v->mode == VM_MODE_FIRECRACKER)
-        close(chan[0]);
+        close(m->chan[0]);
     vm_chan_init(&m->dec);
-    int open_out = 1, open_err = v->mode != VM_MODE_FIRECRACKER, open_con = 1;
-    int vmm_done = 0, vmm_status = 0;
-    const char *fault = NULL;
-    char why[200] = "";
-    for (;;) {
-        struct pollfd pf[6] = {
-            { .fd = chan_fd, .events = POLLIN },
-            { .fd = open_out ? out[0] : -1, .events = POLLIN },
-            { .fd = open_err ? err[0] : -1, .events = POLLIN },
-            { .fd = open_con ? con[0] : -1, .events = POLLIN },
-            { .fd = vmm_done ? -1 : pidfd, .events = POLLIN },
-            { .fd = listen_fd, .events = POLLIN },
-        };
-        int timeout = -1;
-        if (m->t_first == 0 && !vmm_done) {
-            double left = m->t_launch + v->boot_timeout_ms - mono_ms();
-            if (left <= 0) {
-                fault = "silent";
-                snprintf(why, sizeof why, "vm: the guest did not report within the boot timeout of %u ms",
-                         v->boot_timeout_ms);
-                break;
-            }
-            timeout = (int)left + 1;
+    m->open_out = m->open_con = true;
+    m->open_err = v->mode != VM_MODE_FIRECRACKER;
+}
+
+/* A shared host directory that vanished (removed, or replaced by another
+ * inode) while the guest runs ends the run: the cell would see a tree that
+ * is no longer what the plan granted. Checked at most once a second. */
+static bool shares_gone(struct mon *m)
+{
+    struct vm_priv *v = m->v;
+    double now = mono_ms();
+    if (!v->shares.n || now - m->t_share_check < 1000)
+        return false;
+    m->t_share_check = now;
+    for (size_t i = 0; i < v->shares.n; i++) {
+        struct stat st;
+        if (stat(v->shares.s[i].host, &st) < 0 || st.st_dev != v->share_dev[i] ||
+            st.st_ino != v->share_ino[i]) {
+            snprintf(m->why, sizeof m->why,
+                     "vm: the shared host directory %s (granted as %s) disappeared while the guest ran",
+                     v->shares.s[i].host, v->shares.s[i].guest);
+            return true;
         }
-        if (vmm_done && chan_fd < 0 && !open_out && !open_err && !open_con)
-            break;
-        if (vmm_done)
-            timeout = 2000; /* draining: the pipes' writers are gone */
+    }
+    return false;
+}
+
+/* How long poll may wait: the boot timeout until the guest first reports,
+ * 2 s of draining once the VMM is gone, a second while shares are watched.
+ * Returns -2 when the boot timeout has passed. */
+static int poll_timeout(struct mon *m)
+{
+    struct vm_priv *v = m->v;
+    int timeout = -1;
+    if (m->t_first == 0 && !m->vmm_done) {
+        double left = m->t_launch + v->boot_timeout_ms - mono_ms();
+        if (left <= 0) {
+            snprintf(m->why, sizeof m->why, "vm: the guest did not report within the boot timeout of %u ms",
+                     v->boot_timeout_ms);
+            return -2;
+        }
+        timeout = (int)left + 1;
+    }
+    if (m->vmm_done)
+        timeout = 2000; /* draining: the pipes' writers are gone */
+    else if (v->shares.n && (timeout < 0 || timeout > 1000))
+        timeout = 1000;
+    return timeout;
+}
+
+/* Firecracker: the guest's vsock connection becomes the channel. */
+static void accept_channel(struct mon *m)
+{
+    int c2 = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (c2 >= 0 && m->chan_fd < 0) {
+        m->chan_fd = c2;
+        close(m->listen_fd);
+        m->listen_fd = -1;
+    } else if (c2 >= 0) {
+        close(c2);
+    }
+}
+
+/* Feed the report channel to the decoder; false on a protocol fault. */
+static bool read_channel(struct mon *m)
+{
+    char buf[8192];
+    ssize_t r = read(m->chan_fd, buf, sizeof buf);
+    if (r > 0) {
+        if (m->t_first == 0)
+            m->t_first = mono_ms();
+        int fr = vm_chan_feed(&m->dec, (uint8_t *)buf, (size_t)r, pass_record, m);
+        if (fr == -1) {
+            snprintf(m->why, sizeof m->why, "vm: %s", m->dec.fault);
+            return false;
+        }
+        if (fr == -2)
+            _exit(CELLRUN_EXIT_FAILURE); /* the core stopped reading */
+        if (m->dec.state == VM_CHAN_DONE && m->v->mode == VM_MODE_FIRECRACKER)
+            shutdown(m->chan_fd, SHUT_WR); /* let the guest's flush end */
+    } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
+        close(m->chan_fd);
+        m->chan_fd = -1;
+    }
+    return true;
+}
+
+/* The workload's stdout/stderr to cellrun's; the console to the kept tail
+ * (and CELLOS_VM_CONSOLE). */
+static void relay(struct mon *m, const struct pollfd pf[3])
+{
+    int fds[3] = { m->out[0], m->err[0], m->con[0] };
+    bool *opn[3] = { &m->open_out, &m->open_err, &m->open_con };
+    char buf[8192];
+    for (int i = 0; i < 3; i++) {
+        if (!pf[i].revents)
+            continue;
+        ssize_t r = read(fds[i], buf, sizeof buf);
+        if (r > 0 && i == 2) {
+            keep_console(m, buf, (size_t)r);
+            if (m->console_fd >= 0)
+                write_all_fd(m->console_fd, buf, (size_t)r);
+        } else if (r > 0) {
+            write_all_fd(i == 0 ? 1 : 2, buf, (size_t)r);
+        } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+            *opn[i] = false;
+        }
+    }
+}
+
+static void reap_vmm(struct mon *m)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PIDFD, (id_t)m->pidfd, &si, WEXITED) == 0) {
+        m->vmm_done = true;
+        m->vmm_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+    }
+}
+
+/* Relay until the VMM is gone and every pipe drained, or a fault (m->why). */
+static void relay_loop(struct mon *m)
+{
+    for (;;) {
+        int timeout = poll_timeout(m);
+        if (timeout == -2 || shares_gone(m))
+            return;
+        if (m->vmm_done && m->chan_fd < 0 && !m->open_out && !m->open_err && !m->open_con)
+            return;
+        struct pollfd pf[6] = {
+            { .fd = m->chan_fd, .events = POLLIN },
+            { .fd = m->open_out ? m->out[0] : -1, .events = POLLIN },
+            { .fd = m->open_err ? m->err[0] : -1, .events = POLLIN },
+            { .fd = m->open_con ? m->con[0] : -1, .events = POLLIN },
+            { .fd = m->vmm_done ? -1 : m->pidfd, .events = POLLIN },
+            { .fd = m->listen_fd, .events = POLLIN },
+        };
         int n = poll(pf, 6, timeout);
         if (n < 0 && errno != EINTR)
             verdict(m, 1, "vm: poll: %s", strerror(errno));
-        if (n == 0 && vmm_done)
-            break;
-        char buf[8192];
-        if (pf[5].revents & POLLIN) {
-            int c2 = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-            if (c2 >= 0 && chan_fd < 0) {
-                chan_fd = c2;
-                close(listen_fd);
-                listen_fd = -1;
-            } else if (c2 >= 0) {
-                close(c2);
-            }
-        }
-        if (pf[0].revents) {
-            ssize_t r = read(chan_fd, buf, sizeof buf);
-            if (r > 0) {
-                if (m->t_first == 0)
-                    m->t_first = mono_ms();
-                int fr = vm_chan_feed(&m->dec, (uint8_t *)buf, (size_t)r, pass_record, m);
-                if (fr == -1) {
-                    fault = "protocol";
-                    snprintf(why, sizeof why, "vm: %s", m->dec.fault);
-                    break;
-                }
-                if (fr == -2)
-                    _exit(CELLRUN_EXIT_FAILURE); /* the core stopped reading */
-                if (m->dec.state == VM_CHAN_DONE && v->mode == VM_MODE_FIRECRACKER)
-                    shutdown(chan_fd, SHUT_WR); /* let the guest's flush end */
-            } else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
-                close(chan_fd);
-                chan_fd = -1;
-            }
-        }
-        int fds[3] = { out[0], err[0], con[0] }, *opn[3] = { &open_out, &open_err, &open_con };
-        for (int i = 0; i < 3; i++) {
-            if (!pf[1 + i].revents)
-                continue;
-            ssize_t r = read(fds[i], buf, sizeof buf);
-            if (r > 0) {
-                if (i == 2) {
-                    keep_console(m, buf, (size_t)r);
-                    if (m->console_fd >= 0)
-                        write_all_fd(m->console_fd, buf, (size_t)r);
-                } else
-                    write_all_fd(i == 0 ? 1 : 2, buf, (size_t)r);
-            } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-                *opn[i] = 0;
-            }
-        }
-        if (pf[4].revents & POLLIN) {
-            siginfo_t si;
-            memset(&si, 0, sizeof si);
-            if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) == 0) {
-                vmm_done = 1;
-                vmm_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-            }
-        }
+        if (n == 0 && m->vmm_done)
+            return;
+        if (pf[5].revents & POLLIN)
+            accept_channel(m);
+        if (pf[0].revents && !read_channel(m))
+            return;
+        relay(m, pf + 1);
+        if (pf[4].revents & POLLIN)
+            reap_vmm(m);
     }
-    if (fault) {
-        kill(vmm, SIGKILL);
-        if (!vmm_done)
-            waitpid(vmm, NULL, 0);
-        verdict(m, 1, "%s", why);
+}
+
+/* What the run comes to: a fault or a guest without its STATUS is Forced. */
+static __attribute__((noreturn)) void judge(struct mon *m)
+{
+    struct vm_priv *v = m->v;
+    const char *vmm = v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu";
+    if (m->why[0]) {
+        kill(m->vmm, SIGKILL);
+        if (!m->vmm_done)
+            waitpid(m->vmm, NULL, 0);
+        verdict(m, 1, "%s", m->why);
     }
     if (m->dec.state != VM_CHAN_DONE) {
         if (m->dec.state == VM_CHAN_FAULT)
@@ -980,17 +1057,32 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
         verdict(
             m, 1,
             "vm: the guest ended without reporting its status (%s exited with status %d after %u records)%s",
-            v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu", vmm_status, m->dec.steps,
-            m->dec.steps == 0 && vmm_status != 0 && v->mode != VM_MODE_QEMU_TCG
+            vmm, m->vmm_status, m->dec.steps,
+            m->dec.steps == 0 && m->vmm_status != 0 && v->mode != VM_MODE_QEMU_TCG
                 ? "; if KVM cannot run guests on this host, CELLOS_VM_MODE=qemu-tcg forces software emulation"
                 : "");
     }
-    if (vmm_status != 0)
-        verdict(m, 1, "vm: %s exited with status %d after the guest's status",
-                v->mode == VM_MODE_FIRECRACKER ? "firecracker" : "qemu", vmm_status);
+    if (m->vmm_status != 0)
+        verdict(m, 1, "vm: %s exited with status %d after the guest's status", vmm, m->vmm_status);
     if (m->dec.status.kind == VM_STATUS_FAILED)
         verdict(m, 0, "guest set-up failed");
     verdict(m, 0, "ok");
+}
+
+/* The monitor: wait for go, start the VMM, relay and decode, judge. */
+static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
+{
+    wait_go(go_r);
+    m->listen_fd = m->chan_fd = m->pidfd = -1;
+    if (pipe2(m->chan, O_CLOEXEC) < 0 || pipe2(m->out, O_CLOEXEC) < 0 || pipe2(m->err, O_CLOEXEC) < 0 ||
+        pipe2(m->con, O_CLOEXEC) < 0)
+        verdict(m, 1, "vm: pipes: %s", strerror(errno));
+    struct vm_argv av = { 0 };
+    char paths[7][32], name[80];
+    vmm_argv(m, &av, paths, name);
+    start_vmm(m, &av);
+    relay_loop(m);
+    judge(m);
 }
 
 static int vm_spawn(struct backend_run *r, struct cell_error *e)

@@ -261,9 +261,7 @@ static void run_kernel(int kernel_fd, const char *qemu, struct vm_kvm_verdict *v
     if (st < 0) {
         v->usable = false;
         snprintf(v->why, sizeof v->why,
-                 "/dev/kvm opens, but the guest kernel under QEMU+KVM did not boot to its end within "
-                 "%u ms (nested virtualisation without working support?)",
-                 deadline);
+                 "/dev/kvm opens but a kernel under QEMU+KVM did not finish booting within %u ms", deadline);
     } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         v->usable = false;
         snprintf(v->why, sizeof v->why, "QEMU+KVM could not boot the guest kernel (status %d%s%.120s)",
