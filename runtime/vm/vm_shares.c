@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runtime/lib/sys_util.h"
+
 bool vm_bind_is_readonly(const struct plan *p, size_t i)
 {
     for (size_t j = i + 1; j < p->fs.n_ops; j++)
@@ -21,20 +23,12 @@ bool vm_bind_is_readonly(const struct plan *p, size_t i)
     return false;
 }
 
-static bool is_under(const char *path, const char *tree)
-{
-    size_t n = strlen(tree);
-    if (strcmp(tree, "/") == 0)
-        return true;
-    return strncmp(path, tree, n) == 0 && (path[n] == 0 || path[n] == '/');
-}
-
 /* The share serving `src` with access rw: the deepest share containing it. */
 static const struct vm_share *serving(const struct vm_share_list *l, const char *src)
 {
     const struct vm_share *best = NULL;
     for (size_t i = 0; i < l->n; i++)
-        if (is_under(src, l->s[i].guest) && (!best || strlen(l->s[i].guest) > strlen(best->guest)))
+        if (sys_path_within(src, l->s[i].guest) && (!best || strlen(l->s[i].guest) > strlen(best->guest)))
             best = &l->s[i];
     return best;
 }
