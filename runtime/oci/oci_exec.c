@@ -144,41 +144,18 @@ static void join_cgroups(pid_t cell)
     fclose(f);
 }
 
-static void exec_event(const char *id, const char *digest, const char *argv0)
+/* The exec's own signed event, before anything runs in the cell; no
+ * event, no exec (fail closed). */
+static int exec_event(const struct ocr_global *g, const char *id, const char *digest, const char *argv0)
 {
     char why[600];
     struct ocr_conf c;
-    if (ocr_conf_load(&c, why, sizeof why) < 0)
-        return;
-    struct cell_error e = { 0 };
-    struct ev_key key;
-    memset(&key, 0, sizeof key);
-    bool have = false;
-    if (!c.unsigned_run && c.key[0]) {
-        if (ev_key_load_seed(c.key, &key, &e) < 0)
-            return;
-        have = true;
+    if (ocr_conf_load(&c, why, sizeof why) < 0 ||
+        ocr_event(&c, id, digest, "oci_exec", "argv0", argv0, true, why, sizeof why) < 0) {
+        ocr_log(g, "error", "exec: the exec event: %s", why);
+        return -1;
     }
-    struct ev_options eo;
-    memset(&eo, 0, sizeof eo);
-    eo.sink = EV_SINK_FILE;
-    eo.path = c.events;
-    eo.key = have ? &key : NULL;
-    eo.key_seed_only = true;
-    eo.subject = id;
-    struct ev_stream *s = NULL;
-    if (ev_run_uuid_generate(eo.run_uuid, &e) == 0 && ev_open(&s, &eo, &e) == 0) {
-        struct ev_kv kv[] = {
-            { .key = "container", .type = EV_KV_STR, .s = id },
-            { .key = "configdigest", .type = EV_KV_STR, .s = digest },
-            { .key = "argv0", .type = EV_KV_STR, .s = argv0 },
-        };
-        if (ev_supervisor_step(s, "ocr_exec", kv, 3, &e) == 0)
-            ev_seal(s, &e);
-    }
-    ev_close(s);
-    if (have)
-        ev_key_wipe(&key);
+    return 0;
 }
 
 int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
@@ -323,7 +300,11 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
             goto out;
         }
     }
-    exec_event(id, st.config_sha256, r.argv[0]);
+    if (exec_event(g, id, st.config_sha256, r.argv[0]) < 0) {
+        for (size_t k = 0; k < 7; k++)
+            close(nfd[k]);
+        goto out;
+    }
     int console_fd = -1;
     if (r.terminal) {
         int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -11,6 +11,7 @@
  *   oci_compile.c    policy text -> plan bytes with the compiler library
  *   oci_shim.c       the per-container supervisor process (create)
  *   oci_exec.c       exec: a process in a running cell, same authority
+ *   oci_events.c     the refusal and exec events
  *
  * This folder reads OCI bundles; runtime/gvisor/oci_*.c writes them for
  * runsc. The two share only the JSON helpers.
@@ -64,6 +65,11 @@ int ocr_conf_load(struct ocr_conf *c, char *why, size_t whylen);
 bool ocr_list_has(const char *list, const char *item);
 /* Does path lie within (or equal) one of the list's prefixes? */
 bool ocr_list_within(const char *list, const char *path);
+
+/* A short signed stream of its own (oci_events.c): started, the step
+ * (container, configdigest, what_key = what), destroyed (ok or failed), seal. */
+int ocr_event(const struct ocr_conf *c, const char *id, const char *digest, const char *step,
+              const char *what_key, const char *what, bool ok, char *why, size_t whylen);
 
 /* ---- state (oci_state.c) ----------------------------------------------------- */
 struct ocr_state {

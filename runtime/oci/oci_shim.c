@@ -21,6 +21,7 @@
 #include "runtime/events/keys.h"
 #include "runtime/backend/backend.h"
 #include "runtime/supervisor/supervisor.h"
+#include "plan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,45 +114,18 @@ static int hold(void *vctx, pid_t cell_pid, struct cell_error *e)
     return 0;
 }
 
-/* A signed event saying why a container was refused (best effort: the log
- * has the same lines). */
-static void refused_event(const struct ocr_conf *c, const char *id, const char *digest,
-                          const struct ocr_msgs *viol)
+/* A signed event saying why a container was refused (the log has the
+ * same lines). */
+static void refused_event(const struct ocr_global *g, const struct ocr_conf *c, const char *id,
+                          const char *digest, const struct ocr_msgs *viol)
 {
-    struct cell_error e = { 0 };
-    struct ev_key key;
-    bool have = false;
-    memset(&key, 0, sizeof key);
-    if (!c->unsigned_run && c->key[0]) {
-        if (ev_key_load_seed(c->key, &key, &e) < 0)
-            return;
-        have = true;
+    char all[4096] = "", why[600];
+    for (size_t i = 0; i < viol->n; i++) {
+        size_t l = strlen(all);
+        snprintf(all + l, sizeof all - l, "%s%s", i ? "; " : "", viol->v[i]);
     }
-    struct ev_options eo;
-    memset(&eo, 0, sizeof eo);
-    eo.sink = EV_SINK_FILE;
-    eo.path = c->events;
-    eo.key = have ? &key : NULL;
-    eo.key_seed_only = true;
-    eo.subject = id;
-    struct ev_stream *s = NULL;
-    if (ev_run_uuid_generate(eo.run_uuid, &e) == 0 && ev_open(&s, &eo, &e) == 0) {
-        char all[4096] = "";
-        for (size_t i = 0; i < viol->n; i++) {
-            size_t l = strlen(all);
-            snprintf(all + l, sizeof all - l, "%s%s", i ? "; " : "", viol->v[i]);
-        }
-        struct ev_kv kv[] = {
-            { .key = "container", .type = EV_KV_STR, .s = id },
-            { .key = "configdigest", .type = EV_KV_STR, .s = digest },
-            { .key = "why", .type = EV_KV_STR, .s = all },
-        };
-        if (ev_supervisor_step(s, "ocr_refused", kv, 3, &e) == 0)
-            ev_seal(s, &e);
-    }
-    ev_close(s);
-    if (have)
-        ev_key_wipe(&key);
+    if (ocr_event(c, id, digest, "oci_refused", "why", all, false, why, sizeof why) < 0)
+        ocr_log(g, "error", "the refusal event: %s", why);
 }
 
 /* Build the plan bytes for the bundle; -1 with every reason in viol. */
@@ -343,7 +317,7 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
                 viol.n, viol.n == 1 ? "" : "s");
         for (size_t i = 0; i < viol.n; i++)
             ocr_log(g, "error", "  %s", viol.v[i]);
-        refused_event(&c, o->id, b.config_sha256, &viol);
+        refused_event(g, &c, o->id, b.config_sha256, &viol);
         ocr_msgs_free(&viol);
         free(policy);
         ocr_bundle_free(&b);
