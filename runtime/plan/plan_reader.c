@@ -22,6 +22,7 @@
  */
 #include "plan.h"
 #include "plan_rlimits.h"
+#include "runtime/lib/sys_util.h"
 #include "bpf_check.h"
 
 #include <errno.h>
@@ -1603,65 +1604,22 @@ int plan_read_file(const char *path, struct plan **out, struct plan_error *err)
         snprintf(err->message, sizeof err->message, "plan_read_file: invalid arguments");
         return -1;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        err->file = true;
-        snprintf(err->message, sizeof err->message, "cannot open the plan: %s", strerror(errno));
+    /* one byte past the limit: the reader names an oversized file as such */
+    char *data;
+    size_t n;
+    int er = sys_read_file(path, CP_MAX_PLAN_SIZE, 0, &data, &n, NULL);
+    if (er) {
+        err->file = er != ENOMEM;
+        if (er == EISDIR)
+            snprintf(err->message, sizeof err->message, "is a directory, not a plan");
+        else if (er == ENOMEM)
+            snprintf(err->message, sizeof err->message, "out of memory");
+        else if (er == EIO)
+            snprintf(err->message, sizeof err->message, "read error: %s", strerror(er));
+        else
+            snprintf(err->message, sizeof err->message, "cannot open the plan: %s", strerror(er));
         return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        err->file = true;
-        snprintf(err->message, sizeof err->message, "cannot stat: %s", strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        err->file = true;
-        snprintf(err->message, sizeof err->message, "is a directory, not a plan");
-        close(fd);
-        return -1;
-    }
-    /* Read at most one byte past the limit, whatever the file claims. */
-    size_t cap = S_ISREG(st.st_mode) && st.st_size >= 0 && (uint64_t)st.st_size <= CP_MAX_PLAN_SIZE
-        ? (size_t)st.st_size + 1
-        : 65536;
-    size_t n = 0;
-    uint8_t *data = malloc(cap);
-    if (!data) {
-        snprintf(err->message, sizeof err->message, "out of memory");
-        close(fd);
-        return -1;
-    }
-    for (;;) {
-        if (n == cap) {
-            if (cap > CP_MAX_PLAN_SIZE)
-                break;
-            size_t ncap = cap * 2 > (size_t)CP_MAX_PLAN_SIZE + 1 ? (size_t)CP_MAX_PLAN_SIZE + 1 : cap * 2;
-            uint8_t *nd = realloc(data, ncap);
-            if (!nd) {
-                snprintf(err->message, sizeof err->message, "out of memory");
-                free(data);
-                close(fd);
-                return -1;
-            }
-            data = nd;
-            cap = ncap;
-        }
-        ssize_t k = read(fd, data + n, cap - n);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            snprintf(err->message, sizeof err->message, "read error: %s", strerror(errno));
-            free(data);
-            close(fd);
-            return -1;
-        }
-        if (k == 0)
-            break;
-        n += (size_t)k;
-    }
-    close(fd);
     int rc = plan_read(data, n, out, err);
     free(data);
     return rc;
