@@ -20,7 +20,8 @@ trap 'rm -rf "$W"' EXIT
 
 # the CI-cell layout of bench/startup.sh (tmpfs root, /usr and /etc
 # read-only, merged-/usr symlinks, /proc, a minimal /dev, /tmp, a
-# workspace): 12 rules; and the narrow hello example (3 files, a workspace)
+# workspace): 14 grant rules; and the narrow hello example (3 files, a
+# workspace): 4; each plus rules for the stdio files (here /dev/null)
 make -s "$BUILD/t/runtime/mkplan" >/dev/null
 "$BUILD/t/runtime/mkplan" "$W/ci.plan" -- /bin/true
 "$BUILD/bin/cellc" policies/examples/hello.cell -o "$W/hello.plan" >/dev/null
@@ -51,5 +52,5 @@ run() {
 }
 
 echo "bench/landlock: $ROUNDS runs per plan; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores, kernel $(uname -r)"
-run "$W/ci.plan" "CI layout (12 rules)"
-run "$W/hello.plan" "hello.cell (3 files)"
+run "$W/ci.plan" "CI layout (14 grant rules)"
+run "$W/hello.plan" "hello.cell (4 grant rules)"
