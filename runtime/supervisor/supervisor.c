@@ -144,6 +144,19 @@ static void describe_step_failure(struct sup *s, const struct cell_step_record *
         snprintf(s->why, sizeof s->why, "step secrets: %.64s -> %.200s: %s", sec->name, sec->target, err);
         return;
     }
+    if (r->step == CELL_STEP_LANDLOCK && r->err == EOPNOTSUPP) {
+        if (r->detail == 0)
+            snprintf(
+                s->why, sizeof s->why,
+                "step landlock: the plan requires Landlock (landlock required;) and this kernel has none");
+        else
+            snprintf(s->why, sizeof s->why,
+                     "step landlock: the plan requires Landlock (landlock required;) and this kernel's "
+                     "Landlock ABI "
+                     "%u lacks part of the ruleset (ABI 6 has all of it)",
+                     r->detail);
+        return;
+    }
     if (r->step == CELL_STEP_LOOPBACK && r->err == EOPNOTSUPP) {
         snprintf(s->why, sizeof s->why, "step loopback: egress rules cannot be enforced here");
         return;

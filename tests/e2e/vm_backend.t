@@ -41,6 +41,7 @@ if [ "$want" = degraded ]; then
     vm_run "$TMP/ll.plan"
     is "$RC $OUT" "125 " "landlock required on a guest kernel without the whole ruleset: refused (125), the workload never ran"
     like "$(ev_data step.v1.landlock)" '"errno":"EOPNOTSUPP"' "... the landlock step failed with EOPNOTSUPP"
+    like "$ERR" "step landlock: the plan requires Landlock .* ABI $ll_abi lacks" "... and cellrun says why in one line"
 fi
 
 # 2. failing commands
