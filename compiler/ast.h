@@ -143,7 +143,8 @@ enum ast_stmt_kind {
     AS_EV_SOURCE,
     AS_EV_SUBJECT,
     AS_EV_KEY,
-    AS_EV_SPEC_ID, /* the provenance section (a CellOS document's ids) */
+    AS_EV_REQUIRE_DELIVERED, /* require delivered; (no value) */
+    AS_EV_SPEC_ID,           /* the provenance section (a CellOS document's ids) */
     AS_EV_CORRELATION_ID,
     AS_EV_PACK_ID,
     AS_EV_PACK_VERSION,

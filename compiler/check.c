@@ -607,6 +607,10 @@ static void check_events_stmt(struct chk *c, const struct ast_stmt *s)
         }
         p->events.subject = v->s;
         return;
+    case AS_EV_REQUIRE_DELIVERED:
+        if (chk_once(c, &c->ev_require, s->loc, "events require delivered"))
+            p->events.flags |= CP_EV_REQUIRE_DELIVERED;
+        return;
     case AS_EV_KEY: {
         if (!chk_once(c, &c->ev_key, s->loc, "events key"))
             return;

@@ -76,7 +76,7 @@ struct chk {
     struct seen network, lim_memory, lim_pids, lim_cpu, lim_wall;
     struct seen lim_memory_be, lim_pids_be, lim_cpu_be;
     struct seen vm_vcpus, vm_memory, vm_kernel, vm_bootargs, vm_rootfs, vm_initramfs;
-    struct seen gv_platform, ev_source, ev_subject, ev_key, ev_prov[4];
+    struct seen gv_platform, ev_source, ev_subject, ev_key, ev_require, ev_prov[4];
     struct seen sc_default, abi_x32, abi_i386;
     struct seen vm_section, gvisor_section, limits_section, workspace;
     struct loc cwd_val_loc, argv0_loc;

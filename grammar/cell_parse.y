@@ -148,7 +148,7 @@ static struct ast_opt *mk_opt(struct parse_ctx *ctx, enum ast_opt_kind k, struct
     KW_ABI "abi" KW_ALLOW "allow" KW_ARGV "argv" KW_AS "as" KW_AT "at"
     KW_BACKEND "backend" KW_BOOTARGS "bootargs" KW_CAPABILITY "capability"
     KW_CEILING "ceiling" KW_CELL "cell" KW_CPU "cpu" KW_CPU_BE "cpu-best-effort"
-    KW_CWD "cwd" KW_DEFAULT "default" KW_DEV "dev" KW_DEVICE "device" KW_DIR "dir"
+    KW_CWD "cwd" KW_DEFAULT "default" KW_DELIVERED "delivered" KW_DEV "dev" KW_DEVICE "device" KW_DIR "dir"
     KW_EGRESS "egress" KW_EGRESS_HOSTS "egress-hosts" KW_ENOSYS "enosys" KW_ENV "env"
     KW_ERRNO "errno" KW_EVENTS "events" KW_EXTRA_ARGS "extra-args" KW_FILE "file"
     KW_FILESYSTEM "filesystem" KW_FROM "from" KW_GROUP "group" KW_GVISOR "gvisor"
@@ -555,6 +555,7 @@ ev_stmt
     : KW_SOURCE STRING ';'      { $$ = mk_stmt1(ctx, AS_EV_SOURCE, @1, $2); }
     | KW_SUBJECT STRING ';'     { $$ = mk_stmt1(ctx, AS_EV_SUBJECT, @1, $2); }
     | KW_KEY STRING ';'         { $$ = mk_stmt1(ctx, AS_EV_KEY, @1, $2); }
+    | KW_REQUIRE KW_DELIVERED ';' { $$ = mk_stmt(ctx, AS_EV_REQUIRE_DELIVERED, @1); }
     | KW_SPEC_ID STRING ';'     { $$ = mk_stmt1(ctx, AS_EV_SPEC_ID, @1, $2); }
     | KW_CORRELATION_ID STRING ';' { $$ = mk_stmt1(ctx, AS_EV_CORRELATION_ID, @1, $2); }
     | KW_PACK_ID STRING ';'     { $$ = mk_stmt1(ctx, AS_EV_PACK_ID, @1, $2); }
@@ -626,7 +627,7 @@ num_list
 word
     : WORD
     | KW_ABI | KW_ALLOW | KW_ARGV | KW_AS | KW_AT | KW_BACKEND | KW_BOOTARGS
-    | KW_CAPABILITY | KW_CEILING | KW_CELL | KW_CPU | KW_CPU_BE | KW_CWD | KW_DEFAULT
+    | KW_CAPABILITY | KW_CEILING | KW_CELL | KW_CPU | KW_CPU_BE | KW_CWD | KW_DEFAULT | KW_DELIVERED
     | KW_DEV | KW_DEVICE | KW_DIR | KW_EGRESS | KW_EGRESS_HOSTS | KW_ENOSYS | KW_ENV
     | KW_ERRNO | KW_EVENTS | KW_EXTRA_ARGS | KW_FILE | KW_FILESYSTEM | KW_FROM
     | KW_GROUP | KW_GVISOR | KW_HOSTNAME | KW_IN | KW_INITRAMFS_LIMIT | KW_KERNEL

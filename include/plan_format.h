@@ -373,6 +373,8 @@ _Static_assert(sizeof(struct cp_gvisor) == 8, "cp_gvisor is 8 bytes");
 /* ---- EVENTS ------------------------------------------------------------- */
 
 #define CP_EV_HAS_KID 0x1u /* signing_kid names the key that must sign the run's events */
+#define CP_EV_REQUIRE_DELIVERED                                                                              \
+    0x2u /* every remote sink must acknowledge `started` before the workload runs */
 
 struct cp_events {
     cp_str source;           /* CloudEvents `source` prefix/URI, or "" for urn:uuid:<run> */

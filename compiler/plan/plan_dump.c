@@ -617,6 +617,9 @@ static void dump_events(FILE *f, const struct plan *p)
         fputs("(any key the operator passes)", f);
     }
     fputc('\n', f);
+    if (p->events.flags & CP_EV_REQUIRE_DELIVERED)
+        fprintf(f, KEYW "every remote sink acknowledges the started event before the workload runs\n",
+                "require delivered");
     /* the provenance section, when present (a CellOS document's ids) */
     const struct {
         const char *key, *val;

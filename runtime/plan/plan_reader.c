@@ -1437,7 +1437,7 @@ static int do_events(struct rd *r)
         return fail(r, S, FLD(b, struct cp_events, subject), "subject %s has control characters",
                     quote(p->events.subject, q, sizeof q));
     p->events.flags = ld32(r, FLD(b, struct cp_events, flags));
-    if (p->events.flags & ~CP_EV_HAS_KID)
+    if (p->events.flags & ~(CP_EV_HAS_KID | CP_EV_REQUIRE_DELIVERED))
         return fail(r, S, FLD(b, struct cp_events, flags), "unknown flags 0x%x", p->events.flags);
     if (want_zero32(r, S, FLD(b, struct cp_events, pad), WL("events")))
         return -1;

@@ -683,7 +683,7 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
         cell_err(&e, 0, "events: no signing key: pass --key FILE, set CELLOS_KEY, or run --unsigned");
         goto fail_early;
     }
-    if (sup_sinks_plan(&s.sinks, o, &e) < 0)
+    if (sup_sinks_plan(&s.sinks, o, (s.plan->events.flags & CP_EV_REQUIRE_DELIVERED) != 0, &e) < 0)
         goto fail_early;
     {
         /* the event stream must never be a descriptor the workload holds */

@@ -90,14 +90,14 @@ static int find_sender(struct sup_sinks *k, struct cell_error *e)
     return 0;
 }
 
-int sup_sinks_plan(struct sup_sinks *k, const struct sup_options *o, struct cell_error *e)
+int sup_sinks_plan(struct sup_sinks *k, const struct sup_options *o, bool plan_requires, struct cell_error *e)
 {
     memset(k, 0, sizeof *k);
     k->spool_fd = -1;
     k->ready_fd = -1;
     k->wake_fd = -1;
     k->sender = -1;
-    k->require = o->require_delivered;
+    k->require = o->require_delivered || plan_requires;
     if (o->n_events) {
         for (size_t i = 0; i < o->n_events; i++)
             if (add_spec(k, o->events[i], e) < 0)
@@ -115,7 +115,9 @@ int sup_sinks_plan(struct sup_sinks *k, const struct sup_options *o, struct cell
         }
     }
     if (k->require && !k->n_remote)
-        return cell_err(e, 0, "events: --require-delivered without a remote sink (nats://, https://, ...)");
+        return cell_err(e, 0, "events: %s without a remote sink (nats://, https://, ...)",
+                        plan_requires ? "the plan requires delivery (events { require delivered; })"
+                                      : "--require-delivered");
     if (!k->n_remote)
         return 0;
     if (env_ms("CELLOS_SINK_WAIT_MS", 10000, &k->wait_ms, e) < 0 ||

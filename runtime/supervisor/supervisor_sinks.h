@@ -31,9 +31,11 @@ struct sup_sinks {
     char env_copy[8192]; /* $CELLOS_EVENTS split in place */
 };
 
-/* Sort and check the specs, find the spool and the sender: before the cell
+/* plan_requires: the plan's events { require delivered; } (as --require-delivered).
+ * Sort and check the specs, find the spool and the sender: before the cell
  * exists, so a bad spec, a full spool or a missing sender refuses the run. */
-int sup_sinks_plan(struct sup_sinks *k, const struct sup_options *o, struct cell_error *e);
+int sup_sinks_plan(struct sup_sinks *k, const struct sup_options *o, bool plan_requires,
+                   struct cell_error *e);
 /* Create the run's spool files (no-op without remote sinks). */
 int sup_sinks_open_spool(struct sup_sinks *k, const char *run_uuid, struct cell_error *e);
 /* Start cellsend on the run (after the stream is open). */

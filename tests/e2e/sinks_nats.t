@@ -4,13 +4,14 @@
 # `cellrun verify`: the same bytes as a file sink; the server down before
 # the run (spooled, then `cellrun flush`), killed mid-run and restarted, a
 # full stream (max_msgs) later raised, wrong credentials and a TLS name
-# mismatch under --require-delivered (the run refuses, nothing executed),
+# mismatch under --require-delivered or a plan's `events { require
+# delivered; }` (the run refuses, nothing executed),
 # user/password, token and nkey authentication, TLS with a CA file: every
 # event is in the stream exactly once (verify refuses duplicates).
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v nats-server >/dev/null || skip_all "nats-server is not installed (make deps installs it)"
-[ -x "${CELLRUN:-}" ] && [ -x "$CELLOS_BUILD/bin/cellsend" ] || skip_all "cellrun/cellsend are not built"
+[ -x "${CELLRUN:-}" ] && [ -x "${CELLC:-}" ] && [ -x "$CELLOS_BUILD/bin/cellsend" ] || skip_all "cellc/cellrun/cellsend are not built"
 tmpdir
 . "$CELLOS_TOP/tests/e2e/sinks_lib.sh"
 [ -x "$JSREAD" ] || skip_all "the Go JetStream reader is not built (go or golang-github-nats-io-go-nats-dev missing)"
@@ -69,8 +70,24 @@ unlike "$(cat refused.jsonl)" 'step\.v1\.exec' "the workload never started (no e
 grep -q '"outcome":"failed"' refused.jsonl; ok $? "the spooled stream records the refused run as failed"
 rm -f spool/*
 
+# ---- the same from the policy: events { require delivered; }
+sed 's/^}$/    events { require delivered; }\n}/' "$CELLOS_TOP/policies/examples/hello.cell" > req.cell
+"$CELLC" req.cell -o req.plan >/dev/null 2>&1; ok $? "cellc compiles events { require delivered; }"
+like "$("$CELLC" dump req.plan 2>&1)" "require delivered" "cellc dump shows it"
+run --events file:req.ev req.plan
+is "$RC" 125 "a plan requiring delivery refuses a run without a remote sink"
+like "$OUT" "the plan requires delivery" "saying so"
+run --events "$URL/cellos.events.req" req.plan
+is "$RC" 125 "a plan requiring delivery refuses the run while the server is down"
+rm -f spool/*
+nats_start main "" "$NATS_PORT"
+run --events "$URL/cellos.events.req" req.plan
+is "$RC" 0 "and runs once the server acknowledges"; [ "$RC" = 0 ] || diag "$OUT"
+nats_stop main
+
 # ---- killed mid-run and restarted: everything exactly once
 nats_start main "" "$NATS_PORT"
+
 "$JSREAD" addstream "$URL" MID 'cellos.mid.>'
 CELLOS_SINK_WAIT_MS=10000 "$CELLRUN" --events "$URL/cellos.mid.{run}" sleep.plan </dev/null >mid.out 2>&1 &
 crpid=$!

@@ -433,7 +433,7 @@ static void gvisor_events_secrets_cases(void)
     const uint32_t G = CP_SEC_GVISOR, E = CP_SEC_EVENTS, X = CP_SEC_SECRETS;
     REJECT("gvisor platform 4", G, FIX(G, struct cp_gvisor, platform), "platform 4", pb_w32(&w, at_, 4));
     REJECT("gvisor flags", G, FIX(G, struct cp_gvisor, flags), "flags 0x1", pb_w32(&w, at_, 1));
-    REJECT("unknown event flags", E, FIX(E, struct cp_events, flags), "unknown flags 0x3", pb_w32(&w, at_, 3));
+    REJECT("unknown event flags", E, FIX(E, struct cp_events, flags), "unknown flags 0x4", pb_w32(&w, at_, 4));
     REJECT("kid without HAS_KID", E, FIX(E, struct cp_events, signing_kid), "signing_kid must be zero",
            pb_w32(&w, FIX(E, struct cp_events, flags), 0));
     REJECT("event source with a space", E, FIX(E, struct cp_events, source), "without spaces",
