@@ -51,9 +51,9 @@ static void usage(FILE *f)
             "ARGS after -- are appended to the plan's argv when the plan allows it.\n"
             "\n"
             "exit status: the workload's; 128+N when it died of signal N (a wall-time or\n"
-            "memory kill is 137); 125 when cellrun or the cell's set-up failed (one line\n"
-            "on stderr names the step); 126 the workload could not be executed; 127 it\n"
-            "was not found.\n"
+            "memory kill is 137, a seccomp kill 159; one line on stderr says which); 125\n"
+            "when cellrun or the cell's set-up failed (one line on stderr names the step);\n"
+            "126 the workload could not be executed; 127 it was not found.\n"
             "\n"
             "subcommands:\n",
             backend_names(names, sizeof names));
