@@ -10,6 +10,11 @@
 
 #include <string.h>
 
+static const char *qs(char *buf, size_t n, const char *s)
+{
+    return diag_quote(buf, n, s, strlen(s));
+}
+
 static bool host_allowed(const char *h, const struct doc_pack *p)
 {
     for (size_t i = 0; i < p->n_allowed_hosts; i++) {
@@ -48,6 +53,7 @@ size_t doc_admit(struct diag *d, const struct doc *cd, const struct doc *pd)
     const char *id = p->id.s;
     struct loc run_at = c->has_run ? c->run_loc : c->spec_loc;
     size_t n = 0;
+    char b[80], b2[80];
     n += max_rule(d, &c->ttl_seconds, c->spec_loc, "spec.lifetime.ttlSeconds", &p->max_ttl,
                   "maxLifetimeTtlSeconds", id);
     n += max_rule(d, &c->memory_max, c->has_limits ? c->limits_loc : run_at, "spec.run.limits.memoryMaxBytes",
@@ -70,7 +76,7 @@ size_t doc_admit(struct diag *d, const struct doc *cd, const struct doc *pd)
             if (!host_allowed(c->egress[i].host.s, p)) {
                 diag_error(d, c->egress[i].host.loc,
                            "egress host '%s' is not in the allowedEgressHosts of pack '%s'",
-                           c->egress[i].host.s, id);
+                           qs(b, sizeof b, c->egress[i].host.s), id);
                 diag_note(d, p->allowed_hosts_loc, "allowedEgressHosts is set here");
                 n++;
             }
@@ -85,14 +91,16 @@ size_t doc_admit(struct diag *d, const struct doc *cd, const struct doc *pd)
         n++;
     }
     if (c->pack_id.s && strcmp(c->pack_id.s, id)) {
-        diag_error(d, c->pack_id.loc, "spec.policy.packId '%s' does not name pack '%s'", c->pack_id.s, id);
+        diag_error(d, c->pack_id.loc, "spec.policy.packId '%s' does not name pack '%s'",
+                   qs(b, sizeof b, c->pack_id.s), id);
         diag_note(d, p->id.loc, "the pack's id is set here");
         n++;
     }
     if (c->pack_version.s && (!p->version.s || strcmp(c->pack_version.s, p->version.s))) {
         diag_error(d, c->pack_version.loc,
-                   "spec.policy.packVersion '%s' is not the version of pack '%s' (%s)", c->pack_version.s, id,
-                   p->version.s ? p->version.s : "none given");
+                   "spec.policy.packVersion '%s' is not the version of pack '%s' (%s)",
+                   qs(b, sizeof b, c->pack_version.s), id,
+                   p->version.s ? qs(b2, sizeof b2, p->version.s) : "none given");
         diag_note(d, p->version.s ? p->version.loc : p->id.loc, "the pack's version is set here");
         n++;
     }

@@ -42,6 +42,22 @@ static void put_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* Text inside a `#` comment: printable ASCII as is, anything else (a
+ * newline would end the comment and start policy text) as \xHH. */
+static void put_comment(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p >= 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+}
+
+static const char *qs(char *buf, size_t n, const char *s)
+{
+    return diag_quote(buf, n, s, strlen(s));
+}
+
 /* An identifier of our language: [A-Za-z_]([A-Za-z0-9_-]*[A-Za-z0-9_])? */
 static bool is_word(const char *s)
 {
@@ -145,7 +161,8 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
         const char *h = c->egress[i].host.s;
         char err[160];
         if (!is_ipv4(h) && !strchr(h, ':') && check_host(h, strlen(h), err, sizeof err)) {
-            diag_error(d, c->egress[i].host.loc, "invalid egress host '%s': %s", h, err);
+            char b[80];
+            diag_error(d, c->egress[i].host.loc, "invalid egress host '%s': %s", qs(b, sizeof b, h), err);
             rc = 1;
         }
     }
@@ -159,13 +176,23 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
         return rc;
     }
 
-    fprintf(f, "# Imported from %s (cellos.io/v1 ExecutionCell) by `cellc import`.\n", base_name(doc->path));
-    fprintf(f,
-            "# A CellOS document does not say which host files the job may read: the\n"
-            "# filesystem comes from %s and the syscall baseline from %s.\n",
-            o->base, o->syscalls);
-    if (argv0)
-        fprintf(f, "# argv[0] \"%s\" was found on the PATH at %s.\n", c->argv[0].s, argv0);
+    fputs("# Imported from ", f);
+    put_comment(f, base_name(doc->path));
+    fputs(" (cellos.io/v1 ExecutionCell) by `cellc import`.\n"
+          "# A CellOS document does not say which host files the job may read: the\n"
+          "# filesystem comes from ",
+          f);
+    put_comment(f, o->base);
+    fputs(" and the syscall baseline from ", f);
+    put_comment(f, o->syscalls);
+    fputs(".\n", f);
+    if (argv0) {
+        fputs("# argv[0] \"", f);
+        put_comment(f, c->argv[0].s);
+        fputs("\" was found on the PATH at ", f);
+        put_comment(f, argv0);
+        fputs(".\n", f);
+    }
     fputs("use ", f);
     put_str(f, o->base);
     fputs(";\nuse ", f);
@@ -293,22 +320,27 @@ static int emit_pack(struct diag *d, const struct doc *doc, FILE *f)
     }
     for (size_t i = 0; i < p->n_allowed_hosts; i++) {
         const char *h = p->allowed_hosts[i].s;
-        char err[160];
+        char err[160], b[80];
         if (!strncmp(h, "*.", 2)) {
             diag_error(
                 d, p->allowed_hosts[i].loc,
-                "a wildcard host ('%s') has no pack ceiling in our language (egress-hosts names hosts)", h);
+                "a wildcard host ('%s') has no pack ceiling in our language (egress-hosts names hosts)",
+                qs(b, sizeof b, h));
             rc = 1;
         } else if (check_host(h, strlen(h), err, sizeof err)) {
-            diag_error(d, p->allowed_hosts[i].loc, "invalid host '%s': %s", h, err);
+            diag_error(d, p->allowed_hosts[i].loc, "invalid host '%s': %s", qs(b, sizeof b, h), err);
             rc = 1;
         }
     }
     if (rc)
         return rc;
-    fprintf(f, "# Imported from %s (cellos.io/v1 PolicyPack", base_name(doc->path));
-    if (p->version.s)
-        fprintf(f, ", version %s", p->version.s);
+    fputs("# Imported from ", f);
+    put_comment(f, base_name(doc->path));
+    fputs(" (cellos.io/v1 PolicyPack", f);
+    if (p->version.s) {
+        fputs(", version ", f);
+        put_comment(f, p->version.s);
+    }
     fputs(") by `cellc import`.\n", f);
     fputs("# A missing limit breaks a maximum here (no limit is more than any maximum).\npack ", f);
     put_str(f, p->id.s);

@@ -338,11 +338,12 @@ static bool cell_authority(struct ctx *c, const struct doc_node *n, struct doc_c
             e->port = (uint32_t)port.v;
             e->port_loc = port.loc;
             if (!strncmp(e->host.s, "*.", 2)) {
+                char hb[80];
                 diag_error(
                     c->d, e->host.loc,
                     "a wildcard egress host ('%s') is not supported: egress names are resolved when the "
                     "cell starts, so each host must be named",
-                    e->host.s);
+                    q(hb, sizeof hb, e->host.s));
                 ok = false;
             }
         }

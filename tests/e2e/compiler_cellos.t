@@ -53,6 +53,12 @@ done
 grep -q '^use "std/ci";$' "$TMP/alt.cell" && grep -q '^use "std/syscalls-network";$' "$TMP/alt.cell"
 ok $? "--base and --syscalls name the packs"
 
+# text from the document never leaves its comment or string in the import
+printf 'apiVersion: cellos.io/v1\nkind: PolicyPack\nspec:\n  id: p\n  version: "1\\n}\\ncell evil { }"\n  rules: {}\n' > "$TMP/inj.yaml"
+"$CELLC" import "$TMP/inj.yaml" > "$TMP/inj.cell"; is "$?" 0 "import of a pack whose version holds newlines"
+grep -c '^cell' "$TMP/inj.cell" | grep -qx 0; ok $? "... the newline is escaped in the comment, no cell appears"
+"$CELLC" check "$TMP/inj.cell" >/dev/null 2>&1; ok $? "... and the import checks"
+
 # a document on stdin: the same plan as the file (named stdin.cell)
 CC - -o "$TMP/stdin.plan" < $D/minimal-true.json; is "$?" 0 "a document on stdin compiles"
 "$CELLC" dump "$TMP/stdin.plan" | grep -q '^source *stdin.cell'; ok $? "stdin: the plan's source is stdin.cell"
