@@ -14,6 +14,7 @@
  */
 #include "oci_rt.h"
 #include "runtime/supervisor/cellrun_cmds.h"
+#include "runtime/lib/out_file.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -35,9 +36,18 @@ void ocr_log(const struct ocr_global *g, const char *level, const char *fmt, ...
         fprintf(stderr, "cellrun: %s\n", msg);
     if (!g->log_path)
         return;
-    FILE *f = fopen(g->log_path, "ae");
-    if (!f)
+    /* the log file as every output is opened (runtime/lib/out_file.h):
+     * appended to, created 0644 like runc's, never through a symlink */
+    struct out_file of;
+    const struct out_spec spec = { .how = OUT_APPEND, .mode = 0644 };
+    struct cell_error e = { 0 };
+    if (out_open(&of, g->log_path, &spec, &e) < 0)
         return;
+    FILE *f = fdopen(of.fd, "a");
+    if (!f) {
+        out_discard(&of);
+        return;
+    }
     if (g->log_json) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

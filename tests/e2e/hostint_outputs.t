@@ -6,8 +6,8 @@
 # is standard output; a symlink is refused (exit status of the command's
 # write failures, one line naming the path); keys are 0600 regular files,
 # never through a link, never over a file. Commands: cellc -o, cellc --sign,
-# cellc sign, cellrun keygen, cellrun --events FILE. Ends with the
-# host-integrity check (hostint_lib.sh).
+# cellc sign, cellrun keygen, cellrun --events FILE, cellrun --log FILE.
+# Ends with the host-integrity check (hostint_lib.sh).
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
 . "$CELLOS_TOP/tests/e2e/hostint_lib.sh"
@@ -126,6 +126,13 @@ is "$(cat victim)" "must not change" "the link's target is unchanged"
 "$CELLRUN" --unsigned --events ev.jsonl e.plan </dev/null
 "$CELLRUN" --unsigned --events ev.jsonl e.plan </dev/null
 is "$(grep -c sealed ev.jsonl):$(stat -c %a ev.jsonl)" "2:600" "a regular events file is appended to (0600)"
+
+# the OCI runtime's --log FILE (runc's flag): appended, never through a link
+"$CELLRUN" --root "$TMP/ocir" --log loglink.txt state nosuch 2>/dev/null
+ln -s victim loglink
+"$CELLRUN" --root "$TMP/ocir" --log loglink state nosuch 2>/dev/null
+is "$(cat victim):$(grep -c 'does not exist' loglink.txt)" "must not change:1" \
+   "cellrun --log: a regular file gets the line, a symlink is not written through"
 
 hi_check "after every output case"
 done_testing
