@@ -322,7 +322,8 @@ static bool cell_authority(struct ctx *c, const struct doc_node *n, struct doc_c
                 ok = false;
                 continue;
             }
-            struct doc_egress *e = &dc->egress[dc->n_egress++];
+            /* appended only once valid: later checks read every host */
+            struct doc_egress *e = &dc->egress[dc->n_egress];
             const struct doc_node *h = doc_map_get(r, "host"), *p = doc_map_get(r, "port");
             if (!h || !p) {
                 diag_error(c->d, r->loc, "an egress rule needs host and port");
@@ -337,6 +338,7 @@ static bool cell_authority(struct ctx *c, const struct doc_node *n, struct doc_c
             }
             e->port = (uint32_t)port.v;
             e->port_loc = port.loc;
+            dc->n_egress++;
             if (!strncmp(e->host.s, "*.", 2)) {
                 char hb[80];
                 diag_error(
@@ -489,12 +491,14 @@ static bool cell_export(struct ctx *c, const struct doc_node *n, struct doc_cell
             ok = false;
             continue;
         }
-        struct doc_artifact *ar = &dc->artifacts[dc->n_artifacts++];
+        struct doc_artifact *ar = &dc->artifacts[dc->n_artifacts];
         if (!get_str(c, nm, "spec.export.artifacts[].name", &ar->name) ||
             !portable_id(c, &ar->name, "artifact name", 255) ||
             !get_str(c, p, "spec.export.artifacts[].path", &ar->path) ||
             !abs_path(c, &ar->path, "spec.export.artifacts[].path"))
             ok = false;
+        else
+            dc->n_artifacts++;
     }
     return ok;
 }
