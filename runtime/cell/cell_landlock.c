@@ -173,11 +173,16 @@ static int add_rule(int ruleset, int fd, uint64_t access, uint64_t handled)
     return (int)syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0);
 }
 
-static int add_path_rule(int ruleset, const char *path, uint64_t access, uint64_t handled, bool may_be_absent)
+/* A grant's dst opened with the workload's own credentials (this step runs
+ * after caps): one it cannot reach (absent, hidden by a later mount, below a
+ * directory it may not search) gets no rule. Leaving a rule out only ever
+ * takes access away: Landlock then gives that place no more than an
+ * enclosing grant does, and the workload could not open it by path now. */
+static int add_path_rule(int ruleset, const char *path, uint64_t access, uint64_t handled)
 {
     int fd = cell_open_in_root(path, O_PATH);
     if (fd < 0)
-        return (may_be_absent && errno == ENOENT) ? 0 : -1;
+        return (errno == ENOENT || errno == EACCES || errno == ENOTDIR || errno == ELOOP) ? 0 : -1;
     int r = add_rule(ruleset, fd, access, handled);
     int e = errno;
     close(fd);
@@ -213,14 +218,12 @@ static int add_rules(const struct cell_config *c, int ruleset, uint64_t handled)
     const struct plan *p = c->plan;
     for (size_t i = 0; i < p->fs.n_ops; i++) {
         uint64_t a = op_access(p, i);
-        if (a &&
-            add_path_rule(ruleset, p->fs.ops[i].dst, a, handled, p->fs.ops[i].flags & CP_MNT_OPTIONAL) < 0)
+        if (a && add_path_rule(ruleset, p->fs.ops[i].dst, a, handled) < 0)
             return -1;
     }
     for (size_t i = 0; i < p->secrets.n_items; i++) {
         const struct plan_secret *s = &p->secrets.items[i];
-        if (s->delivery == CP_SECRET_FILE &&
-            add_path_rule(ruleset, s->target, LL_FS_READ_FILE, handled, false) < 0)
+        if (s->delivery == CP_SECRET_FILE && add_path_rule(ruleset, s->target, LL_FS_READ_FILE, handled) < 0)
             return -1;
     }
     for (int fd = 0; fd <= 2; fd++)

@@ -81,6 +81,16 @@ like "$(cat "$TMP/out")" "read /proc/self/fd/0 ok
 write /proc/self/fd/0 EACCES" "... a host file as read-only stdin for reading only"
 is "$(cat "$TMP/in")" input "... and it is unchanged"
 
+OUTP=$("$LL" "$TMP/data" "$TMP/rw" -- /t/landlock probe write /proc/self/fd/1 </dev/null | cat)
+like "$OUTP" "write /proc/self/fd/1 ok" "a pipe as stdout can be reopened too (no rule needed)"
+
+# ---- a grant the workload cannot reach by path (below a 0700 directory of
+# root's) gets no rule, and the cell still runs (as before Landlock)
+mkdir -p "$TMP/h/sub" && chmod 700 "$TMP/h"
+mkplan "$TMP/h.plan" --ro "$TMP/h:/h" --ro "$TMP/h/sub:/h/sub" --uid 65534 --gid 65534 -- /bin/true
+crun_cell "$TMP/h.plan"
+is "$RC" 0 "a grant below a directory the workload may not search: no rule, no failure"
+
 # ---- network loopback: TCP is not handled (Landlock matches ports, not addresses)
 cell --net loopback -- connect 1 bind 8080
 is "$OUT" "connect 1 ECONNREFUSED
