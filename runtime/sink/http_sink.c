@@ -41,6 +41,10 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
 int http_sink_open(struct http_sink **out, const struct sink_spec *s, int timeout_ms, struct cell_error *e)
 {
     *out = NULL;
+    /* once per process, before the first handle (cellsend is one thread;
+     * libcurl counts the calls) */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+        return cell_err(e, 0, "http %s: libcurl failed to initialise", s->display);
     struct http_sink *h = calloc(1, sizeof *h);
     if (!h)
         return cell_err(e, ENOMEM, "http: out of memory");

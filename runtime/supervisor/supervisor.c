@@ -189,6 +189,9 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
         s->exec_ok = true;
         if (!s->t_exec_ns)
             s->t_exec_ns = record_time(s, r); /* the workload's wall clock starts */
+        /* the set-up is over: the sender may take the CPU now */
+        if (sup_sinks_start_sender(&s->sinks, e) < 0)
+            return -1;
     } else if (r->step == CELL_STEP_GUEST_BOOT) {
         if (!s->t_boot_ns)
             s->t_boot_ns = sys_now_ns(); /* the VM is up: the set-up bound starts */
@@ -301,7 +304,10 @@ static int open_events(struct sup *s, const struct ev_key *key, struct cell_erro
     }
     if (ev_open(&s->ev, &eo, e) < 0)
         return -1;
-    return sup_sinks_start_sender(&s->sinks, e);
+    /* the sender starts now only when delivery must be confirmed before
+     * the workload; otherwise once the workload runs (or the run ends),
+     * so that it never competes with the cell's set-up */
+    return s->sinks.require ? sup_sinks_start_sender(&s->sinks, e) : 0;
 }
 
 static int emit_start(struct sup *s, struct cell_error *e)

@@ -144,7 +144,7 @@ int sup_sinks_open_spool(struct sup_sinks *k, const char *run_uuid, struct cell_
 
 int sup_sinks_start_sender(struct sup_sinks *k, struct cell_error *e)
 {
-    if (!k->n_remote)
+    if (!k->n_remote || k->sender > 0 || k->spool_fd < 0)
         return 0;
     int rp[2] = { -1, -1 }, wp[2] = { -1, -1 };
     if ((k->require && pipe2(rp, O_CLOEXEC) < 0) || pipe2(wp, O_CLOEXEC) < 0) {
@@ -176,12 +176,26 @@ int sup_sinks_start_sender(struct sup_sinks *k, struct cell_error *e)
         signal(SIGINT, SIG_IGN);
         signal(SIGPIPE, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        if (rp[1] >= 0 && dup2(rp[1], 3) < 0)
+        /* fd 3: the wake pipe (EOF: cellrun is done); fd 4: the ready
+         * pipe. First out of the way (either may be 3 or 4 already, and
+         * dup2 onto itself would keep O_CLOEXEC), then into place. */
+        int w = fcntl(wp[0], F_DUPFD_CLOEXEC, 10), r = rp[1] >= 0 ? fcntl(rp[1], F_DUPFD_CLOEXEC, 10) : -1;
+        if (w < 0 || (rp[1] >= 0 && r < 0) || dup2(w, 3) < 0 || (r >= 0 && dup2(r, 4) < 0))
             _exit(127);
-        syscall(SYS_close_range, k->require ? 4u : 3u, ~0u, 0u);
-        char *argv[] = {
-            k->sender_path, "follow", k->spool, k->run, k->require ? "--ready-fd" : NULL, "3", NULL
-        };
+        /* stdio must be open, or the sender's own descriptors land there */
+        for (int fd = 0; fd < 3; fd++)
+            if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+                _exit(127);
+        syscall(SYS_close_range, k->require ? 5u : 4u, ~0u, 0u);
+        char *argv[] = { k->sender_path,
+                         "follow",
+                         k->spool,
+                         k->run,
+                         "--wake-fd",
+                         "3",
+                         k->require ? "--ready-fd" : NULL,
+                         "4",
+                         NULL };
         execv(k->sender_path, argv);
         _exit(127);
     }
@@ -243,6 +257,11 @@ int sup_sinks_wait_ready(struct sup_sinks *k, struct cell_error *e)
 
 void sup_sinks_finish(struct sup_sinks *k, void (*say)(const char *msg))
 {
+    if (k->spool_fd >= 0 && k->sender <= 0) {
+        struct cell_error e = { 0 };
+        if (sup_sinks_start_sender(k, &e) < 0)
+            say(e.msg);
+    }
     if (k->ready_fd >= 0)
         close(k->ready_fd);
     k->ready_fd = -1;

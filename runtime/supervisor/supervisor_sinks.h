@@ -38,7 +38,9 @@ int sup_sinks_plan(struct sup_sinks *k, const struct sup_options *o, bool plan_r
                    struct cell_error *e);
 /* Create the run's spool files (no-op without remote sinks). */
 int sup_sinks_open_spool(struct sup_sinks *k, const char *run_uuid, struct cell_error *e);
-/* Start cellsend on the run (after the stream is open). */
+/* Start cellsend on the run (after the stream is open; once: later calls
+ * do nothing). cellrun starts it when the workload starts, at once under
+ * --require-delivered, and at the latest in sup_sinks_finish. */
 int sup_sinks_start_sender(struct sup_sinks *k, struct cell_error *e);
 /* --require-delivered: wait until the sender confirms delivery of what is
  * written so far; an error or the bound refuses the run. */
