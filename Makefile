@@ -523,6 +523,7 @@ fuzz-smoke:
 # cellc searches by default, and the man pages cellc(1), cellrun(1), cell(5).
 # install-files copies what is built, without building (tests use it).
 PACKDIR := $(PREFIX)/share/cellos/policies
+DEPS_PKGS += man-db    # compiler_install.t renders the man pages
 MANDIR  := $(PREFIX)/share/man
 # The pack directory cellc searches, rewritten only when PREFIX changes
 # (so pack.o is rebuilt then, and only then).
