@@ -186,7 +186,7 @@ static void report_gen_error(struct diag *d, const struct policy *pol, const str
  * cell by it), emit the equivalent policy and load that as the policy
  * `cellc import` would print, named dir/stem.cell (compiler/doc/). */
 static int load_document(struct arena *a, struct diag *d, const struct opts *o, const struct load_opts *lo,
-                         struct policy_src *src)
+                         struct policy_src *src, struct doc_linemap *map, uint32_t *emitted)
 {
     memset(src, 0, sizeof *src);
     struct doc doc, pack;
@@ -211,9 +211,10 @@ static int load_document(struct arena *a, struct diag *d, const struct opts *o, 
     struct doc_opts dopt = { .base = o->base, .syscalls = o->syscalls, .path_env = o->path_env };
     char *text;
     size_t len;
-    if (doc_emit(d, &doc, &dopt, &text, &len))
+    if (doc_emit(d, &doc, &dopt, &text, &len, map))
         return EXIT_POLICY;
     const char *name = doc_policy_name(a, o->input);
+    *emitted = (uint32_t)d->n_src; /* the index policy_load_text gives it */
     /* diagnostics in the emitted policy name the document they came from */
     const char *shown = arena_printf(a, "%s (as imported from %s)", name, o->input);
     rc = policy_load_text(a, d, shown, text, len, lo, src);
@@ -241,7 +242,7 @@ int cellc_cmd_import(int argc, char **argv)
         struct doc_opts dopt = { .base = o.base, .syscalls = o.syscalls, .path_env = o.path_env };
         char *text = NULL;
         size_t len = 0;
-        if (rc == 0 && doc_emit(&d, &doc, &dopt, &text, &len))
+        if (rc == 0 && doc_emit(&d, &doc, &dopt, &text, &len, NULL))
             rc = EXIT_POLICY;
         if (rc == 0 && (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)) {
             fprintf(stderr, "cellc import: cannot write the policy: %s\n", strerror(errno));
@@ -269,9 +270,11 @@ static int run(const struct opts *o)
                             .n_include = o->n_inc,
                             .no_default_path = o->no_default_path };
     struct policy_src src;
+    struct doc_linemap map = { 0 };
+    uint32_t emitted = UINT32_MAX;
     int rc;
     if (!strcmp(o->input, "-") || doc_is_document(o->input)) {
-        rc = load_document(&a, &d, o, &lo, &src);
+        rc = load_document(&a, &d, o, &lo, &src, &map, &emitted);
     } else if (o->pack_doc) {
         fprintf(stderr, "cellc: --pack admits a CellOS document; '%s' is a policy (use a ceiling)\n",
                 o->input);
@@ -316,6 +319,9 @@ static int run(const struct opts *o)
         free(bytes);
         seccomp_gen_free_programs(&pol.plan);
     }
+    if (emitted != UINT32_MAX)
+        doc_remap(&d, emitted, &map); /* the checker's errors, at the document's fields */
+    doc_linemap_free(&map);
     diag_print(&d, stderr, o->fmt);
     diag_free(&d);
     arena_free(&a);

@@ -137,13 +137,47 @@ static char *resolve_on_path(const char *name, const char *path_env)
     return NULL;
 }
 
+/* The emitter's output and line map. */
+struct em {
+    FILE *f;
+    char **text;
+    size_t *len;
+    struct doc_linemap *map;
+};
+
+/* The line being written now comes from the field at loc. */
+static void mark(struct em *e, struct loc loc)
+{
+    if (!e->map || fflush(e->f) != 0)
+        return;
+    size_t line = 0;
+    for (size_t i = 0; *e->text && i < *e->len; i++)
+        line += (*e->text)[i] == '\n';
+    struct doc_linemap *m = e->map;
+    if (line >= m->n) {
+        size_t nn = line + 16;
+        struct loc *nl = realloc(m->locs, nn * sizeof *nl);
+        if (nl)
+            m->locs = nl;
+        bool *ns = nl ? realloc(m->set, nn * sizeof *ns) : NULL;
+        if (!nl || !ns)
+            return;
+        m->set = ns;
+        memset(m->set + m->n, 0, (nn - m->n) * sizeof *ns);
+        m->n = nn;
+    }
+    m->locs[line] = loc;
+    m->set[line] = true;
+}
+
 static bool is_ipv4(const char *s)
 {
     return s[0] && strspn(s, "0123456789.") == strlen(s);
 }
 
-static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opts *o, FILE *f)
+static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opts *o, struct em *em)
 {
+    FILE *f = em->f;
     const struct doc_cell *c = &doc->cell;
     int rc = 0;
     char *argv0 = NULL;
@@ -197,12 +231,16 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
     put_str(f, o->base);
     fputs(";\nuse ", f);
     put_str(f, o->syscalls);
-    fputs(";\n\ncell ", f);
+    fputs(";\n\n", f);
+    mark(em, c->id.loc);
+    fputs("cell ", f);
     if (is_word(c->id.s))
         fputs(c->id.s, f);
     else
         put_str(f, c->id.s);
-    fputs(" {\n    process {\n        argv ", f);
+    fputs(" {\n    process {\n", f);
+    mark(em, c->argv[0].loc);
+    fputs("        argv ", f);
     for (size_t i = 0; i < c->argc; i++) {
         if (i)
             fputs(", ", f);
@@ -210,13 +248,16 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
     }
     fputs(";\n", f);
     if (c->working_dir.s) {
+        mark(em, c->working_dir.loc);
         fputs("        cwd ", f);
         put_str(f, c->working_dir.s);
         fputs(";\n", f);
     }
     fputs("    }\n", f);
     if (c->working_dir.s) {
-        fputs("    filesystem {\n        workspace ", f);
+        fputs("    filesystem {\n", f);
+        mark(em, c->working_dir.loc);
+        fputs("        workspace ", f);
         put_str(f, c->working_dir.s);
         fputs(" size " DOC_WORKSPACE_SIZE ";\n    }\n", f);
     }
@@ -226,6 +267,7 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
         fputs("    network egress {\n", f);
         for (size_t i = 0; i < c->n_egress; i++) {
             const char *h = c->egress[i].host.s;
+            mark(em, c->egress[i].host.loc);
             fputs("        tcp ", f);
             if (is_ipv4(h))
                 fputs(h, f);
@@ -241,6 +283,7 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
     if (wall || c->memory_max.set) {
         fputs("    limits {\n", f);
         if (c->memory_max.set) {
+            mark(em, c->memory_max.loc);
             fputs("        memory ", f);
             put_bytes(f, c->memory_max.v);
             fputs(";\n", f);
@@ -251,6 +294,9 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
                 ms = c->ttl_seconds.v * 1000;
             if (c->timeout_ms.set && c->timeout_ms.v < ms)
                 ms = c->timeout_ms.v;
+            mark(em,
+                 c->ttl_seconds.set && c->ttl_seconds.v * 1000 == ms ? c->ttl_seconds.loc
+                                                                     : c->timeout_ms.loc);
             fputs("        wall ", f);
             put_duration_ms(f, ms);
             fprintf(f, ";%s\n",
@@ -262,7 +308,9 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
     }
     fputs("    syscalls { default kill-process; }\n", f);
     /* the document's ids, for the started event (data.specId, ...) */
-    fputs("    events {\n        spec-id ", f);
+    fputs("    events {\n", f);
+    mark(em, c->id.loc);
+    fputs("        spec-id ", f);
     put_str(f, c->id.s);
     fputs(";\n", f);
     const struct {
@@ -275,6 +323,7 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (ids[i].v->s) {
+            mark(em, ids[i].v->loc);
             fprintf(f, "        %s ", ids[i].kw);
             put_str(f, ids[i].v->s);
             fputs(";\n", f);
@@ -290,6 +339,7 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
                 env[j] = ch == '-' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 32) : ch;
             }
             env[sizeof env - 1] = 0;
+            mark(em, c->secret_refs[i].loc);
             fprintf(f, "        secret %s from env \"CELLOS_SECRET_%s\" as env %s;\n", c->secret_refs[i].s,
                     env, env);
         }
@@ -382,16 +432,20 @@ static int emit_pack(struct diag *d, const struct doc *doc, FILE *f)
     return 0;
 }
 
-int doc_emit(struct diag *d, const struct doc *doc, const struct doc_opts *o, char **text, size_t *len)
+int doc_emit(struct diag *d, const struct doc *doc, const struct doc_opts *o, char **text, size_t *len,
+             struct doc_linemap *map)
 {
     *text = NULL;
     *len = 0;
+    if (map)
+        memset(map, 0, sizeof *map);
     FILE *f = open_memstream(text, len);
     if (!f) {
         diag_error_file(d, 0, "out of memory");
         return 1;
     }
-    int rc = doc->kind == DOC_CELL ? emit_cell(d, doc, o, f) : emit_pack(d, doc, f);
+    struct em em = { .f = f, .text = text, .len = len, .map = map };
+    int rc = doc->kind == DOC_CELL ? emit_cell(d, doc, o, &em) : emit_pack(d, doc, f);
     if (fclose(f) != 0 && !rc) {
         diag_error_file(d, 0, "out of memory");
         rc = 1;
@@ -402,6 +456,28 @@ int doc_emit(struct diag *d, const struct doc *doc, const struct doc_opts *o, ch
         *len = 0;
     }
     return rc;
+}
+
+void doc_linemap_free(struct doc_linemap *m)
+{
+    free(m->locs);
+    free(m->set);
+    memset(m, 0, sizeof *m);
+}
+
+static void remap_loc(struct loc *l, uint32_t emitted, const struct doc_linemap *m)
+{
+    if (l->file == emitted && l->line >= 1 && l->line <= m->n && m->set[l->line - 1])
+        *l = m->locs[l->line - 1];
+}
+
+void doc_remap(struct diag *d, uint32_t emitted, const struct doc_linemap *m)
+{
+    for (size_t i = 0; i < d->n_items; i++) {
+        remap_loc(&d->items[i].loc, emitted, m);
+        for (size_t j = 0; j < d->items[i].n_notes; j++)
+            remap_loc(&d->items[i].notes[j].loc, emitted, m);
+    }
 }
 
 const char *doc_policy_name(struct arena *a, const char *doc_path)

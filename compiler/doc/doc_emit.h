@@ -25,9 +25,26 @@ struct doc_opts {
     const char *path_env; /* PATH to resolve a bare argv[0]; NULL: none */
 };
 
-/* The policy text for doc (malloc'd, NUL-terminated, in *text). Returns 0,
+/* Where each line of the emitted policy came from in the document: locs[i]
+ * is the field behind line i+1 when set[i]; lines of our own (use, braces,
+ * the syscalls default) have none. */
+struct doc_linemap {
+    struct loc *locs;
+    bool *set;
+    size_t n;
+};
+
+/* The policy text for doc (malloc'd, NUL-terminated, in *text), and its
+ * line map when map is not NULL (free with doc_linemap_free). Returns 0,
  * or 1 after reporting errors at the document's positions. */
-int doc_emit(struct diag *d, const struct doc *doc, const struct doc_opts *o, char **text, size_t *len);
+int doc_emit(struct diag *d, const struct doc *doc, const struct doc_opts *o, char **text, size_t *len,
+             struct doc_linemap *map);
+void doc_linemap_free(struct doc_linemap *m);
+
+/* Move every diagnostic (and note) located in the emitted policy (source
+ * `emitted`) to the document field its line came from, so the checker's
+ * errors point into the document too. Lines without a field keep theirs. */
+void doc_remap(struct diag *d, uint32_t emitted, const struct doc_linemap *m);
 
 /* The name the equivalent policy file has: dir/stem.cell for dir/stem.yaml
  * (arena-owned). The plan's meta.source is its base name. */

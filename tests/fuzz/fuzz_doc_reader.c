@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct doc_opts o = { .base = DOC_DEFAULT_BASE, .syscalls = DOC_DEFAULT_SYSCALLS, .path_env = NULL };
         char *text = NULL;
         size_t len = 0;
-        if (doc_emit(&d, &doc, &o, &text, &len) == 0) {
+        struct doc_linemap map;
+        if (doc_emit(&d, &doc, &o, &text, &len, &map) == 0) {
             struct load_opts lo = { .no_default_path = true };
             struct policy_src src;
             struct policy pol;
@@ -46,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 policy_lower(&a, &pol);
         }
         free(text);
+        doc_linemap_free(&map);
     }
     if (sink) {
         diag_print(&d, sink, DIAG_TEXT);
