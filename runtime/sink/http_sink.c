@@ -107,37 +107,36 @@ int http_sink_send(struct http_sink *h, const struct sink_line *l, size_t n, siz
 {
     *delivered = 0;
     *permanent = false;
-    while (*delivered < n) {
-        if (!h->batch) {
-            if (post(h, l[*delivered].p, l[*delivered].n, false, permanent, e) < 0)
-                return -1;
-            (*delivered)++;
-            continue;
-        }
-        size_t k = 0, bytes = 2;
-        while (*delivered + k < n && k < h->batch_max &&
-               (k == 0 || bytes + l[*delivered + k].n + 1 <= HTTP_BATCH_BYTES))
-            bytes += l[*delivered + k++].n + 1;
-        if (bytes > h->body_cap) {
-            char *b = realloc(h->body, bytes);
-            if (!b)
-                return cell_err(e, ENOMEM, "http: out of memory");
-            h->body = b;
-            h->body_cap = bytes;
-        }
-        size_t o = 0;
-        h->body[o++] = '[';
-        for (size_t i = 0; i < k; i++) {
-            if (i)
-                h->body[o++] = ',';
-            memcpy(h->body + o, l[*delivered + i].p, l[*delivered + i].n);
-            o += l[*delivered + i].n;
-        }
-        h->body[o++] = ']';
-        if (post(h, h->body, o, true, permanent, e) < 0)
+    if (n == 0)
+        return 0;
+    if (!h->batch) {
+        if (post(h, l[0].p, l[0].n, false, permanent, e) < 0)
             return -1;
-        *delivered += k;
+        *delivered = 1;
+        return 0;
     }
+    size_t k = 0, bytes = 2;
+    while (k < n && k < h->batch_max && (k == 0 || bytes + l[k].n + 1 <= HTTP_BATCH_BYTES))
+        bytes += l[k++].n + 1;
+    if (bytes > h->body_cap) {
+        char *b = realloc(h->body, bytes);
+        if (!b)
+            return cell_err(e, ENOMEM, "http: out of memory");
+        h->body = b;
+        h->body_cap = bytes;
+    }
+    size_t o = 0;
+    h->body[o++] = '[';
+    for (size_t i = 0; i < k; i++) {
+        if (i)
+            h->body[o++] = ',';
+        memcpy(h->body + o, l[i].p, l[i].n);
+        o += l[i].n;
+    }
+    h->body[o++] = ']';
+    if (post(h, h->body, o, true, permanent, e) < 0)
+        return -1;
+    *delivered = k;
     return 0;
 }
 

@@ -24,8 +24,10 @@ struct sink_line {
 
 int http_sink_open(struct http_sink **out, const struct sink_spec *s, int timeout_ms, struct cell_error *e);
 
-/* POST lines[0..n). *delivered = leading lines the receiver accepted;
- * -1 with e and *permanent (a 4xx other than 429) when not all were. */
+/* One request: the first of lines[0..n) (structured) or a batch of the
+ * leading ones (batched), so that the caller records progress after each
+ * request. *delivered = lines the receiver accepted; -1 with e and
+ * *permanent (a 4xx other than 408 and 429) when it refused them. */
 int http_sink_send(struct http_sink *h, const struct sink_line *lines, size_t n, size_t *delivered,
                    bool *permanent, struct cell_error *e);
 

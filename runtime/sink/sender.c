@@ -254,6 +254,13 @@ static int deliver(struct drain *d, size_t i, bool *permanent, struct cell_error
     return rc;
 }
 
+/* Whether the stop signal arrived (checked between rounds, without waiting). */
+static bool stop_requested(int stop_fd)
+{
+    struct pollfd pf = { .fd = stop_fd, .events = POLLIN };
+    return stop_fd >= 0 && poll(&pf, 1, 0) == 1;
+}
+
 static void ready_say(struct drain *d, int *ready_fd, const char *msg)
 {
     if (*ready_fd < 0)
@@ -377,7 +384,7 @@ int sender_run(const char *dir, const char *run, const struct sender_opts *o, st
             struct sink_state *s = &d.s[i];
             if (s->failed)
                 continue;
-            while (s->acked < d.complete && now >= s->next_try) {
+            while (s->acked < d.complete && now >= s->next_try && !stop_requested(o->stop_fd)) {
                 bool permanent;
                 struct cell_error se = { 0 };
                 if (deliver(&d, i, &permanent, &se) == 0) {

@@ -294,12 +294,17 @@ void sup_sinks_finish(struct sup_sinks *k, void (*say)(const char *msg))
             nanosleep(&ts, NULL);
         }
     }
-    if (pfd >= 0)
-        close(pfd);
     if (!done) {
+        /* it stops between rounds; one round may be a request in flight:
+         * give it a second, then SIGKILL (progress is on disk) */
         kill(k->sender, SIGTERM);
+        struct pollfd pf = { .fd = pfd, .events = POLLIN };
+        if (pfd < 0 || poll(&pf, 1, 1000) != 1)
+            kill(k->sender, SIGKILL);
         waitpid(k->sender, &status, 0);
     }
+    if (pfd >= 0)
+        close(pfd);
     k->sender = -1;
     if (done && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return;

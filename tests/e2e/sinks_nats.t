@@ -8,6 +8,7 @@
 # delivered; }` (the run refuses, nothing executed),
 # user/password, token and nkey authentication, TLS with a CA file: every
 # event is in the stream exactly once (verify refuses duplicates).
+[ -n "${CELLOS_TOP:-}" ] || { echo "1..0 # SKIP run through make test (CELLOS_TOP is not set)"; exit 0; }
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v nats-server >/dev/null || skip_all "nats-server is not installed (make deps installs it)"

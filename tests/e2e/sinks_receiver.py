@@ -4,11 +4,12 @@ http.server, HTTP/1.1 keep-alive). Usage: sinks_receiver.py PORTFILE OUTDIR FAUL
 
 Writes the port it listens on (127.0.0.1, a free one) to PORTFILE. Each
 POST to /ce is answered by the next entry of FAULTS (comma-separated:
-500, 429, drop = close the connection without an answer) and, once they
+500, 429, drop = close the connection without an answer, slow = accept
+after 0.4 s: a slow consumer) and, once they
 are used up, 200: then its body is stored as OUTDIR/NNNNNN.body with its
 Content-Type in OUTDIR/NNNNNN.ct (with OUTDIR "-": counted, not stored;
 bench/sinks.sh). POST /reject is always 400."""
-import http.server, os, sys, threading
+import http.server, os, sys, threading, time
 
 portfile, outdir, faults = sys.argv[1], sys.argv[2], [f for f in sys.argv[3].split(",") if f]
 lock = threading.Lock()
@@ -36,6 +37,12 @@ class H(http.server.BaseHTTPRequestHandler):
             if fault is None:
                 state["n"] += 1
                 n = state["n"]
+        if fault == "slow":
+            time.sleep(0.4)
+            with lock:
+                state["n"] += 1
+                n = state["n"]
+            fault = None
         if fault == "drop":
             self.close_connection = True
             self.connection.shutdown(2)
