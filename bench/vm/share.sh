@@ -81,7 +81,7 @@ t2=$(date +%s%N)
 echo "images of busybox + the tree: erofs built in $(( (t1 - t0) / 1000000 )) ms ($(du -k "$tmp/tree.erofs" | cut -f1) KiB), squashfs in $(( (t2 - t1) / 1000000 )) ms ($(du -k "$tmp/tree.sqfs" | cut -f1) KiB)"
 "$b/t/vm/vm_addvm" "$tmp/bb.base" "$tmp/bb-erofs.plan" --kernel "$k" --rootfs "$tmp/tree.erofs"
 "$b/t/vm/vm_addvm" "$tmp/bb.base" "$tmp/bb-sqfs.plan" --kernel "$k" --rootfs "$tmp/tree.sqfs"
-rate() { awk -v f="$1" -v m="$2" 'BEGIN { printf "%.0f", m > 0 ? f * 1000 / m : 0 }'; }
+rate() { awk -v f="$1" -v m="$2" 'BEGIN { printf "%.0f", (m > 0 ? f * 1000 / m : 0) }'; }
 for how in native vm-9p bb-native bb-9p bb-erofs bb-sqfs; do
     : > "$tmp/r"
     for i in $(seq "$n"); do

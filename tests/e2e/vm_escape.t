@@ -10,6 +10,7 @@
 . "$CELLOS_TOP/tests/e2e/vm_lib.sh"
 need_root
 vm_need
+vm_need_9p
 # The sanitizer pass rebuilds only host code; the guest side is identical and
 # vm_backend.t/vm_rootfs.t exercise the sanitized host paths. Boots are slow.
 [ "${CELLOS_SANITIZE:-0}" = 1 ] && skip_all "guest-side checks run in the normal pass (sanitizer pass: host paths in vm_backend.t)"
@@ -83,4 +84,35 @@ if [ -x "$ESC/setuid_exec" ]; then
     hi_probe_check setuid_exec
 fi
 ok $([ "${#names[@]}" -ge 25 ] && echo 0 || echo 1) "at least 25 probes ran in the guest (${#names[@]} + kill_host + setuid_exec)"
+
+# Second pass: the suite's own policy (tests/escape/escape.cell.in: std/base,
+# std/syscalls, std/syscalls-network, as nobody, default kill-process),
+# compiled by cellc and run with nothing forced (the backend picks the
+# hypervisor; /usr and the probes' directory are 9p shares). One VM runs
+# every probe through a shell (the policy's argv replaced; its syscall
+# policy as it is), kill_host last by exec.
+unset CELLOS_VM_MODE
+export CELLOS_VM_STATE_DIR=$TMP/state
+all=""
+for src in "$CELLOS_TOP"/tests/escape/*.c; do
+    name=$(basename "$src" .c)
+    [ -x "$ESC/$name" ] && [ "$name" != kill_host ] && all="$all $name"
+done
+script="for p in$all; do case \$p in abstract_unix) a=cellos-escape-vm2-$$;; host_files) a=$TMP/host-secret;; *) a=;; esac; o=\$(/t/\$p \$a 2>\&1 </dev/null); echo \$p rc=\$? \$o; done; echo kill_host-next; exec /t/kill_host"
+sed -e "s|argv \"/t/@PROBE@\"@ARGS@;|argv \"/bin/sh\", \"-c\", \"$script\";|" -e "s|@DIR@|$ESC|" -e "s|wall 30s;|wall 300s;|" \
+    "$CELLOS_TOP/tests/escape/escape.cell.in" > "$TMP/p.cell"
+"$CELLC" -I "$CELLOS_TOP/policies" "$TMP/p.cell" -o "$TMP/p.plan" 2>"$TMP/cc.err"
+ok $? "the escape policy compiles with a shell running every probe ($(head -1 "$TMP/cc.err"))"
+vm_run "$TMP/p.plan" --backend vm
+ok $([ "$RC" = 0 ] || [ "$RC" = 1 ] && echo 0 || echo 1) "std/base + std/syscalls, nothing forced: one VM ran every probe (exit $RC)"
+[ "$RC" = 0 ] || [ "$RC" = 1 ] || diag "$ERR"
+like "$(ev_data lifecycle.v1.started)" '"vm_shares":"ro:/usr' "  /usr shared read-only"
+n=0
+for name in $all; do
+    check "$name (std policy)" "$(printf '%s\n' "$OUT" | grep "^$name rc=" | head -1)"
+    n=$((n + 1))
+done
+kh=$(printf '%s\n' "$OUT" | sed -n '/^kill_host-next$/{n;p;}')
+check "kill_host (std policy)" "kill_host rc=$RC $kh"
+ok $([ $n -ge 25 ] && echo 0 || echo 1) "at least 25 probes under the std policy ($n + kill_host)"
 done_testing

@@ -1,5 +1,6 @@
 # vm_lib.sh - shared by the vm tests (tests/e2e/vm_*.t). Source after tap.sh.
 #   vm_need             skip unless the kernel (make vm-kernel) and QEMU are there
+#   vm_need_9p          skip unless that kernel has the 9p modules (host directories)
 #   vm_plan OUT [mkplan opts] -- ARGV    a small plan (busybox at /bin/busybox,
 #                       the runtime tests' default seccomp filter) with a vm
 #                       section for build/vm/vmlinux; VM_ADDVM_OPTS add options
@@ -23,6 +24,12 @@ vm_need() {
     command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
     [ -x /usr/bin/busybox ] && file_is_static /usr/bin/busybox || skip_all "no static /usr/bin/busybox (Debian package busybox)"
     [ -x "$MKPLAN" ] || skip_all "runtime plan maker not built"
+}
+# Host directories reach the guest over 9p: the kernel's 9p modules (the
+# generic Debian kernel; a build/vm made before issue 14 has the cloud one).
+vm_need_9p() {
+    ls "$VM_K"/lib/modules/*/kernel/fs/9p/9p.ko >/dev/null 2>&1 ||
+        skip_all "the guest kernel in build/vm has no 9p modules (make vm-kernel fetches linux-image-amd64)"
 }
 file_is_static() { ! LC_ALL=C readelf -l "$1" 2>/dev/null | grep -q 'INTERP'; }
 

@@ -16,8 +16,7 @@
 need_root
 vm_need
 [ "${CELLOS_SANITIZE:-0}" = 1 ] && skip_all "guest-side checks run in the normal pass (sanitizer pass: host paths in vm_backend.t)"
-modinfo_9p=$(ls "$VM_K"/lib/modules/*/kernel/fs/9p/9p.ko 2>/dev/null)
-[ -n "$modinfo_9p" ] || skip_all "the guest kernel in build/vm has no 9p modules (make vm-kernel-refresh)"
+vm_need_9p
 tmpdir
 unset CELLOS_VM_MODE CELLOS_VM_KERNEL
 export CELLOS_VM_STATE_DIR=$TMP/state

@@ -223,6 +223,18 @@ static int leave_rootfs(void)
     return 0;
 }
 
+static int write_sysctl(const char *path, const char *value)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, value, strlen(value));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return w == (ssize_t)strlen(value) ? 0 : -1;
+}
+
 static uint32_t boot_ms(void)
 {
     struct timespec ts;
@@ -362,6 +374,16 @@ int guest_init_main(void)
      * guest's init, kernel threads and mounts stay out of its sight and
      * reach, and this init keeps the right to end the VM. */
     cc.ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+    /* No user namespaces in the guest, as natively none inside the cell's:
+     * a new one would hand the workload a full capability set over
+     * namespaces of its own, whatever the seccomp policy allows. The guest
+     * exists for this cell alone, so the limit is set for all of it. */
+    if (write_sysctl("/proc/sys/user/max_user_namespaces", "0") < 0) {
+        say("%s", "/proc/sys/user/max_user_namespaces", errno);
+        guest_report_status(&rep, VM_STATUS_FAILED, 0);
+        flush_channel(&gc, chan);
+        end_vm();
+    }
     guest_report_set_result(&rep, -1);
     trace("running the plan's steps");
     pid_t cell = (pid_t)syscall(SYS_clone, (unsigned long)cc.ns_flags | SIGCHLD, NULL, NULL, NULL, NULL);
