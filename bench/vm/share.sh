@@ -70,7 +70,7 @@ CELL
 # shared over 9p, or inside a read-only image built from it (the
 # Firecracker answer), the image holding busybox and the tree at its path
 bb=(--bare --no-chdir --cwd / --ro /usr/bin/busybox:/bin/busybox --ro "$tmp/tree:/src" --op 2:0::/tmp:1777:0 --op 4:6::/tmp:1777:4194304)
-script='s=$(/bin/busybox date +%s%N); c=$(/bin/busybox find /src -type f | /bin/busybox xargs /bin/busybox cat | /bin/busybox wc -l); e=$(/bin/busybox date +%s%N); echo $c $(( (e - s) / 1000000 ))'
+script='B=/bin/busybox; t=$($B time -f %e $B sh -c "$B find /src -type f | $B xargs $B cat | $B wc -l > /tmp/n" 2>&1); echo $($B cat /tmp/n) $($B awk -v t=$t "BEGIN { printf \"%d\", t * 1000 }")'
 "$b/t/runtime/mkplan" "$tmp/bb.base" "${bb[@]}" -- /bin/busybox sh -c "$script"
 "$b/t/vm/vm_addvm" "$tmp/bb.base" "$tmp/bb-9p.plan" --kernel "$k"
 mkdir -p "$tmp/img$tmp" "$tmp/img/usr/bin"

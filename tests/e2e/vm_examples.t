@@ -27,7 +27,8 @@ command -v unshare >/dev/null || skip_all "unshare (util-linux) is not installed
 [ -d /srv ] || skip_all "no /srv directory to cover with the examples' fixtures"
 tmpdir
 chmod 755 "$TMP"
-unset CELLOS_VM_MODE CELLOS_VM_KERNEL
+unset CELLOS_VM_MODE
+export CELLOS_VM_KERNEL=$VM_K/vmlinux    # the build's kernel (also for a sanitizer build elsewhere)
 export CELLOS_VM_STATE_DIR=$TMP/state CI_JOB_ID=42 DEPLOY_TOKEN=dummy
 
 F=$TMP/fix

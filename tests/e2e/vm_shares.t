@@ -18,7 +18,8 @@ vm_need
 [ "${CELLOS_SANITIZE:-0}" = 1 ] && skip_all "guest-side checks run in the normal pass (sanitizer pass: host paths in vm_backend.t)"
 vm_need_9p
 tmpdir
-unset CELLOS_VM_MODE CELLOS_VM_KERNEL
+unset CELLOS_VM_MODE
+export CELLOS_VM_KERNEL=$VM_K/vmlinux    # the build's kernel (also for a sanitizer build elsewhere)
 export CELLOS_VM_STATE_DIR=$TMP/state
 started() { ev_data lifecycle.v1.started; }
 fact() { started | jq -r ".backendinfo.$1"; }
