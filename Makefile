@@ -317,7 +317,8 @@ DEPS_PKGS += libcurl4-openssl-dev libssl-dev nats-server golang-go golang-github
 SINK_MAIN := runtime/sink/cellsend.c
 SINK_SRC  := $(filter-out $(SINK_MAIN),$(wildcard runtime/sink/*.c))
 SINK_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(SINK_SRC))
-SINK_LIBS := -lcurl -lssl -lcrypto
+# libcurl is dlopen'ed by runtime/sink/http_sink.c (headers from libcurl4-openssl-dev)
+SINK_LIBS := -lssl -lcrypto
 LIBCELLSINK := $(BUILD)/lib/libcellsink.a
 $(LIBCELLSINK): $(SINK_OBJ)
 	@mkdir -p $(dir $@)
