@@ -110,7 +110,7 @@ int main(void)
             struct plan_error e;
             t0 = now();
             if (plan_read(b, len, &q, &e) != 0) {
-                fprintf(stderr, "plan_read: %s\n", e.message);
+                fprintf(stderr, "plan_read: %s\n", e.e.msg);
                 return 1;
             }
             tr[r] = now() - t0;

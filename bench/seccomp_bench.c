@@ -70,14 +70,14 @@ static int docker(const char *path)
     struct plan *p;
     struct plan_error perr;
     if (plan_read_file(path, &p, &perr)) {
-        fprintf(stderr, "seccomp_bench: %s: %s\n", path, perr.message);
+        fprintf(stderr, "seccomp_bench: %s: %s\n", path, perr.e.msg);
         return 1;
     }
     int generated = 0;
     if (!p->seccomp.n_programs) {
         struct sc_gen_error e;
         if (seccomp_gen_all(p, &e)) {
-            fprintf(stderr, "seccomp_bench: %s\n", e.message);
+            fprintf(stderr, "seccomp_bench: %s\n", e.e.msg);
             plan_free(p);
             return 1;
         }
@@ -146,7 +146,7 @@ static void ioctl_sets(void)
             ioctl_policy(&P, v, n);
             struct sc_gen_error e;
             if (seccomp_gen_all(&P.plan, &e)) {
-                printf("  error: %s\n", e.message);
+                printf("  error: %s\n", e.e.msg);
                 pol_free(&P);
                 free(v);
                 continue;
@@ -206,7 +206,7 @@ static double time_ours(size_t nrules, int reps, size_t *insns, int *fits)
         if (rc == 0)
             *insns = pol_program(&P, SC_ARCH_X86_64)->insn_count;
         else
-            printf("  cellos error: %s\n", e.message);
+            printf("  cellos error: %s\n", e.e.msg);
         pol_free(&P);
     }
     return best;

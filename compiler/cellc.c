@@ -176,10 +176,10 @@ static void report_gen_error(struct diag *d, const struct policy *pol, const str
 {
     for (size_t i = 0; ge->line && i < pol->plan.seccomp.n_rules; i++)
         if (pol->plan.seccomp.rules[i].line == ge->line) {
-            diag_error(d, pol->rule_locs[i], "%s", ge->message);
+            diag_error(d, pol->rule_locs[i], "%s", ge->e.msg);
             return;
         }
-    diag_error_file(d, 0, "%s", ge->message);
+    diag_error_file(d, 0, "%s", ge->e.msg);
 }
 
 /* A CellOS document: read it (and the --pack PolicyPack, admitting the

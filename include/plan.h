@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "plan_format.h"
+#include "runtime/lib/error.h"
 
 struct plan_unsafe_grant {
     const char *kind, *subject, *reason;
@@ -169,10 +170,12 @@ struct plan {
 /* Why a plan was rejected: the section it concerns (a CP_SEC_* type, or 0
  * for the header, directory or trailer), the byte offset from the start of
  * the file at which the fault was found, and a one-line message. */
+/* A plan rejection: the message in e (struct cell_error, the error every
+ * layer carries up), located by section and offset. */
 struct plan_error {
+    struct cell_error e;
     uint32_t section;
     uint64_t offset;
-    char message[256];
     bool file; /* about the file as a whole (cannot open it, not a plan):
                 * no section or offset is named */
 };

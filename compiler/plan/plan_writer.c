@@ -537,7 +537,7 @@ int plan_write(const struct plan *p, uint8_t **out, size_t *len, char *errbuf, s
     struct plan_error perr;
     if (plan_read(f.d, f.len, &back, &perr) != 0) {
         free(f.d);
-        return werr(&w, "invalid plan: section %s: %s", plan_section_name(perr.section), perr.message);
+        return werr(&w, "invalid plan: section %s: %s", plan_section_name(perr.section), perr.e.msg);
     }
     plan_free(back);
     *out = f.d;

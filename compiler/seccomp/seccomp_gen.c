@@ -48,7 +48,7 @@ static int gen_fail(struct sc_gen_error *err, uint32_t line, const char *fmt, ..
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        vsnprintf(err->e.msg, sizeof err->e.msg, fmt, ap);
         va_end(ap);
         err->line = line;
     }
@@ -752,7 +752,7 @@ static int gen_arch(const struct plan *p, const uint32_t *tix, enum sc_arch arch
     struct bpf_check_error be;
     if (bpf_check_seccomp(insns, count, &be)) {
         gen_fail(err, 0, "seccomp: internal error: generated %s program fails the BPF check at insn %u: %s",
-                 sc_arch_name(arch), be.insn, be.message);
+                 sc_arch_name(arch), be.insn, be.e.msg);
         goto done;
     }
     out->audit_arch = sc_arch_audit(arch);
@@ -776,7 +776,7 @@ done:
 int seccomp_gen_all(struct plan *p, struct sc_gen_error *err)
 {
     if (err) {
-        err->message[0] = '\0';
+        err->e.msg[0] = '\0';
         err->line = 0;
     }
     if (!p)
@@ -830,7 +830,7 @@ int seccomp_gen_all(struct plan *p, struct sc_gen_error *err)
     p->seccomp.programs = progs;
     p->seccomp.n_programs = SC_ARCH_COUNT;
     if (err) {
-        err->message[0] = '\0'; /* a first over-limit attempt may have written one */
+        err->e.msg[0] = '\0'; /* a first over-limit attempt may have written one */
         err->line = 0;
     }
     return 0;

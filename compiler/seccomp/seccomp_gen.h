@@ -14,12 +14,13 @@
 #include <stddef.h>
 #include "plan.h"
 #include "syscall_table.h"
+#include "runtime/lib/error.h"
 
 #define SC_GEN_MAX_INSNS 4096
 
 struct sc_gen_error {
-    char message[1024]; /* one line; names the most expensive rules on overflow */
-    uint32_t line;      /* policy line of the main culprit, or 0 */
+    struct cell_error e; /* e.msg: one line; names the most expensive rules on overflow */
+    uint32_t line;       /* policy line of the main culprit, or 0 */
 };
 
 /* Generate and attach programs for every supported arch. The instruction

@@ -720,7 +720,7 @@ static int perr(struct parser *p, size_t at, const char *fmt, ...)
     if (p->err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(p->err->msg, sizeof p->err->msg, fmt, ap);
+        vsnprintf(p->err->e.msg, sizeof p->err->e.msg, fmt, ap);
         va_end(ap);
         p->err->offset = at;
     }

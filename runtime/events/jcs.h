@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "runtime/lib/error.h"
 
 #define JCS_INT_MAX 9007199254740991LL /* 2^53 - 1 */
 #define JCS_INT_MIN (-JCS_INT_MAX)
@@ -103,8 +104,8 @@ size_t jcs_utf8_valid_prefix(const char *s, size_t len);
 
 /* ---- strict parsing -------------------------------------------------------- */
 struct jcs_parse_error {
-    size_t offset; /* byte offset of the fault in the input */
-    char msg[160];
+    struct cell_error e; /* e.msg: what is wrong */
+    size_t offset;       /* byte offset of the fault in the input */
 };
 
 /* Parse exactly one JSON value from text[0..len) (RFC 8259 grammar, insignificant

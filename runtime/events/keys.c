@@ -298,7 +298,7 @@ int ev_trust_parse(const char *text, size_t len, const char *name, struct ev_tru
     struct jcs_parse_error pe;
     if (jcs_parse(d, text, len, 4, &root, &pe) < 0) {
         jcs_doc_free(d);
-        return cell_err(e, 0, "trust file %s: byte %zu: %s", name, pe.offset, pe.msg);
+        return cell_err(e, 0, "trust file %s: byte %zu: %s", name, pe.offset, pe.e.msg);
     }
     if (jcs_type_of(root) != JCS_OBJECT) {
         jcs_doc_free(d);

@@ -270,7 +270,7 @@ static int check_canonical(struct verifier *v, size_t i, struct jcs_value **root
     jcs_doc_reset(v->doc);
     struct jcs_parse_error pe;
     if (jcs_parse(v->doc, l->p, l->len, MAX_DEPTH, root, &pe) < 0)
-        return fail(v, i, "not valid JSON (byte %zu: %s)", pe.offset + 1, pe.msg);
+        return fail(v, i, "not valid JSON (byte %zu: %s)", pe.offset + 1, pe.e.msg);
     if (jcs_type_of(*root) != JCS_OBJECT)
         return fail(v, i, "not a JSON object");
     v->buf.len = 0;

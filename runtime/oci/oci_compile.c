@@ -55,7 +55,7 @@ int ocr_compile(const char *text, const char *pack_dir, uint8_t **plan, size_t *
         struct sc_gen_error ge;
         char err[512];
         if (seccomp_gen_all(&pol.plan, &ge) != 0) {
-            ocr_msgs_add(viol, "linux.seccomp: %s", ge.message);
+            ocr_msgs_add(viol, "linux.seccomp: %s", ge.e.msg);
             rc = -1;
         } else if (plan_write(&pol.plan, plan, plan_len, err, sizeof err) != 0) {
             ocr_msgs_add(viol, "cannot encode the plan: %s", err);

@@ -58,7 +58,7 @@ static int load_process_json(const char *path, struct exec_req *r, char *why, si
     struct jcs_parse_error pe;
     int rc = -1;
     if (!d || jcs_parse(d, text, len, 32, &v, &pe) < 0 || jcs_type_of(v) != JCS_OBJECT) {
-        snprintf(why, whylen, "%s: not JSON we accept (byte %zu: %s)", path, pe.offset, pe.msg);
+        snprintf(why, whylen, "%s: not JSON we accept (byte %zu: %s)", path, pe.offset, pe.e.msg);
         goto out;
     }
     const struct jcs_value *args = jcs_object_get(v, "args");

@@ -1083,7 +1083,7 @@ int ocr_bundle_load(const char *bundle_dir, struct ocr_bundle *b, char *why, siz
     struct jcs_value *v = NULL;
     struct jcs_parse_error pe;
     if (!b->doc || jcs_parse(b->doc, b->config, b->config_len, 64, &v, &pe) < 0) {
-        snprintf(why, whylen, "%s: not JSON we accept: byte %zu: %s", path, pe.offset, pe.msg);
+        snprintf(why, whylen, "%s: not JSON we accept: byte %zu: %s", path, pe.offset, pe.e.msg);
         return -1;
     }
     if (jcs_type_of(v) != JCS_OBJECT) {

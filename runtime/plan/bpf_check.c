@@ -24,7 +24,7 @@ static int fail(struct bpf_check_error *err, uint32_t insn, const char *fmt, ...
         va_list ap;
         va_start(ap, fmt);
         err->insn = insn;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        vsnprintf(err->e.msg, sizeof err->e.msg, fmt, ap);
         va_end(ap);
     }
     return -1;

@@ -13,13 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "plan_format.h"
+#include "runtime/lib/error.h"
 
 #define BPF_CHECK_MAX_INSNS   4096u /* BPF_MAXINSNS */
 #define BPF_SECCOMP_DATA_SIZE 64u   /* sizeof(struct seccomp_data) */
 
+/* e.msg: one line, e.g. "jeq: jump false target 17 is past the end (12 insns)" */
 struct bpf_check_error {
-    uint32_t insn;     /* index of the faulty instruction (count for length faults) */
-    char message[160]; /* one line, e.g. "jeq: jump false target 17 is past the end (12 insns)" */
+    struct cell_error e;
+    uint32_t insn; /* index of the faulty instruction (count for length faults) */
 };
 
 /* True when `action` is a seccomp return value a plan may use: KILL_PROCESS,

@@ -87,13 +87,13 @@ void plan_error_format(const struct plan_error *err, const char *file, char *buf
         return;
     }
     if (err->file) {
-        snprintf(buf, n, "%s%s%.*s", file ? file : "", file ? ": " : "", (int)sizeof err->message,
-                 err->message);
+        snprintf(buf, n, "%s%s%.*s", file ? file : "", file ? ": " : "", (int)sizeof err->e.msg,
+                 err->e.msg);
         return;
     }
     snprintf(buf, n, "%s%ssection %s at offset %llu: %.*s", file ? file : "", file ? ": " : "",
-             plan_section_name(err->section), (unsigned long long)err->offset, (int)sizeof err->message,
-             err->message);
+             plan_section_name(err->section), (unsigned long long)err->offset, (int)sizeof err->e.msg,
+             err->e.msg);
 }
 
 /* ------------------------------------------------------------ state ---- */
@@ -220,7 +220,7 @@ static int fail(struct rd *r, uint32_t section, uint64_t off, const char *fmt, .
     r->err->section = section;
     r->err->offset = off;
     va_start(ap, fmt);
-    vsnprintf(r->err->message, sizeof r->err->message, fmt, ap);
+    vsnprintf(r->err->e.msg, sizeof r->err->e.msg, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -1347,7 +1347,7 @@ static int do_seccomp(struct rd *r)
         struct bpf_check_error be;
         if (bpf_check_seccomp(pr->insns, pr->insn_count, &be))
             return fail(r, S, b + io + (uint64_t)be.insn * sizeof(struct cp_bpf_insn), "%s insn %u: %s",
-                        WS(what), be.insn, be.message);
+                        WS(what), be.insn, be.e.msg);
     }
     return check_ranges(r, S);
 }
@@ -1601,7 +1601,7 @@ int plan_read_file(const char *path, struct plan **out, struct plan_error *err)
     if (out)
         *out = NULL;
     if (!path || !out) {
-        snprintf(err->message, sizeof err->message, "plan_read_file: invalid arguments");
+        snprintf(err->e.msg, sizeof err->e.msg, "plan_read_file: invalid arguments");
         return -1;
     }
     /* one byte past the limit: the reader names an oversized file as such */
@@ -1611,13 +1611,13 @@ int plan_read_file(const char *path, struct plan **out, struct plan_error *err)
     if (er) {
         err->file = er != ENOMEM;
         if (er == EISDIR)
-            snprintf(err->message, sizeof err->message, "is a directory, not a plan");
+            snprintf(err->e.msg, sizeof err->e.msg, "is a directory, not a plan");
         else if (er == ENOMEM)
-            snprintf(err->message, sizeof err->message, "out of memory");
+            snprintf(err->e.msg, sizeof err->e.msg, "out of memory");
         else if (er == EIO)
-            snprintf(err->message, sizeof err->message, "read error: %s", strerror(er));
+            snprintf(err->e.msg, sizeof err->e.msg, "read error: %s", strerror(er));
         else
-            snprintf(err->message, sizeof err->message, "cannot open the plan: %s", strerror(er));
+            snprintf(err->e.msg, sizeof err->e.msg, "cannot open the plan: %s", strerror(er));
         return -1;
     }
     int rc = plan_read(data, n, out, err);

@@ -55,7 +55,7 @@ static int ensure_programs(struct plan *p)
         return 0;
     struct sc_gen_error err;
     if (seccomp_gen_all(p, &err)) {
-        fprintf(stderr, "seccomp_tool: %s\n", err.message);
+        fprintf(stderr, "seccomp_tool: %s\n", err.e.msg);
         return -1;
     }
     return 1;

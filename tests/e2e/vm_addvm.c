@@ -52,7 +52,7 @@ int main(int argc, char **argv)
     struct plan *p;
     struct plan_error pe;
     if (plan_read_file(argv[1], &p, &pe) < 0) {
-        fprintf(stderr, "vm_addvm: %s: %s\n", argv[1], pe.message);
+        fprintf(stderr, "vm_addvm: %s: %s\n", argv[1], pe.e.msg);
         return 1;
     }
     const char *sha = NULL, *rsha = NULL;

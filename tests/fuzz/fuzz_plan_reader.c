@@ -31,7 +31,7 @@ static void accepted(const struct plan *p)
     struct plan *q = NULL;
     struct plan_error e;
     if (plan_read(b, n, &q, &e) != 0) {
-        fprintf(stderr, "rewritten plan rejected: %s\n", e.message);
+        fprintf(stderr, "rewritten plan rejected: %s\n", e.e.msg);
         abort();
     }
     char why[256];
@@ -56,7 +56,7 @@ static void try_read(const uint8_t *d, size_t n)
     if (rc == 0) {
         accepted(p);
         plan_free(p);
-    } else if (p || !memchr(e.message, 0, sizeof e.message) || e.section > CP_SEC_MAX_TYPE) {
+    } else if (p || !memchr(e.e.msg, 0, sizeof e.e.msg) || e.section > CP_SEC_MAX_TYPE) {
         fprintf(stderr, "malformed rejection\n");
         abort();
     }

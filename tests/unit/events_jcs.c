@@ -14,7 +14,7 @@ static int canon(const char *text, size_t len)
     struct jcs_parse_error pe;
     int rc = jcs_parse(d, text, len, 16, &v, &pe);
     if (rc < 0) {
-        snprintf(out, sizeof out, "ERR@%zu: %s", pe.offset, pe.msg);
+        snprintf(out, sizeof out, "ERR@%zu: %s", pe.offset, pe.e.msg);
     } else {
         struct jcs_buf b = { 0 };
         jcs_serialize(v, NULL, &b);

@@ -134,12 +134,12 @@ int main(void)
     ok(check(fx_prog_arm, FX_N(fx_prog_arm), &e) == 0, "fixture aarch64 program passes");
     struct cp_bpf_insn one = RET_ALLOW;
     ok(check(&one, 1, &e) == 0, "a lone ret passes");
-    ok(check(&one, 0, &e) == -1 && strstr(e.message, "empty"), "an empty program fails");
+    ok(check(&one, 0, &e) == -1 && strstr(e.e.msg, "empty"), "an empty program fails");
     static struct cp_bpf_insn big[4097];
     for (int i = 0; i < 4097; i++)
         big[i] = RET_ALLOW;
     ok(check(big, 4096, &e) == 0, "4096 instructions pass");
-    ok(check(big, 4097, &e) == -1 && e.insn == 4096 && strstr(e.message, "more than 4096"), "4097 fail");
+    ok(check(big, 4097, &e) == -1 && e.insn == 4096 && strstr(e.e.msg, "more than 4096"), "4097 fail");
 
     /* scratch memory: written on one branch only vs both */
     struct cp_bpf_insn one_branch[] = {
@@ -149,8 +149,8 @@ int main(void)
         I(BPF_LD | BPF_MEM, 0, 0, 3),
         RET_ALLOW,
     };
-    ok(check(one_branch, 5, &e) == -1 && e.insn == 3 && strstr(e.message, "slot 3 may be read"),
-       "slot written on one path only: insn %u: %s", e.insn, e.message);
+    ok(check(one_branch, 5, &e) == -1 && e.insn == 3 && strstr(e.e.msg, "slot 3 may be read"),
+       "slot written on one path only: insn %u: %s", e.insn, e.e.msg);
     struct cp_bpf_insn both[] = {
         I(BPF_LD | BPF_W | BPF_ABS, 0, 0, 0),
         I(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 1),
@@ -160,7 +160,7 @@ int main(void)
         I(BPF_LD | BPF_MEM, 0, 0, 3),
         RET_ALLOW,
     };
-    ok(check(both, 7, &e) == 0, "slot written on both paths passes (%s)", e.message);
+    ok(check(both, 7, &e) == 0, "slot written on both paths passes (%s)", e.e.msg);
     struct cp_bpf_insn after_ret[] = {
         I(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 1),
         RET_ALLOW,
@@ -171,9 +171,9 @@ int main(void)
     struct cp_bpf_insn ld_len[] = { I(BPF_LD | BPF_W | BPF_LEN, 0, 0, 0), I(BPF_RET | BPF_A, 0, 0, 0) };
     ok(check(ld_len, 2, &e) == 0, "ld len; ret a passes");
     ld_len[0].k = 4;
-    ok(check(ld_len, 2, &e) == -1 && strstr(e.message, "nonzero k"), "ld len with k fails");
+    ok(check(ld_len, 2, &e) == -1 && strstr(e.e.msg, "nonzero k"), "ld len with k fails");
     struct cp_bpf_insn ret_bad[] = { I(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ERRNO) };
-    ok(check(ret_bad, 1, &e) == -1 && strstr(e.message, "not a valid seccomp action"), "ret ERRNO|0 fails");
+    ok(check(ret_bad, 1, &e) == -1 && strstr(e.e.msg, "not a valid seccomp action"), "ret ERRNO|0 fails");
     ok(bpf_seccomp_action_valid(SECCOMP_RET_ERRNO | 38) && !bpf_seccomp_action_valid(SECCOMP_RET_TRACE) &&
        !bpf_seccomp_action_valid(SECCOMP_RET_TRAP | 1) && !bpf_seccomp_action_valid(0x7ffe0000),
        "action validity");
@@ -207,7 +207,7 @@ int main(void)
             agree++;
         } else if (mismatch++ < 5) {
             diag("disagreement (kernel %s, checker %s: %s) on:", k ? "accepts" : "refuses",
-                 ours ? "accepts" : "refuses", ours ? "" : e.message);
+                 ours ? "accepts" : "refuses", ours ? "" : e.e.msg);
             for (uint32_t i = 0; i < n; i++)
                 diag("  %2u: code 0x%04x jt %u jf %u k 0x%x", i, prog[i].code, prog[i].jt, prog[i].jf, prog[i].k);
         }

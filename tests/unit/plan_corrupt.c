@@ -36,8 +36,8 @@ static void judge(const uint8_t *d, size_t n, struct tally *t, bool must_reject,
     t->reads++;
     if (rc != 0) {
         t->rejected++;
-        size_t ml = strnlen(e.message, sizeof e.message);
-        if (p || ml == 0 || ml == sizeof e.message || strchr(e.message, '\n') ||
+        size_t ml = strnlen(e.e.msg, sizeof e.e.msg);
+        if (p || ml == 0 || ml == sizeof e.e.msg || strchr(e.e.msg, '\n') ||
             e.section > CP_SEC_MAX_TYPE || e.offset > n + 64) {
             if (t->bad++ < 5)
                 diag("%s at %zu: malformed rejection (section %u offset %llu)", what, where, e.section,

@@ -481,7 +481,9 @@ int main(void)
     gvisor_events_secrets_cases();
 
     /* the message format */
-    struct plan_error e = { CP_SEC_FILESYSTEM, 412, "mount op 3: opcode 99 is not a known opcode", false };
+    struct plan_error e = { .e = { .msg = "mount op 3: opcode 99 is not a known opcode" },
+                            .section = CP_SEC_FILESYSTEM,
+                            .offset = 412 };
     char line[400];
     plan_error_format(&e, "hello.plan", line, sizeof line);
     is_str(line, "hello.plan: section filesystem at offset 412: mount op 3: opcode 99 is not a known opcode",
@@ -496,8 +498,8 @@ int main(void)
     /* plan_read_file: I/O errors */
     struct plan *p = NULL;
     ok(plan_read_file("/nonexistent/x.plan", &p, &e) == -1 && e.section == 0 && e.offset == 0 &&
-       strstr(e.message, "No such file") && !p, "missing file");
-    ok(plan_read_file("/", &p, &e) == -1 && strstr(e.message, "directory"), "directory");
+       strstr(e.e.msg, "No such file") && !p, "missing file");
+    ok(plan_read_file("/", &p, &e) == -1 && strstr(e.e.msg, "directory"), "directory");
     char tmpl[] = "/tmp/cellos-plan-reject.XXXXXX";
     int fd = mkstemp(tmpl);
     ok(fd >= 0 && write(fd, orig.d, orig.n) == (ssize_t)orig.n, "wrote a plan file");

@@ -90,13 +90,13 @@ static inline void pb_expect(const struct pbuf *b, const char *name, uint32_t se
     memset(&e, 0, sizeof e);
     int rc = plan_read(b->d, b->n, &p, &e);
     bool good = rc == -1 && p == NULL && e.section == section && e.offset == offset &&
-                strstr(e.message, sub) != NULL && strlen(e.message) < sizeof e.message;
+                strstr(e.e.msg, sub) != NULL && strlen(e.e.msg) < sizeof e.e.msg;
     if (!ok(good, "%s", name)) {
         if (rc == 0)
             diag("accepted");
         else
             diag("got: section %s at offset %llu: %s", plan_section_name(e.section),
-                 (unsigned long long)e.offset, e.message);
+                 (unsigned long long)e.offset, e.e.msg);
         diag("want: section %s at offset %zu: ...%s...", plan_section_name(section), offset, sub);
     }
     if (p)

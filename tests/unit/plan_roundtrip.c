@@ -24,7 +24,7 @@ static void roundtrip(const char *name, const struct plan *in)
     ok(n1 == n2 && memcmp(b1, b2, n1) == 0, "%s: two writes give identical bytes (%zu)", name, n1);
     int rc = plan_read(b1, n1, &out, &perr);
     if (!ok(rc == 0, "%s: reads back", name))
-        diag("section %s at %llu: %s", plan_section_name(perr.section), (unsigned long long)perr.offset, perr.message);
+        diag("section %s at %llu: %s", plan_section_name(perr.section), (unsigned long long)perr.offset, perr.e.msg);
     if (!out) {
         free(b1); free(b2);
         return;
@@ -174,7 +174,7 @@ int main(void)
         char path[4096];
         struct plan *sp = NULL;
         snprintf(path, sizeof path, "%s/tests/fuzz/corpus/plan_reader/%s", top, seed_files[i]);
-        ok(plan_read_file(path, &sp, &perr) == 0, "fuzz seed %s is a valid plan (%s)", seed_files[i], perr.message);
+        ok(plan_read_file(path, &sp, &perr) == 0, "fuzz seed %s is a valid plan (%s)", seed_files[i], perr.e.msg);
         plan_free(sp);
     }
 

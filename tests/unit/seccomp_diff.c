@@ -73,7 +73,7 @@ static void run_policy(const char *name, struct pol *P, uint64_t seed, struct ta
 {
     struct sc_gen_error err;
     if (seccomp_gen_all(&P->plan, &err)) {
-        ok(0, "%s: compiles (%s)", name, err.message);
+        ok(0, "%s: compiles (%s)", name, err.e.msg);
         return;
     }
     t->policies++;

@@ -78,7 +78,7 @@ static void defaults(void)
     pol_cond(&P, 1, CP_SC_EQ, 0, 9, 0);
     pol_rule(&P, "mmap", SECCOMP_RET_ALLOW);
     pol_cond(&P, 1, CP_SC_LE, 0, 0x100000000ull, 0);
-    ok(seccomp_gen_all(&P.plan, &err) == 0, "compiles (%s)", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == 0, "compiles (%s)", err.e.msg);
     is_int(P.plan.seccomp.n_programs, 2, "two programs");
     ok(P.plan.seccomp.programs[0].audit_arch == AUDIT_ARCH_X86_64 &&
        P.plan.seccomp.programs[1].audit_arch == AUDIT_ARCH_AARCH64, "in ascending audit_arch order");
@@ -147,7 +147,7 @@ static void cache_many(void)
         if (i % 17 == 0 && sc_lookup(g->members[i])->nargs)
             pol_cond(&P, 0, CP_SC_NE, 0, 12345, 0);
     }
-    ok(seccomp_gen_all(&P.plan, &err) == 0, "@system-service compiles (%s)", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == 0, "@system-service compiles (%s)", err.e.msg);
     for (int a = 0; a < SC_ARCH_COUNT; a++) {
         const struct plan_sc_program *pr = pol_program(&P, a);
         size_t cons = 0, bad = 0;
@@ -198,8 +198,8 @@ static void limit(void)
     pol_set(&P, 2, CP_SC_IN, 64, big, 400);
     uint32_t big_line = P.plan.seccomp.rules[P.plan.seccomp.n_rules - 1].line;
     ok(seccomp_gen_all(&P.plan, &err) == -1, "a filter over 4096 instructions is refused");
-    ok(strstr(err.message, "4096") && strstr(err.message, "largest rules") && strstr(err.message, "ioctl"),
-       "the error names the limit and the costliest rules: %s", err.message);
+    ok(strstr(err.e.msg, "4096") && strstr(err.e.msg, "largest rules") && strstr(err.e.msg, "ioctl"),
+       "the error names the limit and the costliest rules: %s", err.e.msg);
     is_int(err.line, big_line, "the error's line is the costliest rule's");
     is_int(P.plan.seccomp.n_programs, 0, "no programs attached on error");
     pol_free(&P);
@@ -226,33 +226,33 @@ static void determinism_and_input(void)
                memcmp(A.plan.seccomp.programs[a].insns, B.plan.seccomp.programs[a].insns,
                       A.plan.seccomp.programs[a].insn_count * sizeof(struct cp_bpf_insn)) == 0;
     ok(same, "equal input gives identical programs");
-    ok(seccomp_gen_all(&A.plan, &err) == -1 && strstr(err.message, "already"),
-       "compiling twice is refused: %s", err.message);
+    ok(seccomp_gen_all(&A.plan, &err) == -1 && strstr(err.e.msg, "already"),
+       "compiling twice is refused: %s", err.e.msg);
     pol_free(&A);
     pol_free(&B);
 
     struct pol P;
     pol_init(&P, SECCOMP_RET_ERRNO | 1);
     pol_rule(&P, "no_such_call", SECCOMP_RET_ALLOW);
-    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.message, "no_such_call") && err.line == 1,
-       "unknown syscall refused with its line: %s", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.e.msg, "no_such_call") && err.line == 1,
+       "unknown syscall refused with its line: %s", err.e.msg);
     pol_free(&P);
     pol_init(&P, SECCOMP_RET_ERRNO | 0);
-    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.message, "default action"),
-       "invalid default action refused: %s", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.e.msg, "default action"),
+       "invalid default action refused: %s", err.e.msg);
     pol_free(&P);
     pol_init(&P, SECCOMP_RET_ALLOW);
     pol_rule(&P, "read", SECCOMP_RET_TRACE);
-    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.message, "not valid"), "TRACE refused: %s",
-       err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.e.msg, "not valid"), "TRACE refused: %s",
+       err.e.msg);
     pol_free(&P);
     pol_init(&P, SECCOMP_RET_ALLOW);
     pol_rule(&P, "read", SECCOMP_RET_ALLOW);
     pol_set(&P, 0, CP_SC_IN, 32, (const uint64_t[]){ 3, 1 }, 2);
     P.plan.seccomp.values[0] = 3;   /* unsort the set behind the helper's back */
     P.plan.seccomp.values[1] = 1;
-    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.message, "sorted"), "unsorted set refused: %s",
-       err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.e.msg, "sorted"), "unsorted set refused: %s",
+       err.e.msg);
     pol_free(&P);
 }
 
@@ -264,7 +264,7 @@ static void compat(void)
     P.plan.seccomp.flags = CP_SC_ALLOW_X32 | CP_SC_ALLOW_I386;
     pol_rule(&P, "read", SECCOMP_RET_ALLOW);
     pol_rule(&P, "rt_sigaction", SECCOMP_RET_ALLOW);
-    ok(seccomp_gen_all(&P.plan, &err) == 0, "x32 and i386 admitted (%s)", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == 0, "x32 and i386 admitted (%s)", err.e.msg);
     is_int(run(&P, SC_ARCH_X86_64, AUDIT_ARCH_X86_64, 0x40000000, 0, 0, 0), SECCOMP_RET_ALLOW,
            "x32 read follows the read rule");
     is_int(run(&P, SC_ARCH_X86_64, AUDIT_ARCH_X86_64, 0x40000200, 0, 0, 0), SECCOMP_RET_ALLOW,
@@ -283,15 +283,15 @@ static void compat(void)
     pol_init(&P, SECCOMP_RET_ALLOW);
     P.plan.seccomp.flags = CP_SC_ALLOW_I386;
     pol_rule(&P, "socket", SECCOMP_RET_ERRNO | 1);
-    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.message, "i386"),
-       "i386 with an allowing default refused: %s", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.e.msg, "i386"),
+       "i386 with an allowing default refused: %s", err.e.msg);
     pol_free(&P);
     pol_init(&P, SECCOMP_RET_ERRNO | 1);
     P.plan.seccomp.flags = CP_SC_ALLOW_I386;
     pol_rule(&P, "socket", SECCOMP_RET_ALLOW);
     pol_cond(&P, 0, CP_SC_EQ, 0, 1, 0);
-    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.message, "i386") && err.line == 1,
-       "i386 with argument conditions refused: %s", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == -1 && strstr(err.e.msg, "i386") && err.line == 1,
+       "i386 with argument conditions refused: %s", err.e.msg);
     pol_free(&P);
 }
 
@@ -311,7 +311,7 @@ static void trampolines(void)
     for (size_t i = 0; sc_at(i); i += 3)
         if (strcmp(sc_at(i)->name, "ioctl") && strcmp(sc_at(i)->name, "fcntl"))
             pol_rule(&P, sc_at(i)->name, SECCOMP_RET_ALLOW);
-    ok(seccomp_gen_all(&P.plan, &err) == 0, "large program compiles (%s)", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == 0, "large program compiles (%s)", err.e.msg);
     const struct plan_sc_program *pr = pol_program(&P, SC_ARCH_X86_64);
     struct bpf_check_error be;
     ok(pr->insn_count > 600 && bpf_check_seccomp(pr->insns, pr->insn_count, &be) == 0,
@@ -346,7 +346,7 @@ static void size_mode(void)
             pol_cond(&P, 0, CP_SC_EQ, 0, (uint64_t)(i * 131 + (size_t)k * 7919) & 0xffffffu, 0);
         }
     }
-    ok(seccomp_gen_all(&P.plan, &err) == 0, "2,400 argument rules compile (%s)", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == 0, "2,400 argument rules compile (%s)", err.e.msg);
     const struct plan_sc_program *pr = pol_program(&P, SC_ARCH_X86_64);
     ok(pr && pr->insn_count <= 4096, "and fit the kernel's limit (%u instructions)", pr ? pr->insn_count : 0);
     int good = 1;

@@ -134,7 +134,7 @@ int main(void)
     pol_rule(&P, "geteuid", SECCOMP_RET_KILL_THREAD);
     pol_rule(&P, "kill", SECCOMP_RET_ALLOW);
     pol_cond(&P, 1, CP_SC_EQ, 0, 0, 0);
-    ok(seccomp_gen_all(&P.plan, &err) == 0, "policy compiles (%s)", err.message);
+    ok(seccomp_gen_all(&P.plan, &err) == 0, "policy compiles (%s)", err.e.msg);
     const struct plan_sc_program *pr = native(&P);
     char sig[32];
 

@@ -320,7 +320,7 @@ int guest_init_main(void)
     struct plan *plan = NULL;
     struct plan_error pe;
     if (plan_read_file("/cellos/plan", &plan, &pe) < 0) {
-        say("plan: %s", pe.message, 0);
+        say("plan: %s", pe.e.msg, 0);
         guest_report_status(&rep, VM_STATUS_FAILED, 0);
         flush_channel(&gc, chan);
         end_vm();
