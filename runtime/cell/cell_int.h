@@ -14,8 +14,6 @@
 
 /* cell_caps.c */
 int cell_caps_limit_bounding(uint64_t keep);
-/* the workload: bounding, ambient, ids, then every set = keep */
-int cell_caps_apply(uint64_t keep, uid_t uid, gid_t gid, bool set_groups);
 /* the init: keep only `keep` in every set, ids unchanged */
 int cell_caps_keep_only(uint64_t keep);
 
@@ -23,7 +21,6 @@ int cell_caps_keep_only(uint64_t keep);
 int cell_loopback_up(void);
 
 /* cell_seccomp.c (the supervisor's queries are in cell_side.h) */
-int cell_seccomp_load(const struct plan *p, uint32_t *n_insns);
 
 /* cell_landlock.c: the grants as a Landlock ruleset on the calling process
  * (needs no_new_privs). *abi: the kernel's Landlock ABI (0: none);

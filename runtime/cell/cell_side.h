@@ -141,4 +141,11 @@ uint32_t cell_audit_arch(void);
 const struct plan_sc_program *cell_seccomp_program(const struct plan *p);
 bool cell_seccomp_uses_notify(const struct plan *p);
 
+/* For a process that joins a running cell (`cellrun exec`) and must take
+ * the workload's authority: capabilities (bounding, ambient, ids, then
+ * every set = keep; cell_caps.c) and the plan's seccomp filter, loaded last
+ * (cell_seccomp.c). */
+int cell_caps_apply(uint64_t keep, uid_t uid, gid_t gid, bool set_groups);
+int cell_seccomp_load(const struct plan *p, uint32_t *n_insns);
+
 #endif

@@ -1,9 +1,9 @@
 /*
- * oci_json.c - the JSON writer of oci_json.h. Invariant: after every call
+ * json_writer.c - the JSON writer of json_writer.h. Invariant: after every call
  * the buffer holds a valid JSON prefix; the first error stops all output.
  */
-#include "oci_json.h"
-#include "runtime/events/jcs.h"
+#include "json_writer.h"
+#include "jcs.h"
 
 #include <inttypes.h>
 #include <stdio.h>

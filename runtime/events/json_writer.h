@@ -1,5 +1,6 @@
 /*
- * oci_json.h - a small JSON writer for OCI config.json.
+ * json_writer.h - a small JSON writer for documents read by other tools:
+ * the gVisor backend's OCI config.json, the OCI runtime's state.
  *
  * Members are written in the order the caller gives them, so a caller that
  * always writes the same members in the same order gets byte-identical

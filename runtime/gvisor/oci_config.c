@@ -12,7 +12,7 @@
  * inputs give equal bytes.
  */
 #include "oci.h"
-#include "oci_json.h"
+#include "runtime/events/json_writer.h"
 #include "runtime/plan/plan_rlimits.h"
 
 #include <errno.h>

@@ -36,7 +36,7 @@
  *    something else).
  */
 #include "oci.h"
-#include "oci_json.h"
+#include "runtime/events/json_writer.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>

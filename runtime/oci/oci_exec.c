@@ -16,7 +16,7 @@
  * signed `ocr_exec` event (container, argv[0]) goes to the sink first.
  */
 #include "oci_rt.h"
-#include "runtime/cell/cell_int.h"
+#include "runtime/cell/cell_side.h"
 #include "runtime/lib/sys_util.h"
 #include "runtime/events/events.h"
 #include "runtime/events/keys.h"

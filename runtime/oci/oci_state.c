@@ -12,7 +12,7 @@
  * created until it recorded `started`; else running.
  */
 #include "oci_rt.h"
-#include "runtime/gvisor/oci_json.h"
+#include "runtime/events/json_writer.h"
 
 #include <errno.h>
 #include <fcntl.h>

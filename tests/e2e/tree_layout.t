@@ -26,6 +26,9 @@ ALLOWED = {
     "runtime/spool": ["runtime/lib"],
     "runtime/sink": ["runtime/lib", "runtime/spool"],
     "runtime/supervisor": BASE + ["runtime/native", "runtime/gvisor", "runtime/vm", "runtime/spool"],
+    # the OCI runtime command line: a front end beside the supervisor that
+    # compiles config.json with the compiler's own checks
+    "runtime/oci": ["compiler", "compiler/seccomp", "compiler/plan", "runtime/supervisor"] + BASE,
     "compiler": ["compiler/seccomp", "compiler/plan", "compiler/doc", "runtime/plan", "runtime/lib", "runtime/events"],
     "compiler/doc": ["compiler"],
     "compiler/seccomp": ["runtime/plan", "runtime/lib"],
