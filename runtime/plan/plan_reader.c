@@ -87,8 +87,7 @@ void plan_error_format(const struct plan_error *err, const char *file, char *buf
         return;
     }
     if (err->file) {
-        snprintf(buf, n, "%s%s%.*s", file ? file : "", file ? ": " : "", (int)sizeof err->e.msg,
-                 err->e.msg);
+        snprintf(buf, n, "%s%s%.*s", file ? file : "", file ? ": " : "", (int)sizeof err->e.msg, err->e.msg);
         return;
     }
     snprintf(buf, n, "%s%ssection %s at offset %llu: %.*s", file ? file : "", file ? ": " : "",
