@@ -102,6 +102,8 @@ static void put_duration_ms(FILE *f, uint64_t ms)
 
 static const char *base_name(const char *p)
 {
+    if (!strcmp(p, "-"))
+        return "standard input";
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
 }
