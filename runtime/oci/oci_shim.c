@@ -178,8 +178,22 @@ static int make_plan(const struct ocr_global *g, const struct ocr_conf *c, const
     for (size_t i = 0; i < notes.n; i++)
         ocr_log(g, "info", "%s", notes.v[i]);
     ocr_msgs_free(&notes);
-    if (r < 0)
+    if (r < 0) {
+        /* every violation: also what the compiler and the pack say */
+        if (*policy) {
+            struct ocr_msgs more = { 0 };
+            uint8_t *bytes = NULL;
+            size_t len = 0;
+            if (ocr_compile(*policy, dir, &bytes, &len, &more) < 0)
+                for (size_t i = 0; i < more.n; i++)
+                    if (strstr(more.v[i], "ceiling") || strstr(more.v[i], "must be set") ||
+                        strstr(more.v[i], "require"))
+                        ocr_msgs_add(viol, "%s", more.v[i]);
+            free(bytes);
+            ocr_msgs_free(&more);
+        }
         return -1;
+    }
     if (g->debug)
         ocr_log(g, "debug", "policy:\n%s", *policy);
     return ocr_compile(*policy, dir, plan, plan_len, viol);

@@ -1047,12 +1047,14 @@ int ocr_translate(const struct ocr_bundle *b, const struct ocr_conf *c, const ch
     for (size_t i = 0; i < t.n_dsts; i++)
         free(t.dsts[i]);
     free(t.dsts);
-    if (viol->n) {
+    /* with violations the text is still returned (without what was refused)
+     * when the root was usable, so the compiler can add the pack's */
+    if (viol->n && !t.rootfs[0]) {
         jcs_buf_free(&t.out);
         return -1;
     }
     *text = t.out.p;
-    return 0;
+    return viol->n ? -1 : 0;
 }
 
 /* ---- the bundle ----------------------------------------------------------------- */

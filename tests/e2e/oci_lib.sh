@@ -72,7 +72,7 @@ CELL
 key = $d/etc/k.key
 events = $d/events
 pack = $d/etc/oci.cell
-allow_roots = $d
+allow_roots = $d/pr
 CONF
     cat > "$d/cellrun" <<SH
 #!/bin/sh

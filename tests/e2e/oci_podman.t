@@ -73,10 +73,13 @@ is "$("${P[@]}" inspect -f '{{.State.ExitCode}}' c1 2>&1)" 42 "podman stop: SIGT
 "${P[@]}" rm c1 > /dev/null 2>&1
 
 "${P[@]}" run -d --name c2 "${O[@]}" localhost/cellos-bb:1 /bin/sleep 60 > /dev/null 2>&1
-sup=$(cat "$TMP"/prr/overlay-containers/*/userdata/pidfile 2>/dev/null | head -1)
+cell=$(sed -n 's/.*"cellPid": *\([0-9]*\).*/\1/p' "$TMP"/state/*/state.json 2>/dev/null | head -1)
+cg=/sys/fs/cgroup/memory$(grep -E '^[0-9]+:memory:' /proc/$cell/cgroup 2>/dev/null | cut -d: -f3)
+like "$cg" "/cellos-[0-9]+-[0-9a-f]+$" "the running container has its own memory cgroup"
 "${P[@]}" rm -f -t 0 c2 > /dev/null 2>&1
 ok $? "podman rm -f of a running container"
 is "$(ls "$TMP/state" 2>/dev/null)" "" "no state left under cellrun's --root"
-sleep 0.3
-is "$( [ -n "$sup" ] && ls /sys/fs/cgroup/*/ 2>/dev/null | grep -c "cellos-$sup-" )" 0 "no cgroup of the container left"
+for _ in $(seq 100); do [ -d "$cg" ] || break; sleep 0.05; done
+[ -d "$cg" ]; ok $((! $?)) "no cgroup of the container left"
+[ -d "/proc/$cell" ]; ok $((! $?)) "no process of the container left"
 done_testing

@@ -1,0 +1,94 @@
+#!/bin/bash
+# oci_refuse.t - cellrun refuses bad input with a message naming the field,
+# and creates nothing: config.json that is not JSON, an unknown field under
+# linux, a relative or escaping mount source, a root.path outside the
+# bundle, a state directory owned by someone else or a symlink, a container
+# id with '/', --no-pivot, --systemd-cgroup; a host pack's ceilings and the
+# host's capability list, with every violation listed; no residue after a
+# failed create, after kill -9 of the container's supervisor; hooks refused.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+need_root
+command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
+tmpdir
+. "$CELLOS_TOP/tests/e2e/oci_lib.sh"
+oci_cellrun_setup "$TMP"
+R=("$TMP/cellrun" --root "$TMP/state")
+oci_bundle "$TMP/b" /bin/sleep 30
+cp "$TMP/b/config.json" "$TMP/good.json"
+
+# refuse BUNDLE_EDIT PATTERN NAME: create fails, the message matches, nothing is left
+refuse() {
+    cp "$TMP/good.json" "$TMP/b/config.json"
+    [ -n "$1" ] && oci_edit "$TMP/b/config.json" "$1"
+    local out rc
+    (cd "$TMP/b" && "${R[@]}" create "${ID:-x1}" > "$TMP/out" 2>&1)
+    rc=$?
+    like "$rc:$(tr '\n' ' ' < "$TMP/out")" "^1:.*$2" "$3"
+    is "$(ls -A "$TMP/state" 2>/dev/null)" "" "... nothing created"
+}
+
+echo '{"ociVersion": "1.0.2", "process": ' > "$TMP/b/config.json"
+out=$(cd "$TMP/b" && "${R[@]}" create x1 2>&1)
+like "$?:$(echo $out)" "^1:.*config.json: not JSON" "config.json that is not JSON is refused"
+is "$(ls -A "$TMP/state" 2>/dev/null)" "" "... nothing created"
+refuse "c['linux']['intelRdt']={'closID':'x'}" "linux.intelRdt: unknown or unsupported field" "an unknown field under linux is refused, named"
+refuse "c['mounts'].append({'destination':'/data','type':'bind','source':'data','options':['rbind']})" \
+    'mounts\[[0-9]+\].source: "data": a bind source must be an absolute host path' "a relative bind source is refused"
+refuse "c['mounts'].append({'destination':'/data','type':'bind','source':'/tmp/../etc','options':['rbind']})" \
+    'mounts\[[0-9]+\].source: "/tmp/../etc"' "an escaping bind source is refused"
+mkdir -p "$TMP/elsewhere"
+refuse "c['root']['path']='/usr'" "root.path: /usr lies outside the bundle" "an absolute root.path outside the bundle is refused"
+refuse "c['root']['path']='../elsewhere'" "root.path: $TMP/elsewhere lies outside the bundle" "a relative root.path climbing out is refused"
+refuse "c['hooks']={'prestart':[{'path':'/bin/true'}]}" "hooks: not supported" "hooks are refused"
+refuse "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
+    "no network namespace: sharing the host's network" "the host network is refused"
+refuse "del c['linux']['seccomp']" "linux.seccomp: absent" "an unconfined container is refused"
+refuse "c['linux']['resources']={'pids':{'limit':10}}" "memory must be set|memory" "a container without a memory limit breaks the host pack"
+cp "$TMP/good.json" "$TMP/b/config.json"
+oci_edit "$TMP/b/config.json" "c['linux']['resources']={'memory':{'limit':4*2**30},'pids':{'limit':100000}}; c['process']['capabilities']['bounding']+=['CAP_SYS_ADMIN','CAP_NET_ADMIN']; c['linux']['devices']=[{'path':'/dev/kmsg','type':'c','major':1,'minor':11}]"
+out=$(cd "$TMP/b" && "${R[@]}" create x1 2>&1)
+like "$out" "refused: [0-9]+ violations" "every violation is listed (memory, pids, two capabilities, a device)"
+like "$out" "CAP_SYS_ADMIN is not allowed" "... CAP_SYS_ADMIN"
+like "$out" "CAP_NET_ADMIN is not allowed" "... CAP_NET_ADMIN"
+like "$out" "/dev/kmsg is not allowed" "... the device"
+like "$out" "memory 4GiB breaks the ceiling" "... the pack's memory ceiling"
+like "$out" "pids 100000 breaks the ceiling" "... the pack's pids ceiling"
+like "$(grep -c '"oci_refused"' "$TMP/events")" "^[1-9]" "refusals are signed events"
+"$CELLRUN" verify "$TMP/events" --trust "$TMP/etc/k.trust.json" > /dev/null 2>&1
+ok $? "... that verify"
+
+cp "$TMP/good.json" "$TMP/b/config.json"
+ID=a/b refuse "" "container id \"a/b\": character '/' not allowed" "a container id with / is refused"
+out=$(cd "$TMP/b" && "${R[@]}" create --no-pivot x1 2>&1)
+like "$?:$(echo $out)" "^1:.*--no-pivot: refused" "--no-pivot is refused"
+out=$("$TMP/cellrun" --root "$TMP/state" --systemd-cgroup state x1 2>&1)
+like "$?:$(echo $out)" "^1:.*--systemd-cgroup: refused" "--systemd-cgroup is refused clearly"
+mkdir -p "$TMP/other" && chown 65534 "$TMP/other" && chmod 700 "$TMP/other"
+out=$(cd "$TMP/b" && "$TMP/cellrun" --root "$TMP/other" create x1 2>&1)
+like "$?:$(echo $out)" "^1:.*owned by uid 65534" "a state directory owned by someone else is refused"
+ln -s "$TMP/state" "$TMP/link"
+out=$(cd "$TMP/b" && "$TMP/cellrun" --root "$TMP/link" create x1 2>&1)
+like "$?:$(echo $out)" "^1:.*is a symlink" "a state directory that is a symlink is refused"
+ls -A "$TMP/other" | grep -q . ; ok $((! $?)) "... nothing created there"
+
+# a failed create (a backend that is not there) and kill -9 of the supervisor leave nothing
+oci_edit "$TMP/b/config.json" "c['annotations']={'io.cellos.backend':'nosuch'}"
+(cd "$TMP/b" && "${R[@]}" create x2 > "$TMP/out" 2>&1)
+like "$?:$(tr '\n' ' ' < "$TMP/out")" "^1:.*nosuch" "a create whose cell cannot be built fails"
+is "$(ls -A "$TMP/state" 2>/dev/null)" "" "... and leaves no state"
+cp "$TMP/good.json" "$TMP/b/config.json"
+(cd "$TMP/b" && "${R[@]}" run -d x3 > /dev/null 2>&1)
+pid=$("${R[@]}" state x3 | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+cell=$(sed -n 's/.*"cellPid": *\([0-9]*\).*/\1/p' "$TMP/state/x3/state.json")
+cg=/sys/fs/cgroup/memory$(grep -E '^[0-9]+:memory:' /proc/$cell/cgroup | cut -d: -f3)
+like "$cg" "/cellos-$pid-[0-9a-f]+$" "the running container has its own cgroup"
+[ -d "$cg" ]; ok $? "... which exists"
+kill -9 "$pid"
+for _ in $(seq 100); do [ -d /proc/$pid ] || break; sleep 0.05; done
+for _ in $(seq 100); do [ -d "$cg" ] || break; sleep 0.05; done
+is "$("${R[@]}" state x3 | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')" stopped "kill -9 of the supervisor: the container is stopped"
+[ -d /proc/$cell ]; ok $((! $?)) "... its cell is gone"
+[ -d "$cg" ]; ok $((! $?)) "... and its cgroup"
+"${R[@]}" delete x3
+is "$(ls -A "$TMP/state")" "" "... and delete removes its state"
+done_testing
