@@ -70,7 +70,8 @@ COMPILER_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
 # rest of runtime/vm/guest/ is in the library too, for its unit tests.
 RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/spool runtime/backend runtime/supervisor \
                  runtime/cell runtime/native runtime/gvisor runtime/vm runtime/vm/guest \
-                 runtime/oci
+                 runtime/oci \
+                 runtime/net
 RUNTIME_MAIN  := runtime/supervisor/cellrun.c
 RUNTIME_SRC   := $(filter-out $(RUNTIME_MAIN) runtime/vm/guest/guest_main.c,\
                    $(wildcard $(addsuffix /*.c,$(RUNTIME_DIRS))))

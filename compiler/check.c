@@ -308,7 +308,13 @@ static void check_egress_rule(struct chk *c, const struct ast_stmt *s)
         } else if (target->len == 1 && target->s[0] == '*') {
             diag_error(c->d, target->loc, "write the any-host wildcard without quotes: *");
             ok = false;
-        } else if (check_host(target->s, target->len, err, sizeof err)) {
+        } else if (target->len > 2 && target->s[0] == '*' && target->s[1] == '.' &&
+                   check_host(target->s + 2, target->len - 2, err, sizeof err)) {
+            /* "*.example.org": any name under example.org (not itself) */
+            diag_error(c->d, target->loc, "invalid host \"%s\": %s", chk_q(c, target), err);
+            ok = false;
+        } else if (!(target->len > 2 && target->s[0] == '*' && target->s[1] == '.') &&
+                   check_host(target->s, target->len, err, sizeof err)) {
             diag_error(c->d, target->loc, "invalid host \"%s\": %s", chk_q(c, target), err);
             ok = false;
         } else if (all_numeric_labels(target->s)) {

@@ -19,6 +19,10 @@
 #define CELL_EV_STEP_DOWNGRADE     CELL_EV_STEP_PREFIX "downgrade" /* an explicit flag lowered a guarantee */
 #define CELL_EV_STEP_TEARDOWN      CELL_EV_STEP_PREFIX "teardown"
 
+/* Egress (runtime/net/, docs/network.md): "dns_query", "flow_refused",
+ * "name_unresolved", "rule_counters" are appended to this prefix. */
+#define CELL_EV_NETWORK_PREFIX "dev.cellos.events.cell.network.v1."
+
 /* DSSE payload type of an event signature. */
 #define CELL_EV_PAYLOAD_TYPE "application/vnd.cellos.event.v1+json"
 

@@ -112,6 +112,11 @@ struct backend_run {
      * the core then times steps (the EXEC that starts the wall clock) by
      * their arrival, not by the record's mono_ns. */
     bool guest_clock;
+    /* Set by a backend that started egress enforcement (runtime/net/): the
+     * core turns its reports into events while the cell runs and asks for
+     * its counters before the completed event; the backend stops it in
+     * cleanup. */
+    struct net_gw *net;
 };
 
 /* Final outcome of a run, filled by the core and possibly by finish(). */
@@ -127,6 +132,7 @@ struct backend_result {
     uint64_t oom_kills;         /* processes the cgroup's OOM killer killed; 0 when none or unknown */
 };
 
+struct net_gw;
 struct backend_ops {
     const char *name; /* "native", "gvisor", "vm" */
     uint32_t kind;    /* enum cp_backend */

@@ -19,6 +19,10 @@ int cell_caps_keep_only(uint64_t keep);
 
 /* cell_net.c */
 int cell_loopback_up(void);
+/* Mount a read-only one-file tmpfs holding text over the existing file dst
+ * of the (pivoted) root: 0, 1 when dst is not a regular file (nothing done),
+ * -1 with errno. */
+int cell_place_file(const char *dst, const char *text);
 
 /* cell_seccomp.c (the supervisor's queries are in cell_side.h) */
 

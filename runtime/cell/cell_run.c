@@ -434,6 +434,13 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep)
     if (!(c->todo & CELL_DO_LOOPBACK) || p->net.mode == CP_NET_NONE) {
         if (skipped(rep, CELL_STEP_LOOPBACK) < 0)
             return -1;
+    } else if (p->net.mode == CP_NET_EGRESS && c->resolv_conf) {
+        /* the backend set up the egress gateway; the cell points its
+         * resolver at the answerer (detail 2: placed, 3: no resolv.conf) */
+        int r = cell_loopback_up();
+        int placed = r == 0 ? cell_place_file("/etc/resolv.conf", c->resolv_conf) : -1;
+        if (step(rep, CELL_STEP_LOOPBACK, placed < 0 ? -1 : 0, placed == 1 ? 3 : 2) < 0)
+            return -1;
     } else if (p->net.mode != CP_NET_LOOPBACK) {
         errno = EOPNOTSUPP; /* egress rules are not enforced on this side */
         step(rep, CELL_STEP_LOOPBACK, -1, p->net.mode);

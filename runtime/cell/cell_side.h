@@ -100,6 +100,12 @@ struct cell_config {
      * cell's private mount namespace (never touched on the host). */
     const char *stage_dir;
 
+    /* Egress (network egress, enforced outside the cell by runtime/net/):
+     * the resolv.conf text placed over the root's /etc/resolv.conf by the
+     * loopback step. NULL: the plan's egress cannot be enforced here and the
+     * loopback step refuses it. */
+    const char *resolv_conf;
+
     /* Where BIND sources are read from: NULL, the host's own tree (native);
      * else a directory holding a copy of the host's tree (a VM guest's
      * /sysroot), in which each source is resolved as if it were / (openat2

@@ -798,3 +798,31 @@ int cell_mount_private_dir(const char *dir, uid_t uid, gid_t gid)
     sys_close_quiet(t);
     return r;
 }
+
+int cell_place_file(const char *dst, const char *text)
+{
+    struct stat st;
+    if (lstat(dst, &st) < 0 || !S_ISREG(st.st_mode))
+        return 1;
+    static const char *const opts[] = { "nr_inodes", "4", NULL };
+    int m = new_fs("tmpfs", 65536, 0755, opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    if (m < 0)
+        return -1;
+    int f = openat(m, "file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    size_t len = strlen(text);
+    struct mount_attr a;
+    memset(&a, 0, sizeof a);
+    a.attr_set = MOUNT_ATTR_RDONLY;
+    int t = -1, rc = -1;
+    bool written = f >= 0 && write(f, text, len) == (ssize_t)len;
+    f = sys_close_quiet(f); /* a file open for writing would make the read-only switch EBUSY */
+    if (written && mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof a) == 0 &&
+        (t = open_tree(m, "file", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) >= 0)
+        rc = move_mount(t, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH);
+    int err = errno;
+    sys_close_quiet(f);
+    sys_close_quiet(t);
+    sys_close_quiet(m);
+    errno = err;
+    return rc;
+}

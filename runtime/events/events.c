@@ -778,6 +778,26 @@ int ev_supervisor_step(struct ev_stream *s, const char *name, const struct ev_kv
     return finish(s, root, type, e);
 }
 
+int ev_network(struct ev_stream *s, const char *name, const struct ev_kv *kv, size_t n, struct cell_error *e)
+{
+    if (stream_usable(s, "network", e) < 0)
+        return -1;
+    if (!name || !valid_name(name))
+        return cell_err(e, 0, "events: network event name \"%s\" must match [a-z0-9_]{1,%d}",
+                        name ? name : "(null)", EV_MAX_NAME);
+    if (n && !kv)
+        return cell_err(e, 0, "events: network event %s: values missing", name);
+    struct jcs_doc *d = s->doc;
+    struct jcs_value *root, *data = begin(s, &root);
+    if (put_kv(d, data, kv, n, NULL, e) < 0)
+        return cell_err_wrap(e, "network event %s", name);
+    if (jcs_doc_error(d))
+        return cell_err(e, 0, "events: building network event %s: %s", name, jcs_doc_error(d));
+    char type[96];
+    snprintf(type, sizeof type, "%s%s", CELL_EV_NETWORK_PREFIX, name);
+    return finish(s, root, type, e);
+}
+
 int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct cell_error *e)
 {
     if (stream_usable(s, "completed", e) < 0)
@@ -815,6 +835,10 @@ int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct 
         jcs_put_uint(d, data, "peakmemorybytes", c->peak_memory_bytes);
     else
         jcs_put_null(d, data, "peakmemorybytes");
+    static const char *const fixed[] = { "exitcode", "signal", "signame", "wallus", "workloadwallus",
+                                         "cpuuserus", "cpusysus", "peakmemorybytes", NULL };
+    if (c->n_extra && put_kv(d, data, c->extra, c->n_extra, fixed, e) < 0)
+        return cell_err_wrap(e, "completed");
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building completed: %s", jcs_doc_error(d));
     if (finish(s, root, CELL_EV_COMPLETED, e) < 0)

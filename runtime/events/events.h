@@ -111,6 +111,10 @@ struct ev_completed_info {
     /* who ended the workload when it did not end on its own: "wall",
      * "memory", "seccomp", "signal"; NULL: it exited */
     const char *killed_by;
+    /* Appended: more flat values for the data (e.g. egress totals); keys
+     * must not collide with the fixed ones. */
+    const struct ev_kv *extra;
+    size_t n_extra;
 };
 
 /* Open the sink and prepare the stream; writes nothing yet. The signing key
@@ -138,6 +142,10 @@ int ev_supervisor_step(struct ev_stream *s, const char *name, const struct ev_kv
                        struct cell_error *e);
 
 int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct cell_error *e);
+
+/* An egress event (runtime/net/): type CELL_EV_NETWORK_PREFIX + name, data
+ * the flat key/values (name matches [a-z0-9_]). */
+int ev_network(struct ev_stream *s, const char *name, const struct ev_kv *kv, size_t n, struct cell_error *e);
 
 /* outcome succeeded|failed; terminalState Clean (forced=false) | Forced. */
 int ev_destroyed(struct ev_stream *s, bool succeeded, bool forced, struct cell_error *e);

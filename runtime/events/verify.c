@@ -156,6 +156,13 @@ static bool valid_type(const char *s, size_t n, const char **step)
     for (const char *const *f = fixed; *f; f++)
         if (strlen(*f) == n && memcmp(*f, s, n) == 0)
             return true;
+    size_t nl = strlen(CELL_EV_NETWORK_PREFIX);
+    if (n > nl && n - nl <= 48 && memcmp(s, CELL_EV_NETWORK_PREFIX, nl) == 0) {
+        for (size_t i = nl; i < n; i++)
+            if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+                return false;
+        return true;
+    }
     size_t pl = strlen(CELL_EV_STEP_PREFIX);
     if (n <= pl || n - pl > 48 || memcmp(s, CELL_EV_STEP_PREFIX, pl) != 0)
         return false;

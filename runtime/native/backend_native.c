@@ -20,6 +20,7 @@
 #include "runtime/backend/stdio_relay.h"
 #include "runtime/cell/cell_side.h"
 #include "runtime/lib/sys_util.h"
+#include "runtime/net/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,10 +85,8 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
         n->relay.child[i] = -1;
     r->priv = n;
 
-    if (p->net.mode == CP_NET_EGRESS)
-        return cell_err(e, 0,
-                        "network: the plan grants egress, which the native backend cannot "
-                        "enforce; run it with --backend gvisor or vm");
+    if (net_check_plan(p, r->rootless, e) < 0) /* egress: runtime/net/ or refuse */
+        return -1;
     if (cell_seccomp_uses_notify(p))
         return cell_err(e, 0, "seccomp: user_notif actions are not supported by cellrun yet");
     if (!cell_seccomp_program(p))
@@ -124,6 +123,8 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     c->cgroup_degraded = n->cg.degraded;
     struct stat st;
     c->stage_dir = (lstat("/tmp", &st) == 0 && S_ISDIR(st.st_mode)) ? "/tmp" : "/";
+    if (p->net.mode == CP_NET_EGRESS)
+        c->resolv_conf = net_resolv_conf();
 
     n->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
         CLONE_NEWUSER;
@@ -312,7 +313,12 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     n->sync_wr = sp[1];
     r->record_fd = rp[0];
     r->pid = pid;
-    return native_host_setup(r, pid, e);
+    if (native_host_setup(r, pid, e) < 0)
+        return -1;
+    /* egress: the gateway namespace and netd, before the key exists */
+    if (r->plan->net.mode == CP_NET_EGRESS && net_gw_start(r->plan, pid, NULL, &r->net, e) < 0)
+        return -1;
+    return 0;
 }
 
 static int native_go(struct backend_run *r, struct cell_error *e)
@@ -361,6 +367,7 @@ static void native_cleanup(struct backend_run *r)
     backend_teardown_cell(r, &n->sync_wr, &n->cg);
     stdio_relay_forked(&n->relay);
     wait_relay(n);
+    net_gw_stop(&r->net);
     free(n);
     r->priv = NULL;
 }

@@ -1107,7 +1107,8 @@ static int do_network(struct rd *r)
             if (g->prefix)
                 return fail(r, S, FLD(e, struct cp_egress, prefix), "%s: prefix %u must be 0 for a host rule",
                             WS(what), g->prefix);
-            if (!is_hostname(g->host, 253))
+            bool wild = g->host[0] == '*' && g->host[1] == '.'; /* "*.suffix": names under suffix */
+            if (!is_hostname(wild ? g->host + 2 : g->host, wild ? 251 : 253))
                 return fail(r, S, FLD(e, struct cp_egress, host),
                             "%s: host %s is not an RFC 1123 name of at most 253 bytes", WS(what),
                             quote(g->host, q, sizeof q));

@@ -28,6 +28,7 @@
 #include "runtime/events/keys.h"
 #include "runtime/events/sign_verify.h"
 #include "runtime/lib/sys_util.h"
+#include "runtime/net/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -394,9 +395,10 @@ static int watch(struct sup *s, struct cell_error *e)
         }
     }
     while (!s->reaped) {
-        struct pollfd pf[2] = {
+        struct pollfd pf[3] = {
             { .fd = s->sigfd, .events = POLLIN },
             { .fd = eof ? -1 : s->run.record_fd, .events = POLLIN },
+            { .fd = net_gw_fd(s->run.net), .events = POLLIN },
         };
         int timeout = -1;
         /* until the workload starts: the set-up bound (after a VM's boot
@@ -421,7 +423,7 @@ static int watch(struct sup *s, struct cell_error *e)
             uint64_t left_ms = (end - now + 999999) / 1000000;
             timeout = left_ms > 1000000000 ? 1000000000 : (int)left_ms;
         }
-        int n = poll(pf, 2, timeout);
+        int n = poll(pf, 3, timeout);
         if (n < 0 && errno != EINTR) {
             rc = cell_err_sys(e, errno, "poll");
             kill_cell(s);
@@ -429,6 +431,11 @@ static int watch(struct sup *s, struct cell_error *e)
         }
         if (n <= 0)
             continue;
+        if (pf[2].revents && net_gw_pump(s->run.net, s->ev, e) < 0 && rc == 0) {
+            s->sink_failed = true;
+            rc = -1;
+            kill_cell(s);
+        }
         if (pf[1].revents) {
             int r = pump_records(s, e);
             if (r < 0 && rc == 0) {
@@ -756,7 +763,19 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
         snprintf(s.why, sizeof s.why, "%s", e.msg);
         status = CELLRUN_EXIT_FAILURE;
     }
+    if (s.ev && !s.sink_failed && net_gw_finish(s.run.net, s.ev, &e) < 0) {
+        s.sink_failed = true;
+        snprintf(s.why, sizeof s.why, "%s", e.msg);
+        status = CELLRUN_EXIT_FAILURE;
+    }
     if (s.ev && !s.sink_failed) {
+        uint64_t nc, nout, nin;
+        net_gw_totals(s.run.net, &nc, &nout, &nin);
+        struct ev_kv net_kv[] = {
+            { .key = "egressconnections", .type = EV_KV_INT, .i = (int64_t)nc },
+            { .key = "egressbytesout", .type = EV_KV_INT, .i = (int64_t)nout },
+            { .key = "egressbytesin", .type = EV_KV_INT, .i = (int64_t)nin },
+        };
         struct ev_completed_info ci = {
             .exited = res.exited,
             .exit_code = res.exit_code,
@@ -769,6 +788,8 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
             .cpu_sys_us = res.cpu_sys_us,
             .peak_memory_bytes = res.peak_memory_bytes,
             .killed_by = s.killedby,
+            .extra = s.run.net ? net_kv : NULL,
+            .n_extra = s.run.net ? sizeof net_kv / sizeof *net_kv : 0,
         };
         if (ev_completed(s.ev, &ci, &e) < 0) {
             s.sink_failed = true;

@@ -1,0 +1,291 @@
+/*
+ * net_gw.c - the supervisor's side of runtime/net: start netd (forked, so
+ * it shares nothing the supervisor loads later, the signing key included),
+ * wait for its set-up, turn its reports into signed network.v1 events, ask
+ * for the per-rule counters at the end, and stop it.
+ */
+#include "net.h"
+#include "net_int.h"
+#include "runtime/events/events.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SETUP_TIMEOUT_MS 10000
+#define FINISH_TIMEOUT_MS 2000
+
+struct net_gw {
+    const struct plan *p;
+    pid_t pid;
+    int rep_fd, ctl_fd;
+    uint8_t buf[sizeof(struct net_report)];
+    size_t have;
+    bool done;
+    uint64_t conns, out, in;
+};
+
+int net_check_plan(const struct plan *p, bool rootless, struct cell_error *e)
+{
+    if (p->net.mode != CP_NET_EGRESS)
+        return 0;
+    if (rootless)
+        return cell_err(e, 0,
+                        "network: egress is enforced only when cellrun runs as root (a gateway "
+                        "namespace, a veth pair and nftables); run as root or without egress");
+    for (size_t i = 0; i < p->net.n_egress; i++)
+        if (p->net.egress[i].proto != 6)
+            return cell_err(e, 0, "network: egress rule %zu (policy line %u) is UDP, which is not enforced yet",
+                            i, p->net.egress[i].line);
+    return 0;
+}
+
+const char *net_resolv_conf(void)
+{
+    return "# written by cellos: the cell's own DNS answerer\n"
+           "nameserver " NET_GW4 "\n"
+           "options timeout:1 attempts:1\n";
+}
+
+static int read_report(struct net_gw *g, struct net_report *r, int timeout_ms)
+{
+    while (g->have < sizeof g->buf) {
+        if (timeout_ms >= 0) {
+            struct pollfd pf = { .fd = g->rep_fd, .events = POLLIN };
+            int n = poll(&pf, 1, timeout_ms);
+            if (n == 0)
+                return 0;
+            if (n < 0 && errno == EINTR)
+                continue;
+        }
+        ssize_t k = read(g->rep_fd, g->buf + g->have, sizeof g->buf - g->have);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && errno == EAGAIN)
+            return 0;
+        if (k <= 0)
+            return -1;
+        g->have += (size_t)k;
+    }
+    memcpy(r, g->buf, sizeof *r);
+    g->have = 0;
+    r->name[sizeof r->name - 1] = 0;
+    r->why[sizeof r->why - 1] = 0;
+    return 1;
+}
+
+int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, struct net_gw **out,
+                 struct cell_error *e)
+{
+    *out = NULL;
+    char path[64];
+    if (!ns_path) {
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)cell_pid);
+        ns_path = path;
+    }
+    int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        return cell_err_sys(e, errno, "network: opening the cell's network namespace %s", ns_path);
+    int rp[2], cp[2];
+    if (pipe2(rp, O_CLOEXEC) < 0) {
+        close(ns);
+        return cell_err_sys(e, errno, "network: report pipe");
+    }
+    if (pipe2(cp, O_CLOEXEC) < 0) {
+        close(ns);
+        close(rp[0]);
+        close(rp[1]);
+        return cell_err_sys(e, errno, "network: control pipe");
+    }
+    struct net_gw *g = calloc(1, sizeof *g);
+    if (!g) {
+        close(ns);
+        close(rp[0]);
+        close(rp[1]);
+        close(cp[0]);
+        close(cp[1]);
+        return cell_err_sys(e, ENOMEM, "network: out of memory");
+    }
+    g->p = p;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int err = errno;
+        free(g);
+        close(ns);
+        close(rp[0]);
+        close(rp[1]);
+        close(cp[0]);
+        close(cp[1]);
+        return cell_err_sys(e, err, "network: fork");
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != parent)
+            _exit(125);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* keep only our three descriptors (and stdio) */
+        if (dup2(rp[1], 3) < 0 || dup2(cp[0], 4) < 0 || dup2(ns, 5) < 0)
+            _exit(125);
+        syscall(SYS_close_range, 6u, ~0u, 0u);
+        netd_main(p, 3, 4, 5);
+    }
+    close(ns);
+    close(rp[1]);
+    close(cp[0]);
+    g->pid = pid;
+    g->rep_fd = rp[0];
+    g->ctl_fd = cp[1];
+    *out = g;
+    struct net_report r;
+    int k = read_report(g, &r, SETUP_TIMEOUT_MS);
+    if (k == 1 && r.kind == NR_READY) {
+        int fl = fcntl(g->rep_fd, F_GETFL);
+        fcntl(g->rep_fd, F_SETFL, fl | O_NONBLOCK);
+        return 0;
+    }
+    if (k == 1 && r.kind == NR_ERROR)
+        cell_err_sys(e, (int)r.a, "network: %s", r.why);
+    else
+        cell_err(e, 0, "network: the egress gateway did not start (%s)", k == 0 ? "timed out" : "it died");
+    net_gw_stop(out);
+    return -1;
+}
+
+int net_gw_fd(const struct net_gw *g)
+{
+    return g && !g->done ? g->rep_fd : -1;
+}
+
+static int emit(struct net_gw *g, struct ev_stream *ev, const struct net_report *r, struct cell_error *e)
+{
+    char addr[64] = "", target[300] = "";
+    if (r->family)
+        net_addr_str(r->family, r->addr, addr, sizeof addr);
+    const struct plan_egress *rule = r->rule >= 0 && (size_t)r->rule < g->p->net.n_egress
+        ? &g->p->net.egress[r->rule]
+        : NULL;
+    if (rule && rule->kind == CP_EGRESS_HOST)
+        snprintf(target, sizeof target, "%s", rule->host);
+    else if (rule) {
+        char a[64];
+        snprintf(target, sizeof target, "%s/%u", net_addr_str(rule->family, rule->addr, a, sizeof a), rule->prefix);
+    }
+    switch (r->kind) {
+    case NR_DNS: {
+        struct ev_kv kv[] = {
+            { .key = "name", .type = EV_KV_STR, .s = r->name },
+            { .key = "qtype", .type = EV_KV_INT, .i = r->qtype },
+            { .key = "decision", .type = EV_KV_STR, .s = r->rule >= 0 ? "answered" : "nxdomain" },
+            { .key = "answer", .type = EV_KV_STR, .s = addr },
+            { .key = "rule", .type = EV_KV_INT, .i = r->rule },
+            { .key = "reason", .type = EV_KV_STR, .s = r->why },
+        };
+        return ev_network(ev, "dns_query", kv, sizeof kv / sizeof *kv, e);
+    }
+    case NR_REFUSED: {
+        struct ev_kv kv[] = {
+            { .key = "destination", .type = EV_KV_STR, .s = addr },
+            { .key = "port", .type = EV_KV_INT, .i = r->port },
+            { .key = "protocol", .type = EV_KV_STR, .s = r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : "icmp" },
+            { .key = "name", .type = EV_KV_STR, .s = r->name },
+            { .key = "reason", .type = EV_KV_STR, .s = r->why },
+        };
+        return ev_network(ev, "flow_refused", kv, sizeof kv / sizeof *kv, e);
+    }
+    case NR_UNRESOLVED: {
+        struct ev_kv kv[] = {
+            { .key = "name", .type = EV_KV_STR, .s = r->name },
+            { .key = "reason", .type = EV_KV_STR, .s = r->why },
+        };
+        return ev_network(ev, "name_unresolved", kv, sizeof kv / sizeof *kv, e);
+    }
+    case NR_COUNTER: {
+        g->conns += r->a;
+        g->out += r->b;
+        g->in += r->c;
+        struct ev_kv kv[] = {
+            { .key = "rule", .type = EV_KV_INT, .i = r->rule },
+            { .key = "line", .type = EV_KV_INT, .i = rule ? rule->line : 0 },
+            { .key = "target", .type = EV_KV_STR, .s = target },
+            { .key = "connections", .type = EV_KV_INT, .i = (int64_t)r->a },
+            { .key = "bytes_out", .type = EV_KV_INT, .i = (int64_t)r->b },
+            { .key = "bytes_in", .type = EV_KV_INT, .i = (int64_t)r->c },
+        };
+        return ev_network(ev, "rule_counters", kv, sizeof kv / sizeof *kv, e);
+    }
+    case NR_DONE: g->done = true; return 0;
+    default: return 0;
+    }
+}
+
+int net_gw_pump(struct net_gw *g, struct ev_stream *ev, struct cell_error *e)
+{
+    if (!g || g->done)
+        return 0;
+    for (;;) {
+        struct net_report r;
+        int k = read_report(g, &r, -1);
+        if (k <= 0) {
+            if (k < 0)
+                g->done = true; /* netd is gone: nothing more to say */
+            return 0;
+        }
+        if (ev && emit(g, ev, &r, e) < 0)
+            return -1;
+    }
+}
+
+int net_gw_finish(struct net_gw *g, struct ev_stream *ev, struct cell_error *e)
+{
+    if (!g || g->done)
+        return 0;
+    if (net_gw_pump(g, ev, e) < 0)
+        return -1;
+    if (write(g->ctl_fd, "f", 1) != 1)
+        return 0;
+    while (!g->done) {
+        struct net_report r;
+        int k = read_report(g, &r, FINISH_TIMEOUT_MS);
+        if (k <= 0)
+            break;
+        if (ev && emit(g, ev, &r, e) < 0)
+            return -1;
+    }
+    g->done = true;
+    return 0;
+}
+
+void net_gw_totals(const struct net_gw *g, uint64_t *connections, uint64_t *bytes_out, uint64_t *bytes_in)
+{
+    *connections = g ? g->conns : 0;
+    *bytes_out = g ? g->out : 0;
+    *bytes_in = g ? g->in : 0;
+}
+
+void net_gw_stop(struct net_gw **gp)
+{
+    struct net_gw *g = *gp;
+    if (!g)
+        return;
+    if (g->pid > 0) {
+        kill(g->pid, SIGKILL);
+        while (waitpid(g->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
+    close(g->rep_fd);
+    close(g->ctl_fd);
+    free(g);
+    *gp = NULL;
+}

@@ -1,0 +1,104 @@
+/*
+ * net_int.h - the pieces of runtime/net/ shared between its files: the DNS
+ * wire format, the TLS ClientHello / HTTP Host peek, rule matching and the
+ * always-deny set, rtnetlink, the nftables ruleset and netd's reports.
+ * Everything that parses bytes from the cell checks bounds before each read.
+ */
+#ifndef CELLOS_NET_INT_H
+#define CELLOS_NET_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+/* ---- DNS (net_dns.c) ---------------------------------------------------- */
+#define DNS_T_A     1
+#define DNS_T_CNAME 5
+#define DNS_T_TXT   16
+#define DNS_T_AAAA  28
+#define DNS_MAX_NAME 253
+
+struct dns_query {
+    uint16_t id, flags, qtype, qclass;
+    char name[DNS_MAX_NAME + 2]; /* lower case, no trailing dot; "" for the root */
+    size_t qend;                 /* offset just past the question */
+};
+
+/* 0, or -1 when m is not a single well-formed query (then only id is valid
+ * when n >= 2; *formerr says whether a FORMERR answer can be built). */
+int dns_parse_query(const uint8_t *m, size_t n, struct dns_query *q);
+/* An answer to q (question copied from m): rcode, and when addr is not NULL
+ * one record of q->qtype (4 or 16 bytes) with ttl. Returns its length, 0
+ * when out is too small. */
+size_t dns_build_answer(const struct dns_query *q, const uint8_t *m, unsigned rcode, const uint8_t *addr,
+                        size_t alen, uint32_t ttl, uint8_t *out, size_t cap);
+/* A recursive query for name/qtype. Returns its length, 0 on a bad name. */
+size_t dns_build_query(uint16_t id, const char *name, uint16_t qtype, uint8_t *out, size_t cap);
+/* The addresses of type qtype (A: 4 bytes, AAAA: 16) in an answer with id;
+ * returns how many were stored (at most max), -1 when m is not such an
+ * answer. *ttl gets the smallest TTL seen. */
+int dns_parse_addrs(const uint8_t *m, size_t n, uint16_t id, uint16_t qtype, uint8_t (*addrs)[16], int max,
+                    uint32_t *ttl);
+
+/* ---- the first bytes of a connection (net_peek.c) ------------------------ */
+/* 1: name found (lower case, port stripped), 0: complete but names nothing,
+ * -1: need more bytes, -2: not this protocol. */
+int peek_tls_sni(const uint8_t *b, size_t n, char *name, size_t cap);
+int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap);
+
+/* ---- rules (net_policy.c) ------------------------------------------------ */
+bool net_name_valid(const char *name);
+/* Does rule host pattern pat (a name or "*.suffix") match name? */
+bool net_name_matches(const char *pat, const char *name);
+/* The first host rule for name (any port when port is 0), or -1. */
+int net_rule_for_name(const struct plan *p, const char *name, uint8_t proto, uint16_t port);
+/* The first CIDR rule covering addr (family 4: first 4 bytes) and port, or -1. */
+int net_rule_for_addr(const struct plan *p, int family, const uint8_t *addr, uint8_t proto, uint16_t port);
+/* Loopback, unspecified, link-local (metadata), multicast, broadcast, the
+ * shared 100.64/10 range the gateway uses, v4-mapped forms of those. */
+bool net_always_denied(int family, const uint8_t *addr);
+/* RFC 1918, fc00::/7: only reachable when a CIDR rule names them. */
+bool net_private(int family, const uint8_t *addr);
+/* Does a CIDR rule of p cover addr (any port, proto)? */
+bool net_cidr_names(const struct plan *p, int family, const uint8_t *addr);
+/* Printable address. */
+const char *net_addr_str(int family, const uint8_t *addr, char *buf, size_t cap);
+
+/* ---- the ruleset (net_nft.c) -------------------------------------------- */
+/* The nftables ruleset for p into buf; its length or 0 when too small. */
+size_t net_nft_ruleset(const struct plan *p, char *buf, size_t cap);
+
+/* ---- synthetic addresses --------------------------------------------------- */
+#define NET_SYN4_BASE 0x64408000u /* 100.64.128.0/17 */
+#define NET_SYN_MAX   30000
+#define NET_SYN6_PREFIX "fd63:e11:0:1::"
+
+/* ---- netd -> supervisor (net_gw.c reads, netd.c writes) ------------------ */
+enum net_report_kind {
+    NR_READY = 1,    /* set-up done */
+    NR_ERROR,        /* set-up failed: why names the step, a = errno */
+    NR_DNS,          /* a DNS answer: rule (-1: NXDOMAIN), qtype, name, addr (family 0: none) */
+    NR_REFUSED,      /* the first refused flow to a destination: why */
+    NR_UNRESOLVED,   /* a granted name the host cannot resolve: name, why */
+    NR_COUNTER,      /* rule, a connections, b bytes out, c bytes in */
+    NR_DONE,         /* the last report after a counters request */
+};
+struct net_report {
+    uint32_t kind;
+    int32_t rule;
+    uint16_t qtype, port;
+    uint8_t proto, family, pad[2];
+    uint8_t addr[16];
+    uint64_t a, b, c;
+    char name[256];
+    char why[120];
+};
+_Static_assert(sizeof(struct net_report) < 512, "a report is written atomically to a pipe");
+
+/* netd's main (net_netd.c): never returns. fds: report pipe (write end),
+ * control pipe (read end), the cell's network namespace. */
+__attribute__((noreturn)) void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns);
+
+#endif

@@ -1,0 +1,914 @@
+/*
+ * net_netd.c - netd, the helper process that enforces a cell's egress: it
+ * creates the gateway network namespace (unshare), the veth pair into the
+ * cell's namespace and its addresses and routes, loads the nftables table,
+ * opens the answerer's and the proxy's sockets there, then returns to the
+ * host's namespace, from where it dials the real destinations.
+ *
+ * The main thread answers DNS and accepts connections; each connection gets
+ * a thread that checks it (synthetic address -> name -> rule and port, SNI
+ * or Host), dials, and splices bytes both ways. Shared state (the synthetic
+ * name table, the refused set) is under one mutex; counters are atomics.
+ * Reports go to the supervisor as fixed-size records (atomic pipe writes);
+ * netd never holds the signing key (it is forked before the key is read).
+ */
+#include "net.h"
+#include "net_int.h"
+#include "net_nl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PINNED 8
+#define PEEK_MAX   8192
+#define MAX_REFUSED 4096
+#define MAX_HOSTADDR 64
+#define DIAL_TIMEOUT_MS 5000
+#define PEEK_TIMEOUT_MS 5000
+
+struct syn {
+    char name[DNS_MAX_NAME + 1];
+    bool resolved;
+    int n;                        /* pinned real addresses */
+    uint8_t fam[MAX_PINNED];
+    uint8_t addr[MAX_PINNED][16];
+};
+
+struct refused {
+    uint8_t family, proto;
+    uint16_t port;
+    uint8_t addr[16];
+};
+
+struct counters {
+    atomic_uint_fast64_t conns, out, in;
+};
+
+struct netd {
+    const struct plan *p;
+    int report_fd;
+    pthread_mutex_t mu;
+    struct syn *syn;
+    size_t nsyn;
+    struct refused *ref;
+    size_t nref;
+    struct counters *ctr;
+    uint8_t hostaddr[MAX_HOSTADDR][16];
+    uint8_t hostfam[MAX_HOSTADDR];
+    int nhost;
+    const char *hosts_file; /* CELLOS_NET_HOSTS: test-only name -> address list */
+};
+
+static void report(struct netd *d, struct net_report *r)
+{
+    ssize_t w;
+    do
+        w = write(d->report_fd, r, sizeof *r);
+    while (w < 0 && errno == EINTR);
+}
+
+__attribute__((noreturn)) static void die_setup(struct netd *d, const char *step, int err)
+{
+    struct net_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = NR_ERROR;
+    r.a = (uint64_t)err;
+    snprintf(r.why, sizeof r.why, "%s", step);
+    report(d, &r);
+    _exit(125);
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static int run_nft(const char *rules, size_t len)
+{
+    static const char *const paths[] = { "/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft", NULL };
+    const char *nft = NULL;
+    for (const char *const *p = paths; *p; p++)
+        if (access(*p, X_OK) == 0) {
+            nft = *p;
+            break;
+        }
+    if (!nft) {
+        errno = ENOENT;
+        return -1;
+    }
+    int pp[2];
+    if (pipe2(pp, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(pp[0], 0);
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, 1);
+        execl(nft, "nft", "-f", "-", (char *)NULL);
+        _exit(127);
+    }
+    close(pp[0]);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(pp[1], rules + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    close(pp[1]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+static int bound_socket(int family, int type, const char *addr, int port)
+{
+    int s = socket(family, type | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int r;
+    if (family == AF_INET) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        inet_pton(AF_INET, addr, &sa.sin_addr);
+        r = bind(s, (struct sockaddr *)&sa, sizeof sa);
+    } else {
+        setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+        inet_pton(AF_INET6, addr, &sa.sin6_addr);
+        r = bind(s, (struct sockaddr *)&sa, sizeof sa);
+    }
+    if (r == 0 && type == SOCK_STREAM)
+        r = listen(s, 512);
+    if (r < 0) {
+        int err = errno;
+        close(s);
+        errno = err;
+        return -1;
+    }
+    return s;
+}
+
+struct socks {
+    int dns4, dns6, lst4, lst6;
+};
+
+static void setup(struct netd *d, int cell_ns, struct socks *so)
+{
+    int host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host_ns < 0)
+        die_setup(d, "gateway namespace: opening the host's", errno);
+    if (unshare(CLONE_NEWNET) < 0)
+        die_setup(d, "gateway namespace: unshare", errno);
+    int gw_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    int nl = nl_open();
+    if (gw_ns < 0 || nl < 0)
+        die_setup(d, "gateway namespace: rtnetlink", errno);
+    uint8_t a[16];
+    if (nl_veth(nl, "gw0", "eth0", cell_ns) < 0)
+        die_setup(d, "veth pair", errno);
+    inet_pton(AF_INET, NET_GW4, a);
+    if (nl_addr(nl, "gw0", AF_INET, a, 30) < 0)
+        die_setup(d, "gateway address (IPv4)", errno);
+    inet_pton(AF_INET6, NET_GW6, a);
+    if (nl_addr(nl, "gw0", AF_INET6, a, 126) < 0)
+        die_setup(d, "gateway address (IPv6)", errno);
+    if (nl_link_up(nl, "gw0") < 0 || nl_link_up(nl, "lo") < 0)
+        die_setup(d, "gateway links up", errno);
+    close(nl);
+
+    /* the cell's end: addresses and default routes via the gateway */
+    if (setns(cell_ns, CLONE_NEWNET) < 0 || (nl = nl_open()) < 0)
+        die_setup(d, "cell namespace: setns", errno);
+    inet_pton(AF_INET, NET_CELL4, a);
+    if (nl_addr(nl, "eth0", AF_INET, a, 30) < 0)
+        die_setup(d, "cell address (IPv4)", errno);
+    inet_pton(AF_INET6, NET_CELL6, a);
+    if (nl_addr(nl, "eth0", AF_INET6, a, 126) < 0)
+        die_setup(d, "cell address (IPv6)", errno);
+    if (nl_link_up(nl, "eth0") < 0)
+        die_setup(d, "cell link up", errno);
+    inet_pton(AF_INET, NET_GW4, a);
+    if (nl_default_route(nl, "eth0", AF_INET, a) < 0)
+        die_setup(d, "cell default route (IPv4)", errno);
+    inet_pton(AF_INET6, NET_GW6, a);
+    if (nl_default_route(nl, "eth0", AF_INET6, a) < 0)
+        die_setup(d, "cell default route (IPv6)", errno);
+    close(nl);
+    close(cell_ns);
+    if (setns(gw_ns, CLONE_NEWNET) < 0)
+        die_setup(d, "gateway namespace: setns", errno);
+
+    char rules[16384];
+    size_t rl = net_nft_ruleset(d->p, rules, sizeof rules);
+    if (rl == 0)
+        die_setup(d, "nftables: the ruleset is too large", E2BIG);
+    if (run_nft(rules, rl) < 0)
+        die_setup(d, errno == ENOENT ? "nftables: nft not found" : "nftables: nft -f failed", errno);
+
+    so->dns4 = bound_socket(AF_INET, SOCK_DGRAM, NET_GW4, 53);
+    so->dns6 = bound_socket(AF_INET6, SOCK_DGRAM, NET_GW6, 53);
+    if (so->dns4 < 0 || so->dns6 < 0)
+        die_setup(d, "DNS answerer: bind port 53", errno);
+    so->lst4 = bound_socket(AF_INET, SOCK_STREAM, "0.0.0.0", NET_PROXY_PORT);
+    so->lst6 = bound_socket(AF_INET6, SOCK_STREAM, "::", NET_PROXY_PORT);
+    if (so->lst4 < 0 || so->lst6 < 0)
+        die_setup(d, "proxy: listen", errno);
+    close(gw_ns);
+    /* back home: every socket from here on is the host's */
+    if (setns(host_ns, CLONE_NEWNET) < 0)
+        die_setup(d, "host namespace: setns", errno);
+    close(host_ns);
+
+    struct ifaddrs *ifa = NULL;
+    if (getifaddrs(&ifa) == 0) {
+        for (struct ifaddrs *i = ifa; i && d->nhost < MAX_HOSTADDR; i = i->ifa_next) {
+            if (!i->ifa_addr)
+                continue;
+            if (i->ifa_addr->sa_family == AF_INET) {
+                memset(d->hostaddr[d->nhost], 0, 16);
+                memcpy(d->hostaddr[d->nhost], &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+                d->hostfam[d->nhost++] = 4;
+            } else if (i->ifa_addr->sa_family == AF_INET6) {
+                memcpy(d->hostaddr[d->nhost], &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+                d->hostfam[d->nhost++] = 6;
+            }
+        }
+        freeifaddrs(ifa);
+    }
+}
+
+/* ---- resolving real addresses (the host's view) --------------------------- */
+
+static int hosts_lookup(const char *file, const char *name, uint8_t *fam, uint8_t (*addr)[16], int max)
+{
+    FILE *f = fopen(file, "re");
+    if (!f)
+        return 0;
+    char line[512];
+    int n = 0;
+    while (n < max && fgets(line, sizeof line, f)) {
+        char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
+        if (!tok || tok[0] == '#')
+            continue;
+        uint8_t a[16] = { 0 };
+        int family = inet_pton(AF_INET, tok, a) == 1 ? 4 : inet_pton(AF_INET6, tok, a) == 1 ? 6 : 0;
+        if (!family)
+            continue;
+        for (char *h; (h = strtok_r(NULL, " \t\r\n", &save));)
+            if (strcasecmp(h, name) == 0 && n < max) {
+                fam[n] = (uint8_t)family;
+                memcpy(addr[n], a, 16);
+                n++;
+                break;
+            }
+    }
+    fclose(f);
+    return n;
+}
+
+static int first_nameserver(struct sockaddr_storage *ss, socklen_t *len)
+{
+    FILE *f = fopen("/etc/resolv.conf", "re");
+    if (!f)
+        return -1;
+    char line[256];
+    int rc = -1;
+    while (rc < 0 && fgets(line, sizeof line, f)) {
+        char ns[128];
+        if (sscanf(line, " nameserver %127s", ns) != 1)
+            continue;
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        memset(ss, 0, sizeof *ss);
+        if (inet_pton(AF_INET, ns, &s4->sin_addr) == 1) {
+            s4->sin_family = AF_INET;
+            s4->sin_port = htons(53);
+            *len = sizeof *s4;
+            rc = 0;
+        } else if (inet_pton(AF_INET6, ns, &s6->sin6_addr) == 1) {
+            s6->sin6_family = AF_INET6;
+            s6->sin6_port = htons(53);
+            *len = sizeof *s6;
+            rc = 0;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* A and AAAA from the host's first nameserver, two tries within ~3 s. */
+static int dns_lookup(const char *name, uint8_t *fam, uint8_t (*addr)[16], int max, char *why, size_t wcap)
+{
+    struct sockaddr_storage ns;
+    socklen_t nl = 0;
+    if (first_nameserver(&ns, &nl) < 0) {
+        snprintf(why, wcap, "no nameserver in the host's /etc/resolv.conf");
+        return 0;
+    }
+    int s = socket(ns.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || connect(s, (struct sockaddr *)&ns, nl) < 0) {
+        snprintf(why, wcap, "nameserver: %s", strerror(errno));
+        if (s >= 0)
+            close(s);
+        return 0;
+    }
+    uint16_t ids[2];
+    uint8_t rnd[4];
+    if (getentropy(rnd, sizeof rnd) < 0)
+        memset(rnd, 0x5a, sizeof rnd);
+    ids[0] = (uint16_t)(rnd[0] << 8 | rnd[1]);
+    ids[1] = (uint16_t)(rnd[2] << 8 | rnd[3]);
+    static const uint16_t types[2] = { DNS_T_A, DNS_T_AAAA };
+    bool done[2] = { false, false };
+    int n = 0;
+    for (int attempt = 0; attempt < 2 && !(done[0] && done[1]); attempt++) {
+        for (int t = 0; t < 2; t++) {
+            uint8_t q[300];
+            size_t ql = dns_build_query(ids[t], name, types[t], q, sizeof q);
+            if (!done[t] && ql && send(s, q, ql, 0) < 0)
+                done[t] = true;
+        }
+        struct pollfd pf = { .fd = s, .events = POLLIN };
+        while (!(done[0] && done[1]) && poll(&pf, 1, 1500) > 0) {
+            uint8_t m[1500];
+            ssize_t k = recv(s, m, sizeof m, 0);
+            if (k <= 0)
+                break;
+            for (int t = 0; t < 2; t++) {
+                if (done[t])
+                    continue;
+                uint8_t got[MAX_PINNED][16];
+                uint32_t ttl = UINT32_MAX;
+                int g = dns_parse_addrs(m, (size_t)k, ids[t], types[t], got, MAX_PINNED, &ttl);
+                if (g < 0)
+                    continue;
+                done[t] = true;
+                for (int i = 0; i < g && n < max; i++, n++) {
+                    fam[n] = t == 0 ? 4 : 6;
+                    memcpy(addr[n], got[i], 16);
+                }
+            }
+        }
+    }
+    close(s);
+    if (n == 0)
+        snprintf(why, wcap, "%s", done[0] || done[1] ? "the host's resolver has no address for it"
+                                                      : "the host's resolver did not answer");
+    return n;
+}
+
+/* Pin the name's real addresses (first answer wins, kept for the cell's
+ * life). Called without the lock held; takes it to store. */
+static void resolve(struct netd *d, size_t idx)
+{
+    char name[DNS_MAX_NAME + 1];
+    pthread_mutex_lock(&d->mu);
+    bool have = d->syn[idx].resolved;
+    snprintf(name, sizeof name, "%s", d->syn[idx].name);
+    pthread_mutex_unlock(&d->mu);
+    if (have)
+        return;
+    uint8_t fam[MAX_PINNED], addr[MAX_PINNED][16];
+    char why[100] = "";
+    int n = 0;
+    if (d->hosts_file)
+        n = hosts_lookup(d->hosts_file, name, fam, addr, MAX_PINNED);
+    else
+        n = dns_lookup(name, fam, addr, MAX_PINNED, why, sizeof why);
+    if (d->hosts_file && n == 0)
+        snprintf(why, sizeof why, "not in the answerer's hosts file");
+    pthread_mutex_lock(&d->mu);
+    struct syn *s = &d->syn[idx];
+    if (!s->resolved) {
+        s->resolved = true;
+        s->n = n;
+        memcpy(s->fam, fam, sizeof fam);
+        memcpy(s->addr, addr, sizeof addr);
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (n == 0) {
+        struct net_report r;
+        memset(&r, 0, sizeof r);
+        r.kind = NR_UNRESOLVED;
+        r.rule = -1;
+        snprintf(r.name, sizeof r.name, "%s", name);
+        snprintf(r.why, sizeof r.why, "%s", why);
+        report(d, &r);
+    }
+}
+
+/* The synthetic index of name, added when absent; -1 when the pool is full. */
+static long syn_index(struct netd *d, const char *name)
+{
+    pthread_mutex_lock(&d->mu);
+    long idx = -1;
+    for (size_t i = 0; i < d->nsyn; i++)
+        if (strcmp(d->syn[i].name, name) == 0) {
+            idx = (long)i;
+            break;
+        }
+    if (idx < 0 && d->nsyn < NET_SYN_MAX) {
+        idx = (long)d->nsyn++;
+        memset(&d->syn[idx], 0, sizeof d->syn[idx]);
+        snprintf(d->syn[idx].name, sizeof d->syn[idx].name, "%s", name);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return idx;
+}
+
+static void syn_addr(long idx, int family, uint8_t *out)
+{
+    memset(out, 0, 16);
+    if (family == 4) {
+        uint32_t v = htonl(NET_SYN4_BASE + 1 + (uint32_t)idx);
+        memcpy(out, &v, 4);
+    } else {
+        inet_pton(AF_INET6, NET_SYN6_PREFIX, out);
+        out[14] = (uint8_t)((idx + 1) >> 8);
+        out[15] = (uint8_t)(idx + 1);
+    }
+}
+
+/* The synthetic index an address stands for, or -1. */
+static long syn_lookup(struct netd *d, int family, const uint8_t *a)
+{
+    long idx = -1;
+    if (family == 4) {
+        uint32_t v;
+        memcpy(&v, a, 4);
+        v = ntohl(v);
+        if (v > NET_SYN4_BASE && v < NET_SYN4_BASE + 1 + NET_SYN_MAX)
+            idx = (long)(v - NET_SYN4_BASE - 1);
+    } else {
+        uint8_t pre[16];
+        inet_pton(AF_INET6, NET_SYN6_PREFIX, pre);
+        if (memcmp(a, pre, 14) == 0 && (a[14] << 8 | a[15]) > 0)
+            idx = (long)((a[14] << 8 | a[15]) - 1);
+    }
+    pthread_mutex_lock(&d->mu);
+    if (idx >= (long)d->nsyn)
+        idx = -1;
+    pthread_mutex_unlock(&d->mu);
+    return idx;
+}
+
+/* ---- DNS answerer ----------------------------------------------------------- */
+
+static void answer_dns(struct netd *d, int s)
+{
+    uint8_t m[1500], out[1500];
+    struct sockaddr_storage from;
+    socklen_t fl = sizeof from;
+    ssize_t n = recvfrom(s, m, sizeof m, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    if (n <= 0)
+        return;
+    struct dns_query q;
+    struct net_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = NR_DNS;
+    r.rule = -1;
+    if (dns_parse_query(m, (size_t)n, &q) < 0) {
+        snprintf(r.why, sizeof r.why, "malformed query (dropped)");
+        report(d, &r);
+        return;
+    }
+    r.qtype = q.qtype;
+    snprintf(r.name, sizeof r.name, "%s", q.name);
+    unsigned rcode = 3; /* NXDOMAIN */
+    const uint8_t *addr = NULL;
+    size_t alen = 0;
+    uint8_t a[16];
+    int rule = q.qclass == 1 && net_name_valid(q.name) ? net_rule_for_name(d->p, q.name, 6, 0) : -1;
+    if (rule >= 0) {
+        long idx = syn_index(d, q.name);
+        if (idx < 0) {
+            rcode = 2; /* SERVFAIL: the pool is full */
+            snprintf(r.why, sizeof r.why, "synthetic address pool exhausted");
+        } else {
+            rcode = 0;
+            r.rule = rule;
+            if (q.qtype == DNS_T_A || q.qtype == DNS_T_AAAA) {
+                int fam = q.qtype == DNS_T_A ? 4 : 6;
+                syn_addr(idx, fam, a);
+                addr = a;
+                alen = fam == 4 ? 4 : 16;
+                r.family = (uint8_t)fam;
+                memcpy(r.addr, a, 16);
+                snprintf(r.why, sizeof r.why, "granted");
+            } else {
+                snprintf(r.why, sizeof r.why, "granted name, record type %u answered empty", q.qtype);
+            }
+        }
+    } else {
+        snprintf(r.why, sizeof r.why, "no rule grants this name");
+    }
+    size_t ol = dns_build_answer(&q, m, rcode, addr, alen, 60, out, sizeof out);
+    if (ol)
+        sendto(s, out, ol, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
+    report(d, &r);
+}
+
+/* ---- the proxy ------------------------------------------------------------------ */
+
+struct conn {
+    struct netd *d;
+    int fd, family;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void refuse(struct netd *d, int fd, int family, const uint8_t *addr, uint16_t port, const char *name,
+                   const char *why)
+{
+    struct linger lg = { 1, 0 }; /* close with a reset */
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    bool first = true;
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->nref; i++)
+        if (d->ref[i].family == family && d->ref[i].port == port && d->ref[i].proto == 6 &&
+            memcmp(d->ref[i].addr, addr, 16) == 0)
+            first = false;
+    if (first && d->nref < MAX_REFUSED) {
+        struct refused *x = &d->ref[d->nref++];
+        x->family = (uint8_t)family;
+        x->proto = 6;
+        x->port = port;
+        memcpy(x->addr, addr, 16);
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (first) {
+        struct net_report r;
+        memset(&r, 0, sizeof r);
+        r.kind = NR_REFUSED;
+        r.rule = -1;
+        r.family = (uint8_t)family;
+        r.proto = 6;
+        r.port = port;
+        memcpy(r.addr, addr, 16);
+        snprintf(r.name, sizeof r.name, "%s", name ? name : "");
+        snprintf(r.why, sizeof r.why, "%s", why);
+        report(d, &r);
+    }
+}
+
+static bool host_own(struct netd *d, int family, const uint8_t *a)
+{
+    for (int i = 0; i < d->nhost; i++)
+        if (d->hostfam[i] == family && memcmp(d->hostaddr[i], a, family == 4 ? 4 : 16) == 0)
+            return true;
+    return false;
+}
+
+/* Why addr may not be dialled for a cell, or NULL. by_name: reached by a
+ * name rule (private ranges then need a CIDR rule too). */
+static const char *dial_denied(struct netd *d, int family, const uint8_t *a, bool by_name)
+{
+    if (net_always_denied(family, a))
+        return "always denied (loopback, link-local, metadata, multicast or the gateway's range)";
+    if (host_own(d, family, a))
+        return "always denied (an address of the host)";
+    if (by_name && net_private(family, a) && !net_cidr_names(d->p, family, a))
+        return "the name resolves into a private range no CIDR rule names";
+    return NULL;
+}
+
+static int dial(int family, const uint8_t *a, uint16_t port)
+{
+    int s = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return -1;
+    int r;
+    if (family == 4) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+        memcpy(&sa.sin_addr, a, 4);
+        r = connect(s, (struct sockaddr *)&sa, sizeof sa);
+    } else {
+        struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+        memcpy(&sa.sin6_addr, a, 16);
+        r = connect(s, (struct sockaddr *)&sa, sizeof sa);
+    }
+    if (r < 0 && errno == EINPROGRESS) {
+        struct pollfd pf = { .fd = s, .events = POLLOUT };
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (poll(&pf, 1, DIAL_TIMEOUT_MS) != 1 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+            close(s);
+            errno = err ? err : ETIMEDOUT;
+            return -1;
+        }
+        r = 0;
+    }
+    if (r < 0) {
+        int err = errno;
+        close(s);
+        errno = err;
+        return -1;
+    }
+    int fl = fcntl(s, F_GETFL);
+    fcntl(s, F_SETFL, fl & ~O_NONBLOCK);
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
+    return s;
+}
+
+struct pump_arg {
+    int src, dst;
+    atomic_uint_fast64_t *count;
+};
+
+/* src -> dst until EOF or an error, through a pipe with splice(2). */
+static void *pump(void *arg)
+{
+    struct pump_arg *pa = arg;
+    int pp[2];
+    if (pipe2(pp, O_CLOEXEC) == 0) {
+        for (;;) {
+            ssize_t n = splice(pa->src, NULL, pp[1], NULL, 1 << 20, SPLICE_F_MOVE);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            ssize_t left = n;
+            while (left > 0) {
+                ssize_t w = splice(pp[0], NULL, pa->dst, NULL, (size_t)left, SPLICE_F_MOVE);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    goto out;
+                left -= w;
+            }
+            atomic_fetch_add(pa->count, (uint64_t)n);
+        }
+    out:
+        close(pp[0]);
+        close(pp[1]);
+    }
+    shutdown(pa->dst, SHUT_WR);
+    shutdown(pa->src, SHUT_RD);
+    return NULL;
+}
+
+static void *conn_main(void *arg)
+{
+    struct conn *c = arg;
+    struct netd *d = c->d;
+    int fd = c->fd, family = c->family, up = -1;
+    free(c);
+    uint8_t dst[16] = { 0 };
+    uint16_t port = 0;
+    if (family == 4) {
+        struct sockaddr_in o;
+        socklen_t l = sizeof o;
+        if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &o, &l) < 0)
+            goto done;
+        memcpy(dst, &o.sin_addr, 4);
+        port = ntohs(o.sin_port);
+    } else {
+        struct sockaddr_in6 o;
+        socklen_t l = sizeof o;
+        if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &o, &l) < 0)
+            goto done;
+        memcpy(dst, &o.sin6_addr, 16);
+        port = ntohs(o.sin6_port);
+    }
+    long idx = syn_lookup(d, family, dst);
+    int rule;
+    uint8_t peek[PEEK_MAX];
+    size_t np = 0;
+    char name[DNS_MAX_NAME + 1] = "";
+    if (idx >= 0) {
+        pthread_mutex_lock(&d->mu);
+        snprintf(name, sizeof name, "%s", d->syn[idx].name);
+        pthread_mutex_unlock(&d->mu);
+        rule = net_rule_for_name(d->p, name, 6, port);
+        if (rule < 0) {
+            refuse(d, fd, family, dst, port, name, "no rule grants this name on this port");
+            goto done;
+        }
+        /* the connection must name the host it was granted for */
+        uint64_t end = now_ms() + PEEK_TIMEOUT_MS;
+        char said[DNS_MAX_NAME + 2] = "";
+        int tls = -1, http = -1;
+        while (np < sizeof peek) {
+            tls = np ? peek_tls_sni(peek, np, said, sizeof said) : -1;
+            http = np ? peek_http_host(peek, np, said, sizeof said) : -1;
+            if (tls >= 0 || http >= 0 || (tls == -2 && http == -2))
+                break;
+            uint64_t now = now_ms();
+            struct pollfd pf = { .fd = fd, .events = POLLIN };
+            if (now >= end || poll(&pf, 1, (int)(end - now)) != 1)
+                break;
+            ssize_t k = recv(fd, peek + np, sizeof peek - np, 0);
+            if (k <= 0)
+                break;
+            np += (size_t)k;
+        }
+        if (tls != 1 && http != 1) {
+            refuse(d, fd, family, dst, port, name,
+                   tls == 0 ? "TLS without a server name" : http == 0 ? "HTTP without a Host header"
+                                                                : "no TLS server name or HTTP Host within the first bytes");
+            goto done;
+        }
+        if (strcasecmp(said, name) != 0) {
+            char why[120];
+            snprintf(why, sizeof why, "the connection names %.64s, not the granted name", said);
+            refuse(d, fd, family, dst, port, name, why);
+            goto done;
+        }
+        resolve(d, (size_t)idx);
+        pthread_mutex_lock(&d->mu);
+        struct syn s = d->syn[idx];
+        pthread_mutex_unlock(&d->mu);
+        const char *why = "the host cannot resolve this name";
+        for (int i = 0; i < s.n && up < 0; i++) {
+            const char *deny = dial_denied(d, s.fam[i], s.addr[i], true);
+            if (deny) {
+                why = deny;
+                continue;
+            }
+            up = dial(s.fam[i], s.addr[i], port);
+            if (up < 0)
+                why = "the destination did not accept the connection";
+        }
+        if (up < 0) {
+            refuse(d, fd, family, dst, port, name, why);
+            goto done;
+        }
+    } else {
+        rule = net_rule_for_addr(d->p, family, dst, 6, port);
+        const char *deny = rule < 0 ? "no rule grants this address and port" : dial_denied(d, family, dst, false);
+        if (deny) {
+            refuse(d, fd, family, dst, port, NULL, deny);
+            goto done;
+        }
+        up = dial(family, dst, port);
+        if (up < 0) {
+            refuse(d, fd, family, dst, port, NULL, "the destination did not accept the connection");
+            goto done;
+        }
+    }
+    atomic_fetch_add(&d->ctr[rule].conns, 1);
+    for (size_t off = 0; off < np;) {
+        ssize_t w = send(up, peek + off, np - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            goto done;
+        off += (size_t)w;
+    }
+    atomic_fetch_add(&d->ctr[rule].out, np);
+    struct pump_arg back = { up, fd, &d->ctr[rule].in }, fwd = { fd, up, &d->ctr[rule].out };
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setstacksize(&at, 64 * 1024);
+    if (pthread_create(&t, &at, pump, &back) == 0) {
+        pump(&fwd);
+        pthread_join(t, NULL);
+    }
+    pthread_attr_destroy(&at);
+done:
+    if (up >= 0)
+        close(up);
+    close(fd);
+    return NULL;
+}
+
+static void accept_conn(struct netd *d, int lst, int family)
+{
+    int fd = accept4(lst, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
+    struct conn *c = malloc(sizeof *c);
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&at, 128 * 1024);
+    if (!c) {
+        close(fd);
+    } else {
+        *c = (struct conn){ d, fd, family };
+        if (pthread_create(&t, &at, conn_main, c) != 0) {
+            close(fd);
+            free(c);
+        }
+    }
+    pthread_attr_destroy(&at);
+}
+
+static void send_counters(struct netd *d)
+{
+    for (size_t i = 0; i < d->p->net.n_egress; i++) {
+        struct net_report r;
+        memset(&r, 0, sizeof r);
+        r.kind = NR_COUNTER;
+        r.rule = (int32_t)i;
+        r.a = atomic_load(&d->ctr[i].conns);
+        r.b = atomic_load(&d->ctr[i].out);
+        r.c = atomic_load(&d->ctr[i].in);
+        report(d, &r);
+    }
+    struct net_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = NR_DONE;
+    report(d, &r);
+}
+
+void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns)
+{
+    signal(SIGPIPE, SIG_IGN);
+    struct netd d;
+    memset(&d, 0, sizeof d);
+    d.p = p;
+    d.report_fd = report_fd;
+    const char *hf = getenv("CELLOS_NET_HOSTS");
+    d.hosts_file = hf && hf[0] ? hf : NULL;
+    pthread_mutex_init(&d.mu, NULL);
+    d.syn = calloc(NET_SYN_MAX, sizeof *d.syn);
+    d.ref = calloc(MAX_REFUSED, sizeof *d.ref);
+    d.ctr = calloc(p->net.n_egress ? p->net.n_egress : 1, sizeof *d.ctr);
+    if (!d.syn || !d.ref || !d.ctr)
+        die_setup(&d, "netd: out of memory", ENOMEM);
+    struct socks so;
+    setup(&d, cell_ns, &so);
+    struct net_report r;
+    memset(&r, 0, sizeof r);
+    r.kind = NR_READY;
+    report(&d, &r);
+
+    /* pin the granted plain names now, so a name the host cannot resolve
+     * is reported at start (the cell runs meanwhile) */
+    for (size_t i = 0; i < p->net.n_egress; i++) {
+        const struct plan_egress *g = &p->net.egress[i];
+        if (g->kind == CP_EGRESS_HOST && g->host && g->host[0] != '*') {
+            long idx = syn_index(&d, g->host);
+            if (idx >= 0)
+                resolve(&d, (size_t)idx);
+        }
+    }
+
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    int fds[5] = { so.dns4, so.dns6, so.lst4, so.lst6, ctl_fd };
+    for (int i = 0; i < 5; i++) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+        epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
+    }
+    for (;;) {
+        struct epoll_event evs[16];
+        int n = epoll_wait(ep, evs, 16, -1);
+        for (int i = 0; i < n; i++) {
+            switch (evs[i].data.u32) {
+            case 0: answer_dns(&d, so.dns4); break;
+            case 1: answer_dns(&d, so.dns6); break;
+            case 2: accept_conn(&d, so.lst4, 4); break;
+            case 3: accept_conn(&d, so.lst6, 6); break;
+            default: {
+                char c;
+                ssize_t k = read(ctl_fd, &c, 1);
+                if (k == 1 && c == 'f')
+                    send_counters(&d);
+                else if (k == 0 || (k < 0 && errno != EINTR && errno != EAGAIN))
+                    _exit(0); /* the supervisor is done with us */
+            }
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+/*
+ * net_nl.h - rtnetlink requests on a NETLINK_ROUTE socket (net_nl.c); the
+ * socket's namespace is the one it was opened in. Interface names are
+ * looked up in the caller's current namespace, which must be the socket's.
+ */
+#ifndef CELLOS_NET_NL_H
+#define CELLOS_NET_NL_H
+
+int nl_open(void);
+int nl_veth(int fd, const char *name, const char *peer, int peer_nsfd);
+int nl_link_up(int fd, const char *name);
+int nl_addr(int fd, const char *name, int family, const void *addr, unsigned prefix);
+int nl_default_route(int fd, const char *name, int family, const void *gw);
+
+#endif

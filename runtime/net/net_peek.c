@@ -1,0 +1,152 @@
+/*
+ * net_peek.c - the name a connection carries in its first bytes: the
+ * server_name of a TLS ClientHello (RFC 8446 4.1.2, RFC 6066 3) or the Host
+ * header of an HTTP/1.x request. Pure functions over a buffer; every length
+ * field is checked against what is there before it is followed.
+ */
+#include "net_int.h"
+
+#include <string.h>
+#include <strings.h>
+
+static size_t rd16(const uint8_t *p)
+{
+    return (size_t)p[0] << 8 | p[1];
+}
+
+static int copy_name(const uint8_t *s, size_t l, char *name, size_t cap)
+{
+    if (l == 0 || l >= cap)
+        return 0;
+    for (size_t i = 0; i < l; i++) {
+        char c = (char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        name[i] = c;
+    }
+    name[l] = 0;
+    if (l && name[l - 1] == '.')
+        name[l - 1] = 0; /* an absolute name */
+    return 1;
+}
+
+int peek_tls_sni(const uint8_t *b, size_t n, char *name, size_t cap)
+{
+    if (n < 1)
+        return -1;
+    if (b[0] != 0x16)
+        return -2; /* not a handshake record */
+    if (n < 5)
+        return -1;
+    size_t rlen = rd16(b + 3);
+    if (b[1] != 3 || rlen < 4)
+        return -2;
+    if (n < 5 + rlen)
+        return -1; /* the ClientHello must fit the first record (a split one names nothing) */
+    const uint8_t *h = b + 5;
+    size_t hn = rlen;
+    if (h[0] != 1)
+        return -2; /* not a ClientHello */
+    size_t hl = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+    if (hl + 4 > hn)
+        return 0;
+    const uint8_t *p = h + 4, *end = h + 4 + hl;
+    /* version(2) random(32) */
+    if (end - p < 34)
+        return 0;
+    p += 34;
+    if (end - p < 1 || end - p < 1 + p[0])
+        return 0;
+    p += 1 + p[0]; /* session id */
+    if (end - p < 2 || (size_t)(end - p) < 2 + rd16(p))
+        return 0;
+    p += 2 + rd16(p); /* cipher suites */
+    if (end - p < 1 || end - p < 1 + p[0])
+        return 0;
+    p += 1 + p[0]; /* compression methods */
+    if (end - p < 2)
+        return 0;
+    size_t el = rd16(p);
+    p += 2;
+    if ((size_t)(end - p) < el)
+        return 0;
+    end = p + el;
+    while (end - p >= 4) {
+        size_t type = rd16(p), len = rd16(p + 2);
+        p += 4;
+        if ((size_t)(end - p) < len)
+            return 0;
+        if (type == 0) { /* server_name: list length, then (type, length, name) */
+            const uint8_t *q = p, *qe = p + len;
+            if (qe - q < 2)
+                return 0;
+            q += 2;
+            while (qe - q >= 3) {
+                size_t nl = rd16(q + 1);
+                if ((size_t)(qe - q - 3) < nl)
+                    return 0;
+                if (q[0] == 0)
+                    return copy_name(q + 3, nl, name, cap);
+                q += 3 + nl;
+            }
+            return 0;
+        }
+        p += len;
+    }
+    return 0;
+}
+
+int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap)
+{
+    static const char *const methods[] = { "GET ",     "HEAD ",  "POST ",  "PUT ",   "DELETE ",
+                                           "OPTIONS ", "PATCH ", "TRACE ", "CONNECT ", NULL };
+    bool ok = false, partial = false;
+    for (const char *const *m = methods; *m; m++) {
+        size_t ml = strlen(*m);
+        size_t k = n < ml ? n : ml;
+        if (memcmp(b, *m, k) == 0) {
+            if (n < ml)
+                partial = true;
+            else
+                ok = true;
+        }
+    }
+    if (!ok)
+        return partial ? -1 : -2;
+    /* the header block ends at the first empty line */
+    const uint8_t *endh = NULL;
+    for (size_t i = 0; i + 3 < n; i++)
+        if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
+            endh = b + i + 2;
+            break;
+        }
+    if (!endh)
+        return -1;
+    int found = 0;
+    const uint8_t *line = b;
+    while (line < endh) {
+        const uint8_t *eol = memchr(line, '\n', (size_t)(endh - line));
+        if (!eol)
+            break;
+        size_t ll = (size_t)(eol - line);
+        if (ll && line[ll - 1] == '\r')
+            ll--;
+        if (ll > 5 && strncasecmp((const char *)line, "host:", 5) == 0) {
+            if (found)
+                return 0; /* two Host headers: ambiguous, names nothing */
+            const uint8_t *v = line + 5, *ve = line + ll;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            const uint8_t *colon = memchr(v, ':', (size_t)(ve - v));
+            if (colon && v < ve && *v != '[')
+                ve = colon;
+            if (!copy_name(v, (size_t)(ve - v), name, cap))
+                return 0;
+            found = 1;
+        }
+        line = eol + 1;
+    }
+    return found;
+}
