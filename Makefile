@@ -454,6 +454,11 @@ $(VM_STAMP): | $(VM_TOOLS)
 	sha256sum vmlinuz-$$rel vmlinux-$$rel > SHA256SUMS; \
 	rm -f dl/*.deb kernel*.stamp; touch $(notdir $(VM_STAMP))
 
+# -------------------------------------------------- area: egress (issue 13)
+# runtime/net/ runs `nft -f -` inside each cell's gateway namespace; the
+# egress tests use real curl in cells and openssl for a test certificate.
+DEPS_PKGS += nftables curl openssl
+
 # --------------------------------------------------------- top-level goals --
 .PHONY: all check test deps sanitize fuzz fuzz-smoke demo clean install
 .DEFAULT_GOAL := all

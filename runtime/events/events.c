@@ -835,8 +835,9 @@ int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct 
         jcs_put_uint(d, data, "peakmemorybytes", c->peak_memory_bytes);
     else
         jcs_put_null(d, data, "peakmemorybytes");
-    static const char *const fixed[] = { "exitcode", "signal", "signame", "wallus", "workloadwallus",
-                                         "cpuuserus", "cpusysus", "peakmemorybytes", NULL };
+    static const char *const fixed[] = { "exitcode", "signal",          "signame",
+                                         "wallus",   "workloadwallus",  "cpuuserus",
+                                         "cpusysus", "peakmemorybytes", NULL };
     if (c->n_extra && put_kv(d, data, c->extra, c->n_extra, fixed, e) < 0)
         return cell_err_wrap(e, "completed");
     if (jcs_doc_error(d))

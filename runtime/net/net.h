@@ -28,10 +28,10 @@ struct ev_stream;
 struct net_gw;
 
 /* The addresses the cell sees (docs/network.md). */
-#define NET_GW4       "100.64.0.1"
-#define NET_CELL4     "100.64.0.2"
-#define NET_GW6       "fd63:e11::1"
-#define NET_CELL6     "fd63:e11::2"
+#define NET_GW4        "100.64.0.1"
+#define NET_CELL4      "100.64.0.2"
+#define NET_GW6        "fd63:e11::1"
+#define NET_CELL6      "fd63:e11::2"
 #define NET_PROXY_PORT 15001
 
 /* Can this plan's network be enforced by runtime/net? 0, or -1 with a

@@ -166,7 +166,8 @@ int dns_parse_addrs(const uint8_t *m, size_t n, uint16_t id, uint16_t qtype, uin
         if (skip_name(m, n, &o) < 0 || o + 10 > n)
             return -1;
         uint16_t t = rd16(m + o), cl = rd16(m + o + 2), rdlen = rd16(m + o + 8);
-        uint32_t tt = (uint32_t)m[o + 4] << 24 | (uint32_t)m[o + 5] << 16 | (uint32_t)m[o + 6] << 8 | m[o + 7];
+        uint32_t tt =
+            (uint32_t)m[o + 4] << 24 | (uint32_t)m[o + 5] << 16 | (uint32_t)m[o + 6] << 8 | m[o + 7];
         o += 10;
         if (o + rdlen > n)
             return -1;

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SETUP_TIMEOUT_MS 10000
+#define SETUP_TIMEOUT_MS  10000
 #define FINISH_TIMEOUT_MS 2000
 
 struct net_gw {
@@ -44,8 +44,9 @@ int net_check_plan(const struct plan *p, bool rootless, struct cell_error *e)
                         "namespace, a veth pair and nftables); run as root or without egress");
     for (size_t i = 0; i < p->net.n_egress; i++)
         if (p->net.egress[i].proto != 6)
-            return cell_err(e, 0, "network: egress rule %zu (policy line %u) is UDP, which is not enforced yet",
-                            i, p->net.egress[i].line);
+            return cell_err(e, 0,
+                            "network: egress rule %zu (policy line %u) is UDP, which is not enforced yet", i,
+                            p->net.egress[i].line);
     return 0;
 }
 
@@ -173,14 +174,14 @@ static int emit(struct net_gw *g, struct ev_stream *ev, const struct net_report 
     char addr[64] = "", target[300] = "";
     if (r->family)
         net_addr_str(r->family, r->addr, addr, sizeof addr);
-    const struct plan_egress *rule = r->rule >= 0 && (size_t)r->rule < g->p->net.n_egress
-        ? &g->p->net.egress[r->rule]
-        : NULL;
+    const struct plan_egress *rule =
+        r->rule >= 0 && (size_t)r->rule < g->p->net.n_egress ? &g->p->net.egress[r->rule] : NULL;
     if (rule && rule->kind == CP_EGRESS_HOST)
         snprintf(target, sizeof target, "%s", rule->host);
     else if (rule) {
         char a[64];
-        snprintf(target, sizeof target, "%s/%u", net_addr_str(rule->family, rule->addr, a, sizeof a), rule->prefix);
+        snprintf(target, sizeof target, "%s/%u", net_addr_str(rule->family, rule->addr, a, sizeof a),
+                 rule->prefix);
     }
     switch (r->kind) {
     case NR_DNS: {
@@ -198,7 +199,11 @@ static int emit(struct net_gw *g, struct ev_stream *ev, const struct net_report 
         struct ev_kv kv[] = {
             { .key = "destination", .type = EV_KV_STR, .s = addr },
             { .key = "port", .type = EV_KV_INT, .i = r->port },
-            { .key = "protocol", .type = EV_KV_STR, .s = r->proto == 6 ? "tcp" : r->proto == 17 ? "udp" : "icmp" },
+            { .key = "protocol",
+              .type = EV_KV_STR,
+              .s = r->proto == 6   ? "tcp"
+                  : r->proto == 17 ? "udp"
+                                   : "icmp" },
             { .key = "name", .type = EV_KV_STR, .s = r->name },
             { .key = "reason", .type = EV_KV_STR, .s = r->why },
         };

@@ -14,10 +14,10 @@
 #include "plan.h"
 
 /* ---- DNS (net_dns.c) ---------------------------------------------------- */
-#define DNS_T_A     1
-#define DNS_T_CNAME 5
-#define DNS_T_TXT   16
-#define DNS_T_AAAA  28
+#define DNS_T_A      1
+#define DNS_T_CNAME  5
+#define DNS_T_TXT    16
+#define DNS_T_AAAA   28
 #define DNS_MAX_NAME 253
 
 struct dns_query {
@@ -71,19 +71,19 @@ const char *net_addr_str(int family, const uint8_t *addr, char *buf, size_t cap)
 size_t net_nft_ruleset(const struct plan *p, char *buf, size_t cap);
 
 /* ---- synthetic addresses --------------------------------------------------- */
-#define NET_SYN4_BASE 0x64408000u /* 100.64.128.0/17 */
-#define NET_SYN_MAX   30000
+#define NET_SYN4_BASE   0x64408000u /* 100.64.128.0/17 */
+#define NET_SYN_MAX     30000
 #define NET_SYN6_PREFIX "fd63:e11:0:1::"
 
 /* ---- netd -> supervisor (net_gw.c reads, netd.c writes) ------------------ */
 enum net_report_kind {
-    NR_READY = 1,    /* set-up done */
-    NR_ERROR,        /* set-up failed: why names the step, a = errno */
-    NR_DNS,          /* a DNS answer: rule (-1: NXDOMAIN), qtype, name, addr (family 0: none) */
-    NR_REFUSED,      /* the first refused flow to a destination: why */
-    NR_UNRESOLVED,   /* a granted name the host cannot resolve: name, why */
-    NR_COUNTER,      /* rule, a connections, b bytes out, c bytes in */
-    NR_DONE,         /* the last report after a counters request */
+    NR_READY = 1,  /* set-up done */
+    NR_ERROR,      /* set-up failed: why names the step, a = errno */
+    NR_DNS,        /* a DNS answer: rule (-1: NXDOMAIN), qtype, name, addr (family 0: none) */
+    NR_REFUSED,    /* the first refused flow to a destination: why */
+    NR_UNRESOLVED, /* a granted name the host cannot resolve: name, why */
+    NR_COUNTER,    /* rule, a connections, b bytes out, c bytes in */
+    NR_DONE,       /* the last report after a counters request */
 };
 struct net_report {
     uint32_t kind;

@@ -14,6 +14,7 @@
  */
 #include "net.h"
 #include "net_int.h"
+#include "net_nflog.h"
 #include "net_nl.h"
 
 #include <arpa/inet.h>
@@ -39,17 +40,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PINNED 8
-#define PEEK_MAX   8192
-#define MAX_REFUSED 4096
-#define MAX_HOSTADDR 64
+#define MAX_PINNED      8
+#define PEEK_MAX        8192
+#define MAX_REFUSED     4096
+#define MAX_HOSTADDR    64
 #define DIAL_TIMEOUT_MS 5000
 #define PEEK_TIMEOUT_MS 5000
 
 struct syn {
     char name[DNS_MAX_NAME + 1];
     bool resolved;
-    int n;                        /* pinned real addresses */
+    int n; /* pinned real addresses */
     uint8_t fam[MAX_PINNED];
     uint8_t addr[MAX_PINNED][16];
 };
@@ -179,7 +180,7 @@ static int bound_socket(int family, int type, const char *addr, int port)
 }
 
 struct socks {
-    int dns4, dns6, lst4, lst6;
+    int dns4, dns6, lst4, lst6, nflog;
 };
 
 static void setup(struct netd *d, int cell_ns, struct socks *so)
@@ -243,6 +244,9 @@ static void setup(struct netd *d, int cell_ns, struct socks *so)
     so->lst6 = bound_socket(AF_INET6, SOCK_STREAM, "::", NET_PROXY_PORT);
     if (so->lst4 < 0 || so->lst6 < 0)
         die_setup(d, "proxy: listen", errno);
+    so->nflog = nflog_open(NET_NFLOG_GROUP);
+    if (so->nflog < 0)
+        die_setup(d, "nflog: the refused-flow log", errno);
     close(gw_ns);
     /* back home: every socket from here on is the host's */
     if (setns(host_ns, CLONE_NEWNET) < 0)
@@ -382,8 +386,9 @@ static int dns_lookup(const char *name, uint8_t *fam, uint8_t (*addr)[16], int m
     }
     close(s);
     if (n == 0)
-        snprintf(why, wcap, "%s", done[0] || done[1] ? "the host's resolver has no address for it"
-                                                      : "the host's resolver did not answer");
+        snprintf(why, wcap, "%s",
+                 done[0] || done[1] ? "the host's resolver has no address for it"
+                                    : "the host's resolver did not answer");
     return n;
 }
 
@@ -552,21 +557,31 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static void refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t *addr, uint16_t port,
+                         const char *name, const char *why);
+
 static void refuse(struct netd *d, int fd, int family, const uint8_t *addr, uint16_t port, const char *name,
                    const char *why)
 {
     struct linger lg = { 1, 0 }; /* close with a reset */
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    refused_flow(d, family, 6, addr, port, name, why);
+}
+
+/* Report the first refused attempt per (family, protocol, address, port). */
+static void refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t *addr, uint16_t port,
+                         const char *name, const char *why)
+{
     bool first = true;
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < d->nref; i++)
-        if (d->ref[i].family == family && d->ref[i].port == port && d->ref[i].proto == 6 &&
+        if (d->ref[i].family == family && d->ref[i].port == port && d->ref[i].proto == proto &&
             memcmp(d->ref[i].addr, addr, 16) == 0)
             first = false;
     if (first && d->nref < MAX_REFUSED) {
         struct refused *x = &d->ref[d->nref++];
         x->family = (uint8_t)family;
-        x->proto = 6;
+        x->proto = proto;
         x->port = port;
         memcpy(x->addr, addr, 16);
     }
@@ -577,7 +592,7 @@ static void refuse(struct netd *d, int fd, int family, const uint8_t *addr, uint
         r.kind = NR_REFUSED;
         r.rule = -1;
         r.family = (uint8_t)family;
-        r.proto = 6;
+        r.proto = proto;
         r.port = port;
         memcpy(r.addr, addr, 16);
         snprintf(r.name, sizeof r.name, "%s", name ? name : "");
@@ -740,8 +755,9 @@ static void *conn_main(void *arg)
         }
         if (tls != 1 && http != 1) {
             refuse(d, fd, family, dst, port, name,
-                   tls == 0 ? "TLS without a server name" : http == 0 ? "HTTP without a Host header"
-                                                                : "no TLS server name or HTTP Host within the first bytes");
+                   tls == 0        ? "TLS without a server name"
+                       : http == 0 ? "HTTP without a Host header"
+                                   : "no TLS server name or HTTP Host within the first bytes");
             goto done;
         }
         if (strcasecmp(said, name) != 0) {
@@ -771,7 +787,8 @@ static void *conn_main(void *arg)
         }
     } else {
         rule = net_rule_for_addr(d->p, family, dst, 6, port);
-        const char *deny = rule < 0 ? "no rule grants this address and port" : dial_denied(d, family, dst, false);
+        const char *deny =
+            rule < 0 ? "no rule grants this address and port" : dial_denied(d, family, dst, false);
         if (deny) {
             refuse(d, fd, family, dst, port, NULL, deny);
             goto done;
@@ -886,8 +903,8 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns)
     }
 
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    int fds[5] = { so.dns4, so.dns6, so.lst4, so.lst6, ctl_fd };
-    for (int i = 0; i < 5; i++) {
+    int fds[6] = { so.dns4, so.dns6, so.lst4, so.lst6, ctl_fd, so.nflog };
+    for (int i = 0; i < 6; i++) {
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
         epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
     }
@@ -900,6 +917,14 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns)
             case 1: answer_dns(&d, so.dns6); break;
             case 2: accept_conn(&d, so.lst4, 4); break;
             case 3: accept_conn(&d, so.lst6, 6); break;
+            case 5: {
+                struct nflog_flow fl[32];
+                int k = nflog_read(so.nflog, fl, 32);
+                for (int j = 0; j < k; j++)
+                    refused_flow(&d, fl[j].family, fl[j].proto, fl[j].addr, fl[j].port, NULL,
+                                 "no rule grants this destination (refused at the gateway)");
+                break;
+            }
             default: {
                 char c;
                 ssize_t k = read(ctl_fd, &c, 1);

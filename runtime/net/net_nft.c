@@ -45,8 +45,8 @@ static void elements(struct out *o, const struct plan *p, int family)
             put(o, "%s%s/%u . %u-%u", first ? "" : ", ", family == 4 ? "100.64.128.0" : NET_SYN6_PREFIX,
                 family == 4 ? 17 : 112, g->port_lo, g->port_hi);
         else if (g->family == family)
-            put(o, "%s%s/%u . %u-%u", first ? "" : ", ", net_addr_str(family, g->addr, a, sizeof a), g->prefix,
-                g->port_lo, g->port_hi);
+            put(o, "%s%s/%u . %u-%u", first ? "" : ", ", net_addr_str(family, g->addr, a, sizeof a),
+                g->prefix, g->port_lo, g->port_hi);
         else
             continue;
         first = false;
@@ -68,7 +68,8 @@ size_t net_nft_ruleset(const struct plan *p, char *buf, size_t cap)
     struct out o = { buf, cap, 0, false };
     put(&o, "table inet cellos {\n");
     for (int f = 4; f <= 6; f += 2) {
-        put(&o, "  set tcp%d { type %s . inet_service; flags interval;", f, f == 4 ? "ipv4_addr" : "ipv6_addr");
+        put(&o, "  set tcp%d { type %s . inet_service; flags interval;", f,
+            f == 4 ? "ipv4_addr" : "ipv6_addr");
         if (any_elements(p, f)) {
             put(&o, " elements = { ");
             elements(&o, p, f);
@@ -84,7 +85,9 @@ size_t net_nft_ruleset(const struct plan *p, char *buf, size_t cap)
         "    ip6 daddr . tcp dport @tcp6 accept\n"
         "    ip daddr " NET_GW4 " udp dport 53 accept\n"
         "    ip6 daddr " NET_GW6 " udp dport 53 accept\n"
-        "    meta l4proto { tcp, udp, icmp, ipv6-icmp } log group 7 snaplen 80\n"
+        "    ip daddr 224.0.0.0/4 drop\n"
+        "    ip6 daddr ff00::/8 drop\n"
+        "    meta l4proto { tcp, udp, icmp, ipv6-icmp } log group 7\n"
         "    meta l4proto tcp reject with tcp reset\n"
         "    meta l4proto udp reject\n"
         "    reject with icmpx admin-prohibited\n"

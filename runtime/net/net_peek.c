@@ -98,7 +98,7 @@ int peek_tls_sni(const uint8_t *b, size_t n, char *name, size_t cap)
 
 int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap)
 {
-    static const char *const methods[] = { "GET ",     "HEAD ",  "POST ",  "PUT ",   "DELETE ",
+    static const char *const methods[] = { "GET ",     "HEAD ",  "POST ",  "PUT ",     "DELETE ",
                                            "OPTIONS ", "PATCH ", "TRACE ", "CONNECT ", NULL };
     bool ok = false, partial = false;
     for (const char *const *m = methods; *m; m++) {

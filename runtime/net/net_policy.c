@@ -108,20 +108,20 @@ static bool in_ranges(const uint8_t *addr, const struct range *r, size_t n)
 bool net_always_denied(int family, const uint8_t *addr)
 {
     static const struct range v4[] = {
-        { { 0 }, 8 },                /* this network */
-        { { 127 }, 8 },              /* loopback */
-        { { 169, 254 }, 16 },        /* link-local, cloud metadata */
-        { { 100, 64 }, 10 },         /* shared space: the gateway and the synthetic pool */
-        { { 224 }, 4 },              /* multicast */
-        { { 240 }, 4 },              /* reserved, broadcast */
+        { { 0 }, 8 },         /* this network */
+        { { 127 }, 8 },       /* loopback */
+        { { 169, 254 }, 16 }, /* link-local, cloud metadata */
+        { { 100, 64 }, 10 },  /* shared space: the gateway and the synthetic pool */
+        { { 224 }, 4 },       /* multicast */
+        { { 240 }, 4 },       /* reserved, broadcast */
     };
     static const struct range v6[] = {
-        { { 0 }, 127 },                          /* :: and ::1 */
-        { { 0xfe, 0x80 }, 10 },                  /* link-local */
-        { { 0xff }, 8 },                         /* multicast */
-        { { 0xfd, 0x63, 0x0e, 0x11 }, 32 },      /* the gateway's own ULA range */
+        { { 0 }, 127 },                                             /* :: and ::1 */
+        { { 0xfe, 0x80 }, 10 },                                     /* link-local */
+        { { 0xff }, 8 },                                            /* multicast */
+        { { 0xfd, 0x63, 0x0e, 0x11 }, 32 },                         /* the gateway's own ULA range */
         { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 96 }, /* v4-compatible */
-        { { 0x01, 0 }, 8 },                      /* discard-only, 100::/64 and reserved */
+        { { 0x01, 0 }, 8 },                                         /* discard-only, 100::/64 and reserved */
     };
     if (family == 4)
         return in_ranges(addr, v4, sizeof v4 / sizeof *v4);

@@ -64,10 +64,13 @@ is "$OUT" "lo:down" "network none: only lo, and it is down"
 probe_plan "$TMP/p.plan" --net loopback -- ifaces
 crun_cell "$TMP/p.plan"
 is "$OUT" "lo:up" "network loopback: only lo, up"
-probe_plan "$TMP/p.plan" --net egress -- ifaces
-crun_cell "$TMP/p.plan"
-is "$RC" 125 "egress is refused natively"
-like "$ERR" "egress.*cannot enforce" "with the reason"
+if command -v nft >/dev/null; then
+    probe_plan "$TMP/p.plan" --net egress -- ifaces
+    crun_cell "$TMP/p.plan"
+    is "$RC:$(echo $OUT)" "0:lo:up eth0:up" "network egress: lo and the gateway link (runtime_egress.t tests the rules)"
+else
+    skip 1 "nft is not installed (egress needs nftables)"
+fi
 
 # ---- hostname
 probe_plan "$TMP/p.plan" --hostname builder-7 -- hostname

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# runtime_egress.t - network egress on the native backend (docs/network.md):
+# real servers in a network namespace this test makes (HTTP, HTTPS with a
+# certificate for the granted name, a CIDR-granted port, a listener on the
+# host's own side), names registered through the answerer's test-only hosts
+# file (CELLOS_NET_HOSTS), real curl inside cells, the egress escape probe
+# (tests/escape/egress_net.c), the signed network events, and no residue
+# (interfaces, nftables, netd) after normal ends, after SIGKILL of cellrun
+# and with two cells at once.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+. "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
+need_root
+command -v nft >/dev/null || skip_all "nft (nftables) is not installed"
+command -v curl >/dev/null || skip_all "curl is not installed"
+command -v openssl >/dev/null || skip_all "openssl is not installed"
+tmpdir
+
+# ---- the servers' namespace: 198.18.N.2, the host's side 198.18.N.1 (/30)
+N=$(( ($$ % 250) + 1 ))
+SRV=198.18.$N.2
+HOSTSIDE=198.18.$N.1
+IFH=ceg$$
+links_before=$(ip -o link | wc -l)
+unshare -n sleep 300 & holder=$!
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    kill $holder 2>/dev/null
+    ip link del "$IFH" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+sleep 0.2
+in_srv() { nsenter -t $holder -n "$@"; }
+ip link add "$IFH" type veth peer name eth0 netns /proc/$holder/ns/net || skip_all "cannot make a veth pair"
+ip addr add $HOSTSIDE/30 dev "$IFH" && ip link set "$IFH" up
+in_srv sh -c "ip addr add $SRV/30 dev eth0 && ip link set eth0 up && ip link set lo up && ip route add default via $HOSTSIDE"
+mkdir -p "$TMP/www" "$TMP/bin"
+echo hello-from-srv > "$TMP/www/hello"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=svc.test -addext subjectAltName=DNS:svc.test \
+    -keyout "$TMP/key.pem" -out "$TMP/bin/cert.pem" 2>/dev/null
+cat > "$TMP/srv.py" <<'PY'
+import http.server, ssl, socketserver, sys, threading, os
+os.chdir(sys.argv[1])
+class Q(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+def serve(addr, port, tls=False):
+    s = http.server.ThreadingHTTPServer((addr, port), Q)
+    if tls:
+        c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[2], sys.argv[3])
+        s.socket = c.wrap_socket(s.socket, server_side=True)
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+serve("0.0.0.0", 8080); serve("0.0.0.0", 9000); serve("0.0.0.0", 8443, True)
+threading.Event().wait()
+PY
+nsenter -t $holder -n python3 "$TMP/srv.py" "$TMP/www" "$TMP/bin/cert.pem" "$TMP/key.pem" & pids+=($!)
+# a listener on the host's own side of the test link (an address of the host)
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind((sys.argv[1],9000)); s.listen(); time.sleep(300)' $HOSTSIDE & pids+=($!)
+cp "$ESCAPE_DIR/egress_net" "$TMP/bin/"
+chmod 0755 "$TMP" "$TMP/bin"; chmod 0644 "$TMP/bin/cert.pem"
+printf '%s svc.test a.wild.test wild.test other.test\n' $SRV > "$TMP/hosts"
+export CELLOS_NET_HOSTS="$TMP/hosts"
+for i in $(seq 50); do curl -s -m 1 http://$SRV:8080/hello >/dev/null && break; sleep 0.1; done
+
+# ---- the policy: names, a wildcard, a CIDR (which also covers the host side)
+mkcell() {   # OUT ARGV... (each a quoted string)
+    local out=$1; shift
+    local argv="" a
+    for a in "$@"; do argv="$argv${argv:+, }\"$a\""; done
+    cat > "$TMP/c.cell" <<CELL
+use "std/base";
+use "std/net-client";
+use "std/syscalls";
+use "std/syscalls-network";
+cell egress_test {
+    process { argv $argv; env PATH = "/usr/bin:/bin"; cwd "/"; }
+    filesystem { ro "$TMP/bin"; }
+    network egress {
+        tcp "svc.test":8080;
+        tcp "svc.test":8443;
+        tcp "*.wild.test":8080;
+        tcp 198.18.$N.0/30:9000;
+    }
+    syscalls { default kill-process; }
+}
+CELL
+    "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/c.cell" -o "$out"
+}
+run() {   # PLAN: sets OUT ERR RC, events in $TMP/ev.jsonl
+    rm -f "$TMP/ev.jsonl"
+    rt_cellrun --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$1" >"$TMP/out" 2>"$TMP/err" </dev/null
+    RC=$?; OUT=$(cat "$TMP/out"); ERR=$(cat "$TMP/err")
+}
+"$CELLRUN" keygen "$TMP/k" >/dev/null
+events() { jq -c "select(.type == \"dev.cellos.events.cell.network.v1.$1\") | .data" "$TMP/ev.jsonl"; }
+
+CURL=(/usr/bin/curl -sS --max-time 5)
+mkcell "$TMP/http.plan" "${CURL[@]}" http://svc.test:8080/hello
+run "$TMP/http.plan"
+is "$RC:$OUT" "0:hello-from-srv" "HTTP by a granted name through the gateway (curl in the cell)"
+like "$(events dns_query)" '"answer":"100\.64\.128\.[0-9]+".*"decision":"answered".*"name":"svc.test"' "dns_query event for the granted name"
+like "$(events rule_counters | head -1)" '"connections":1' "rule_counters: one connection on the svc.test rule"
+like "$(jq -c 'select(.type | endswith("completed")) | .data' "$TMP/ev.jsonl")" '"egressconnections":1' "completed carries the egress totals"
+"$CELLRUN" verify "$TMP/ev.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/http.plan" >/dev/null 2>&1
+ok $? "the stream with network events verifies"
+
+mkcell "$TMP/https.plan" "${CURL[@]}" --cacert "$TMP/bin/cert.pem" https://svc.test:8443/hello
+run "$TMP/https.plan"
+is "$RC:$OUT" "0:hello-from-srv" "HTTPS by a granted name (SNI checked, TLS end to end)"
+
+mkcell "$TMP/wild.plan" "${CURL[@]}" http://a.wild.test:8080/hello
+run "$TMP/wild.plan"
+is "$RC:$OUT" "0:hello-from-srv" "a name under a *. rule"
+
+mkcell "$TMP/cidr.plan" "${CURL[@]}" http://$SRV:9000/hello
+run "$TMP/cidr.plan"
+is "$RC:$OUT" "0:hello-from-srv" "an address granted by a CIDR rule"
+
+mkcell "$TMP/bare.plan" "${CURL[@]}" http://wild.test:8080/hello
+run "$TMP/bare.plan"
+like "$RC:$ERR" "^6:.*resolve" "the bare name of a *. rule does not resolve"
+like "$(events dns_query)" '"decision":"nxdomain".*"name":"wild.test"' "dns_query event: nxdomain"
+
+# ---- the escape probe: every attempt must fail, and fast
+long=$(head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n')
+mkcell "$TMP/probe.plan" "$TMP/bin/egress_net" \
+    tcp:$SRV:8080 "name:svc.test:9999" "front:svc.test:8080:other.test" "front:a.wild.test:8080:svc.test" \
+    udp:100.64.128.1:8080 udp:$SRV:9000 udp:$SRV:8080 \
+    dns:100.64.0.1:other.test:a dns:100.64.0.1:other.test:aaaa dns:100.64.0.1:svc.test:txt \
+    dns:100.64.0.1:svc.test:any dns:100.64.0.1:svc.test:https dns:100.64.0.1:$long.$long.svc.test:a \
+    dns:$SRV:svc.test:a dns:8.8.8.8:svc.test:a "dns:[2001:4860:4860::8888]:svc.test:a" \
+    "tcp:[2001:db8::1]:9000" "tcp:[fd63:e11::1]:22" icmp:$SRV icmp:100.64.0.1 raw packet \
+    tcp:169.254.169.254:80 tcp:100.64.0.1:22 tcp:100.64.0.1:15001 tcp:100.64.0.1:53 \
+    tcp:$HOSTSIDE:9000 tcp:127.0.0.1:9000 tcp:1.1.1.1:443
+run "$TMP/probe.plan"
+like "$OUT" "^CONTAINED" "egress escape probe: every attempt contained"
+unlike "$OUT" "escaped" "no attempt escaped"
+[ "$RC" = 0 ] || diag "$OUT"
+like "$(events flow_refused)" "\"destination\":\"$SRV\".*\"port\":8080" "flow_refused event for a granted name's address used directly"
+like "$(events flow_refused)" "the connection names other.test" "flow_refused event for domain fronting"
+like "$(events flow_refused)" "\"destination\":\"$HOSTSIDE\".*always denied" "the host's own address is always denied, CIDR rule or not"
+
+# ---- the same probe without arguments (what every backend's escape suite runs)
+mkcell "$TMP/probe0.plan" "$TMP/bin/egress_net"
+run "$TMP/probe0.plan"
+like "$OUT" "^CONTAINED" "default probe attempts contained under egress"
+
+# ---- two cells at once: each has its own gateway; neither sees the other
+mkcell "$TMP/a.plan" /bin/sh -c "${CURL[*]} http://svc.test:8080/hello; sleep 1; ${CURL[*]} http://svc.test:8080/hello"
+mkcell "$TMP/b.plan" "$TMP/bin/egress_net" tcp:100.64.0.2:8080 tcp:$SRV:8080
+rm -f "$TMP/ev.jsonl"
+rt_cellrun --key "$TMP/k.key" --events "$TMP/eva.jsonl" "$TMP/a.plan" >"$TMP/outa" 2>&1 </dev/null & a=$!
+sleep 0.3
+run "$TMP/b.plan"
+wait $a; ra=$?
+is "$ra:$(tr '\n' ' ' < "$TMP/outa")" "0:hello-from-srv hello-from-srv " "cell A works while cell B runs"
+like "$OUT" "^CONTAINED" "cell B cannot reach A (same private addresses, separate namespaces) or A's grants"
+
+# ---- SIGKILL of cellrun: netd and the gateway go with it
+mkcell "$TMP/sleep.plan" /bin/sleep 30
+"$CELLRUN" --key "$TMP/k.key" --events /dev/null "$TMP/sleep.plan" </dev/null >/dev/null 2>&1 & cr=$!
+echo $cr >> "$TMP/.cellrun-pids"
+sleep 0.5
+kids=$(cat /proc/$cr/task/*/children 2>/dev/null)
+kill -9 $cr; wait $cr 2>/dev/null
+sleep 0.5
+left=""
+for k in $kids; do   # a zombie waiting for its new parent to reap it is gone too
+    st=$(awk '{print $3}' /proc/$k/stat 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ] && left="$left $k:$st"
+done
+is "$left" "" "after SIGKILL of cellrun its children (the cell, netd) are gone"
+
+# ---- a granted name the host cannot resolve
+mkcell "$TMP/unres.plan" "${CURL[@]}" http://svc.test:8080/hello
+printf '# nothing\n' > "$TMP/hosts.empty"
+rm -f "$TMP/ev.jsonl"
+CELLOS_NET_HOSTS="$TMP/hosts.empty" rt_cellrun --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/unres.plan" >/dev/null 2>&1 </dev/null
+like "$(events name_unresolved)" '"name":"svc.test"' "a granted name the host cannot resolve: the cell starts, an event says so"
+
+# ---- a cell granted only the Debian mirror reaches nothing else (real network)
+if curl -sf -m 10 -o /dev/null https://deb.debian.org/debian/dists/bookworm/Release; then
+    cat > "$TMP/m.cell" <<CELL
+use "std/base";
+use "std/net-client";
+use "std/syscalls";
+use "std/syscalls-network";
+cell mirror_only {
+    process { argv "/bin/sh", "-c", "\$0 https://deb.debian.org/debian/dists/bookworm/Release >/dev/null && echo mirror-ok; \$0 https://registry.npmjs.org/ >/dev/null || echo other-refused; \$0 --connect-to registry.npmjs.org:443:deb.debian.org:443 https://registry.npmjs.org/ >/dev/null || echo fronting-refused", "/usr/bin/curl -sS --max-time 10"; env PATH = "/usr/bin:/bin"; cwd "/"; }
+    network egress { tcp "deb.debian.org":443; }
+    syscalls { default kill-process; }
+}
+CELL
+    "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/m.cell" -o "$TMP/m.plan"
+    rm -f "$TMP/ev.jsonl"
+    (unset CELLOS_NET_HOSTS; rt_cellrun --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/m.plan" >"$TMP/out" 2>/dev/null </dev/null)
+    is "$(tr '\n' ' ' < "$TMP/out")" "mirror-ok other-refused fronting-refused " \
+        "granted only the mirror: the mirror works, another reachable host and SNI fronting through the mirror's address do not"
+else
+    skip 1 "the Debian mirror is not reachable from this host"
+fi
+
+# ---- nothing left behind
+sleep 0.3
+is "$(ip -o link | wc -l)" "$((links_before + 1))" "no interface left in the host's namespace (only this test's own link)"
+is "$(nft list tables 2>/dev/null | grep -c cellos)" 0 "no cellos nftables table in the host's namespace"
+is "$(residue)" "" "no residue"
+done_testing

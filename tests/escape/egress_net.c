@@ -1,0 +1,332 @@
+/*
+ * egress_net.c - egress escape probe (docs/network.md). Each argument is one
+ * attempt that must fail, and fail fast (within 2 s):
+ *   tcp:ADDR:PORT          connect by address (v4 or [v6])
+ *   name:NAME:PORT         connect to NAME as the cell's resolver answers it
+ *   front:NAME:PORT:OTHER  connect to NAME, send an HTTP request for OTHER:
+ *                          must get no answer (domain fronting)
+ *   udp:ADDR:PORT          send a datagram, expect an error, never an answer
+ *   dns:SERVER:NAME:TYPE   a DNS query (TYPE a, aaaa, txt, any): must get no
+ *                          address / text (NXDOMAIN, empty, or no answer)
+ *   icmp:ADDR              an ICMP echo (datagram ICMP socket): no reply
+ *   raw, packet            raw IP and packet sockets cannot be made
+ * It prints one indented line per attempt ("contained" or "escaped"), then
+ * one line CONTAINED or ESCAPED for all of them (probe.h), exit 0 or 1. Without arguments: a public address, the metadata
+ * address, DNS to a public resolver, ICMP, raw and packet sockets (all must
+ * fail in any cell: network none, loopback or egress).
+ */
+#include "probe.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static int escaped, attempts;
+
+static void report(bool contained, const char *what, const char *how)
+{
+    printf("  %s %s: %s\n", contained ? "contained" : "escaped", what, how);
+    if (!contained)
+        escaped++;
+    attempts++;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "1.2.3.4" or "[::1]" -> sockaddr */
+static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+    memset(ss, 0, sizeof *ss);
+    char buf[80];
+    if (s[0] == '[') {
+        snprintf(buf, sizeof buf, "%s", s + 1);
+        char *e = strchr(buf, ']');
+        if (e)
+            *e = 0;
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        *len = sizeof *a;
+        return inet_pton(AF_INET6, buf, &a->sin6_addr) == 1 ? 0 : -1;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    *len = sizeof *a;
+    return inet_pton(AF_INET, s, &a->sin_addr) == 1 ? 0 : -1;
+}
+
+/* Split "a:b:c" on ':' outside brackets. */
+static int split(char *s, char **f, int max)
+{
+    int n = 0, depth = 0;
+    f[n++] = s;
+    for (char *p = s; *p && n < max; p++) {
+        if (*p == '[')
+            depth++;
+        else if (*p == ']')
+            depth--;
+        else if (*p == ':' && depth == 0) {
+            *p = 0;
+            f[n++] = p + 1;
+        }
+    }
+    return n;
+}
+
+static int tcp_connect(struct sockaddr_storage *ss, socklen_t len, int *err, double *took)
+{
+    int s = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    double t0 = now();
+    if (s < 0) {
+        *err = errno;
+        *took = 0;
+        return -1;
+    }
+    int r = connect(s, (struct sockaddr *)ss, len);
+    *err = 0;
+    if (r < 0 && errno == EINPROGRESS) {
+        struct pollfd pf = { .fd = s, .events = POLLOUT };
+        if (poll(&pf, 1, 3000) != 1) {
+            *err = ETIMEDOUT;
+        } else {
+            socklen_t el = sizeof *err;
+            getsockopt(s, SOL_SOCKET, SO_ERROR, err, &el);
+        }
+    } else if (r < 0) {
+        *err = errno;
+    }
+    *took = now() - t0;
+    if (*err) {
+        close(s);
+        return -1;
+    }
+    int fl = fcntl(s, F_GETFL);
+    fcntl(s, F_SETFL, fl & ~O_NONBLOCK);
+    return s;
+}
+
+/* After a connection was accepted by something: does it carry data back?
+ * (The proxy resets a refused connection after reading its first bytes.) */
+static void tcp_attempt(const char *what, struct sockaddr_storage *ss, socklen_t len, const char *host)
+{
+    int err;
+    double took;
+    char how[200];
+    int s = tcp_connect(ss, len, &err, &took);
+    if (s < 0) {
+        snprintf(how, sizeof how, "connect: %s after %.0f ms", strerror(err), took * 1000);
+        report(err != ETIMEDOUT && took < 2.0, what, how);
+        return;
+    }
+    char req[300];
+    snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host ? host : "x");
+    struct timeval tv = { 3, 0 };
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t w = send(s, req, strlen(req), MSG_NOSIGNAL);
+    char buf[64];
+    ssize_t n = w > 0 ? recv(s, buf, sizeof buf, 0) : -1;
+    int e2 = errno;
+    close(s);
+    if (n > 0) {
+        snprintf(how, sizeof how, "connected and got %zd bytes back", n);
+        report(false, what, how);
+    } else {
+        snprintf(how, sizeof how, "connected, then %s", n == 0 ? "closed without data" : strerror(e2));
+        report(n == 0 || e2 != EAGAIN, what, how);
+    }
+}
+
+static size_t dns_query(uint8_t *q, const char *name, uint16_t type, uint16_t id)
+{
+    memset(q, 0, 12);
+    q[0] = (uint8_t)(id >> 8);
+    q[1] = (uint8_t)id;
+    q[2] = 1;
+    q[5] = 1;
+    size_t o = 12;
+    const char *s = name;
+    while (*s && o < 400) {
+        const char *dot = strchr(s, '.');
+        size_t l = dot ? (size_t)(dot - s) : strlen(s);
+        if (l > 63)
+            l = 63;
+        q[o++] = (uint8_t)l;
+        memcpy(q + o, s, l);
+        o += l;
+        s += l;
+        while (*s && *s != '.')
+            s++;
+        if (*s == '.')
+            s++;
+    }
+    q[o++] = 0;
+    q[o++] = (uint8_t)(type >> 8);
+    q[o++] = (uint8_t)type;
+    q[o++] = 0;
+    q[o++] = 1;
+    return o;
+}
+
+/* Ask server for name/type: -1 error (errno), else the rcode, *ancount. */
+static int dns_ask(const char *server, const char *name, uint16_t type, int *ancount, uint8_t *addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (parse_addr(server, 53, &ss, &len) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int s = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (s < 0)
+        return -1;
+    struct timeval tv = { 2, 0 };
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    uint8_t q[512], r[1500];
+    size_t ql = dns_query(q, name, type, 0x4242);
+    if (connect(s, (struct sockaddr *)&ss, len) < 0 || send(s, q, ql, 0) < 0) {
+        int e = errno;
+        close(s);
+        errno = e;
+        return -1;
+    }
+    ssize_t n = recv(s, r, sizeof r, 0);
+    int e = errno;
+    close(s);
+    if (n < 12) {
+        errno = n < 0 ? e : EPROTO;
+        return -1;
+    }
+    *ancount = r[6] << 8 | r[7];
+    /* the first answer's data, when it is an address right after the question */
+    if (addr && *ancount > 0 && (size_t)n >= ql + 12) {
+        size_t o = ql;
+        unsigned rdlen = (unsigned)(r[o + 10] << 8 | r[o + 11]);
+        if ((rdlen == 4 || rdlen == 16) && o + 12 + rdlen <= (size_t)n)
+            memcpy(addr, r + o + 12, rdlen);
+    }
+    return r[3] & 0xf;
+}
+
+static uint16_t qtype(const char *t)
+{
+    return !strcmp(t, "aaaa") ? 28
+        : !strcmp(t, "txt")   ? 16
+        : !strcmp(t, "any")   ? 255
+        : !strcmp(t, "https") ? 65
+                              : 1;
+}
+
+static void attempt(char *arg)
+{
+    char what[300];
+    snprintf(what, sizeof what, "%s", arg);
+    char *f[6];
+    int n = split(arg, f, 6);
+    char how[200];
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (!strcmp(f[0], "tcp") && n == 3) {
+        if (parse_addr(f[1], (uint16_t)atoi(f[2]), &ss, &len) < 0)
+            UNSURE("bad address %s", f[1]);
+        tcp_attempt(what, &ss, len, NULL);
+    } else if ((!strcmp(f[0], "name") && n == 3) || (!strcmp(f[0], "front") && n == 4)) {
+        uint8_t a[16] = { 0 };
+        int an = 0;
+        int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
+        if (rc != 0 || an < 1) {
+            UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
+        }
+        char ip[64];
+        inet_ntop(AF_INET, a, ip, sizeof ip);
+        parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        tcp_attempt(what, &ss, len, n == 4 ? f[3] : f[1]);
+    } else if (!strcmp(f[0], "udp") && n == 3) {
+        if (parse_addr(f[1], (uint16_t)atoi(f[2]), &ss, &len) < 0)
+            UNSURE("bad address %s", f[1]);
+        int s = socket(ss.ss_family, SOCK_DGRAM, 0);
+        struct timeval tv = { 2, 0 };
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        double t0 = now();
+        char buf[64];
+        ssize_t r = -1;
+        if (s >= 0 && connect(s, (struct sockaddr *)&ss, len) == 0 && send(s, "probe", 5, 0) == 5)
+            r = recv(s, buf, sizeof buf, 0);
+        int e = errno;
+        snprintf(how, sizeof how, "%s after %.0f ms", r >= 0 ? "an answer" : strerror(e),
+                 (now() - t0) * 1000);
+        report(r < 0 && e != EAGAIN, what, how);
+    } else if (!strcmp(f[0], "dns") && n == 4) {
+        int an = 0;
+        double t0 = now();
+        int rc = dns_ask(f[1], f[2], qtype(f[3]), &an, NULL);
+        int e = errno;
+        if (rc < 0)
+            snprintf(how, sizeof how, "%s after %.0f ms", strerror(e), (now() - t0) * 1000);
+        else
+            snprintf(how, sizeof how, "rcode %d, %d answers, after %.0f ms", rc, an, (now() - t0) * 1000);
+        report((rc < 0 && e != EAGAIN) || (rc >= 0 && an == 0), what, how);
+    } else if (!strcmp(f[0], "icmp") && n == 2) {
+        if (parse_addr(f[1], 0, &ss, &len) < 0)
+            UNSURE("bad address %s", f[1]);
+        int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+        if (s < 0) {
+            snprintf(how, sizeof how, "socket: %s", strerror(errno));
+            report(true, what, how);
+            return;
+        }
+        struct icmphdr h = { .type = ICMP_ECHO };
+        struct timeval tv = { 2, 0 };
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char buf[128];
+        ssize_t r = -1;
+        if (sendto(s, &h, sizeof h, 0, (struct sockaddr *)&ss, len) >= 0)
+            r = recv(s, buf, sizeof buf, 0);
+        int e = errno;
+        snprintf(how, sizeof how, "%s", r >= 0 ? "an echo reply" : strerror(e));
+        report(r < 0, what, how);
+        close(s);
+    } else if (!strcmp(f[0], "raw")) {
+        int s = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+        snprintf(how, sizeof how, "socket: %s", s < 0 ? strerror(errno) : "created");
+        report(s < 0, what, how);
+    } else if (!strcmp(f[0], "packet")) {
+        int s = socket(AF_PACKET, SOCK_RAW, htons(3));
+        snprintf(how, sizeof how, "socket: %s", s < 0 ? strerror(errno) : "created");
+        report(s < 0, what, how);
+    } else {
+        UNSURE("unknown attempt %s", what);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    static char defaults[][40] = {
+        "tcp:1.1.1.1:443", "tcp:169.254.169.254:80", "dns:8.8.8.8:example.org:a", "icmp:1.1.1.1", "raw",
+        "packet"
+    };
+    if (argc < 2) {
+        for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
+            attempt(defaults[i]);
+    } else {
+        for (int i = 1; i < argc; i++)
+            attempt(argv[i]);
+    }
+    if (escaped)
+        ESCAPED("%d of %d attempts", escaped, attempts);
+    CONTAINED("all %d attempts failed fast", attempts);
+}
