@@ -63,12 +63,26 @@ for cell in "$CELLOS_TOP"/policies/examples/*.cell; do
     dump=$("$CELLC" dump "$TMP/$name.plan")
     backend=$(printf '%s\n' "$dump" | sed -n 's/^backend  *//p')
     if printf '%s\n' "$dump" | grep -q '^mode  *egress'; then
-        # egress (docs/network.md): fetch downloads from the Debian mirror
-        if [ "$name" != fetch ] || [ "$backend" != native ]; then
+        # egress (docs/network.md): fetch downloads from the Debian mirror;
+        # secrets (deploy.example.com) runs with its secrets and egress
+        # enforced, its host made unresolvable (the answerer's test-only
+        # hosts file), so curl fails inside the cell and an event says why
+        if [ "$backend" != native ] || { [ "$name" != fetch ] && [ "$name" != secrets ]; }; then
             ok 1 "$name ($backend): an egress example this test does not know"; continue
         fi
         if ! command -v nft >/dev/null; then
             skip 1 "$name: nft (nftables) is not installed"; continue
+        fi
+        if [ "$name" = secrets ]; then
+            : > "$TMP/nohosts"
+            CELLOS_NET_HOSTS="$TMP/nohosts" ex_run "$TMP/$name.plan" </dev/null
+            unres=$(jq -r 'select(.type | endswith("network.v1.name_unresolved")) | .data.name' "$TMP/ev.jsonl")
+            if [ "$RC" = 125 ] && printf '%s' "$ERR" | grep -q 'step secrets'; then
+                skip 1 "secrets (native): its secrets step fails before egress matters: $ERR"; continue
+            fi
+            like "$RC:$unres" "^([1-9]|[1-9][0-9]|1[01][0-9]|12[0-4]):deploy.example.com$" \
+                "secrets (native): runs with egress enforced; its unreachable host fails inside the cell, with an event"
+            continue
         fi
         if ! curl -sf -m 10 -o /dev/null https://deb.debian.org/debian/dists/bookworm/Release; then
             skip 1 "$name: the Debian mirror is not reachable from this host"; continue
