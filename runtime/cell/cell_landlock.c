@@ -16,8 +16,10 @@
  *    read-only);
  *  - proc: read files and list dirs;
  *  - devnode, devpts: read, write, truncate, device ioctls;
- *  - the cell's root itself, mkdir'd directories, symlinks, masks: nothing
- *    beyond what an enclosing grant gives;
+ *  - the cell's root: list directories only (inherited below it, this
+ *    adds listing the plan's own layout: the root, mkdir'd directories,
+ *    masks); nothing in it can be read, written, created or executed;
+ *  - mkdir'd directories, symlinks, masks: nothing of their own;
  *  - the directories holding file secrets: read;
  *  - the files the workload already holds as fds 0-2 and passed fds (a host
  *    file, the caller's terminal): reopening the same file by path
@@ -216,6 +218,8 @@ static int add_fd_rule(int ruleset, int fd, uint64_t handled)
 static int add_rules(const struct cell_config *c, int ruleset, uint64_t handled)
 {
     const struct plan *p = c->plan;
+    if (add_path_rule(ruleset, "/", LL_FS_READ_DIR, handled) < 0)
+        return -1;
     for (size_t i = 0; i < p->fs.n_ops; i++) {
         uint64_t a = op_access(p, i);
         if (a && add_path_rule(ruleset, p->fs.ops[i].dst, a, handled) < 0)

@@ -11,7 +11,9 @@
  * the child then gets what the plan's workload got: supplementary groups
  * cleared, the plan's uid and gid (a process.json asking for another user
  * is refused), capabilities limited to the plan's in every set,
- * no_new_privs, and the plan's own seccomp filter loaded last. The plan is
+ * no_new_privs, the plan's grants as a Landlock ruleset (as the workload's;
+ * fails closed under `landlock required;`), and the plan's own seccomp
+ * filter loaded last. The plan is
  * the container's plan.bin, so exec can never be wider than the cell. A
  * signed `ocr_exec` event (container, argv[0]) goes to the sink first.
  */
@@ -365,6 +367,20 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
                 cell_caps_apply(plan->process.capabilities, plan->process.uid, plan->process.gid, true) < 0 ||
                 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
                 dprintf(errp[1], "credentials: %s", strerror(errno));
+                _exit(125);
+            }
+            /* the workload's second wall too: joining the mount namespace
+             * made its root ours, so the grants' paths resolve as in it */
+            struct cell_config lc;
+            memset(&lc, 0, sizeof lc);
+            lc.plan = plan;
+            uint32_t abi = 0;
+            bool degraded = false;
+            if (cell_landlock_apply(&lc, &abi, &degraded) < 0) {
+                dprintf(errp[1], "landlock: %s",
+                        errno == EOPNOTSUPP
+                            ? "the plan requires Landlock and this kernel cannot give all of it"
+                            : strerror(errno));
                 _exit(125);
             }
             uint32_t n;
