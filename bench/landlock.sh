@@ -21,7 +21,8 @@ trap 'rm -rf "$W"' EXIT
 # the CI-cell layout of bench/startup.sh (tmpfs root, /usr and /etc
 # read-only, merged-/usr symlinks, /proc, a minimal /dev, /tmp, a
 # workspace): 14 grant rules; and the narrow hello example (3 files, a
-# workspace): 4; each plus rules for the stdio files (here /dev/null)
+# workspace): 4; each plus the root's rule and rules for the stdio files
+# (here /dev/null)
 make -s "$BUILD/t/runtime/mkplan" >/dev/null
 "$BUILD/t/runtime/mkplan" "$W/ci.plan" -- /bin/true
 "$BUILD/bin/cellc" policies/examples/hello.cell -o "$W/hello.plan" >/dev/null
