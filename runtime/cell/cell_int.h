@@ -26,13 +26,6 @@ int cell_place_file(const char *dst, const char *text);
 
 /* cell_seccomp.c (the supervisor's queries are in cell_side.h) */
 
-/* cell_landlock.c: the grants as a Landlock ruleset on the calling process
- * (needs no_new_privs). *abi: the kernel's Landlock ABI (0: none);
- * *degraded: applied without something the ruleset wants (or not at all).
- * -1 with errno on failure, EOPNOTSUPP when the plan requires Landlock and
- * the kernel cannot give all of it. */
-int cell_landlock_apply(const struct cell_config *c, uint32_t *abi, bool *degraded);
-
 /* mount_ops.c: after PIVOT_ROOT, "/" is the new root */
 int cell_chdir_in_root(const char *path);
 /* open path beneath the new root as every dst is (no symlink out of it, a

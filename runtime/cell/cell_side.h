@@ -149,9 +149,14 @@ bool cell_seccomp_uses_notify(const struct plan *p);
 
 /* For a process that joins a running cell (`cellrun exec`) and must take
  * the workload's authority: capabilities (bounding, ambient, ids, then
- * every set = keep; cell_caps.c) and the plan's seccomp filter, loaded last
- * (cell_seccomp.c). */
+ * every set = keep; cell_caps.c), the grants as a Landlock ruleset
+ * (cell_landlock.c; needs no_new_privs; only c->plan is read; *abi: the
+ * kernel's Landlock ABI, 0 for none; *degraded: applied without something
+ * the ruleset wants, or not at all; -1 with errno on failure, EOPNOTSUPP
+ * when the plan requires Landlock and the kernel cannot give all of it),
+ * and the plan's seccomp filter, loaded last (cell_seccomp.c). */
 int cell_caps_apply(uint64_t keep, uid_t uid, gid_t gid, bool set_groups);
+int cell_landlock_apply(const struct cell_config *c, uint32_t *abi, bool *degraded);
 int cell_seccomp_load(const struct plan *p, uint32_t *n_insns);
 
 #endif
