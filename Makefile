@@ -575,7 +575,7 @@ print-%:
 # (owned by runtime/oci/: cellrun as an OCI runtime for Podman and containerd)
 # The tests drive the real engines and runtimes (tests/e2e/oci_*.t); the
 # images are built offline from busybox-static. bench/oci.sh times podman.
-DEPS_PKGS += podman containerd runc crun busybox-static
+DEPS_PKGS += podman containerd runc crun busybox-static bc
 .PHONY: bench-oci
 bench-oci: all
 	bench/oci.sh
