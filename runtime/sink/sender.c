@@ -153,6 +153,23 @@ static int read_more(struct drain *d, struct cell_error *e)
     return 0;
 }
 
+/* Drop the bytes every live sink has acknowledged from the buffer (in
+ * steps of at least 1 MiB), so that a long run does not hold its whole
+ * stream in memory. */
+static void trim(struct drain *d)
+{
+    uint64_t lo = d->complete;
+    for (size_t i = 0; i < d->n; i++)
+        if (!d->s[i].failed && d->s[i].acked < lo)
+            lo = d->s[i].acked;
+    if (lo <= d->base || lo - d->base < (1u << 20))
+        return;
+    size_t k = (size_t)(lo - d->base);
+    memmove(d->buf, d->buf + k, d->len - k);
+    d->len -= k;
+    d->base = lo;
+}
+
 /* The string value of the last top-level "key":"..." in a canonical line
  * (every member after `data` is a string, and a string cannot hold an
  * unescaped quote, so the last match is the top-level member). */
@@ -427,6 +444,7 @@ int sender_run(const char *dir, const char *run, const struct sender_opts *o, st
         } else if (ready_fd >= 0 && all && d.complete > 0) {
             ready_say(&d, &ready_fd, "ok\n");
         }
+        trim(&d);
         bool any_failed = false;
         for (size_t i = 0; i < d.n; i++)
             any_failed |= d.s[i].failed;
