@@ -215,10 +215,17 @@ static int load_document(struct arena *a, struct diag *d, const struct opts *o, 
         return EXIT_POLICY;
     const char *name = doc_policy_name(a, o->input);
     *emitted = (uint32_t)d->n_src; /* the index policy_load_text gives it */
-    /* diagnostics in the emitted policy name the document they came from */
-    const char *shown = arena_printf(a, "%s (as imported from %s)", name, o->input);
-    rc = policy_load_text(a, d, shown, text, len, lo, src);
+    /* loaded as dir/stem.cell (packs are searched in the document's
+     * directory); diagnostics left in it name the document it came from */
+    rc = policy_load_text(a, d, name, text, len, lo, src);
     free(text);
+    if (*emitted < d->n_src) {
+        char *shown = NULL;
+        if (asprintf(&shown, "%s (as imported from %s)", name, o->input) >= 0) {
+            free(d->src[*emitted].name);
+            d->src[*emitted].name = shown;
+        }
+    }
     const char *slash = strrchr(name, '/');
     src->source_name = slash ? slash + 1 : name;
     return rc;

@@ -59,6 +59,10 @@ printf 'apiVersion: cellos.io/v1\nkind: PolicyPack\nspec:\n  id: p\n  version: "
 grep -c '^cell' "$TMP/inj.cell" | grep -qx 0; ok $? "... the newline is escaped in the comment, no cell appears"
 "$CELLC" check "$TMP/inj.cell" >/dev/null 2>&1; ok $? "... and the import checks"
 
+# packs are searched in the document's directory, as for a .cell file
+mkdir -p "$TMP/d/std" && cp policies/std/base.cell policies/std/syscalls.cell "$TMP/d/std/" && cp $D/minimal-true.yaml "$TMP/d/job.yaml"
+(cd / && "$CELLC" "$TMP/d/job.yaml" -o "$TMP/d/job.plan"); is "$?" 0 "the base and syscall packs are found next to the document"
+
 # a document on stdin: the same plan as the file (named stdin.cell)
 CC - -o "$TMP/stdin.plan" < $D/minimal-true.json; is "$?" 0 "a document on stdin compiles"
 "$CELLC" dump "$TMP/stdin.plan" | grep -q '^source *stdin.cell'; ok $? "stdin: the plan's source is stdin.cell"
