@@ -62,8 +62,9 @@ kill 1 EPERM" \
 CELLOS_TEST_WRITABLE_MOUNT=/data cell -- write /data/f
 is "$OUT" "write /data/f EACCES" "a read-only bind made writable by a bug: the write is still refused, by Landlock (EACCES, not EROFS)"
 is "$(cat "$TMP/data/f")" original "the host file is unchanged"
-CELLOS_TEST_WRITABLE_MOUNT=/data CELLOS_TEST_LANDLOCK_ABI=0 cell -- write /data/f
-is "$OUT" "write /data/f ok" "control: the same bug without Landlock lets the write through"
+CELLOS_TEST_WRITABLE_MOUNT=/data CELLOS_TEST_LANDLOCK_ABI=0 cell -- write /data/f write /proc/self/comm
+is "$OUT" "write /data/f ok
+write /proc/self/comm ok" "control: the same bug without Landlock lets the write through (and /proc/self/comm is writable)"
 is "$(cat "$TMP/data/f")" escaped "control: ... and the host file is overwritten"
 is "$REC" "3 0 0" "control: without Landlock the step is reported degraded, detail ABI 0"
 echo original > "$TMP/data/f"
