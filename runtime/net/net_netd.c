@@ -869,6 +869,20 @@ static void send_counters(struct netd *d)
     report(d, &r);
 }
 
+static void *prefetch(void *arg)
+{
+    struct netd *d = arg;
+    for (size_t i = 0; i < d->p->net.n_egress; i++) {
+        const struct plan_egress *g = &d->p->net.egress[i];
+        if (g->kind == CP_EGRESS_HOST && g->host && g->host[0] != '*') {
+            long idx = syn_index(d, g->host);
+            if (idx >= 0)
+                resolve(d, (size_t)idx);
+        }
+    }
+    return NULL;
+}
+
 void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -891,16 +905,16 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns)
     r.kind = NR_READY;
     report(&d, &r);
 
-    /* pin the granted plain names now, so a name the host cannot resolve
-     * is reported at start (the cell runs meanwhile) */
-    for (size_t i = 0; i < p->net.n_egress; i++) {
-        const struct plan_egress *g = &p->net.egress[i];
-        if (g->kind == CP_EGRESS_HOST && g->host && g->host[0] != '*') {
-            long idx = syn_index(&d, g->host);
-            if (idx >= 0)
-                resolve(&d, (size_t)idx);
-        }
-    }
+    /* pin the granted plain names now, in a thread of their own, so a name
+     * the host cannot resolve is reported at start while the answerer
+     * already serves the cell */
+    pthread_t pre;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&pre, &at, prefetch, &d) != 0)
+        prefetch(&d);
+    pthread_attr_destroy(&at);
 
     int ep = epoll_create1(EPOLL_CLOEXEC);
     int fds[6] = { so.dns4, so.dns6, so.lst4, so.lst6, ctl_fd, so.nflog };

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# bench/network.sh - egress (docs/network.md) side by side with an unfiltered
+# veth, in one run:
+#   connect latency  curl's time_connect and time_starttransfer (TTFB) for a
+#                    small HTTP object, ROUNDS times, median: from a cell with
+#                    `tcp "svc.bench":8080` vs from a plain network namespace
+#                    joined to the server's by a veth (no filter, no proxy)
+#   throughput       one SIZE-MiB download (default 1024) the same two ways
+#   start-up         cellrun of /bin/true with the egress block vs `network
+#                    none`, ROUNDS interleaved runs, medians
+# The server is a Python sender in a network namespace this script makes
+# (198.18.250.2); the cell reaches it by name through the answerer's
+# test-only hosts file. Run as root from the top of the tree after `make`:
+#   bench/network.sh [ROUNDS] [SIZE_MIB]        (default 20 1024)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-20}
+SIZE=${2:-1024}
+BUILD=${BUILD:-build}
+CELLRUN=$PWD/$BUILD/bin/cellrun
+CELLC=$PWD/$BUILD/bin/cellc
+[ "$(id -u)" = 0 ] || { echo "bench/network: run as root" >&2; exit 1; }
+[ -x "$CELLRUN" ] || { echo "bench/network: build first (make)" >&2; exit 1; }
+for t in nft curl python3 unshare nsenter; do
+    command -v $t >/dev/null || { echo "bench/network: $t is not installed" >&2; exit 1; }
+done
+W=$(mktemp -d /tmp/cellos-bench-net.XXXXXX)
+chmod 755 "$W"
+unshare -n sleep 3600 & SRV=$!
+unshare -n sleep 3600 & CLI=$!
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null; done; kill $SRV $CLI 2>/dev/null; ip link del cebn$$ 2>/dev/null; rm -rf "$W"' EXIT
+sleep 0.2
+# the server's namespace, reachable from the host (for the cell's netd) ...
+ip link add cebn$$ type veth peer name eth0 netns /proc/$SRV/ns/net
+ip addr add 198.18.250.1/30 dev cebn$$; ip link set cebn$$ up
+nsenter -t $SRV -n sh -c 'ip addr add 198.18.250.2/30 dev eth0; ip link set eth0 up; ip link set lo up
+    ip route add default via 198.18.250.1'
+# ... and from the baseline client's namespace through its own veth
+nsenter -t $SRV -n ip link add eth1 type veth peer name eth0 netns /proc/$CLI/ns/net
+nsenter -t $SRV -n sh -c 'ip addr add 198.18.251.1/30 dev eth1; ip link set eth1 up'
+nsenter -t $CLI -n sh -c 'ip addr add 198.18.251.2/30 dev eth0; ip link set eth0 up; ip link set lo up'
+cat > "$W/srv.py" <<'PY'
+import socket, sys, threading
+size = int(sys.argv[1]) << 20
+buf = b"\0" * (1 << 20)
+def serve(c):
+    try:
+        req = b""
+        while b"\r\n\r\n" not in req:
+            d = c.recv(4096)
+            if not d: return
+            req += d
+        n = size if b"/big" in req.split(b"\r\n")[0] else 4
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % n)
+        if n == 4: c.sendall(b"tiny")
+        else:
+            left = n
+            while left:
+                k = min(left, len(buf)); c.sendall(buf[:k]); left -= k
+    finally:
+        c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080)); s.listen(128)
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+nsenter -t $SRV -n python3 "$W/srv.py" "$SIZE" & PIDS+=($!)
+echo "198.18.250.2 svc.bench" > "$W/hosts"
+for _ in $(seq 50); do curl -s -m 1 -o /dev/null http://198.18.250.2:8080/ && break; sleep 0.1; done
+
+policy() {   # NAME NETWORK ARGV...
+    local name=$1 net=$2; shift 2
+    local argv="" a
+    for a in "$@"; do argv="$argv${argv:+, }\"$a\""; done
+    cat > "$W/$name.cell" <<CELL
+use "std/base";
+use "std/net-client";
+use "std/syscalls";
+use "std/syscalls-network";
+cell bench_$name {
+    process { argv $argv; env PATH = "/usr/bin:/bin"; cwd "/"; }
+    $net
+    syscalls { default kill-process; }
+}
+CELL
+    "$CELLC" -I policies "$W/$name.cell" -o "$W/$name.plan"
+}
+EGRESS='network egress { tcp "svc.bench":8080; }'
+FMT='%{time_namelookup} %{time_connect} %{time_starttransfer}\n'
+loop="for i in \$(seq $ROUNDS); do curl -s -o /dev/null -w '$FMT' http://svc.bench:8080/small; done"
+policy lat "$EGRESS" /bin/sh -c "$loop"
+policy big "$EGRESS" /usr/bin/curl -s -o /dev/null -w '%{size_download} %{time_total}\n' http://svc.bench:8080/big
+policy true_egress "$EGRESS" /bin/true
+policy true_none "network none;" /bin/true
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+run_cell() { CELLOS_NET_HOSTS="$W/hosts" "$CELLRUN" --unsigned --events /dev/null "$@" </dev/null; }
+
+run_cell "$W/lat.plan" > "$W/lat.cell"
+nsenter -t $CLI -n sh -c "for i in \$(seq $ROUNDS); do curl -s -o /dev/null -w '$FMT' http://198.18.251.1:8080/small; done" > "$W/lat.veth"
+# connect and first byte counted from the end of the name lookup (the cell
+# asks its answerer; the baseline dials an address)
+c_cell=$(awk '{print ($2 - $1) * 1e6}' "$W/lat.cell" | median); t_cell=$(awk '{print ($3 - $1) * 1e6}' "$W/lat.cell" | median)
+c_veth=$(awk '{print ($2 - $1) * 1e6}' "$W/lat.veth" | median); t_veth=$(awk '{print ($3 - $1) * 1e6}' "$W/lat.veth" | median)
+d_cell=$(awk '{print $1 * 1e6}' "$W/lat.cell" | median)
+
+b_cell=$(run_cell "$W/big.plan")
+b_veth=$(nsenter -t $CLI -n curl -s -o /dev/null -w '%{size_download} %{time_total}\n' http://198.18.251.1:8080/big)
+mbs() { awk '{printf "%.0f", $1 / $2 / 1048576}'; }
+
+for i in $(seq $ROUNDS); do
+    s=$(date +%s%N); run_cell "$W/true_egress.plan"; e=$(date +%s%N); echo $(( (e - s) / 1000 )) >> "$W/st.egress"
+    s=$(date +%s%N); run_cell "$W/true_none.plan"; e=$(date +%s%N); echo $(( (e - s) / 1000 )) >> "$W/st.none"
+done
+s_eg=$(median < "$W/st.egress"); s_no=$(median < "$W/st.none")
+
+echo "bench/network: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, kernel $(uname -r)"
+printf '%-34s %12s %12s %8s\n' "" "egress cell" "plain veth" "ratio"
+printf '%-34s %10.0f us %12s\n' "name lookup via the answerer" "$d_cell" "-"
+printf '%-34s %10.0f us %10.0f us %8.2f\n' "connect (time_connect, median)" "$c_cell" "$c_veth" "$(echo "$c_cell $c_veth" | awk '{print $1/$2}')"
+printf '%-34s %10.0f us %10.0f us %8.2f\n' "small GET to first byte (median)" "$t_cell" "$t_veth" "$(echo "$t_cell $t_veth" | awk '{print $1/$2}')"
+printf '%-34s %9s MiB/s %9s MiB/s %8.2f\n' "bulk ${SIZE} MiB download" "$(echo "$b_cell" | mbs)" "$(echo "$b_veth" | mbs)" \
+    "$(echo "$(echo "$b_cell" | mbs) $(echo "$b_veth" | mbs)" | awk '{print $1/$2}')"
+printf '%-34s %10.0f us %10.0f us %+8.0f us\n' "cellrun /bin/true: egress vs none" "$s_eg" "$s_no" "$((s_eg - s_no))"
