@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +51,50 @@ static void test_nkey(void)
     ok(nkey_from_seed(VEC_PUB, strlen(VEC_PUB), &k, "vec", &e) < 0, "a public key is not a seed");
     ok(nkey_from_seed("SU1!", 4, &k, "vec", &e) < 0, "non-base32 characters are refused");
     ok(nkey_crc16((const uint8_t *)"123456789", 9) == 0x31C3, "CRC-16/XMODEM check value");
+
+    /* files: a seed file and a creds file in nsc's layout; both refused
+     * when group or others may read them */
+    char dir[] = "/tmp/sink_nats.XXXXXX", seedf[64], credf[64];
+    ok(mkdtemp(dir) != NULL, "a temporary directory");
+    snprintf(seedf, sizeof seedf, "%s/u.nk", dir);
+    snprintf(credf, sizeof credf, "%s/u.creds", dir);
+    FILE *f = fopen(seedf, "w");
+    fprintf(f, "%s\n", VEC_SEED);
+    fclose(f);
+    chmod(seedf, 0600);
+    ok(nkey_load_seed_file(seedf, &k, &e) == 0 && strcmp(k.public_key, VEC_PUB) == 0 && !k.jwt,
+       "a seed file loads (%s)", e.msg);
+    nkey_wipe(&k);
+    f = fopen(credf, "w");
+    fprintf(
+        f,
+        "-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.eyJzdWIiOiJVIn0.c2ln\n"
+        "------END NATS USER JWT------\n\n************************* IMPORTANT *************************\n"
+        "NKEY Seed printed below can be used to sign and prove identity.\n\n"
+        "-----BEGIN USER NKEY SEED-----\n%s\n------END USER NKEY SEED------\n\n"
+        "*************************************************************\n",
+        VEC_SEED);
+    fclose(f);
+    chmod(credf, 0600);
+    ok(nkey_load_creds_file(credf, &k, &e) == 0 && k.jwt &&
+           strcmp(k.jwt, "eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.eyJzdWIiOiJVIn0.c2ln") == 0 &&
+           strcmp(k.public_key, VEC_PUB) == 0,
+       "a creds file gives its JWT and seed (%s)", e.msg);
+    nkey_wipe(&k);
+    chmod(credf, 0644);
+    ok(nkey_load_creds_file(credf, &k, &e) < 0 && strstr(e.msg, "chmod 600"),
+       "a readable creds file is refused: %s", e.msg);
+    chmod(seedf, 0640);
+    ok(nkey_load_seed_file(seedf, &k, &e) < 0, "a group-readable seed file is refused");
+    f = fopen(credf, "w");
+    fputs("-----BEGIN NATS USER JWT-----\nabc\n", f);
+    fclose(f);
+    chmod(credf, 0600);
+    ok(nkey_load_creds_file(credf, &k, &e) < 0 && strstr(e.msg, "not a NATS creds file"),
+       "a creds file without a seed");
+    unlink(seedf);
+    unlink(credf);
+    rmdir(dir);
 }
 
 static void test_spec(void)
