@@ -5,6 +5,7 @@
  * ENOTSUP; the capability table from <linux/capability.h> (0..40).
  */
 #include "check_names.h"
+#include "runtime/plan/plan_caps.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,6 @@ struct name_num {
     const char *name;
     uint32_t num;
 };
-struct cap_info {
-    const char *name;
-    uint32_t num;
-    const char *why;
-};
-
 static const struct name_num errno_names[] = {
     { "E2BIG", 7 },
     { "EACCES", 13 },
@@ -156,49 +151,6 @@ static const struct name_num errno_names[] = {
     { "EXFULL", 54 },
 };
 
-static const struct cap_info cap_table[] = {
-    { "CAP_AUDIT_CONTROL", 30, "configures the audit subsystem" },
-    { "CAP_AUDIT_READ", 37, "reads the audit log" },
-    { "CAP_AUDIT_WRITE", 29, NULL },
-    { "CAP_BLOCK_SUSPEND", 36, "blocks system suspend" },
-    { "CAP_BPF", 39, "loads BPF programs and maps" },
-    { "CAP_CHECKPOINT_RESTORE", 40, "checkpoints and restores processes (set_tid, map_files)" },
-    { "CAP_CHOWN", 0, NULL },
-    { "CAP_DAC_OVERRIDE", 1, "bypasses file permission checks" },
-    { "CAP_DAC_READ_SEARCH", 2, "bypasses read permission checks and allows open_by_handle_at" },
-    { "CAP_FOWNER", 3, NULL },
-    { "CAP_FSETID", 4, NULL },
-    { "CAP_IPC_LOCK", 14, NULL },
-    { "CAP_IPC_OWNER", 15, "bypasses System V IPC permission checks" },
-    { "CAP_KILL", 5, NULL },
-    { "CAP_LEASE", 28, NULL },
-    { "CAP_LINUX_IMMUTABLE", 9, "changes immutable and append-only file attributes" },
-    { "CAP_MAC_ADMIN", 33, "configures mandatory access control" },
-    { "CAP_MAC_OVERRIDE", 32, "overrides mandatory access control" },
-    { "CAP_MKNOD", 27, "creates device nodes" },
-    { "CAP_NET_ADMIN", 12, "administers network interfaces, routes and firewalls" },
-    { "CAP_NET_BIND_SERVICE", 10, NULL },
-    { "CAP_NET_BROADCAST", 11, NULL },
-    { "CAP_NET_RAW", 13, "opens raw and packet sockets" },
-    { "CAP_PERFMON", 38, "uses perf and other performance monitoring" },
-    { "CAP_SETFCAP", 31, "writes file capabilities, a privilege-escalation primitive" },
-    { "CAP_SETGID", 6, "lets the workload change its group ids" },
-    { "CAP_SETPCAP", 8, "lets the workload change capability sets" },
-    { "CAP_SETUID", 7, "lets the workload change its user ids" },
-    { "CAP_SYSLOG", 34, "reads and configures the kernel log" },
-    { "CAP_SYS_ADMIN", 21, "is the catch-all administrative capability (mount, namespaces, bpf, ...)" },
-    { "CAP_SYS_BOOT", 22, "reboots and loads new kernels" },
-    { "CAP_SYS_CHROOT", 18, "uses chroot, a step in many escapes" },
-    { "CAP_SYS_MODULE", 16, "loads kernel modules" },
-    { "CAP_SYS_NICE", 23, "raises priorities and sets real-time scheduling" },
-    { "CAP_SYS_PACCT", 20, "configures process accounting" },
-    { "CAP_SYS_PTRACE", 19, "traces and inspects other processes" },
-    { "CAP_SYS_RAWIO", 17, "performs raw I/O on ports and devices" },
-    { "CAP_SYS_RESOURCE", 24, "overrides resource limits" },
-    { "CAP_SYS_TIME", 25, "sets the system clock" },
-    { "CAP_SYS_TTY_CONFIG", 26, "configures terminals (vhangup)" },
-    { "CAP_WAKE_ALARM", 35, NULL },
-};
 
 static const struct name_num signal_names[] = {
     { "SIGABRT", 6 },   { "SIGALRM", 14 }, { "SIGBUS", 7 },   { "SIGCHLD", 17 },   { "SIGCONT", 18 },
@@ -213,11 +165,6 @@ static const struct name_num signal_names[] = {
 static int nn_cmp(const void *k, const void *e)
 {
     return strcmp((const char *)k, ((const struct name_num *)e)->name);
-}
-
-static int cap_cmp(const void *k, const void *e)
-{
-    return strcmp((const char *)k, ((const struct cap_info *)e)->name);
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -248,10 +195,10 @@ bool signal_lookup(const char *name, uint32_t *num)
 
 bool cap_lookup(const char *name, uint32_t *num, const char **why)
 {
-    const struct cap_info *c = bsearch(name, cap_table, N(cap_table), sizeof cap_table[0], cap_cmp);
+    const struct plan_cap_info *c = plan_cap_by_name(name);
     if (!c)
         return false;
-    *num = c->num;
+    *num = c->bit;
     *why = c->why;
     return true;
 }
@@ -336,7 +283,7 @@ static const char *get_errno(size_t i, const void *ctx)
 static const char *get_cap(size_t i, const void *ctx)
 {
     (void)ctx;
-    return cap_table[i].name;
+    return plan_cap_at(i)->name;
 }
 
 const char *suggest_errno(const char *word)
@@ -346,5 +293,5 @@ const char *suggest_errno(const char *word)
 
 const char *suggest_cap(const char *word)
 {
-    return suggest_name(word, N(cap_table), get_cap, NULL);
+    return suggest_name(word, plan_cap_count(), get_cap, NULL);
 }

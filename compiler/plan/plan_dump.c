@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "compiler/seccomp/bpf_disasm.h"
+#include "runtime/plan/plan_caps.h"
 #include "runtime/plan/plan_rlimits.h"
 #include "runtime/lib/sys_util.h"
 #include "compiler/seccomp/syscall_table.h"
@@ -128,49 +129,6 @@ static void put_line_note(char *buf, size_t n, uint32_t line)
 
 /* ------------------------------------------------------------ names ---- */
 
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
 
 static const char *rlimit_name(uint32_t r)
 {
@@ -328,8 +286,8 @@ static void dump_process(FILE *f, const struct plan *p)
     for (int c = 0, first = 1; c < 64; c++)
         if (p->process.capabilities & (1ull << c)) {
             fputs(first ? "" : ", ", f);
-            if (c < (int)(sizeof cap_names / sizeof cap_names[0]))
-                fputs(cap_names[c], f);
+            if (plan_cap_name((uint32_t)c))
+                fputs(plan_cap_name((uint32_t)c), f);
             else
                 fprintf(f, "cap_%d", c);
             first = 0;

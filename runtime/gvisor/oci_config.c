@@ -13,6 +13,7 @@
  */
 #include "oci.h"
 #include "runtime/events/json_writer.h"
+#include "runtime/plan/plan_caps.h"
 #include "runtime/plan/plan_rlimits.h"
 
 #include <errno.h>
@@ -34,49 +35,6 @@ enum variant {
     V_PORTABLE
 };
 
-static const char *const cap_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
 
 static const char *rlimit_name(uint32_t r)
 {
@@ -87,9 +45,9 @@ static const char *rlimit_name(uint32_t r)
 static void caps(struct oci_json *j, const char *set, uint64_t bits)
 {
     oj_arr_begin(j, set);
-    for (unsigned c = 0; c < sizeof cap_names / sizeof *cap_names; c++)
-        if (bits & (1ull << c))
-            oj_str(j, NULL, cap_names[c]);
+    for (unsigned c = 0; c < 64; c++)
+        if ((bits & (1ull << c)) && plan_cap_name(c))
+            oj_str(j, NULL, plan_cap_name(c));
     oj_arr_end(j);
 }
 
@@ -395,8 +353,9 @@ static int refusals(const struct plan *p, struct cell_error *e)
                         "process: umask %03o: runsc gives the workload umask 022 and ignores "
                         "the OCI umask",
                         p->process.umask);
-    if (p->process.capabilities >> (sizeof cap_names / sizeof *cap_names))
-        return cell_err(e, 0, "process: a capability above CAP_CHECKPOINT_RESTORE is not known to runsc");
+    for (unsigned c = 0; c < 64; c++)
+        if ((p->process.capabilities & (1ull << c)) && !plan_cap_name(c))
+            return cell_err(e, 0, "process: a capability above CAP_CHECKPOINT_RESTORE is not known to runsc");
     for (size_t i = 0; i < p->process.n_rlimits; i++)
         if (!rlimit_name(p->process.rlimits[i].resource))
             return cell_err(e, 0, "process: rlimit %u is not supported", p->process.rlimits[i].resource);

@@ -9,7 +9,7 @@ import os, re, subprocess, sys
 top = os.environ.get("CELLOS_TOP", os.path.join(os.path.dirname(__file__), "..", ".."))
 os.chdir(top)
 
-BASE = ["runtime/lib", "runtime/plan", "runtime/events", "runtime/cell", "runtime/backend"]
+BASE = ["runtime/lib", "runtime/plan", "runtime/events", "runtime/cell", "runtime/backend", "runtime/net"]
 ALLOWED = {
     "include": ["runtime/lib"],  # the one error type, struct cell_error
     "grammar": ["compiler"],
@@ -17,6 +17,8 @@ ALLOWED = {
     "runtime/plan": ["runtime/lib"],
     "runtime/events": ["runtime/lib", "runtime/plan"],
     "runtime/cell": ["runtime/lib"],
+    # egress: the gateway namespace, DNS answerer and proxy every backend uses
+    "runtime/net": ["runtime/lib", "runtime/plan", "runtime/events"],
     "runtime/backend": ["runtime/lib", "runtime/plan", "runtime/events", "runtime/cell"],
     "runtime/native": BASE,
     "runtime/gvisor": BASE,
