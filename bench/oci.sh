@@ -19,7 +19,7 @@ T=$(mktemp -d /tmp/cellos-bench-oci.XXXXXX)
 P=(podman --root "$T/pr" --runroot "$T/prr" --cgroup-manager cgroupfs --events-backend none)
 cleanup() {
     "${P[@]}" rm -af -t 0 > /dev/null 2>&1 || true
-    findmnt -rn -o TARGET | grep "^$T" | sort -r | while read -r m; do umount -l "$m"; done
+    findmnt -rn -o TARGET | { grep "^$T" || true; } | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf "$T"
 }
 trap cleanup EXIT
