@@ -367,8 +367,8 @@ $(GVISOR_T)/gvisor_rules: tests/e2e/gvisor_rules.c $(LIBCELLC) $(LIBCELLRT)
 # cloud kernel has no 9p, which shares host trees with the guest, issue 14),
 # downloaded (not installed) into $(VM_DIR), with the bzImage, the ELF vmlinux
 # extracted from it, the few modules a guest may need (virtio-mmio,
-# virtio-blk, squashfs, erofs, ext4 (with crc32c, which the guest cannot
-# request_module), vsock, 9p over virtio with netfs/fscache; serial and the
+# virtio-blk, squashfs, erofs (with libcrc32c), ext4 (with crc32c, which the
+# guest cannot request_module), vsock, 9p over virtio with netfs/fscache; serial and the
 # initramfs are built in) and SHA-256 sums. A no-op when
 # that package's kernel is already there; `make vm-kernel-refresh` fetches
 # again.
@@ -378,10 +378,10 @@ VM_MODULES  := kernel/drivers/virtio kernel/drivers/block/virtio_blk.ko \
                kernel/fs/squashfs kernel/fs/erofs kernel/net/vmw_vsock \
                kernel/net/9p/9pnet.ko kernel/net/9p/9pnet_virtio.ko kernel/fs/9p \
                kernel/fs/netfs kernel/fs/fscache kernel/fs/ext4 kernel/fs/jbd2 \
-               kernel/fs/mbcache.ko kernel/lib/crc16.ko kernel/crypto/crc32c_generic.ko
+               kernel/fs/mbcache.ko kernel/lib/crc16.ko kernel/lib/libcrc32c.ko kernel/crypto/crc32c_generic.ko
 VM_STAMP    := $(VM_DIR)/kernel-$(VM_KPKG).stamp
 VM_TOOLS    := $(BUILD)/vm/bin/extract_vmlinux
-DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox-static e2fsprogs
+DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox-static e2fsprogs erofs-utils squashfs-tools
 
 .PRECIOUS: $(OBJ)/runtime/vm/progs/%.o
 $(BUILD)/vm/bin/%: $(OBJ)/runtime/vm/progs/%.o $(LIBCELLRT)

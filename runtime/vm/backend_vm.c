@@ -543,8 +543,8 @@ static int modules(struct vm_priv *v, struct cell_error *e)
         want[nw++] = "virtio_mmio";
     if (rootfs)
         want[nw++] = "virtio_blk";
-    if (rootfs && !strcmp(v->rootfs_type, "ext4"))
-        want[nw++] = "crc32c_generic"; /* ext4 asks the crypto API for it */
+    if (rootfs && strcmp(v->rootfs_type, "squashfs"))
+        want[nw++] = "crc32c_generic"; /* ext4 and erofs (libcrc32c) ask the crypto API for it */
     if (rootfs)
         want[nw++] = v->rootfs_type; /* squashfs, erofs, ext4: modules of the generic kernel */
     if (v->shares.n) {

@@ -34,12 +34,20 @@ int main(void)
 
     ok(parse("channel vsock 1024\n", &c, &e) == 0 && c.vsock && c.vsock_port == 1024, "vsock channel");
     guest_conf_free(&c);
+    ok(parse("channel serial /dev/ttyS1\nshare c0 ro 2f757372\nshare c1 rw 2f6f7574\n", &c, &e) == 0 &&
+           c.n_shares == 2 && !strcmp(c.shares[0].tag, "c0") && !c.shares[0].rw &&
+           !strcmp(c.shares[0].path, "/usr") && c.shares[1].rw && !strcmp(c.shares[1].path, "/out"),
+       "9p shares: tag, access, path (%s)", e.msg);
+    guest_conf_free(&c);
     const char *bad[] = {
         "channel serial /dev/ttyS1\nbogus 1\n", "channel serial /dev/ttyS1", "stdout /dev/ttyS2\n",
         "channel vsock 0\n", "channel vsock 12x\n", "channel serial /dev/ttyS1\narg 6g\n",
         "channel serial /dev/ttyS1\narg 616\n", "channel serial /dev/ttyS1\npass 999 61\n",
         "channel serial /dev/ttyS1\npass 1 61\npass 1 62\n", "channel serial /dev/ttyS1\nrootfs /dev/vda xfs\n",
         "channel serial a b\n", "channel\n",
+        "channel serial /dev/ttyS1\nshare c0 rx 2f757372\n", "channel serial /dev/ttyS1\nshare c0 ro 757372\n",
+        "channel serial /dev/ttyS1\nshare c0 ro 2f2e2e\n", "channel serial /dev/ttyS1\nshare c0 ro\n",
+        "channel serial /dev/ttyS1\nshare c0 ro 2f612f2e2e2f62\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int r = parse(bad[i], &c, &e);

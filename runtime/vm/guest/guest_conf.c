@@ -151,7 +151,10 @@ int guest_conf_parse(const char *text, size_t n, struct guest_conf *c, struct ce
                 bad = ml != 2 || (memcmp(s2 + 1, "ro", 2) && memcmp(s2 + 1, "rw", 2)) ||
                     unhex(s3 + 1, vl - (size_t)(s3 + 1 - v), &g->path, NULL);
                 g->rw = !bad && memcmp(s2 + 1, "rw", 2) == 0;
-                if (!bad && (g->path[0] != '/' || strstr(g->path, "/../") || strlen(g->path) > 2048)) {
+                size_t pl = bad ? 0 : strlen(g->path);
+                if (!bad &&
+                    (g->path[0] != '/' || strstr(g->path, "/../") || pl > 2048 ||
+                     (pl >= 3 && !strcmp(g->path + pl - 3, "/..")))) {
                     free(g->path);
                     g->path = NULL;
                     bad = 1;
