@@ -42,11 +42,11 @@ for i in $(seq "$N"); do
     for r in cellrun crun runc; do
         s=$(date +%s%N)
         "${P[@]}" --runtime "${RT[$r]}" run "${O[@]}" localhost/bench-bb:1 /bin/true
-        echo $(( ($(date +%s%N) - s) / 1000 )) >> "$T/$r"
+        echo $(( ($(date +%s%N) - s) / 1000 )) >> "$T/t-$r"
     done
 done
 med() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mc=$(med "$T/cellrun"); mcr=$(med "$T/crun"); mr=$(med "$T/runc")
+mc=$(med "$T/t-cellrun"); mcr=$(med "$T/t-crun"); mr=$(med "$T/t-runc")
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; N=$N each, interleaved"
 printf '%-44s %12s %10s\n' "podman run --rm IMAGE /bin/true, runtime" "median (ms)" "cellrun/x"
 printf '%-44s %12.1f %10s\n' cellrun "$(echo "$mc/1000" | bc -l)" "1.00"
