@@ -43,6 +43,10 @@ subj=$(JSREAD_VERBOSE=1 "$JSREAD" read "$URL" CELLOS_EVENTS /dev/null 2>&1 | hea
 like "$subj" "^1 cellos\.events\.$run_id\.lifecycle\.v1\.started urn:uuid:$run_id/1\$" \
     "subject from the template ({run}, {type}); Nats-Msg-Id is source/id"
 spool_empty; ok $? "the spool is empty after delivery"
+CELLOS_EVENTS="$URL/cellos.events.env file:env.ev" run true.plan
+is "$RC" 0 "\$CELLOS_EVENTS names a JetStream sink and a file (space-separated)"; [ "$RC" = 0 ] || diag "$OUT"
+"$JSREAD" read "$URL" CELLOS_EVENTS js2.jsonl
+tail -n "$(wc -l < env.ev)" js2.jsonl | cmp -s - env.ev; ok $? "JetStream got that run's lines too"
 
 # ---- the server down before the run: spooled, delivered by cellrun flush
 nats_stop main
