@@ -458,6 +458,10 @@ $(VM_STAMP): | $(VM_TOOLS)
 # runtime/net/ runs `nft -f -` inside each cell's gateway namespace; the
 # egress tests use real curl in cells and openssl for a test certificate.
 DEPS_PKGS += nftables curl openssl
+# bench/network.sh: egress vs a plain veth (figures in docs/performance.md)
+.PHONY: bench-network
+bench-network: all
+	BUILD=$(BUILD) bench/network.sh
 
 # --------------------------------------------------------- top-level goals --
 .PHONY: all check test deps sanitize fuzz fuzz-smoke demo clean install

@@ -122,4 +122,4 @@ printf '%-34s %10.0f us %10.0f us %8.2f\n' "connect (time_connect, median)" "$c_
 printf '%-34s %10.0f us %10.0f us %8.2f\n' "small GET to first byte (median)" "$t_cell" "$t_veth" "$(echo "$t_cell $t_veth" | awk '{print $1/$2}')"
 printf '%-34s %9s MiB/s %9s MiB/s %8.2f\n' "bulk ${SIZE} MiB download" "$(echo "$b_cell" | mbs)" "$(echo "$b_veth" | mbs)" \
     "$(echo "$(echo "$b_cell" | mbs) $(echo "$b_veth" | mbs)" | awk '{print $1/$2}')"
-printf '%-34s %10.0f us %10.0f us %+8.0f us\n' "cellrun /bin/true: egress vs none" "$s_eg" "$s_no" "$((s_eg - s_no))"
+printf '%-34s %10.0f us %10.0f us %+8.0f us\n' "cellrun /bin/true: egress vs none" "$s_eg" "$s_no" "$(echo "$s_eg $s_no" | awk '{print $1 - $2}')"
