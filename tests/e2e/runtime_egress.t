@@ -200,6 +200,29 @@ else
     skip 1 "the Debian mirror is not reachable from this host"
 fi
 
+# ---- rootless: refused in one line, never run unfiltered
+if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null && rootless_setup; then
+    chmod 644 "$TMP/http.plan"
+    ERR=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$RL_CELLRUN" --unsigned --events /dev/null \
+        "$TMP/http.plan" 2>&1 </dev/null); RC=$?
+    like "$RC:$ERR" "^125:cellrun: network: egress is enforced only when cellrun runs as root" \
+        "rootless: an egress plan is refused with one line"
+else
+    skip 1 "cannot run as nobody here"
+fi
+
+# ---- a gateway that cannot be set up: exit 125 naming the step (a ruleset
+# over netd's 16 KiB limit: 700 CIDR rules)
+{
+    echo 'use "std/base"; use "std/syscalls";'
+    echo 'cell many { process { argv "/bin/true"; } network egress {'
+    for i in $(seq 0 699); do echo "tcp 198.51.$((i / 250)).$((i % 250))/32:443;"; done
+    echo '} syscalls { default kill-process; } }'
+} > "$TMP/many.cell"
+"$CELLC" -I "$CELLOS_TOP/policies" "$TMP/many.cell" -o "$TMP/many.plan"
+ERR=$(rt_cellrun --unsigned --events /dev/null "$TMP/many.plan" 2>&1 </dev/null); RC=$?
+like "$RC:$ERR" "^125:cellrun: network: nftables: the ruleset is too large" "a gateway set-up failure: 125, naming the step"
+
 # ---- nothing left behind
 sleep 0.3
 is "$(ip -o link | wc -l)" "$((links_before + 1))" "no interface left in the host's namespace (only this test's own link)"
