@@ -456,6 +456,36 @@ static void gvisor_events_secrets_cases(void)
     REJECT("secret pad", X, SECRET(0, pad), "secret 0: reserved field", pb_w32(&w, at_, 1));
 }
 
+/* The optional provenance section, on the rich plan with it added. */
+static void provenance_cases(void)
+{
+    const uint32_t P = CP_SEC_PROVENANCE;
+    struct pbuf saved = orig;
+    struct plan pp = fixture_plan();
+    pp.has_provenance = true;
+    pp.provenance.spec_id = "prov-spec-7";
+    pp.provenance.correlation_id = "prov-corr-9";
+    pp.provenance.pack_id = "prov-pack";
+    pp.provenance.pack_version = "prov-v2";
+    orig = pb_from_plan(&pp);
+    struct plan *rp = NULL;
+    struct plan_error e;
+    if (ok(plan_read(orig.d, orig.n, &rp, &e) == 0, "a plan with a provenance section is accepted")) {
+        is_str(rp->provenance.correlation_id, "prov-corr-9", "provenance read back");
+        plan_free(rp);
+    }
+    REJECT("provenance spec_id with a slash", P, FIX(P, struct cp_provenance, spec_id),
+           "has a byte other than letters", pb_restr(&w, "prov-spec-7", "prov/spec-7"));
+    REJECT("provenance correlation with a newline", P, FIX(P, struct cp_provenance, correlation_id),
+           "is not 0..255 printable ASCII", pb_restr(&w, "prov-corr-9", "prov\ncorr-9"));
+    REJECT("provenance pack_version without pack_id", P, FIX(P, struct cp_provenance, pack_version),
+           "pack_version without pack_id", pb_w32(&w, FIX(P, struct cp_provenance, pack_id), 0));
+    REJECT("provenance all empty", P, SEC(P), "every field is empty",
+           memset(w.d + SEC(P), 0, sizeof(struct cp_provenance)));
+    free(orig.d);
+    orig = saved;
+}
+
 int main(void)
 {
     struct plan rich = fixture_plan();
@@ -479,6 +509,7 @@ int main(void)
     seccomp_cases();
     vm_cases();
     gvisor_events_secrets_cases();
+    provenance_cases();
 
     /* the message format */
     struct plan_error e = { .e = { .msg = "mount op 3: opcode 99 is not a known opcode" },
