@@ -52,7 +52,8 @@ int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap);
 bool net_name_valid(const char *name);
 /* Does rule host pattern pat (a name or "*.suffix") match name? */
 bool net_name_matches(const char *pat, const char *name);
-/* The first host rule for name (any port when port is 0), or -1. */
+/* The first host rule for name (any port when port is 0), else an
+ * any-host rule (a CIDR /0, which needs unsafe), or -1. */
 int net_rule_for_name(const struct plan *p, const char *name, uint8_t proto, uint16_t port);
 /* The first CIDR rule covering addr (family 4: first 4 bytes) and port, or -1. */
 int net_rule_for_addr(const struct plan *p, int family, const uint8_t *addr, uint8_t proto, uint16_t port);

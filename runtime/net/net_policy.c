@@ -44,6 +44,13 @@ bool net_name_matches(const char *pat, const char *name)
 
 int net_rule_for_name(const struct plan *p, const char *name, uint8_t proto, uint16_t port)
 {
+    int any = -1; /* an any-host rule (`*`, 0.0.0.0/0 or ::/0, unsafe) grants every name */
+    for (size_t i = 0; i < p->net.n_egress; i++) {
+        const struct plan_egress *g = &p->net.egress[i];
+        if (any < 0 && g->kind == CP_EGRESS_CIDR && g->prefix == 0 && g->proto == proto &&
+            (!port || (port >= g->port_lo && port <= g->port_hi)))
+            any = (int)i;
+    }
     for (size_t i = 0; i < p->net.n_egress; i++) {
         const struct plan_egress *g = &p->net.egress[i];
         if (g->kind != CP_EGRESS_HOST || !g->host || g->proto != proto)
@@ -53,7 +60,7 @@ int net_rule_for_name(const struct plan *p, const char *name, uint8_t proto, uin
         if (net_name_matches(g->host, name))
             return (int)i;
     }
-    return -1;
+    return any;
 }
 
 static bool in_prefix(const uint8_t *addr, const uint8_t *net, unsigned bits)

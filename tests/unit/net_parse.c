@@ -181,6 +181,24 @@ int main(void)
     ok(!net_always_denied(6, v6) && !net_always_denied(4, (uint8_t[16]){ 151, 101, 2, 132 }),
        "public addresses pass");
 
+    struct plan_egress anyr[2] = {
+        rules[0],
+        { .kind = CP_EGRESS_CIDR,
+          .family = 4,
+          .prefix = 0,
+          .proto = 6,
+          .port_lo = 443,
+          .port_hi = 443,
+          .host = "" },
+    };
+    struct plan pa = p;
+    pa.net.egress = anyr;
+    pa.net.n_egress = 2;
+    is_int(net_rule_for_name(&pa, "other.example.net", 6, 443), 1,
+           "an any-host rule grants every name on its port");
+    is_int(net_rule_for_name(&pa, "other.example.net", 6, 80), -1, "but not on another port");
+    is_int(net_rule_for_name(&pa, "mirror.example.org", 6, 443), 0, "a host rule still comes first");
+
     /* ---- the ruleset */
     char rs[8192];
     size_t rl = net_nft_ruleset(&p, rs, sizeof rs);
