@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #define MAX_PINNED      8
-#define PEEK_MAX        8192
+#define PEEK_MAX        (16384 + 5) /* one whole TLS record */
 #define MAX_REFUSED     4096
 #define MAX_HOSTADDR    64
 #define DIAL_TIMEOUT_MS 5000
