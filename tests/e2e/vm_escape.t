@@ -44,7 +44,7 @@ for src in "$CELLOS_TOP"/tests/escape/*.c; do
     [ -x "$ESC/$name" ] || continue
     [ "$name" = setuid_exec ] || [ "$name" = kill_host ] && continue
     names+=("$name")
-    script="$script o=\$(/t/$name $(args_of "$name") 2>&1 </dev/null); echo \"$name rc=\$? \$o\";"
+    script="$script o=\$(/t/$name $(args_of "$name") 2>&1 </dev/null); echo $name rc=\$? \$o;"   # unquoted: one line per probe
 done
 check() {   # NAME OUTPUT-LINE
     local name=$1 line=$2 rc
@@ -58,7 +58,7 @@ check() {   # NAME OUTPUT-LINE
 }
 if [ "${VM_ESCAPE_EACH:-0}" = 1 ]; then
     for name in "${names[@]}"; do
-        vm_plan "$TMP/e.plan" "${LAYOUT[@]}" -- /bin/busybox sh -c "o=\$(/t/$name $(args_of "$name") 2>&1 </dev/null); echo \"$name rc=\$? \$o\""
+        vm_plan "$TMP/e.plan" "${LAYOUT[@]}" -- /bin/busybox sh -c "o=\$(/t/$name $(args_of "$name") 2>&1 </dev/null); echo $name rc=\$? \$o"
         vm_run "$TMP/e.plan"
         check "$name" "$OUT"
         hi_probe_check "$name"

@@ -9,8 +9,9 @@
 #     the ro grants cannot be written; the started event names the shares.
 #  3. an unsafe state dir (not root's, open to others, a symlink) is refused
 #     before anything runs; a corrupt verdict file is probed anew.
-#  4. faults: a shared directory removed while the guest runs, and a kernel
-#     that does not boot, end as Forced with one clear line, no QEMU left.
+#  4. faults: a shared directory removed while the guest runs, a kernel
+#     that does not boot, a guest that panics: each ends as Forced with one
+#     clear line, no QEMU or monitor left.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/vm_lib.sh"
 need_root
@@ -127,6 +128,12 @@ is "$RC" 125 "a kernel that does not boot fails the run"
 like "$ERR" "vm: the guest ended without reporting its status \(qemu exited with status [1-9]" "  one line naming what happened"
 like "$(ev_data lifecycle.v1.destroyed)" '"terminalState":"Forced"' "  as Forced"
 ok $([ $took -lt 20 ] && echo 0 || echo 1) "  within seconds (${took} s)"
+# 4c. a guest kernel that panics (its init cannot run): Forced, the panic shown
+CELLOS_VM_MODE=qemu-tcg CELLOS_GUEST_INIT=/usr/bin/true vm_run "$TMP/h.plan" --backend vm
+is "$RC" 125 "a guest that panics fails the run"
+like "$ERR" "Kernel panic - not syncing" "  the end of its console is shown"
+like "$ERR" "vm: the guest ended without reporting its status" "  with one line saying what happened"
+like "$(ev_data lifecycle.v1.destroyed)" '"terminalState":"Forced"' "  as Forced"
 sleep 0.5
 is "$(vm_orphans)" "" "no QEMU outlives its cellrun"
 is "$(vm_monitors)" "" "no monitor either"
