@@ -437,7 +437,21 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep)
     } else if (p->net.mode == CP_NET_EGRESS && c->resolv_conf) {
         /* the backend set up the egress gateway; the cell points its
          * resolver at the answerer (detail 2: placed, 3: no resolv.conf) */
-        int r = cell_loopback_up();
+        int r = 0;
+        if (c->net_wait) {
+            char b = 0;
+            ssize_t k;
+            do
+                k = read(c->net_ready_fd, &b, 1);
+            while (k < 0 && errno == EINTR);
+            close(c->net_ready_fd);
+            if (k != 1 || b != 'r') {
+                errno = ENETDOWN;
+                r = -1;
+            }
+        }
+        if (r == 0)
+            r = cell_loopback_up();
         int placed = r == 0 ? cell_place_file("/etc/resolv.conf", c->resolv_conf) : -1;
         if (step(rep, CELL_STEP_LOOPBACK, placed < 0 ? -1 : 0, placed == 1 ? 3 : 2) < 0)
             return -1;

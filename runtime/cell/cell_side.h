@@ -105,6 +105,10 @@ struct cell_config {
      * loopback step. NULL: the plan's egress cannot be enforced here and the
      * loopback step refuses it. */
     const char *resolv_conf;
+    /* net_wait: before that, wait for one 'r' on net_ready_fd (the egress
+     * gateway is ready; EOF: it failed, the step fails with ENETDOWN). */
+    bool net_wait;
+    int net_ready_fd;
 
     /* Where BIND sources are read from: NULL, the host's own tree (native);
      * else a directory holding a copy of the host's tree (a VM guest's

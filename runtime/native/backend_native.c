@@ -277,6 +277,17 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
         return cell_err_sys(e, errno, "native: moving pipes above the passed fds");
     if (start_relay(n, above, e) < 0)
         return -1;
+    /* egress: the cell waits at its loopback step until netd has the
+     * gateway ready (netd writes 'r'; EOF if it fails), so the gateway's
+     * set-up overlaps the cell's own */
+    int nr[2] = { -1, -1 };
+    if (r->plan->net.mode == CP_NET_EGRESS) {
+        if (pipe2(nr, O_CLOEXEC) < 0 || (nr[0] = lift_fd(nr[0], above)) < 0 ||
+            (nr[1] = lift_fd(nr[1], above)) < 0)
+            return cell_err_sys(e, errno, "native: network ready pipe");
+        n->cfg.net_wait = true;
+        n->cfg.net_ready_fd = nr[0];
+    }
     for (size_t i = 0; i < n->cfg.n_cgroup_fds; i++) {
         n->cfg.cgroup_fds[i] = lift_fd(n->cfg.cgroup_fds[i], above);
         if (n->cfg.cgroup_fds[i] < 0)
@@ -305,8 +316,12 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     if (pid == 0) {
         close(rp[0]);
         close(sp[1]);
+        if (nr[1] >= 0)
+            close(nr[1]); /* only netd may write it: EOF when netd fails */
         native_child(n, sp[0], &rep);
     }
+    if (nr[0] >= 0)
+        close(nr[0]);
     stdio_relay_forked(&n->relay); /* the cell's ends are the cell's now */
     close(rp[1]);
     close(sp[0]);
@@ -316,9 +331,12 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     if (native_host_setup(r, pid, e) < 0)
         return -1;
     /* egress: the gateway namespace and netd, before the key exists */
-    if (r->plan->net.mode == CP_NET_EGRESS && net_gw_start(r->plan, pid, NULL, &r->net, e) < 0)
-        return -1;
-    return 0;
+    int rc = 0;
+    if (r->plan->net.mode == CP_NET_EGRESS)
+        rc = net_gw_start(r->plan, pid, NULL, nr[1], &r->net, e);
+    if (nr[1] >= 0)
+        close(nr[1]);
+    return rc;
 }
 
 static int native_go(struct backend_run *r, struct cell_error *e)

@@ -41,15 +41,19 @@ int net_check_plan(const struct plan *p, bool rootless, struct cell_error *e);
 /* Start netd for a cell whose network namespace is /proc/cell_pid/ns/net
  * (or ns_path when not NULL): the gateway namespace, the veth pair, the
  * cell's addresses and routes, the nftables table, the answerer and the
- * proxy. Returns when all of it is ready, or -1 naming the step that failed
- * (netd is then gone). */
-int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, struct net_gw **out,
+ * proxy. With ready_fd -1: returns when all of it is ready, or -1 naming
+ * the step that failed (netd is then gone). With a ready_fd (the write end
+ * of a pipe the cell waits on): returns at once; netd writes 'r' there when
+ * ready, or exits (EOF) after reporting its failure, which net_gw_pump then
+ * returns as -2 naming the step. */
+int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int ready_fd, struct net_gw **out,
                  struct cell_error *e);
 
 /* The report channel (readable when netd has something to say), or -1. */
 int net_gw_fd(const struct net_gw *g);
 
-/* Turn what netd reported so far into signed events (non-blocking). */
+/* Turn what netd reported so far into signed events (non-blocking): 0, -1
+ * when the event sink failed, -2 when the gateway failed to set up. */
 int net_gw_pump(struct net_gw *g, struct ev_stream *ev, struct cell_error *e);
 
 /* Ask netd for its per-rule counters and wait (bounded) for them; emit

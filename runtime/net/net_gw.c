@@ -84,7 +84,7 @@ static int read_report(struct net_gw *g, struct net_report *r, int timeout_ms)
     return 1;
 }
 
-int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, struct net_gw **out,
+int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int ready_fd, struct net_gw **out,
                  struct cell_error *e)
 {
     *out = NULL;
@@ -136,11 +136,15 @@ int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, stru
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        /* keep only our three descriptors (and stdio) */
-        if (dup2(rp[1], 3) < 0 || dup2(cp[0], 4) < 0 || dup2(ns, 5) < 0)
+        /* keep only our descriptors (and stdio), at 3..6: first out of the
+         * way of each other, then down */
+        int hi[4] = { fcntl(rp[1], F_DUPFD, 64), fcntl(cp[0], F_DUPFD, 64), fcntl(ns, F_DUPFD, 64),
+                      ready_fd >= 0 ? fcntl(ready_fd, F_DUPFD, 64) : -1 };
+        if (hi[0] < 0 || hi[1] < 0 || hi[2] < 0 || (ready_fd >= 0 && hi[3] < 0) || dup2(hi[0], 3) < 0 ||
+            dup2(hi[1], 4) < 0 || dup2(hi[2], 5) < 0 || (ready_fd >= 0 && dup2(hi[3], 6) < 0))
             _exit(125);
-        syscall(SYS_close_range, 6u, ~0u, 0u);
-        netd_main(p, 3, 4, 5);
+        syscall(SYS_close_range, ready_fd >= 0 ? 7u : 6u, ~0u, 0u);
+        netd_main(p, 3, 4, 5, ready_fd >= 0 ? 6 : -1);
     }
     close(ns);
     close(rp[1]);
@@ -149,6 +153,11 @@ int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, stru
     g->rep_fd = rp[0];
     g->ctl_fd = cp[1];
     *out = g;
+    if (ready_fd >= 0) {
+        int fl = fcntl(g->rep_fd, F_GETFL);
+        fcntl(g->rep_fd, F_SETFL, fl | O_NONBLOCK);
+        return 0; /* the cell waits for netd itself */
+    }
     struct net_report r;
     int k = read_report(g, &r, SETUP_TIMEOUT_MS);
     if (k == 1 && r.kind == NR_READY) {
@@ -231,6 +240,7 @@ static int emit(struct net_gw *g, struct ev_stream *ev, const struct net_report 
         return ev_network(ev, "rule_counters", kv, sizeof kv / sizeof *kv, e);
     }
     case NR_DONE: g->done = true; return 0;
+    case NR_ERROR: cell_err_sys(e, (int)r->a, "network: %s", r->why); return -2;
     default: return 0;
     }
 }
@@ -247,8 +257,9 @@ int net_gw_pump(struct net_gw *g, struct ev_stream *ev, struct cell_error *e)
                 g->done = true; /* netd is gone: nothing more to say */
             return 0;
         }
-        if (ev && emit(g, ev, &r, e) < 0)
-            return -1;
+        int rc = ev || r.kind == NR_ERROR ? emit(g, ev, &r, e) : 0;
+        if (rc < 0)
+            return rc;
     }
 }
 
@@ -256,7 +267,7 @@ int net_gw_finish(struct net_gw *g, struct ev_stream *ev, struct cell_error *e)
 {
     if (!g || g->done)
         return 0;
-    if (net_gw_pump(g, ev, e) < 0)
+    if (net_gw_pump(g, ev, e) == -1)
         return -1;
     if (write(g->ctl_fd, "f", 1) != 1)
         return 0;

@@ -36,6 +36,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,6 +126,7 @@ static int run_nft(const char *rules, size_t len)
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0)
             dup2(null, 1);
+        syscall(SYS_close_range, 3u, ~0u, 0u); /* nft holds none of netd's descriptors */
         execl(nft, "nft", "-f", "-", (char *)NULL);
         _exit(127);
     }
@@ -883,7 +885,7 @@ static void *prefetch(void *arg)
     return NULL;
 }
 
-void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns)
+void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int ready_fd)
 {
     signal(SIGPIPE, SIG_IGN);
     struct netd d;
@@ -904,6 +906,13 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns)
     memset(&r, 0, sizeof r);
     r.kind = NR_READY;
     report(&d, &r);
+    if (ready_fd >= 0) { /* the cell waits for this before its workload can exist */
+        ssize_t w;
+        do
+            w = write(ready_fd, "r", 1);
+        while (w < 0 && errno == EINTR);
+        close(ready_fd);
+    }
 
     /* pin the granted plain names now, in a thread of their own, so a name
      * the host cannot resolve is reported at start while the answerer

@@ -431,10 +431,13 @@ static int watch(struct sup *s, struct cell_error *e)
         }
         if (n <= 0)
             continue;
-        if (pf[2].revents && net_gw_pump(s->run.net, s->ev, e) < 0 && rc == 0) {
-            s->sink_failed = true;
-            rc = -1;
-            kill_cell(s);
+        if (pf[2].revents) {
+            int nr = net_gw_pump(s->run.net, s->ev, e); /* -1 sink, -2 the gateway failed */
+            if (nr < 0 && rc == 0) {
+                s->sink_failed = nr == -1;
+                rc = -1;
+                kill_cell(s);
+            }
         }
         if (pf[1].revents) {
             int r = pump_records(s, e);
