@@ -70,6 +70,10 @@ for cell in "$CELLOS_TOP"/policies/examples/*.cell; do
             kill -0 $bg 2>/dev/null || break
             sleep 0.1
         done
+        # $bg is the subshell running fx; cellrun is the pid fx recorded last
+        # (it exec'd into it): stop that, or it and its QEMU outlive the test
+        svc=$(tail -1 "$TMP/.cellrun-pids" 2>/dev/null)
+        [ -n "$svc" ] && kill -TERM "$svc" 2>/dev/null
         kill -TERM $bg 2>/dev/null; wait $bg
         ok $up "service: the server comes up in the guest ($(grep -m1 -v '^$' "$TMP/err"))"
         ran=$((ran + 1)); continue
