@@ -68,7 +68,7 @@ COMPILER_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(COMPILER_SRC)) $(GEN_OBJ)
 # ---------------------------------------------------------------- runtime --
 # runtime/vm/progs/ and the guest's main are separate programs (below); the
 # rest of runtime/vm/guest/ is in the library too, for its unit tests.
-RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/spool runtime/backend runtime/supervisor \
+RUNTIME_DIRS  := runtime/plan runtime/lib runtime/events runtime/spool runtime/backend runtime/export runtime/supervisor \
                  runtime/cell runtime/native runtime/gvisor runtime/vm runtime/vm/guest \
                  runtime/oci \
                  runtime/net

@@ -79,6 +79,7 @@ enum ast_opt_kind {
     AO_MODE,
     AO_NOEXEC,
     AO_SHA256,
+    AO_REQUIRED, /* export artifact: a missing file fails the run */
 };
 
 struct ast_opt {
@@ -150,6 +151,8 @@ enum ast_stmt_kind {
     AS_EV_PACK_VERSION,
     /* secrets */
     AS_SECRET,
+    /* export */
+    AS_ARTIFACT,
     /* ceiling (packs) */
     AS_CEIL_MEMORY,
     AS_CEIL_WALL,
@@ -232,6 +235,7 @@ enum ast_section_kind {
     SEC_GVISOR,
     SEC_EVENTS,
     SEC_SECRETS,
+    SEC_EXPORT,
     SEC_CEILING,
 };
 

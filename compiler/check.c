@@ -664,6 +664,73 @@ static void check_events_stmt(struct chk *c, const struct ast_stmt *s)
     }
 }
 
+/* ---- export ----------------------------------------------------------------- */
+
+/* artifact "NAME" from "/path" [max SIZE] [required]; */
+static void check_artifact(struct chk *c, const struct ast_stmt *s)
+{
+    const struct ast_val *name = s->vals, *from = name->next;
+    struct plan_export_item x = { .max_bytes = CP_EXPORT_DEFAULT_MAX, .line = s->loc.line };
+    bool ok = true, have_max = false, have_req = false;
+    bool simple = name->len >= 1 && name->len <= 64;
+    for (size_t i = 0; i < name->len; i++) {
+        char ch = name->s[i];
+        simple &= (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '_' || ch == '-' || ch == '.';
+    }
+    if (!simple || !strcmp(name->s, ".") || !strcmp(name->s, "..")) {
+        diag_error(c->d, name->loc,
+                   "invalid artifact name \"%s\": 1 to 64 of [A-Za-z0-9_.-], not \".\" or \"..\" "
+                   "(it is a file name in the export directory)",
+                   chk_q(c, name));
+        ok = false;
+    }
+    x.name = name->s;
+    if (chk_path(c, from, &x.path) < 0)
+        ok = false;
+    for (const struct ast_opt *o = s->opts; o; o = o->next) {
+        if (o->kind == AO_REQUIRED) {
+            if (have_req)
+                diag_error(c->d, o->loc, "artifact \"%s\": `required` written twice", chk_q(c, name));
+            have_req = true;
+            x.flags |= CP_EXPORT_REQUIRED;
+            continue;
+        }
+        if (have_max) {
+            diag_error(c->d, o->loc, "artifact \"%s\": `max` written twice", chk_q(c, name));
+            ok = false;
+            continue;
+        }
+        have_max = true;
+        uint64_t n;
+        if (chk_bytes(c, o->val, &n) < 0) {
+            ok = false;
+        } else if (n == 0 || n > (1ull << 40)) {
+            diag_error(c->d, o->val->loc, "artifact \"%s\": max %s is not 1 byte to 1TiB", chk_q(c, name),
+                       chk_q(c, o->val));
+            ok = false;
+        } else {
+            x.max_bytes = n;
+        }
+    }
+    for (size_t i = 0; ok && i < c->n_exports; i++) {
+        if (!strcmp(c->exports[i].x.name, x.name)) {
+            diag_error(c->d, name->loc, "duplicate artifact \"%s\"", chk_q(c, name));
+            diag_note(c->d, c->exports[i].loc, "previous artifact here");
+            ok = false;
+        }
+    }
+    if (ok && c->n_exports >= CP_EXPORT_MAX_ITEMS) {
+        diag_error(c->d, s->loc, "more than %u artifacts", CP_EXPORT_MAX_ITEMS);
+        ok = false;
+    }
+    if (!ok)
+        return;
+    struct export_c *ec = CHK_PUSH(c, c->exports, c->n_exports, c->cap_exports);
+    ec->x = x;
+    ec->loc = name->loc;
+}
+
 /* ---- secrets ---------------------------------------------------------------- */
 
 static void check_secret(struct chk *c, const struct ast_stmt *s)
@@ -952,6 +1019,7 @@ static const char *section_name(enum ast_section_kind k)
     case SEC_GVISOR: return "gvisor";
     case SEC_EVENTS: return "events";
     case SEC_SECRETS: return "secrets";
+    case SEC_EXPORT: return "export";
     case SEC_CEILING: return "ceiling";
     }
     return "?";
@@ -1037,6 +1105,12 @@ static void check_unit(struct chk *c, const struct policy_unit *pu)
             for (const struct ast_stmt *s = sec->stmts; s; s = s->next)
                 check_secret(c, s);
             break;
+        case SEC_EXPORT:
+            if (!sec->stmts)
+                diag_error(c->d, sec->loc, "the export section lists no artifact");
+            for (const struct ast_stmt *s = sec->stmts; s; s = s->next)
+                check_artifact(c, s);
+            break;
         case SEC_CEILING:
             for (const struct ast_stmt *s = sec->stmts; s; s = s->next)
                 check_ceiling_stmt(c, s);
@@ -1064,6 +1138,12 @@ static int rlimit_cmp(const void *a, const void *b)
 {
     const struct plan_rlimit *x = a, *y = b;
     return x->resource < y->resource ? -1 : x->resource > y->resource;
+}
+
+static int export_cmp(const void *a, const void *b)
+{
+    const struct plan_export_item *x = a, *y = b;
+    return strcmp(x->name, y->name);
 }
 
 static int secret_cmp(const void *a, const void *b)
@@ -1187,6 +1267,13 @@ int policy_check(struct arena *a, struct diag *d, const struct policy_src *src, 
     p->secrets.n_items = c->n_secrets;
     if (p->secrets.n_items > 1)
         qsort(p->secrets.items, p->secrets.n_items, sizeof *p->secrets.items, secret_cmp);
+
+    p->export_.items = arena_alloc(a, (c->n_exports ? c->n_exports : 1) * sizeof *p->export_.items);
+    for (size_t i = 0; i < c->n_exports; i++)
+        p->export_.items[i] = c->exports[i].x;
+    p->export_.n_items = c->n_exports;
+    if (p->export_.n_items > 1)
+        qsort(p->export_.items, p->export_.n_items, sizeof *p->export_.items, export_cmp);
 
     if (cell) {
         if (p->meta.backend == CP_BACKEND_VM && !c->vm_section.set)

@@ -121,6 +121,7 @@ static const char *opt_name(enum ast_opt_kind k)
     case AO_MODE: return "mode";
     case AO_NOEXEC: return "noexec";
     case AO_SHA256: return "sha256";
+    case AO_REQUIRED: return "required";
     }
     return "?";
 }

@@ -62,6 +62,11 @@ struct ceiling_c {
 /* Per-syscall rule state (check_sc.c). */
 struct sc_state;
 
+struct export_c {
+    struct plan_export_item x;
+    struct loc loc; /* the name */
+};
+
 struct chk {
     struct arena *a;
     struct diag *d;
@@ -92,6 +97,8 @@ struct chk {
     size_t n_egress, cap_egress;
     struct secret_c *secrets;
     size_t n_secrets, cap_secrets;
+    struct export_c *exports; /* the export section's artifacts */
+    size_t n_exports, cap_exports;
     struct plan_unsafe_grant *unsafe;
     size_t n_unsafe, cap_unsafe;
     struct fs_grant *grants;

@@ -168,15 +168,16 @@ static struct ast_opt *mk_opt(struct parse_ctx *ctx, enum ast_opt_kind k, struct
     KW_WALL "wall" KW_WORKSPACE "workspace"
     KW_SPEC_ID "spec-id" KW_CORRELATION_ID "correlation-id" KW_PACK_ID "pack-id"
     KW_PACK_VERSION "pack-version"
+    KW_EXPORT "export" KW_ARTIFACT "artifact" KW_MAX "max" KW_REQUIRED "required"
 
 %type <val> word name rl_val errno_v vatom egress_target sc_name proto_kw
 %type <vl> str_list word_list num_list vexpr set_vals opt_set_vals port_spec secret_end
-%type <ol> fs_opts
-%type <opt> fs_opt opt_unsafe
+%type <ol> fs_opts export_opts
+%type <opt> fs_opt opt_unsafe export_opt
 %type <stmt> proc_stmt fs_stmt egress_rule lim_stmt sc_stmt vm_stmt gv_stmt ev_stmt
-%type <stmt> secret_stmt ceil_stmt action
+%type <stmt> secret_stmt ceil_stmt action export_stmt
 %type <sl> proc_stmts fs_stmts egress_rules lim_stmts sc_stmts vm_stmts gv_stmts ev_stmts
-%type <sl> secret_stmts ceil_stmts
+%type <sl> secret_stmts ceil_stmts export_stmts
 %type <sec> section
 %type <secl> sections
 %type <tgt> sc_target
@@ -257,12 +258,13 @@ section
     | KW_EVENTS '{' ev_stmts '}'        { $$ = mk_sec(ctx, SEC_EVENTS, @1, $3.head); }
     | KW_SECRETS '{' secret_stmts '}'   { $$ = mk_sec(ctx, SEC_SECRETS, @1, $3.head); }
     | KW_CEILING '{' ceil_stmts '}'     { $$ = mk_sec(ctx, SEC_CEILING, @1, $3.head); }
+    | KW_EXPORT '{' export_stmts '}'    { $$ = mk_sec(ctx, SEC_EXPORT, @1, $3.head); }
     | WORD '{' skip '}'
         {
             char q[80];
             diag_error(ctx->diag, @1, "unknown section '%s', expected one of: backend, hostname, "
                        "landlock, process, filesystem, network, limits, syscalls, vm, gvisor, events, "
-                       "secrets, ceiling", diag_quote(q, sizeof q, $1->s, $1->len));
+                       "secrets, export, ceiling", diag_quote(q, sizeof q, $1->s, $1->len));
             ctx->syntax_errors++;
             $$ = NULL;
         }
@@ -589,6 +591,30 @@ secret_end
     | KW_FILE STRING            { $$ = vl_add(vl_one($1), $2); }
     ;
 
+/* ---- export (artifacts copied out after the workload) ------------------- */
+
+export_stmts
+    : %empty                        { $$.head = $$.tail = NULL; }
+    | export_stmts export_stmt      { $$ = $1; LIST_ADD($$, $2); }
+    | export_stmts error ';'        { $$ = $1; yyerrok; }
+    ;
+
+/* vals: the name, then the path in the cell; opts: max SIZE, required */
+export_stmt
+    : KW_ARTIFACT STRING KW_FROM STRING export_opts ';'
+        { $$ = mk_stmt1(ctx, AS_ARTIFACT, @1, $2); $2->next = $4; $$->opts = $5.head; }
+    ;
+
+export_opts
+    : %empty                        { $$.head = $$.tail = NULL; }
+    | export_opts export_opt        { $$ = $1; LIST_ADD($$, $2); }
+    ;
+
+export_opt
+    : KW_MAX NUMBER             { $$ = mk_opt(ctx, AO_SIZE, @1, $2); }
+    | KW_REQUIRED               { $$ = mk_opt(ctx, AO_REQUIRED, @1, NULL); }
+    ;
+
 /* ---- ceiling (packs) ---------------------------------------------------- */
 
 ceil_stmts
@@ -639,6 +665,7 @@ word
     | KW_SYMLINK | KW_SYSCALLS | KW_TCP | KW_TMPFS | KW_TRAP | KW_UDP | KW_UMASK
     | KW_UNSAFE | KW_USE | KW_USER | KW_USER_NOTIFY | KW_VCPUS | KW_VM | KW_WALL
     | KW_WORKSPACE | KW_SPEC_ID | KW_CORRELATION_ID | KW_PACK_ID | KW_PACK_VERSION
+    | KW_EXPORT | KW_ARTIFACT | KW_MAX | KW_REQUIRED
     ;
 
 %%

@@ -23,6 +23,12 @@
  * "name_unresolved", "rule_counters" are appended to this prefix. */
 #define CELL_EV_NETWORK_PREFIX "dev.cellos.events.cell.network.v1."
 
+/* Artifact export (runtime/export/, docs/events.md): "completed" (name,
+ * size, sha256, cellId) or "failed" (name, reason, cellId) per artifact. */
+#define CELL_EV_EXPORT_PREFIX    "dev.cellos.events.cell.export.v2."
+#define CELL_EV_EXPORT_COMPLETED CELL_EV_EXPORT_PREFIX "completed"
+#define CELL_EV_EXPORT_FAILED    CELL_EV_EXPORT_PREFIX "failed"
+
 /* DSSE payload type of an event signature. */
 #define CELL_EV_PAYLOAD_TYPE "application/vnd.cellos.event.v1+json"
 

@@ -79,6 +79,13 @@ struct plan_secret {
     uint32_t line;
 };
 
+struct plan_export_item {
+    const char *name, *path;
+    uint64_t max_bytes;
+    uint32_t flags; /* CP_EXPORT_REQUIRED */
+    uint32_t line;
+};
+
 struct plan {
     /* header facts, filled by the reader; ignored by the writer */
     uint16_t version_major, version_minor;
@@ -165,6 +172,11 @@ struct plan {
     struct {
         const char *spec_id, *correlation_id, *pack_id, *pack_version; /* "" when not given */
     } provenance;
+
+    struct {
+        struct plan_export_item *items; /* sorted by name; none: no export section */
+        size_t n_items;
+    } export_;
 };
 
 /* Why a plan was rejected: the section it concerns (a CP_SEC_* type, or 0

@@ -67,7 +67,8 @@ enum cp_section_type {
     CP_SEC_EVENTS = 10,     /* required: cp_events */
     CP_SEC_SECRETS = 11,    /* optional: cp_secrets */
     CP_SEC_PROVENANCE = 12, /* optional: cp_provenance */
-    CP_SEC_MAX_TYPE = 12
+    CP_SEC_EXPORT = 13,     /* optional: cp_export */
+    CP_SEC_MAX_TYPE = 13
 };
 
 /* Entries are sorted by strictly ascending type (so each type appears at
@@ -420,6 +421,29 @@ struct cp_provenance {
     cp_str pack_version;   /* data.packVersion */
 };
 _Static_assert(sizeof(struct cp_provenance) == 16, "cp_provenance is 16 bytes");
+
+/* ---- EXPORT: artifacts copied out of the cell after the workload -------- */
+
+/* Present only when the policy has an `export` section (so a plan without
+ * one is unchanged). The supervisor copies each file, opened inside the
+ * cell's root, to DIR/<cell id>/<name> (`cellrun --export-dir`). */
+#define CP_EXPORT_REQUIRED    1u          /* a failed copy fails the run */
+#define CP_EXPORT_DEFAULT_MAX (64u << 20) /* max when not written: 64MiB */
+#define CP_EXPORT_MAX_ITEMS   64
+
+struct cp_export_item {
+    cp_str name;        /* [A-Za-z0-9_.-]{1,64}, not "." or "..": the file name in DIR/<cell id>/ */
+    cp_str path;        /* absolute, normalized path inside the cell */
+    uint64_t max_bytes; /* 1 .. 2^40: larger files fail */
+    uint32_t flags;     /* CP_EXPORT_REQUIRED */
+    uint32_t line;      /* the statement's line in the policy */
+};
+_Static_assert(sizeof(struct cp_export_item) == 24, "cp_export_item is 24 bytes");
+
+struct cp_export {
+    struct cp_array items; /* struct cp_export_item, sorted by name, unique, 1..64 */
+};
+_Static_assert(sizeof(struct cp_export) == 8, "cp_export is 8 bytes");
 
 /* ---- signature trailer ---------------------------------------------------
  * Optional, after the body. sig is Ed25519 over the DSSE pre-authentication

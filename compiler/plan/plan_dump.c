@@ -625,6 +625,33 @@ static void dump_secrets(FILE *f, const struct plan *p)
     }
 }
 
+/* Only when present: plans without an export section dump as before. */
+static void dump_export(FILE *f, const struct plan *p)
+{
+    if (!p->export_.n_items)
+        return;
+    fprintf(f, "\n[export] %zu\n", p->export_.n_items);
+    for (size_t i = 0; i < p->export_.n_items; i++) {
+        const struct plan_export_item *x = &p->export_.items[i];
+        char *line = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&line, &len);
+        if (!m)
+            return;
+        fprintf(m, "  [%zu] artifact ", i);
+        put_str(m, x->name);
+        fputs(" from ", m);
+        put_str(m, x->path);
+        fprintf(m, " max %llu%s", (unsigned long long)x->max_bytes,
+                (x->flags & CP_EXPORT_REQUIRED) ? " required" : "");
+        fclose(m);
+        char note[32];
+        put_line_note(note, sizeof note, x->line);
+        put_noted(f, line, 64, note);
+        free(line);
+    }
+}
+
 int plan_dump(FILE *f, const struct plan *p, const char *name, size_t file_size)
 {
     dump_header(f, p, name, file_size);
@@ -638,6 +665,7 @@ int plan_dump(FILE *f, const struct plan *p, const char *name, size_t file_size)
     dump_gvisor(f, p);
     dump_events(f, p);
     dump_secrets(f, p);
+    dump_export(f, p);
     return ferror(f) ? -1 : 0;
 }
 

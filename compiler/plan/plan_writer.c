@@ -401,6 +401,21 @@ static void write_secrets(struct wr *w, const struct plan *p)
     }
 }
 
+static void write_export(struct wr *w, const struct plan *p)
+{
+    struct buf *b = section(w, CP_SEC_EXPORT, sizeof(struct cp_export));
+    size_t a = array(b, offsetof(struct cp_export, items), p->export_.n_items, sizeof(struct cp_export_item));
+    for (size_t i = 0; i < p->export_.n_items; i++) {
+        size_t e = a + i * sizeof(struct cp_export_item);
+        const struct plan_export_item *x = &p->export_.items[i];
+        put32(b, F(e, struct cp_export_item, name), intern(&w->st, x->name));
+        put32(b, F(e, struct cp_export_item, path), intern(&w->st, x->path));
+        put64(b, F(e, struct cp_export_item, max_bytes), x->max_bytes);
+        put32(b, F(e, struct cp_export_item, flags), x->flags);
+        put32(b, F(e, struct cp_export_item, line), x->line);
+    }
+}
+
 static void write_provenance(struct wr *w, const struct plan *p)
 {
     struct buf *b = section(w, CP_SEC_PROVENANCE, sizeof(struct cp_provenance));
@@ -432,6 +447,7 @@ static int check_shape(struct wr *w, const struct plan *p)
         { p->seccomp.values, p->seccomp.n_values, "seccomp.values" },
         { p->seccomp.programs, p->seccomp.n_programs, "seccomp.programs" },
         { p->secrets.items, p->secrets.n_items, "secrets.items" },
+        { p->export_.items, p->export_.n_items, "export.items" },
     };
     for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) {
         if (arrs[i].n && !arrs[i].ptr)
@@ -491,6 +507,8 @@ int plan_write(const struct plan *p, uint8_t **out, size_t *len, char *errbuf, s
         write_secrets(&w, p);
     if (p->has_provenance)
         write_provenance(&w, p);
+    if (p->export_.n_items)
+        write_export(&w, p);
     w.sec[CP_SEC_STRTAB] = w.st.b;
     w.st.b = (struct buf){ 0 };
 

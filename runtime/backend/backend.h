@@ -117,6 +117,12 @@ struct backend_run {
      * its counters before the completed event; the backend stops it in
      * cleanup. */
     struct net_gw *net;
+    /* Set by a backend whose cell's init holds its mounts after EXIT for
+     * the export (native, a plan with an export section): the write end
+     * of the pipe it waits on; the core copies the artifacts when EXIT
+     * arrives, then closes it (and sets -1). -1 otherwise (the core sets
+     * -1 before prepare). */
+    int hold_fd;
 };
 
 /* Final outcome of a run, filled by the core and possibly by finish(). */

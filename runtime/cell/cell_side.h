@@ -122,6 +122,15 @@ struct cell_config {
      * report sink's (none natively); closed before exec like every other. */
     const int *keep_fds;
     size_t n_keep_fds;
+
+    /* Export (natively, a plan with an export section): after the workload
+     * ends, the cell's PID 1 kills what is left in the cell, reports EXIT
+     * and then stays alive, holding the cell's mounts, until hold_fd (the
+     * read end of a pipe the supervisor writes nothing to) reaches EOF: the
+     * supervisor copies the artifacts through /proc/<init>/root meanwhile
+     * (runtime/export/). Only when hold is true. */
+    bool hold;
+    int hold_fd;
 };
 
 /* Mount op program interpreter (mount_ops.c): performs every op in order,

@@ -10,7 +10,9 @@
  * SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 that come from outside the
  * cell to the workload, and when the workload ends reports EXIT with its
  * wait status and returns: its own exit then makes the kernel kill whatever
- * is left in the pid namespace.
+ * is left in the pid namespace. With c->hold (export), it first kills and
+ * reaps what is left, reports EXIT, then waits for EOF on c->hold_fd so the
+ * supervisor can copy artifacts out of its still-mounted root.
  */
 #include "cell_int.h"
 
@@ -35,9 +37,8 @@ int cell_status_to_exit(int wstatus)
 
 int cell_init_loop(const struct cell_config *c, struct cell_report *rep, pid_t child, int exec_fd)
 {
-    (void)c;
-    int keep[2] = { rep->fd, exec_fd };
-    sys_close_fds_except(keep, 2);
+    int keep[3] = { rep->fd, exec_fd, c->hold ? c->hold_fd : -1 };
+    sys_close_fds_except(keep, c->hold ? 3 : 2);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     cell_caps_keep_only(1ull << CAP_KILL);
 
@@ -85,6 +86,18 @@ int cell_init_loop(const struct cell_config *c, struct cell_report *rep, pid_t c
 done:
     if (n == (ssize_t)sizeof v && v != 0)
         return cell_status_to_exit(status); /* set-up or exec failed: no EXIT */
+    if (c->hold) {
+        /* export: nothing of the workload may change the files any more */
+        kill(-1, SIGKILL);
+        while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+            ;
+    }
     cell_report_step(rep, CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, (uint32_t)status);
+    if (c->hold) {
+        /* hold the cell's mounts until the supervisor has copied */
+        char b;
+        while (read(c->hold_fd, &b, 1) != 0 && (errno == EINTR || errno == EAGAIN))
+            ;
+    }
     return cell_status_to_exit(status);
 }

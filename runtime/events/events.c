@@ -798,6 +798,19 @@ int ev_network(struct ev_stream *s, const char *name, const struct ev_kv *kv, si
     return finish(s, root, type, e);
 }
 
+int ev_export(struct ev_stream *s, bool completed, const struct ev_kv *kv, size_t n, struct cell_error *e)
+{
+    if (stream_usable(s, "export", e) < 0)
+        return -1;
+    struct jcs_doc *d = s->doc;
+    struct jcs_value *root, *data = begin(s, &root);
+    if (put_kv(d, data, kv, n, NULL, e) < 0)
+        return cell_err_wrap(e, "export event");
+    if (jcs_doc_error(d))
+        return cell_err(e, 0, "events: building an export event: %s", jcs_doc_error(d));
+    return finish(s, root, completed ? CELL_EV_EXPORT_COMPLETED : CELL_EV_EXPORT_FAILED, e);
+}
+
 int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct cell_error *e)
 {
     if (stream_usable(s, "completed", e) < 0)

@@ -141,6 +141,8 @@ int ev_step(struct ev_stream *s, const struct plan *p, const struct cell_step_re
 int ev_supervisor_step(struct ev_stream *s, const char *name, const struct ev_kv *kv, size_t n,
                        struct cell_error *e);
 
+/* An artifact export event (CELL_EV_EXPORT_COMPLETED or _FAILED) with data kv. */
+int ev_export(struct ev_stream *s, bool completed, const struct ev_kv *kv, size_t n, struct cell_error *e);
 int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct cell_error *e);
 
 /* An egress event (runtime/net/): type CELL_EV_NETWORK_PREFIX + name, data

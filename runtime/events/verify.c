@@ -151,8 +151,13 @@ static bool is_hex64(const char *s, size_t n)
 static bool valid_type(const char *s, size_t n, const char **step)
 {
     *step = NULL;
-    static const char *const fixed[] = { CELL_EV_STARTED, CELL_EV_COMPLETED, CELL_EV_DESTROYED,
-                                         CELL_EV_SEALED, NULL };
+    static const char *const fixed[] = { CELL_EV_STARTED,
+                                         CELL_EV_COMPLETED,
+                                         CELL_EV_DESTROYED,
+                                         CELL_EV_SEALED,
+                                         CELL_EV_EXPORT_COMPLETED,
+                                         CELL_EV_EXPORT_FAILED,
+                                         NULL };
     for (const char *const *f = fixed; *f; f++)
         if (strlen(*f) == n && memcmp(*f, s, n) == 0)
             return true;
@@ -715,7 +720,9 @@ static int read_input(const char *path, char **out, size_t *len, struct cell_err
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: cellrun verify EVENTS (--trust KEYS.json | --unsigned) [--plan PLAN] [--quiet]\n"
+            "usage: cellrun verify EVENTS (--trust KEYS.json | --unsigned) [--plan PLAN] [--artifacts DIR]\n"
+            "       [--quiet]\n"
+            "  --artifacts DIR: the files exported to DIR/<cell id>/ match the stream's export events\n"
             "  EVENTS is a file or - for standard input.\n"
             "  exit 0: verified and sealed; 3: verified but not sealed (cut off); 1: anything else\n");
     return EV_VERIFY_BAD;
@@ -723,7 +730,7 @@ static int usage(void)
 
 int cellrun_cmd_verify(int argc, char **argv)
 {
-    const char *events = NULL, *trust_path = NULL, *plan_path = NULL;
+    const char *events = NULL, *trust_path = NULL, *plan_path = NULL, *artifacts = NULL;
     bool allow_unsigned = false, quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -738,6 +745,8 @@ int cellrun_cmd_verify(int argc, char **argv)
             trust_path = a + 8;
         } else if (strncmp(a, "--plan=", 7) == 0 && !plan_path) {
             plan_path = a + 7;
+        } else if (strcmp(a, "--artifacts") == 0 && i + 1 < argc && !artifacts) {
+            artifacts = argv[++i];
         } else if (strcmp(a, "--unsigned") == 0) {
             allow_unsigned = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
@@ -795,6 +804,19 @@ int cellrun_cmd_verify(int argc, char **argv)
     }
     struct ev_verify_result r;
     int rc = ev_verify_buffer(buf, len, &o, &r);
+    if (rc != EV_VERIFY_BAD && artifacts) {
+        size_t n_art = 0;
+        char why[600];
+        if (ev_verify_artifacts(buf, len, artifacts, &n_art, why, sizeof why) < 0) {
+            fprintf(stderr, "cellrun verify: artifacts: %s\n", why);
+            free(buf);
+            ev_trust_free(trust);
+            ev_verify_result_free(&r);
+            return EV_VERIFY_BAD;
+        }
+        if (!quiet)
+            printf("%s: %zu artifact(s) in %s match the stream\n", events, n_art, artifacts);
+    }
     free(buf);
     ev_trust_free(trust);
     if (rc == EV_VERIFY_BAD) {

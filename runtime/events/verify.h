@@ -55,6 +55,12 @@ struct ev_verify_result {
 int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o, struct ev_verify_result *r);
 void ev_verify_result_free(struct ev_verify_result *r);
 
+/* --artifacts DIR (verify_artifacts.c): every export completed event of the
+ * (verified) stream text names DIR/<cellid>/<name> with its size and SHA-256;
+ * each must match, and those directories hold nothing else. 0 when all
+ * match (*n_ok: how many), else -1 with why. */
+int ev_verify_artifacts(const char *buf, size_t len, const char *dir, size_t *n_ok, char *why, size_t wn);
+
 /* `cellrun verify EVENTS (--trust KEYS.json | --unsigned) [--plan PLAN]`
  * (runtime/events/verify.c). Exit 0 verified and sealed, 3 verified but not sealed
  * (cut off), 1 anything else (the first bad line and why on stderr). */

@@ -129,6 +129,8 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     n->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
         CLONE_NEWUSER;
     c->ns_flags = n->ns_flags;
+    c->hold = p->export_.n_items > 0; /* export: init holds the mounts (runtime/export/) */
+    c->hold_fd = -1;
 
     backend_fact_str(r, "cgroup", n->cg.n == 0 ? "none" : n->cg.v2 ? "v2" : "v1");
     backend_fact_str(r, "mode", r->rootless ? "rootless" : "root");
@@ -288,6 +290,16 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
         n->cfg.net_wait = true;
         n->cfg.net_ready_fd = nr[0];
     }
+    int hp[2] = { -1, -1 };
+    if (n->cfg.hold) {
+        if (pipe2(hp, O_CLOEXEC) < 0)
+            return cell_err_sys(e, errno, "native: export hold pipe");
+        hp[0] = lift_fd(hp[0], above);
+        hp[1] = lift_fd(hp[1], above);
+        if (hp[0] < 0 || hp[1] < 0)
+            return cell_err_sys(e, errno, "native: moving the export hold pipe");
+        n->cfg.hold_fd = hp[0];
+    }
     for (size_t i = 0; i < n->cfg.n_cgroup_fds; i++) {
         n->cfg.cgroup_fds[i] = lift_fd(n->cfg.cgroup_fds[i], above);
         if (n->cfg.cgroup_fds[i] < 0)
@@ -304,6 +316,10 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
     if (pid < 0) {
         int err = errno;
+        if (hp[0] >= 0) {
+            close(hp[0]);
+            close(hp[1]);
+        }
         close(rp[0]);
         close(rp[1]);
         close(sp[0]);
@@ -318,10 +334,16 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
         close(sp[1]);
         if (nr[1] >= 0)
             close(nr[1]); /* only netd may write it: EOF when netd fails */
+        if (hp[1] >= 0)
+            close(hp[1]);
         native_child(n, sp[0], &rep);
     }
     if (nr[0] >= 0)
         close(nr[0]);
+    if (hp[0] >= 0) {
+        close(hp[0]);
+        r->hold_fd = hp[1]; /* the core closes it once the artifacts are out */
+    }
     stdio_relay_forked(&n->relay); /* the cell's ends are the cell's now */
     close(rp[1]);
     close(sp[0]);
@@ -382,6 +404,10 @@ static void native_cleanup(struct backend_run *r)
     struct native *n = r->priv;
     if (!n)
         return;
+    if (r->hold_fd >= 0) {
+        close(r->hold_fd);
+        r->hold_fd = -1;
+    }
     backend_teardown_cell(r, &n->sync_wr, &n->cg);
     stdio_relay_forked(&n->relay);
     wait_relay(n);

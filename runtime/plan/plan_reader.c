@@ -54,6 +54,7 @@ static const char *const section_names[] = {
     [CP_SEC_EVENTS] = "events",
     [CP_SEC_SECRETS] = "secrets",
     [CP_SEC_PROVENANCE] = "provenance",
+    [CP_SEC_EXPORT] = "export",
 };
 
 const char *plan_section_name(uint32_t type)
@@ -111,11 +112,13 @@ static const uint32_t fixed_size[CP_SEC_MAX_TYPE + 1] = {
     [CP_SEC_EVENTS] = sizeof(struct cp_events),
     [CP_SEC_SECRETS] = sizeof(struct cp_secrets),
     [CP_SEC_PROVENANCE] = sizeof(struct cp_provenance),
+    [CP_SEC_EXPORT] = sizeof(struct cp_export),
 };
 
 static bool section_required(uint32_t type)
 {
-    return type != CP_SEC_VM && type != CP_SEC_GVISOR && type != CP_SEC_SECRETS && type != CP_SEC_PROVENANCE;
+    return type != CP_SEC_VM && type != CP_SEC_GVISOR && type != CP_SEC_SECRETS &&
+        type != CP_SEC_PROVENANCE && type != CP_SEC_EXPORT;
 }
 
 /* Every array of the format, with its place and record sizes. */
@@ -133,6 +136,7 @@ enum arr_id {
     A_VALUES,
     A_PROGRAMS,
     A_SECRETS,
+    A_EXPORT,
     A_COUNT
 };
 
@@ -169,6 +173,8 @@ static const struct arr_desc {
                      sizeof(struct plan_sc_program), "programs" },
     [A_SECRETS] = { CP_SEC_SECRETS, offsetof(struct cp_secrets, items), sizeof(struct cp_secret),
                     sizeof(struct plan_secret), "items" },
+    [A_EXPORT] = { CP_SEC_EXPORT, offsetof(struct cp_export, items), sizeof(struct cp_export_item),
+                   sizeof(struct plan_export_item), "items" },
 };
 
 /* A byte range inside a section that holds data (fixed part, array,
@@ -1544,6 +1550,50 @@ static int do_secrets(struct rd *r)
     return check_ranges(r, S);
 }
 
+/* --------------------------------------------------------- export ---- */
+
+static int do_export(struct rd *r)
+{
+    const uint32_t S = CP_SEC_EXPORT;
+    struct plan *p = r->p;
+    if (!r->sec[S].present)
+        return 0;
+    const struct arr *a = &r->arr[A_EXPORT];
+    char q[200];
+    if (a->count == 0 || a->count > CP_EXPORT_MAX_ITEMS)
+        return fail(r, S, r->sec[S].foff + offsetof(struct cp_export, items),
+                    "items: %u artifacts (a present export section has 1 to %u)", a->count,
+                    CP_EXPORT_MAX_ITEMS);
+    p->export_.items = decoded(r, A_EXPORT);
+    p->export_.n_items = a->count;
+    for (uint32_t i = 0; i < a->count; i++) {
+        uint64_t e = a->foff + (uint64_t)i * sizeof(struct cp_export_item);
+        struct plan_export_item *x = &p->export_.items[i];
+        const struct what what = { "artifact", i, NULL };
+        if (get_str(r, S, FLD(e, struct cp_export_item, name), &what, &x->name) ||
+            get_path(r, S, FLD(e, struct cp_export_item, path), &what, &x->path))
+            return -1;
+        if (!is_simple_name(x->name) || !strcmp(x->name, ".") || !strcmp(x->name, ".."))
+            return fail(r, S, FLD(e, struct cp_export_item, name),
+                        "%s: name %s is not [A-Za-z0-9_.-]{1,64} other than . and ..", WS(what),
+                        quote(x->name, q, sizeof q));
+        if (i > 0 && strcmp(p->export_.items[i - 1].name, x->name) >= 0)
+            return fail(r, S, FLD(e, struct cp_export_item, name),
+                        "%s: name %s is not after %s (sorted, unique)", WS(what), quote(x->name, q, sizeof q),
+                        p->export_.items[i - 1].name);
+        x->max_bytes = ld64(r, FLD(e, struct cp_export_item, max_bytes));
+        if (x->max_bytes == 0 || x->max_bytes > (1ull << 40))
+            return fail(r, S, FLD(e, struct cp_export_item, max_bytes), "%s: max_bytes %llu is not 1 to 2^40",
+                        WS(what), (unsigned long long)x->max_bytes);
+        x->flags = ld32(r, FLD(e, struct cp_export_item, flags));
+        if (x->flags & ~CP_EXPORT_REQUIRED)
+            return fail(r, S, FLD(e, struct cp_export_item, flags), "%s: unknown flags 0x%x", WS(what),
+                        x->flags & ~CP_EXPORT_REQUIRED);
+        x->line = ld32(r, FLD(e, struct cp_export_item, line));
+    }
+    return check_ranges(r, S);
+}
+
 /* ------------------------------------------------------------ API ---- */
 
 int plan_read(const void *buf, size_t len, struct plan **out, struct plan_error *err)
@@ -1578,7 +1628,7 @@ int plan_read(const void *buf, size_t len, struct plan **out, struct plan_error 
     struct plan *p = r.p;
     if (do_meta(&r) || do_process(&r) || do_filesystem(&r) || do_network(&r) || do_limits(&r) ||
         do_seccomp(&r) || do_vm(&r) || do_gvisor(&r) || do_events(&r) || do_secrets(&r) ||
-        do_provenance(&r)) {
+        do_provenance(&r) || do_export(&r)) {
         free(r.arena);
         return -1;
     }

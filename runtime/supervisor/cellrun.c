@@ -47,6 +47,7 @@ static void usage(FILE *f)
             "  --unsigned            run without signing events (the stream says so)\n"
             "  --trust KEYS.json     refuse PLAN unless it is signed by a key in KEYS.json\n"
             "  --backend NAME        run with this backend instead of the plan's (%s)\n"
+            "  --export-dir DIR      copy the plan's export artifacts to DIR/<cell id>/\n"
             "  -h, --help            this text\n"
             "ARGS after -- are appended to the plan's argv when the plan allows it.\n"
             "\n"
@@ -71,6 +72,7 @@ int cellrun_cmd_run(int argc, char **argv)
         { "unsigned", no_argument, NULL, 'u' },
         { "trust", required_argument, NULL, 't' },
         { "backend", required_argument, NULL, 'b' },
+        { "export-dir", required_argument, NULL, 'x' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -95,6 +97,7 @@ int cellrun_cmd_run(int argc, char **argv)
         case 'u': o.unsigned_run = true; break;
         case 't': o.trust_path = optarg; break;
         case 'b': o.backend = optarg; break;
+        case 'x': o.export_dir = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "cellrun: unknown or incomplete option \"%s\" (see cellrun --help)\n",

@@ -29,6 +29,7 @@
 #include "runtime/events/sign_verify.h"
 #include "runtime/lib/sys_util.h"
 #include "runtime/net/net.h"
+#include "runtime/export/export.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +76,9 @@ struct sup {
      * ended it when not itself (completed's killedby; docs/events.md) */
     bool workload_ok;
     const char *killedby;
+    char cell_id[40];   /* the run's UUID: the export directory's name */
+    bool export_failed; /* a required artifact failed */
+    char export_why[600];
 };
 
 /* The set-up bound: CELLOS_SETUP_TIMEOUT_MS (1 ms .. 1 h) when set, else
@@ -167,6 +171,8 @@ static void describe_step_failure(struct sup *s, const struct cell_step_record *
 
 /* ---- records ------------------------------------------------------------- */
 
+static int export_step(struct sup *s, struct cell_error *e);
+
 static int take_record(struct sup *s, const struct cell_step_record *r, struct cell_error *e)
 {
     if (r->magic != CELL_STEP_MAGIC || !cell_step_name(r->step) || r->result > CELL_STEP_DEGRADED ||
@@ -199,8 +205,36 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
     } else if (r->step == CELL_STEP_EXIT) {
         s->have_exit = true;
         s->exit_wstatus = (int)r->detail;
+        return export_step(s, e);
     }
     return 0;
+}
+
+/* The workload is over and the cell's init holds its mounts (hold_fd):
+ * copy the artifacts out (--export-dir) or say they were not, then let the
+ * init go. */
+static int export_step(struct sup *s, struct cell_error *e)
+{
+    if (s->run.hold_fd < 0)
+        return 0;
+    int rc = 0;
+    if (s->ev && s->o->export_dir) {
+        rc = export_artifacts(s->plan, s->run.pid, s->o->export_dir, s->cell_id, s->ev, &s->export_failed,
+                              s->export_why, sizeof s->export_why, e);
+    } else if (s->ev) {
+        char why[128];
+        snprintf(why, sizeof why, "no --export-dir: %zu artifact(s) not exported", s->plan->export_.n_items);
+        struct ev_kv d[] = {
+            { .key = "what", .type = EV_KV_STR, .s = "export" },
+            { .key = "why", .type = EV_KV_STR, .s = why },
+        };
+        rc = ev_supervisor_step(s->ev, "export_skipped", d, 2, e);
+    }
+    if (rc < 0)
+        s->sink_failed = true;
+    close(s->run.hold_fd);
+    s->run.hold_fd = -1;
+    return rc;
 }
 
 /* Read what is available; 1 on EOF, 0 otherwise, -1 on a fatal problem. */
@@ -284,6 +318,11 @@ static int open_events(struct sup *s, const struct ev_key *key, struct cell_erro
         eo.required_kid = s->plan->events.signing_kid;
     if (ev_run_uuid_generate(eo.run_uuid, e) < 0)
         return -1;
+    snprintf(s->cell_id, sizeof s->cell_id,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", eo.run_uuid[0],
+             eo.run_uuid[1], eo.run_uuid[2], eo.run_uuid[3], eo.run_uuid[4], eo.run_uuid[5], eo.run_uuid[6],
+             eo.run_uuid[7], eo.run_uuid[8], eo.run_uuid[9], eo.run_uuid[10], eo.run_uuid[11],
+             eo.run_uuid[12], eo.run_uuid[13], eo.run_uuid[14], eo.run_uuid[15]);
     eo.source = s->plan->events.source;
     eo.subject = s->plan->events.subject;
     if (s->sinks.n_remote) {
@@ -646,6 +685,7 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     s.o = o;
     s.sigfd = -1;
     s.run.record_fd = -1;
+    s.run.hold_fd = -1;
     s.run.pid = -1;
     struct cell_error e = { 0 };
     int status = CELLRUN_EXIT_FAILURE;
@@ -690,6 +730,20 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
                      s.plan->meta.backend, backend_names(names, sizeof names));
             goto fail_early;
         }
+    }
+    if (s.plan->export_.n_items && s.be->kind != CP_BACKEND_NATIVE) {
+        cell_err(&e, 0, "export: the plan exports artifacts, which only the native backend can do (not %s)",
+                 s.be->name);
+        goto fail_early;
+    }
+    if (s.plan->export_.n_items && o->export_dir) {
+        /* a directory, not a symlink to one (the copy follows none) */
+        int dfd = open(o->export_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0) {
+            cell_err_sys(&e, errno, "export: --export-dir %s", o->export_dir);
+            goto fail_early;
+        }
+        close(dfd);
     }
     if (o->n_extra_args && !(s.plan->process.flags & CP_PROC_ALLOW_EXTRA_ARGS)) {
         cell_err(&e, 0, "process: the plan does not allow extra arguments after --");
@@ -764,6 +818,10 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     status = conclude(&s, &res);
     if (wrc < 0) {
         snprintf(s.why, sizeof s.why, "%s", e.msg);
+        status = CELLRUN_EXIT_FAILURE;
+    }
+    if (s.export_failed && !s.why[0]) {
+        snprintf(s.why, sizeof s.why, "%s", s.export_why);
         status = CELLRUN_EXIT_FAILURE;
     }
     if (s.ev && !s.sink_failed && net_gw_finish(s.run.net, s.ev, &e) < 0) {

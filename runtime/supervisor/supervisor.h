@@ -40,6 +40,7 @@ struct sup_options {
     bool unsigned_run;                  /* --unsigned */
     const char *trust_path;             /* --trust KEYS.json, or NULL */
     const char *backend;                /* --backend NAME, or NULL for the plan's */
+    const char *export_dir;             /* --export-dir DIR, or NULL: artifacts not exported */
     /* Optional, for callers that run a plan on someone's behalf (the OCI
      * runtime, runtime/oci/): facts added to the started event, and a hold
      * called with the cell's process once it exists, stopped before its

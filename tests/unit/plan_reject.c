@@ -57,7 +57,7 @@ static void header_cases(void)
     REJECT("header flags", H, 12, "header flags 0x4", pb_w32(&w, 12, 4));
     REJECT("header size", H, 16, "header_size 72", pb_w32(&w, 16, 72));
     REJECT("zero sections", H, 20, "section_count 0", pb_w32(&w, 20, 0));
-    REJECT("thirteen sections", H, 20, "section_count 13", pb_w32(&w, 20, 13));
+    REJECT("fourteen sections", H, 20, "section_count 14", pb_w32(&w, 20, 14));
     REJECT("body_length too small", H, 24, "does not match the file size", pb_w64(&w, 24, pb_r64(&w, 24) - 1));
     REJECT("body_length huge", H, 24, "does not match the file size", pb_w64(&w, 24, UINT64_MAX));
     REJECT_RAW("body hash", H, 32, "SHA-256 does not match", w.d[w.n - 1] ^= 1);
@@ -95,7 +95,7 @@ static void directory_cases(void)
 {
     const uint32_t H = 0;
     size_t last = 64 + 16 * 10;       /* rich plan: 11 entries, secrets last */
-    REJECT("unknown section type", H, last, "unknown section type 13", pb_w32(&w, last, 13));
+    REJECT("unknown section type", H, last, "unknown section type 14", pb_w32(&w, last, 14));
     REJECT("section type 0", H, last, "unknown section type 0", pb_w32(&w, last, 0));
     REJECT("types not ascending", H, 64 + 32, "is not after type 2", pb_w32(&w, 64 + 32, 2));
     REJECT("entry flags", H, 64 + 36, "flags 0x1", pb_w32(&w, 64 + 36, 1));
@@ -486,6 +486,45 @@ static void provenance_cases(void)
     orig = saved;
 }
 
+/* The optional export section, on the rich plan with two artifacts added. */
+#define ART(i, f) RF(CP_SEC_EXPORT, struct cp_export, items, struct cp_export_item, i, f)
+static void export_cases(void)
+{
+    const uint32_t X = CP_SEC_EXPORT;
+    struct pbuf saved = orig;
+    struct plan pp = fixture_plan();
+    struct plan_export_item items[] = {
+        { .name = "a.log", .path = "/work/a.log", .max_bytes = 4096, .flags = CP_EXPORT_REQUIRED, .line = 3 },
+        { .name = "b.tar", .path = "/work/out/b.tar", .max_bytes = 1 << 20, .flags = 0, .line = 4 },
+    };
+    pp.export_.items = items;
+    pp.export_.n_items = 2;
+    orig = pb_from_plan(&pp);
+    struct plan *rp = NULL;
+    struct plan_error e;
+    if (ok(plan_read(orig.d, orig.n, &rp, &e) == 0, "a plan with an export section is accepted")) {
+        ok(rp->export_.n_items == 2 && !strcmp(rp->export_.items[1].path, "/work/out/b.tar") &&
+               rp->export_.items[0].max_bytes == 4096 && rp->export_.items[0].flags == CP_EXPORT_REQUIRED,
+           "export read back");
+        plan_free(rp);
+    }
+    REJECT("artifact name with a slash", X, ART(0, name), "name \"a/log\" is not", pb_restr(&w, "a.log", "a/log"));
+    REJECT("artifact name ..", X, ART(0, name), "is not [A-Za-z0-9_.-]{1,64} other than . and ..",
+           memcpy(w.d + SEC(CP_SEC_STRTAB) + STR("a.log"), "..", 3));
+    REJECT("artifact path relative", X, ART(1, path), "is not absolute",
+           pb_restr(&w, "/work/out/b.tar", "work/out/b.tarx"));
+    REJECT("artifact path with ..", X, ART(1, path), "has a '..' component",
+           pb_restr(&w, "/work/out/b.tar", "/work/../bb.tar"));
+    REJECT("artifact max 0", X, ART(0, max_bytes), "max_bytes 0 is not 1 to 2^40", pb_w64(&w, at_, 0));
+    REJECT("artifact unknown flag", X, ART(1, flags), "unknown flags 0x2", pb_w32(&w, at_, 2));
+    REJECT("artifacts not sorted", X, ART(1, name), "is not after a.log",
+           pb_w32(&w, at_, pb_r32(&w, ART(0, name))));
+    REJECT("export without artifacts", X, FIX(X, struct cp_export, items), "items: 0 artifacts",
+           pb_w32(&w, at_ + 4, 0); pb_w32(&w, at_, 0));
+    free(orig.d);
+    orig = saved;
+}
+
 int main(void)
 {
     struct plan rich = fixture_plan();
@@ -510,6 +549,7 @@ int main(void)
     vm_cases();
     gvisor_events_secrets_cases();
     provenance_cases();
+    export_cases();
 
     /* the message format */
     struct plan_error e = { .e = { .msg = "mount op 3: opcode 99 is not a known opcode" },
@@ -522,7 +562,8 @@ int main(void)
     is_str(plan_section_name(0), "header", "section 0 is the header");
     is_str(plan_section_name(11), "secrets", "section 11 is secrets");
     is_str(plan_section_name(12), "provenance", "section 12 is provenance");
-    is_str(plan_section_name(13), "unknown", "section 13 is unknown");
+    is_str(plan_section_name(13), "export", "section 13 is export");
+    is_str(plan_section_name(14), "unknown", "section 14 is unknown");
     is_str(plan_mount_opcode_name(12), "pivot_root", "opcode 12");
     ok(plan_mount_opcode_name(0) == NULL && plan_mount_opcode_name(14) == NULL, "unknown opcodes have no name");
 
