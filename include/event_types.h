@@ -13,6 +13,9 @@
 #define CELL_EV_DESTROYED   "dev.cellos.events.cell.lifecycle.v1.destroyed"
 #define CELL_EV_STEP_PREFIX "dev.cellos.events.cell.step.v1." /* + cell_step_name() or a supervisor step */
 #define CELL_EV_SEALED      "dev.cellos.events.cell.stream.v1.sealed"
+/* The supervisor refused a system call the plan's filter kills, and killed
+ * the caller before the call ran (docs/events.md). */
+#define CELL_EV_SECCOMP_DENIED "dev.cellos.events.cell.seccomp.v1.denied"
 
 /* Supervisor-side steps (not from the cell's step records). */
 #define CELL_EV_STEP_PLAN_VERIFIED CELL_EV_STEP_PREFIX "plan_verified"

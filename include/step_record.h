@@ -37,7 +37,8 @@ enum cell_step {
     CELL_STEP_SECRETS = 11, /* secret files/env delivered (values never reported) */
     CELL_STEP_CAPS = 12,    /* capabilities dropped from every set but the granted */
     CELL_STEP_NO_NEW_PRIVS = 13,
-    CELL_STEP_SECCOMP = 14,    /* filter loaded; detail: instruction count */
+    CELL_STEP_SECCOMP = 14,    /* filter loaded; detail: instruction count; op_index: the
+                                * denial listener's fd + 1 (0: none; cell_side.h) */
     CELL_STEP_EXEC = 15,       /* about to execve; result/err say if it failed */
     CELL_STEP_INIT = 16,       /* the cell's init (pid 1) is up; detail: its pid on the host side if known */
     CELL_STEP_GUEST_BOOT = 17, /* VM guest kernel up and its init started */
@@ -58,7 +59,7 @@ struct cell_step_record {
     uint32_t magic;    /* CELL_STEP_MAGIC */
     uint16_t step;     /* enum cell_step */
     uint16_t result;   /* CELL_STEP_OK / FAILED / SKIPPED / DEGRADED */
-    uint32_t op_index; /* MOUNT_OP: index into the plan's mount ops; else 0 */
+    uint32_t op_index; /* MOUNT_OP: index into the plan's mount ops; SECCOMP: see above; else 0 */
     int32_t err;       /* errno when result is FAILED; else 0 */
     uint32_t detail;   /* step-specific, documented per step above */
     uint32_t pad;      /* 0 */

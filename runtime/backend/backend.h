@@ -123,6 +123,11 @@ struct backend_run {
      * arrives, then closes it (and sets -1). -1 otherwise (the core sets
      * -1 before prepare). */
     int hold_fd;
+    /* Set by a backend in prepare whose cell may report a seccomp denial
+     * listener (the SECCOMP record's op_index): the workload is the only
+     * child of `pid` and the core may take the listener from it with
+     * pidfd_getfd (runtime/supervisor/seccomp_notify.h). */
+    bool seccomp_listener;
 };
 
 /* Final outcome of a run, filled by the core and possibly by finish(). */

@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -353,13 +354,20 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
     sec.magic = CELL_STEP_MAGIC;
     sec.step = CELL_STEP_SECCOMP;
     sec.mono_ns = sys_now_ns();
-    int sr = cell_seccomp_load(p, &nins);
+    int listener = -1;
+    int sr =
+        c->seccomp_listener ? cell_seccomp_load_notify(p, &nins, &listener) : cell_seccomp_load(p, &nins);
     sec.result = sr < 0 ? CELL_STEP_FAILED : CELL_STEP_OK;
     sec.err = sr < 0 ? errno : 0;
     sec.detail = nins;
+    sec.op_index = listener >= 0 ? (uint32_t)listener + 1 : 0; /* the listener's fd + 1 */
     if (rep->emit(rep, &sec) < 0 || sr < 0)
         goto fail;
-    execve(argv[0], argv, env);
+    /* with a listener this execve waits until the supervisor holds it */
+    if (listener >= 0)
+        syscall(SYS_execve, argv[0], argv, env, CELL_SC_EXEC_COOKIE, 0, 0);
+    else
+        execve(argv[0], argv, env);
     int e = errno;
     exec_report(exec_wr, e > 0 ? e : EIO);
     _exit(e == ENOENT || e == ENOTDIR ? 127 : 126);

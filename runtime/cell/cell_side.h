@@ -131,6 +131,12 @@ struct cell_config {
      * (runtime/export/). Only when hold is true. */
     bool hold;
     int hold_fd;
+
+    /* The supervisor can take a seccomp listener from the workload (native:
+     * it is the parent, with pidfd_getfd): the filter's kill returns become
+     * SECCOMP_RET_USER_NOTIF so that it can say which call was refused
+     * before it kills (cell_seccomp_load_notify). */
+    bool seccomp_listener;
 };
 
 /* Mount op program interpreter (mount_ops.c): performs every op in order,
@@ -171,5 +177,26 @@ bool cell_seccomp_uses_notify(const struct plan *p);
 int cell_caps_apply(uint64_t keep, uid_t uid, gid_t gid, bool set_groups);
 int cell_landlock_apply(const struct cell_config *c, uint32_t *abi, bool *degraded);
 int cell_seccomp_load(const struct plan *p, uint32_t *n_insns);
+
+/* The denial listener (docs/runtime.md, "Naming a refused call"): the
+ * plan's program with every kill-process/kill-thread return turned into
+ * SECCOMP_RET_USER_NOTIF, after a prefix that also notifies the cell's own
+ * execve, recognised by CELL_SC_EXEC_COOKIE in its fourth argument (which
+ * execve ignores), so that the workload waits in that execve until the
+ * supervisor holds the listener (the listener fd is close-on-exec). Every
+ * other call runs two more instructions than the plan's program. */
+#define CELL_SC_EXEC_COOKIE  0x43454c4c45584543ull /* "CELLEXEC" */
+#define CELL_SC_NOTIFY_EXTRA 7u                    /* instructions of the prefix */
+
+/* Write the rewritten program into out (capacity cap instructions); returns
+ * its length, or 0 when there is nothing to rewrite (no kill return), the
+ * program returns A somewhere, or it would not fit. */
+size_t cell_seccomp_notify_program(const struct plan_sc_program *prog, struct cp_bpf_insn *out, size_t cap);
+
+/* Load the rewritten program with SECCOMP_FILTER_FLAG_NEW_LISTENER;
+ * *listener: its fd. Where there is nothing to rewrite or the kernel refuses
+ * a listener (an outer filter already has one), loads the plan's program
+ * as cell_seccomp_load does, *listener = -1. */
+int cell_seccomp_load_notify(const struct plan *p, uint32_t *n_insns, int *listener);
 
 #endif

@@ -715,7 +715,7 @@ int ev_step(struct ev_stream *s, const struct plan *p, const struct cell_step_re
                             "%zu ops",
                             r->op_index, p->fs.n_ops);
         op = &p->fs.ops[r->op_index];
-    } else if (r->op_index != 0) {
+    } else if (r->op_index != 0 && r->step != CELL_STEP_SECCOMP) {
         return cell_err(e, 0, "events: step %s: op index %u set on a step that has none", name, r->op_index);
     }
 
@@ -728,6 +728,8 @@ int ev_step(struct ev_stream *s, const struct plan *p, const struct cell_step_re
     jcs_put_str(d, data, "result", result);
     jcs_put_str(d, data, "monotonicns", mono);
     jcs_put_uint(d, data, "detail", r->detail);
+    if (r->step == CELL_STEP_SECCOMP && r->op_index)
+        jcs_put_bool(d, data, "listener", true); /* kill returns are answered by the supervisor */
     if (r->err) {
         const char *en = strerrorname_np(r->err);
         jcs_put_str(d, data, "errno", en ? en : "unknown");
@@ -809,6 +811,23 @@ int ev_export(struct ev_stream *s, bool completed, const struct ev_kv *kv, size_
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building an export event: %s", jcs_doc_error(d));
     return finish(s, root, completed ? CELL_EV_EXPORT_COMPLETED : CELL_EV_EXPORT_FAILED, e);
+}
+
+int ev_seccomp_denied(struct ev_stream *s, const struct ev_kv *kv, size_t n, struct cell_error *e)
+{
+    if (stream_usable(s, "seccomp denied", e) < 0)
+        return -1;
+    if (s->completed)
+        return cell_err(e, 0, "events: seccomp denied after completed");
+    if (n && !kv)
+        return cell_err(e, 0, "events: seccomp denied: values missing");
+    struct jcs_doc *d = s->doc;
+    struct jcs_value *root, *data = begin(s, &root);
+    if (put_kv(d, data, kv, n, NULL, e) < 0)
+        return cell_err_wrap(e, "seccomp denied");
+    if (jcs_doc_error(d))
+        return cell_err(e, 0, "events: building seccomp denied: %s", jcs_doc_error(d));
+    return finish(s, root, CELL_EV_SECCOMP_DENIED, e);
 }
 
 int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct cell_error *e)

@@ -149,6 +149,10 @@ int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct 
  * the flat key/values (name matches [a-z0-9_]). */
 int ev_network(struct ev_stream *s, const char *name, const struct ev_kv *kv, size_t n, struct cell_error *e);
 
+/* A refused system call (CELL_EV_SECCOMP_DENIED): data is kv, which must
+ * hold "syscall" (its name) and "nr" (its number). */
+int ev_seccomp_denied(struct ev_stream *s, const struct ev_kv *kv, size_t n, struct cell_error *e);
+
 /* outcome succeeded|failed; terminalState Clean (forced=false) | Forced. */
 int ev_destroyed(struct ev_stream *s, bool succeeded, bool forced, struct cell_error *e);
 

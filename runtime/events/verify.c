@@ -151,13 +151,10 @@ static bool is_hex64(const char *s, size_t n)
 static bool valid_type(const char *s, size_t n, const char **step)
 {
     *step = NULL;
-    static const char *const fixed[] = { CELL_EV_STARTED,
-                                         CELL_EV_COMPLETED,
-                                         CELL_EV_DESTROYED,
-                                         CELL_EV_SEALED,
-                                         CELL_EV_EXPORT_COMPLETED,
-                                         CELL_EV_EXPORT_FAILED,
-                                         NULL };
+    static const char *const fixed[] = { CELL_EV_STARTED,          CELL_EV_COMPLETED,
+                                         CELL_EV_DESTROYED,        CELL_EV_SEALED,
+                                         CELL_EV_EXPORT_COMPLETED, CELL_EV_EXPORT_FAILED,
+                                         CELL_EV_SECCOMP_DENIED,   NULL };
     for (const char *const *f = fixed; *f; f++)
         if (strlen(*f) == n && memcmp(*f, s, n) == 0)
             return true;
@@ -529,6 +526,13 @@ static int check_type_data(struct verifier *v, size_t i, const struct attrs *at,
             return fail(v, i, "sealed event: data.events is not its own sequence number %llu",
                         (unsigned long long)seq);
         run->sealed = true;
+    } else if (type_is(type, tn, CELL_EV_SECCOMP_DENIED)) {
+        if (run->completed)
+            return fail(v, i, "seccomp denied event after the completed event");
+        const struct jcs_value *sc = jcs_object_get(data, "syscall");
+        const struct jcs_value *nr = jcs_object_get(data, "nr");
+        if (!sc || jcs_type_of(sc) != JCS_STRING || !nr || jcs_type_of(nr) != JCS_INT)
+            return fail(v, i, "seccomp denied event: data needs syscall (a string) and nr (an integer)");
     } else if (step) {
         const struct jcs_value *st = jcs_object_get(data, "step");
         const struct jcs_value *og = jcs_object_get(data, "origin");

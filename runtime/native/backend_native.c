@@ -19,6 +19,7 @@
 #include "runtime/backend/cgroup.h"
 #include "runtime/backend/stdio_relay.h"
 #include "runtime/cell/cell_side.h"
+#include "runtime/plan/bpf_interp.h"
 #include "runtime/lib/sys_util.h"
 #include "runtime/net/net.h"
 
@@ -118,6 +119,9 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
      * capability the cell holds is one over its own namespaces only */
     c->userns = true;
     c->uid_map_by_host = !r->rootless;
+    /* the supervisor takes the workload's seccomp listener (pidfd_getfd);
+     * whether the cell makes one is decided at spawn (listener_usable) */
+    r->seccomp_listener = true;
     c->n_cgroup_fds = cgroup_fds(&n->cg, c->cgroup_fds, CELL_MAX_CGROUPS);
     c->cgroup_detail = n->cg.detail;
     c->cgroup_degraded = n->cg.degraded;
@@ -258,6 +262,22 @@ static void wait_relay(struct native *n)
     n->relay_pid = -1;
 }
 
+/* The supervisor learns the listener from the cell's SECCOMP record, which
+ * the cell writes after the load: only when the plan's filter lets that
+ * write(2) through does the cell make a listener (else that write is
+ * killed as it always was). */
+static bool listener_usable(const struct plan *p, int record_fd)
+{
+    const struct plan_sc_program *prog = cell_seccomp_program(p);
+    if (!prog)
+        return false;
+    struct seccomp_data d = { .nr = __NR_write,
+                              .arch = cell_audit_arch(),
+                              .args = { (uint64_t)record_fd, 0, sizeof(struct cell_step_record) } };
+    uint32_t a = bpf_interp_action(prog->insns, prog->insn_count, &d) & SECCOMP_RET_ACTION_FULL;
+    return a == SECCOMP_RET_ALLOW || a == SECCOMP_RET_LOG;
+}
+
 static int native_spawn(struct backend_run *r, struct cell_error *e)
 {
     struct native *n = r->priv;
@@ -309,6 +329,7 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
 
     struct cell_report rep;
     cell_report_fd_init(&rep, rp[1]);
+    n->cfg.seccomp_listener = listener_usable(r->plan, rp[1]);
     /* fork-like clone: the child has its own copy of our memory as of now
      * (no key has been loaded yet). Namespaces other than cgroup are made
      * here; the cell takes its cgroup namespace after joining its cgroup. */

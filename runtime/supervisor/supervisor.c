@@ -20,6 +20,7 @@
  */
 #include "supervisor.h"
 #include "supervisor_sinks.h"
+#include "seccomp_notify.h"
 #include "runtime/backend/backend.h"
 #include "backend_table.h"
 #include "runtime/cell/cell_side.h"
@@ -52,6 +53,7 @@ struct sup {
     struct sup_inputs in;
     struct ev_stream *ev;
     struct sup_sinks sinks; /* local sink, remote sinks, spool, sender */
+    struct sc_notify sn;    /* the seccomp denial listener (seccomp_notify.h) */
     int sigfd;
     sigset_t oldmask;
 
@@ -176,7 +178,9 @@ static int export_step(struct sup *s, struct cell_error *e);
 static int take_record(struct sup *s, const struct cell_step_record *r, struct cell_error *e)
 {
     if (r->magic != CELL_STEP_MAGIC || !cell_step_name(r->step) || r->result > CELL_STEP_DEGRADED ||
-        r->pad != 0 || (r->step == CELL_STEP_MOUNT_OP && r->op_index >= s->plan->fs.n_ops)) {
+        r->pad != 0 || (r->step == CELL_STEP_MOUNT_OP && r->op_index >= s->plan->fs.n_ops) ||
+        (r->step == CELL_STEP_SECCOMP && r->op_index &&
+         (!s->run.seccomp_listener || r->result != CELL_STEP_OK || r->op_index > 65536))) {
         s->bad_record = true;
         return cell_err(e, 0, "cell: malformed step record (step %u, result %u)", r->step, r->result);
     }
@@ -198,6 +202,10 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
             s->t_exec_ns = record_time(s, r); /* the workload's wall clock starts */
         /* the set-up is over: the sender may take the CPU now */
         if (sup_sinks_start_sender(&s->sinks, e) < 0)
+            return -1;
+    } else if (r->step == CELL_STEP_SECCOMP && r->op_index) {
+        /* the workload waits in its execve until we hold its listener */
+        if (sc_notify_take(&s->sn, s->run.pid, r->op_index - 1, e) < 0)
             return -1;
     } else if (r->step == CELL_STEP_GUEST_BOOT) {
         if (!s->t_boot_ns)
@@ -434,10 +442,11 @@ static int watch(struct sup *s, struct cell_error *e)
         }
     }
     while (!s->reaped) {
-        struct pollfd pf[3] = {
+        struct pollfd pf[4] = {
             { .fd = s->sigfd, .events = POLLIN },
             { .fd = eof ? -1 : s->run.record_fd, .events = POLLIN },
             { .fd = net_gw_fd(s->run.net), .events = POLLIN },
+            { .fd = s->sn.fd, .events = POLLIN },
         };
         int timeout = -1;
         /* until the workload starts: the set-up bound (after a VM's boot
@@ -462,7 +471,7 @@ static int watch(struct sup *s, struct cell_error *e)
             uint64_t left_ms = (end - now + 999999) / 1000000;
             timeout = left_ms > 1000000000 ? 1000000000 : (int)left_ms;
         }
-        int n = poll(pf, 3, timeout);
+        int n = poll(pf, 4, timeout);
         if (n < 0 && errno != EINTR) {
             rc = cell_err_sys(e, errno, "poll");
             kill_cell(s);
@@ -486,6 +495,15 @@ static int watch(struct sup *s, struct cell_error *e)
             } else if (r == 1) {
                 eof = true;
             }
+        }
+        if (pf[3].revents & POLLIN) {
+            if (sc_notify_handle(&s->sn, s->plan, s->ev, e) < 0 && rc == 0) {
+                s->sink_failed = true;
+                rc = -1;
+                kill_cell(s);
+            }
+        } else if (pf[3].revents) {
+            sc_notify_close(&s->sn); /* every filtered process is gone */
         }
         if (pf[0].revents & POLLIN) {
             struct signalfd_siginfo si;
@@ -584,7 +602,9 @@ static const char *killed_by(struct sup *s, const struct backend_result *res)
         return "memory";
     }
     if (res->signal == SIGSYS) {
-        if (!s->why[0])
+        if (!s->why[0] && s->sn.denied_main)
+            snprintf(s->why, sizeof s->why, "%s", s->sn.line);
+        else if (!s->why[0])
             snprintf(s->why, sizeof s->why,
                      "seccomp killed the workload (SIGSYS): it made a system call the policy's syscalls "
                      "section does not allow (cellc explain PLAN SYSCALL ... tells which rule decides)");
@@ -601,6 +621,10 @@ static int conclude(struct sup *s, struct backend_result *res)
     res->exited = WIFEXITED(ws);
     res->exit_code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 0;
     res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+    /* the supervisor killed the workload for a refused call: as the
+     * kernel's kill-process would have (128+SIGSYS) */
+    if (s->sn.denied_main && res->signal == SIGKILL && !s->timed_out && !s->killed)
+        res->signal = SIGSYS;
     res->cpu_user_us = (uint64_t)s->ru.ru_utime.tv_sec * 1000000u + (uint64_t)s->ru.ru_utime.tv_usec;
     res->cpu_sys_us = (uint64_t)s->ru.ru_stime.tv_sec * 1000000u + (uint64_t)s->ru.ru_stime.tv_usec;
     if (s->be->finish)
@@ -687,6 +711,7 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     s.run.record_fd = -1;
     s.run.hold_fd = -1;
     s.run.pid = -1;
+    sc_notify_init(&s.sn);
     struct cell_error e = { 0 };
     int status = CELLRUN_EXIT_FAILURE;
     bool spawned = false;
@@ -865,6 +890,7 @@ teardown:
 teardown_done_msg:
     if (spawned)
         kill_cell(&s);
+    sc_notify_close(&s.sn);
     if (s.be && s.be->cleanup)
         s.be->cleanup(&s.run);
     if (s.ev && !s.sink_failed) {
