@@ -222,6 +222,15 @@ $(BUILD)/bench/seccomp_bench: bench/seccomp_bench.c $(LIBCELLC) $(LIBCELLRT)
 bench-seccomp:
 	BUILD=$(BUILD) bench/seccomp.sh
 
+# -------------------------------------------------- area: denials (issue 19 item 1)
+# bench/denials.sh: the denial listener's cost on allowed calls (make bench-denials)
+$(BUILD)/bench/denials_bench: bench/denials_bench.c $(LIBCELLC) $(LIBCELLRT)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $< $(LIBCELLC) $(LIBCELLRT) $(LDLIBS)
+.PHONY: bench-denials
+bench-denials:
+	BUILD=$(BUILD) bench/denials.sh
+
 # -------------------------------------------------- area: runtime (issue 4)
 # (owned by the native runtime: escape probes, feature tests)
 # The cell side: the files a VM guest init links statically to run the same

@@ -50,6 +50,20 @@ struct native {
 
 #define RELAY_WAIT_MS 5000 /* bound on the relay's last copies after the cell ended */
 
+/* Yama's ptrace_scope 3 forbids pidfd_getfd to everyone, 2 to all but
+ * CAP_SYS_PTRACE (root); 0 and 1 allow an ancestor (the supervisor). */
+static bool pidfd_getfd_allowed(bool rootless)
+{
+    char buf[8] = "";
+    int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return true; /* no Yama */
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    int scope = k > 0 ? buf[0] - '0' : 3;
+    return scope <= 1 || (scope == 2 && !rootless);
+}
+
 static int max_pass_fd(const struct plan *p)
 {
     int m = 2;
@@ -119,9 +133,10 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
      * capability the cell holds is one over its own namespaces only */
     c->userns = true;
     c->uid_map_by_host = !r->rootless;
-    /* the supervisor takes the workload's seccomp listener (pidfd_getfd);
-     * whether the cell makes one is decided at spawn (listener_usable) */
-    r->seccomp_listener = true;
+    /* the supervisor takes the workload's seccomp listener (pidfd_getfd,
+     * a ptrace-mode access Yama may forbid); whether the cell makes one is
+     * decided at spawn (listener_usable) */
+    r->seccomp_listener = pidfd_getfd_allowed(r->rootless);
     c->n_cgroup_fds = cgroup_fds(&n->cg, c->cgroup_fds, CELL_MAX_CGROUPS);
     c->cgroup_detail = n->cg.detail;
     c->cgroup_degraded = n->cg.degraded;
@@ -329,7 +344,7 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
 
     struct cell_report rep;
     cell_report_fd_init(&rep, rp[1]);
-    n->cfg.seccomp_listener = listener_usable(r->plan, rp[1]);
+    n->cfg.seccomp_listener = r->seccomp_listener && listener_usable(r->plan, rp[1]);
     /* fork-like clone: the child has its own copy of our memory as of now
      * (no key has been loaded yet). Namespaces other than cgroup are made
      * here; the cell takes its cgroup namespace after joining its cgroup. */
