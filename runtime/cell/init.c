@@ -11,8 +11,9 @@
  * cell to the workload, and when the workload ends reports EXIT with its
  * wait status and returns: its own exit then makes the kernel kill whatever
  * is left in the pid namespace. With c->hold (export), it first kills and
- * reaps what is left, reports EXIT, then waits for EOF on c->hold_fd so the
- * supervisor can copy artifacts out of its still-mounted root.
+ * reaps what is left, becomes dumpable again (nothing of the workload is
+ * left), reports EXIT, then waits for EOF on c->hold_fd so the supervisor
+ * can copy artifacts out of its still-mounted root.
  */
 #include "cell_int.h"
 
@@ -91,6 +92,10 @@ done:
         kill(-1, SIGKILL);
         while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
             ;
+        /* nothing of the workload is left: let the supervisor (rootless:
+         * without CAP_SYS_PTRACE on the host, only in the cell's user
+         * namespace) open /proc/<init>/root */
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     }
     cell_report_step(rep, CELL_STEP_EXIT, CELL_STEP_OK, 0, 0, (uint32_t)status);
     if (c->hold) {

@@ -117,5 +117,23 @@ like "$(jq -r 'select(.type=="dev.cellos.events.cell.step.v1.export_skipped") | 
 crun_cell "$TMP/ok.plan" --backend gvisor --export-dir "$TMP/out"
 is "$RC:$ERR" "125:cellrun: export: the plan exports artifacts, which only the native backend can do (not gvisor)" "gvisor refuses an export plan in one line"
 
+# ---- vm refuses it too
+crun_cell "$TMP/ok.plan" --backend vm --export-dir "$TMP/out"
+is "$RC:$ERR" "125:cellrun: export: the plan exports artifacts, which only the native backend can do (not vm)" "the vm backend refuses an export plan in one line"
+
+# ---- rootless: the copy is the invoking user's
+if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null && rootless_setup; then
+    mkdir "$TMP/rootless/out" && chown 65534:65534 "$TMP/rootless/out"
+    cp "$TMP/ok.plan" "$TMP/rootless/ok.plan" && chmod 644 "$TMP/rootless/ok.plan"
+    (cd "$TMP/rootless" && setpriv --reuid=65534 --regid=65534 --clear-groups "$RL_CELLRUN" --unsigned \
+        --events out/ev.jsonl --export-dir out ok.plan </dev/null >/dev/null 2>"$TMP/rl.err")
+    is "$?:$(cat "$TMP/rl.err")" "0:" "a rootless run exports"
+    is "$(stat -c '%u %a %s' "$TMP"/rootless/out/*/b.bin 2>&1)" "65534 644 100000" "the copy belongs to the invoking user"
+    "$CELLRUN" verify "$TMP/rootless/out/ev.jsonl" --unsigned --artifacts "$TMP/rootless/out" --quiet 2>&1
+    is "$?" 0 "and verifies"
+else
+    skip 3 "cannot run as uid 65534 here"
+fi
+
 is "$(residue)" "" "nothing left on the host"
 done_testing
