@@ -128,6 +128,9 @@ struct backend_run {
      * child of `pid` and the core may take the listener from it with
      * pidfd_getfd (runtime/supervisor/seccomp_notify.h). */
     bool seccomp_listener;
+    /* Input (`cellrun --learn`): the cell loads the learning filter instead
+     * of the plan's; refused in prepare by a backend that cannot. */
+    bool seccomp_learn;
 };
 
 /* Final outcome of a run, filled by the core and possibly by finish(). */

@@ -355,8 +355,9 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
     sec.step = CELL_STEP_SECCOMP;
     sec.mono_ns = sys_now_ns();
     int listener = -1;
-    int sr =
-        c->seccomp_listener ? cell_seccomp_load_notify(p, &nins, &listener) : cell_seccomp_load(p, &nins);
+    int sr = c->seccomp_learn ? cell_seccomp_load_learn(rep->fd, &nins, &listener)
+        : c->seccomp_listener ? cell_seccomp_load_notify(p, &nins, &listener)
+                              : cell_seccomp_load(p, &nins);
     sec.result = sr < 0 ? CELL_STEP_FAILED : CELL_STEP_OK;
     sec.err = sr < 0 ? errno : 0;
     sec.detail = nins;
@@ -364,7 +365,7 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
     if (rep->emit(rep, &sec) < 0 || sr < 0)
         goto fail;
     /* with a listener this execve waits until the supervisor holds it */
-    if (listener >= 0)
+    if (listener >= 0 && !c->seccomp_learn)
         syscall(SYS_execve, argv[0], argv, env, CELL_SC_EXEC_COOKIE, 0, 0);
     else
         execve(argv[0], argv, env);

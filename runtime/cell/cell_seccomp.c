@@ -146,3 +146,27 @@ int cell_seccomp_load_notify(const struct plan *p, uint32_t *n_insns, int *liste
     }
     return cell_seccomp_load(p, n_insns);
 }
+
+int cell_seccomp_load_learn(int record_fd, uint32_t *n_insns, int *listener)
+{
+    const uint32_t off_a0 = (uint32_t)offsetof(struct seccomp_data, args[0]);
+    struct sock_filter prog[] = {
+        { BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, arch) },
+        { BPF_JMP | BPF_JEQ | BPF_K, 0, 6, CELL_AUDIT_ARCH },
+        { BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)offsetof(struct seccomp_data, nr) },
+        { BPF_JMP | BPF_JEQ | BPF_K, 0, 4, (uint32_t)__NR_write },
+        { BPF_LD | BPF_W | BPF_ABS, 0, 0, off_a0 },
+        { BPF_JMP | BPF_JEQ | BPF_K, 0, 2, (uint32_t)record_fd },
+        { BPF_LD | BPF_W | BPF_ABS, 0, 0, off_a0 + 4 },
+        { BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0 },
+        { BPF_RET | BPF_K, 0, 0, SECCOMP_RET_USER_NOTIF },
+        { BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW },
+    };
+    struct sock_fprog fp = { .len = (unsigned short)(sizeof prog / sizeof *prog), .filter = prog };
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fp);
+    if (fd < 0)
+        return -1;
+    *n_insns = fp.len;
+    *listener = (int)fd;
+    return 0;
+}

@@ -137,6 +137,10 @@ struct cell_config {
      * SECCOMP_RET_USER_NOTIF so that it can say which call was refused
      * before it kills (cell_seccomp_load_notify). */
     bool seccomp_listener;
+    /* `cellrun --learn`: instead of the plan's filter, one that lets the
+     * cell's record write through and notifies every other call, which the
+     * supervisor records and lets run (cell_seccomp_load_learn). */
+    bool seccomp_learn;
 };
 
 /* Mount op program interpreter (mount_ops.c): performs every op in order,
@@ -198,5 +202,9 @@ size_t cell_seccomp_notify_program(const struct plan_sc_program *prog, struct cp
  * a listener (an outer filter already has one), loads the plan's program
  * as cell_seccomp_load does, *listener = -1. */
 int cell_seccomp_load_notify(const struct plan *p, uint32_t *n_insns, int *listener);
+
+/* `cellrun --learn`: load the learning filter (every call but write(2) to
+ * record_fd notifies) with a listener, *listener its fd. */
+int cell_seccomp_load_learn(int record_fd, uint32_t *n_insns, int *listener);
 
 #endif

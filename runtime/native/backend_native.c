@@ -137,6 +137,9 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
      * a ptrace-mode access Yama may forbid); whether the cell makes one is
      * decided at spawn (listener_usable) */
     r->seccomp_listener = pidfd_getfd_allowed(r->rootless);
+    if (r->seccomp_learn && !r->seccomp_listener)
+        return cell_err(e, 0, "--learn: Yama's ptrace_scope forbids taking the cell's seccomp listener");
+    c->seccomp_learn = r->seccomp_learn;
     c->n_cgroup_fds = cgroup_fds(&n->cg, c->cgroup_fds, CELL_MAX_CGROUPS);
     c->cgroup_detail = n->cg.detail;
     c->cgroup_degraded = n->cg.degraded;

@@ -45,6 +45,9 @@ static void usage(FILE *f)
             "                        acknowledged the started event\n"
             "  --key FILE            the Ed25519 signing key (default: $CELLOS_KEY)\n"
             "  --unsigned            run without signing events (the stream says so)\n"
+            "  --learn               enforce no syscall policy: record every call the job\n"
+            "                        makes and print the syscalls section allowing them\n"
+            "                        (native backend; the stream says so)\n"
             "  --trust KEYS.json     refuse PLAN unless it is signed by a key in KEYS.json\n"
             "  --backend NAME        run with this backend instead of the plan's (%s)\n"
             "  --export-dir DIR      copy the plan's export artifacts to DIR/<cell id>/\n"
@@ -73,6 +76,7 @@ int cellrun_cmd_run(int argc, char **argv)
         { "trust", required_argument, NULL, 't' },
         { "backend", required_argument, NULL, 'b' },
         { "export-dir", required_argument, NULL, 'x' },
+        { "learn", no_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -98,6 +102,7 @@ int cellrun_cmd_run(int argc, char **argv)
         case 't': o.trust_path = optarg; break;
         case 'b': o.backend = optarg; break;
         case 'x': o.export_dir = optarg; break;
+        case 'L': o.learn = true; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "cellrun: unknown or incomplete option \"%s\" (see cellrun --help)\n",

@@ -34,6 +34,27 @@ void sc_notify_init(struct sc_notify *n)
     n->fd = -1;
 }
 
+#define LEARN_MAX_CALLS  512 /* syscall numbers */
+#define LEARN_MAX_VALUES 32  /* distinct ioctl requests / socket families kept per call */
+
+struct sc_learnt {
+    struct {
+        int nr;
+        size_t n_vals;
+        uint64_t vals[LEARN_MAX_VALUES];
+        bool too_many;
+    } calls[LEARN_MAX_CALLS];
+    size_t n;
+    size_t foreign; /* calls of another architecture (not learnt) */
+    uint64_t total;
+};
+
+void sc_notify_free(struct sc_notify *n)
+{
+    free(n->learnt);
+    n->learnt = NULL;
+}
+
 void sc_notify_close(struct sc_notify *n)
 {
     if (n->fd >= 0)
@@ -286,6 +307,144 @@ static int deny(struct sc_notify *n, const struct plan *p, const struct seccomp_
     return rc < 0 ? -1 : 1;
 }
 
+/* the argument learnt as a predicate, or -1 */
+static int learnt_arg(const char *name)
+{
+    if (strcmp(name, "ioctl") == 0)
+        return 1;
+    if (strcmp(name, "socket") == 0)
+        return 0;
+    return -1;
+}
+
+static void learn(struct sc_notify *n, const struct seccomp_notif *req)
+{
+    struct sc_learnt *l = n->learnt;
+    if (!l)
+        l = n->learnt = calloc(1, sizeof *l);
+    if (!l)
+        return;
+    l->total++;
+    if (req->data.arch != cell_audit_arch()) {
+        l->foreign++;
+        return;
+    }
+    size_t i = 0;
+    while (i < l->n && l->calls[i].nr != req->data.nr)
+        i++;
+    if (i == l->n) {
+        if (l->n == LEARN_MAX_CALLS)
+            return;
+        l->calls[l->n++].nr = req->data.nr;
+    }
+    char *name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);
+    int a = name ? learnt_arg(name) : -1;
+    free(name);
+    if (a < 0 || l->calls[i].too_many)
+        return;
+    uint64_t v = req->data.args[a] & 0xffffffffu;
+    for (size_t k = 0; k < l->calls[i].n_vals; k++)
+        if (l->calls[i].vals[k] == v)
+            return;
+    if (l->calls[i].n_vals == LEARN_MAX_VALUES)
+        l->calls[i].too_many = true;
+    else
+        l->calls[i].vals[l->calls[i].n_vals++] = v;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void sc_notify_print_learnt(struct sc_notify *n, FILE *f)
+{
+    struct sc_learnt *l = n->learnt;
+    if (!l) {
+        fprintf(f, "cellrun: --learn: no system call was recorded\n");
+        return;
+    }
+    char *names[LEARN_MAX_CALLS];
+    size_t nn = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        char *name = seccomp_syscall_resolve_num_arch(cell_audit_arch(), l->calls[i].nr);
+        if (!name)
+            continue;
+        int a = learnt_arg(name);
+        if (a >= 0 && !l->calls[i].too_many) {
+            /* a predicate only where every value seen has a name */
+            bool named = true;
+            for (size_t k = 0; k < l->calls[i].n_vals && named; k++)
+                named = (a == 1 ? ioctl_name(l->calls[i].vals[k]) : family_name(l->calls[i].vals[k])) != NULL;
+            if (named && l->calls[i].n_vals) {
+                free(name);
+                continue;
+            }
+        }
+        names[nn++] = name;
+    }
+    /* what the cell itself needs after the load: the record's write(2),
+     * execve(2), exit_group(2) on the exec-failure path (docs/runtime.md) */
+    static const char *const cell_own[] = { "write", "execve", "exit_group" };
+    for (size_t k = 0; k < sizeof cell_own / sizeof *cell_own; k++) {
+        bool have = false;
+        for (size_t i = 0; i < nn && !have; i++)
+            have = strcmp(names[i], cell_own[k]) == 0;
+        if (!have && nn < LEARN_MAX_CALLS) {
+            char *d = strdup(cell_own[k]);
+            if (d)
+                names[nn++] = d;
+        }
+    }
+    qsort(names, nn, sizeof *names, cmp_str);
+    fprintf(f, "cellrun: --learn: %llu system calls recorded; a syscalls section allowing exactly those:\n",
+            (unsigned long long)l->total);
+    fprintf(f, "syscalls {\n    # learnt by cellrun --learn (%s); one run: review before use\n",
+            arch_name(cell_audit_arch()));
+    if (l->foreign)
+        fprintf(f, "    # %zu calls of another architecture were made and are not allowed here\n",
+                l->foreign);
+    fprintf(f, "    default kill-process;\n");
+    if (nn) {
+        fprintf(f, "    allow");
+        size_t col = 9;
+        for (size_t i = 0; i < nn; i++) {
+            size_t w = strlen(names[i]) + 2;
+            if (col + w > 100) {
+                fprintf(f, "\n         ");
+                col = 9;
+            }
+            fprintf(f, " %s%s", names[i], i + 1 < nn ? "," : ";\n");
+            col += w;
+            free(names[i]);
+        }
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        char *name = seccomp_syscall_resolve_num_arch(cell_audit_arch(), l->calls[i].nr);
+        int a = name ? learnt_arg(name) : -1;
+        bool named = a >= 0 && !l->calls[i].too_many && l->calls[i].n_vals;
+        for (size_t k = 0; named && k < l->calls[i].n_vals; k++)
+            named = (a == 1 ? ioctl_name(l->calls[i].vals[k]) : family_name(l->calls[i].vals[k])) != NULL;
+        if (named) {
+            qsort(l->calls[i].vals, l->calls[i].n_vals, sizeof(uint64_t), cmp_u64);
+            fprintf(f, "    allow %s(%s in {", name, a == 1 ? "request" : "domain");
+            for (size_t k = 0; k < l->calls[i].n_vals; k++)
+                fprintf(f, "%s%s", k ? ", " : "",
+                        a == 1 ? ioctl_name(l->calls[i].vals[k]) : family_name(l->calls[i].vals[k]));
+            fprintf(f, "});\n");
+        }
+        free(name);
+    }
+    fprintf(f, "}\n");
+    sc_notify_free(n);
+}
+
 int sc_notify_handle(struct sc_notify *n, const struct plan *p, struct ev_stream *ev, struct cell_error *e)
 {
     if (n->fd < 0)
@@ -307,6 +466,15 @@ int sc_notify_handle(struct sc_notify *n, const struct plan *p, struct ev_stream
     }
     if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
         /* ENOENT: the caller died meanwhile; anything else: nothing to take */
+        goto out;
+    }
+    if (n->learn) {
+        /* record and let it run: this run enforces no syscall policy */
+        learn(n, req);
+        resp->id = req->id;
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        if (ioctl(n->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
+            rc = cell_err_sys(e, errno, "seccomp: answering a notification");
         goto out;
     }
     const struct plan_sc_program *prog = cell_seccomp_program(p);

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "plan.h"
@@ -34,6 +35,9 @@ struct sc_notify {
     bool denied_main;  /* ... and the caller was the workload's first process */
     unsigned n_denied; /* denials so far */
     char line[480];    /* the first denial, as the stderr line says it */
+    /* --learn: every notification is recorded here and let run */
+    bool learn;
+    struct sc_learnt *learnt;
 };
 
 void sc_notify_init(struct sc_notify *n);
@@ -49,5 +53,11 @@ int sc_notify_take(struct sc_notify *n, pid_t init_pid, uint32_t cell_fd, struct
 int sc_notify_handle(struct sc_notify *n, const struct plan *p, struct ev_stream *ev, struct cell_error *e);
 
 void sc_notify_close(struct sc_notify *n);
+
+/* --learn: print the syscalls section allowing what was recorded (names in
+ * order, ioctl requests and socket families as predicates where every value
+ * seen has a name), then free the record. */
+void sc_notify_print_learnt(struct sc_notify *n, FILE *f);
+void sc_notify_free(struct sc_notify *n);
 
 #endif

@@ -384,6 +384,16 @@ static int emit_start(struct sup *s, struct cell_error *e)
     };
     if (ev_supervisor_step(s->ev, "plan_verified", kv, sizeof kv / sizeof *kv, e) < 0)
         return -1;
+    if (s->o->learn) {
+        struct ev_kv d[] = {
+            { .key = "what", .type = EV_KV_STR, .s = "seccomp" },
+            { .key = "why",
+              .type = EV_KV_STR,
+              .s = "--learn: the plan's syscall filter is not enforced; every call runs and is recorded" },
+        };
+        if (ev_supervisor_step(s->ev, "downgrade", d, 2, e) < 0)
+            return -1;
+    }
     if (s->o->unsigned_run) {
         struct ev_kv d[] = {
             { .key = "what", .type = EV_KV_STR, .s = "signing" },
@@ -807,6 +817,8 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     s.run.pass_values = s.in.pass_values;
     s.run.secrets = s.in.secrets;
     s.run.plan_path = o->plan_path;
+    s.run.seccomp_learn = o->learn;
+    s.sn.learn = o->learn;
     if (setup_timeout_ms(&s.setup_ms, &e) < 0)
         goto fail_early;
     snprintf(s.run.run_id, sizeof s.run.run_id, "%ld-", (long)getpid());
@@ -816,6 +828,10 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
         s.run.facts[s.run.n_facts++] = o->facts[i];
     if (s.be->prepare && s.be->prepare(&s.run, &e) < 0)
         goto teardown;
+    if (o->learn && !s.run.seccomp_listener) {
+        cell_err(&e, 0, "--learn needs the native backend (this run's is %s)", s.be->name);
+        goto teardown;
+    }
     if (s.be->spawn(&s.run, &e) < 0)
         goto teardown;
     spawned = true;
@@ -920,6 +936,9 @@ teardown_done_msg:
     ev_close(s.ev);
     if (s.why[0])
         say(s.why);
+    if (o->learn && s.t_exec_ns)
+        sc_notify_print_learnt(&s.sn, stderr);
+    sc_notify_free(&s.sn);
     sup_sinks_finish(&s.sinks, say);
     if (s.sigfd >= 0)
         close(s.sigfd);

@@ -38,6 +38,7 @@ struct sup_options {
     bool require_delivered;             /* --require-delivered: fail closed on an unreachable sink */
     const char *key_path;               /* NULL: $CELLOS_KEY */
     bool unsigned_run;                  /* --unsigned */
+    bool learn;                         /* --learn: record the syscalls, enforce none */
     const char *trust_path;             /* --trust KEYS.json, or NULL */
     const char *backend;                /* --backend NAME, or NULL for the plan's */
     const char *export_dir;             /* --export-dir DIR, or NULL: artifacts not exported */
