@@ -80,6 +80,7 @@ struct sup {
     const char *killedby;
     char cell_id[40];   /* the run's UUID: the export directory's name */
     bool export_failed; /* a required artifact failed */
+    uint64_t export_ns; /* time the export took (added to the wall-time deadline) */
     char export_why[600];
 };
 
@@ -226,6 +227,7 @@ static int export_step(struct sup *s, struct cell_error *e)
     if (s->run.hold_fd < 0)
         return 0;
     int rc = 0;
+    uint64_t t0 = sys_now_ns();
     if (s->ev && s->o->export_dir) {
         rc = export_artifacts(s->plan, s->run.pid, s->o->export_dir, s->cell_id, s->ev, &s->export_failed,
                               s->export_why, sizeof s->export_why, e);
@@ -242,6 +244,7 @@ static int export_step(struct sup *s, struct cell_error *e)
         s->sink_failed = true;
     close(s->run.hold_fd);
     s->run.hold_fd = -1;
+    s->export_ns = sys_now_ns() - t0;
     return rc;
 }
 
@@ -467,7 +470,7 @@ static int watch(struct sup *s, struct cell_error *e)
             end = s->t_boot_ns ? s->t_boot_ns + s->setup_ms * 1000000ull
                                : s->t_go_ns + (s->setup_ms + s->run.boot_allowance_ms) * 1000000ull;
         else if (wall_ns)
-            end = s->t_exec_ns + wall_ns;
+            end = s->t_exec_ns + wall_ns + s->export_ns; /* the copy is not the workload's time */
         if (end && !s->killed) {
             uint64_t now = sys_now_ns();
             if (now >= end) {
