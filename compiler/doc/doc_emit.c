@@ -9,6 +9,7 @@
  *   spec.lifetime.ttlSeconds, spec.run.timeoutMs -> limits { wall (the smaller); }
  *   spec.run.limits.memoryMaxBytes -> limits { memory; }
  *   secretRefs + secretDelivery env -> secrets { secret N from env "CELLOS_SECRET_N" as env N; }
+ *   spec.export.artifacts        -> export { artifact NAME from PATH; }  (max: the 64MiB default)
  *   (always)                      -> syscalls { default kill-process; }
  */
 #include "doc_emit.h"
@@ -202,11 +203,6 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
             rc = 1;
         }
     }
-    if (c->n_artifacts) {
-        diag_error(d, c->export_loc,
-                   "spec.export.artifacts is not supported yet: cellrun does not export artifacts");
-        rc = 1;
-    }
     if (rc) {
         free(argv0);
         return rc;
@@ -344,6 +340,18 @@ static int emit_cell(struct diag *d, const struct doc *doc, const struct doc_opt
             mark(em, c->secret_refs[i].loc);
             fprintf(f, "        secret %s from env \"CELLOS_SECRET_%s\" as env %s;\n", c->secret_refs[i].s,
                     env, env);
+        }
+        fputs("    }\n", f);
+    }
+    if (c->n_artifacts) {
+        fputs("    export {\n", f);
+        for (size_t i = 0; i < c->n_artifacts; i++) {
+            mark(em, c->artifacts[i].name.loc);
+            fputs("        artifact ", f);
+            put_str(f, c->artifacts[i].name.s);
+            fputs(" from ", f);
+            put_str(f, c->artifacts[i].path.s);
+            fputs(";\n", f);
         }
         fputs("    }\n", f);
     }

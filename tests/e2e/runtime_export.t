@@ -151,5 +151,15 @@ else
     skip 3 "cannot run as uid 65534 here"
 fi
 
+# ---- an upstream CellOS document's spec.export.artifacts
+rm -rf "$TMP/out"; mkdir -p "$TMP/out"
+PATH=/usr/bin:/bin "$CELLC" "$CELLOS_TOP/tests/data/cellos/export.yaml" -o "$TMP/doc.plan" 2>"$TMP/cc.err"
+ok $? "export.yaml compiles: $(cat "$TMP/cc.err")"
+crun_cell "$TMP/doc.plan" --export-dir "$TMP/out"
+is "$RC:$(cat "$TMP"/out/*/build.log 2>&1)" "0:built" "its artifact is exported"
+is "$(evdata failed | jq -r .name)" "missing.txt" "its missing (optional) artifact has a failed event"
+"$CELLRUN" verify "$TMP/ev.jsonl" --unsigned --artifacts "$TMP/out" --quiet
+is "$?" 0 "and verify --artifacts accepts it"
+
 is "$(residue)" "" "nothing left on the host"
 done_testing
