@@ -55,4 +55,9 @@ is "$RC" 0 "without getdents64 the shell goes on (ls is its child)"
 like "$ERR" "seccomp killed the workload's process: getdents64\(.*\) matched no rule; default kill-process" \
    "and the denial names the call the learnt section had"
 
+# other backends cannot lend the listener: refused before the cell starts
+OUT=$("$CELLRUN" --learn --backend gvisor --unsigned --events /dev/null "$TMP/j.plan" 2>&1 </dev/null); RC=$?
+is "$RC" 125 "--learn with the gVisor backend is refused (125)"
+like "$OUT" "^cellrun: --learn needs the native backend \(this run's is gvisor\)$" "saying why"
+
 done_testing
