@@ -55,6 +55,25 @@ is "$RC" 0 "without getdents64 the shell goes on (ls is its child)"
 like "$ERR" "seccomp killed the workload's process: getdents64\(.*\) matched no rule; default kill-process" \
    "and the denial names the call the learnt section had"
 
+# python3: learn, then the learnt section runs it under default kill-process
+if [ -x /usr/bin/python3 ]; then
+    PY='"/usr/bin/python3", "-c", "import json, os; print(json.dumps(sorted(os.listdir(\"/\"))[:2]))"'
+    printf 'use "std/base";\nuse "std/syscalls";\ncell p { process { argv %s; env HOME = "/tmp"; user 65534; group 65534; } }\n' \
+        "$PY" > "$TMP/p.cell"
+    "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/p.cell" -o "$TMP/p.plan" 2>"$TMP/cerr"
+    crun_cell "$TMP/p.plan" --learn
+    is "$RC:$OUT" '0:["bin", "dev"]' "python3 --learn: runs"
+    sed -n '/^syscalls {$/,/^}$/p' "$TMP/err" > "$TMP/plearnt"
+    { printf 'use "std/base";\ncell q {\n    process { argv %s; env HOME = "/tmp"; user 65534; group 65534; }\n' "$PY"
+      sed 's/^/    /' "$TMP/plearnt"; echo '}'; } > "$TMP/q.cell"
+    "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/q.cell" -o "$TMP/q.plan" 2>"$TMP/cerr"
+    ok $? "python3's learnt section compiles"
+    crun_cell "$TMP/q.plan"
+    is "$RC:$OUT" '0:["bin", "dev"]' "and runs python3 under default kill-process"
+else
+    skip 3 "no /usr/bin/python3"
+fi
+
 # other backends cannot lend the listener: refused before the cell starts
 OUT=$("$CELLRUN" --learn --backend gvisor --unsigned --events /dev/null "$TMP/j.plan" 2>&1 </dev/null); RC=$?
 is "$RC" 125 "--learn with the gVisor backend is refused (125)"
