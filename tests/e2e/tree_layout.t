@@ -27,7 +27,9 @@ ALLOWED = {
     "runtime/vm/progs": ["runtime/lib", "runtime/plan", "runtime/vm", "runtime/vm/guest"],
     "runtime/spool": ["runtime/lib"],
     "runtime/sink": ["runtime/lib", "runtime/spool"],
-    "runtime/supervisor": BASE + ["runtime/native", "runtime/gvisor", "runtime/vm", "runtime/spool"],
+    # artifact export: the supervisor copies out of a stopped cell's root
+    "runtime/export": ["runtime/lib", "runtime/plan", "runtime/events"],
+    "runtime/supervisor": BASE + ["runtime/native", "runtime/gvisor", "runtime/vm", "runtime/spool", "runtime/export"],
     # the OCI runtime command line: a front end beside the supervisor that
     # compiles config.json with the compiler's own checks
     "runtime/oci": ["compiler", "compiler/seccomp", "compiler/plan", "runtime/supervisor"] + BASE,
