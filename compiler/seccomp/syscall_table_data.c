@@ -7,1149 +7,644 @@
 #include "syscall_table_data.h"
 
 const struct sc_syscall sc_table_data[] = {
-    { "_sysctl", { 156, -1 }, 1, { { "args", 64 } } },                                     /* man */
-    { "accept", { 43, 202 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 64 } } }, /* man */
-    { "accept4",
-      { 288, 242 },
-      4,
-      { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 64 }, { "flags", 32 } } }, /* man */
-    { "access", { 21, -1 }, 2, { { "pathname", 64 }, { "mode", 32 } } },          /* man */
-    { "acct", { 163, 89 }, 1, { { "filename", 64 } } },                           /* man */
-    { "add_key",
-      { 248, 217 },
-      5,
-      { { "type", 64 },
-        { "description", 64 },
-        { "payload", 64 },
-        { "plen", 64 },
-        { "keyring", 32 } } },                                                           /* man */
-    { "adjtimex", { 159, 171 }, 1, { { "buf", 64 } } },                                  /* man */
-    { "afs_syscall", { 183, -1 }, 0, {} },                                               /* kernel */
-    { "alarm", { 37, -1 }, 1, { { "seconds", 32 } } },                                   /* man */
-    { "arch_prctl", { 158, -1 }, 2, { { "code", 32 }, { "addr", 64 } } },                /* man */
-    { "bind", { 49, 200 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 32 } } }, /* man */
-    { "bpf", { 321, 280 }, 3, { { "cmd", 32 }, { "attr", 64 }, { "size", 32 } } },       /* man */
-    { "brk", { 12, 214 }, 1, { { "addr", 64 } } },                                       /* man */
-    { "cachestat",
-      { 451, 451 },
-      4,
-      { { "fd", 32 }, { "cstat_range", 64 }, { "cstat", 64 }, { "flags", 32 } } },        /* kernel */
-    { "capget", { 125, 90 }, 2, { { "hdrp", 64 }, { "datap", 64 } } },                    /* man */
-    { "capset", { 126, 91 }, 2, { { "hdrp", 64 }, { "datap", 64 } } },                    /* man */
-    { "chdir", { 80, 49 }, 1, { { "path", 64 } } },                                       /* man */
-    { "chmod", { 90, -1 }, 2, { { "pathname", 64 }, { "mode", 32 } } },                   /* man */
-    { "chown", { 92, -1 }, 3, { { "pathname", 64 }, { "owner", 32 }, { "group", 32 } } }, /* man */
-    { "chroot", { 161, 51 }, 1, { { "path", 64 } } },                                     /* man */
-    { "clock_adjtime", { 305, 266 }, 2, { { "clk_id", 32 }, { "buf", 64 } } },            /* man */
-    { "clock_getres", { 229, 114 }, 2, { { "clockid", 32 }, { "res", 64 } } },            /* man */
-    { "clock_gettime", { 228, 113 }, 2, { { "clockid", 32 }, { "tp", 64 } } },            /* man */
-    { "clock_nanosleep",
-      { 230, 115 },
-      4,
-      { { "clockid", 32 }, { "flags", 32 }, { "request", 64 }, { "remain", 64 } } }, /* man */
-    { "clock_settime", { 227, 112 }, 2, { { "clockid", 32 }, { "tp", 64 } } },       /* man */
-    { "clone",
-      { 56, 220 },
-      5,
-      { { "flags", 32 },
-        { "stack", 64 },
-        { "parent_tid", 64 },
-        { "arg3", 64 },
-        { "arg4", 64 } } },                                                                   /* kernel */
-    { "clone3", { 435, 435 }, 2, { { "cl_args", 64 }, { "size", 64 } } },                     /* man */
-    { "close", { 3, 57 }, 1, { { "fd", 32 } } },                                              /* man */
-    { "close_range", { 436, 436 }, 3, { { "first", 32 }, { "last", 32 }, { "flags", 32 } } }, /* man */
-    { "connect", { 42, 203 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 32 } } },   /* man */
-    { "copy_file_range",
-      { 326, 285 },
-      6,
-      { { "fd_in", 32 },
-        { "off_in", 64 },
-        { "fd_out", 32 },
-        { "off_out", 64 },
-        { "len", 64 },
-        { "flags", 32 } } },                                                           /* man */
-    { "creat", { 85, -1 }, 2, { { "pathname", 64 }, { "mode", 32 } } },                /* man */
-    { "create_module", { 174, -1 }, 2, { { "name", 64 }, { "size", 64 } } },           /* man */
-    { "delete_module", { 176, 106 }, 2, { { "name", 64 }, { "flags", 32 } } },         /* man */
-    { "dup", { 32, 23 }, 1, { { "oldfd", 32 } } },                                     /* man */
-    { "dup2", { 33, -1 }, 2, { { "oldfd", 32 }, { "newfd", 32 } } },                   /* man */
-    { "dup3", { 292, 24 }, 3, { { "oldfd", 32 }, { "newfd", 32 }, { "flags", 32 } } }, /* man */
-    { "epoll_create", { 213, -1 }, 1, { { "size", 32 } } },                            /* man */
-    { "epoll_create1", { 291, 20 }, 1, { { "flags", 32 } } },                          /* man */
-    { "epoll_ctl",
-      { 233, 21 },
-      4,
-      { { "epfd", 32 }, { "op", 32 }, { "fd", 32 }, { "event", 64 } } }, /* man */
-    { "epoll_ctl_old", { 214, -1 }, 0, {} },                             /* kernel */
-    { "epoll_pwait",
-      { 281, 22 },
-      6,
-      { { "epfd", 32 },
-        { "events", 64 },
-        { "maxevents", 32 },
-        { "timeout", 32 },
-        { "sigmask", 64 },
-        { "sigsetsize", 64 } } }, /* kernel */
-    { "epoll_pwait2",
-      { 441, 441 },
-      6,
-      { { "epfd", 32 },
-        { "events", 64 },
-        { "maxevents", 32 },
-        { "timeout", 64 },
-        { "sigmask", 64 },
-        { "sigsetsize", 64 } } }, /* kernel */
-    { "epoll_wait",
-      { 232, -1 },
-      4,
-      { { "epfd", 32 }, { "events", 64 }, { "maxevents", 32 }, { "timeout", 32 } } },     /* man */
-    { "epoll_wait_old", { 215, -1 }, 0, {} },                                             /* kernel */
-    { "eventfd", { 284, -1 }, 1, { { "initval", 32 } } },                                 /* kernel */
-    { "eventfd2", { 290, 19 }, 2, { { "initval", 32 }, { "flags", 32 } } },               /* kernel */
-    { "execve", { 59, 221 }, 3, { { "pathname", 64 }, { "argv", 64 }, { "envp", 64 } } }, /* man */
-    { "execveat",
-      { 322, 281 },
-      5,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "argv", 64 }, { "envp", 64 }, { "flags", 32 } } }, /* man */
-    { "exit", { 60, 93 }, 1, { { "status", 32 } } },                                              /* kernel */
-    { "exit_group", { 231, 94 }, 1, { { "status", 32 } } },                                       /* man */
-    { "faccessat", { 269, 48 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 } } },     /* kernel */
-    { "faccessat2",
-      { 439, 439 },
-      4,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 }, { "flags", 32 } } }, /* man */
-    { "fadvise64",
-      { 221, 223 },
-      4,
-      { { "fd", 32 }, { "offset", 64 }, { "len", 64 }, { "advice", 32 } } }, /* kernel */
-    { "fallocate",
-      { 285, 47 },
-      4,
-      { { "fd", 32 }, { "mode", 32 }, { "offset", 64 }, { "len", 64 } } },              /* man */
-    { "fanotify_init", { 300, 262 }, 2, { { "flags", 32 }, { "event_f_flags", 32 } } }, /* man */
-    { "fanotify_mark",
-      { 301, 263 },
-      5,
-      { { "fanotify_fd", 32 },
-        { "flags", 32 },
-        { "mask", 64 },
-        { "dirfd", 32 },
-        { "pathname", 64 } } },                                                              /* man */
-    { "fchdir", { 81, 50 }, 1, { { "fd", 32 } } },                                           /* man */
-    { "fchmod", { 91, 52 }, 2, { { "fd", 32 }, { "mode", 32 } } },                           /* man */
-    { "fchmodat", { 268, 53 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 } } }, /* kernel */
-    { "fchmodat2",
-      { 452, 452 },
-      4,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 }, { "flags", 32 } } },    /* kernel */
-    { "fchown", { 93, 55 }, 3, { { "fd", 32 }, { "owner", 32 }, { "group", 32 } } }, /* man */
-    { "fchownat",
-      { 260, 54 },
-      5,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "owner", 32 }, { "group", 32 }, { "flags", 32 } } }, /* man */
-    { "fcntl", { 72, 25 }, 3, { { "fd", 32 }, { "cmd", 32 }, { "arg", 64 } } }, /* kernel */
-    { "fdatasync", { 75, 83 }, 1, { { "fd", 32 } } },                           /* man */
-    { "fgetxattr",
-      { 193, 10 },
-      4,
-      { { "fd", 32 }, { "name", 64 }, { "value", 64 }, { "size", 64 } } },                          /* man */
-    { "finit_module", { 313, 273 }, 3, { { "fd", 32 }, { "param_values", 64 }, { "flags", 32 } } }, /* man */
-    { "flistxattr", { 196, 13 }, 3, { { "fd", 32 }, { "list", 64 }, { "size", 64 } } },             /* man */
-    { "flock", { 73, 32 }, 2, { { "fd", 32 }, { "operation", 32 } } },                              /* man */
-    { "fork", { 57, -1 }, 0, {} },                                                                  /* man */
-    { "fremovexattr", { 199, 16 }, 2, { { "fd", 32 }, { "name", 64 } } },                           /* man */
-    { "fsconfig",
-      { 431, 431 },
-      5,
-      { { "fd", 32 }, { "cmd", 32 }, { "key", 64 }, { "value", 64 }, { "aux", 32 } } }, /* kernel */
-    { "fsetxattr",
-      { 190, 7 },
-      5,
-      { { "fd", 32 }, { "name", 64 }, { "value", 64 }, { "size", 64 }, { "flags", 32 } } },  /* man */
-    { "fsmount", { 432, 432 }, 3, { { "fd", 32 }, { "flags", 32 }, { "attr_flags", 32 } } }, /* kernel */
-    { "fsopen", { 430, 430 }, 2, { { "fsname", 64 }, { "flags", 32 } } },                    /* kernel */
-    { "fspick", { 433, 433 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 } } }, /* kernel */
-    { "fstat", { 5, 80 }, 2, { { "fd", 32 }, { "statbuf", 64 } } },                          /* man */
-    { "fstatfs", { 138, 44 }, 2, { { "fd", 32 }, { "buf", 64 } } },                          /* man */
-    { "fsync", { 74, 82 }, 1, { { "fd", 32 } } },                                            /* man */
-    { "ftruncate", { 77, 46 }, 2, { { "fd", 32 }, { "length", 64 } } },                      /* man */
-    { "futex",
-      { 202, 98 },
-      6,
-      { { "uaddr", 64 },
-        { "futex_op", 32 },
-        { "val", 32 },
-        { "timeout", 64 },
-        { "uaddr2", 64 },
-        { "val3", 32 } } }, /* man */
-    { "futex_requeue",
-      { 456, 456 },
-      4,
-      { { "waiters", 64 }, { "flags", 32 }, { "nr_wake", 32 }, { "nr_requeue", 32 } } }, /* kernel */
-    { "futex_wait",
-      { 455, 455 },
-      6,
-      { { "uaddr", 64 },
-        { "val", 64 },
-        { "mask", 64 },
-        { "flags", 32 },
-        { "timeout", 64 },
-        { "clockid", 32 } } }, /* kernel */
-    { "futex_waitv",
-      { 449, 449 },
-      5,
-      { { "waiters", 64 },
-        { "nr_futexes", 32 },
-        { "flags", 32 },
-        { "timeout", 64 },
-        { "clockid", 32 } } }, /* kernel */
-    { "futex_wake",
-      { 454, 454 },
-      4,
-      { { "uaddr", 64 }, { "mask", 64 }, { "nr", 32 }, { "flags", 32 } } },                    /* kernel */
-    { "futimesat", { 261, -1 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "times", 64 } } }, /* man */
-    { "get_kernel_syms", { 177, -1 }, 1, { { "table", 64 } } },                                /* man */
-    { "get_mempolicy",
-      { 239, 236 },
-      5,
-      { { "mode", 64 }, { "nodemask", 64 }, { "maxnode", 64 }, { "addr", 64 }, { "flags", 64 } } }, /* man */
-    { "get_robust_list",
-      { 274, 100 },
-      3,
-      { { "pid", 32 }, { "head_ptr", 64 }, { "len_ptr", 64 } } },                               /* man */
-    { "get_thread_area", { 211, -1 }, 1, { { "u_info", 64 } } },                                /* man */
-    { "getcpu", { 309, 168 }, 3, { { "cpu", 64 }, { "node", 64 }, { "tcache", 64 } } },         /* kernel */
-    { "getcwd", { 79, 17 }, 2, { { "buf", 64 }, { "size", 64 } } },                             /* man */
-    { "getdents", { 78, -1 }, 3, { { "fd", 32 }, { "dirp", 64 }, { "count", 32 } } },           /* man */
-    { "getdents64", { 217, 61 }, 3, { { "fd", 32 }, { "dirp", 64 }, { "count", 32 } } },        /* kernel */
-    { "getegid", { 108, 177 }, 0, {} },                                                         /* man */
-    { "geteuid", { 107, 175 }, 0, {} },                                                         /* man */
-    { "getgid", { 104, 176 }, 0, {} },                                                          /* man */
-    { "getgroups", { 115, 158 }, 2, { { "size", 32 }, { "list", 64 } } },                       /* man */
-    { "getitimer", { 36, 102 }, 2, { { "which", 32 }, { "curr_value", 64 } } },                 /* man */
-    { "getpeername", { 52, 205 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 64 } } }, /* man */
-    { "getpgid", { 121, 155 }, 1, { { "pid", 32 } } },                                          /* man */
-    { "getpgrp", { 111, -1 }, 0, {} },                                                          /* kernel */
-    { "getpid", { 39, 172 }, 0, {} },                                                           /* man */
-    { "getpmsg", { 181, -1 }, 0, {} },                                                          /* kernel */
-    { "getppid", { 110, 173 }, 0, {} },                                                         /* man */
-    { "getpriority", { 140, 141 }, 2, { { "which", 32 }, { "who", 32 } } },                     /* man */
-    { "getrandom", { 318, 278 }, 3, { { "buf", 64 }, { "buflen", 64 }, { "flags", 32 } } },     /* man */
-    { "getresgid", { 120, 150 }, 3, { { "rgid", 64 }, { "egid", 64 }, { "sgid", 64 } } },       /* man */
-    { "getresuid", { 118, 148 }, 3, { { "ruid", 64 }, { "euid", 64 }, { "suid", 64 } } },       /* man */
-    { "getrlimit", { 97, 163 }, 2, { { "resource", 32 }, { "rlim", 64 } } },                    /* man */
-    { "getrusage", { 98, 165 }, 2, { { "who", 32 }, { "usage", 64 } } },                        /* man */
-    { "getsid", { 124, 156 }, 1, { { "pid", 32 } } },                                           /* man */
-    { "getsockname", { 51, 204 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 64 } } }, /* man */
-    { "getsockopt",
-      { 55, 209 },
-      5,
-      { { "sockfd", 32 },
-        { "level", 32 },
-        { "optname", 32 },
-        { "optval", 64 },
-        { "optlen", 64 } } },                                           /* man */
-    { "gettid", { 186, 178 }, 0, {} },                                  /* man */
-    { "gettimeofday", { 96, 169 }, 2, { { "tv", 64 }, { "tz", 64 } } }, /* man */
-    { "getuid", { 102, 174 }, 0, {} },                                  /* man */
-    { "getxattr",
-      { 191, 8 },
-      4,
-      { { "path", 64 }, { "name", 64 }, { "value", 64 }, { "size", 64 } } }, /* man */
-    { "init_module",
-      { 175, 105 },
-      3,
-      { { "module_image", 64 }, { "len", 64 }, { "param_values", 64 } } },                         /* man */
-    { "inotify_add_watch", { 254, 27 }, 3, { { "fd", 32 }, { "pathname", 64 }, { "mask", 32 } } }, /* man */
-    { "inotify_init", { 253, -1 }, 0, {} },                                                        /* man */
-    { "inotify_init1", { 294, 26 }, 1, { { "flags", 32 } } },                                      /* man */
-    { "inotify_rm_watch", { 255, 28 }, 2, { { "fd", 32 }, { "wd", 32 } } },                        /* man */
-    { "io_cancel", { 210, 3 }, 3, { { "ctx_id", 64 }, { "iocb", 64 }, { "result", 64 } } },        /* man */
-    { "io_destroy", { 207, 1 }, 1, { { "ctx_id", 64 } } },                                         /* man */
-    { "io_getevents",
-      { 208, 4 },
-      5,
-      { { "ctx_id", 64 }, { "min_nr", 64 }, { "nr", 64 }, { "events", 64 }, { "timeout", 64 } } }, /* man */
-    { "io_pgetevents",
-      { 333, 292 },
-      6,
-      { { "ctx_id", 64 },
-        { "min_nr", 64 },
-        { "nr", 64 },
-        { "events", 64 },
-        { "timeout", 64 },
-        { "usig", 64 } } },                                                               /* kernel */
-    { "io_setup", { 206, 0 }, 2, { { "nr_events", 32 }, { "ctx_idp", 64 } } },            /* man */
-    { "io_submit", { 209, 2 }, 3, { { "ctx_id", 64 }, { "nr", 64 }, { "iocbpp", 64 } } }, /* man */
-    { "io_uring_enter",
-      { 426, 426 },
-      6,
-      { { "fd", 32 },
-        { "to_submit", 32 },
-        { "min_complete", 32 },
-        { "flags", 32 },
-        { "argp", 64 },
-        { "argsz", 64 } } }, /* kernel */
-    { "io_uring_register",
-      { 427, 427 },
-      4,
-      { { "fd", 32 }, { "opcode", 32 }, { "arg", 64 }, { "nr_args", 32 } } },               /* kernel */
-    { "io_uring_setup", { 425, 425 }, 2, { { "entries", 32 }, { "p", 64 } } },              /* kernel */
-    { "ioctl", { 16, 29 }, 3, { { "fd", 32 }, { "request", 32 }, { "arg", 64 } } },         /* kernel */
-    { "ioperm", { 173, -1 }, 3, { { "from", 64 }, { "num", 64 }, { "turn_on", 32 } } },     /* man */
-    { "iopl", { 172, -1 }, 1, { { "level", 32 } } },                                        /* man */
-    { "ioprio_get", { 252, 31 }, 2, { { "which", 32 }, { "who", 32 } } },                   /* man */
-    { "ioprio_set", { 251, 30 }, 3, { { "which", 32 }, { "who", 32 }, { "ioprio", 32 } } }, /* man */
-    { "kcmp",
-      { 312, 272 },
-      5,
-      { { "pid1", 32 }, { "pid2", 32 }, { "type", 32 }, { "idx1", 64 }, { "idx2", 64 } } }, /* man */
-    { "kexec_file_load",
-      { 320, 294 },
-      5,
-      { { "kernel_fd", 32 },
-        { "initrd_fd", 32 },
-        { "cmdline_len", 64 },
-        { "cmdline", 64 },
-        { "flags", 64 } } }, /* man */
-    { "kexec_load",
-      { 246, 104 },
-      4,
-      { { "entry", 64 }, { "nr_segments", 64 }, { "segments", 64 }, { "flags", 64 } } }, /* man */
-    { "keyctl",
-      { 250, 219 },
-      5,
-      { { "operation", 32 }, { "arg2", 64 }, { "arg3", 64 }, { "arg4", 64 }, { "arg5", 64 } } }, /* man */
-    { "kill", { 62, 129 }, 2, { { "pid", 32 }, { "sig", 32 } } },                                /* man */
-    { "landlock_add_rule",
-      { 445, 445 },
-      4,
-      { { "ruleset_fd", 32 }, { "rule_type", 32 }, { "rule_attr", 64 }, { "flags", 32 } } }, /* man */
-    { "landlock_create_ruleset",
-      { 444, 444 },
-      3,
-      { { "attr", 64 }, { "size", 64 }, { "flags", 32 } } },                                  /* man */
-    { "landlock_restrict_self", { 446, 446 }, 2, { { "ruleset_fd", 32 }, { "flags", 32 } } }, /* man */
-    { "lchown", { 94, -1 }, 3, { { "pathname", 64 }, { "owner", 32 }, { "group", 32 } } },    /* man */
-    { "lgetxattr",
-      { 192, 9 },
-      4,
-      { { "path", 64 }, { "name", 64 }, { "value", 64 }, { "size", 64 } } }, /* man */
-    { "link", { 86, -1 }, 2, { { "oldpath", 64 }, { "newpath", 64 } } },     /* man */
-    { "linkat",
-      { 265, 37 },
-      5,
-      { { "olddirfd", 32 },
-        { "oldpath", 64 },
-        { "newdirfd", 32 },
-        { "newpath", 64 },
-        { "flags", 32 } } },                                                                     /* man */
-    { "listen", { 50, 201 }, 2, { { "sockfd", 32 }, { "backlog", 32 } } },                       /* man */
-    { "listxattr", { 194, 11 }, 3, { { "path", 64 }, { "list", 64 }, { "size", 64 } } },         /* man */
-    { "llistxattr", { 195, 12 }, 3, { { "path", 64 }, { "list", 64 }, { "size", 64 } } },        /* man */
-    { "lookup_dcookie", { 212, 18 }, 3, { { "cookie", 64 }, { "buffer", 64 }, { "len", 64 } } }, /* man */
-    { "lremovexattr", { 198, 15 }, 2, { { "path", 64 }, { "name", 64 } } },                      /* man */
-    { "lseek", { 8, 62 }, 3, { { "fd", 32 }, { "offset", 64 }, { "whence", 32 } } },             /* man */
-    { "lsetxattr",
-      { 189, 6 },
-      5,
-      { { "path", 64 }, { "name", 64 }, { "value", 64 }, { "size", 64 }, { "flags", 32 } } },     /* man */
-    { "lstat", { 6, -1 }, 2, { { "pathname", 64 }, { "statbuf", 64 } } },                         /* man */
-    { "madvise", { 28, 233 }, 3, { { "addr", 64 }, { "length", 64 }, { "advice", 32 } } },        /* man */
-    { "map_shadow_stack", { 453, 453 }, 3, { { "addr", 64 }, { "size", 64 }, { "flags", 32 } } }, /* kernel */
-    { "mbind",
-      { 237, 235 },
-      6,
-      { { "addr", 64 },
-        { "len", 64 },
-        { "mode", 64 },
-        { "nodemask", 64 },
-        { "maxnode", 64 },
-        { "flags", 32 } } },                                                                 /* kernel */
-    { "membarrier", { 324, 283 }, 3, { { "cmd", 32 }, { "flags", 32 }, { "cpu_id", 32 } } }, /* man */
-    { "memfd_create", { 319, 279 }, 2, { { "name", 64 }, { "flags", 32 } } },                /* man */
-    { "memfd_secret", { 447, 447 }, 1, { { "flags", 32 } } },                                /* man */
-    { "migrate_pages",
-      { 256, 238 },
-      4,
-      { { "pid", 32 }, { "maxnode", 64 }, { "old_nodes", 64 }, { "new_nodes", 64 } } },     /* man */
-    { "mincore", { 27, 232 }, 3, { { "addr", 64 }, { "length", 64 }, { "vec", 64 } } },     /* man */
-    { "mkdir", { 83, -1 }, 2, { { "pathname", 64 }, { "mode", 32 } } },                     /* man */
-    { "mkdirat", { 258, 34 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 } } }, /* man */
-    { "mknod", { 133, -1 }, 3, { { "pathname", 64 }, { "mode", 32 }, { "dev", 32 } } },     /* man */
-    { "mknodat",
-      { 259, 33 },
-      4,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 }, { "dev", 32 } } },        /* man */
-    { "mlock", { 149, 228 }, 2, { { "addr", 64 }, { "len", 64 } } },                   /* man */
-    { "mlock2", { 325, 284 }, 3, { { "addr", 64 }, { "len", 64 }, { "flags", 32 } } }, /* man */
-    { "mlockall", { 151, 230 }, 1, { { "flags", 32 } } },                              /* man */
-    { "mmap",
-      { 9, 222 },
-      6,
-      { { "addr", 64 },
-        { "length", 64 },
-        { "prot", 64 },
-        { "flags", 64 },
-        { "fd", 32 },
-        { "offset", 64 } } },                                                                 /* kernel */
-    { "modify_ldt", { 154, -1 }, 3, { { "func", 32 }, { "ptr", 64 }, { "bytecount", 64 } } }, /* man */
-    { "mount",
-      { 165, 40 },
-      5,
-      { { "source", 64 },
-        { "target", 64 },
-        { "filesystemtype", 64 },
-        { "mountflags", 64 },
-        { "data", 64 } } }, /* man */
-    { "mount_setattr",
-      { 442, 442 },
-      5,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 }, { "attr", 64 }, { "size", 64 } } }, /* man */
-    { "move_mount",
-      { 429, 429 },
-      5,
-      { { "from_dirfd", 32 },
-        { "from_pathname", 64 },
-        { "to_dirfd", 32 },
-        { "to_pathname", 64 },
-        { "flags", 32 } } }, /* kernel */
-    { "move_pages",
-      { 279, 239 },
-      6,
-      { { "pid", 32 },
-        { "count", 64 },
-        { "pages", 64 },
-        { "nodes", 64 },
-        { "status", 64 },
-        { "flags", 32 } } },                                                           /* man */
-    { "mprotect", { 10, 226 }, 3, { { "addr", 64 }, { "len", 64 }, { "prot", 64 } } }, /* kernel */
-    { "mq_getsetattr", { 245, 185 }, 3, { { "mqdes", 32 }, { "newattr", 64 }, { "oldattr", 64 } } }, /* man */
-    { "mq_notify", { 244, 184 }, 2, { { "mqdes", 32 }, { "sevp", 64 } } },                           /* man */
-    { "mq_open",
-      { 240, 180 },
-      4,
-      { { "name", 64 }, { "oflag", 32 }, { "mode", 32 }, { "attr", 64 } } }, /* man */
-    { "mq_timedreceive",
-      { 243, 183 },
-      5,
-      { { "mqdes", 32 },
-        { "msg_ptr", 64 },
-        { "msg_len", 64 },
-        { "msg_prio", 64 },
-        { "abs_timeout", 64 } } }, /* man */
-    { "mq_timedsend",
-      { 242, 182 },
-      5,
-      { { "mqdes", 32 },
-        { "msg_ptr", 64 },
-        { "msg_len", 64 },
-        { "msg_prio", 32 },
-        { "abs_timeout", 64 } } },                        /* man */
-    { "mq_unlink", { 241, 181 }, 1, { { "name", 64 } } }, /* man */
-    { "mremap",
-      { 25, 216 },
-      5,
-      { { "old_address", 64 },
-        { "old_size", 64 },
-        { "new_size", 64 },
-        { "flags", 64 },
-        { "new_address", 64 } } },                                                   /* kernel */
-    { "msgctl", { 71, 187 }, 3, { { "msqid", 32 }, { "cmd", 32 }, { "buf", 64 } } }, /* man */
-    { "msgget", { 68, 186 }, 2, { { "key", 32 }, { "msgflg", 32 } } },               /* man */
-    { "msgrcv",
-      { 70, 188 },
-      5,
-      { { "msqid", 32 }, { "msgp", 64 }, { "msgsz", 64 }, { "msgtyp", 64 }, { "msgflg", 32 } } }, /* man */
-    { "msgsnd",
-      { 69, 189 },
-      4,
-      { { "msqid", 32 }, { "msgp", 64 }, { "msgsz", 64 }, { "msgflg", 32 } } },         /* man */
-    { "msync", { 26, 227 }, 3, { { "addr", 64 }, { "length", 64 }, { "flags", 32 } } }, /* man */
-    { "munlock", { 150, 229 }, 2, { { "addr", 64 }, { "len", 64 } } },                  /* man */
-    { "munlockall", { 152, 231 }, 0, {} },                                              /* man */
-    { "munmap", { 11, 215 }, 2, { { "addr", 64 }, { "length", 64 } } },                 /* man */
-    { "name_to_handle_at",
-      { 303, 264 },
-      5,
-      { { "dirfd", 32 },
-        { "pathname", 64 },
-        { "handle", 64 },
-        { "mount_id", 64 },
-        { "flags", 32 } } },                                           /* man */
-    { "nanosleep", { 35, 101 }, 2, { { "req", 64 }, { "rem", 64 } } }, /* man */
-    { "newfstatat",
-      { 262, 79 },
-      4,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "statbuf", 64 }, { "flags", 32 } } },     /* kernel */
-    { "nfsservctl", { 180, 42 }, 3, { { "cmd", 32 }, { "argp", 64 }, { "resp", 64 } } }, /* man */
-    { "open", { 2, -1 }, 3, { { "pathname", 64 }, { "flags", 32 }, { "mode", 32 } } },   /* man */
-    { "open_by_handle_at",
-      { 304, 265 },
-      3,
-      { { "mount_fd", 32 }, { "handle", 64 }, { "flags", 32 } } },                              /* man */
-    { "open_tree", { 428, 428 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 } } }, /* kernel */
-    { "openat",
-      { 257, 56 },
-      4,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 }, { "mode", 32 } } }, /* man */
-    { "openat2",
-      { 437, 437 },
-      4,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "how", 64 }, { "size", 64 } } }, /* man */
-    { "pause", { 34, -1 }, 0, {} },                                             /* man */
-    { "perf_event_open",
-      { 298, 241 },
-      5,
-      { { "attr", 64 }, { "pid", 32 }, { "cpu", 32 }, { "group_fd", 32 }, { "flags", 64 } } },    /* man */
-    { "personality", { 135, 92 }, 1, { { "persona", 32 } } },                                     /* kernel */
-    { "pidfd_getfd", { 438, 438 }, 3, { { "pidfd", 32 }, { "targetfd", 32 }, { "flags", 32 } } }, /* man */
-    { "pidfd_open", { 434, 434 }, 2, { { "pid", 32 }, { "flags", 32 } } },                        /* man */
-    { "pidfd_send_signal",
-      { 424, 424 },
-      4,
-      { { "pidfd", 32 }, { "sig", 32 }, { "info", 64 }, { "flags", 32 } } },         /* man */
-    { "pipe", { 22, -1 }, 1, { { "pipefd", 64 } } },                                 /* man */
-    { "pipe2", { 293, 59 }, 2, { { "pipefd", 64 }, { "flags", 32 } } },              /* man */
-    { "pivot_root", { 155, 41 }, 2, { { "new_root", 64 }, { "put_old", 64 } } },     /* man */
-    { "pkey_alloc", { 330, 289 }, 2, { { "flags", 64 }, { "access_rights", 64 } } }, /* kernel */
-    { "pkey_free", { 331, 290 }, 1, { { "pkey", 32 } } },                            /* man */
-    { "pkey_mprotect",
-      { 329, 288 },
-      4,
-      { { "addr", 64 }, { "len", 64 }, { "prot", 64 }, { "pkey", 32 } } },          /* kernel */
-    { "poll", { 7, -1 }, 3, { { "fds", 64 }, { "nfds", 32 }, { "timeout", 32 } } }, /* kernel */
-    { "ppoll",
-      { 271, 73 },
-      5,
-      { { "fds", 64 },
-        { "nfds", 32 },
-        { "tmo_p", 64 },
-        { "sigmask", 64 },
-        { "sigsetsize", 64 } } }, /* kernel */
-    { "prctl",
-      { 157, 167 },
-      5,
-      { { "option", 32 }, { "arg2", 64 }, { "arg3", 64 }, { "arg4", 64 }, { "arg5", 64 } } }, /* man */
-    { "pread64",
-      { 17, 67 },
-      4,
-      { { "fd", 32 }, { "buf", 64 }, { "count", 64 }, { "offset", 64 } } }, /* kernel */
-    { "preadv",
-      { 295, 69 },
-      5,
-      { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 }, { "pos_l", 64 }, { "pos_h", 64 } } }, /* kernel */
-    { "preadv2",
-      { 327, 286 },
-      6,
-      { { "fd", 32 },
-        { "iov", 64 },
-        { "iovcnt", 64 },
-        { "pos_l", 64 },
-        { "pos_h", 64 },
-        { "flags", 32 } } }, /* kernel */
-    { "prlimit64",
-      { 302, 261 },
-      4,
-      { { "pid", 32 }, { "resource", 32 }, { "new_limit", 64 }, { "old_limit", 64 } } }, /* kernel */
-    { "process_madvise",
-      { 440, 440 },
-      5,
-      { { "pidfd", 32 }, { "iovec", 64 }, { "vlen", 64 }, { "advice", 32 }, { "flags", 32 } } }, /* man */
-    { "process_mrelease", { 448, 448 }, 2, { { "pidfd", 32 }, { "flags", 32 } } },               /* kernel */
-    { "process_vm_readv",
-      { 310, 270 },
-      6,
-      { { "pid", 32 },
-        { "local_iov", 64 },
-        { "liovcnt", 64 },
-        { "remote_iov", 64 },
-        { "riovcnt", 64 },
-        { "flags", 64 } } }, /* man */
-    { "process_vm_writev",
-      { 311, 271 },
-      6,
-      { { "pid", 32 },
-        { "local_iov", 64 },
-        { "liovcnt", 64 },
-        { "remote_iov", 64 },
-        { "riovcnt", 64 },
-        { "flags", 64 } } }, /* man */
-    { "pselect6",
-      { 270, 72 },
-      6,
-      { { "nfds", 32 },
-        { "readfds", 64 },
-        { "writefds", 64 },
-        { "exceptfds", 64 },
-        { "timeout", 64 },
-        { "sigmask", 64 } } }, /* kernel */
-    { "ptrace",
-      { 101, 117 },
-      4,
-      { { "request", 64 }, { "pid", 32 }, { "addr", 64 }, { "data", 64 } } }, /* kernel */
-    { "putpmsg", { 182, -1 }, 0, {} },                                        /* kernel */
-    { "pwrite64",
-      { 18, 68 },
-      4,
-      { { "fd", 32 }, { "buf", 64 }, { "count", 64 }, { "offset", 64 } } }, /* kernel */
-    { "pwritev",
-      { 296, 70 },
-      5,
-      { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 }, { "pos_l", 64 }, { "pos_h", 64 } } }, /* kernel */
-    { "pwritev2",
-      { 328, 287 },
-      6,
-      { { "fd", 32 },
-        { "iov", 64 },
-        { "iovcnt", 64 },
-        { "pos_l", 64 },
-        { "pos_h", 64 },
-        { "flags", 32 } } }, /* kernel */
-    { "query_module",
-      { 178, -1 },
-      5,
-      { { "name", 64 }, { "which", 32 }, { "buf", 64 }, { "bufsize", 64 }, { "ret", 64 } } }, /* man */
-    { "quotactl",
-      { 179, 60 },
-      4,
-      { { "cmd", 32 }, { "special", 64 }, { "id", 32 }, { "addr", 64 } } }, /* man */
-    { "quotactl_fd",
-      { 443, 443 },
-      4,
-      { { "fd", 32 }, { "cmd", 32 }, { "id", 32 }, { "addr", 64 } } },                      /* kernel */
-    { "read", { 0, 63 }, 3, { { "fd", 32 }, { "buf", 64 }, { "count", 64 } } },             /* man */
+    { "_sysctl", { 156, -1 }, 1, { { "args", 64 } } },  /* man */
+    { "accept", { 43, 202 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 64 } } },  /* man */
+    { "accept4", { 288, 242 }, 4, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 64 }, { "flags", 32 } } },  /* man */
+    { "access", { 21, -1 }, 2, { { "pathname", 64 }, { "mode", 32 } } },  /* man */
+    { "acct", { 163, 89 }, 1, { { "filename", 64 } } },  /* man */
+    { "add_key", { 248, 217 }, 5, { { "type", 64 }, { "description", 64 }, { "payload", 64 }, { "plen", 64 }, { "keyring", 32 } } },  /* man */
+    { "adjtimex", { 159, 171 }, 1, { { "buf", 64 } } },  /* man */
+    { "afs_syscall", { 183, -1 }, 0, {} },  /* kernel */
+    { "alarm", { 37, -1 }, 1, { { "seconds", 32 } } },  /* man */
+    { "arch_prctl", { 158, -1 }, 2, { { "code", 32 }, { "addr", 64 } } },  /* man */
+    { "bind", { 49, 200 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 32 } } },  /* man */
+    { "bpf", { 321, 280 }, 3, { { "cmd", 32 }, { "attr", 64 }, { "size", 32 } } },  /* man */
+    { "brk", { 12, 214 }, 1, { { "addr", 64 } } },  /* man */
+    { "cachestat", { 451, 451 }, 4, { { "fd", 32 }, { "cstat_range", 64 }, { "cstat", 64 }, { "flags", 32 } } },  /* kernel */
+    { "capget", { 125, 90 }, 2, { { "hdrp", 64 }, { "datap", 64 } } },  /* man */
+    { "capset", { 126, 91 }, 2, { { "hdrp", 64 }, { "datap", 64 } } },  /* man */
+    { "chdir", { 80, 49 }, 1, { { "path", 64 } } },  /* man */
+    { "chmod", { 90, -1 }, 2, { { "pathname", 64 }, { "mode", 32 } } },  /* man */
+    { "chown", { 92, -1 }, 3, { { "pathname", 64 }, { "owner", 32 }, { "group", 32 } } },  /* man */
+    { "chroot", { 161, 51 }, 1, { { "path", 64 } } },  /* man */
+    { "clock_adjtime", { 305, 266 }, 2, { { "clk_id", 32 }, { "buf", 64 } } },  /* man */
+    { "clock_getres", { 229, 114 }, 2, { { "clockid", 32 }, { "res", 64 } } },  /* man */
+    { "clock_gettime", { 228, 113 }, 2, { { "clockid", 32 }, { "tp", 64 } } },  /* man */
+    { "clock_nanosleep", { 230, 115 }, 4, { { "clockid", 32 }, { "flags", 32 }, { "request", 64 }, { "remain", 64 } } },  /* man */
+    { "clock_settime", { 227, 112 }, 2, { { "clockid", 32 }, { "tp", 64 } } },  /* man */
+    { "clone", { 56, 220 }, 5, { { "flags", 32 }, { "stack", 64 }, { "parent_tid", 64 }, { "arg3", 64 }, { "arg4", 64 } } },  /* kernel */
+    { "clone3", { 435, 435 }, 2, { { "cl_args", 64 }, { "size", 64 } } },  /* man */
+    { "close", { 3, 57 }, 1, { { "fd", 32 } } },  /* man */
+    { "close_range", { 436, 436 }, 3, { { "first", 32 }, { "last", 32 }, { "flags", 32 } } },  /* man */
+    { "connect", { 42, 203 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 32 } } },  /* man */
+    { "copy_file_range", { 326, 285 }, 6, { { "fd_in", 32 }, { "off_in", 64 }, { "fd_out", 32 }, { "off_out", 64 }, { "len", 64 }, { "flags", 32 } } },  /* man */
+    { "creat", { 85, -1 }, 2, { { "pathname", 64 }, { "mode", 32 } } },  /* man */
+    { "create_module", { 174, -1 }, 2, { { "name", 64 }, { "size", 64 } } },  /* man */
+    { "delete_module", { 176, 106 }, 2, { { "name", 64 }, { "flags", 32 } } },  /* man */
+    { "dup", { 32, 23 }, 1, { { "oldfd", 32 } } },  /* man */
+    { "dup2", { 33, -1 }, 2, { { "oldfd", 32 }, { "newfd", 32 } } },  /* man */
+    { "dup3", { 292, 24 }, 3, { { "oldfd", 32 }, { "newfd", 32 }, { "flags", 32 } } },  /* man */
+    { "epoll_create", { 213, -1 }, 1, { { "size", 32 } } },  /* man */
+    { "epoll_create1", { 291, 20 }, 1, { { "flags", 32 } } },  /* man */
+    { "epoll_ctl", { 233, 21 }, 4, { { "epfd", 32 }, { "op", 32 }, { "fd", 32 }, { "event", 64 } } },  /* man */
+    { "epoll_ctl_old", { 214, -1 }, 0, {} },  /* kernel */
+    { "epoll_pwait", { 281, 22 }, 6, { { "epfd", 32 }, { "events", 64 }, { "maxevents", 32 }, { "timeout", 32 }, { "sigmask", 64 }, { "sigsetsize", 64 } } },  /* kernel */
+    { "epoll_pwait2", { 441, 441 }, 6, { { "epfd", 32 }, { "events", 64 }, { "maxevents", 32 }, { "timeout", 64 }, { "sigmask", 64 }, { "sigsetsize", 64 } } },  /* kernel */
+    { "epoll_wait", { 232, -1 }, 4, { { "epfd", 32 }, { "events", 64 }, { "maxevents", 32 }, { "timeout", 32 } } },  /* man */
+    { "epoll_wait_old", { 215, -1 }, 0, {} },  /* kernel */
+    { "eventfd", { 284, -1 }, 1, { { "initval", 32 } } },  /* kernel */
+    { "eventfd2", { 290, 19 }, 2, { { "initval", 32 }, { "flags", 32 } } },  /* kernel */
+    { "execve", { 59, 221 }, 3, { { "pathname", 64 }, { "argv", 64 }, { "envp", 64 } } },  /* man */
+    { "execveat", { 322, 281 }, 5, { { "dirfd", 32 }, { "pathname", 64 }, { "argv", 64 }, { "envp", 64 }, { "flags", 32 } } },  /* man */
+    { "exit", { 60, 93 }, 1, { { "status", 32 } } },  /* kernel */
+    { "exit_group", { 231, 94 }, 1, { { "status", 32 } } },  /* man */
+    { "faccessat", { 269, 48 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 } } },  /* kernel */
+    { "faccessat2", { 439, 439 }, 4, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 }, { "flags", 32 } } },  /* man */
+    { "fadvise64", { 221, 223 }, 4, { { "fd", 32 }, { "offset", 64 }, { "len", 64 }, { "advice", 32 } } },  /* kernel */
+    { "fallocate", { 285, 47 }, 4, { { "fd", 32 }, { "mode", 32 }, { "offset", 64 }, { "len", 64 } } },  /* man */
+    { "fanotify_init", { 300, 262 }, 2, { { "flags", 32 }, { "event_f_flags", 32 } } },  /* man */
+    { "fanotify_mark", { 301, 263 }, 5, { { "fanotify_fd", 32 }, { "flags", 32 }, { "mask", 64 }, { "dirfd", 32 }, { "pathname", 64 } } },  /* man */
+    { "fchdir", { 81, 50 }, 1, { { "fd", 32 } } },  /* man */
+    { "fchmod", { 91, 52 }, 2, { { "fd", 32 }, { "mode", 32 } } },  /* man */
+    { "fchmodat", { 268, 53 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 } } },  /* kernel */
+    { "fchmodat2", { 452, 452 }, 4, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 }, { "flags", 32 } } },  /* kernel */
+    { "fchown", { 93, 55 }, 3, { { "fd", 32 }, { "owner", 32 }, { "group", 32 } } },  /* man */
+    { "fchownat", { 260, 54 }, 5, { { "dirfd", 32 }, { "pathname", 64 }, { "owner", 32 }, { "group", 32 }, { "flags", 32 } } },  /* man */
+    { "fcntl", { 72, 25 }, 3, { { "fd", 32 }, { "cmd", 32 }, { "arg", 64 } } },  /* kernel */
+    { "fdatasync", { 75, 83 }, 1, { { "fd", 32 } } },  /* man */
+    { "fgetxattr", { 193, 10 }, 4, { { "fd", 32 }, { "name", 64 }, { "value", 64 }, { "size", 64 } } },  /* man */
+    { "finit_module", { 313, 273 }, 3, { { "fd", 32 }, { "param_values", 64 }, { "flags", 32 } } },  /* man */
+    { "flistxattr", { 196, 13 }, 3, { { "fd", 32 }, { "list", 64 }, { "size", 64 } } },  /* man */
+    { "flock", { 73, 32 }, 2, { { "fd", 32 }, { "operation", 32 } } },  /* man */
+    { "fork", { 57, -1 }, 0, {} },  /* man */
+    { "fremovexattr", { 199, 16 }, 2, { { "fd", 32 }, { "name", 64 } } },  /* man */
+    { "fsconfig", { 431, 431 }, 5, { { "fd", 32 }, { "cmd", 32 }, { "key", 64 }, { "value", 64 }, { "aux", 32 } } },  /* kernel */
+    { "fsetxattr", { 190, 7 }, 5, { { "fd", 32 }, { "name", 64 }, { "value", 64 }, { "size", 64 }, { "flags", 32 } } },  /* man */
+    { "fsmount", { 432, 432 }, 3, { { "fd", 32 }, { "flags", 32 }, { "attr_flags", 32 } } },  /* kernel */
+    { "fsopen", { 430, 430 }, 2, { { "fsname", 64 }, { "flags", 32 } } },  /* kernel */
+    { "fspick", { 433, 433 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 } } },  /* kernel */
+    { "fstat", { 5, 80 }, 2, { { "fd", 32 }, { "statbuf", 64 } } },  /* man */
+    { "fstatfs", { 138, 44 }, 2, { { "fd", 32 }, { "buf", 64 } } },  /* man */
+    { "fsync", { 74, 82 }, 1, { { "fd", 32 } } },  /* man */
+    { "ftruncate", { 77, 46 }, 2, { { "fd", 32 }, { "length", 64 } } },  /* man */
+    { "futex", { 202, 98 }, 6, { { "uaddr", 64 }, { "futex_op", 32 }, { "val", 32 }, { "timeout", 64 }, { "uaddr2", 64 }, { "val3", 32 } } },  /* man */
+    { "futex_requeue", { 456, 456 }, 4, { { "waiters", 64 }, { "flags", 32 }, { "nr_wake", 32 }, { "nr_requeue", 32 } } },  /* kernel */
+    { "futex_wait", { 455, 455 }, 6, { { "uaddr", 64 }, { "val", 64 }, { "mask", 64 }, { "flags", 32 }, { "timeout", 64 }, { "clockid", 32 } } },  /* kernel */
+    { "futex_waitv", { 449, 449 }, 5, { { "waiters", 64 }, { "nr_futexes", 32 }, { "flags", 32 }, { "timeout", 64 }, { "clockid", 32 } } },  /* kernel */
+    { "futex_wake", { 454, 454 }, 4, { { "uaddr", 64 }, { "mask", 64 }, { "nr", 32 }, { "flags", 32 } } },  /* kernel */
+    { "futimesat", { 261, -1 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "times", 64 } } },  /* man */
+    { "get_kernel_syms", { 177, -1 }, 1, { { "table", 64 } } },  /* man */
+    { "get_mempolicy", { 239, 236 }, 5, { { "mode", 64 }, { "nodemask", 64 }, { "maxnode", 64 }, { "addr", 64 }, { "flags", 64 } } },  /* man */
+    { "get_robust_list", { 274, 100 }, 3, { { "pid", 32 }, { "head_ptr", 64 }, { "len_ptr", 64 } } },  /* man */
+    { "get_thread_area", { 211, -1 }, 1, { { "u_info", 64 } } },  /* man */
+    { "getcpu", { 309, 168 }, 3, { { "cpu", 64 }, { "node", 64 }, { "tcache", 64 } } },  /* kernel */
+    { "getcwd", { 79, 17 }, 2, { { "buf", 64 }, { "size", 64 } } },  /* man */
+    { "getdents", { 78, -1 }, 3, { { "fd", 32 }, { "dirp", 64 }, { "count", 32 } } },  /* man */
+    { "getdents64", { 217, 61 }, 3, { { "fd", 32 }, { "dirp", 64 }, { "count", 32 } } },  /* kernel */
+    { "getegid", { 108, 177 }, 0, {} },  /* man */
+    { "geteuid", { 107, 175 }, 0, {} },  /* man */
+    { "getgid", { 104, 176 }, 0, {} },  /* man */
+    { "getgroups", { 115, 158 }, 2, { { "size", 32 }, { "list", 64 } } },  /* man */
+    { "getitimer", { 36, 102 }, 2, { { "which", 32 }, { "curr_value", 64 } } },  /* man */
+    { "getpeername", { 52, 205 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 64 } } },  /* man */
+    { "getpgid", { 121, 155 }, 1, { { "pid", 32 } } },  /* man */
+    { "getpgrp", { 111, -1 }, 0, {} },  /* kernel */
+    { "getpid", { 39, 172 }, 0, {} },  /* man */
+    { "getpmsg", { 181, -1 }, 0, {} },  /* kernel */
+    { "getppid", { 110, 173 }, 0, {} },  /* man */
+    { "getpriority", { 140, 141 }, 2, { { "which", 32 }, { "who", 32 } } },  /* man */
+    { "getrandom", { 318, 278 }, 3, { { "buf", 64 }, { "buflen", 64 }, { "flags", 32 } } },  /* man */
+    { "getresgid", { 120, 150 }, 3, { { "rgid", 64 }, { "egid", 64 }, { "sgid", 64 } } },  /* man */
+    { "getresuid", { 118, 148 }, 3, { { "ruid", 64 }, { "euid", 64 }, { "suid", 64 } } },  /* man */
+    { "getrlimit", { 97, 163 }, 2, { { "resource", 32 }, { "rlim", 64 } } },  /* man */
+    { "getrusage", { 98, 165 }, 2, { { "who", 32 }, { "usage", 64 } } },  /* man */
+    { "getsid", { 124, 156 }, 1, { { "pid", 32 } } },  /* man */
+    { "getsockname", { 51, 204 }, 3, { { "sockfd", 32 }, { "addr", 64 }, { "addrlen", 64 } } },  /* man */
+    { "getsockopt", { 55, 209 }, 5, { { "sockfd", 32 }, { "level", 32 }, { "optname", 32 }, { "optval", 64 }, { "optlen", 64 } } },  /* man */
+    { "gettid", { 186, 178 }, 0, {} },  /* man */
+    { "gettimeofday", { 96, 169 }, 2, { { "tv", 64 }, { "tz", 64 } } },  /* man */
+    { "getuid", { 102, 174 }, 0, {} },  /* man */
+    { "getxattr", { 191, 8 }, 4, { { "path", 64 }, { "name", 64 }, { "value", 64 }, { "size", 64 } } },  /* man */
+    { "init_module", { 175, 105 }, 3, { { "module_image", 64 }, { "len", 64 }, { "param_values", 64 } } },  /* man */
+    { "inotify_add_watch", { 254, 27 }, 3, { { "fd", 32 }, { "pathname", 64 }, { "mask", 32 } } },  /* man */
+    { "inotify_init", { 253, -1 }, 0, {} },  /* man */
+    { "inotify_init1", { 294, 26 }, 1, { { "flags", 32 } } },  /* man */
+    { "inotify_rm_watch", { 255, 28 }, 2, { { "fd", 32 }, { "wd", 32 } } },  /* man */
+    { "io_cancel", { 210, 3 }, 3, { { "ctx_id", 64 }, { "iocb", 64 }, { "result", 64 } } },  /* man */
+    { "io_destroy", { 207, 1 }, 1, { { "ctx_id", 64 } } },  /* man */
+    { "io_getevents", { 208, 4 }, 5, { { "ctx_id", 64 }, { "min_nr", 64 }, { "nr", 64 }, { "events", 64 }, { "timeout", 64 } } },  /* man */
+    { "io_pgetevents", { 333, 292 }, 6, { { "ctx_id", 64 }, { "min_nr", 64 }, { "nr", 64 }, { "events", 64 }, { "timeout", 64 }, { "usig", 64 } } },  /* kernel */
+    { "io_setup", { 206, 0 }, 2, { { "nr_events", 32 }, { "ctx_idp", 64 } } },  /* man */
+    { "io_submit", { 209, 2 }, 3, { { "ctx_id", 64 }, { "nr", 64 }, { "iocbpp", 64 } } },  /* man */
+    { "io_uring_enter", { 426, 426 }, 6, { { "fd", 32 }, { "to_submit", 32 }, { "min_complete", 32 }, { "flags", 32 }, { "argp", 64 }, { "argsz", 64 } } },  /* kernel */
+    { "io_uring_register", { 427, 427 }, 4, { { "fd", 32 }, { "opcode", 32 }, { "arg", 64 }, { "nr_args", 32 } } },  /* kernel */
+    { "io_uring_setup", { 425, 425 }, 2, { { "entries", 32 }, { "p", 64 } } },  /* kernel */
+    { "ioctl", { 16, 29 }, 3, { { "fd", 32 }, { "request", 32 }, { "arg", 64 } } },  /* kernel */
+    { "ioperm", { 173, -1 }, 3, { { "from", 64 }, { "num", 64 }, { "turn_on", 32 } } },  /* man */
+    { "iopl", { 172, -1 }, 1, { { "level", 32 } } },  /* man */
+    { "ioprio_get", { 252, 31 }, 2, { { "which", 32 }, { "who", 32 } } },  /* man */
+    { "ioprio_set", { 251, 30 }, 3, { { "which", 32 }, { "who", 32 }, { "ioprio", 32 } } },  /* man */
+    { "kcmp", { 312, 272 }, 5, { { "pid1", 32 }, { "pid2", 32 }, { "type", 32 }, { "idx1", 64 }, { "idx2", 64 } } },  /* man */
+    { "kexec_file_load", { 320, 294 }, 5, { { "kernel_fd", 32 }, { "initrd_fd", 32 }, { "cmdline_len", 64 }, { "cmdline", 64 }, { "flags", 64 } } },  /* man */
+    { "kexec_load", { 246, 104 }, 4, { { "entry", 64 }, { "nr_segments", 64 }, { "segments", 64 }, { "flags", 64 } } },  /* man */
+    { "keyctl", { 250, 219 }, 5, { { "operation", 32 }, { "arg2", 64 }, { "arg3", 64 }, { "arg4", 64 }, { "arg5", 64 } } },  /* man */
+    { "kill", { 62, 129 }, 2, { { "pid", 32 }, { "sig", 32 } } },  /* man */
+    { "landlock_add_rule", { 445, 445 }, 4, { { "ruleset_fd", 32 }, { "rule_type", 32 }, { "rule_attr", 64 }, { "flags", 32 } } },  /* man */
+    { "landlock_create_ruleset", { 444, 444 }, 3, { { "attr", 64 }, { "size", 64 }, { "flags", 32 } } },  /* man */
+    { "landlock_restrict_self", { 446, 446 }, 2, { { "ruleset_fd", 32 }, { "flags", 32 } } },  /* man */
+    { "lchown", { 94, -1 }, 3, { { "pathname", 64 }, { "owner", 32 }, { "group", 32 } } },  /* man */
+    { "lgetxattr", { 192, 9 }, 4, { { "path", 64 }, { "name", 64 }, { "value", 64 }, { "size", 64 } } },  /* man */
+    { "link", { 86, -1 }, 2, { { "oldpath", 64 }, { "newpath", 64 } } },  /* man */
+    { "linkat", { 265, 37 }, 5, { { "olddirfd", 32 }, { "oldpath", 64 }, { "newdirfd", 32 }, { "newpath", 64 }, { "flags", 32 } } },  /* man */
+    { "listen", { 50, 201 }, 2, { { "sockfd", 32 }, { "backlog", 32 } } },  /* man */
+    { "listxattr", { 194, 11 }, 3, { { "path", 64 }, { "list", 64 }, { "size", 64 } } },  /* man */
+    { "llistxattr", { 195, 12 }, 3, { { "path", 64 }, { "list", 64 }, { "size", 64 } } },  /* man */
+    { "lookup_dcookie", { 212, 18 }, 3, { { "cookie", 64 }, { "buffer", 64 }, { "len", 64 } } },  /* man */
+    { "lremovexattr", { 198, 15 }, 2, { { "path", 64 }, { "name", 64 } } },  /* man */
+    { "lseek", { 8, 62 }, 3, { { "fd", 32 }, { "offset", 64 }, { "whence", 32 } } },  /* man */
+    { "lsetxattr", { 189, 6 }, 5, { { "path", 64 }, { "name", 64 }, { "value", 64 }, { "size", 64 }, { "flags", 32 } } },  /* man */
+    { "lstat", { 6, -1 }, 2, { { "pathname", 64 }, { "statbuf", 64 } } },  /* man */
+    { "madvise", { 28, 233 }, 3, { { "addr", 64 }, { "length", 64 }, { "advice", 32 } } },  /* man */
+    { "map_shadow_stack", { 453, 453 }, 3, { { "addr", 64 }, { "size", 64 }, { "flags", 32 } } },  /* kernel */
+    { "mbind", { 237, 235 }, 6, { { "addr", 64 }, { "len", 64 }, { "mode", 64 }, { "nodemask", 64 }, { "maxnode", 64 }, { "flags", 32 } } },  /* kernel */
+    { "membarrier", { 324, 283 }, 3, { { "cmd", 32 }, { "flags", 32 }, { "cpu_id", 32 } } },  /* man */
+    { "memfd_create", { 319, 279 }, 2, { { "name", 64 }, { "flags", 32 } } },  /* man */
+    { "memfd_secret", { 447, 447 }, 1, { { "flags", 32 } } },  /* man */
+    { "migrate_pages", { 256, 238 }, 4, { { "pid", 32 }, { "maxnode", 64 }, { "old_nodes", 64 }, { "new_nodes", 64 } } },  /* man */
+    { "mincore", { 27, 232 }, 3, { { "addr", 64 }, { "length", 64 }, { "vec", 64 } } },  /* man */
+    { "mkdir", { 83, -1 }, 2, { { "pathname", 64 }, { "mode", 32 } } },  /* man */
+    { "mkdirat", { 258, 34 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 } } },  /* man */
+    { "mknod", { 133, -1 }, 3, { { "pathname", 64 }, { "mode", 32 }, { "dev", 32 } } },  /* man */
+    { "mknodat", { 259, 33 }, 4, { { "dirfd", 32 }, { "pathname", 64 }, { "mode", 32 }, { "dev", 32 } } },  /* man */
+    { "mlock", { 149, 228 }, 2, { { "addr", 64 }, { "len", 64 } } },  /* man */
+    { "mlock2", { 325, 284 }, 3, { { "addr", 64 }, { "len", 64 }, { "flags", 32 } } },  /* man */
+    { "mlockall", { 151, 230 }, 1, { { "flags", 32 } } },  /* man */
+    { "mmap", { 9, 222 }, 6, { { "addr", 64 }, { "length", 64 }, { "prot", 64 }, { "flags", 64 }, { "fd", 32 }, { "offset", 64 } } },  /* kernel */
+    { "modify_ldt", { 154, -1 }, 3, { { "func", 32 }, { "ptr", 64 }, { "bytecount", 64 } } },  /* man */
+    { "mount", { 165, 40 }, 5, { { "source", 64 }, { "target", 64 }, { "filesystemtype", 64 }, { "mountflags", 64 }, { "data", 64 } } },  /* man */
+    { "mount_setattr", { 442, 442 }, 5, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 }, { "attr", 64 }, { "size", 64 } } },  /* man */
+    { "move_mount", { 429, 429 }, 5, { { "from_dirfd", 32 }, { "from_pathname", 64 }, { "to_dirfd", 32 }, { "to_pathname", 64 }, { "flags", 32 } } },  /* kernel */
+    { "move_pages", { 279, 239 }, 6, { { "pid", 32 }, { "count", 64 }, { "pages", 64 }, { "nodes", 64 }, { "status", 64 }, { "flags", 32 } } },  /* man */
+    { "mprotect", { 10, 226 }, 3, { { "addr", 64 }, { "len", 64 }, { "prot", 64 } } },  /* kernel */
+    { "mq_getsetattr", { 245, 185 }, 3, { { "mqdes", 32 }, { "newattr", 64 }, { "oldattr", 64 } } },  /* man */
+    { "mq_notify", { 244, 184 }, 2, { { "mqdes", 32 }, { "sevp", 64 } } },  /* man */
+    { "mq_open", { 240, 180 }, 4, { { "name", 64 }, { "oflag", 32 }, { "mode", 32 }, { "attr", 64 } } },  /* man */
+    { "mq_timedreceive", { 243, 183 }, 5, { { "mqdes", 32 }, { "msg_ptr", 64 }, { "msg_len", 64 }, { "msg_prio", 64 }, { "abs_timeout", 64 } } },  /* man */
+    { "mq_timedsend", { 242, 182 }, 5, { { "mqdes", 32 }, { "msg_ptr", 64 }, { "msg_len", 64 }, { "msg_prio", 32 }, { "abs_timeout", 64 } } },  /* man */
+    { "mq_unlink", { 241, 181 }, 1, { { "name", 64 } } },  /* man */
+    { "mremap", { 25, 216 }, 5, { { "old_address", 64 }, { "old_size", 64 }, { "new_size", 64 }, { "flags", 64 }, { "new_address", 64 } } },  /* kernel */
+    { "msgctl", { 71, 187 }, 3, { { "msqid", 32 }, { "cmd", 32 }, { "buf", 64 } } },  /* man */
+    { "msgget", { 68, 186 }, 2, { { "key", 32 }, { "msgflg", 32 } } },  /* man */
+    { "msgrcv", { 70, 188 }, 5, { { "msqid", 32 }, { "msgp", 64 }, { "msgsz", 64 }, { "msgtyp", 64 }, { "msgflg", 32 } } },  /* man */
+    { "msgsnd", { 69, 189 }, 4, { { "msqid", 32 }, { "msgp", 64 }, { "msgsz", 64 }, { "msgflg", 32 } } },  /* man */
+    { "msync", { 26, 227 }, 3, { { "addr", 64 }, { "length", 64 }, { "flags", 32 } } },  /* man */
+    { "munlock", { 150, 229 }, 2, { { "addr", 64 }, { "len", 64 } } },  /* man */
+    { "munlockall", { 152, 231 }, 0, {} },  /* man */
+    { "munmap", { 11, 215 }, 2, { { "addr", 64 }, { "length", 64 } } },  /* man */
+    { "name_to_handle_at", { 303, 264 }, 5, { { "dirfd", 32 }, { "pathname", 64 }, { "handle", 64 }, { "mount_id", 64 }, { "flags", 32 } } },  /* man */
+    { "nanosleep", { 35, 101 }, 2, { { "req", 64 }, { "rem", 64 } } },  /* man */
+    { "newfstatat", { 262, 79 }, 4, { { "dirfd", 32 }, { "pathname", 64 }, { "statbuf", 64 }, { "flags", 32 } } },  /* kernel */
+    { "nfsservctl", { 180, 42 }, 3, { { "cmd", 32 }, { "argp", 64 }, { "resp", 64 } } },  /* man */
+    { "open", { 2, -1 }, 3, { { "pathname", 64 }, { "flags", 32 }, { "mode", 32 } } },  /* man */
+    { "open_by_handle_at", { 304, 265 }, 3, { { "mount_fd", 32 }, { "handle", 64 }, { "flags", 32 } } },  /* man */
+    { "open_tree", { 428, 428 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 } } },  /* kernel */
+    { "openat", { 257, 56 }, 4, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 }, { "mode", 32 } } },  /* man */
+    { "openat2", { 437, 437 }, 4, { { "dirfd", 32 }, { "pathname", 64 }, { "how", 64 }, { "size", 64 } } },  /* man */
+    { "pause", { 34, -1 }, 0, {} },  /* man */
+    { "perf_event_open", { 298, 241 }, 5, { { "attr", 64 }, { "pid", 32 }, { "cpu", 32 }, { "group_fd", 32 }, { "flags", 64 } } },  /* man */
+    { "personality", { 135, 92 }, 1, { { "persona", 32 } } },  /* kernel */
+    { "pidfd_getfd", { 438, 438 }, 3, { { "pidfd", 32 }, { "targetfd", 32 }, { "flags", 32 } } },  /* man */
+    { "pidfd_open", { 434, 434 }, 2, { { "pid", 32 }, { "flags", 32 } } },  /* man */
+    { "pidfd_send_signal", { 424, 424 }, 4, { { "pidfd", 32 }, { "sig", 32 }, { "info", 64 }, { "flags", 32 } } },  /* man */
+    { "pipe", { 22, -1 }, 1, { { "pipefd", 64 } } },  /* man */
+    { "pipe2", { 293, 59 }, 2, { { "pipefd", 64 }, { "flags", 32 } } },  /* man */
+    { "pivot_root", { 155, 41 }, 2, { { "new_root", 64 }, { "put_old", 64 } } },  /* man */
+    { "pkey_alloc", { 330, 289 }, 2, { { "flags", 64 }, { "access_rights", 64 } } },  /* kernel */
+    { "pkey_free", { 331, 290 }, 1, { { "pkey", 32 } } },  /* man */
+    { "pkey_mprotect", { 329, 288 }, 4, { { "addr", 64 }, { "len", 64 }, { "prot", 64 }, { "pkey", 32 } } },  /* kernel */
+    { "poll", { 7, -1 }, 3, { { "fds", 64 }, { "nfds", 32 }, { "timeout", 32 } } },  /* kernel */
+    { "ppoll", { 271, 73 }, 5, { { "fds", 64 }, { "nfds", 32 }, { "tmo_p", 64 }, { "sigmask", 64 }, { "sigsetsize", 64 } } },  /* kernel */
+    { "prctl", { 157, 167 }, 5, { { "option", 32 }, { "arg2", 64 }, { "arg3", 64 }, { "arg4", 64 }, { "arg5", 64 } } },  /* man */
+    { "pread64", { 17, 67 }, 4, { { "fd", 32 }, { "buf", 64 }, { "count", 64 }, { "offset", 64 } } },  /* kernel */
+    { "preadv", { 295, 69 }, 5, { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 }, { "pos_l", 64 }, { "pos_h", 64 } } },  /* kernel */
+    { "preadv2", { 327, 286 }, 6, { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 }, { "pos_l", 64 }, { "pos_h", 64 }, { "flags", 32 } } },  /* kernel */
+    { "prlimit64", { 302, 261 }, 4, { { "pid", 32 }, { "resource", 32 }, { "new_limit", 64 }, { "old_limit", 64 } } },  /* kernel */
+    { "process_madvise", { 440, 440 }, 5, { { "pidfd", 32 }, { "iovec", 64 }, { "vlen", 64 }, { "advice", 32 }, { "flags", 32 } } },  /* man */
+    { "process_mrelease", { 448, 448 }, 2, { { "pidfd", 32 }, { "flags", 32 } } },  /* kernel */
+    { "process_vm_readv", { 310, 270 }, 6, { { "pid", 32 }, { "local_iov", 64 }, { "liovcnt", 64 }, { "remote_iov", 64 }, { "riovcnt", 64 }, { "flags", 64 } } },  /* man */
+    { "process_vm_writev", { 311, 271 }, 6, { { "pid", 32 }, { "local_iov", 64 }, { "liovcnt", 64 }, { "remote_iov", 64 }, { "riovcnt", 64 }, { "flags", 64 } } },  /* man */
+    { "pselect6", { 270, 72 }, 6, { { "nfds", 32 }, { "readfds", 64 }, { "writefds", 64 }, { "exceptfds", 64 }, { "timeout", 64 }, { "sigmask", 64 } } },  /* kernel */
+    { "ptrace", { 101, 117 }, 4, { { "request", 64 }, { "pid", 32 }, { "addr", 64 }, { "data", 64 } } },  /* kernel */
+    { "putpmsg", { 182, -1 }, 0, {} },  /* kernel */
+    { "pwrite64", { 18, 68 }, 4, { { "fd", 32 }, { "buf", 64 }, { "count", 64 }, { "offset", 64 } } },  /* kernel */
+    { "pwritev", { 296, 70 }, 5, { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 }, { "pos_l", 64 }, { "pos_h", 64 } } },  /* kernel */
+    { "pwritev2", { 328, 287 }, 6, { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 }, { "pos_l", 64 }, { "pos_h", 64 }, { "flags", 32 } } },  /* kernel */
+    { "query_module", { 178, -1 }, 5, { { "name", 64 }, { "which", 32 }, { "buf", 64 }, { "bufsize", 64 }, { "ret", 64 } } },  /* man */
+    { "quotactl", { 179, 60 }, 4, { { "cmd", 32 }, { "special", 64 }, { "id", 32 }, { "addr", 64 } } },  /* man */
+    { "quotactl_fd", { 443, 443 }, 4, { { "fd", 32 }, { "cmd", 32 }, { "id", 32 }, { "addr", 64 } } },  /* kernel */
+    { "read", { 0, 63 }, 3, { { "fd", 32 }, { "buf", 64 }, { "count", 64 } } },  /* man */
     { "readahead", { 187, 213 }, 3, { { "fd", 32 }, { "offset", 64 }, { "count", 64 } } },  /* man */
-    { "readlink", { 89, -1 }, 3, { { "pathname", 64 }, { "buf", 64 }, { "bufsiz", 32 } } }, /* kernel */
-    { "readlinkat",
-      { 267, 78 },
-      4,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "buf", 64 }, { "bufsiz", 32 } } },  /* kernel */
-    { "readv", { 19, 65 }, 3, { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 } } }, /* kernel */
-    { "reboot",
-      { 169, 142 },
-      4,
-      { { "magic", 32 }, { "magic2", 32 }, { "cmd", 32 }, { "arg", 64 } } }, /* man */
-    { "recvfrom",
-      { 45, 207 },
-      6,
-      { { "sockfd", 32 },
-        { "buf", 64 },
-        { "len", 64 },
-        { "flags", 32 },
-        { "src_addr", 64 },
-        { "addrlen", 64 } } }, /* man */
-    { "recvmmsg",
-      { 299, 243 },
-      5,
-      { { "sockfd", 32 }, { "msgvec", 64 }, { "vlen", 32 }, { "flags", 32 }, { "timeout", 64 } } }, /* man */
-    { "recvmsg", { 47, 212 }, 3, { { "sockfd", 32 }, { "msg", 64 }, { "flags", 32 } } },            /* man */
-    { "remap_file_pages",
-      { 216, 234 },
-      5,
-      { { "addr", 64 }, { "size", 64 }, { "prot", 64 }, { "pgoff", 64 }, { "flags", 64 } } }, /* kernel */
-    { "removexattr", { 197, 14 }, 2, { { "path", 64 }, { "name", 64 } } },                    /* man */
-    { "rename", { 82, -1 }, 2, { { "oldpath", 64 }, { "newpath", 64 } } },                    /* man */
-    { "renameat",
-      { 264, 38 },
-      4,
-      { { "olddirfd", 32 }, { "oldpath", 64 }, { "newdirfd", 32 }, { "newpath", 64 } } }, /* man */
-    { "renameat2",
-      { 316, 276 },
-      5,
-      { { "olddirfd", 32 },
-        { "oldpath", 64 },
-        { "newdirfd", 32 },
-        { "newpath", 64 },
-        { "flags", 32 } } }, /* man */
-    { "request_key",
-      { 249, 218 },
-      4,
-      { { "type", 64 }, { "description", 64 }, { "callout_info", 64 }, { "dest_keyring", 32 } } }, /* man */
-    { "restart_syscall", { 219, 128 }, 0, {} },                                                    /* man */
-    { "rmdir", { 84, -1 }, 1, { { "pathname", 64 } } },                                            /* man */
-    { "rseq",
-      { 334, 293 },
-      4,
-      { { "rseq", 64 }, { "rseq_len", 32 }, { "flags", 32 }, { "sig", 32 } } }, /* kernel */
-    { "rt_sigaction",
-      { 13, 134 },
-      4,
-      { { "sig", 32 }, { "act", 64 }, { "oldact", 64 }, { "sigsetsize", 64 } } },  /* kernel */
-    { "rt_sigpending", { 127, 136 }, 2, { { "set", 64 }, { "sigsetsize", 64 } } }, /* kernel */
-    { "rt_sigprocmask",
-      { 14, 135 },
-      4,
-      { { "how", 32 }, { "set", 64 }, { "oldset", 64 }, { "sigsetsize", 64 } } },              /* man */
-    { "rt_sigqueueinfo", { 129, 138 }, 3, { { "tgid", 32 }, { "sig", 32 }, { "info", 64 } } }, /* man */
-    { "rt_sigreturn", { 15, 139 }, 0, {} },                                                    /* kernel */
-    { "rt_sigsuspend", { 130, 133 }, 2, { { "mask", 64 }, { "sigsetsize", 64 } } },            /* kernel */
-    { "rt_sigtimedwait",
-      { 128, 137 },
-      4,
-      { { "set", 64 }, { "info", 64 }, { "timeout", 64 }, { "sigsetsize", 64 } } }, /* kernel */
-    { "rt_tgsigqueueinfo",
-      { 297, 240 },
-      4,
-      { { "tgid", 32 }, { "tid", 32 }, { "sig", 32 }, { "info", 64 } } }, /* man */
+    { "readlink", { 89, -1 }, 3, { { "pathname", 64 }, { "buf", 64 }, { "bufsiz", 32 } } },  /* kernel */
+    { "readlinkat", { 267, 78 }, 4, { { "dirfd", 32 }, { "pathname", 64 }, { "buf", 64 }, { "bufsiz", 32 } } },  /* kernel */
+    { "readv", { 19, 65 }, 3, { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 } } },  /* kernel */
+    { "reboot", { 169, 142 }, 4, { { "magic", 32 }, { "magic2", 32 }, { "cmd", 32 }, { "arg", 64 } } },  /* man */
+    { "recvfrom", { 45, 207 }, 6, { { "sockfd", 32 }, { "buf", 64 }, { "len", 64 }, { "flags", 32 }, { "src_addr", 64 }, { "addrlen", 64 } } },  /* man */
+    { "recvmmsg", { 299, 243 }, 5, { { "sockfd", 32 }, { "msgvec", 64 }, { "vlen", 32 }, { "flags", 32 }, { "timeout", 64 } } },  /* man */
+    { "recvmsg", { 47, 212 }, 3, { { "sockfd", 32 }, { "msg", 64 }, { "flags", 32 } } },  /* man */
+    { "remap_file_pages", { 216, 234 }, 5, { { "addr", 64 }, { "size", 64 }, { "prot", 64 }, { "pgoff", 64 }, { "flags", 64 } } },  /* kernel */
+    { "removexattr", { 197, 14 }, 2, { { "path", 64 }, { "name", 64 } } },  /* man */
+    { "rename", { 82, -1 }, 2, { { "oldpath", 64 }, { "newpath", 64 } } },  /* man */
+    { "renameat", { 264, 38 }, 4, { { "olddirfd", 32 }, { "oldpath", 64 }, { "newdirfd", 32 }, { "newpath", 64 } } },  /* man */
+    { "renameat2", { 316, 276 }, 5, { { "olddirfd", 32 }, { "oldpath", 64 }, { "newdirfd", 32 }, { "newpath", 64 }, { "flags", 32 } } },  /* man */
+    { "request_key", { 249, 218 }, 4, { { "type", 64 }, { "description", 64 }, { "callout_info", 64 }, { "dest_keyring", 32 } } },  /* man */
+    { "restart_syscall", { 219, 128 }, 0, {} },  /* man */
+    { "rmdir", { 84, -1 }, 1, { { "pathname", 64 } } },  /* man */
+    { "rseq", { 334, 293 }, 4, { { "rseq", 64 }, { "rseq_len", 32 }, { "flags", 32 }, { "sig", 32 } } },  /* kernel */
+    { "rt_sigaction", { 13, 134 }, 4, { { "sig", 32 }, { "act", 64 }, { "oldact", 64 }, { "sigsetsize", 64 } } },  /* kernel */
+    { "rt_sigpending", { 127, 136 }, 2, { { "set", 64 }, { "sigsetsize", 64 } } },  /* kernel */
+    { "rt_sigprocmask", { 14, 135 }, 4, { { "how", 32 }, { "set", 64 }, { "oldset", 64 }, { "sigsetsize", 64 } } },  /* man */
+    { "rt_sigqueueinfo", { 129, 138 }, 3, { { "tgid", 32 }, { "sig", 32 }, { "info", 64 } } },  /* man */
+    { "rt_sigreturn", { 15, 139 }, 0, {} },  /* kernel */
+    { "rt_sigsuspend", { 130, 133 }, 2, { { "mask", 64 }, { "sigsetsize", 64 } } },  /* kernel */
+    { "rt_sigtimedwait", { 128, 137 }, 4, { { "set", 64 }, { "info", 64 }, { "timeout", 64 }, { "sigsetsize", 64 } } },  /* kernel */
+    { "rt_tgsigqueueinfo", { 297, 240 }, 4, { { "tgid", 32 }, { "tid", 32 }, { "sig", 32 }, { "info", 64 } } },  /* man */
     { "sched_get_priority_max", { 146, 125 }, 1, { { "policy", 32 } } },  /* man */
     { "sched_get_priority_min", { 147, 126 }, 1, { { "policy", 32 } } },  /* man */
-    { "sched_getaffinity",
-      { 204, 123 },
-      3,
-      { { "pid", 32 }, { "cpusetsize", 32 }, { "mask", 64 } } }, /* kernel */
-    { "sched_getattr",
-      { 315, 275 },
-      4,
-      { { "pid", 32 }, { "attr", 64 }, { "size", 32 }, { "flags", 32 } } },        /* man */
-    { "sched_getparam", { 143, 121 }, 2, { { "pid", 32 }, { "param", 64 } } },     /* man */
-    { "sched_getscheduler", { 145, 120 }, 1, { { "pid", 32 } } },                  /* man */
-    { "sched_rr_get_interval", { 148, 127 }, 2, { { "pid", 32 }, { "tp", 64 } } }, /* man */
-    { "sched_setaffinity",
-      { 203, 122 },
-      3,
-      { { "pid", 32 }, { "cpusetsize", 32 }, { "mask", 64 } } },                              /* kernel */
-    { "sched_setattr", { 314, 274 }, 3, { { "pid", 32 }, { "attr", 64 }, { "flags", 32 } } }, /* man */
-    { "sched_setparam", { 142, 118 }, 2, { { "pid", 32 }, { "param", 64 } } },                /* man */
-    { "sched_setscheduler", { 144, 119 }, 3, { { "pid", 32 }, { "policy", 32 }, { "param", 64 } } }, /* man */
-    { "sched_yield", { 24, 124 }, 0, {} },                                                           /* man */
-    { "seccomp", { 317, 277 }, 3, { { "operation", 32 }, { "flags", 32 }, { "args", 64 } } },        /* man */
-    { "security", { 185, -1 }, 0, {} }, /* kernel */
-    { "select",
-      { 23, -1 },
-      5,
-      { { "nfds", 32 },
-        { "readfds", 64 },
-        { "writefds", 64 },
-        { "exceptfds", 64 },
-        { "timeout", 64 } } }, /* man */
-    { "semctl",
-      { 66, 191 },
-      4,
-      { { "semid", 32 }, { "semnum", 32 }, { "cmd", 32 }, { "arg", 64 } } },            /* kernel */
-    { "semget", { 64, 190 }, 3, { { "key", 32 }, { "nsems", 32 }, { "semflg", 32 } } }, /* man */
+    { "sched_getaffinity", { 204, 123 }, 3, { { "pid", 32 }, { "cpusetsize", 32 }, { "mask", 64 } } },  /* kernel */
+    { "sched_getattr", { 315, 275 }, 4, { { "pid", 32 }, { "attr", 64 }, { "size", 32 }, { "flags", 32 } } },  /* man */
+    { "sched_getparam", { 143, 121 }, 2, { { "pid", 32 }, { "param", 64 } } },  /* man */
+    { "sched_getscheduler", { 145, 120 }, 1, { { "pid", 32 } } },  /* man */
+    { "sched_rr_get_interval", { 148, 127 }, 2, { { "pid", 32 }, { "tp", 64 } } },  /* man */
+    { "sched_setaffinity", { 203, 122 }, 3, { { "pid", 32 }, { "cpusetsize", 32 }, { "mask", 64 } } },  /* kernel */
+    { "sched_setattr", { 314, 274 }, 3, { { "pid", 32 }, { "attr", 64 }, { "flags", 32 } } },  /* man */
+    { "sched_setparam", { 142, 118 }, 2, { { "pid", 32 }, { "param", 64 } } },  /* man */
+    { "sched_setscheduler", { 144, 119 }, 3, { { "pid", 32 }, { "policy", 32 }, { "param", 64 } } },  /* man */
+    { "sched_yield", { 24, 124 }, 0, {} },  /* man */
+    { "seccomp", { 317, 277 }, 3, { { "operation", 32 }, { "flags", 32 }, { "args", 64 } } },  /* man */
+    { "security", { 185, -1 }, 0, {} },  /* kernel */
+    { "select", { 23, -1 }, 5, { { "nfds", 32 }, { "readfds", 64 }, { "writefds", 64 }, { "exceptfds", 64 }, { "timeout", 64 } } },  /* man */
+    { "semctl", { 66, 191 }, 4, { { "semid", 32 }, { "semnum", 32 }, { "cmd", 32 }, { "arg", 64 } } },  /* kernel */
+    { "semget", { 64, 190 }, 3, { { "key", 32 }, { "nsems", 32 }, { "semflg", 32 } } },  /* man */
     { "semop", { 65, 193 }, 3, { { "semid", 32 }, { "sops", 64 }, { "nsops", 32 } } },  /* kernel */
-    { "semtimedop",
-      { 220, 192 },
-      4,
-      { { "semid", 32 }, { "sops", 64 }, { "nsops", 32 }, { "timeout", 64 } } }, /* kernel */
-    { "sendfile",
-      { 40, 71 },
-      4,
-      { { "out_fd", 32 }, { "in_fd", 32 }, { "offset", 64 }, { "count", 64 } } }, /* man */
-    { "sendmmsg",
-      { 307, 269 },
-      4,
-      { { "sockfd", 32 }, { "msgvec", 64 }, { "vlen", 32 }, { "flags", 32 } } },         /* man */
-    { "sendmsg", { 46, 211 }, 3, { { "sockfd", 32 }, { "msg", 64 }, { "flags", 32 } } }, /* man */
-    { "sendto",
-      { 44, 206 },
-      6,
-      { { "sockfd", 32 },
-        { "buf", 64 },
-        { "len", 64 },
-        { "flags", 32 },
-        { "dest_addr", 64 },
-        { "addrlen", 32 } } },                                                                       /* man */
-    { "set_mempolicy", { 238, 237 }, 3, { { "mode", 32 }, { "nodemask", 64 }, { "maxnode", 64 } } }, /* man */
-    { "set_mempolicy_home_node",
-      { 450, 450 },
-      4,
-      { { "start", 64 }, { "len", 64 }, { "home_node", 64 }, { "flags", 64 } } }, /* kernel */
-    { "set_robust_list", { 273, 99 }, 2, { { "head", 64 }, { "len", 64 } } },     /* man */
-    { "set_thread_area", { 205, -1 }, 1, { { "u_info", 64 } } },                  /* man */
-    { "set_tid_address", { 218, 96 }, 1, { { "tidptr", 64 } } },                  /* man */
-    { "setdomainname", { 171, 162 }, 2, { { "name", 64 }, { "len", 32 } } },      /* kernel */
-    { "setfsgid", { 123, 152 }, 1, { { "fsgid", 32 } } },                         /* man */
-    { "setfsuid", { 122, 151 }, 1, { { "fsuid", 32 } } },                         /* man */
-    { "setgid", { 106, 144 }, 1, { { "gid", 32 } } },                             /* man */
-    { "setgroups", { 116, 159 }, 2, { { "size", 32 }, { "list", 64 } } },         /* kernel */
-    { "sethostname", { 170, 161 }, 2, { { "name", 64 }, { "len", 32 } } },        /* kernel */
-    { "setitimer", { 38, 103 }, 3, { { "which", 32 }, { "new_value", 64 }, { "old_value", 64 } } }, /* man */
-    { "setns", { 308, 268 }, 2, { { "fd", 32 }, { "nstype", 32 } } },                               /* man */
-    { "setpgid", { 109, 154 }, 2, { { "pid", 32 }, { "pgid", 32 } } },                              /* man */
-    { "setpriority", { 141, 140 }, 3, { { "which", 32 }, { "who", 32 }, { "prio", 32 } } },         /* man */
-    { "setregid", { 114, 143 }, 2, { { "rgid", 32 }, { "egid", 32 } } },                            /* man */
-    { "setresgid", { 119, 149 }, 3, { { "rgid", 32 }, { "egid", 32 }, { "sgid", 32 } } },           /* man */
-    { "setresuid", { 117, 147 }, 3, { { "ruid", 32 }, { "euid", 32 }, { "suid", 32 } } },           /* man */
-    { "setreuid", { 113, 145 }, 2, { { "ruid", 32 }, { "euid", 32 } } },                            /* man */
-    { "setrlimit", { 160, 164 }, 2, { { "resource", 32 }, { "rlim", 64 } } },                       /* man */
-    { "setsid", { 112, 157 }, 0, {} },                                                              /* man */
-    { "setsockopt",
-      { 54, 208 },
-      5,
-      { { "sockfd", 32 },
-        { "level", 32 },
-        { "optname", 32 },
-        { "optval", 64 },
-        { "optlen", 32 } } },                                            /* man */
-    { "settimeofday", { 164, 170 }, 2, { { "tv", 64 }, { "tz", 64 } } }, /* man */
-    { "setuid", { 105, 146 }, 1, { { "uid", 32 } } },                    /* man */
-    { "setxattr",
-      { 188, 5 },
-      5,
-      { { "path", 64 }, { "name", 64 }, { "value", 64 }, { "size", 64 }, { "flags", 32 } } }, /* man */
-    { "shmat", { 30, 196 }, 3, { { "shmid", 32 }, { "shmaddr", 64 }, { "shmflg", 32 } } },    /* man */
-    { "shmctl", { 31, 195 }, 3, { { "shmid", 32 }, { "cmd", 32 }, { "buf", 64 } } },          /* man */
-    { "shmdt", { 67, 197 }, 1, { { "shmaddr", 64 } } },                                       /* man */
-    { "shmget", { 29, 194 }, 3, { { "key", 32 }, { "size", 64 }, { "shmflg", 32 } } },        /* man */
-    { "shutdown", { 48, 210 }, 2, { { "sockfd", 32 }, { "how", 32 } } },                      /* man */
-    { "sigaltstack", { 131, 132 }, 2, { { "ss", 64 }, { "old_ss", 64 } } },                   /* man */
-    { "signalfd", { 282, -1 }, 3, { { "fd", 32 }, { "mask", 64 }, { "sizemask", 64 } } },     /* kernel */
-    { "signalfd4",
-      { 289, 74 },
-      4,
-      { { "fd", 32 }, { "mask", 64 }, { "sizemask", 64 }, { "flags", 32 } } },              /* kernel */
-    { "socket", { 41, 198 }, 3, { { "domain", 32 }, { "type", 32 }, { "protocol", 32 } } }, /* man */
-    { "socketpair",
-      { 53, 199 },
-      4,
-      { { "domain", 32 }, { "type", 32 }, { "protocol", 32 }, { "sv", 64 } } }, /* man */
-    { "splice",
-      { 275, 76 },
-      6,
-      { { "fd_in", 32 },
-        { "off_in", 64 },
-        { "fd_out", 32 },
-        { "off_out", 64 },
-        { "len", 64 },
-        { "flags", 32 } } },                                             /* man */
-    { "stat", { 4, -1 }, 2, { { "pathname", 64 }, { "statbuf", 64 } } }, /* man */
-    { "statfs", { 137, 43 }, 2, { { "path", 64 }, { "buf", 64 } } },     /* man */
-    { "statx",
-      { 332, 291 },
-      5,
-      { { "dirfd", 32 },
-        { "pathname", 64 },
-        { "flags", 32 },
-        { "mask", 32 },
-        { "statxbuf", 64 } } },                                                                    /* man */
-    { "swapoff", { 168, 225 }, 1, { { "path", 64 } } },                                            /* man */
-    { "swapon", { 167, 224 }, 2, { { "path", 64 }, { "swapflags", 32 } } },                        /* man */
-    { "symlink", { 88, -1 }, 2, { { "target", 64 }, { "linkpath", 64 } } },                        /* man */
-    { "symlinkat", { 266, 36 }, 3, { { "target", 64 }, { "newdirfd", 32 }, { "linkpath", 64 } } }, /* man */
-    { "sync", { 162, 81 }, 0, {} },                                                                /* man */
-    { "sync_file_range",
-      { 277, 84 },
-      4,
-      { { "fd", 32 }, { "offset", 64 }, { "nbytes", 64 }, { "flags", 32 } } },         /* man */
-    { "syncfs", { 306, 267 }, 1, { { "fd", 32 } } },                                   /* man */
-    { "sysfs", { 139, -1 }, 3, { { "option", 32 }, { "arg1", 64 }, { "arg2", 64 } } }, /* kernel */
-    { "sysinfo", { 99, 179 }, 1, { { "info", 64 } } },                                 /* man */
+    { "semtimedop", { 220, 192 }, 4, { { "semid", 32 }, { "sops", 64 }, { "nsops", 32 }, { "timeout", 64 } } },  /* kernel */
+    { "sendfile", { 40, 71 }, 4, { { "out_fd", 32 }, { "in_fd", 32 }, { "offset", 64 }, { "count", 64 } } },  /* man */
+    { "sendmmsg", { 307, 269 }, 4, { { "sockfd", 32 }, { "msgvec", 64 }, { "vlen", 32 }, { "flags", 32 } } },  /* man */
+    { "sendmsg", { 46, 211 }, 3, { { "sockfd", 32 }, { "msg", 64 }, { "flags", 32 } } },  /* man */
+    { "sendto", { 44, 206 }, 6, { { "sockfd", 32 }, { "buf", 64 }, { "len", 64 }, { "flags", 32 }, { "dest_addr", 64 }, { "addrlen", 32 } } },  /* man */
+    { "set_mempolicy", { 238, 237 }, 3, { { "mode", 32 }, { "nodemask", 64 }, { "maxnode", 64 } } },  /* man */
+    { "set_mempolicy_home_node", { 450, 450 }, 4, { { "start", 64 }, { "len", 64 }, { "home_node", 64 }, { "flags", 64 } } },  /* kernel */
+    { "set_robust_list", { 273, 99 }, 2, { { "head", 64 }, { "len", 64 } } },  /* man */
+    { "set_thread_area", { 205, -1 }, 1, { { "u_info", 64 } } },  /* man */
+    { "set_tid_address", { 218, 96 }, 1, { { "tidptr", 64 } } },  /* man */
+    { "setdomainname", { 171, 162 }, 2, { { "name", 64 }, { "len", 32 } } },  /* kernel */
+    { "setfsgid", { 123, 152 }, 1, { { "fsgid", 32 } } },  /* man */
+    { "setfsuid", { 122, 151 }, 1, { { "fsuid", 32 } } },  /* man */
+    { "setgid", { 106, 144 }, 1, { { "gid", 32 } } },  /* man */
+    { "setgroups", { 116, 159 }, 2, { { "size", 32 }, { "list", 64 } } },  /* kernel */
+    { "sethostname", { 170, 161 }, 2, { { "name", 64 }, { "len", 32 } } },  /* kernel */
+    { "setitimer", { 38, 103 }, 3, { { "which", 32 }, { "new_value", 64 }, { "old_value", 64 } } },  /* man */
+    { "setns", { 308, 268 }, 2, { { "fd", 32 }, { "nstype", 32 } } },  /* man */
+    { "setpgid", { 109, 154 }, 2, { { "pid", 32 }, { "pgid", 32 } } },  /* man */
+    { "setpriority", { 141, 140 }, 3, { { "which", 32 }, { "who", 32 }, { "prio", 32 } } },  /* man */
+    { "setregid", { 114, 143 }, 2, { { "rgid", 32 }, { "egid", 32 } } },  /* man */
+    { "setresgid", { 119, 149 }, 3, { { "rgid", 32 }, { "egid", 32 }, { "sgid", 32 } } },  /* man */
+    { "setresuid", { 117, 147 }, 3, { { "ruid", 32 }, { "euid", 32 }, { "suid", 32 } } },  /* man */
+    { "setreuid", { 113, 145 }, 2, { { "ruid", 32 }, { "euid", 32 } } },  /* man */
+    { "setrlimit", { 160, 164 }, 2, { { "resource", 32 }, { "rlim", 64 } } },  /* man */
+    { "setsid", { 112, 157 }, 0, {} },  /* man */
+    { "setsockopt", { 54, 208 }, 5, { { "sockfd", 32 }, { "level", 32 }, { "optname", 32 }, { "optval", 64 }, { "optlen", 32 } } },  /* man */
+    { "settimeofday", { 164, 170 }, 2, { { "tv", 64 }, { "tz", 64 } } },  /* man */
+    { "setuid", { 105, 146 }, 1, { { "uid", 32 } } },  /* man */
+    { "setxattr", { 188, 5 }, 5, { { "path", 64 }, { "name", 64 }, { "value", 64 }, { "size", 64 }, { "flags", 32 } } },  /* man */
+    { "shmat", { 30, 196 }, 3, { { "shmid", 32 }, { "shmaddr", 64 }, { "shmflg", 32 } } },  /* man */
+    { "shmctl", { 31, 195 }, 3, { { "shmid", 32 }, { "cmd", 32 }, { "buf", 64 } } },  /* man */
+    { "shmdt", { 67, 197 }, 1, { { "shmaddr", 64 } } },  /* man */
+    { "shmget", { 29, 194 }, 3, { { "key", 32 }, { "size", 64 }, { "shmflg", 32 } } },  /* man */
+    { "shutdown", { 48, 210 }, 2, { { "sockfd", 32 }, { "how", 32 } } },  /* man */
+    { "sigaltstack", { 131, 132 }, 2, { { "ss", 64 }, { "old_ss", 64 } } },  /* man */
+    { "signalfd", { 282, -1 }, 3, { { "fd", 32 }, { "mask", 64 }, { "sizemask", 64 } } },  /* kernel */
+    { "signalfd4", { 289, 74 }, 4, { { "fd", 32 }, { "mask", 64 }, { "sizemask", 64 }, { "flags", 32 } } },  /* kernel */
+    { "socket", { 41, 198 }, 3, { { "domain", 32 }, { "type", 32 }, { "protocol", 32 } } },  /* man */
+    { "socketpair", { 53, 199 }, 4, { { "domain", 32 }, { "type", 32 }, { "protocol", 32 }, { "sv", 64 } } },  /* man */
+    { "splice", { 275, 76 }, 6, { { "fd_in", 32 }, { "off_in", 64 }, { "fd_out", 32 }, { "off_out", 64 }, { "len", 64 }, { "flags", 32 } } },  /* man */
+    { "stat", { 4, -1 }, 2, { { "pathname", 64 }, { "statbuf", 64 } } },  /* man */
+    { "statfs", { 137, 43 }, 2, { { "path", 64 }, { "buf", 64 } } },  /* man */
+    { "statx", { 332, 291 }, 5, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 }, { "mask", 32 }, { "statxbuf", 64 } } },  /* man */
+    { "swapoff", { 168, 225 }, 1, { { "path", 64 } } },  /* man */
+    { "swapon", { 167, 224 }, 2, { { "path", 64 }, { "swapflags", 32 } } },  /* man */
+    { "symlink", { 88, -1 }, 2, { { "target", 64 }, { "linkpath", 64 } } },  /* man */
+    { "symlinkat", { 266, 36 }, 3, { { "target", 64 }, { "newdirfd", 32 }, { "linkpath", 64 } } },  /* man */
+    { "sync", { 162, 81 }, 0, {} },  /* man */
+    { "sync_file_range", { 277, 84 }, 4, { { "fd", 32 }, { "offset", 64 }, { "nbytes", 64 }, { "flags", 32 } } },  /* man */
+    { "syncfs", { 306, 267 }, 1, { { "fd", 32 } } },  /* man */
+    { "sysfs", { 139, -1 }, 3, { { "option", 32 }, { "arg1", 64 }, { "arg2", 64 } } },  /* kernel */
+    { "sysinfo", { 99, 179 }, 1, { { "info", 64 } } },  /* man */
     { "syslog", { 103, 116 }, 3, { { "type", 32 }, { "bufp", 64 }, { "len", 32 } } },  /* man */
-    { "tee",
-      { 276, 77 },
-      4,
-      { { "fd_in", 32 }, { "fd_out", 32 }, { "len", 64 }, { "flags", 32 } } },                     /* man */
-    { "tgkill", { 234, 131 }, 3, { { "tgid", 32 }, { "tid", 32 }, { "sig", 32 } } },               /* man */
-    { "time", { 201, -1 }, 1, { { "tloc", 64 } } },                                                /* man */
-    { "timer_create", { 222, 107 }, 3, { { "clockid", 32 }, { "sevp", 64 }, { "timerid", 64 } } }, /* man */
-    { "timer_delete", { 226, 111 }, 1, { { "timerid", 32 } } },                                    /* man */
-    { "timer_getoverrun", { 225, 109 }, 1, { { "timerid", 32 } } },                                /* man */
-    { "timer_gettime", { 224, 108 }, 2, { { "timerid", 32 }, { "curr_value", 64 } } },             /* man */
-    { "timer_settime",
-      { 223, 110 },
-      4,
-      { { "timerid", 32 }, { "flags", 32 }, { "new_value", 64 }, { "old_value", 64 } } }, /* man */
-    { "timerfd_create", { 283, 85 }, 2, { { "clockid", 32 }, { "flags", 32 } } },         /* man */
-    { "timerfd_gettime", { 287, 87 }, 2, { { "fd", 32 }, { "curr_value", 64 } } },        /* man */
-    { "timerfd_settime",
-      { 286, 86 },
-      4,
-      { { "fd", 32 }, { "flags", 32 }, { "new_value", 64 }, { "old_value", 64 } } },          /* man */
-    { "times", { 100, 153 }, 1, { { "buf", 64 } } },                                          /* man */
-    { "tkill", { 200, 130 }, 2, { { "tid", 32 }, { "sig", 32 } } },                           /* man */
-    { "truncate", { 76, 45 }, 2, { { "path", 64 }, { "length", 64 } } },                      /* man */
-    { "tuxcall", { 184, -1 }, 0, {} },                                                        /* kernel */
-    { "umask", { 95, 166 }, 1, { { "mask", 32 } } },                                          /* man */
-    { "umount2", { 166, 39 }, 2, { { "target", 64 }, { "flags", 32 } } },                     /* man */
-    { "uname", { 63, 160 }, 1, { { "buf", 64 } } },                                           /* man */
-    { "unlink", { 87, -1 }, 1, { { "pathname", 64 } } },                                      /* man */
-    { "unlinkat", { 263, 35 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 } } }, /* man */
-    { "unshare", { 272, 97 }, 1, { { "flags", 64 } } },                                       /* kernel */
-    { "uselib", { 134, -1 }, 1, { { "library", 64 } } },                                      /* man */
-    { "userfaultfd", { 323, 282 }, 1, { { "flags", 32 } } },                                  /* man */
-    { "ustat", { 136, -1 }, 2, { { "dev", 32 }, { "ubuf", 64 } } },                           /* man */
-    { "utime", { 132, -1 }, 2, { { "filename", 64 }, { "times", 64 } } },                     /* man */
-    { "utimensat",
-      { 280, 88 },
-      4,
-      { { "dirfd", 32 }, { "pathname", 64 }, { "times", 64 }, { "flags", 32 } } }, /* man */
-    { "utimes", { 235, -1 }, 2, { { "filename", 64 }, { "times", 64 } } },         /* man */
-    { "vfork", { 58, -1 }, 0, {} },                                                /* man */
-    { "vhangup", { 153, 58 }, 0, {} },                                             /* man */
-    { "vmsplice",
-      { 278, 75 },
-      4,
-      { { "fd", 32 }, { "iov", 64 }, { "nr_segs", 64 }, { "flags", 32 } } }, /* man */
-    { "vserver", { 236, -1 }, 0, {} },                                       /* kernel */
-    { "wait4",
-      { 61, 260 },
-      4,
-      { { "pid", 32 }, { "wstatus", 64 }, { "options", 32 }, { "rusage", 64 } } }, /* man */
-    { "waitid",
-      { 247, 95 },
-      5,
-      { { "idtype", 32 }, { "id", 32 }, { "infop", 64 }, { "options", 32 }, { "rusage", 64 } } }, /* kernel */
-    { "write", { 1, 64 }, 3, { { "fd", 32 }, { "buf", 64 }, { "count", 64 } } },                  /* man */
-    { "writev", { 20, 66 }, 3, { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 } } },               /* kernel */
+    { "tee", { 276, 77 }, 4, { { "fd_in", 32 }, { "fd_out", 32 }, { "len", 64 }, { "flags", 32 } } },  /* man */
+    { "tgkill", { 234, 131 }, 3, { { "tgid", 32 }, { "tid", 32 }, { "sig", 32 } } },  /* man */
+    { "time", { 201, -1 }, 1, { { "tloc", 64 } } },  /* man */
+    { "timer_create", { 222, 107 }, 3, { { "clockid", 32 }, { "sevp", 64 }, { "timerid", 64 } } },  /* man */
+    { "timer_delete", { 226, 111 }, 1, { { "timerid", 32 } } },  /* man */
+    { "timer_getoverrun", { 225, 109 }, 1, { { "timerid", 32 } } },  /* man */
+    { "timer_gettime", { 224, 108 }, 2, { { "timerid", 32 }, { "curr_value", 64 } } },  /* man */
+    { "timer_settime", { 223, 110 }, 4, { { "timerid", 32 }, { "flags", 32 }, { "new_value", 64 }, { "old_value", 64 } } },  /* man */
+    { "timerfd_create", { 283, 85 }, 2, { { "clockid", 32 }, { "flags", 32 } } },  /* man */
+    { "timerfd_gettime", { 287, 87 }, 2, { { "fd", 32 }, { "curr_value", 64 } } },  /* man */
+    { "timerfd_settime", { 286, 86 }, 4, { { "fd", 32 }, { "flags", 32 }, { "new_value", 64 }, { "old_value", 64 } } },  /* man */
+    { "times", { 100, 153 }, 1, { { "buf", 64 } } },  /* man */
+    { "tkill", { 200, 130 }, 2, { { "tid", 32 }, { "sig", 32 } } },  /* man */
+    { "truncate", { 76, 45 }, 2, { { "path", 64 }, { "length", 64 } } },  /* man */
+    { "tuxcall", { 184, -1 }, 0, {} },  /* kernel */
+    { "umask", { 95, 166 }, 1, { { "mask", 32 } } },  /* man */
+    { "umount2", { 166, 39 }, 2, { { "target", 64 }, { "flags", 32 } } },  /* man */
+    { "uname", { 63, 160 }, 1, { { "buf", 64 } } },  /* man */
+    { "unlink", { 87, -1 }, 1, { { "pathname", 64 } } },  /* man */
+    { "unlinkat", { 263, 35 }, 3, { { "dirfd", 32 }, { "pathname", 64 }, { "flags", 32 } } },  /* man */
+    { "unshare", { 272, 97 }, 1, { { "flags", 64 } } },  /* kernel */
+    { "uselib", { 134, -1 }, 1, { { "library", 64 } } },  /* man */
+    { "userfaultfd", { 323, 282 }, 1, { { "flags", 32 } } },  /* man */
+    { "ustat", { 136, -1 }, 2, { { "dev", 32 }, { "ubuf", 64 } } },  /* man */
+    { "utime", { 132, -1 }, 2, { { "filename", 64 }, { "times", 64 } } },  /* man */
+    { "utimensat", { 280, 88 }, 4, { { "dirfd", 32 }, { "pathname", 64 }, { "times", 64 }, { "flags", 32 } } },  /* man */
+    { "utimes", { 235, -1 }, 2, { { "filename", 64 }, { "times", 64 } } },  /* man */
+    { "vfork", { 58, -1 }, 0, {} },  /* man */
+    { "vhangup", { 153, 58 }, 0, {} },  /* man */
+    { "vmsplice", { 278, 75 }, 4, { { "fd", 32 }, { "iov", 64 }, { "nr_segs", 64 }, { "flags", 32 } } },  /* man */
+    { "vserver", { 236, -1 }, 0, {} },  /* kernel */
+    { "wait4", { 61, 260 }, 4, { { "pid", 32 }, { "wstatus", 64 }, { "options", 32 }, { "rusage", 64 } } },  /* man */
+    { "waitid", { 247, 95 }, 5, { { "idtype", 32 }, { "id", 32 }, { "infop", 64 }, { "options", 32 }, { "rusage", 64 } } },  /* kernel */
+    { "write", { 1, 64 }, 3, { { "fd", 32 }, { "buf", 64 }, { "count", 64 } } },  /* man */
+    { "writev", { 20, 66 }, 3, { { "fd", 32 }, { "iov", 64 }, { "iovcnt", 64 } } },  /* kernel */
 };
 
 const size_t sc_table_count = 368;
 
 static const int16_t nr_index_x86_64[457] = {
-    235, 366, 198, 27,  320, 76,  156, 215, 154, 172, 178, 193, 12,  253, 255, 257, 132, 218, 229, 239, 367,
-    3,   209, 275, 272, 185, 190, 164, 157, 312, 309, 310, 34,  35,  203, 195, 98,  8,   295, 102, 280, 317,
-    29,  1,   283, 241, 282, 243, 313, 10,  149, 112, 99,  318, 305, 113, 25,  69,  360, 47,  49,  364, 141,
-    350, 277, 278, 276, 311, 187, 189, 188, 186, 63,  68,  78,  64,  346, 79,  92,  91,  16,  57,  246, 165,
-    251, 31,  147, 351, 325, 237, 17,  58,  18,  61,  145, 348, 115, 109, 110, 331, 344, 227, 116, 332, 96,
-    307, 292, 95,  94,  297, 104, 101, 304, 302, 299, 97,  293, 301, 108, 300, 107, 100, 291, 290, 111, 14,
-    15,  254, 259, 256, 258, 314, 357, 167, 354, 205, 356, 321, 77,  330, 105, 298, 270, 265, 271, 266, 261,
-    262, 267, 169, 191, 171, 192, 361, 173, 211, 0,   217, 9,   6,   303, 19,  327, 4,   306, 174, 349, 324,
-    323, 240, 294, 289, 134, 133, 32,  118, 33,  86,  232, 233, 197, 103, 228, 7,   347, 274, 114, 236, 308,
-    155, 72,  117, 146, 65,  150, 151, 67,  245, 153, 70,  345, 335, 80,  268, 263, 287, 127, 124, 125, 128,
-    123, 89,  152, 37,  40,  44,  244, 93,  288, 250, 279, 53,  336, 340, 339, 338, 337, 24,  22,  21,  23,
-    50,  43,  39,  334, 359, 363, 159, 284, 87,  181, 184, 183, 182, 180, 179, 139, 365, 5,   249, 140, 136,
-    135, 120, 119, 122, 163, 201, 166, 168, 62,  85,  196, 352, 247, 148, 326, 238, 59,  51,  226, 216, 353,
-    286, 88,  319, 333, 328, 362, 177, 358, 41,  315, 341, 45,  54,  343, 342, 2,   316, 46,  38,  36,  210,
-    121, 219, 230, 260, 204, 242, 55,  56,  221, 194, 199, 20,  329, 281, 296, 90,  224, 225, 137, 66,  269,
-    264, 248, 273, 106, 161, 138, 11,  48,  355, 160, 170, 30,  220, 231, 214, 212, 213, 322, 126, 252, -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  208, 131, 129, 130, 200, 176, 74,  71,  73,  75,  207, 26,  28,  202, 206, 52,  222,
-    42,  175, 234, 143, 142, 144, 162, 223, 83,  285, 13,  60,  158, 84,  82,  81,
+    235, 366, 198, 27, 320, 76, 156, 215, 154, 172, 178, 193, 12, 253, 255, 257,
+    132, 218, 229, 239, 367, 3, 209, 275, 272, 185, 190, 164, 157, 312, 309, 310,
+    34, 35, 203, 195, 98, 8, 295, 102, 280, 317, 29, 1, 283, 241, 282, 243,
+    313, 10, 149, 112, 99, 318, 305, 113, 25, 69, 360, 47, 49, 364, 141, 350,
+    277, 278, 276, 311, 187, 189, 188, 186, 63, 68, 78, 64, 346, 79, 92, 91,
+    16, 57, 246, 165, 251, 31, 147, 351, 325, 237, 17, 58, 18, 61, 145, 348,
+    115, 109, 110, 331, 344, 227, 116, 332, 96, 307, 292, 95, 94, 297, 104, 101,
+    304, 302, 299, 97, 293, 301, 108, 300, 107, 100, 291, 290, 111, 14, 15, 254,
+    259, 256, 258, 314, 357, 167, 354, 205, 356, 321, 77, 330, 105, 298, 270, 265,
+    271, 266, 261, 262, 267, 169, 191, 171, 192, 361, 173, 211, 0, 217, 9, 6,
+    303, 19, 327, 4, 306, 174, 349, 324, 323, 240, 294, 289, 134, 133, 32, 118,
+    33, 86, 232, 233, 197, 103, 228, 7, 347, 274, 114, 236, 308, 155, 72, 117,
+    146, 65, 150, 151, 67, 245, 153, 70, 345, 335, 80, 268, 263, 287, 127, 124,
+    125, 128, 123, 89, 152, 37, 40, 44, 244, 93, 288, 250, 279, 53, 336, 340,
+    339, 338, 337, 24, 22, 21, 23, 50, 43, 39, 334, 359, 363, 159, 284, 87,
+    181, 184, 183, 182, 180, 179, 139, 365, 5, 249, 140, 136, 135, 120, 119, 122,
+    163, 201, 166, 168, 62, 85, 196, 352, 247, 148, 326, 238, 59, 51, 226, 216,
+    353, 286, 88, 319, 333, 328, 362, 177, 358, 41, 315, 341, 45, 54, 343, 342,
+    2, 316, 46, 38, 36, 210, 121, 219, 230, 260, 204, 242, 55, 56, 221, 194,
+    199, 20, 329, 281, 296, 90, 224, 225, 137, 66, 269, 264, 248, 273, 106, 161,
+    138, 11, 48, 355, 160, 170, 30, 220, 231, 214, 212, 213, 322, 126, 252, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, 208, 131, 129, 130, 200, 176, 74, 71,
+    73, 75, 207, 26, 28, 202, 206, 52, 222, 42, 175, 234, 143, 142, 144, 162,
+    223, 83, 285, 13, 60, 158, 84, 82, 81,
 };
 
 static const int16_t nr_index_aarch64[457] = {
-    127, 124, 128, 123, 125, 308, 155, 72,  117, 146, 65,  150, 151, 67,  245, 153, 70,  91,  152, 46,  38,
-    39,  41,  34,  36,  63,  121, 119, 122, 132, 136, 135, 68,  168, 166, 352, 326, 148, 247, 349, 174, 211,
-    197, 321, 77,  346, 79,  54,  51,  16,  57,  19,  58,  59,  62,  61,  201, 27,  361, 210, 233, 93,  154,
-    235, 366, 239, 367, 218, 229, 219, 230, 280, 226, 216, 316, 362, 319, 333, 238, 196, 76,  327, 78,  64,
-    328, 341, 343, 342, 358, 4,   14,  15,  205, 49,  50,  365, 288, 353, 80,  286, 88,  195, 98,  295, 139,
-    118, 33,  336, 339, 338, 340, 337, 24,  22,  21,  23,  332, 227, 270, 271, 266, 265, 268, 263, 272, 261,
-    262, 267, 250, 141, 345, 334, 314, 258, 253, 255, 254, 259, 256, 257, 298, 105, 240, 299, 292, 302, 307,
-    301, 108, 300, 107, 291, 290, 344, 297, 100, 111, 304, 97,  293, 350, 294, 289, 109, 303, 110, 348, 217,
-    90,  115, 306, 6,   102, 104, 116, 95,  96,  94,  114, 331, 181, 184, 183, 182, 180, 179, 187, 186, 188,
-    189, 277, 276, 279, 278, 312, 310, 309, 311, 317, 318, 10,  149, 1,   29,  112, 99,  283, 241, 305, 113,
-    313, 282, 243, 236, 12,  193, 185, 5,   249, 140, 25,  47,  172, 53,  324, 323, 178, 190, 169, 191, 171,
-    192, 164, 157, 244, 159, 87,  284, 163, 177, 260, 204, 2,   242, -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  364, 221, 55,  56,  194, 199, 20,  329, 296, 281, 224, 225, 137,
-    66,  269, 264, 248, 273, 106, 161, 11,  48,  355, 160, 170, 30,  220, 231, 214, 212, 213, 322, 126, 252,
-    138, -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,  -1,
-    -1,  -1,  -1,  -1,  208, 131, 129, 130, 200, 176, 74,  71,  73,  75,  207, 26,  28,  202, 206, 52,  222,
-    42,  175, 234, 143, 142, 144, 162, 223, 83,  285, 13,  60,  158, 84,  82,  81,
+    127, 124, 128, 123, 125, 308, 155, 72, 117, 146, 65, 150, 151, 67, 245, 153,
+    70, 91, 152, 46, 38, 39, 41, 34, 36, 63, 121, 119, 122, 132, 136, 135,
+    68, 168, 166, 352, 326, 148, 247, 349, 174, 211, 197, 321, 77, 346, 79, 54,
+    51, 16, 57, 19, 58, 59, 62, 61, 201, 27, 361, 210, 233, 93, 154, 235,
+    366, 239, 367, 218, 229, 219, 230, 280, 226, 216, 316, 362, 319, 333, 238, 196,
+    76, 327, 78, 64, 328, 341, 343, 342, 358, 4, 14, 15, 205, 49, 50, 365,
+    288, 353, 80, 286, 88, 195, 98, 295, 139, 118, 33, 336, 339, 338, 340, 337,
+    24, 22, 21, 23, 332, 227, 270, 271, 266, 265, 268, 263, 272, 261, 262, 267,
+    250, 141, 345, 334, 314, 258, 253, 255, 254, 259, 256, 257, 298, 105, 240, 299,
+    292, 302, 307, 301, 108, 300, 107, 291, 290, 344, 297, 100, 111, 304, 97, 293,
+    350, 294, 289, 109, 303, 110, 348, 217, 90, 115, 306, 6, 102, 104, 116, 95,
+    96, 94, 114, 331, 181, 184, 183, 182, 180, 179, 187, 186, 188, 189, 277, 276,
+    279, 278, 312, 310, 309, 311, 317, 318, 10, 149, 1, 29, 112, 99, 283, 241,
+    305, 113, 313, 282, 243, 236, 12, 193, 185, 5, 249, 140, 25, 47, 172, 53,
+    324, 323, 178, 190, 169, 191, 171, 192, 164, 157, 244, 159, 87, 284, 163, 177,
+    260, 204, 2, 242, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, 364, 221, 55, 56, 194, 199, 20, 329, 296, 281, 224, 225,
+    137, 66, 269, 264, 248, 273, 106, 161, 11, 48, 355, 160, 170, 30, 220, 231,
+    214, 212, 213, 322, 126, 252, 138, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, 208, 131, 129, 130, 200, 176, 74, 71,
+    73, 75, 207, 26, 28, 202, 206, 52, 222, 42, 175, 234, 143, 142, 144, 162,
+    223, 83, 285, 13, 60, 158, 84, 82, 81,
 };
 
 const int16_t *const sc_nr_index[SC_ARCH_COUNT] = { nr_index_x86_64, nr_index_aarch64 };
 const int sc_nr_limit[SC_ARCH_COUNT] = { 457, 457 };
 
 const struct sc_compat_nr sc_compat_x32[] = {
-    { 0x40000000u, 235 }, /* read */
-    { 0x40000001u, 366 }, /* write */
-    { 0x40000002u, 198 }, /* open */
+    { 0x40000000u, 235 },  /* read */
+    { 0x40000001u, 366 },  /* write */
+    { 0x40000002u, 198 },  /* open */
     { 0x40000003u, 27 },  /* close */
-    { 0x40000004u, 320 }, /* stat */
+    { 0x40000004u, 320 },  /* stat */
     { 0x40000005u, 76 },  /* fstat */
-    { 0x40000006u, 156 }, /* lstat */
-    { 0x40000007u, 215 }, /* poll */
-    { 0x40000008u, 154 }, /* lseek */
-    { 0x40000009u, 172 }, /* mmap */
-    { 0x4000000au, 178 }, /* mprotect */
-    { 0x4000000bu, 193 }, /* munmap */
+    { 0x40000006u, 156 },  /* lstat */
+    { 0x40000007u, 215 },  /* poll */
+    { 0x40000008u, 154 },  /* lseek */
+    { 0x40000009u, 172 },  /* mmap */
+    { 0x4000000au, 178 },  /* mprotect */
+    { 0x4000000bu, 193 },  /* munmap */
     { 0x4000000cu, 12 },  /* brk */
-    { 0x4000000eu, 255 }, /* rt_sigprocmask */
-    { 0x40000011u, 218 }, /* pread64 */
-    { 0x40000012u, 229 }, /* pwrite64 */
-    { 0x40000015u, 3 },   /* access */
-    { 0x40000016u, 209 }, /* pipe */
-    { 0x40000017u, 275 }, /* select */
-    { 0x40000018u, 272 }, /* sched_yield */
-    { 0x40000019u, 185 }, /* mremap */
-    { 0x4000001au, 190 }, /* msync */
-    { 0x4000001bu, 164 }, /* mincore */
-    { 0x4000001cu, 157 }, /* madvise */
-    { 0x4000001du, 312 }, /* shmget */
-    { 0x4000001eu, 309 }, /* shmat */
-    { 0x4000001fu, 310 }, /* shmctl */
+    { 0x4000000eu, 255 },  /* rt_sigprocmask */
+    { 0x40000011u, 218 },  /* pread64 */
+    { 0x40000012u, 229 },  /* pwrite64 */
+    { 0x40000015u, 3 },  /* access */
+    { 0x40000016u, 209 },  /* pipe */
+    { 0x40000017u, 275 },  /* select */
+    { 0x40000018u, 272 },  /* sched_yield */
+    { 0x40000019u, 185 },  /* mremap */
+    { 0x4000001au, 190 },  /* msync */
+    { 0x4000001bu, 164 },  /* mincore */
+    { 0x4000001cu, 157 },  /* madvise */
+    { 0x4000001du, 312 },  /* shmget */
+    { 0x4000001eu, 309 },  /* shmat */
+    { 0x4000001fu, 310 },  /* shmctl */
     { 0x40000020u, 34 },  /* dup */
     { 0x40000021u, 35 },  /* dup2 */
-    { 0x40000022u, 203 }, /* pause */
-    { 0x40000023u, 195 }, /* nanosleep */
+    { 0x40000022u, 203 },  /* pause */
+    { 0x40000023u, 195 },  /* nanosleep */
     { 0x40000024u, 98 },  /* getitimer */
-    { 0x40000025u, 8 },   /* alarm */
-    { 0x40000026u, 295 }, /* setitimer */
-    { 0x40000027u, 102 }, /* getpid */
-    { 0x40000028u, 280 }, /* sendfile */
-    { 0x40000029u, 317 }, /* socket */
+    { 0x40000025u, 8 },  /* alarm */
+    { 0x40000026u, 295 },  /* setitimer */
+    { 0x40000027u, 102 },  /* getpid */
+    { 0x40000028u, 280 },  /* sendfile */
+    { 0x40000029u, 317 },  /* socket */
     { 0x4000002au, 29 },  /* connect */
-    { 0x4000002bu, 1 },   /* accept */
-    { 0x4000002cu, 283 }, /* sendto */
-    { 0x40000030u, 313 }, /* shutdown */
+    { 0x4000002bu, 1 },  /* accept */
+    { 0x4000002cu, 283 },  /* sendto */
+    { 0x40000030u, 313 },  /* shutdown */
     { 0x40000031u, 10 },  /* bind */
-    { 0x40000032u, 149 }, /* listen */
-    { 0x40000033u, 112 }, /* getsockname */
+    { 0x40000032u, 149 },  /* listen */
+    { 0x40000033u, 112 },  /* getsockname */
     { 0x40000034u, 99 },  /* getpeername */
-    { 0x40000035u, 318 }, /* socketpair */
+    { 0x40000035u, 318 },  /* socketpair */
     { 0x40000038u, 25 },  /* clone */
     { 0x40000039u, 69 },  /* fork */
-    { 0x4000003au, 360 }, /* vfork */
+    { 0x4000003au, 360 },  /* vfork */
     { 0x4000003cu, 49 },  /* exit */
-    { 0x4000003du, 364 }, /* wait4 */
-    { 0x4000003eu, 141 }, /* kill */
-    { 0x4000003fu, 350 }, /* uname */
-    { 0x40000040u, 277 }, /* semget */
-    { 0x40000041u, 278 }, /* semop */
-    { 0x40000042u, 276 }, /* semctl */
-    { 0x40000043u, 311 }, /* shmdt */
-    { 0x40000044u, 187 }, /* msgget */
-    { 0x40000045u, 189 }, /* msgsnd */
-    { 0x40000046u, 188 }, /* msgrcv */
-    { 0x40000047u, 186 }, /* msgctl */
+    { 0x4000003du, 364 },  /* wait4 */
+    { 0x4000003eu, 141 },  /* kill */
+    { 0x4000003fu, 350 },  /* uname */
+    { 0x40000040u, 277 },  /* semget */
+    { 0x40000041u, 278 },  /* semop */
+    { 0x40000042u, 276 },  /* semctl */
+    { 0x40000043u, 311 },  /* shmdt */
+    { 0x40000044u, 187 },  /* msgget */
+    { 0x40000045u, 189 },  /* msgsnd */
+    { 0x40000046u, 188 },  /* msgrcv */
+    { 0x40000047u, 186 },  /* msgctl */
     { 0x40000048u, 63 },  /* fcntl */
     { 0x40000049u, 68 },  /* flock */
     { 0x4000004au, 78 },  /* fsync */
     { 0x4000004bu, 64 },  /* fdatasync */
-    { 0x4000004cu, 346 }, /* truncate */
+    { 0x4000004cu, 346 },  /* truncate */
     { 0x4000004du, 79 },  /* ftruncate */
     { 0x4000004eu, 92 },  /* getdents */
     { 0x4000004fu, 91 },  /* getcwd */
     { 0x40000050u, 16 },  /* chdir */
     { 0x40000051u, 57 },  /* fchdir */
-    { 0x40000052u, 246 }, /* rename */
-    { 0x40000053u, 165 }, /* mkdir */
-    { 0x40000054u, 251 }, /* rmdir */
+    { 0x40000052u, 246 },  /* rename */
+    { 0x40000053u, 165 },  /* mkdir */
+    { 0x40000054u, 251 },  /* rmdir */
     { 0x40000055u, 31 },  /* creat */
-    { 0x40000056u, 147 }, /* link */
-    { 0x40000057u, 351 }, /* unlink */
-    { 0x40000058u, 325 }, /* symlink */
-    { 0x40000059u, 237 }, /* readlink */
+    { 0x40000056u, 147 },  /* link */
+    { 0x40000057u, 351 },  /* unlink */
+    { 0x40000058u, 325 },  /* symlink */
+    { 0x40000059u, 237 },  /* readlink */
     { 0x4000005au, 17 },  /* chmod */
     { 0x4000005bu, 58 },  /* fchmod */
     { 0x4000005cu, 18 },  /* chown */
     { 0x4000005du, 61 },  /* fchown */
-    { 0x4000005eu, 145 }, /* lchown */
-    { 0x4000005fu, 348 }, /* umask */
-    { 0x40000060u, 115 }, /* gettimeofday */
-    { 0x40000061u, 109 }, /* getrlimit */
-    { 0x40000062u, 110 }, /* getrusage */
-    { 0x40000063u, 331 }, /* sysinfo */
-    { 0x40000064u, 344 }, /* times */
-    { 0x40000066u, 116 }, /* getuid */
-    { 0x40000067u, 332 }, /* syslog */
+    { 0x4000005eu, 145 },  /* lchown */
+    { 0x4000005fu, 348 },  /* umask */
+    { 0x40000060u, 115 },  /* gettimeofday */
+    { 0x40000061u, 109 },  /* getrlimit */
+    { 0x40000062u, 110 },  /* getrusage */
+    { 0x40000063u, 331 },  /* sysinfo */
+    { 0x40000064u, 344 },  /* times */
+    { 0x40000066u, 116 },  /* getuid */
+    { 0x40000067u, 332 },  /* syslog */
     { 0x40000068u, 96 },  /* getgid */
-    { 0x40000069u, 307 }, /* setuid */
-    { 0x4000006au, 292 }, /* setgid */
+    { 0x40000069u, 307 },  /* setuid */
+    { 0x4000006au, 292 },  /* setgid */
     { 0x4000006bu, 95 },  /* geteuid */
     { 0x4000006cu, 94 },  /* getegid */
-    { 0x4000006du, 297 }, /* setpgid */
-    { 0x4000006eu, 104 }, /* getppid */
-    { 0x4000006fu, 101 }, /* getpgrp */
-    { 0x40000070u, 304 }, /* setsid */
-    { 0x40000071u, 302 }, /* setreuid */
-    { 0x40000072u, 299 }, /* setregid */
+    { 0x4000006du, 297 },  /* setpgid */
+    { 0x4000006eu, 104 },  /* getppid */
+    { 0x4000006fu, 101 },  /* getpgrp */
+    { 0x40000070u, 304 },  /* setsid */
+    { 0x40000071u, 302 },  /* setreuid */
+    { 0x40000072u, 299 },  /* setregid */
     { 0x40000073u, 97 },  /* getgroups */
-    { 0x40000074u, 293 }, /* setgroups */
-    { 0x40000075u, 301 }, /* setresuid */
-    { 0x40000076u, 108 }, /* getresuid */
-    { 0x40000077u, 300 }, /* setresgid */
-    { 0x40000078u, 107 }, /* getresgid */
-    { 0x40000079u, 100 }, /* getpgid */
-    { 0x4000007au, 291 }, /* setfsuid */
-    { 0x4000007bu, 290 }, /* setfsgid */
-    { 0x4000007cu, 111 }, /* getsid */
+    { 0x40000074u, 293 },  /* setgroups */
+    { 0x40000075u, 301 },  /* setresuid */
+    { 0x40000076u, 108 },  /* getresuid */
+    { 0x40000077u, 300 },  /* setresgid */
+    { 0x40000078u, 107 },  /* getresgid */
+    { 0x40000079u, 100 },  /* getpgid */
+    { 0x4000007au, 291 },  /* setfsuid */
+    { 0x4000007bu, 290 },  /* setfsgid */
+    { 0x4000007cu, 111 },  /* getsid */
     { 0x4000007du, 14 },  /* capget */
     { 0x4000007eu, 15 },  /* capset */
-    { 0x40000082u, 258 }, /* rt_sigsuspend */
-    { 0x40000084u, 357 }, /* utime */
-    { 0x40000085u, 167 }, /* mknod */
-    { 0x40000087u, 205 }, /* personality */
-    { 0x40000088u, 356 }, /* ustat */
-    { 0x40000089u, 321 }, /* statfs */
+    { 0x40000082u, 258 },  /* rt_sigsuspend */
+    { 0x40000084u, 357 },  /* utime */
+    { 0x40000085u, 167 },  /* mknod */
+    { 0x40000087u, 205 },  /* personality */
+    { 0x40000088u, 356 },  /* ustat */
+    { 0x40000089u, 321 },  /* statfs */
     { 0x4000008au, 77 },  /* fstatfs */
-    { 0x4000008bu, 330 }, /* sysfs */
-    { 0x4000008cu, 105 }, /* getpriority */
-    { 0x4000008du, 298 }, /* setpriority */
-    { 0x4000008eu, 270 }, /* sched_setparam */
-    { 0x4000008fu, 265 }, /* sched_getparam */
-    { 0x40000090u, 271 }, /* sched_setscheduler */
-    { 0x40000091u, 266 }, /* sched_getscheduler */
-    { 0x40000092u, 261 }, /* sched_get_priority_max */
-    { 0x40000093u, 262 }, /* sched_get_priority_min */
-    { 0x40000094u, 267 }, /* sched_rr_get_interval */
-    { 0x40000095u, 169 }, /* mlock */
-    { 0x40000096u, 191 }, /* munlock */
-    { 0x40000097u, 171 }, /* mlockall */
-    { 0x40000098u, 192 }, /* munlockall */
-    { 0x40000099u, 361 }, /* vhangup */
-    { 0x4000009au, 173 }, /* modify_ldt */
-    { 0x4000009bu, 211 }, /* pivot_root */
-    { 0x4000009du, 217 }, /* prctl */
-    { 0x4000009eu, 9 },   /* arch_prctl */
-    { 0x4000009fu, 6 },   /* adjtimex */
-    { 0x400000a0u, 303 }, /* setrlimit */
+    { 0x4000008bu, 330 },  /* sysfs */
+    { 0x4000008cu, 105 },  /* getpriority */
+    { 0x4000008du, 298 },  /* setpriority */
+    { 0x4000008eu, 270 },  /* sched_setparam */
+    { 0x4000008fu, 265 },  /* sched_getparam */
+    { 0x40000090u, 271 },  /* sched_setscheduler */
+    { 0x40000091u, 266 },  /* sched_getscheduler */
+    { 0x40000092u, 261 },  /* sched_get_priority_max */
+    { 0x40000093u, 262 },  /* sched_get_priority_min */
+    { 0x40000094u, 267 },  /* sched_rr_get_interval */
+    { 0x40000095u, 169 },  /* mlock */
+    { 0x40000096u, 191 },  /* munlock */
+    { 0x40000097u, 171 },  /* mlockall */
+    { 0x40000098u, 192 },  /* munlockall */
+    { 0x40000099u, 361 },  /* vhangup */
+    { 0x4000009au, 173 },  /* modify_ldt */
+    { 0x4000009bu, 211 },  /* pivot_root */
+    { 0x4000009du, 217 },  /* prctl */
+    { 0x4000009eu, 9 },  /* arch_prctl */
+    { 0x4000009fu, 6 },  /* adjtimex */
+    { 0x400000a0u, 303 },  /* setrlimit */
     { 0x400000a1u, 19 },  /* chroot */
-    { 0x400000a2u, 327 }, /* sync */
-    { 0x400000a3u, 4 },   /* acct */
-    { 0x400000a4u, 306 }, /* settimeofday */
-    { 0x400000a5u, 174 }, /* mount */
-    { 0x400000a6u, 349 }, /* umount2 */
-    { 0x400000a7u, 324 }, /* swapon */
-    { 0x400000a8u, 323 }, /* swapoff */
-    { 0x400000a9u, 240 }, /* reboot */
-    { 0x400000aau, 294 }, /* sethostname */
-    { 0x400000abu, 289 }, /* setdomainname */
-    { 0x400000acu, 134 }, /* iopl */
-    { 0x400000adu, 133 }, /* ioperm */
-    { 0x400000afu, 118 }, /* init_module */
+    { 0x400000a2u, 327 },  /* sync */
+    { 0x400000a3u, 4 },  /* acct */
+    { 0x400000a4u, 306 },  /* settimeofday */
+    { 0x400000a5u, 174 },  /* mount */
+    { 0x400000a6u, 349 },  /* umount2 */
+    { 0x400000a7u, 324 },  /* swapon */
+    { 0x400000a8u, 323 },  /* swapoff */
+    { 0x400000a9u, 240 },  /* reboot */
+    { 0x400000aau, 294 },  /* sethostname */
+    { 0x400000abu, 289 },  /* setdomainname */
+    { 0x400000acu, 134 },  /* iopl */
+    { 0x400000adu, 133 },  /* ioperm */
+    { 0x400000afu, 118 },  /* init_module */
     { 0x400000b0u, 33 },  /* delete_module */
-    { 0x400000b3u, 233 }, /* quotactl */
-    { 0x400000b5u, 103 }, /* getpmsg */
-    { 0x400000b6u, 228 }, /* putpmsg */
-    { 0x400000b7u, 7 },   /* afs_syscall */
-    { 0x400000b8u, 347 }, /* tuxcall */
-    { 0x400000b9u, 274 }, /* security */
-    { 0x400000bau, 114 }, /* gettid */
-    { 0x400000bbu, 236 }, /* readahead */
-    { 0x400000bcu, 308 }, /* setxattr */
-    { 0x400000bdu, 155 }, /* lsetxattr */
+    { 0x400000b3u, 233 },  /* quotactl */
+    { 0x400000b5u, 103 },  /* getpmsg */
+    { 0x400000b6u, 228 },  /* putpmsg */
+    { 0x400000b7u, 7 },  /* afs_syscall */
+    { 0x400000b8u, 347 },  /* tuxcall */
+    { 0x400000b9u, 274 },  /* security */
+    { 0x400000bau, 114 },  /* gettid */
+    { 0x400000bbu, 236 },  /* readahead */
+    { 0x400000bcu, 308 },  /* setxattr */
+    { 0x400000bdu, 155 },  /* lsetxattr */
     { 0x400000beu, 72 },  /* fsetxattr */
-    { 0x400000bfu, 117 }, /* getxattr */
-    { 0x400000c0u, 146 }, /* lgetxattr */
+    { 0x400000bfu, 117 },  /* getxattr */
+    { 0x400000c0u, 146 },  /* lgetxattr */
     { 0x400000c1u, 65 },  /* fgetxattr */
-    { 0x400000c2u, 150 }, /* listxattr */
-    { 0x400000c3u, 151 }, /* llistxattr */
+    { 0x400000c2u, 150 },  /* listxattr */
+    { 0x400000c3u, 151 },  /* llistxattr */
     { 0x400000c4u, 67 },  /* flistxattr */
-    { 0x400000c5u, 245 }, /* removexattr */
-    { 0x400000c6u, 153 }, /* lremovexattr */
+    { 0x400000c5u, 245 },  /* removexattr */
+    { 0x400000c6u, 153 },  /* lremovexattr */
     { 0x400000c7u, 70 },  /* fremovexattr */
-    { 0x400000c8u, 345 }, /* tkill */
-    { 0x400000c9u, 335 }, /* time */
+    { 0x400000c8u, 345 },  /* tkill */
+    { 0x400000c9u, 335 },  /* time */
     { 0x400000cau, 80 },  /* futex */
-    { 0x400000cbu, 268 }, /* sched_setaffinity */
-    { 0x400000ccu, 263 }, /* sched_getaffinity */
-    { 0x400000cfu, 124 }, /* io_destroy */
-    { 0x400000d0u, 125 }, /* io_getevents */
-    { 0x400000d2u, 123 }, /* io_cancel */
-    { 0x400000d4u, 152 }, /* lookup_dcookie */
+    { 0x400000cbu, 268 },  /* sched_setaffinity */
+    { 0x400000ccu, 263 },  /* sched_getaffinity */
+    { 0x400000cfu, 124 },  /* io_destroy */
+    { 0x400000d0u, 125 },  /* io_getevents */
+    { 0x400000d2u, 123 },  /* io_cancel */
+    { 0x400000d4u, 152 },  /* lookup_dcookie */
     { 0x400000d5u, 37 },  /* epoll_create */
-    { 0x400000d8u, 244 }, /* remap_file_pages */
+    { 0x400000d8u, 244 },  /* remap_file_pages */
     { 0x400000d9u, 93 },  /* getdents64 */
-    { 0x400000dau, 288 }, /* set_tid_address */
-    { 0x400000dbu, 250 }, /* restart_syscall */
-    { 0x400000dcu, 279 }, /* semtimedop */
+    { 0x400000dau, 288 },  /* set_tid_address */
+    { 0x400000dbu, 250 },  /* restart_syscall */
+    { 0x400000dcu, 279 },  /* semtimedop */
     { 0x400000ddu, 53 },  /* fadvise64 */
-    { 0x400000dfu, 340 }, /* timer_settime */
-    { 0x400000e0u, 339 }, /* timer_gettime */
-    { 0x400000e1u, 338 }, /* timer_getoverrun */
-    { 0x400000e2u, 337 }, /* timer_delete */
+    { 0x400000dfu, 340 },  /* timer_settime */
+    { 0x400000e0u, 339 },  /* timer_gettime */
+    { 0x400000e1u, 338 },  /* timer_getoverrun */
+    { 0x400000e2u, 337 },  /* timer_delete */
     { 0x400000e3u, 24 },  /* clock_settime */
     { 0x400000e4u, 22 },  /* clock_gettime */
     { 0x400000e5u, 21 },  /* clock_getres */
@@ -1157,311 +652,311 @@ const struct sc_compat_nr sc_compat_x32[] = {
     { 0x400000e7u, 50 },  /* exit_group */
     { 0x400000e8u, 43 },  /* epoll_wait */
     { 0x400000e9u, 39 },  /* epoll_ctl */
-    { 0x400000eau, 334 }, /* tgkill */
-    { 0x400000ebu, 359 }, /* utimes */
-    { 0x400000edu, 159 }, /* mbind */
-    { 0x400000eeu, 284 }, /* set_mempolicy */
+    { 0x400000eau, 334 },  /* tgkill */
+    { 0x400000ebu, 359 },  /* utimes */
+    { 0x400000edu, 159 },  /* mbind */
+    { 0x400000eeu, 284 },  /* set_mempolicy */
     { 0x400000efu, 87 },  /* get_mempolicy */
-    { 0x400000f0u, 181 }, /* mq_open */
-    { 0x400000f1u, 184 }, /* mq_unlink */
-    { 0x400000f2u, 183 }, /* mq_timedsend */
-    { 0x400000f3u, 182 }, /* mq_timedreceive */
-    { 0x400000f5u, 179 }, /* mq_getsetattr */
-    { 0x400000f8u, 5 },   /* add_key */
-    { 0x400000f9u, 249 }, /* request_key */
-    { 0x400000fau, 140 }, /* keyctl */
-    { 0x400000fbu, 136 }, /* ioprio_set */
-    { 0x400000fcu, 135 }, /* ioprio_get */
-    { 0x400000fdu, 120 }, /* inotify_init */
-    { 0x400000feu, 119 }, /* inotify_add_watch */
-    { 0x400000ffu, 122 }, /* inotify_rm_watch */
-    { 0x40000100u, 163 }, /* migrate_pages */
-    { 0x40000101u, 201 }, /* openat */
-    { 0x40000102u, 166 }, /* mkdirat */
-    { 0x40000103u, 168 }, /* mknodat */
+    { 0x400000f0u, 181 },  /* mq_open */
+    { 0x400000f1u, 184 },  /* mq_unlink */
+    { 0x400000f2u, 183 },  /* mq_timedsend */
+    { 0x400000f3u, 182 },  /* mq_timedreceive */
+    { 0x400000f5u, 179 },  /* mq_getsetattr */
+    { 0x400000f8u, 5 },  /* add_key */
+    { 0x400000f9u, 249 },  /* request_key */
+    { 0x400000fau, 140 },  /* keyctl */
+    { 0x400000fbu, 136 },  /* ioprio_set */
+    { 0x400000fcu, 135 },  /* ioprio_get */
+    { 0x400000fdu, 120 },  /* inotify_init */
+    { 0x400000feu, 119 },  /* inotify_add_watch */
+    { 0x400000ffu, 122 },  /* inotify_rm_watch */
+    { 0x40000100u, 163 },  /* migrate_pages */
+    { 0x40000101u, 201 },  /* openat */
+    { 0x40000102u, 166 },  /* mkdirat */
+    { 0x40000103u, 168 },  /* mknodat */
     { 0x40000104u, 62 },  /* fchownat */
     { 0x40000105u, 85 },  /* futimesat */
-    { 0x40000106u, 196 }, /* newfstatat */
-    { 0x40000107u, 352 }, /* unlinkat */
-    { 0x40000108u, 247 }, /* renameat */
-    { 0x40000109u, 148 }, /* linkat */
-    { 0x4000010au, 326 }, /* symlinkat */
-    { 0x4000010bu, 238 }, /* readlinkat */
+    { 0x40000106u, 196 },  /* newfstatat */
+    { 0x40000107u, 352 },  /* unlinkat */
+    { 0x40000108u, 247 },  /* renameat */
+    { 0x40000109u, 148 },  /* linkat */
+    { 0x4000010au, 326 },  /* symlinkat */
+    { 0x4000010bu, 238 },  /* readlinkat */
     { 0x4000010cu, 59 },  /* fchmodat */
     { 0x4000010du, 51 },  /* faccessat */
-    { 0x4000010eu, 226 }, /* pselect6 */
-    { 0x4000010fu, 216 }, /* ppoll */
-    { 0x40000110u, 353 }, /* unshare */
-    { 0x40000113u, 319 }, /* splice */
-    { 0x40000114u, 333 }, /* tee */
-    { 0x40000115u, 328 }, /* sync_file_range */
-    { 0x40000118u, 358 }, /* utimensat */
+    { 0x4000010eu, 226 },  /* pselect6 */
+    { 0x4000010fu, 216 },  /* ppoll */
+    { 0x40000110u, 353 },  /* unshare */
+    { 0x40000113u, 319 },  /* splice */
+    { 0x40000114u, 333 },  /* tee */
+    { 0x40000115u, 328 },  /* sync_file_range */
+    { 0x40000118u, 358 },  /* utimensat */
     { 0x40000119u, 41 },  /* epoll_pwait */
-    { 0x4000011au, 315 }, /* signalfd */
-    { 0x4000011bu, 341 }, /* timerfd_create */
+    { 0x4000011au, 315 },  /* signalfd */
+    { 0x4000011bu, 341 },  /* timerfd_create */
     { 0x4000011cu, 45 },  /* eventfd */
     { 0x4000011du, 54 },  /* fallocate */
-    { 0x4000011eu, 343 }, /* timerfd_settime */
-    { 0x4000011fu, 342 }, /* timerfd_gettime */
-    { 0x40000120u, 2 },   /* accept4 */
-    { 0x40000121u, 316 }, /* signalfd4 */
+    { 0x4000011eu, 343 },  /* timerfd_settime */
+    { 0x4000011fu, 342 },  /* timerfd_gettime */
+    { 0x40000120u, 2 },  /* accept4 */
+    { 0x40000121u, 316 },  /* signalfd4 */
     { 0x40000122u, 46 },  /* eventfd2 */
     { 0x40000123u, 38 },  /* epoll_create1 */
     { 0x40000124u, 36 },  /* dup3 */
-    { 0x40000125u, 210 }, /* pipe2 */
-    { 0x40000126u, 121 }, /* inotify_init1 */
-    { 0x4000012au, 204 }, /* perf_event_open */
+    { 0x40000125u, 210 },  /* pipe2 */
+    { 0x40000126u, 121 },  /* inotify_init1 */
+    { 0x4000012au, 204 },  /* perf_event_open */
     { 0x4000012cu, 55 },  /* fanotify_init */
     { 0x4000012du, 56 },  /* fanotify_mark */
-    { 0x4000012eu, 221 }, /* prlimit64 */
-    { 0x4000012fu, 194 }, /* name_to_handle_at */
-    { 0x40000130u, 199 }, /* open_by_handle_at */
+    { 0x4000012eu, 221 },  /* prlimit64 */
+    { 0x4000012fu, 194 },  /* name_to_handle_at */
+    { 0x40000130u, 199 },  /* open_by_handle_at */
     { 0x40000131u, 20 },  /* clock_adjtime */
-    { 0x40000132u, 329 }, /* syncfs */
-    { 0x40000134u, 296 }, /* setns */
+    { 0x40000132u, 329 },  /* syncfs */
+    { 0x40000134u, 296 },  /* setns */
     { 0x40000135u, 90 },  /* getcpu */
-    { 0x40000138u, 137 }, /* kcmp */
+    { 0x40000138u, 137 },  /* kcmp */
     { 0x40000139u, 66 },  /* finit_module */
-    { 0x4000013au, 269 }, /* sched_setattr */
-    { 0x4000013bu, 264 }, /* sched_getattr */
-    { 0x4000013cu, 248 }, /* renameat2 */
-    { 0x4000013du, 273 }, /* seccomp */
-    { 0x4000013eu, 106 }, /* getrandom */
-    { 0x4000013fu, 161 }, /* memfd_create */
-    { 0x40000140u, 138 }, /* kexec_file_load */
+    { 0x4000013au, 269 },  /* sched_setattr */
+    { 0x4000013bu, 264 },  /* sched_getattr */
+    { 0x4000013cu, 248 },  /* renameat2 */
+    { 0x4000013du, 273 },  /* seccomp */
+    { 0x4000013eu, 106 },  /* getrandom */
+    { 0x4000013fu, 161 },  /* memfd_create */
+    { 0x40000140u, 138 },  /* kexec_file_load */
     { 0x40000141u, 11 },  /* bpf */
-    { 0x40000143u, 355 }, /* userfaultfd */
-    { 0x40000144u, 160 }, /* membarrier */
-    { 0x40000145u, 170 }, /* mlock2 */
+    { 0x40000143u, 355 },  /* userfaultfd */
+    { 0x40000144u, 160 },  /* membarrier */
+    { 0x40000145u, 170 },  /* mlock2 */
     { 0x40000146u, 30 },  /* copy_file_range */
-    { 0x40000149u, 214 }, /* pkey_mprotect */
-    { 0x4000014au, 212 }, /* pkey_alloc */
-    { 0x4000014bu, 213 }, /* pkey_free */
-    { 0x4000014cu, 322 }, /* statx */
-    { 0x4000014du, 126 }, /* io_pgetevents */
-    { 0x4000014eu, 252 }, /* rseq */
-    { 0x400001a8u, 208 }, /* pidfd_send_signal */
-    { 0x400001a9u, 131 }, /* io_uring_setup */
-    { 0x400001aau, 129 }, /* io_uring_enter */
-    { 0x400001abu, 130 }, /* io_uring_register */
-    { 0x400001acu, 200 }, /* open_tree */
-    { 0x400001adu, 176 }, /* move_mount */
+    { 0x40000149u, 214 },  /* pkey_mprotect */
+    { 0x4000014au, 212 },  /* pkey_alloc */
+    { 0x4000014bu, 213 },  /* pkey_free */
+    { 0x4000014cu, 322 },  /* statx */
+    { 0x4000014du, 126 },  /* io_pgetevents */
+    { 0x4000014eu, 252 },  /* rseq */
+    { 0x400001a8u, 208 },  /* pidfd_send_signal */
+    { 0x400001a9u, 131 },  /* io_uring_setup */
+    { 0x400001aau, 129 },  /* io_uring_enter */
+    { 0x400001abu, 130 },  /* io_uring_register */
+    { 0x400001acu, 200 },  /* open_tree */
+    { 0x400001adu, 176 },  /* move_mount */
     { 0x400001aeu, 74 },  /* fsopen */
     { 0x400001afu, 71 },  /* fsconfig */
     { 0x400001b0u, 73 },  /* fsmount */
     { 0x400001b1u, 75 },  /* fspick */
-    { 0x400001b2u, 207 }, /* pidfd_open */
+    { 0x400001b2u, 207 },  /* pidfd_open */
     { 0x400001b3u, 26 },  /* clone3 */
     { 0x400001b4u, 28 },  /* close_range */
-    { 0x400001b5u, 202 }, /* openat2 */
-    { 0x400001b6u, 206 }, /* pidfd_getfd */
+    { 0x400001b5u, 202 },  /* openat2 */
+    { 0x400001b6u, 206 },  /* pidfd_getfd */
     { 0x400001b7u, 52 },  /* faccessat2 */
-    { 0x400001b8u, 222 }, /* process_madvise */
+    { 0x400001b8u, 222 },  /* process_madvise */
     { 0x400001b9u, 42 },  /* epoll_pwait2 */
-    { 0x400001bau, 175 }, /* mount_setattr */
-    { 0x400001bbu, 234 }, /* quotactl_fd */
-    { 0x400001bcu, 143 }, /* landlock_create_ruleset */
-    { 0x400001bdu, 142 }, /* landlock_add_rule */
-    { 0x400001beu, 144 }, /* landlock_restrict_self */
-    { 0x400001bfu, 162 }, /* memfd_secret */
-    { 0x400001c0u, 223 }, /* process_mrelease */
+    { 0x400001bau, 175 },  /* mount_setattr */
+    { 0x400001bbu, 234 },  /* quotactl_fd */
+    { 0x400001bcu, 143 },  /* landlock_create_ruleset */
+    { 0x400001bdu, 142 },  /* landlock_add_rule */
+    { 0x400001beu, 144 },  /* landlock_restrict_self */
+    { 0x400001bfu, 162 },  /* memfd_secret */
+    { 0x400001c0u, 223 },  /* process_mrelease */
     { 0x400001c1u, 83 },  /* futex_waitv */
-    { 0x400001c2u, 285 }, /* set_mempolicy_home_node */
+    { 0x400001c2u, 285 },  /* set_mempolicy_home_node */
     { 0x400001c3u, 13 },  /* cachestat */
     { 0x400001c4u, 60 },  /* fchmodat2 */
     { 0x400001c6u, 84 },  /* futex_wake */
     { 0x400001c7u, 82 },  /* futex_wait */
     { 0x400001c8u, 81 },  /* futex_requeue */
-    { 0x40000200u, 253 }, /* rt_sigaction */
-    { 0x40000201u, 257 }, /* rt_sigreturn */
-    { 0x40000202u, 132 }, /* ioctl */
-    { 0x40000203u, 239 }, /* readv */
-    { 0x40000204u, 367 }, /* writev */
-    { 0x40000205u, 241 }, /* recvfrom */
-    { 0x40000206u, 282 }, /* sendmsg */
-    { 0x40000207u, 243 }, /* recvmsg */
+    { 0x40000200u, 253 },  /* rt_sigaction */
+    { 0x40000201u, 257 },  /* rt_sigreturn */
+    { 0x40000202u, 132 },  /* ioctl */
+    { 0x40000203u, 239 },  /* readv */
+    { 0x40000204u, 367 },  /* writev */
+    { 0x40000205u, 241 },  /* recvfrom */
+    { 0x40000206u, 282 },  /* sendmsg */
+    { 0x40000207u, 243 },  /* recvmsg */
     { 0x40000208u, 47 },  /* execve */
-    { 0x40000209u, 227 }, /* ptrace */
-    { 0x4000020au, 254 }, /* rt_sigpending */
-    { 0x4000020bu, 259 }, /* rt_sigtimedwait */
-    { 0x4000020cu, 256 }, /* rt_sigqueueinfo */
-    { 0x4000020du, 314 }, /* sigaltstack */
-    { 0x4000020eu, 336 }, /* timer_create */
-    { 0x4000020fu, 180 }, /* mq_notify */
-    { 0x40000210u, 139 }, /* kexec_load */
-    { 0x40000211u, 365 }, /* waitid */
-    { 0x40000212u, 286 }, /* set_robust_list */
+    { 0x40000209u, 227 },  /* ptrace */
+    { 0x4000020au, 254 },  /* rt_sigpending */
+    { 0x4000020bu, 259 },  /* rt_sigtimedwait */
+    { 0x4000020cu, 256 },  /* rt_sigqueueinfo */
+    { 0x4000020du, 314 },  /* sigaltstack */
+    { 0x4000020eu, 336 },  /* timer_create */
+    { 0x4000020fu, 180 },  /* mq_notify */
+    { 0x40000210u, 139 },  /* kexec_load */
+    { 0x40000211u, 365 },  /* waitid */
+    { 0x40000212u, 286 },  /* set_robust_list */
     { 0x40000213u, 88 },  /* get_robust_list */
-    { 0x40000214u, 362 }, /* vmsplice */
-    { 0x40000215u, 177 }, /* move_pages */
-    { 0x40000216u, 219 }, /* preadv */
-    { 0x40000217u, 230 }, /* pwritev */
-    { 0x40000218u, 260 }, /* rt_tgsigqueueinfo */
-    { 0x40000219u, 242 }, /* recvmmsg */
-    { 0x4000021au, 281 }, /* sendmmsg */
-    { 0x4000021bu, 224 }, /* process_vm_readv */
-    { 0x4000021cu, 225 }, /* process_vm_writev */
-    { 0x4000021du, 305 }, /* setsockopt */
-    { 0x4000021eu, 113 }, /* getsockopt */
-    { 0x4000021fu, 127 }, /* io_setup */
-    { 0x40000220u, 128 }, /* io_submit */
+    { 0x40000214u, 362 },  /* vmsplice */
+    { 0x40000215u, 177 },  /* move_pages */
+    { 0x40000216u, 219 },  /* preadv */
+    { 0x40000217u, 230 },  /* pwritev */
+    { 0x40000218u, 260 },  /* rt_tgsigqueueinfo */
+    { 0x40000219u, 242 },  /* recvmmsg */
+    { 0x4000021au, 281 },  /* sendmmsg */
+    { 0x4000021bu, 224 },  /* process_vm_readv */
+    { 0x4000021cu, 225 },  /* process_vm_writev */
+    { 0x4000021du, 305 },  /* setsockopt */
+    { 0x4000021eu, 113 },  /* getsockopt */
+    { 0x4000021fu, 127 },  /* io_setup */
+    { 0x40000220u, 128 },  /* io_submit */
     { 0x40000221u, 48 },  /* execveat */
-    { 0x40000222u, 220 }, /* preadv2 */
-    { 0x40000223u, 231 }, /* pwritev2 */
+    { 0x40000222u, 220 },  /* preadv2 */
+    { 0x40000223u, 231 },  /* pwritev2 */
 };
 const size_t sc_compat_x32_count = 356;
 
 const struct sc_compat_nr sc_compat_i386[] = {
-    { 0x0u, 250 },   /* restart_syscall */
-    { 0x1u, 49 },    /* exit */
-    { 0x2u, 69 },    /* fork */
-    { 0x3u, 235 },   /* read */
-    { 0x4u, 366 },   /* write */
-    { 0x5u, 198 },   /* open */
-    { 0x6u, 27 },    /* close */
-    { 0x7u, -1 },    /* waitpid */
-    { 0x8u, 31 },    /* creat */
-    { 0x9u, 147 },   /* link */
-    { 0xau, 351 },   /* unlink */
-    { 0xbu, 47 },    /* execve */
-    { 0xcu, 16 },    /* chdir */
-    { 0xdu, 335 },   /* time */
-    { 0xeu, 167 },   /* mknod */
-    { 0xfu, 17 },    /* chmod */
+    { 0x0u, 250 },  /* restart_syscall */
+    { 0x1u, 49 },  /* exit */
+    { 0x2u, 69 },  /* fork */
+    { 0x3u, 235 },  /* read */
+    { 0x4u, 366 },  /* write */
+    { 0x5u, 198 },  /* open */
+    { 0x6u, 27 },  /* close */
+    { 0x7u, -1 },  /* waitpid */
+    { 0x8u, 31 },  /* creat */
+    { 0x9u, 147 },  /* link */
+    { 0xau, 351 },  /* unlink */
+    { 0xbu, 47 },  /* execve */
+    { 0xcu, 16 },  /* chdir */
+    { 0xdu, 335 },  /* time */
+    { 0xeu, 167 },  /* mknod */
+    { 0xfu, 17 },  /* chmod */
     { 0x10u, 145 },  /* lchown */
-    { 0x11u, -1 },   /* break */
-    { 0x12u, -1 },   /* oldstat */
+    { 0x11u, -1 },  /* break */
+    { 0x12u, -1 },  /* oldstat */
     { 0x13u, 154 },  /* lseek */
     { 0x14u, 102 },  /* getpid */
     { 0x15u, 174 },  /* mount */
-    { 0x16u, -1 },   /* umount */
+    { 0x16u, -1 },  /* umount */
     { 0x17u, 307 },  /* setuid */
     { 0x18u, 116 },  /* getuid */
-    { 0x19u, -1 },   /* stime */
+    { 0x19u, -1 },  /* stime */
     { 0x1au, 227 },  /* ptrace */
-    { 0x1bu, 8 },    /* alarm */
-    { 0x1cu, -1 },   /* oldfstat */
+    { 0x1bu, 8 },  /* alarm */
+    { 0x1cu, -1 },  /* oldfstat */
     { 0x1du, 203 },  /* pause */
     { 0x1eu, 357 },  /* utime */
-    { 0x1fu, -1 },   /* stty */
-    { 0x20u, -1 },   /* gtty */
-    { 0x21u, 3 },    /* access */
-    { 0x22u, -1 },   /* nice */
-    { 0x23u, -1 },   /* ftime */
+    { 0x1fu, -1 },  /* stty */
+    { 0x20u, -1 },  /* gtty */
+    { 0x21u, 3 },  /* access */
+    { 0x22u, -1 },  /* nice */
+    { 0x23u, -1 },  /* ftime */
     { 0x24u, 327 },  /* sync */
     { 0x25u, 141 },  /* kill */
     { 0x26u, 246 },  /* rename */
     { 0x27u, 165 },  /* mkdir */
     { 0x28u, 251 },  /* rmdir */
-    { 0x29u, 34 },   /* dup */
+    { 0x29u, 34 },  /* dup */
     { 0x2au, 209 },  /* pipe */
     { 0x2bu, 344 },  /* times */
-    { 0x2cu, -1 },   /* prof */
-    { 0x2du, 12 },   /* brk */
+    { 0x2cu, -1 },  /* prof */
+    { 0x2du, 12 },  /* brk */
     { 0x2eu, 292 },  /* setgid */
-    { 0x2fu, 96 },   /* getgid */
-    { 0x30u, -1 },   /* signal */
-    { 0x31u, 95 },   /* geteuid */
-    { 0x32u, 94 },   /* getegid */
-    { 0x33u, 4 },    /* acct */
+    { 0x2fu, 96 },  /* getgid */
+    { 0x30u, -1 },  /* signal */
+    { 0x31u, 95 },  /* geteuid */
+    { 0x32u, 94 },  /* getegid */
+    { 0x33u, 4 },  /* acct */
     { 0x34u, 349 },  /* umount2 */
-    { 0x35u, -1 },   /* lock */
+    { 0x35u, -1 },  /* lock */
     { 0x36u, 132 },  /* ioctl */
-    { 0x37u, 63 },   /* fcntl */
-    { 0x38u, -1 },   /* mpx */
+    { 0x37u, 63 },  /* fcntl */
+    { 0x38u, -1 },  /* mpx */
     { 0x39u, 297 },  /* setpgid */
-    { 0x3au, -1 },   /* ulimit */
-    { 0x3bu, -1 },   /* oldolduname */
+    { 0x3au, -1 },  /* ulimit */
+    { 0x3bu, -1 },  /* oldolduname */
     { 0x3cu, 348 },  /* umask */
-    { 0x3du, 19 },   /* chroot */
+    { 0x3du, 19 },  /* chroot */
     { 0x3eu, 356 },  /* ustat */
-    { 0x3fu, 35 },   /* dup2 */
+    { 0x3fu, 35 },  /* dup2 */
     { 0x40u, 104 },  /* getppid */
     { 0x41u, 101 },  /* getpgrp */
     { 0x42u, 304 },  /* setsid */
-    { 0x43u, -1 },   /* sigaction */
-    { 0x44u, -1 },   /* sgetmask */
-    { 0x45u, -1 },   /* ssetmask */
+    { 0x43u, -1 },  /* sigaction */
+    { 0x44u, -1 },  /* sgetmask */
+    { 0x45u, -1 },  /* ssetmask */
     { 0x46u, 302 },  /* setreuid */
     { 0x47u, 299 },  /* setregid */
-    { 0x48u, -1 },   /* sigsuspend */
-    { 0x49u, -1 },   /* sigpending */
+    { 0x48u, -1 },  /* sigsuspend */
+    { 0x49u, -1 },  /* sigpending */
     { 0x4au, 294 },  /* sethostname */
     { 0x4bu, 303 },  /* setrlimit */
     { 0x4cu, 109 },  /* getrlimit */
     { 0x4du, 110 },  /* getrusage */
     { 0x4eu, 115 },  /* gettimeofday */
     { 0x4fu, 306 },  /* settimeofday */
-    { 0x50u, 97 },   /* getgroups */
+    { 0x50u, 97 },  /* getgroups */
     { 0x51u, 293 },  /* setgroups */
     { 0x52u, 275 },  /* select */
     { 0x53u, 325 },  /* symlink */
-    { 0x54u, -1 },   /* oldlstat */
+    { 0x54u, -1 },  /* oldlstat */
     { 0x55u, 237 },  /* readlink */
     { 0x56u, 354 },  /* uselib */
     { 0x57u, 324 },  /* swapon */
     { 0x58u, 240 },  /* reboot */
-    { 0x59u, -1 },   /* readdir */
+    { 0x59u, -1 },  /* readdir */
     { 0x5au, 172 },  /* mmap */
     { 0x5bu, 193 },  /* munmap */
     { 0x5cu, 346 },  /* truncate */
-    { 0x5du, 79 },   /* ftruncate */
-    { 0x5eu, 58 },   /* fchmod */
-    { 0x5fu, 61 },   /* fchown */
+    { 0x5du, 79 },  /* ftruncate */
+    { 0x5eu, 58 },  /* fchmod */
+    { 0x5fu, 61 },  /* fchown */
     { 0x60u, 105 },  /* getpriority */
     { 0x61u, 298 },  /* setpriority */
-    { 0x62u, -1 },   /* profil */
+    { 0x62u, -1 },  /* profil */
     { 0x63u, 321 },  /* statfs */
-    { 0x64u, 77 },   /* fstatfs */
+    { 0x64u, 77 },  /* fstatfs */
     { 0x65u, 133 },  /* ioperm */
-    { 0x66u, -1 },   /* socketcall */
+    { 0x66u, -1 },  /* socketcall */
     { 0x67u, 332 },  /* syslog */
     { 0x68u, 295 },  /* setitimer */
-    { 0x69u, 98 },   /* getitimer */
+    { 0x69u, 98 },  /* getitimer */
     { 0x6au, 320 },  /* stat */
     { 0x6bu, 156 },  /* lstat */
-    { 0x6cu, 76 },   /* fstat */
-    { 0x6du, -1 },   /* olduname */
+    { 0x6cu, 76 },  /* fstat */
+    { 0x6du, -1 },  /* olduname */
     { 0x6eu, 134 },  /* iopl */
     { 0x6fu, 361 },  /* vhangup */
-    { 0x70u, -1 },   /* idle */
-    { 0x71u, -1 },   /* vm86old */
+    { 0x70u, -1 },  /* idle */
+    { 0x71u, -1 },  /* vm86old */
     { 0x72u, 364 },  /* wait4 */
     { 0x73u, 323 },  /* swapoff */
     { 0x74u, 331 },  /* sysinfo */
-    { 0x75u, -1 },   /* ipc */
-    { 0x76u, 78 },   /* fsync */
-    { 0x77u, -1 },   /* sigreturn */
-    { 0x78u, 25 },   /* clone */
+    { 0x75u, -1 },  /* ipc */
+    { 0x76u, 78 },  /* fsync */
+    { 0x77u, -1 },  /* sigreturn */
+    { 0x78u, 25 },  /* clone */
     { 0x79u, 289 },  /* setdomainname */
     { 0x7au, 350 },  /* uname */
     { 0x7bu, 173 },  /* modify_ldt */
-    { 0x7cu, 6 },    /* adjtimex */
+    { 0x7cu, 6 },  /* adjtimex */
     { 0x7du, 178 },  /* mprotect */
-    { 0x7eu, -1 },   /* sigprocmask */
-    { 0x7fu, 32 },   /* create_module */
+    { 0x7eu, -1 },  /* sigprocmask */
+    { 0x7fu, 32 },  /* create_module */
     { 0x80u, 118 },  /* init_module */
-    { 0x81u, 33 },   /* delete_module */
-    { 0x82u, 86 },   /* get_kernel_syms */
+    { 0x81u, 33 },  /* delete_module */
+    { 0x82u, 86 },  /* get_kernel_syms */
     { 0x83u, 233 },  /* quotactl */
     { 0x84u, 100 },  /* getpgid */
-    { 0x85u, 57 },   /* fchdir */
-    { 0x86u, -1 },   /* bdflush */
+    { 0x85u, 57 },  /* fchdir */
+    { 0x86u, -1 },  /* bdflush */
     { 0x87u, 330 },  /* sysfs */
     { 0x88u, 205 },  /* personality */
-    { 0x89u, 7 },    /* afs_syscall */
+    { 0x89u, 7 },  /* afs_syscall */
     { 0x8au, 291 },  /* setfsuid */
     { 0x8bu, 290 },  /* setfsgid */
-    { 0x8cu, -1 },   /* _llseek */
-    { 0x8du, 92 },   /* getdents */
-    { 0x8eu, -1 },   /* _newselect */
-    { 0x8fu, 68 },   /* flock */
+    { 0x8cu, -1 },  /* _llseek */
+    { 0x8du, 92 },  /* getdents */
+    { 0x8eu, -1 },  /* _newselect */
+    { 0x8fu, 68 },  /* flock */
     { 0x90u, 190 },  /* msync */
     { 0x91u, 239 },  /* readv */
     { 0x92u, 367 },  /* writev */
     { 0x93u, 111 },  /* getsid */
-    { 0x94u, 64 },   /* fdatasync */
-    { 0x95u, 0 },    /* _sysctl */
+    { 0x94u, 64 },  /* fdatasync */
+    { 0x95u, 0 },  /* _sysctl */
     { 0x96u, 169 },  /* mlock */
     { 0x97u, 191 },  /* munlock */
     { 0x98u, 171 },  /* mlockall */
@@ -1478,7 +973,7 @@ const struct sc_compat_nr sc_compat_i386[] = {
     { 0xa3u, 185 },  /* mremap */
     { 0xa4u, 301 },  /* setresuid */
     { 0xa5u, 108 },  /* getresuid */
-    { 0xa6u, -1 },   /* vm86 */
+    { 0xa6u, -1 },  /* vm86 */
     { 0xa7u, 232 },  /* query_module */
     { 0xa8u, 215 },  /* poll */
     { 0xa9u, 197 },  /* nfsservctl */
@@ -1494,217 +989,217 @@ const struct sc_compat_nr sc_compat_i386[] = {
     { 0xb3u, 258 },  /* rt_sigsuspend */
     { 0xb4u, 218 },  /* pread64 */
     { 0xb5u, 229 },  /* pwrite64 */
-    { 0xb6u, 18 },   /* chown */
-    { 0xb7u, 91 },   /* getcwd */
-    { 0xb8u, 14 },   /* capget */
-    { 0xb9u, 15 },   /* capset */
+    { 0xb6u, 18 },  /* chown */
+    { 0xb7u, 91 },  /* getcwd */
+    { 0xb8u, 14 },  /* capget */
+    { 0xb9u, 15 },  /* capset */
     { 0xbau, 314 },  /* sigaltstack */
     { 0xbbu, 280 },  /* sendfile */
     { 0xbcu, 103 },  /* getpmsg */
     { 0xbdu, 228 },  /* putpmsg */
     { 0xbeu, 360 },  /* vfork */
-    { 0xbfu, -1 },   /* ugetrlimit */
-    { 0xc0u, -1 },   /* mmap2 */
-    { 0xc1u, -1 },   /* truncate64 */
-    { 0xc2u, -1 },   /* ftruncate64 */
-    { 0xc3u, -1 },   /* stat64 */
-    { 0xc4u, -1 },   /* lstat64 */
-    { 0xc5u, -1 },   /* fstat64 */
-    { 0xc6u, -1 },   /* lchown32 */
-    { 0xc7u, -1 },   /* getuid32 */
-    { 0xc8u, -1 },   /* getgid32 */
-    { 0xc9u, -1 },   /* geteuid32 */
-    { 0xcau, -1 },   /* getegid32 */
-    { 0xcbu, -1 },   /* setreuid32 */
-    { 0xccu, -1 },   /* setregid32 */
-    { 0xcdu, -1 },   /* getgroups32 */
-    { 0xceu, -1 },   /* setgroups32 */
-    { 0xcfu, -1 },   /* fchown32 */
-    { 0xd0u, -1 },   /* setresuid32 */
-    { 0xd1u, -1 },   /* getresuid32 */
-    { 0xd2u, -1 },   /* setresgid32 */
-    { 0xd3u, -1 },   /* getresgid32 */
-    { 0xd4u, -1 },   /* chown32 */
-    { 0xd5u, -1 },   /* setuid32 */
-    { 0xd6u, -1 },   /* setgid32 */
-    { 0xd7u, -1 },   /* setfsuid32 */
-    { 0xd8u, -1 },   /* setfsgid32 */
+    { 0xbfu, -1 },  /* ugetrlimit */
+    { 0xc0u, -1 },  /* mmap2 */
+    { 0xc1u, -1 },  /* truncate64 */
+    { 0xc2u, -1 },  /* ftruncate64 */
+    { 0xc3u, -1 },  /* stat64 */
+    { 0xc4u, -1 },  /* lstat64 */
+    { 0xc5u, -1 },  /* fstat64 */
+    { 0xc6u, -1 },  /* lchown32 */
+    { 0xc7u, -1 },  /* getuid32 */
+    { 0xc8u, -1 },  /* getgid32 */
+    { 0xc9u, -1 },  /* geteuid32 */
+    { 0xcau, -1 },  /* getegid32 */
+    { 0xcbu, -1 },  /* setreuid32 */
+    { 0xccu, -1 },  /* setregid32 */
+    { 0xcdu, -1 },  /* getgroups32 */
+    { 0xceu, -1 },  /* setgroups32 */
+    { 0xcfu, -1 },  /* fchown32 */
+    { 0xd0u, -1 },  /* setresuid32 */
+    { 0xd1u, -1 },  /* getresuid32 */
+    { 0xd2u, -1 },  /* setresgid32 */
+    { 0xd3u, -1 },  /* getresgid32 */
+    { 0xd4u, -1 },  /* chown32 */
+    { 0xd5u, -1 },  /* setuid32 */
+    { 0xd6u, -1 },  /* setgid32 */
+    { 0xd7u, -1 },  /* setfsuid32 */
+    { 0xd8u, -1 },  /* setfsgid32 */
     { 0xd9u, 211 },  /* pivot_root */
     { 0xdau, 164 },  /* mincore */
     { 0xdbu, 157 },  /* madvise */
-    { 0xdcu, 93 },   /* getdents64 */
-    { 0xddu, -1 },   /* fcntl64 */
+    { 0xdcu, 93 },  /* getdents64 */
+    { 0xddu, -1 },  /* fcntl64 */
     { 0xe0u, 114 },  /* gettid */
     { 0xe1u, 236 },  /* readahead */
     { 0xe2u, 308 },  /* setxattr */
     { 0xe3u, 155 },  /* lsetxattr */
-    { 0xe4u, 72 },   /* fsetxattr */
+    { 0xe4u, 72 },  /* fsetxattr */
     { 0xe5u, 117 },  /* getxattr */
     { 0xe6u, 146 },  /* lgetxattr */
-    { 0xe7u, 65 },   /* fgetxattr */
+    { 0xe7u, 65 },  /* fgetxattr */
     { 0xe8u, 150 },  /* listxattr */
     { 0xe9u, 151 },  /* llistxattr */
-    { 0xeau, 67 },   /* flistxattr */
+    { 0xeau, 67 },  /* flistxattr */
     { 0xebu, 245 },  /* removexattr */
     { 0xecu, 153 },  /* lremovexattr */
-    { 0xedu, 70 },   /* fremovexattr */
+    { 0xedu, 70 },  /* fremovexattr */
     { 0xeeu, 345 },  /* tkill */
-    { 0xefu, -1 },   /* sendfile64 */
-    { 0xf0u, 80 },   /* futex */
+    { 0xefu, -1 },  /* sendfile64 */
+    { 0xf0u, 80 },  /* futex */
     { 0xf1u, 268 },  /* sched_setaffinity */
     { 0xf2u, 263 },  /* sched_getaffinity */
     { 0xf3u, 287 },  /* set_thread_area */
-    { 0xf4u, 89 },   /* get_thread_area */
+    { 0xf4u, 89 },  /* get_thread_area */
     { 0xf5u, 127 },  /* io_setup */
     { 0xf6u, 124 },  /* io_destroy */
     { 0xf7u, 125 },  /* io_getevents */
     { 0xf8u, 128 },  /* io_submit */
     { 0xf9u, 123 },  /* io_cancel */
-    { 0xfau, 53 },   /* fadvise64 */
-    { 0xfcu, 50 },   /* exit_group */
+    { 0xfau, 53 },  /* fadvise64 */
+    { 0xfcu, 50 },  /* exit_group */
     { 0xfdu, 152 },  /* lookup_dcookie */
-    { 0xfeu, 37 },   /* epoll_create */
-    { 0xffu, 39 },   /* epoll_ctl */
+    { 0xfeu, 37 },  /* epoll_create */
+    { 0xffu, 39 },  /* epoll_ctl */
     { 0x100u, 43 },  /* epoll_wait */
-    { 0x101u, 244 }, /* remap_file_pages */
-    { 0x102u, 288 }, /* set_tid_address */
-    { 0x103u, 336 }, /* timer_create */
-    { 0x104u, 340 }, /* timer_settime */
-    { 0x105u, 339 }, /* timer_gettime */
-    { 0x106u, 338 }, /* timer_getoverrun */
-    { 0x107u, 337 }, /* timer_delete */
+    { 0x101u, 244 },  /* remap_file_pages */
+    { 0x102u, 288 },  /* set_tid_address */
+    { 0x103u, 336 },  /* timer_create */
+    { 0x104u, 340 },  /* timer_settime */
+    { 0x105u, 339 },  /* timer_gettime */
+    { 0x106u, 338 },  /* timer_getoverrun */
+    { 0x107u, 337 },  /* timer_delete */
     { 0x108u, 24 },  /* clock_settime */
     { 0x109u, 22 },  /* clock_gettime */
     { 0x10au, 21 },  /* clock_getres */
     { 0x10bu, 23 },  /* clock_nanosleep */
     { 0x10cu, -1 },  /* statfs64 */
     { 0x10du, -1 },  /* fstatfs64 */
-    { 0x10eu, 334 }, /* tgkill */
-    { 0x10fu, 359 }, /* utimes */
+    { 0x10eu, 334 },  /* tgkill */
+    { 0x10fu, 359 },  /* utimes */
     { 0x110u, -1 },  /* fadvise64_64 */
-    { 0x111u, 363 }, /* vserver */
-    { 0x112u, 159 }, /* mbind */
+    { 0x111u, 363 },  /* vserver */
+    { 0x112u, 159 },  /* mbind */
     { 0x113u, 87 },  /* get_mempolicy */
-    { 0x114u, 284 }, /* set_mempolicy */
-    { 0x115u, 181 }, /* mq_open */
-    { 0x116u, 184 }, /* mq_unlink */
-    { 0x117u, 183 }, /* mq_timedsend */
-    { 0x118u, 182 }, /* mq_timedreceive */
-    { 0x119u, 180 }, /* mq_notify */
-    { 0x11au, 179 }, /* mq_getsetattr */
-    { 0x11bu, 139 }, /* kexec_load */
-    { 0x11cu, 365 }, /* waitid */
-    { 0x11eu, 5 },   /* add_key */
-    { 0x11fu, 249 }, /* request_key */
-    { 0x120u, 140 }, /* keyctl */
-    { 0x121u, 136 }, /* ioprio_set */
-    { 0x122u, 135 }, /* ioprio_get */
-    { 0x123u, 120 }, /* inotify_init */
-    { 0x124u, 119 }, /* inotify_add_watch */
-    { 0x125u, 122 }, /* inotify_rm_watch */
-    { 0x126u, 163 }, /* migrate_pages */
-    { 0x127u, 201 }, /* openat */
-    { 0x128u, 166 }, /* mkdirat */
-    { 0x129u, 168 }, /* mknodat */
+    { 0x114u, 284 },  /* set_mempolicy */
+    { 0x115u, 181 },  /* mq_open */
+    { 0x116u, 184 },  /* mq_unlink */
+    { 0x117u, 183 },  /* mq_timedsend */
+    { 0x118u, 182 },  /* mq_timedreceive */
+    { 0x119u, 180 },  /* mq_notify */
+    { 0x11au, 179 },  /* mq_getsetattr */
+    { 0x11bu, 139 },  /* kexec_load */
+    { 0x11cu, 365 },  /* waitid */
+    { 0x11eu, 5 },  /* add_key */
+    { 0x11fu, 249 },  /* request_key */
+    { 0x120u, 140 },  /* keyctl */
+    { 0x121u, 136 },  /* ioprio_set */
+    { 0x122u, 135 },  /* ioprio_get */
+    { 0x123u, 120 },  /* inotify_init */
+    { 0x124u, 119 },  /* inotify_add_watch */
+    { 0x125u, 122 },  /* inotify_rm_watch */
+    { 0x126u, 163 },  /* migrate_pages */
+    { 0x127u, 201 },  /* openat */
+    { 0x128u, 166 },  /* mkdirat */
+    { 0x129u, 168 },  /* mknodat */
     { 0x12au, 62 },  /* fchownat */
     { 0x12bu, 85 },  /* futimesat */
     { 0x12cu, -1 },  /* fstatat64 */
-    { 0x12du, 352 }, /* unlinkat */
-    { 0x12eu, 247 }, /* renameat */
-    { 0x12fu, 148 }, /* linkat */
-    { 0x130u, 326 }, /* symlinkat */
-    { 0x131u, 238 }, /* readlinkat */
+    { 0x12du, 352 },  /* unlinkat */
+    { 0x12eu, 247 },  /* renameat */
+    { 0x12fu, 148 },  /* linkat */
+    { 0x130u, 326 },  /* symlinkat */
+    { 0x131u, 238 },  /* readlinkat */
     { 0x132u, 59 },  /* fchmodat */
     { 0x133u, 51 },  /* faccessat */
-    { 0x134u, 226 }, /* pselect6 */
-    { 0x135u, 216 }, /* ppoll */
-    { 0x136u, 353 }, /* unshare */
-    { 0x137u, 286 }, /* set_robust_list */
+    { 0x134u, 226 },  /* pselect6 */
+    { 0x135u, 216 },  /* ppoll */
+    { 0x136u, 353 },  /* unshare */
+    { 0x137u, 286 },  /* set_robust_list */
     { 0x138u, 88 },  /* get_robust_list */
-    { 0x139u, 319 }, /* splice */
-    { 0x13au, 328 }, /* sync_file_range */
-    { 0x13bu, 333 }, /* tee */
-    { 0x13cu, 362 }, /* vmsplice */
-    { 0x13du, 177 }, /* move_pages */
+    { 0x139u, 319 },  /* splice */
+    { 0x13au, 328 },  /* sync_file_range */
+    { 0x13bu, 333 },  /* tee */
+    { 0x13cu, 362 },  /* vmsplice */
+    { 0x13du, 177 },  /* move_pages */
     { 0x13eu, 90 },  /* getcpu */
     { 0x13fu, 41 },  /* epoll_pwait */
-    { 0x140u, 358 }, /* utimensat */
-    { 0x141u, 315 }, /* signalfd */
-    { 0x142u, 341 }, /* timerfd_create */
+    { 0x140u, 358 },  /* utimensat */
+    { 0x141u, 315 },  /* signalfd */
+    { 0x142u, 341 },  /* timerfd_create */
     { 0x143u, 45 },  /* eventfd */
     { 0x144u, 54 },  /* fallocate */
-    { 0x145u, 343 }, /* timerfd_settime */
-    { 0x146u, 342 }, /* timerfd_gettime */
-    { 0x147u, 316 }, /* signalfd4 */
+    { 0x145u, 343 },  /* timerfd_settime */
+    { 0x146u, 342 },  /* timerfd_gettime */
+    { 0x147u, 316 },  /* signalfd4 */
     { 0x148u, 46 },  /* eventfd2 */
     { 0x149u, 38 },  /* epoll_create1 */
     { 0x14au, 36 },  /* dup3 */
-    { 0x14bu, 210 }, /* pipe2 */
-    { 0x14cu, 121 }, /* inotify_init1 */
-    { 0x14du, 219 }, /* preadv */
-    { 0x14eu, 230 }, /* pwritev */
-    { 0x14fu, 260 }, /* rt_tgsigqueueinfo */
-    { 0x150u, 204 }, /* perf_event_open */
-    { 0x151u, 242 }, /* recvmmsg */
+    { 0x14bu, 210 },  /* pipe2 */
+    { 0x14cu, 121 },  /* inotify_init1 */
+    { 0x14du, 219 },  /* preadv */
+    { 0x14eu, 230 },  /* pwritev */
+    { 0x14fu, 260 },  /* rt_tgsigqueueinfo */
+    { 0x150u, 204 },  /* perf_event_open */
+    { 0x151u, 242 },  /* recvmmsg */
     { 0x152u, 55 },  /* fanotify_init */
     { 0x153u, 56 },  /* fanotify_mark */
-    { 0x154u, 221 }, /* prlimit64 */
-    { 0x155u, 194 }, /* name_to_handle_at */
-    { 0x156u, 199 }, /* open_by_handle_at */
+    { 0x154u, 221 },  /* prlimit64 */
+    { 0x155u, 194 },  /* name_to_handle_at */
+    { 0x156u, 199 },  /* open_by_handle_at */
     { 0x157u, 20 },  /* clock_adjtime */
-    { 0x158u, 329 }, /* syncfs */
-    { 0x159u, 281 }, /* sendmmsg */
-    { 0x15au, 296 }, /* setns */
-    { 0x15bu, 224 }, /* process_vm_readv */
-    { 0x15cu, 225 }, /* process_vm_writev */
-    { 0x15du, 137 }, /* kcmp */
+    { 0x158u, 329 },  /* syncfs */
+    { 0x159u, 281 },  /* sendmmsg */
+    { 0x15au, 296 },  /* setns */
+    { 0x15bu, 224 },  /* process_vm_readv */
+    { 0x15cu, 225 },  /* process_vm_writev */
+    { 0x15du, 137 },  /* kcmp */
     { 0x15eu, 66 },  /* finit_module */
-    { 0x15fu, 269 }, /* sched_setattr */
-    { 0x160u, 264 }, /* sched_getattr */
-    { 0x161u, 248 }, /* renameat2 */
-    { 0x162u, 273 }, /* seccomp */
-    { 0x163u, 106 }, /* getrandom */
-    { 0x164u, 161 }, /* memfd_create */
+    { 0x15fu, 269 },  /* sched_setattr */
+    { 0x160u, 264 },  /* sched_getattr */
+    { 0x161u, 248 },  /* renameat2 */
+    { 0x162u, 273 },  /* seccomp */
+    { 0x163u, 106 },  /* getrandom */
+    { 0x164u, 161 },  /* memfd_create */
     { 0x165u, 11 },  /* bpf */
     { 0x166u, 48 },  /* execveat */
-    { 0x167u, 317 }, /* socket */
-    { 0x168u, 318 }, /* socketpair */
+    { 0x167u, 317 },  /* socket */
+    { 0x168u, 318 },  /* socketpair */
     { 0x169u, 10 },  /* bind */
     { 0x16au, 29 },  /* connect */
-    { 0x16bu, 149 }, /* listen */
-    { 0x16cu, 2 },   /* accept4 */
-    { 0x16du, 113 }, /* getsockopt */
-    { 0x16eu, 305 }, /* setsockopt */
-    { 0x16fu, 112 }, /* getsockname */
+    { 0x16bu, 149 },  /* listen */
+    { 0x16cu, 2 },  /* accept4 */
+    { 0x16du, 113 },  /* getsockopt */
+    { 0x16eu, 305 },  /* setsockopt */
+    { 0x16fu, 112 },  /* getsockname */
     { 0x170u, 99 },  /* getpeername */
-    { 0x171u, 283 }, /* sendto */
-    { 0x172u, 282 }, /* sendmsg */
-    { 0x173u, 241 }, /* recvfrom */
-    { 0x174u, 243 }, /* recvmsg */
-    { 0x175u, 313 }, /* shutdown */
-    { 0x176u, 355 }, /* userfaultfd */
-    { 0x177u, 160 }, /* membarrier */
-    { 0x178u, 170 }, /* mlock2 */
+    { 0x171u, 283 },  /* sendto */
+    { 0x172u, 282 },  /* sendmsg */
+    { 0x173u, 241 },  /* recvfrom */
+    { 0x174u, 243 },  /* recvmsg */
+    { 0x175u, 313 },  /* shutdown */
+    { 0x176u, 355 },  /* userfaultfd */
+    { 0x177u, 160 },  /* membarrier */
+    { 0x178u, 170 },  /* mlock2 */
     { 0x179u, 30 },  /* copy_file_range */
-    { 0x17au, 220 }, /* preadv2 */
-    { 0x17bu, 231 }, /* pwritev2 */
-    { 0x17cu, 214 }, /* pkey_mprotect */
-    { 0x17du, 212 }, /* pkey_alloc */
-    { 0x17eu, 213 }, /* pkey_free */
-    { 0x17fu, 322 }, /* statx */
-    { 0x180u, 9 },   /* arch_prctl */
-    { 0x181u, 126 }, /* io_pgetevents */
-    { 0x182u, 252 }, /* rseq */
-    { 0x189u, 277 }, /* semget */
-    { 0x18au, 276 }, /* semctl */
-    { 0x18bu, 312 }, /* shmget */
-    { 0x18cu, 310 }, /* shmctl */
-    { 0x18du, 309 }, /* shmat */
-    { 0x18eu, 311 }, /* shmdt */
-    { 0x18fu, 187 }, /* msgget */
-    { 0x190u, 189 }, /* msgsnd */
-    { 0x191u, 188 }, /* msgrcv */
-    { 0x192u, 186 }, /* msgctl */
+    { 0x17au, 220 },  /* preadv2 */
+    { 0x17bu, 231 },  /* pwritev2 */
+    { 0x17cu, 214 },  /* pkey_mprotect */
+    { 0x17du, 212 },  /* pkey_alloc */
+    { 0x17eu, 213 },  /* pkey_free */
+    { 0x17fu, 322 },  /* statx */
+    { 0x180u, 9 },  /* arch_prctl */
+    { 0x181u, 126 },  /* io_pgetevents */
+    { 0x182u, 252 },  /* rseq */
+    { 0x189u, 277 },  /* semget */
+    { 0x18au, 276 },  /* semctl */
+    { 0x18bu, 312 },  /* shmget */
+    { 0x18cu, 310 },  /* shmctl */
+    { 0x18du, 309 },  /* shmat */
+    { 0x18eu, 311 },  /* shmdt */
+    { 0x18fu, 187 },  /* msgget */
+    { 0x190u, 189 },  /* msgsnd */
+    { 0x191u, 188 },  /* msgrcv */
+    { 0x192u, 186 },  /* msgctl */
     { 0x193u, -1 },  /* clock_gettime64 */
     { 0x194u, -1 },  /* clock_settime64 */
     { 0x195u, -1 },  /* clock_adjtime64 */
@@ -1725,36 +1220,36 @@ const struct sc_compat_nr sc_compat_i386[] = {
     { 0x1a5u, -1 },  /* rt_sigtimedwait_time64 */
     { 0x1a6u, -1 },  /* futex_time64 */
     { 0x1a7u, -1 },  /* sched_rr_get_interval_time64 */
-    { 0x1a8u, 208 }, /* pidfd_send_signal */
-    { 0x1a9u, 131 }, /* io_uring_setup */
-    { 0x1aau, 129 }, /* io_uring_enter */
-    { 0x1abu, 130 }, /* io_uring_register */
-    { 0x1acu, 200 }, /* open_tree */
-    { 0x1adu, 176 }, /* move_mount */
+    { 0x1a8u, 208 },  /* pidfd_send_signal */
+    { 0x1a9u, 131 },  /* io_uring_setup */
+    { 0x1aau, 129 },  /* io_uring_enter */
+    { 0x1abu, 130 },  /* io_uring_register */
+    { 0x1acu, 200 },  /* open_tree */
+    { 0x1adu, 176 },  /* move_mount */
     { 0x1aeu, 74 },  /* fsopen */
     { 0x1afu, 71 },  /* fsconfig */
     { 0x1b0u, 73 },  /* fsmount */
     { 0x1b1u, 75 },  /* fspick */
-    { 0x1b2u, 207 }, /* pidfd_open */
+    { 0x1b2u, 207 },  /* pidfd_open */
     { 0x1b3u, 26 },  /* clone3 */
     { 0x1b4u, 28 },  /* close_range */
-    { 0x1b5u, 202 }, /* openat2 */
-    { 0x1b6u, 206 }, /* pidfd_getfd */
+    { 0x1b5u, 202 },  /* openat2 */
+    { 0x1b6u, 206 },  /* pidfd_getfd */
     { 0x1b7u, 52 },  /* faccessat2 */
-    { 0x1b8u, 222 }, /* process_madvise */
+    { 0x1b8u, 222 },  /* process_madvise */
     { 0x1b9u, 42 },  /* epoll_pwait2 */
-    { 0x1bau, 175 }, /* mount_setattr */
-    { 0x1bbu, 234 }, /* quotactl_fd */
-    { 0x1bcu, 143 }, /* landlock_create_ruleset */
-    { 0x1bdu, 142 }, /* landlock_add_rule */
-    { 0x1beu, 144 }, /* landlock_restrict_self */
-    { 0x1bfu, 162 }, /* memfd_secret */
-    { 0x1c0u, 223 }, /* process_mrelease */
+    { 0x1bau, 175 },  /* mount_setattr */
+    { 0x1bbu, 234 },  /* quotactl_fd */
+    { 0x1bcu, 143 },  /* landlock_create_ruleset */
+    { 0x1bdu, 142 },  /* landlock_add_rule */
+    { 0x1beu, 144 },  /* landlock_restrict_self */
+    { 0x1bfu, 162 },  /* memfd_secret */
+    { 0x1c0u, 223 },  /* process_mrelease */
     { 0x1c1u, 83 },  /* futex_waitv */
-    { 0x1c2u, 285 }, /* set_mempolicy_home_node */
+    { 0x1c2u, 285 },  /* set_mempolicy_home_node */
     { 0x1c3u, 13 },  /* cachestat */
     { 0x1c4u, 60 },  /* fchmodat2 */
-    { 0x1c5u, 158 }, /* map_shadow_stack */
+    { 0x1c5u, 158 },  /* map_shadow_stack */
     { 0x1c6u, 84 },  /* futex_wake */
     { 0x1c7u, 82 },  /* futex_wait */
     { 0x1c8u, 81 },  /* futex_requeue */
