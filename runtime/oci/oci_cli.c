@@ -71,6 +71,17 @@ void ocr_log(const struct ocr_global *g, const char *level, const char *fmt, ...
     fclose(f);
 }
 
+int ocr_state_get(const struct ocr_global *g, const char *id, struct ocr_state *st)
+{
+    bool missing;
+    char why[1200];
+    if (ocr_state_load(g->root, id, st, &missing, why, sizeof why) < 0) {
+        ocr_log(g, "error", "%s", why);
+        return -1;
+    }
+    return (int)ocr_state_status(st);
+}
+
 static void json_str(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -88,13 +99,10 @@ static void json_str(FILE *f, const char *s)
 static int cmd_state(const struct ocr_global *g, const char *id)
 {
     struct ocr_state st;
-    bool missing;
-    char why[1200];
-    if (ocr_state_load(g->root, id, &st, &missing, why, sizeof why) < 0) {
-        ocr_log(g, "error", "%s", why);
+    int got = ocr_state_get(g, id, &st);
+    if (got < 0)
         return OCI_EXIT_ERR;
-    }
-    enum ocr_status s = ocr_state_status(&st);
+    enum ocr_status s = (enum ocr_status)got;
     printf("{\n  \"ociVersion\": \"%s\",\n  \"id\": ", OCI_VERSION);
     json_str(stdout, st.id);
     printf(",\n  \"status\": \"%s\",\n  \"pid\": %d,\n  \"bundle\": ", ocr_status_name(s),
@@ -144,13 +152,10 @@ static int cmd_kill(const struct ocr_global *g, const char *id, const char *sig,
         return OCI_EXIT_ERR;
     }
     struct ocr_state st;
-    bool missing;
-    char why[1200];
-    if (ocr_state_load(g->root, id, &st, &missing, why, sizeof why) < 0) {
-        ocr_log(g, "error", "%s", why);
+    int got = ocr_state_get(g, id, &st);
+    if (got < 0)
         return OCI_EXIT_ERR;
-    }
-    enum ocr_status s = ocr_state_status(&st);
+    enum ocr_status s = (enum ocr_status)got;
     if (s != OCI_CREATED && s != OCI_RUNNING) {
         ocr_log(g, "error", "container \"%s\" is %s: nothing to signal", id, ocr_status_name(s));
         return OCI_EXIT_ERR;

@@ -105,6 +105,9 @@ int ocr_state_load(const char *root, const char *id, struct ocr_state *st, bool 
 /* Write st to DIR/state.json atomically. */
 int ocr_state_save(const struct ocr_state *st, char *why, size_t whylen);
 enum ocr_status ocr_state_status(const struct ocr_state *st);
+/* For a command: load ID's state, logging why it cannot be loaded (the
+ * --log sink); returns its status, or -1. */
+int ocr_state_get(const struct ocr_global *g, const char *id, struct ocr_state *st);
 /* The start time of a process (field 22), 0 when it is gone; *zombie set
  * when it has exited but is not reaped. */
 uint64_t ocr_proc_starttime(pid_t pid, bool *zombie);

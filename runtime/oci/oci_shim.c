@@ -442,13 +442,10 @@ out:
 int ocr_start(const struct ocr_global *g, const char *id)
 {
     struct ocr_state st;
-    bool missing;
-    char why[1200];
-    if (ocr_state_load(g->root, id, &st, &missing, why, sizeof why) < 0) {
-        ocr_log(g, "error", "%s", why);
+    int got = ocr_state_get(g, id, &st);
+    if (got < 0)
         return OCI_EXIT_ERR;
-    }
-    enum ocr_status s = ocr_state_status(&st);
+    enum ocr_status s = (enum ocr_status)got;
     if (s != OCI_CREATED) {
         ocr_log(g, "error", "container \"%s\" is %s, not created: cannot start it", id, ocr_status_name(s));
         return OCI_EXIT_ERR;
@@ -466,6 +463,8 @@ int ocr_start(const struct ocr_global *g, const char *id)
     unlink(path); /* a second start finds no fifo */
     /* wait (up to 10 s) until the supervisor has let the cell go */
     for (int i = 0; i < 10000; i++) {
+        bool missing;
+        char why[1200];
         if (ocr_state_load(g->root, id, &st, &missing, why, sizeof why) < 0)
             break;
         s = ocr_state_status(&st);
