@@ -5,6 +5,7 @@
  * offset is checked against the copy's length.
  */
 #include "net_nflog.h"
+#include "net_nl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,8 +27,6 @@ static int config(int fd, uint16_t group, uint16_t type, const void *data, size_
     memset(&m, 0, sizeof m);
     m.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct nfgenmsg));
     m.h.nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
-    m.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    m.h.nlmsg_seq = 1;
     struct nfgenmsg *g = NLMSG_DATA(&m.h);
     g->nfgen_family = AF_UNSPEC;
     g->version = NFNETLINK_V0;
@@ -37,21 +36,7 @@ static int config(int fd, uint16_t group, uint16_t type, const void *data, size_
     a->nla_len = (uint16_t)(NLA_HDRLEN + len);
     memcpy((char *)a + NLA_HDRLEN, data, len);
     m.h.nlmsg_len = NLMSG_ALIGN(m.h.nlmsg_len) + NLA_ALIGN(a->nla_len);
-    if (send(fd, &m, m.h.nlmsg_len, 0) < 0)
-        return -1;
-    char buf[1024];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < (ssize_t)NLMSG_HDRLEN)
-        return -1;
-    struct nlmsghdr *r = (struct nlmsghdr *)buf;
-    if (r->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *er = NLMSG_DATA(r);
-        if (er->error) {
-            errno = -er->error;
-            return -1;
-        }
-    }
-    return 0;
+    return nl_talk(fd, &m.h);
 }
 
 int nflog_open(uint16_t group)

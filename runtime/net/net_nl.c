@@ -38,7 +38,7 @@ static void end_nest(struct nlmsghdr *h, struct rtattr *a)
     a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
 }
 
-static int talk(int fd, struct nlmsghdr *h)
+int nl_talk(int fd, struct nlmsghdr *h)
 {
     h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
     h->nlmsg_seq = 1; /* one request at a time: its ACK is the next answer */
@@ -99,7 +99,7 @@ int nl_veth(int fd, const char *name, const char *peer, int peer_nsfd)
     end_nest(&r.h, pi);
     end_nest(&r.h, data);
     end_nest(&r.h, li);
-    return talk(fd, &r.h);
+    return nl_talk(fd, &r.h);
 }
 
 int nl_link_up(int fd, const char *name)
@@ -115,7 +115,7 @@ int nl_link_up(int fd, const char *name)
     ifi->ifi_index = (int)idx;
     ifi->ifi_flags = IFF_UP;
     ifi->ifi_change = IFF_UP;
-    return talk(fd, &r.h);
+    return nl_talk(fd, &r.h);
 }
 
 int nl_addr(int fd, const char *name, int family, const void *addr, unsigned prefix)
@@ -138,7 +138,7 @@ int nl_addr(int fd, const char *name, int family, const void *addr, unsigned pre
     add_attr(&r.h, IFA_ADDRESS, addr, len);
     uint32_t fl = IFA_F_NODAD;
     add_attr(&r.h, IFA_FLAGS, &fl, 4);
-    return talk(fd, &r.h);
+    return nl_talk(fd, &r.h);
 }
 
 int nl_default_route(int fd, const char *name, int family, const void *gw)
@@ -160,5 +160,5 @@ int nl_default_route(int fd, const char *name, int family, const void *gw)
     add_attr(&r.h, RTA_GATEWAY, gw, family == AF_INET ? 4 : 16);
     uint32_t oif = idx;
     add_attr(&r.h, RTA_OIF, &oif, 4);
-    return talk(fd, &r.h);
+    return nl_talk(fd, &r.h);
 }

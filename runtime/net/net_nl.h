@@ -6,6 +6,11 @@
 #ifndef CELLOS_NET_NL_H
 #define CELLOS_NET_NL_H
 
+/* Send one request on a netlink socket (route or netfilter) with
+ * NLM_F_REQUEST | NLM_F_ACK and wait for its acknowledgement; -1 with errno
+ * from the kernel's error message. */
+struct nlmsghdr;
+int nl_talk(int fd, struct nlmsghdr *h);
 int nl_open(void);
 int nl_veth(int fd, const char *name, const char *peer, int peer_nsfd);
 int nl_link_up(int fd, const char *name);

@@ -71,6 +71,16 @@ void ocr_log(const struct ocr_global *g, const char *level, const char *fmt, ...
     fclose(f);
 }
 
+const char *ocr_opt_split(const char *arg, char *name, size_t n, const char **value)
+{
+    const char *eq = strchr(arg, '=');
+    if (arg[0] != '-' || !eq || eq - arg >= (long)n)
+        return arg;
+    snprintf(name, n, "%.*s", (int)(eq - arg), arg);
+    *value = eq + 1;
+    return name;
+}
+
 int ocr_state_get(const struct ocr_global *g, const char *id, struct ocr_state *st)
 {
     bool missing;
@@ -235,15 +245,9 @@ static int cmd_create_run(const struct ocr_global *g, int argc, char **argv, boo
     struct ocr_create_opts o = { 0 };
     bool detach = false;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
         const char *v = NULL;
         char name[64];
-        const char *eq = strchr(a, '=');
-        if (a[0] == '-' && eq && eq - a < (long)sizeof name) {
-            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
-            v = eq + 1;
-            a = name;
-        }
+        const char *a = ocr_opt_split(argv[i], name, sizeof name, &v);
 #define ARG(n1, n2) ((!strcmp(a, n1) || !strcmp(a, n2)) && (v || (i + 1 < argc && (v = argv[++i]))))
         if (ARG("--bundle", "-b"))
             o.bundle = v;
@@ -325,14 +329,9 @@ int cellrun_cmd_oci(int argc, char **argv)
     struct ocr_global g = { .root = OCI_DEFAULT_ROOT };
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i], *v = NULL;
-        char name[32];
-        const char *eq = strchr(a, '=');
-        if (eq && eq - a < (long)sizeof name) {
-            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
-            v = eq + 1;
-            a = name;
-        }
+        const char *v = NULL;
+        char name[64];
+        const char *a = ocr_opt_split(argv[i], name, sizeof name, &v);
         bool takes = !strcmp(a, "--root") || !strcmp(a, "--log") || !strcmp(a, "--log-format") ||
             !strcmp(a, "--criu") || !strcmp(a, "--rootless");
         if (takes && !v) {

@@ -169,14 +169,9 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
     char why[1200];
     int i = 1;
     for (; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
+        const char *v = NULL;
         char name[64];
-        const char *eq = strchr(a, '=');
-        if (a[0] == '-' && eq && eq - a < (long)sizeof name) {
-            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
-            v = eq + 1;
-            a = name;
-        }
+        const char *a = ocr_opt_split(argv[i], name, sizeof name, &v);
         bool takes = !strcmp(a, "--process") || !strcmp(a, "-p") || !strcmp(a, "--pid-file") ||
             !strcmp(a, "--console-socket") || !strcmp(a, "--cwd") || !strcmp(a, "--env") ||
             !strcmp(a, "-e") || !strcmp(a, "--user") || !strcmp(a, "-u") || !strcmp(a, "--process-label") ||

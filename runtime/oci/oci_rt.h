@@ -108,6 +108,9 @@ enum ocr_status ocr_state_status(const struct ocr_state *st);
 /* For a command: load ID's state, logging why it cannot be loaded (the
  * --log sink); returns its status, or -1. */
 int ocr_state_get(const struct ocr_global *g, const char *id, struct ocr_state *st);
+/* "--name=value": the option's name (copied into name[n]) with *value set;
+ * any other argument is returned as it is and *value left alone. */
+const char *ocr_opt_split(const char *arg, char *name, size_t n, const char **value);
 /* The start time of a process (field 22), 0 when it is gone; *zombie set
  * when it has exited but is not reaped. */
 uint64_t ocr_proc_starttime(pid_t pid, bool *zombie);
