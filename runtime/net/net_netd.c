@@ -5,15 +5,15 @@
  * opens the answerer's and the proxy's sockets there, then returns to the
  * host's namespace, from where it dials the real destinations.
  *
- * The main thread answers DNS and accepts connections; each connection gets
- * a thread that checks it (synthetic address -> name -> rule and port, SNI
- * or Host), dials, and splices bytes both ways. Shared state (the synthetic
- * name table, the refused set) is under one mutex; counters are atomics.
+ * The main thread answers DNS and hands accepted connections to the proxy
+ * (net_proxy.c). Shared state (the synthetic name table, the refused set)
+ * is under one mutex; counters are atomics (net_netd.h).
  * Reports go to the supervisor as fixed-size records (atomic pipe writes);
  * netd never holds the signing key (it is forked before the key is read).
  */
 #include "net.h"
 #include "net_int.h"
+#include "net_netd.h"
 #include "net_nflog.h"
 #include "net_nl.h"
 
@@ -41,47 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PINNED      8
-#define PEEK_MAX        (16384 + 5) /* one whole TLS record */
-#define MAX_REFUSED     4096
-#define MAX_HOSTADDR    64
-#define DIAL_TIMEOUT_MS 5000
-#define PEEK_TIMEOUT_MS 5000
-
-struct syn {
-    char name[DNS_MAX_NAME + 1];
-    bool resolved;
-    int n; /* pinned real addresses */
-    uint8_t fam[MAX_PINNED];
-    uint8_t addr[MAX_PINNED][16];
-};
-
-struct refused {
-    uint8_t family, proto;
-    uint16_t port;
-    uint8_t addr[16];
-};
-
-struct counters {
-    atomic_uint_fast64_t conns, out, in;
-};
-
-struct netd {
-    const struct plan *p;
-    int report_fd;
-    pthread_mutex_t mu;
-    struct syn *syn;
-    size_t nsyn;
-    struct refused *ref;
-    size_t nref;
-    struct counters *ctr;
-    uint8_t hostaddr[MAX_HOSTADDR][16];
-    uint8_t hostfam[MAX_HOSTADDR];
-    int nhost;
-    const char *hosts_file; /* CELLOS_NET_HOSTS: test-only name -> address list */
-};
-
-static void report(struct netd *d, struct net_report *r)
+void netd_report(struct netd *d, struct net_report *r)
 {
     ssize_t w;
     do
@@ -96,7 +56,7 @@ __attribute__((noreturn)) static void die_setup(struct netd *d, const char *step
     r.kind = NR_ERROR;
     r.a = (uint64_t)err;
     snprintf(r.why, sizeof r.why, "%s", step);
-    report(d, &r);
+    netd_report(d, &r);
     _exit(125);
 }
 
@@ -396,7 +356,7 @@ static int dns_lookup(const char *name, uint8_t *fam, uint8_t (*addr)[16], int m
 
 /* Pin the name's real addresses (first answer wins, kept for the cell's
  * life). Called without the lock held; takes it to store. */
-static void resolve(struct netd *d, size_t idx)
+void netd_resolve(struct netd *d, size_t idx)
 {
     char name[DNS_MAX_NAME + 1];
     pthread_mutex_lock(&d->mu);
@@ -430,7 +390,7 @@ static void resolve(struct netd *d, size_t idx)
         r.rule = -1;
         snprintf(r.name, sizeof r.name, "%s", name);
         snprintf(r.why, sizeof r.why, "%s", why);
-        report(d, &r);
+        netd_report(d, &r);
     }
 }
 
@@ -467,7 +427,7 @@ static void syn_addr(long idx, int family, uint8_t *out)
 }
 
 /* The synthetic index an address stands for, or -1. */
-static long syn_lookup(struct netd *d, int family, const uint8_t *a)
+long netd_syn_lookup(struct netd *d, int family, const uint8_t *a)
 {
     long idx = -1;
     if (family == 4) {
@@ -506,7 +466,7 @@ static void answer_dns(struct netd *d, int s)
     r.rule = -1;
     if (dns_parse_query(m, (size_t)n, &q) < 0) {
         snprintf(r.why, sizeof r.why, "malformed query (dropped)");
-        report(d, &r);
+        netd_report(d, &r);
         return;
     }
     r.qtype = q.qtype;
@@ -542,37 +502,13 @@ static void answer_dns(struct netd *d, int s)
     size_t ol = dns_build_answer(&q, m, rcode, addr, alen, 60, out, sizeof out);
     if (ol)
         sendto(s, out, ol, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
-    report(d, &r);
+    netd_report(d, &r);
 }
 
-/* ---- the proxy ------------------------------------------------------------------ */
+/* ---- refusals and the dial check (shared by the proxy) -------------------- */
 
-struct conn {
-    struct netd *d;
-    int fd, family;
-};
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t *addr, uint16_t port,
-                         const char *name, const char *why);
-
-static void refuse(struct netd *d, int fd, int family, const uint8_t *addr, uint16_t port, const char *name,
-                   const char *why)
-{
-    struct linger lg = { 1, 0 }; /* close with a reset */
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    refused_flow(d, family, 6, addr, port, name, why);
-}
-
-/* Report the first refused attempt per (family, protocol, address, port). */
-static void refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t *addr, uint16_t port,
-                         const char *name, const char *why)
+void netd_refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t *addr, uint16_t port,
+                       const char *name, const char *why)
 {
     bool first = true;
     pthread_mutex_lock(&d->mu);
@@ -599,7 +535,7 @@ static void refused_flow(struct netd *d, int family, uint8_t proto, const uint8_
         memcpy(r.addr, addr, 16);
         snprintf(r.name, sizeof r.name, "%s", name ? name : "");
         snprintf(r.why, sizeof r.why, "%s", why);
-        report(d, &r);
+        netd_report(d, &r);
     }
 }
 
@@ -613,7 +549,7 @@ static bool host_own(struct netd *d, int family, const uint8_t *a)
 
 /* Why addr may not be dialled for a cell, or NULL. by_name: reached by a
  * name rule (private ranges then need a CIDR rule too). */
-static const char *dial_denied(struct netd *d, int family, const uint8_t *a, bool by_name)
+const char *netd_dial_denied(struct netd *d, int family, const uint8_t *a, bool by_name)
 {
     if (net_always_denied(family, a))
         return "always denied (loopback, link-local, metadata, multicast or the gateway's range)";
@@ -622,235 +558,6 @@ static const char *dial_denied(struct netd *d, int family, const uint8_t *a, boo
     if (by_name && net_private(family, a) && !net_cidr_names(d->p, family, a))
         return "the name resolves into a private range no CIDR rule names";
     return NULL;
-}
-
-static int dial(int family, const uint8_t *a, uint16_t port)
-{
-    int s = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (s < 0)
-        return -1;
-    int r;
-    if (family == 4) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-        memcpy(&sa.sin_addr, a, 4);
-        r = connect(s, (struct sockaddr *)&sa, sizeof sa);
-    } else {
-        struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-        memcpy(&sa.sin6_addr, a, 16);
-        r = connect(s, (struct sockaddr *)&sa, sizeof sa);
-    }
-    if (r < 0 && errno == EINPROGRESS) {
-        struct pollfd pf = { .fd = s, .events = POLLOUT };
-        int err = 0;
-        socklen_t el = sizeof err;
-        if (poll(&pf, 1, DIAL_TIMEOUT_MS) != 1 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
-            close(s);
-            errno = err ? err : ETIMEDOUT;
-            return -1;
-        }
-        r = 0;
-    }
-    if (r < 0) {
-        int err = errno;
-        close(s);
-        errno = err;
-        return -1;
-    }
-    int fl = fcntl(s, F_GETFL);
-    fcntl(s, F_SETFL, fl & ~O_NONBLOCK);
-    int one = 1;
-    setsockopt(s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
-    return s;
-}
-
-struct pump_arg {
-    int src, dst;
-    atomic_uint_fast64_t *count;
-};
-
-/* src -> dst until EOF or an error, through a pipe with splice(2). */
-static void *pump(void *arg)
-{
-    struct pump_arg *pa = arg;
-    int pp[2];
-    if (pipe2(pp, O_CLOEXEC) == 0) {
-        for (;;) {
-            ssize_t n = splice(pa->src, NULL, pp[1], NULL, 1 << 20, SPLICE_F_MOVE);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            ssize_t left = n;
-            while (left > 0) {
-                ssize_t w = splice(pp[0], NULL, pa->dst, NULL, (size_t)left, SPLICE_F_MOVE);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    goto out;
-                left -= w;
-            }
-            atomic_fetch_add(pa->count, (uint64_t)n);
-        }
-    out:
-        close(pp[0]);
-        close(pp[1]);
-    }
-    shutdown(pa->dst, SHUT_WR);
-    shutdown(pa->src, SHUT_RD);
-    return NULL;
-}
-
-static void *conn_main(void *arg)
-{
-    struct conn *c = arg;
-    struct netd *d = c->d;
-    int fd = c->fd, family = c->family, up = -1;
-    free(c);
-    uint8_t dst[16] = { 0 };
-    uint16_t port = 0;
-    if (family == 4) {
-        struct sockaddr_in o;
-        socklen_t l = sizeof o;
-        if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &o, &l) < 0)
-            goto done;
-        memcpy(dst, &o.sin_addr, 4);
-        port = ntohs(o.sin_port);
-    } else {
-        struct sockaddr_in6 o;
-        socklen_t l = sizeof o;
-        if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &o, &l) < 0)
-            goto done;
-        memcpy(dst, &o.sin6_addr, 16);
-        port = ntohs(o.sin6_port);
-    }
-    long idx = syn_lookup(d, family, dst);
-    int rule;
-    uint8_t peek[PEEK_MAX];
-    size_t np = 0;
-    char name[DNS_MAX_NAME + 1] = "";
-    if (idx >= 0) {
-        pthread_mutex_lock(&d->mu);
-        snprintf(name, sizeof name, "%s", d->syn[idx].name);
-        pthread_mutex_unlock(&d->mu);
-        rule = net_rule_for_name(d->p, name, 6, port);
-        if (rule < 0) {
-            refuse(d, fd, family, dst, port, name, "no rule grants this name on this port");
-            goto done;
-        }
-        /* the connection must name the host it was granted for */
-        uint64_t end = now_ms() + PEEK_TIMEOUT_MS;
-        char said[DNS_MAX_NAME + 2] = "";
-        int tls = -1, http = -1;
-        while (np < sizeof peek) {
-            tls = np ? peek_tls_sni(peek, np, said, sizeof said) : -1;
-            http = np ? peek_http_host(peek, np, said, sizeof said) : -1;
-            if (tls >= 0 || http >= 0 || (tls == -2 && http == -2))
-                break;
-            uint64_t now = now_ms();
-            struct pollfd pf = { .fd = fd, .events = POLLIN };
-            if (now >= end || poll(&pf, 1, (int)(end - now)) != 1)
-                break;
-            ssize_t k = recv(fd, peek + np, sizeof peek - np, 0);
-            if (k <= 0)
-                break;
-            np += (size_t)k;
-        }
-        if (tls != 1 && http != 1) {
-            refuse(d, fd, family, dst, port, name,
-                   tls == 0        ? "TLS without a server name"
-                       : http == 0 ? "HTTP without a Host header"
-                                   : "no TLS server name or HTTP Host within the first bytes");
-            goto done;
-        }
-        if (strcasecmp(said, name) != 0) {
-            char why[120];
-            snprintf(why, sizeof why, "the connection names %.64s, not the granted name", said);
-            refuse(d, fd, family, dst, port, name, why);
-            goto done;
-        }
-        resolve(d, (size_t)idx);
-        pthread_mutex_lock(&d->mu);
-        struct syn s = d->syn[idx];
-        pthread_mutex_unlock(&d->mu);
-        const char *why = "the host cannot resolve this name";
-        for (int i = 0; i < s.n && up < 0; i++) {
-            const char *deny = dial_denied(d, s.fam[i], s.addr[i], true);
-            if (deny) {
-                why = deny;
-                continue;
-            }
-            up = dial(s.fam[i], s.addr[i], port);
-            if (up < 0)
-                why = "the destination did not accept the connection";
-        }
-        if (up < 0) {
-            refuse(d, fd, family, dst, port, name, why);
-            goto done;
-        }
-    } else {
-        rule = net_rule_for_addr(d->p, family, dst, 6, port);
-        const char *deny =
-            rule < 0 ? "no rule grants this address and port" : dial_denied(d, family, dst, false);
-        if (deny) {
-            refuse(d, fd, family, dst, port, NULL, deny);
-            goto done;
-        }
-        up = dial(family, dst, port);
-        if (up < 0) {
-            refuse(d, fd, family, dst, port, NULL, "the destination did not accept the connection");
-            goto done;
-        }
-    }
-    atomic_fetch_add(&d->ctr[rule].conns, 1);
-    for (size_t off = 0; off < np;) {
-        ssize_t w = send(up, peek + off, np - off, MSG_NOSIGNAL);
-        if (w <= 0)
-            goto done;
-        off += (size_t)w;
-    }
-    atomic_fetch_add(&d->ctr[rule].out, np);
-    struct pump_arg back = { up, fd, &d->ctr[rule].in }, fwd = { fd, up, &d->ctr[rule].out };
-    pthread_t t;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setstacksize(&at, 64 * 1024);
-    if (pthread_create(&t, &at, pump, &back) == 0) {
-        pump(&fwd);
-        pthread_join(t, NULL);
-    }
-    pthread_attr_destroy(&at);
-done:
-    if (up >= 0)
-        close(up);
-    close(fd);
-    return NULL;
-}
-
-static void accept_conn(struct netd *d, int lst, int family)
-{
-    int fd = accept4(lst, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0)
-        return;
-    int fl = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
-    struct conn *c = malloc(sizeof *c);
-    pthread_t t;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&at, 128 * 1024);
-    if (!c) {
-        close(fd);
-    } else {
-        *c = (struct conn){ d, fd, family };
-        if (pthread_create(&t, &at, conn_main, c) != 0) {
-            close(fd);
-            free(c);
-        }
-    }
-    pthread_attr_destroy(&at);
 }
 
 static void send_counters(struct netd *d)
@@ -863,12 +570,12 @@ static void send_counters(struct netd *d)
         r.a = atomic_load(&d->ctr[i].conns);
         r.b = atomic_load(&d->ctr[i].out);
         r.c = atomic_load(&d->ctr[i].in);
-        report(d, &r);
+        netd_report(d, &r);
     }
     struct net_report r;
     memset(&r, 0, sizeof r);
     r.kind = NR_DONE;
-    report(d, &r);
+    netd_report(d, &r);
 }
 
 static void *prefetch(void *arg)
@@ -879,7 +586,7 @@ static void *prefetch(void *arg)
         if (g->kind == CP_EGRESS_HOST && g->host && g->host[0] != '*') {
             long idx = syn_index(d, g->host);
             if (idx >= 0)
-                resolve(d, (size_t)idx);
+                netd_resolve(d, (size_t)idx);
         }
     }
     return NULL;
@@ -905,7 +612,7 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int
     struct net_report r;
     memset(&r, 0, sizeof r);
     r.kind = NR_READY;
-    report(&d, &r);
+    netd_report(&d, &r);
     if (ready_fd >= 0) { /* the cell waits for this before its workload can exist */
         ssize_t w;
         do
@@ -938,14 +645,14 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int
             switch (evs[i].data.u32) {
             case 0: answer_dns(&d, so.dns4); break;
             case 1: answer_dns(&d, so.dns6); break;
-            case 2: accept_conn(&d, so.lst4, 4); break;
-            case 3: accept_conn(&d, so.lst6, 6); break;
+            case 2: proxy_accept(&d, so.lst4, 4); break;
+            case 3: proxy_accept(&d, so.lst6, 6); break;
             case 5: {
                 struct nflog_flow fl[32];
                 int k = nflog_read(so.nflog, fl, 32);
                 for (int j = 0; j < k; j++)
-                    refused_flow(&d, fl[j].family, fl[j].proto, fl[j].addr, fl[j].port, NULL,
-                                 "no rule grants this destination (refused at the gateway)");
+                    netd_refused_flow(&d, fl[j].family, fl[j].proto, fl[j].addr, fl[j].port, NULL,
+                                      "no rule grants this destination (refused at the gateway)");
                 break;
             }
             default: {
