@@ -377,7 +377,8 @@ $(GVISOR_T)/gvisor_rules: tests/e2e/gvisor_rules.c $(LIBCELLC) $(LIBCELLRT)
 # downloaded (not installed) into $(VM_DIR), with the bzImage, the ELF vmlinux
 # extracted from it, the few modules a guest may need (virtio-mmio,
 # virtio-blk, squashfs, erofs (with libcrc32c), ext4 (with crc32c, which the
-# guest cannot request_module), vsock, 9p over virtio with netfs/fscache; serial and the
+# guest cannot request_module), vsock, 9p over virtio with netfs/fscache,
+# virtio-net with its failover modules (egress); serial and the
 # initramfs are built in) and SHA-256 sums. A no-op when
 # that package's kernel is already there; `make vm-kernel-refresh` fetches
 # again.
@@ -387,8 +388,10 @@ VM_MODULES  := kernel/drivers/virtio kernel/drivers/block/virtio_blk.ko \
                kernel/fs/squashfs kernel/fs/erofs kernel/net/vmw_vsock \
                kernel/net/9p/9pnet.ko kernel/net/9p/9pnet_virtio.ko kernel/fs/9p \
                kernel/fs/netfs kernel/fs/fscache kernel/fs/ext4 kernel/fs/jbd2 \
-               kernel/fs/mbcache.ko kernel/lib/crc16.ko kernel/lib/libcrc32c.ko kernel/crypto/crc32c_generic.ko
-VM_STAMP    := $(VM_DIR)/kernel-$(VM_KPKG).stamp
+               kernel/fs/mbcache.ko kernel/lib/crc16.ko kernel/lib/libcrc32c.ko kernel/crypto/crc32c_generic.ko \
+               kernel/drivers/net/virtio_net.ko kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko
+# the stamp names the module set: a set that grew (virtio-net for egress) fetches again
+VM_STAMP    := $(VM_DIR)/kernel-$(VM_KPKG)-net.stamp
 VM_TOOLS    := $(BUILD)/vm/bin/extract_vmlinux
 DEPS_PKGS   += qemu-system-x86 cpio xz-utils zstd lz4 busybox-static e2fsprogs erofs-utils squashfs-tools
 
@@ -413,9 +416,10 @@ $(BUILD)/vm/guest/vm_trivial_init: runtime/vm/progs/vm_trivial_init.c runtime/vm
 VM_GUEST_INIT := $(BUILD)/vm/guest/cellos-guest-init
 VM_GUEST_SRC  := $(CELL_SIDE_SRC) $(wildcard runtime/vm/guest/*.c) \
                  runtime/vm/vm_channel.c runtime/plan/plan_reader.c runtime/plan/bpf_check.c runtime/plan/plan_rlimits.c \
-                 runtime/lib/read_file.c
+                 runtime/lib/read_file.c runtime/net/net_nl.c
 all: $(VM_GUEST_INIT)
-$(VM_GUEST_INIT): $(sort $(VM_GUEST_SRC) $(CELL_SIDE_HDR)) $(wildcard runtime/vm/guest/*.h) runtime/vm/vm_channel.h
+$(VM_GUEST_INIT): $(sort $(VM_GUEST_SRC) $(CELL_SIDE_HDR)) $(wildcard runtime/vm/guest/*.h) runtime/vm/vm_channel.h \
+                  runtime/net/net.h runtime/net/net_nl.h
 	@mkdir -p $(dir $@)
 	$(CC) $(VM_GUEST_CFLAGS) -o $@ $(filter %.c,$^) -lsodium
 

@@ -799,6 +799,34 @@ int cell_mount_private_dir(const char *dir, uid_t uid, gid_t gid)
     return r;
 }
 
+/* open_tree(OPEN_TREE_CLONE) of the file in the detached tmpfs m, on a
+ * kernel before 6.15 (a VM guest's 6.1), which refuses to clone from a
+ * mount outside the caller's namespace (EINVAL): attach m over dst's
+ * directory for a moment, clone the file from there, detach m again. The
+ * cell's init is alone at this point (no workload yet). */
+static int clone_attached(int m, const char *dst)
+{
+    char dir[512], path[600];
+    const char *slash = strrchr(dst, '/');
+    if (!slash || slash == dst || (size_t)(slash - dst) >= sizeof dir) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(dir, dst, (size_t)(slash - dst));
+    dir[slash - dst] = 0;
+    if (move_mount(m, "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/file", dir);
+    int t = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    int err = errno;
+    if (umount2(dir, MNT_DETACH) < 0 && t >= 0) {
+        err = errno;
+        t = sys_close_quiet(t);
+    }
+    errno = err;
+    return t;
+}
+
 int cell_place_file(const char *dst, const char *text)
 {
     struct stat st;
@@ -816,8 +844,12 @@ int cell_place_file(const char *dst, const char *text)
     int t = -1, rc = -1;
     bool written = f >= 0 && write(f, text, len) == (ssize_t)len;
     f = sys_close_quiet(f); /* a file open for writing would make the read-only switch EBUSY */
-    if (written && mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof a) == 0 &&
-        (t = open_tree(m, "file", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) >= 0)
+    if (written && mount_setattr(m, "", AT_EMPTY_PATH, &a, sizeof a) == 0) {
+        t = open_tree(m, "file", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (t < 0 && errno == EINVAL)
+            t = clone_attached(m, dst);
+    }
+    if (t >= 0)
         rc = move_mount(t, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH);
     int err = errno;
     sys_close_quiet(f);

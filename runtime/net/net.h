@@ -49,6 +49,16 @@ int net_check_plan(const struct plan *p, bool rootless, struct cell_error *e);
 int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int ready_fd, struct net_gw **out,
                  struct cell_error *e);
 
+/* The VM backend's gateway: the same as net_gw_start (and waiting for it
+ * like ready_fd -1), but the gateway's end of the link is a tap device,
+ * named gw0 like the veth's end so the same nftables table filters it, and
+ * there is no cell namespace to configure: *tap_fd gets the tap's queue
+ * (IFF_TAP | IFF_NO_PI, close-on-exec) for the VMM's virtio-net device, and
+ * the guest configures its end (NET_CELL4/6, default routes via
+ * NET_GW4/6). The tap lives as long as a descriptor of it is open (netd
+ * keeps none) and the gateway namespace as long as netd or the tap does. */
+int net_gw_start_tap(const struct plan *p, struct net_gw **out, int *tap_fd, struct cell_error *e);
+
 /* The report channel (readable when netd has something to say), or -1. */
 int net_gw_fd(const struct net_gw *g);
 
@@ -65,7 +75,12 @@ void net_gw_totals(const struct net_gw *g, uint64_t *connections, uint64_t *byte
 /* Kill and reap netd, free g. Safe on NULL; idempotent through *g. */
 void net_gw_stop(struct net_gw **g);
 
-/* The resolv.conf text a cell with egress gets. */
+/* The resolv.conf text a cell with egress gets (NET_RESOLV_CONF: also
+ * what a VM guest's init, which links none of the host side, places). */
+#define NET_RESOLV_CONF                                                                                      \
+    "# written by cellos: the cell's own DNS answerer\n"                                                     \
+    "nameserver " NET_GW4 "\n"                                                                               \
+    "options timeout:1 attempts:1\n"
 const char *net_resolv_conf(void);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,9 +53,7 @@ int net_check_plan(const struct plan *p, bool rootless, struct cell_error *e)
 
 const char *net_resolv_conf(void)
 {
-    return "# written by cellos: the cell's own DNS answerer\n"
-           "nameserver " NET_GW4 "\n"
-           "options timeout:1 attempts:1\n";
+    return NET_RESOLV_CONF;
 }
 
 static int read_report(struct net_gw *g, struct net_report *r, int timeout_ms)
@@ -84,32 +83,54 @@ static int read_report(struct net_gw *g, struct net_report *r, int timeout_ms)
     return 1;
 }
 
-int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int ready_fd, struct net_gw **out,
+/* The tap's descriptor, which netd sends over the control socket (tap
+ * mode) just before its READY report. */
+static int recv_fd(int sock)
+{
+    char c;
+    struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b };
+    ssize_t k;
+    do
+        k = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+    while (k < 0 && errno == EINTR);
+    struct cmsghdr *h = k == 1 ? CMSG_FIRSTHDR(&m) : NULL;
+    if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+        h->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(h), sizeof fd);
+    return fd;
+}
+
+/* Fork netd for the cell namespace ns (veth), or with ns -1 for a tap
+ * whose descriptor goes to *tap_fd. */
+static int start(const struct plan *p, int ns, int ready_fd, int *tap_fd, struct net_gw **out,
                  struct cell_error *e)
 {
-    *out = NULL;
-    char path[64];
-    if (!ns_path) {
-        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)cell_pid);
-        ns_path = path;
-    }
-    int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
-    if (ns < 0)
-        return cell_err_sys(e, errno, "network: opening the cell's network namespace %s", ns_path);
     int rp[2], cp[2];
     if (pipe2(rp, O_CLOEXEC) < 0) {
-        close(ns);
+        if (ns >= 0)
+            close(ns);
         return cell_err_sys(e, errno, "network: report pipe");
     }
-    if (pipe2(cp, O_CLOEXEC) < 0) {
-        close(ns);
+    /* the control channel: a socket, so netd can pass the tap's descriptor */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) {
+        if (ns >= 0)
+            close(ns);
         close(rp[0]);
         close(rp[1]);
-        return cell_err_sys(e, errno, "network: control pipe");
+        return cell_err_sys(e, errno, "network: control socket");
     }
     struct net_gw *g = calloc(1, sizeof *g);
     if (!g) {
-        close(ns);
+        if (ns >= 0)
+            close(ns);
         close(rp[0]);
         close(rp[1]);
         close(cp[0]);
@@ -122,7 +143,8 @@ int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int 
     if (pid < 0) {
         int err = errno;
         free(g);
-        close(ns);
+        if (ns >= 0)
+            close(ns);
         close(rp[0]);
         close(rp[1]);
         close(cp[0]);
@@ -138,15 +160,18 @@ int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int 
         sigprocmask(SIG_SETMASK, &none, NULL);
         /* keep only our descriptors (and stdio), at 3..6: first out of the
          * way of each other, then down */
-        int hi[4] = { fcntl(rp[1], F_DUPFD, 64), fcntl(cp[0], F_DUPFD, 64), fcntl(ns, F_DUPFD, 64),
+        int hi[4] = { fcntl(rp[1], F_DUPFD, 64), fcntl(cp[0], F_DUPFD, 64),
+                      ns >= 0 ? fcntl(ns, F_DUPFD, 64) : -1,
                       ready_fd >= 0 ? fcntl(ready_fd, F_DUPFD, 64) : -1 };
-        if (hi[0] < 0 || hi[1] < 0 || hi[2] < 0 || (ready_fd >= 0 && hi[3] < 0) || dup2(hi[0], 3) < 0 ||
-            dup2(hi[1], 4) < 0 || dup2(hi[2], 5) < 0 || (ready_fd >= 0 && dup2(hi[3], 6) < 0))
+        if (hi[0] < 0 || hi[1] < 0 || (ns >= 0 && hi[2] < 0) || (ready_fd >= 0 && hi[3] < 0) ||
+            dup2(hi[0], 3) < 0 || dup2(hi[1], 4) < 0 || (ns >= 0 && dup2(hi[2], 5) < 0) ||
+            (ready_fd >= 0 && dup2(hi[3], 6) < 0))
             _exit(125);
         syscall(SYS_close_range, ready_fd >= 0 ? 7u : 6u, ~0u, 0u);
-        netd_main(p, 3, 4, 5, ready_fd >= 0 ? 6 : -1);
+        netd_main(p, 3, 4, ns >= 0 ? 5 : -1, ready_fd >= 0 ? 6 : -1);
     }
-    close(ns);
+    if (ns >= 0)
+        close(ns);
     close(rp[1]);
     close(cp[0]);
     g->pid = pid;
@@ -160,6 +185,11 @@ int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int 
     }
     struct net_report r;
     int k = read_report(g, &r, SETUP_TIMEOUT_MS);
+    if (k == 1 && r.kind == NR_READY && tap_fd && (*tap_fd = recv_fd(g->ctl_fd)) < 0) {
+        cell_err(e, 0, "network: netd did not pass the gateway's tap device");
+        net_gw_stop(out);
+        return -1;
+    }
     if (k == 1 && r.kind == NR_READY) {
         int fl = fcntl(g->rep_fd, F_GETFL);
         fcntl(g->rep_fd, F_SETFL, fl | O_NONBLOCK);
@@ -171,6 +201,28 @@ int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int 
         cell_err(e, 0, "network: the egress gateway did not start (%s)", k == 0 ? "timed out" : "it died");
     net_gw_stop(out);
     return -1;
+}
+
+int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int ready_fd, struct net_gw **out,
+                 struct cell_error *e)
+{
+    *out = NULL;
+    char path[64];
+    if (!ns_path) {
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)cell_pid);
+        ns_path = path;
+    }
+    int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        return cell_err_sys(e, errno, "network: opening the cell's network namespace %s", ns_path);
+    return start(p, ns, ready_fd, NULL, out, e);
+}
+
+int net_gw_start_tap(const struct plan *p, struct net_gw **out, int *tap_fd, struct cell_error *e)
+{
+    *out = NULL;
+    *tap_fd = -1;
+    return start(p, -1, -1, tap_fd, out, e);
 }
 
 int net_gw_fd(const struct net_gw *g)

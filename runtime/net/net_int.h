@@ -99,8 +99,9 @@ struct net_report {
 _Static_assert(sizeof(struct net_report) < 512, "a report is written atomically to a pipe");
 
 /* netd's main (net_netd.c): never returns. fds: report pipe (write end),
- * control pipe (read end), the cell's network namespace, and the pipe the
- * cell waits on for 'r' (or -1). */
+ * control socket (netd's end), the cell's network namespace (-1: a VM's
+ * tap instead of a veth, its descriptor sent over the control socket
+ * before READY), and the pipe the cell waits on for 'r' (or -1). */
 __attribute__((noreturn)) void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns,
                                          int ready_fd);
 

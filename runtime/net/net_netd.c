@@ -1,7 +1,8 @@
 /*
  * net_netd.c - netd, the helper process that enforces a cell's egress: it
  * creates the gateway network namespace (unshare), the veth pair into the
- * cell's namespace and its addresses and routes, loads the nftables table,
+ * cell's namespace and its addresses and routes (or, for a VM, a tap device
+ * whose descriptor it passes to the supervisor), loads the nftables table,
  * opens the answerer's and the proxy's sockets there, then returns to the
  * host's namespace, from where it dials the real destinations.
  *
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <limits.h>
+#include <linux/if_tun.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <netinet/in.h>
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -143,33 +146,58 @@ static int bound_socket(int family, int type, const char *addr, int port)
 
 struct socks {
     int dns4, dns6, lst4, lst6, nflog;
+    int tap; /* the VM's link (cell_ns -1): the tap's queue, else -1 */
 };
 
-static void setup(struct netd *d, int cell_ns, struct socks *so)
+/* The gateway's end of a VM's link: a tap device gw0 in the current
+ * (gateway) namespace; its queue's descriptor, or -1. */
+static int make_tap(void)
 {
-    int host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (host_ns < 0)
-        die_setup(d, "gateway namespace: opening the host's", errno);
-    if (unshare(CLONE_NEWNET) < 0)
-        die_setup(d, "gateway namespace: unshare", errno);
-    int gw_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int nl = nl_open();
-    if (gw_ns < 0 || nl < 0)
-        die_setup(d, "gateway namespace: rtnetlink", errno);
-    uint8_t a[16];
-    if (nl_veth(nl, "gw0", "eth0", cell_ns) < 0)
-        die_setup(d, "veth pair", errno);
-    inet_pton(AF_INET, NET_GW4, a);
-    if (nl_addr(nl, "gw0", AF_INET, a, 30) < 0)
-        die_setup(d, "gateway address (IPv4)", errno);
-    inet_pton(AF_INET6, NET_GW6, a);
-    if (nl_addr(nl, "gw0", AF_INET6, a, 126) < 0)
-        die_setup(d, "gateway address (IPv6)", errno);
-    if (nl_link_up(nl, "gw0") < 0 || nl_link_up(nl, "lo") < 0)
-        die_setup(d, "gateway links up", errno);
-    close(nl);
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "gw0");
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
 
-    /* the cell's end: addresses and default routes via the gateway */
+/* Pass the tap's descriptor to the supervisor over the control socket. */
+static int send_fd(int sock, int fd)
+{
+    char c = 't';
+    struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int))];
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b };
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &fd, sizeof fd);
+    ssize_t k;
+    do
+        k = sendmsg(sock, &m, MSG_NOSIGNAL);
+    while (k < 0 && errno == EINTR);
+    return k == 1 ? 0 : -1;
+}
+
+/* The cell's end of the veth: addresses and default routes via the
+ * gateway, set from inside the cell's namespace; back to the gateway's. */
+static void cell_side(struct netd *d, int cell_ns, int gw_ns)
+{
+    uint8_t a[16];
+    int nl;
     if (setns(cell_ns, CLONE_NEWNET) < 0 || (nl = nl_open()) < 0)
         die_setup(d, "cell namespace: setns", errno);
     inet_pton(AF_INET, NET_CELL4, a);
@@ -190,6 +218,39 @@ static void setup(struct netd *d, int cell_ns, struct socks *so)
     close(cell_ns);
     if (setns(gw_ns, CLONE_NEWNET) < 0)
         die_setup(d, "gateway namespace: setns", errno);
+}
+
+static void setup(struct netd *d, int cell_ns, struct socks *so)
+{
+    int host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host_ns < 0)
+        die_setup(d, "gateway namespace: opening the host's", errno);
+    if (unshare(CLONE_NEWNET) < 0)
+        die_setup(d, "gateway namespace: unshare", errno);
+    int gw_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    int nl = nl_open();
+    if (gw_ns < 0 || nl < 0)
+        die_setup(d, "gateway namespace: rtnetlink", errno);
+    uint8_t a[16];
+    so->tap = -1;
+    if (cell_ns < 0 && (so->tap = make_tap()) < 0)
+        die_setup(d, "tap device", errno);
+    if (cell_ns >= 0 && nl_veth(nl, "gw0", "eth0", cell_ns) < 0)
+        die_setup(d, "veth pair", errno);
+    inet_pton(AF_INET, NET_GW4, a);
+    if (nl_addr(nl, "gw0", AF_INET, a, 30) < 0)
+        die_setup(d, "gateway address (IPv4)", errno);
+    inet_pton(AF_INET6, NET_GW6, a);
+    if (nl_addr(nl, "gw0", AF_INET6, a, 126) < 0)
+        die_setup(d, "gateway address (IPv6)", errno);
+    if (nl_link_up(nl, "gw0") < 0 || nl_link_up(nl, "lo") < 0)
+        die_setup(d, "gateway links up", errno);
+    close(nl);
+
+    /* the cell's end: addresses and default routes via the gateway (a VM's
+     * guest configures its own) */
+    if (cell_ns >= 0)
+        cell_side(d, cell_ns, gw_ns);
 
     char rules[16384];
     size_t rl = net_nft_ruleset(d->p, rules, sizeof rules);
@@ -609,6 +670,11 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int
         die_setup(&d, "netd: out of memory", ENOMEM);
     struct socks so;
     setup(&d, cell_ns, &so);
+    if (so.tap >= 0) { /* a VM's link: the supervisor hands the tap to the VMM */
+        if (send_fd(ctl_fd, so.tap) < 0)
+            die_setup(&d, "tap device: passing it to the supervisor", errno);
+        close(so.tap);
+    }
     struct net_report r;
     memset(&r, 0, sizeof r);
     r.kind = NR_READY;

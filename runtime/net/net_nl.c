@@ -1,6 +1,7 @@
 /*
- * net_nl.c - the few rtnetlink requests netd makes: a veth pair whose peer
- * goes into another namespace, addresses, links up, a default route. Each
+ * net_nl.c - the few rtnetlink requests netd (and the VM guest's init)
+ * make: a veth pair whose peer goes into another namespace, a link moved
+ * into another namespace, addresses, links up, a default route. Each
  * request waits for its ACK; an error comes back as -1 with errno.
  */
 #include "net_nl.h"
@@ -115,6 +116,22 @@ int nl_link_up(int fd, const char *name)
     ifi->ifi_index = (int)idx;
     ifi->ifi_flags = IFF_UP;
     ifi->ifi_change = IFF_UP;
+    return nl_talk(fd, &r.h);
+}
+
+int nl_link_netns(int fd, const char *name, int nsfd)
+{
+    unsigned idx = if_nametoindex(name);
+    if (!idx)
+        return -1;
+    union req r;
+    memset(&r, 0, sizeof r);
+    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
+    r.h.nlmsg_type = RTM_NEWLINK;
+    struct ifinfomsg *ifi = NLMSG_DATA(&r.h);
+    ifi->ifi_index = (int)idx;
+    uint32_t ns = (uint32_t)nsfd;
+    add_attr(&r.h, IFLA_NET_NS_FD, &ns, 4);
     return nl_talk(fd, &r.h);
 }
 

@@ -14,6 +14,8 @@ int nl_talk(int fd, struct nlmsghdr *h);
 int nl_open(void);
 int nl_veth(int fd, const char *name, const char *peer, int peer_nsfd);
 int nl_link_up(int fd, const char *name);
+/* Move interface name into the network namespace nsfd refers to. */
+int nl_link_netns(int fd, const char *name, int nsfd);
 int nl_addr(int fd, const char *name, int family, const void *addr, unsigned prefix);
 int nl_default_route(int fd, const char *name, int family, const void *gw);
 

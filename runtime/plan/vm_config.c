@@ -45,10 +45,11 @@ int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launc
     memset(l, 0, sizeof *l);
     if (!p->has_vm)
         return cell_err(e, 0, "the plan has no vm section (add `vm { ... }` to the policy)");
-    if (p->net.mode == CP_NET_EGRESS)
+    if (p->net.mode == CP_NET_EGRESS && mode == VM_MODE_FIRECRACKER)
         return cell_err(e, 0,
-                        "the vm backend attaches no network device and cannot enforce egress rules; "
-                        "refusing a plan that grants egress");
+                        "Firecracker opens its tap device by name in the host's network namespace, so "
+                        "it cannot enforce egress rules; run the plan under QEMU (CELLOS_VM_MODE=qemu-kvm "
+                        "or qemu-tcg)");
     if (p->vm.memory % (1024 * 1024) != 0)
         return cell_err(e, 0, "vm memory %llu bytes is not a whole number of MiB",
                         (unsigned long long)p->vm.memory);
@@ -80,10 +81,11 @@ int vm_launch_host_default(const struct plan *p, enum vm_mode mode, const char *
                            struct cell_error *e)
 {
     memset(l, 0, sizeof *l);
-    if (p->net.mode == CP_NET_EGRESS)
+    if (p->net.mode == CP_NET_EGRESS && mode == VM_MODE_FIRECRACKER)
         return cell_err(e, 0,
-                        "the vm backend attaches no network device and cannot enforce egress rules; "
-                        "refusing a plan that grants egress");
+                        "Firecracker opens its tap device by name in the host's network namespace, so "
+                        "it cannot enforce egress rules; run the plan under QEMU (CELLOS_VM_MODE=qemu-kvm "
+                        "or qemu-tcg)");
     l->mode = mode;
     l->kernel = kernel;
     l->rootfs = NULL;
@@ -312,6 +314,14 @@ int vm_qemu_argv(const struct vm_launch *l, struct vm_argv *av, struct cell_erro
                        sh->recursive ? "remap" : "forbid");
         bad |= av_push(av, "-device");
         bad |= av_push(av, "virtio-9p-device,fsdev=fs%zu,mount_tag=%s", i, sh->tag);
+    }
+    if (l->tap) {
+        /* egress: the gateway's tap (runtime/net/), already open; no vhost,
+         * no other network of any kind (-nodefaults) */
+        bad |= av_push(av, "-netdev");
+        bad |= av_push(av, "tap,id=net0,fd=%d,vhost=off", l->tap_fd);
+        bad |= av_push(av, "-device");
+        bad |= av_push(av, "virtio-net-device,netdev=net0,mac=" VM_GUEST_MAC);
     }
     if (l->rootfs) {
         bad |= av_push(av, "-drive");

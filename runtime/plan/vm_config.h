@@ -12,7 +12,9 @@
  *         Firecracker has one serial port: the workload writes to ttyS0
  *   the rootfs image, when the plan names one: a read-only virtio-blk drive
  *         (/dev/vda in the guest)
- *   no network device: the vm backend refuses plans granting egress.
+ *   QEMU, a plan granting egress: a virtio-net device (eth0 in the guest)
+ *         on the tap the gateway made (runtime/net/, docs/network.md);
+ *         otherwise no network device. Firecracker refuses egress plans.
  */
 #ifndef CELLOS_VM_CONFIG_H
 #define CELLOS_VM_CONFIG_H
@@ -34,6 +36,7 @@ enum vm_mode {
 #define VM_VSOCK_PORT     1024u
 #define VM_FC_INITRD_NAME "initramfs.cpio" /* relative: firecracker runs in the run's directory */
 #define VM_FC_VSOCK_NAME  "vsock.sock"
+#define VM_GUEST_MAC      "52:54:00:63:0e:12" /* the guest's eth0 (egress) */
 
 /* "firecracker", "qemu-kvm", "qemu-tcg" */
 const char *vm_mode_name(enum vm_mode m);
@@ -66,11 +69,13 @@ struct vm_launch {
     const char *name;              /* QEMU -name (e.g. "cellos-vm-<run id>"): finds a run's VMM */
     const struct vm_share *shares; /* QEMU: host directories shared over 9p */
     size_t n_shares;
+    bool tap;   /* QEMU: a virtio-net device on the open tap tap_fd (egress) */
+    int tap_fd; /* inherited by QEMU (not close-on-exec) */
 };
 
 /* Fill the plan-derived fields of *l (mode, kernel, rootfs, vcpus, memory,
- * extra boot args). Refuses what the vm backend cannot honour: a plan with
- * egress rules (no network device is ever attached), memory that is not a
+ * extra boot args). Refuses what the vm backend cannot honour: egress rules
+ * under Firecracker (QEMU gets a tap: runtime/net/), memory that is not a
  * whole number of MiB, Firecracker's vCPU rules (1 or even, at most 32). */
 int vm_launch_from_plan(const struct plan *p, enum vm_mode mode, struct vm_launch *l, struct cell_error *e);
 

@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "runtime/cell/cell_side.h"
+#include "runtime/net/net.h"
 #include "runtime/vm/guest/guest_conf.h"
 #include "vm_channel.h"
 #include "runtime/plan/vm_config.h"
@@ -99,6 +100,8 @@ struct vm_priv {
     int forwarded;
     bool killed;     /* the core killed the cell (wall time, sink failure) */
     char fc_dir[64]; /* firecracker, non-root: the temp dir */
+    bool egress;     /* the plan grants egress: a tap from runtime/net/ */
+    int tap_fd;      /* its queue, held from spawn until the monitor has it */
 };
 
 /* ---- host checks ---------------------------------------------------------- */
@@ -413,6 +416,8 @@ static int build_conf(struct backend_run *r, struct vm_priv *v, struct cell_erro
         snprintf(line, sizeof line, "/dev/vda %s", v->rootfs_type);
         bad |= guest_conf_line(&b, "rootfs", line);
     }
+    if (v->egress)
+        bad |= guest_conf_line(&b, "net", "eth0");
     for (size_t i = 0; i < v->shares.n; i++) {
         /* share <tag> ro|rw <hex path> */
         snprintf(line, sizeof line, "share %s %s", v->shares.s[i].tag, v->shares.s[i].rw ? "rw" : "ro");
@@ -539,8 +544,10 @@ static int modules(struct vm_priv *v, struct cell_error *e)
     const char *want[10];
     size_t nw = 0;
     bool rootfs = v->rootfs_type != NULL;
-    if (rootfs || v->shares.n || v->mode == VM_MODE_FIRECRACKER)
+    if (rootfs || v->shares.n || v->mode == VM_MODE_FIRECRACKER || v->egress)
         want[nw++] = "virtio_mmio";
+    if (v->egress)
+        want[nw++] = "virtio_net"; /* (+ net_failover, failover) */
     if (rootfs)
         want[nw++] = "virtio_blk";
     if (rootfs && strcmp(v->rootfs_type, "squashfs"))
@@ -554,6 +561,12 @@ static int modules(struct vm_priv *v, struct cell_error *e)
     if (v->mode == VM_MODE_FIRECRACKER)
         want[nw++] = "vmw_vsock_virtio_transport";
     if (nw && vm_modules_resolve(v->kernel_path, want, nw, &v->mods, e) < 0) {
+        if (v->egress && strstr(e->msg, "virtio_net"))
+            return cell_err(
+                e, 0,
+                "%s (egress gives the guest a virtio-net device: `make vm-kernel` fetches a kernel "
+                "with its modules)",
+                e->msg);
         if (v->shares.n)
             return cell_err(e, 0,
                             "%s (host directories are shared over 9p: `make vm-kernel` fetches a kernel "
@@ -626,6 +639,8 @@ static void timing_and_facts(struct backend_run *r, struct vm_priv *v)
     backend_fact_num(r, "vm_initramfs_bytes", (int64_t)v->initrd_bytes);
     if (v->rootfs_type)
         backend_fact_str(r, "vm_rootfs", v->rootfs_type);
+    if (v->egress)
+        backend_fact_str(r, "vm_network", "virtio-net on a tap in the egress gateway's namespace");
     if (v->shares.n) {
         char d[1024];
         vm_shares_describe(&v->shares, d, sizeof d);
@@ -640,11 +655,16 @@ static int vm_prepare(struct backend_run *r, struct cell_error *e)
     struct vm_priv *v = calloc(1, sizeof *v);
     if (!v)
         return cell_err_sys(e, ENOMEM, "vm");
-    v->kernel_fd = v->initrd_fd = v->rootfs_fd = v->go_w = v->verdict_r = -1;
+    v->kernel_fd = v->initrd_fd = v->rootfs_fd = v->go_w = v->verdict_r = v->tap_fd = -1;
     v->monitor = -1;
     r->priv = v;
     if (sodium_init() < 0)
         return cell_err(e, 0, "vm: libsodium failed to initialise");
+    /* egress: the gateway of runtime/net/ with a tap for the guest's NIC,
+     * the same rules as natively, or a one-line refusal (rootless, UDP) */
+    if (net_check_plan(p, r->rootless, e) < 0)
+        return -1;
+    v->egress = p->net.mode == CP_NET_EGRESS;
     if (refuse_unsupported(p, e) < 0 || load_kernel(p, v, e) < 0 || choose_mode(r, v, e) < 0 ||
         machine(p, v, e) < 0 || shares(p, v, e) < 0 || modules(v, e) < 0 || initramfs(r, v, e) < 0)
         return -1;
@@ -870,9 +890,12 @@ static void start_vmm(struct mon *m, struct vm_argv *av)
         dup2(fc ? m->out[1] : m->con[1], 1);
         dup2(m->con[1], 2);
         syscall(SYS_close_range, 3, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
-        int need[] = {
-            v->kernel_fd, v->initrd_fd, v->rootfs_fd, m->chan[1], m->out[1], m->err[1], m->con[1]
-        };
+        /* egress: QEMU's only network is the tap; its own sockets live in
+         * an empty namespace, so it cannot reach the host's network either */
+        if (v->tap_fd >= 0 && unshare(CLONE_NEWNET) < 0)
+            _exit(127);
+        int need[] = { v->kernel_fd, v->initrd_fd, v->rootfs_fd, m->chan[1],
+                       m->out[1],    m->err[1],    m->con[1],    v->tap_fd };
         for (size_t i = 0; i < sizeof need / sizeof *need; i++)
             if (need[i] >= 0)
                 fcntl(need[i], F_SETFD, 0);
@@ -1096,6 +1119,21 @@ static int vm_spawn(struct backend_run *r, struct cell_error *e)
         close(rec[1]);
         return cell_err_sys(e, errno, "vm: pipe");
     }
+    /* egress: netd and the gateway namespace with the tap, before the key
+     * exists; the monitor inherits the tap for QEMU */
+    if (v->egress) {
+        if (net_gw_start_tap(r->plan, &r->net, &v->tap_fd, e) < 0) {
+            close(rec[0]);
+            close(rec[1]);
+            close(go[0]);
+            close(go[1]);
+            close(vd[0]);
+            close(vd[1]);
+            return -1;
+        }
+        v->l.tap = true;
+        v->l.tap_fd = v->tap_fd;
+    }
     if (v->mode == VM_MODE_FIRECRACKER && geteuid() != 0) {
         snprintf(v->fc_dir, sizeof v->fc_dir, "/tmp/cellos-vm-%s", r->run_id);
         if (mkdir(v->fc_dir, 0700) < 0)
@@ -1132,6 +1170,10 @@ static int vm_spawn(struct backend_run *r, struct cell_error *e)
     close(rec[1]);
     close(go[0]);
     close(vd[1]);
+    if (v->tap_fd >= 0) { /* the monitor holds it now */
+        close(v->tap_fd);
+        v->tap_fd = -1;
+    }
     v->go_w = go[1];
     v->verdict_r = vd[0];
     v->monitor = pid;
@@ -1225,7 +1267,8 @@ static void vm_cleanup(struct backend_run *r)
         kill(v->monitor, SIGKILL);
         v->monitor = -1;
     }
-    int *fds[] = { &v->kernel_fd, &v->initrd_fd, &v->rootfs_fd, &v->go_w, &v->verdict_r, &r->record_fd };
+    int *fds[] = { &v->kernel_fd, &v->initrd_fd, &v->rootfs_fd, &v->go_w,
+                   &v->verdict_r, &r->record_fd, &v->tap_fd };
     for (size_t i = 0; i < sizeof fds / sizeof *fds; i++)
         if (*fds[i] >= 0) {
             close(*fds[i]);
@@ -1233,6 +1276,7 @@ static void vm_cleanup(struct backend_run *r)
         }
     if (v->fc_dir[0])
         rm_tree(v->fc_dir);
+    net_gw_stop(&r->net); /* netd, and with it the gateway namespace */
     free(v->conf);
     free(v);
     r->priv = NULL;

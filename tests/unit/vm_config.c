@@ -242,7 +242,9 @@ int main(void)
     struct vm_launch l;
     ok(vm_launch_from_plan(&p, VM_MODE_QEMU_TCG, &l, &e) == 0, "3 vCPUs fine for QEMU");
     p.net.mode = CP_NET_EGRESS;
-    ok(vm_launch_from_plan(&p, VM_MODE_QEMU_TCG, &l, &e) == -1 && strstr(e.msg, "egress"), "egress refused: %s", e.msg);
+    ok(vm_launch_from_plan(&p, VM_MODE_QEMU_TCG, &l, &e) == 0 && !l.tap, "egress under QEMU: accepted (the backend adds the tap)");
+    ok(vm_launch_from_plan(&p, VM_MODE_FIRECRACKER, &l, &e) == -1 && strstr(e.msg, "egress"),
+       "egress under Firecracker refused: %s", e.msg);
     mkplan(&p, 1, 0, "");
     p.vm.memory += 1;
     ok(vm_launch_from_plan(&p, VM_MODE_QEMU_TCG, &l, &e) == -1 && strstr(e.msg, "MiB"), "memory not in MiB refused");
@@ -260,8 +262,10 @@ int main(void)
        l.mem_mib == 1024 + VM_HOST_HEADROOM_MIB && !l.rootfs && !l.extra_bootargs && !strcmp(l.kernel, "/k/vmlinux"),
        "host defaults: the given kernel, 1 vCPU, limit + headroom, no rootfs, no boot args");
     p.net.mode = CP_NET_EGRESS;
-    ok(vm_launch_host_default(&p, VM_MODE_QEMU_TCG, "/k/vmlinux", &l, &e) == -1 && strstr(e.msg, "egress"),
-       "host defaults still refuse egress: %s", e.msg);
+    ok(vm_launch_host_default(&p, VM_MODE_QEMU_TCG, "/k/vmlinux", &l, &e) == 0,
+       "host defaults: egress under QEMU accepted");
+    ok(vm_launch_host_default(&p, VM_MODE_FIRECRACKER, "/k/vmlinux", &l, &e) == -1 && strstr(e.msg, "egress"),
+       "host defaults: egress under Firecracker refused: %s", e.msg);
 
     /* QEMU */
     mkplan(&p, 2, 1, "x=1");
@@ -298,6 +302,19 @@ int main(void)
     }
     ok(strstr(all, "accel=kvm") && strstr(all, "-cpu host") && !strstr(all, "tsc_early_khz"), "KVM flags");
     vm_argv_free(&av);
+    l.tap = true;
+    l.tap_fd = 42;
+    vm_qemu_argv(&l, &av, &e);
+    all[0] = 0;
+    for (size_t i = 0; i < av.argc; i++) {
+        strcat(all, av.argv[i]);
+        strcat(all, " ");
+    }
+    ok(strstr(all, "-netdev tap,id=net0,fd=42,vhost=off -device virtio-net-device,netdev=net0,mac=") &&
+           !strstr(all, "-netdev user") && !strstr(all, "-net "),
+       "egress: one virtio-net device on the given tap, nothing else");
+    vm_argv_free(&av);
+    l.tap = false;
     l.rootfs = "/a,b";
     ok(vm_qemu_argv(&l, &av, &e) == -1 && strstr(e.msg, "comma"), "a comma in a path is refused, not injected");
     yaml_document_delete(&schema.d);

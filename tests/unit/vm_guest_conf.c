@@ -39,6 +39,11 @@ int main(void)
            !strcmp(c.shares[0].path, "/usr") && c.shares[1].rw && !strcmp(c.shares[1].path, "/out"),
        "9p shares: tag, access, path (%s)", e.msg);
     guest_conf_free(&c);
+    ok(parse("channel serial /dev/ttyS1\n", &c, &e) == 0 && !c.net[0], "no net line: no interface");
+    guest_conf_free(&c);
+    ok(parse("channel serial /dev/ttyS1\nnet eth0\n", &c, &e) == 0 && !strcmp(c.net, "eth0"),
+       "egress: the interface the cell gets (%s)", e.msg);
+    guest_conf_free(&c);
     const char *bad[] = {
         "channel serial /dev/ttyS1\nbogus 1\n", "channel serial /dev/ttyS1", "stdout /dev/ttyS2\n",
         "channel vsock 0\n", "channel vsock 12x\n", "channel serial /dev/ttyS1\narg 6g\n",
@@ -48,6 +53,7 @@ int main(void)
         "channel serial /dev/ttyS1\nshare c0 rx 2f757372\n", "channel serial /dev/ttyS1\nshare c0 ro 757372\n",
         "channel serial /dev/ttyS1\nshare c0 ro 2f2e2e\n", "channel serial /dev/ttyS1\nshare c0 ro\n",
         "channel serial /dev/ttyS1\nshare c0 ro 2f612f2e2e2f62\n",
+        "channel serial /dev/ttyS1\nnet eth0 x\n", "channel serial /dev/ttyS1\nnet 0123456789abcdefg\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int r = parse(bad[i], &c, &e);

@@ -162,6 +162,8 @@ int guest_conf_parse(const char *text, size_t n, struct guest_conf *c, struct ce
                 if (!bad)
                     c->n_shares++;
             }
+        } else if (KEY("net")) {
+            bad = copy_word(c->net, sizeof c->net, v, vl);
         } else if (KEY("arg")) {
             bad = c->n_args == GUEST_MAX_ARGS || unhex(v, vl, &c->args[c->n_args], NULL);
             if (!bad)

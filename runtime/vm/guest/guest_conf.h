@@ -11,6 +11,7 @@
  *   module /cellos/modules/00-virtio_ring.ko        (load order)
  *   rootfs /dev/vda squashfs|erofs|ext4
  *   share <tag> ro|rw <hex path>  (a 9p share, mounted at /sysroot<path>)
+ *   net <interface>             (egress: the cell gets that interface)
  *   arg <hex>                   (in order)
  *   pass <index> <hex>          (index into plan->process.env)
  *   secret <index> <hex>        (index into plan->secrets.items)
@@ -47,6 +48,7 @@ struct guest_conf {
     char rootfs_dev[64], rootfs_type[16]; /* "" = none */
     struct guest_share shares[GUEST_MAX_SHARES];
     size_t n_shares;
+    char net[16]; /* egress: the virtio-net interface, "" = none */
     char *args[GUEST_MAX_ARGS];
     size_t n_args;
     char *pass[GUEST_MAX_VALUES]; /* index-aligned; NULL = unset */

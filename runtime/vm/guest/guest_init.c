@@ -9,7 +9,9 @@
  *      one and report GUEST_MOUNTS;
  *   5. leave the initramfs's rootfs mount (which pivot_root refuses) for a
  *      bind of it moved onto /, as switch_root does;
- *   6. clone the cell into new mount/pid/net/ipc/uts namespaces; there the
+ *   6. clone the cell into new mount/pid/net/ipc/uts namespaces (egress:
+ *      move the virtio-net interface into the cell's and configure it,
+ *      guest_net.c, while the cell waits at its loopback step); there the
  *      shared cell-side interpreter runs the plan's own steps (cgroup v2
  *      limits, mounts, hostname, loopback, capabilities, seccomp, exec),
  *      bind sources read from /sysroot, the workload's stdout/stderr on
@@ -42,6 +44,7 @@
 #include "guest_conf.h"
 #include "runtime/vm/vm_channel.h"
 #include "runtime/lib/sys_util.h"
+#include "runtime/net/net.h"
 
 #define SYSROOT "/sysroot"
 
@@ -384,13 +387,37 @@ int guest_init_main(void)
         flush_channel(&gc, chan);
         end_vm();
     }
+    /* egress: the cell's loopback step waits until this init has moved the
+     * virtio-net interface into the cell's namespace and configured it
+     * (EOF instead of 'r': the step fails, ENETDOWN), then places the
+     * answerer's resolv.conf, as natively */
+    int net_pipe[2] = { -1, -1 };
+    if (gc.net[0]) {
+        if (pipe2(net_pipe, O_CLOEXEC) < 0)
+            say("%s", "egress: pipe", errno);
+        cc.net_wait = true;
+        cc.net_ready_fd = net_pipe[0];
+        cc.resolv_conf = NET_RESOLV_CONF;
+    }
     guest_report_set_result(&rep, -1);
     trace("running the plan's steps");
     pid_t cell = (pid_t)syscall(SYS_clone, (unsigned long)cc.ns_flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (cell == 0) {
+        if (net_pipe[1] >= 0)
+            close(net_pipe[1]);
         int r = cell_run_steps(&cc, &rep);
         guest_report_set_result(&rep, r);
         _exit(r < 0 ? 125 : r);
+    }
+    if (net_pipe[0] >= 0)
+        close(net_pipe[0]);
+    if (net_pipe[1] >= 0) {
+        const char *fail = cell > 0 ? guest_net_up(gc.net, cell) : "no cell";
+        if (fail)
+            say("egress: %s", fail, errno);
+        else if (write(net_pipe[1], "r", 1) != 1)
+            say("%s", "egress: releasing the cell", errno);
+        close(net_pipe[1]);
     }
     int rc = -1;
     if (cell < 0) {

@@ -30,4 +30,10 @@ int guest_report_status(struct cell_report *r, uint32_t kind, uint32_t value);
  * best-effort cannot be enforced. */
 int guest_cgroup_setup(const struct plan *p, struct cell_config *c);
 
+/* Egress (guest_net.c): wait for the virtio-net interface ifname, move it
+ * into the network namespace of process cell and give it the cell's
+ * addresses and default routes via the gateway there. NULL, or the step
+ * that failed (errno set). */
+const char *guest_net_up(const char *ifname, pid_t cell);
+
 #endif

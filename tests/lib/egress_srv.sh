@@ -1,0 +1,55 @@
+# egress_srv.sh - the servers an egress test reaches (docs/network.md), in a
+# network namespace the test makes: 198.18.N.2 ($SRV) serves HTTP on 8080
+# and 9000 and HTTPS (a certificate for svc.test) on 8443; the host's side
+# of the link is 198.18.N.1 ($HOSTSIDE, an address of the host) with a
+# listener on 9000. Names go through the answerer's test-only hosts file
+# (CELLOS_NET_HOSTS): svc.test a.wild.test wild.test other.test -> $SRV.
+# Source after tap.sh, with $TMP made (tmpdir); then `egress_srv_up`.
+# $TMP/bin holds cert.pem (and whatever the test copies there, 0755);
+# egress_srv_down removes everything (call it from the test's EXIT trap).
+egress_srv_up() {
+    N=$(( ($$ % 250) + 1 ))
+    SRV=198.18.$N.2
+    HOSTSIDE=198.18.$N.1
+    IFH=ceg$$
+    EGRESS_PIDS=()
+    unshare -n sleep 300 & EGRESS_HOLDER=$!
+    sleep 0.2
+    ip link add "$IFH" type veth peer name eth0 netns /proc/$EGRESS_HOLDER/ns/net || return 1
+    ip addr add $HOSTSIDE/30 dev "$IFH" && ip link set "$IFH" up || return 1
+    nsenter -t $EGRESS_HOLDER -n sh -c "ip addr add $SRV/30 dev eth0 && ip link set eth0 up && ip link set lo up && ip route add default via $HOSTSIDE" || return 1
+    mkdir -p "$TMP/www" "$TMP/bin"
+    echo hello-from-srv > "$TMP/www/hello"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=svc.test -addext subjectAltName=DNS:svc.test \
+        -keyout "$TMP/key.pem" -out "$TMP/bin/cert.pem" 2>/dev/null || return 1
+    cat > "$TMP/srv.py" <<'PY'
+import http.server, ssl, socketserver, sys, threading, os
+os.chdir(sys.argv[1])
+class Q(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+def serve(addr, port, tls=False):
+    s = http.server.ThreadingHTTPServer((addr, port), Q)
+    if tls:
+        c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain(sys.argv[2], sys.argv[3])
+        s.socket = c.wrap_socket(s.socket, server_side=True)
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+serve("0.0.0.0", 8080); serve("0.0.0.0", 9000); serve("0.0.0.0", 8443, True)
+threading.Event().wait()
+PY
+    nsenter -t $EGRESS_HOLDER -n python3 "$TMP/srv.py" "$TMP/www" "$TMP/bin/cert.pem" "$TMP/key.pem" & EGRESS_PIDS+=($!)
+    python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind((sys.argv[1],9000)); s.listen(); time.sleep(300)' $HOSTSIDE & EGRESS_PIDS+=($!)
+    chmod 0755 "$TMP" "$TMP/bin"; chmod 0644 "$TMP/bin/cert.pem"
+    printf '%s svc.test a.wild.test wild.test other.test\n' $SRV > "$TMP/hosts"
+    export CELLOS_NET_HOSTS="$TMP/hosts"
+    local i
+    for i in $(seq 50); do curl -s -m 1 http://$SRV:8080/hello >/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+egress_srv_down() {
+    local p
+    for p in "${EGRESS_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    [ -n "${EGRESS_HOLDER:-}" ] && kill "$EGRESS_HOLDER" 2>/dev/null
+    [ -n "${IFH:-}" ] && ip link del "$IFH" 2>/dev/null
+    return 0
+}
