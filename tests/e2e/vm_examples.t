@@ -3,9 +3,10 @@
 # compiled by cellc as they are and run by `cellrun --backend vm` with
 # nothing forced: no CELLOS_VM_MODE (the backend proves KVM or falls back
 # to TCG by itself), no image made for them (granted host directories such
-# as std/base's /usr are 9p shares, granted files are copied). Examples whose
-# plan the vm backend refuses by design (egress) are skipped with the reason
-# cellrun gives; an example with its own vm section pins a kernel this host
+# as std/base's /usr are 9p shares, granted files are copied). The egress
+# examples run through the gateway's tap (fetch downloads from the Debian
+# mirror in the guest; under Firecracker, which refuses egress, they are
+# skipped with the reason cellrun gives); an example with its own vm section pins a kernel this host
 # does not have (vm.cell), skipped too (runtime_examples.t runs it on an
 # image). The host trees the examples bind (/srv/ci/checkout, /srv/ci/gdb-
 # tests, /srv/www) and the secrets they read (/etc/ci) are fixtures, as in
