@@ -42,6 +42,8 @@ struct mount_state {
     int *srcfd;    /* per op: the host tree cloned before any mount (or -1) */
     int *srcerr;   /* per op: errno of that clone when it failed */
     bool *skipped; /* per op: it was skipped (an OPTIONAL op, absent) */
+    int mask_src;  /* the file masks' tmpfs, attached under the stage until
+                    * the pivot detaches it with the old root (or -1) */
 };
 
 /* The mount id and whether fd is the root of its mount. */
@@ -476,6 +478,47 @@ static int op_remount(struct mount_state *s, const struct plan_mount_op *op, siz
     return r;
 }
 
+/* Op idx's own empty read-only file, cloned from the file masks' tmpfs
+ * while it is attached (before the pivot); EBADF after. */
+static void mask_clone(struct mount_state *s, size_t idx)
+{
+    if (s->mask_src < 0) {
+        s->srcerr[idx] = EBADF;
+        return;
+    }
+    s->srcfd[idx] = open_tree(s->mask_src, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (s->srcfd[idx] < 0)
+        s->srcerr[idx] = errno;
+}
+
+/* Before the pivot: a clone for every later MASK whose dst may be a file
+ * then. Only a mask over an existing non-directory uses one; a dst absent
+ * now is absent after the pivot too (only REMOUNT, MASK and CHDIR may
+ * follow it, and none creates a path), and a directory stays one. Every
+ * other case (a dst that cannot be looked at now) gets a clone too, so a
+ * mask never lacks its file; one left unused costs only its close. Not
+ * cloning blindly matters: each clone nobody uses is a detached mount
+ * whose close waits for an RCU grace period (40-100 us on the bench
+ * machine, at times milliseconds), on the set-up's path. */
+static void mask_clones_for_pivot(struct mount_state *s, size_t pivot_idx)
+{
+    const struct plan *p = s->c->plan;
+    for (size_t i = pivot_idx + 1; i < p->fs.n_ops; i++) {
+        if (p->fs.ops[i].opcode != CP_OP_MASK || s->srcfd[i] >= 0 || s->srcerr[i])
+            continue;
+        int t = open_in_root(s->rootfd, p->fs.ops[i].dst, O_PATH);
+        struct stat st;
+        bool need = true;
+        if (t < 0 && errno == ENOENT)
+            need = false;
+        else if (t >= 0 && fstat(t, &st) == 0 && S_ISDIR(st.st_mode))
+            need = false;
+        sys_close_quiet(t);
+        if (need)
+            mask_clone(s, i);
+    }
+}
+
 static int op_mask(struct mount_state *s, const struct plan_mount_op *op, size_t idx, bool *skipped)
 {
     int t = open_in_root(s->rootfd, op->dst, O_PATH);
@@ -496,7 +539,9 @@ static int op_mask(struct mount_state *s, const struct plan_mount_op *op, size_t
         m = new_fs("tmpfs", 4096, 0555, opts,
                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
     } else {
-        m = take_src(s, idx); /* an empty read-only file (mask_file_sources) */
+        if (s->srcfd[idx] < 0 && !s->srcerr[idx])
+            mask_clone(s, idx); /* a mask before the pivot */
+        m = take_src(s, idx);   /* an empty read-only file (mask_file_sources) */
     }
     if (m < 0)
         return sys_close_quiet(t);
@@ -533,15 +578,18 @@ static int op_symlink(struct mount_state *s, const struct plan_mount_op *op)
     return 0;
 }
 
-static int op_pivot(struct mount_state *s)
+static int op_pivot(struct mount_state *s, size_t idx)
 {
+    mask_clones_for_pivot(s, idx);
     if (fchdir(s->rootfd) < 0)
         return -1;
     if (syscall(SYS_pivot_root, ".", ".") < 0)
         return -1;
-    /* the old root is now stacked on "."; detach it (and every host mount) */
+    /* the old root is now stacked on "."; detach it (and every host mount,
+     * and the file masks' tmpfs under the stage) */
     if (umount2(".", MNT_DETACH) < 0)
         return -1;
+    s->mask_src = sys_close_quiet(s->mask_src);
     if (chdir("/") < 0)
         return -1;
     sys_close_quiet(s->rootfd);
@@ -579,27 +627,29 @@ static int run_op(struct mount_state *s, size_t i, bool *skipped)
     case CP_OP_DEVPTS: return op_devpts(s, op);
     case CP_OP_MASK: return op_mask(s, op, i, skipped);
     case CP_OP_SYMLINK: return op_symlink(s, op);
-    case CP_OP_PIVOT_ROOT: return op_pivot(s);
+    case CP_OP_PIVOT_ROOT: return op_pivot(s, i);
     case CP_OP_CHDIR: return op_chdir(s, op);
     }
     errno = EINVAL;
     return -1;
 }
 
-/* The sources of file MASKs, one clone per MASK op: an empty regular file
- * (0444) on a tiny tmpfs whose superblock is read-only, cloned with the
- * mount flags rdonly, nosuid, nodev and noexec. Reading a masked file gives
- * nothing (EOF); opening it for writing fails (EROFS) whatever the opener's
+/* The source of file MASKs' files: an empty regular file (0444) on a tiny
+ * tmpfs whose superblock is read-only, cloned per MASK with the mount flags
+ * rdonly, nosuid, nodev and noexec. Reading a masked file gives nothing
+ * (EOF); opening it for writing fails (EROFS) whatever the opener's
  * capabilities over files (CAP_DAC_OVERRIDE included), and a bind remount
  * read-write would not help (the superblock itself is read-only). There is
  * no device behind it at all, so unlike a /dev/null bind (which stays
  * writable on a read-only mount) nothing written can land anywhere.
  * open_tree() cannot clone from a detached mount on the kernels we support,
- * so the tmpfs is attached for a moment over the stage directory (in the
- * cell's own private mount namespace, before the root is built there) and
- * detached again once the clones are taken. A failure before that point is
- * recorded per MASK op (reported by the op, skipped for an optional mask of
- * an absent path); a failure to detach is fatal. */
+ * so the tmpfs is attached over the stage directory (in the cell's own
+ * private mount namespace, before the root is built there, which then
+ * covers it) and stays there until the pivot detaches it with the old
+ * root: the clones are taken just before the pivot, only for the masks
+ * that will use one (mask_clones_for_pivot), or at a MASK before it. A
+ * failure here is recorded per MASK op (reported by the op, skipped for an
+ * optional mask of an absent path). */
 static int mask_file_sources(struct mount_state *s)
 {
     const struct plan *p = s->c->plan;
@@ -632,15 +682,8 @@ static int mask_file_sources(struct mount_state *s)
     }
     sys_close_quiet(fsfd);
     sys_close_quiet(stage);
-    for (size_t i = 0; i < p->fs.n_ops; i++) {
-        if (p->fs.ops[i].opcode != CP_OP_MASK)
-            continue;
-        s->srcfd[i] = open_tree(m, "empty", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-        if (s->srcfd[i] < 0)
-            s->srcerr[i] = errno;
-    }
-    sys_close_quiet(m);
-    return umount2(s->c->stage_dir, MNT_DETACH | UMOUNT_NOFOLLOW);
+    s->mask_src = m; /* attached: closing it later detaches nothing */
+    return 0;
 }
 
 /* Clone the tree at `path` resolved inside root as if root were / (every
@@ -700,7 +743,7 @@ static int clone_sources(struct mount_state *s)
 
 int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
 {
-    struct mount_state s = { .c = c, .rootfd = -1 };
+    struct mount_state s = { .c = c, .rootfd = -1, .mask_src = -1 };
     int rc = clone_sources(&s);
     if (rc < 0) {
         int err = errno;
@@ -710,6 +753,7 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
         free(s.srcfd);
         free(s.srcerr);
         free(s.skipped);
+        sys_close_quiet(s.mask_src);
         errno = err;
         return -1;
     }
@@ -748,6 +792,7 @@ int cell_mount_program(const struct cell_config *c, struct cell_report *rep)
     free(s.srcerr);
     free(s.skipped);
     sys_close_quiet(s.rootfd);
+    sys_close_quiet(s.mask_src);
     errno = err;
     return rc;
 }
