@@ -277,6 +277,15 @@ $(RUNTIME_T)/escape/%: tests/escape/%.c tests/escape/probe.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -Itests/escape -static -o $@ $<
 
+# -------------------------------------------------- area: start-up (issue 18)
+# bench/startup.sh's timer: interleaved runs, wall/CPU/peak RSS per run
+$(BUILD)/bench/startup_run: bench/startup_run.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -o $@ $<
+.PHONY: bench-startup
+bench-startup: all
+	BUILD=$(BUILD) bench/startup.sh
+
 # -------------------------------------------------- area: events (issue 5)
 # (owned by events/signing: node checker, golden streams)
 # events_gen writes deterministic streams, keys and a test plan with the

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # bench/startup.sh - start-up cost of a fully isolated cell running /bin/true:
-#   cellrun hello.plan   vs   bwrap --unshare-all --die-with-parent (same binds)
+#   cellrun hello.plan, signed (the product's default: --key, events
+#   appended to a file) and --unsigned (events to /dev/null)
+#   vs   bwrap --unshare-all --die-with-parent (same binds)
 #   vs   crun run on a minimal bundle (same binds)
-# Interleaved runs (one of each per round), medians and ratios in one run,
-# and cellrun's peak RSS. Run as root from the top of the tree after `make`:
+# and the policy example policies/examples/hello.cell compiled by cellc,
+# signed, beside bwrap with the same three files, workspace and uid.
+# Interleaved runs (one of each per round), medians of wall time, CPU time
+# (user+sys of the tool and every process it waits for) and peak RSS per
+# tool, ratios to bwrap, all in one run. Run as root from the top of the
+# tree after `make`:
 #   bench/startup.sh [ROUNDS]        (default 200)
 # Needs bubblewrap and crun (installed here with apt-get when missing).
 # Where runsc is installed, the same run ends with the gVisor backend's
@@ -43,8 +49,9 @@ trap 'rm -rf "$W"' EXIT
 # cgroups, a seccomp filter, the event stream. Written by the test helper so
 # that the three tools get equivalent binds. The policy example compiled by
 # cellc is timed as an extra line when it runs on this build.
-make -s "$BUILD/t/runtime/mkplan" >/dev/null
+make -s "$BUILD/t/runtime/mkplan" "$BUILD/bench/startup_run" >/dev/null
 "$BUILD/t/runtime/mkplan" "$W/hello.plan" --memory $((256 << 20)) --pids 256 -- /bin/true
+"$CELLRUN" keygen "$W/k" >/dev/null
 EXAMPLE=""
 if [ -x "$BUILD/bin/cellc" ] && [ -f policies/examples/hello.cell ] && \
    "$BUILD/bin/cellc" policies/examples/hello.cell -o "$W/example.plan" >/dev/null 2>&1 && \
@@ -76,45 +83,83 @@ c["hostname"] = "bench"
 json.dump(c, open(p, "w"))
 PY
 
-run_cellrun() { "$CELLRUN" --unsigned --events /dev/null "$W/hello.plan" </dev/null; }
-run_bwrap()   { "${BWRAP[@]}" </dev/null; }
-n_crun=0
-run_crun()    { n_crun=$((n_crun + 1)); crun run --bundle "$W/bundle" "cellos-bench-$$-$n_crun" </dev/null; }
+# The commands, as startup_run runs them (stdio on /dev/null, {} = round).
+# Signed is the default: a key, every event signed and appended to a file
+# (one file for all runs, as a CI system's log would be).
+C_SIGNED=("$CELLRUN" --key "$W/k.key" --events "$W/events.jsonl" "$W/hello.plan")
+C_UNSIGNED=("$CELLRUN" --unsigned --events /dev/null "$W/hello.plan")
+C_CRUN=(crun run --bundle "$W/bundle" "cellos-bench-$$-{}")
+C_EXAMPLE=("$CELLRUN" --key "$W/k.key" --events "$W/example.jsonl" "$W/example.plan")
+# bwrap with hello.cell's layout: the three files read-only, the symlinks,
+# a workspace, uid/gid 65534, / read-only
+BWRAP_EXAMPLE=(bwrap --unshare-all --unshare-user --die-with-parent --new-session)
+for f in /usr/bin/echo /usr/lib/x86_64-linux-gnu/libc.so.6 /usr/lib64/ld-linux-x86-64.so.2; do
+    BWRAP_EXAMPLE+=(--ro-bind "$f" "$f")
+done
+BWRAP_EXAMPLE+=(--symlink usr/bin /bin --symlink usr/lib /lib --symlink usr/lib64 /lib64
+                --tmpfs /work --chdir /work --remount-ro / --cap-drop ALL --uid 65534 --gid 65534
+                /bin/echo "hello from a cell")
 
 # sanity: each works
-run_cellrun && run_bwrap && run_crun || { echo "bench/startup: a tool failed its sanity run" >&2; exit 1; }
-
-declare -a T_cellrun T_bwrap T_crun T_example
-run_example() { [ -z "$EXAMPLE" ] || "$CELLRUN" --unsigned --events /dev/null "$EXAMPLE" </dev/null; }
-now_us() { local t=$EPOCHREALTIME; echo $(( ${t/./} )); }
-for i in $(seq "$ROUNDS"); do
-    for tool in cellrun bwrap crun example; do
-        s=$(now_us); "run_$tool" >/dev/null 2>&1; e=$(now_us)
-        eval "T_$tool+=($((e - s)))"
-    done
+for c in C_SIGNED C_UNSIGNED BWRAP C_CRUN; do
+    eval 'cmd=("${'$c'[@]}")'
+    cmd=("${cmd[@]//\{\}/0}")
+    "${cmd[@]}" </dev/null >/dev/null 2>&1 || { echo "bench/startup: ${cmd[0]} failed its sanity run" >&2; exit 1; }
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%d", m}'; }
-mc=$(median "${T_cellrun[@]}"); mb=$(median "${T_bwrap[@]}"); mr=$(median "${T_crun[@]}")
-
-# peak RSS of cellrun (time(1) reports the maximum over cellrun and the
-# processes it waited for)
-rss=$( for i in 1 2 3 4 5; do /usr/bin/time -f %M "$CELLRUN" --unsigned --events /dev/null "$W/hello.plan" 2>&1 >/dev/null </dev/null | tail -1; done | sort -n | tail -1)
-
-echo "startup of /bin/true in a fully isolated cell: $ROUNDS interleaved rounds ($(uname -r), $(nproc) cpus)"
-printf '%-34s %10s %10s\n' tool "median us" "vs cellrun"
-printf '%-34s %10d %10s\n' "cellrun hello.plan" "$mc" "1.00"
-printf '%-34s %10d %10s\n' "bwrap --unshare-all (same binds)" "$mb" "$(awk -v a="$mb" -v b="$mc" 'BEGIN{printf "%.2f", a/b}')"
-printf '%-34s %10d %10s\n' "crun run (minimal bundle)" "$mr" "$(awk -v a="$mr" -v b="$mc" 'BEGIN{printf "%.2f", a/b}')"
-if [ -n "$EXAMPLE" ]; then
-    mx=$(median "${T_example[@]}")
-    printf '%-34s %10d %10s\n' "cellrun (cellc hello.cell)" "$mx" "$(awk -v a="$mx" -v b="$mc" 'BEGIN{printf "%.2f", a/b}')"
+ARGS=(cellrun "${C_SIGNED[@]}" --- unsigned "${C_UNSIGNED[@]}" --- bwrap "${BWRAP[@]}" --- crun "${C_CRUN[@]}")
+if [ -n "$EXAMPLE" ] && "${C_EXAMPLE[@]}" </dev/null >/dev/null 2>&1 && "${BWRAP_EXAMPLE[@]}" </dev/null >/dev/null 2>&1; then
+    ARGS+=(--- example "${C_EXAMPLE[@]}" --- bwrap_example "${BWRAP_EXAMPLE[@]}")
 else
-    echo "(cellc's policies/examples/hello.cell does not run on this build yet: not timed)"
+    EXAMPLE=""
 fi
-echo "cellrun / bwrap = $(awk -v a="$mc" -v b="$mb" 'BEGIN{printf "%.2f", a/b}') (goal <= 1.00); cellrun / crun = $(awk -v a="$mc" -v b="$mr" 'BEGIN{printf "%.2f", a/b}') (goal <= 0.50)"
-echo "cellrun peak RSS: $rss KiB (goal <= 2048 KiB)"
+"$BUILD/bench/startup_run" "$ROUNDS" "${ARGS[@]}" > "$W/runs"
+if awk '$7 != 0 { bad = 1 } END { exit !bad }' "$W/runs"; then
+    echo "bench/startup: some runs failed:" >&2
+    awk '$7 != 0' "$W/runs" | head -5 >&2
+    exit 1
+fi
 
-if command -v runsc >/dev/null; then
+# per tool: median wall, median CPU, peak RSS (the largest over its runs)
+stat() {  # stat NAME FIELD median|max
+    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$W/runs" | sort -n |
+        awk -v how="$3" '{ a[NR] = $1 } END { if (how == "max") print a[NR];
+            else if (NR % 2) print a[(NR + 1) / 2]; else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+pct() {  # pct NAME FIELD P: the P-th percentile (spread)
+    awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$W/runs" | sort -n |
+        awk -v p="$3" '{ a[NR] = $1 } END { i = int(NR * p / 100 + 0.5); if (i < 1) i = 1; print a[i] }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ev=$(( $(wc -l < "$W/events.jsonl") / (ROUNDS + 1) ))
+
+echo "start-up of a fully isolated cell: $ROUNDS interleaved rounds ($(uname -r), $(nproc) cpus," \
+     "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), load $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-38s %10s %13s %10s %9s %9s\n' tool "wall us" "(p10-p90)" "CPU us" "peak KiB" "wall/bwrap"
+line() {  # line LABEL NAME BASE
+    printf '%-38s %10d %13s %10d %9d %9s\n' "$1" "$(stat "$2" 3 median)" \
+        "$(awk -v a="$(pct "$2" 3 10)" -v b="$(pct "$2" 3 90)" 'BEGIN { printf "%.1f-%.1f ms", a / 1000, b / 1000 }')" \
+        "$(stat "$2" 4 median)" "$(stat "$2" 5 max)" "$(ratio "$(stat "$2" 3 median)" "$(stat "$3" 3 median)")"
+}
+line "cellrun hello.plan, signed ($ev events)" cellrun bwrap
+line "cellrun hello.plan, --unsigned" unsigned bwrap
+line "bwrap --unshare-all (same binds)" bwrap bwrap
+line "crun run (minimal bundle)" crun bwrap
+if [ -n "$EXAMPLE" ]; then
+    line "cellrun hello.cell (cellc), signed" example bwrap_example
+    line "bwrap, hello.cell's layout" bwrap_example bwrap_example
+else
+    echo "(cellc's policies/examples/hello.cell does not run on this build: not timed)"
+fi
+mc=$(stat cellrun 3 median) mb=$(stat bwrap 3 median) mr=$(stat crun 3 median)
+echo "signed cellrun / bwrap: wall $(ratio "$mc" "$mb") (goal <= 0.80), CPU $(ratio "$(stat cellrun 4 median)" "$(stat bwrap 4 median)") (goal <= 1.50); cellrun / crun = $(ratio "$mc" "$mr") (goal <= 0.50)"
+if [ -n "$EXAMPLE" ]; then
+    echo "hello.cell signed / bwrap: wall $(ratio "$(stat example 3 median)" "$(stat bwrap_example 3 median)") (goal <= 0.80), CPU $(ratio "$(stat example 4 median)" "$(stat bwrap_example 4 median)") (goal <= 1.50)"
+fi
+echo "cellrun peak RSS: $(stat cellrun 5 max) KiB signed, $(stat unsigned 5 max) KiB unsigned (goal <= 2048 KiB)"
+
+if [ "${GVISOR_ROUNDS:-1}" = 0 ]; then
+    :
+elif command -v runsc >/dev/null; then
     echo
     bench/startup-gvisor.sh "${GVISOR_ROUNDS:-$(( ROUNDS < 100 ? ROUNDS : 100 ))}"
 else
