@@ -12,6 +12,11 @@
  * go       lets the container start; forward/kill go to the monitor, which
  *          passes signals to runsc / takes runsc and the whole pid
  *          namespace down with it.
+ * egress   the monitor is cloned into a new network namespace, which netd
+ *          (runtime/net) joins to its gateway namespace by a veth pair;
+ *          runsc --network=sandbox starts in it, takes the cell's end of the
+ *          pair into its netstack, and every packet the sandbox sends leaves
+ *          through netd's gateway (filter, answerer, proxy) as natively.
  * Invariants: the monitor is forked before the key is loaded; nothing of
  * the run is on the host filesystem (the bundle lives in the monitor's
  * private tmpfs); SIGKILL of cellrun kills the monitor (PDEATHSIG), which
@@ -22,6 +27,7 @@
 #include "runtime/backend/cgroup.h"
 #include "runtime/cell/cell_side.h"
 #include "runtime/lib/sys_util.h"
+#include "runtime/net/net.h"
 #include "gvisor.h"
 
 #include <errno.h>
@@ -32,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -222,6 +229,8 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
         return cell_err(e, 0,
                         "gvisor: the gvisor backend needs root (runsc creates the sandbox's "
                         "namespaces and its gofer as root)");
+    if (net_check_plan(p, r->rootless, e) < 0) /* egress: runtime/net/ or refuse */
+        return -1;
     if (p->process.flags & CP_PROC_LANDLOCK_REQUIRED)
         return cell_err(e, 0,
                         "gvisor: the plan requires Landlock (`landlock required;`), which a workload under "
@@ -294,7 +303,9 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
     rc |= add_arg(g, &n, "--root=/tmp/state", NULL);
     rc |= add_arg(g, &n, "--log=/tmp/runsc.log", NULL);
     rc |= add_arg(g, &n, "--log-format=json", NULL);
-    rc |= add_arg(g, &n, "--network=none", NULL);
+    /* egress: runsc's netstack on the interface netd gives the namespace
+     * runsc starts in; else a sandbox network with loopback only */
+    rc |= add_arg(g, &n, p->net.mode == CP_NET_EGRESS ? "--network=sandbox" : "--network=none", NULL);
     rc |= add_arg(g, &n, "--platform=%s", platform);
     rc |= add_arg(g, &n, "--oci-seccomp", NULL);
     rc |= add_arg(g, &n, "--ignore-cgroups", NULL);
@@ -327,7 +338,10 @@ static int gv_prepare(struct backend_run *r, struct cell_error *e)
     backend_fact_str(r, "platform", platform);
     backend_fact_str(r, "network",
                      p->net.mode == CP_NET_NONE ? "none (gVisor netstack, loopback only)"
-                                                : "loopback (gVisor netstack)");
+                         : p->net.mode == CP_NET_EGRESS
+                         ? "egress (gVisor netstack on netd's veth; filtered in the "
+                           "gateway namespace)"
+                         : "loopback (gVisor netstack)");
     backend_fact_str(r, "cgroup", g->cg.n == 0 ? "none" : g->cg.v2 ? "v2" : "v1");
 
     struct gvisor_monitor *m = &g->mon;
@@ -384,7 +398,37 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
     g->mon.hello_fd = hp[1];
     g->mon.sync_fd = sp[0];
     g->mon.supervisor = getpid();
-    pid_t pid = fork();
+    /* egress: the cell waits (before runsc starts) until netd has the
+     * gateway ready; only netd may write the pipe, so EOF means it failed */
+    int nr[2] = { -1, -1 };
+    bool egress = r->plan->net.mode == CP_NET_EGRESS;
+    if (egress && pipe2(nr, O_CLOEXEC) < 0) {
+        int err = errno;
+        close(rp[0]);
+        close(rp[1]);
+        close(hp[0]);
+        close(hp[1]);
+        close(sp[0]);
+        close(sp[1]);
+        return cell_err_sys(e, err, "gvisor: network ready pipe");
+    }
+    g->mon.net_ready_fd = nr[0];
+    g->mon.host_net_fd = egress ? open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC) : -1;
+    if (egress && g->mon.host_net_fd < 0) {
+        int err = errno;
+        close(rp[0]);
+        close(rp[1]);
+        close(hp[0]);
+        close(hp[1]);
+        close(sp[0]);
+        close(sp[1]);
+        close(nr[0]);
+        close(nr[1]);
+        return cell_err_sys(e, err, "gvisor: the host's network namespace");
+    }
+    /* fork-like; with egress the monitor (and runsc) start in a network
+     * namespace of their own, which /proc/PID/ns/net names at once */
+    pid_t pid = egress ? (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, NULL) : fork();
     if (pid < 0) {
         int err = errno;
         close(rp[0]);
@@ -393,6 +437,11 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
         close(hp[1]);
         close(sp[0]);
         close(sp[1]);
+        if (nr[0] >= 0) {
+            close(nr[0]);
+            close(nr[1]);
+            close(g->mon.host_net_fd);
+        }
         return cell_err_sys(e, err, "gvisor: fork of the monitor");
     }
     if (pid == 0) {
@@ -407,6 +456,10 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
         keep[k++] = hp[1];
         keep[k++] = sp[0];
         keep[k++] = g->runsc_fd;
+        if (nr[0] >= 0) {
+            keep[k++] = nr[0];
+            keep[k++] = g->mon.host_net_fd;
+        }
         for (size_t i = 0; i < g->mon.n_cgroup_fds; i++)
             keep[k++] = g->mon.cgroup_fds[i];
         sys_close_fds_except(keep, k);
@@ -418,6 +471,17 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
     g->sync_wr = sp[1];
     r->pid = pid;
     r->record_fd = rp[0];
+    if (egress) {
+        /* the gateway namespace and netd, before the key exists */
+        close(nr[0]);
+        close(g->mon.host_net_fd);
+        int rc = net_gw_start(r->plan, pid, NULL, nr[1], &r->net, e);
+        close(nr[1]);
+        if (rc < 0) {
+            close(hp[0]);
+            return -1;
+        }
+    }
 
     /* wait until the sandbox exists and waits for go (or a failure) */
     char line[256];
@@ -503,6 +567,7 @@ static void gv_cleanup(struct backend_run *r)
     if (!g)
         return;
     backend_teardown_cell(r, &g->sync_wr, &g->cg); /* an unreleased sandbox is taken down */
+    net_gw_stop(&r->net);
     if (g->runsc_fd >= 0)
         close(g->runsc_fd);
     for (size_t i = 0; i < GVISOR_MAX_ARGS && g->argv[i]; i++)

@@ -39,6 +39,8 @@ struct gvisor_monitor {
     const struct oci_bundle *bundle;
     const struct cell_secret_value *secrets;
     int record_fd, hello_fd, sync_fd;
+    int net_ready_fd;        /* egress: netd writes 'r' here when the network is ready; else -1 */
+    int host_net_fd;         /* egress: the host's network namespace (runsc runs there) */
     int runsc_fd;            /* O_PATH of the runsc binary */
     char *const *argv;       /* runsc ... run ... <id> */
     const char *version_log; /* bundle file where runsc run logs "Version X", or

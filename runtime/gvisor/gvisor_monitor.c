@@ -14,6 +14,10 @@
  *     secrets, clones with their flags, config.json.
  *  5. Join the cell's cgroups: runsc, gofer, sandbox and stubs all inherit
  *     them, so the plan's memory and cpu limits hold for the whole sandbox.
+ *     With egress: bind the network namespace the monitor was cloned into
+ *     (netd gives it the cell's end of a veth pair) at the bundle's netns,
+ *     return to the host's, wait until netd is ready: runsc
+ *     --network=sandbox starts the sandbox in it and takes the interface.
  *  6. Start `runsc run` as PID 1 of the new pid namespace (with PDEATHSIG),
  *     and `runsc --version` beside it. runsc creates the sandbox, then
  *     blocks opening the pid-file FIFO; the state file says "created".
@@ -39,7 +43,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -142,8 +149,10 @@ static void emit_running(struct mon *s, int exec_err)
         }
     }
     rec(s, CELL_STEP_HOSTNAME, CELL_STEP_OK, 0, 0, 0, t);
-    /* gVisor's sandbox network always has its own loopback, up */
-    rec(s, CELL_STEP_LOOPBACK, CELL_STEP_OK, 0, 0, 0, t);
+    /* gVisor's sandbox network always has its own loopback, up; with
+     * egress, runsc took netd's interface (detail as native: 2 resolv.conf
+     * placed, 3 the tree has none) */
+    rec(s, CELL_STEP_LOOPBACK, CELL_STEP_OK, 0, 0, b->egress ? (b->resolv_placed ? 2u : 3u) : 0u, t);
     /* no init of ours: under runsc the workload is PID 1 of the sandbox */
     rec(s, CELL_STEP_INIT, CELL_STEP_SKIPPED, 0, 0, 0, t);
     rec(s, CELL_STEP_RLIMITS, CELL_STEP_OK, 0, 0, (uint32_t)p->process.n_rlimits, t);
@@ -379,6 +388,19 @@ static pid_t fork_runsc(struct mon *s, int out_fd, char *const *argv, bool pid1)
             _exit(125);
         umount2("/proc", MNT_DETACH);
         if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+            _exit(125);
+        /* egress: runsc (0.0~20221219) takes a namespace for the host's
+         * when /proc/sys/net/core/rmem_default exists, which recent
+         * kernels show in every network namespace (6.x here): it would
+         * refuse the cell's namespace (cloned for this run, never the
+         * host's) with "cannot run with network enabled in root network
+         * namespace". Hide /proc/sys/net from runsc's view only (this mount
+         * namespace; the per-namespace sysctl directories below it are
+         * looked up anew in each namespace, so the whole of it); the
+         * sysctls themselves are untouched. */
+        if (s->b->egress &&
+            mount("tmpfs", "/proc/sys/net", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=4k,mode=555") < 0)
             _exit(125);
     }
     if (!pid1) {
@@ -638,6 +660,70 @@ static void enter_cgroups(struct mon *s)
     }
 }
 
+/* The namespace's loopback up: runsc gives the sandbox a loopback
+ * interface only for an up one (else 127.0.0.1 would take the default
+ * route to the gateway). */
+static int loopback_up(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int err = errno;
+    close(fd);
+    errno = err;
+    return r;
+}
+
+/* 5b. Egress: the monitor was cloned into the cell's network namespace,
+ * which netd joins to its gateway. runsc --network=sandbox refuses to
+ * take the interfaces of the namespace PID 1 of its pid namespace is in
+ * (its "root" namespace check; runsc run is that PID 1), so the cell's
+ * namespace is bound at the bundle's `netns` (the config's network path:
+ * the sandbox joins it, and it dies with this mount namespace) and the
+ * monitor goes back to the host's namespace. runsc starts only once netd
+ * has set the namespace up (netd writes 'r'; EOF when it failed, and the
+ * supervisor names netd's failed step). */
+static void setup_network(struct mon *s)
+{
+    const struct gvisor_monitor *m = s->m;
+    if (m->net_ready_fd < 0)
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "%s/netns", m->stage_dir);
+    int f = openat(s->bundle, "netns", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+    int err = 0;
+    if (f < 0 || loopback_up() < 0 || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+        err = errno;
+    if (f >= 0)
+        close(f);
+    char r = 0;
+    ssize_t k = 0;
+    if (!err) {
+        do
+            k = read(m->net_ready_fd, &r, 1);
+        while (k < 0 && errno == EINTR);
+    }
+    close(m->net_ready_fd);
+    /* only now back to the host's namespace: the supervisor opened ours
+     * (/proc/PID/ns/net) before it forked netd, and netd has answered */
+    if (!err && k == 1 && r == 'r' && setns(m->host_net_fd, CLONE_NEWNET) < 0)
+        err = errno;
+    close(m->host_net_fd);
+    if (err || k != 1 || r != 'r') {
+        rec(s, CELL_STEP_MOUNT_PRIVATE, CELL_STEP_OK, 0, 0, 0, s->t_private);
+        rec(s, CELL_STEP_LOOPBACK, CELL_STEP_FAILED, 0, err ? err : ENETDOWN, 2, 0);
+        finish_failed(s);
+    }
+}
+
 /* `runsc --version` beside runsc run, when its debug log cannot say. */
 static void start_version(struct mon *s)
 {
@@ -818,6 +904,7 @@ void gvisor_monitor_main(const struct gvisor_monitor *m)
         precheck_failed(&s);
     stage(&s);
     enter_cgroups(&s);
+    setup_network(&s);
     start_runsc(&s);
     for (;;)
         watch_once(&s);

@@ -28,6 +28,8 @@
  *   m/N           clone N of a host tree (BIND, DEVNODE, REMOUNT of a sub-path)
  *   k/N           secrets directory N (a 1 MiB tmpfs, 0500, owned by the workload)
  *   empty         an empty read-only file (file masks)
+ *   resolv.conf   egress: the resolver configuration naming the cell's DNS
+ *                 answerer (runtime/net), bound read-only over /etc/resolv.conf
  */
 #ifndef CELLOS_OCI_H
 #define CELLOS_OCI_H
@@ -63,6 +65,7 @@ struct oci_mount {
     bool recursive; /* CLONE: bring host submounts along */
     bool is_dir;    /* CLONE/MASK: a directory (else a file or device) */
     bool device;    /* CLONE of a host character device (DEVNODE) */
+    bool resolv;    /* MASK_FILE: the bundle's resolv.conf (egress), not its empty file */
     uint64_t size;  /* ROOT/STAGED/TMPFS/SECRETS: bytes, 0 = default */
     uint32_t mode;  /* ROOT/STAGED/TMPFS/SECRETS: permission bits */
     bool chown;     /* owned by uid:gid (workspace, secrets) */
@@ -156,6 +159,8 @@ struct oci_bundle {
     size_t n_env;           /* variables in process.env (ENV detail) */
     size_t n_seccomp_rules; /* entries in linux.seccomp.syscalls (SECCOMP detail) */
     bool net_raw;           /* CAP_NET_RAW granted: runsc needs --net-raw */
+    bool egress;            /* network egress: runsc's netstack in netd's namespace */
+    bool resolv_placed;     /* egress: /etc/resolv.conf is the bundle's (LOOPBACK detail 2, else 3) */
     bool root_readonly;
 
     struct oci_note notes[OCI_MAX_NOTES];

@@ -101,7 +101,7 @@ static int emit_mount(struct oci_json *j, const struct oci_bundle *b, size_t mi,
         break;
     case OCI_FS_STAGED: snprintf(src, sizeof src, "s/%d", m->stage); break;
     case OCI_FS_SECRETS: snprintf(src, sizeof src, "k/%d", m->stage); break;
-    case OCI_FS_MASK_FILE: snprintf(src, sizeof src, "empty"); break;
+    case OCI_FS_MASK_FILE: snprintf(src, sizeof src, "%s", m->resolv ? "resolv.conf" : "empty"); break;
     case OCI_FS_TMPFS:
     case OCI_FS_MASK_DIR:
         type = "tmpfs";
@@ -296,6 +296,14 @@ static int build(const struct plan *p, const struct oci_inputs *in, struct oci_b
     for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
         oj_obj_begin(&j, NULL);
         oj_str(&j, "type", ns[i]);
+        /* egress: the sandbox joins the cell's network namespace, which
+         * netd has given the cell's end of a veth pair (runsc
+         * --network=sandbox takes its interfaces, addresses and routes);
+         * the monitor binds it at the bundle's `netns` (the bundle is
+         * /tmp in its mount namespace). A portable bundle gets a fresh
+         * namespace: no network at all, never more. */
+        if (b->egress && v != V_PORTABLE && strcmp(ns[i], "network") == 0)
+            oj_str(&j, "path", "/tmp/netns");
         oj_obj_end(&j);
     }
     oj_arr_end(&j);
@@ -339,10 +347,6 @@ static int build(const struct plan *p, const struct oci_inputs *in, struct oci_b
 /* Plan features runsc cannot carry: refused before anything is built. */
 static int refusals(const struct plan *p, struct cell_error *e)
 {
-    if (p->net.mode == CP_NET_EGRESS)
-        return cell_err(e, 0,
-                        "network: the plan grants egress, which the gvisor backend cannot "
-                        "enforce here (runsc's sandbox network has no egress filter)");
     if (p->process.n_pass_fds)
         return cell_err(e, 0,
                         "process: the plan passes fd %u; runsc passes only stdin, stdout and "
@@ -387,6 +391,7 @@ int oci_translate(const struct plan *p, const struct oci_inputs *in, struct oci_
     }
     b->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
     b->net_raw = (p->process.capabilities >> CAP_NET_RAW) & 1;
+    b->egress = p->net.mode == CP_NET_EGRESS;
     if (p->net.mode == CP_NET_NONE)
         oci_note(b, "network.none",
                  "gVisor's --network=none sandbox keeps its own loopback up; nothing "

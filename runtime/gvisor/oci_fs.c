@@ -1020,6 +1020,34 @@ static int secrets(struct fs *f)
     return 0;
 }
 
+/* Egress: the cell's resolver names its DNS answerer (runtime/net). As on
+ * the native backend, a read-only file is mounted over /etc/resolv.conf
+ * when the cell's tree has one (a regular file, final symlink not
+ * followed); without one nothing is placed (LOOPBACK detail 3). */
+static int resolv_conf(struct fs *f)
+{
+    struct oci_bundle *b = f->b;
+    struct res r;
+    if (resolve(b, "/etc/resolv.conf", false, &r) < 0)
+        return cell_err_sys(f->e, errno, "gvisor: /etc/resolv.conf");
+    if (r.l.kind != K_FILE || (r.l.mode && !S_ISREG(r.l.mode)))
+        return 0;
+    struct oci_mount m = {
+        .kind = OCI_FS_MASK_FILE,
+        .resolv = true,
+        .dst = r.path,
+        .op = -1,
+        .flags = CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC,
+        .mode = 0444,
+        .from = -1,
+        .stage = -1,
+    };
+    if (add_mount(f, &m) < 0)
+        return -1;
+    b->resolv_placed = true;
+    return 0;
+}
+
 /* runsc mounts its own procfs, sysfs, dev, devpts and a writable tmpfs at
  * /tmp wherever the config has no mount there. Pre-empt each with a mount
  * that shows what the plan's tree has there. */
@@ -1256,6 +1284,8 @@ int oci_fs_translate(const struct plan *p, struct oci_bundle *b, struct cell_err
     f.cur_op = -1;
     if (rc == 0 && b->fail_op < 0)
         rc = secrets(&f);
+    if (rc == 0 && b->fail_op < 0 && p->net.mode == CP_NET_EGRESS)
+        rc = resolv_conf(&f);
     if (rc == 0 && b->fail_op < 0)
         rc = covers(&f);
     if (rc == 0 && b->fail_op < 0)

@@ -18,6 +18,7 @@
 #include "runtime/cell/cell_side.h"
 #include "oci.h"
 #include "runtime/lib/sys_util.h"
+#include "runtime/net/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +205,9 @@ int oci_stage_build(const struct oci_bundle *b, const struct plan *p, const stru
         return fail(e, fail_op, -1, "file", "config.json");
     if (write_file(bundle, "empty", "", 0, 0444) < 0)
         return fail(e, fail_op, -1, "file", "empty");
+    if (b->egress &&
+        write_file(bundle, "resolv.conf", net_resolv_conf(), strlen(net_resolv_conf()), 0444) < 0)
+        return fail(e, fail_op, -1, "file", "resolv.conf");
     if (mounts && mkfifoat(bundle, "pidfifo", 0600) < 0)
         return fail(e, fail_op, -1, "fifo", "pidfifo");
 

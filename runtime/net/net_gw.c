@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -215,6 +216,14 @@ int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int 
     int ns = open(ns_path, O_RDONLY | O_CLOEXEC);
     if (ns < 0)
         return cell_err_sys(e, errno, "network: opening the cell's network namespace %s", ns_path);
+    /* never the supervisor's own: the veth's cell end, its addresses and
+     * routes would land in the host's namespace */
+    struct stat cs, hs;
+    if (fstat(ns, &cs) < 0 || stat("/proc/self/ns/net", &hs) < 0 ||
+        (cs.st_dev == hs.st_dev && cs.st_ino == hs.st_ino)) {
+        close(ns);
+        return cell_err(e, 0, "network: %s is the host's network namespace, not the cell's", ns_path);
+    }
     return start(p, ns, ready_fd, NULL, out, e);
 }
 

@@ -181,6 +181,30 @@ static size_t dns_query(uint8_t *q, const char *name, uint16_t type, uint16_t id
     return o;
 }
 
+/* A datagram answer on a connected socket within 2 s: its length, or -1
+ * with errno (EAGAIN: none). A pending socket error (an ICMP error the
+ * stack took for the socket: ECONNREFUSED) counts as the error: gVisor's
+ * netstack reports it in SO_ERROR and POLLERR but not from a blocking
+ * recv (docs/network.md), and clients that poll see it at once. */
+static ssize_t recv_answer(int s, void *buf, size_t n)
+{
+    struct pollfd pf = { .fd = s, .events = POLLIN };
+    int k = poll(&pf, 1, 2000);
+    if (k == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (k > 0 && (pf.revents & POLLERR) && !(pf.revents & POLLIN)) {
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err) {
+            errno = err;
+            return -1;
+        }
+    }
+    return recv(s, buf, n, MSG_DONTWAIT);
+}
+
 /* Ask server for name/type: -1 error (errno), else the rcode, *ancount. */
 static int dns_ask(const char *server, const char *name, uint16_t type, int *ancount, uint8_t *addr)
 {
@@ -203,7 +227,7 @@ static int dns_ask(const char *server, const char *name, uint16_t type, int *anc
         errno = e;
         return -1;
     }
-    ssize_t n = recv(s, r, sizeof r, 0);
+    ssize_t n = recv_answer(s, r, sizeof r);
     int e = errno;
     close(s);
     if (n < 12) {
@@ -264,7 +288,7 @@ static void attempt(char *arg)
         char buf[64];
         ssize_t r = -1;
         if (s >= 0 && connect(s, (struct sockaddr *)&ss, len) == 0 && send(s, "probe", 5, 0) == 5)
-            r = recv(s, buf, sizeof buf, 0);
+            r = recv_answer(s, buf, sizeof buf);
         int e = errno;
         snprintf(how, sizeof how, "%s after %.0f ms", r >= 0 ? "an answer" : strerror(e),
                  (now() - t0) * 1000);
@@ -294,7 +318,7 @@ static void attempt(char *arg)
         char buf[128];
         ssize_t r = -1;
         if (sendto(s, &h, sizeof h, 0, (struct sockaddr *)&ss, len) >= 0)
-            r = recv(s, buf, sizeof buf, 0);
+            r = recv_answer(s, buf, sizeof buf);
         int e = errno;
         snprintf(how, sizeof how, "%s", r >= 0 ? "an echo reply" : strerror(e));
         report(r < 0, what, how);

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# gvisor_egress.t - network egress on the gvisor backend, with the native
+# test's fixture (tests/lib/egress_fixture.sh: servers in a namespace this
+# test makes, names through the answerer's test-only hosts file): runsc
+# --network=sandbox in the cell's namespace that netd joins to its gateway
+# (docs/network.md). Real curl in gVisor cells for HTTP and HTTPS by name,
+# a wildcard, a CIDR; NXDOMAIN for names not granted; domain fronting and
+# the egress escape probe refused at the gateway; the network events, signed
+# and verifying; the read-only resolv.conf; no residue after normal ends, a
+# gateway failure and SIGKILL of cellrun.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+. "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
+. "$CELLOS_TOP/tests/e2e/gvisor_lib.sh"
+need_root
+need_runsc
+command -v nft >/dev/null || skip_all "nft (nftables) is not installed"
+command -v curl >/dev/null || skip_all "curl is not installed"
+command -v openssl >/dev/null || skip_all "openssl is not installed"
+tmpdir
+EG_OPTS=(--backend gvisor)
+. "$CELLOS_TOP/tests/lib/egress_fixture.sh"
+
+# ---- granted: a name over HTTP, with its events; the resolver file
+mkcell "$TMP/http.plan" /bin/sh -c "\$0 http://svc.test:8080/hello && cat /etc/resolv.conf && { echo x >> /etc/resolv.conf && echo resolv-writable; true; }" "${CURL[*]}"
+run "$TMP/http.plan"
+like "$RC:$OUT" "^0:hello-from-srv" "HTTP by a granted name through the gateway (curl in a gVisor cell)"
+like "$OUT" "nameserver 100\.64\.0\.1" "the cell's /etc/resolv.conf names the answerer"
+unlike "$OUT" "resolv-writable" "the cell's /etc/resolv.conf is read-only"
+like "$(events dns_query)" '"answer":"100\.64\.128\.[0-9]+".*"decision":"answered".*"name":"svc.test"' "dns_query event for the granted name"
+like "$(events rule_counters | head -1)" '"connections":1' "rule_counters: one connection on the svc.test rule"
+like "$(jq -c 'select(.type | endswith("completed")) | .data' "$TMP/ev.jsonl")" '"egressconnections":1' "completed carries the egress totals"
+like "$(jq -c 'select(.type | endswith("step.v1.loopback")) | .data' "$TMP/ev.jsonl")" '"detail":2' "the loopback step says the resolver was placed (as natively)"
+is "$(jq -r 'select(.type | endswith("deviation")) | .data.what' "$TMP/ev.jsonl" | grep -ci net)" 0 "no network deviation on the gvisor backend"
+"$CELLRUN" verify "$TMP/ev.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/http.plan" >/dev/null 2>&1
+ok $? "the stream with network events verifies"
+
+mkcell "$TMP/https.plan" "${CURL[@]}" --cacert "$TMP/bin/cert.pem" https://svc.test:8443/hello
+run "$TMP/https.plan"
+is "$RC:$OUT" "0:hello-from-srv" "HTTPS by a granted name (SNI checked, TLS end to end)"
+
+mkcell "$TMP/wild.plan" "${CURL[@]}" http://a.wild.test:8080/hello
+run "$TMP/wild.plan"
+is "$RC:$OUT" "0:hello-from-srv" "a name under a *. rule"
+
+mkcell "$TMP/cidr.plan" "${CURL[@]}" http://$SRV:9000/hello
+run "$TMP/cidr.plan"
+is "$RC:$OUT" "0:hello-from-srv" "an address granted by a CIDR rule"
+
+# ---- refused: names not granted, fronting
+mkcell "$TMP/other.plan" "${CURL[@]}" http://other.test:8080/hello
+run "$TMP/other.plan"
+like "$RC:$ERR" "^6:.*resolve" "a name no rule grants does not resolve"
+like "$(events dns_query)" '"decision":"nxdomain".*"name":"other.test"' "dns_query event: nxdomain"
+
+mkcell "$TMP/bare.plan" "${CURL[@]}" http://wild.test:8080/hello
+run "$TMP/bare.plan"
+like "$RC:$ERR" "^6:.*resolve" "the bare name of a *. rule does not resolve"
+
+mkcell "$TMP/front.plan" "${CURL[@]}" -H "Host: other.test" http://svc.test:8080/hello
+run "$TMP/front.plan"
+unlike "$RC:$OUT" "^0:hello-from-srv" "domain fronting (Host: other.test through svc.test) is refused"
+like "$(events flow_refused)" "the connection names other.test" "flow_refused event for domain fronting"
+
+# ---- the escape probe: every attempt must fail, and fast
+long=$(head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n')
+mkcell "$TMP/probe.plan" "$TMP/bin/egress_net" \
+    tcp:$SRV:8080 "name:svc.test:9999" "front:svc.test:8080:other.test" "front:a.wild.test:8080:svc.test" \
+    udp:100.64.128.1:8080 udp:$SRV:9000 udp:$SRV:8080 \
+    dns:100.64.0.1:other.test:a dns:100.64.0.1:other.test:aaaa dns:100.64.0.1:svc.test:txt \
+    dns:100.64.0.1:svc.test:any dns:100.64.0.1:svc.test:https dns:100.64.0.1:$long.$long.svc.test:a \
+    dns:$SRV:svc.test:a dns:8.8.8.8:svc.test:a "dns:[2001:4860:4860::8888]:svc.test:a" \
+    "tcp:[2001:db8::1]:9000" "tcp:[fd63:e11::1]:22" icmp:$SRV icmp:100.64.0.1 raw packet \
+    tcp:169.254.169.254:80 tcp:100.64.0.1:22 tcp:100.64.0.1:15001 tcp:100.64.0.1:53 \
+    tcp:$HOSTSIDE:9000 tcp:127.0.0.1:9000 tcp:1.1.1.1:443
+run "$TMP/probe.plan"
+like "$OUT" "^CONTAINED" "egress escape probe in gVisor: every attempt contained"
+unlike "$OUT" "escaped" "no attempt escaped"
+[ "$RC" = 0 ] || diag "$OUT"
+like "$(events flow_refused)" "\"destination\":\"$SRV\".*\"port\":8080" "flow_refused event for a granted name's address used directly"
+like "$(events flow_refused)" "\"destination\":\"$HOSTSIDE\".*always denied" "the host's own address is always denied, CIDR rule or not"
+
+mkcell "$TMP/probe0.plan" "$TMP/bin/egress_net"
+run "$TMP/probe0.plan"
+like "$OUT" "^CONTAINED" "default probe attempts contained under egress in gVisor"
+
+# ---- a gateway that cannot be set up: 125 naming the step, runsc never runs
+{
+    echo 'use "std/base"; use "std/syscalls";'
+    echo 'cell many { process { argv "/bin/true"; } network egress {'
+    for i in $(seq 0 699); do echo "tcp 198.51.$((i / 250)).$((i % 250))/32:443;"; done
+    echo '} syscalls { default kill-process; } }'
+} > "$TMP/many.cell"
+"$CELLC" -I "$CELLOS_TOP/policies" "$TMP/many.cell" -o "$TMP/many.plan"
+ERR=$(rt_cellrun --unsigned --events /dev/null --backend gvisor "$TMP/many.plan" 2>&1 </dev/null); RC=$?
+like "$RC:$ERR" "^125:cellrun: network: nftables: the ruleset is too large" "a gateway set-up failure: 125, naming the step"
+
+# ---- SIGKILL of cellrun: netd, the monitor, runsc and the gateway go with it
+mkcell "$TMP/sleep.plan" /bin/sleep 30
+"$CELLRUN" --key "$TMP/k.key" --events /dev/null --backend gvisor "$TMP/sleep.plan" </dev/null >/dev/null 2>&1 & cr=$!
+echo $cr >> "$TMP/.cellrun-pids"
+for i in $(seq 100); do   # until the sandbox runs (its gateway is up by then)
+    pgrep -f "runsc-sandbox.*cellos-$cr-" >/dev/null && break; sleep 0.1
+done
+kids=$(cat /proc/$cr/task/*/children 2>/dev/null)
+ok $([ "$(echo $kids | wc -w)" -ge 2 ] && echo 0 || echo 1) "cellrun has the monitor and netd as children ($kids)"
+kill -9 $cr; wait $cr 2>/dev/null
+sleep 0.5
+left=""
+for k in $kids; do   # a zombie waiting for its new parent to reap it is gone too
+    st=$(awk '{print $3}' /proc/$k/stat 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ] && left="$left $k:$st"
+done
+is "$left" "" "after SIGKILL of cellrun its children (the monitor, netd) are gone"
+gv_wait_clean $cr
+is "$(gv_residue $cr)" "" "no runsc process or cgroup left after SIGKILL"
+
+# ---- nothing left behind
+is "$(ip -o link | grep -cE '^[0-9]+: gw0[@:]')" 0 "no gateway interface in the host's namespace"
+is "$(nft list tables 2>/dev/null | grep -c cellos)" 0 "no cellos nftables table in the host's namespace"
+is "$(residue)" "" "no residue"
+done_testing
