@@ -98,8 +98,6 @@ refused() {   # refused NAME REGEX PLAN [cellrun opts]: 125 and the reason
     like "$ERR" "$re" "  ... saying why"
     [ ! -s "$TMP/ev.jsonl" ]; ok $? "  ... before any event"
 }
-gv_plan "$TMP/r.plan" --net egress -- /bin/true
-refused "egress" "egress.*cannot enforce" "$TMP/r.plan"
 gv_plan "$TMP/r.plan" --pass-fd 5 -- /bin/true
 refused "a passed fd" "passes fd 5; runsc passes only stdin" "$TMP/r.plan"
 gv_plan "$TMP/r.plan" --umask 077 -- /bin/true
