@@ -12,10 +12,13 @@
 # (198.18.250.2); the cell reaches it by name through the answerer's
 # test-only hosts file. Run as root from the top of the tree after `make`:
 #   bench/network.sh [ROUNDS] [SIZE_MIB]        (default 20 1024)
+# BACKEND=gvisor runs the cells under gVisor (runsc --network=sandbox on the
+# same gateway); the baseline stays the plain veth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-20}
 SIZE=${2:-1024}
+BACKEND=${BACKEND:-native}
 BUILD=${BUILD:-build}
 CELLRUN=$PWD/$BUILD/bin/cellrun
 CELLC=$PWD/$BUILD/bin/cellc
@@ -95,7 +98,7 @@ policy true_egress "$EGRESS" /bin/true
 policy true_none "network none;" /bin/true
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-run_cell() { CELLOS_NET_HOSTS="$W/hosts" "$CELLRUN" --unsigned --events /dev/null "$@" </dev/null; }
+run_cell() { CELLOS_NET_HOSTS="$W/hosts" "$CELLRUN" --unsigned --events /dev/null --backend "$BACKEND" "$@" </dev/null; }
 
 run_cell "$W/lat.plan" > "$W/lat.cell"
 nsenter -t $CLI -n sh -c "for i in \$(seq $ROUNDS); do curl -s -o /dev/null -w '$FMT' http://198.18.251.1:8080/small; done" > "$W/lat.veth"
@@ -115,7 +118,7 @@ for i in $(seq $ROUNDS); do
 done
 s_eg=$(median < "$W/st.egress"); s_no=$(median < "$W/st.none")
 
-echo "bench/network: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, kernel $(uname -r)"
+echo "bench/network ($BACKEND backend): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, kernel $(uname -r)"
 printf '%-34s %12s %12s %8s\n' "" "egress cell" "plain veth" "ratio"
 printf '%-34s %10.0f us %12s\n' "name lookup via the answerer" "$d_cell" "-"
 printf '%-34s %10.0f us %10.0f us %8.2f\n' "connect (time_connect, median)" "$c_cell" "$c_veth" "$(echo "$c_cell $c_veth" | awk '{print $1/$2}')"
