@@ -6,8 +6,10 @@
 # (docs/network.md). Real curl in gVisor cells for HTTP and HTTPS by name,
 # a wildcard, a CIDR; NXDOMAIN for names not granted; domain fronting and
 # the egress escape probe refused at the gateway; the network events, signed
-# and verifying; the read-only resolv.conf; no residue after normal ends, a
-# gateway failure and SIGKILL of cellrun.
+# and verifying; the read-only resolv.conf; two gVisor cells at once; the
+# Debian mirror over HTTPS (when reachable) and nothing else; rootless
+# refused in one line; no residue after normal ends, a gateway failure and
+# SIGKILL of cellrun.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
 . "$CELLOS_TOP/tests/e2e/gvisor_lib.sh"
@@ -82,6 +84,48 @@ like "$(events flow_refused)" "\"destination\":\"$HOSTSIDE\".*always denied" "th
 mkcell "$TMP/probe0.plan" "$TMP/bin/egress_net"
 run "$TMP/probe0.plan"
 like "$OUT" "^CONTAINED" "default probe attempts contained under egress in gVisor"
+
+# ---- two gVisor cells at once: each has its own gateway; neither sees the other
+mkcell "$TMP/a.plan" /bin/sh -c "${CURL[*]} http://svc.test:8080/hello; sleep 1; ${CURL[*]} http://svc.test:8080/hello"
+mkcell "$TMP/b.plan" "$TMP/bin/egress_net" tcp:100.64.0.2:8080 tcp:$SRV:8080
+rt_cellrun --key "$TMP/k.key" --events "$TMP/eva.jsonl" --backend gvisor "$TMP/a.plan" >"$TMP/outa" 2>&1 </dev/null & a=$!
+sleep 0.5
+run "$TMP/b.plan"
+wait $a; ra=$?
+is "$ra:$(tr '\n' ' ' < "$TMP/outa")" "0:hello-from-srv hello-from-srv " "cell A works while cell B runs"
+like "$OUT" "^CONTAINED" "cell B cannot reach A (same private addresses, separate namespaces) or A's grants"
+
+# ---- a cell granted only the Debian mirror reaches nothing else (real network)
+if curl -sf -m 10 -o /dev/null https://deb.debian.org/debian/dists/bookworm/Release; then
+    cat > "$TMP/m.cell" <<CELL
+use "std/base";
+use "std/net-client";
+use "std/syscalls";
+use "std/syscalls-network";
+cell mirror_only {
+    process { argv "/bin/sh", "-c", "\$0 https://deb.debian.org/debian/dists/bookworm/Release >/dev/null && echo mirror-ok; \$0 https://registry.npmjs.org/ >/dev/null || echo other-refused; \$0 --connect-to registry.npmjs.org:443:deb.debian.org:443 https://registry.npmjs.org/ >/dev/null || echo fronting-refused", "/usr/bin/curl -sS --max-time 10"; env PATH = "/usr/bin:/bin"; cwd "/"; }
+    network egress { tcp "deb.debian.org":443; }
+    syscalls { default kill-process; }
+}
+CELL
+    "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/m.cell" -o "$TMP/m.plan"
+    (unset CELLOS_NET_HOSTS; rt_cellrun --unsigned --events /dev/null --backend gvisor "$TMP/m.plan" >"$TMP/out" 2>/dev/null </dev/null)
+    is "$(tr '\n' ' ' < "$TMP/out")" "mirror-ok other-refused fronting-refused " \
+        "gVisor cell granted only the mirror: the mirror works over HTTPS, another host and SNI fronting do not"
+else
+    skip 1 "the Debian mirror is not reachable from this host"
+fi
+
+# ---- rootless: refused in one line, never run unfiltered
+if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null && rootless_setup; then
+    chmod 644 "$TMP/http.plan"
+    ERR=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$RL_CELLRUN" --unsigned --events /dev/null \
+        --backend gvisor "$TMP/http.plan" 2>&1 </dev/null); RC=$?
+    like "$RC:$ERR" "^125:cellrun: gvisor: the gvisor backend needs root" "rootless: an egress plan is refused with one line"
+    is "$(echo "$ERR" | wc -l)" 1 "  ... one line"
+else
+    skip 2 "cannot run as nobody here"
+fi
 
 # ---- a gateway that cannot be set up: 125 naming the step, runsc never runs
 {
