@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +35,7 @@
 #include "keys.h"
 #include "sign_codec.h"
 #include "sign_verify.h"
+#include "sha256.h"
 
 #define EV_MAX_SOURCE  2048
 #define EV_MAX_SUBJECT 1024
@@ -74,8 +77,19 @@ struct ev_stream {
     uint64_t seq;       /* events written */
     char chainprev[65]; /* hex SHA-256 of the last line, or 64 zeros */
 
+    uint64_t written;   /* events written to the sink (<= seq) */
+    bool regular;       /* the sink is a regular file (batches up to EV_BATCH_MAX) */
+    bool sha_ni;        /* ev_sha256 may use the SHA extensions */
+    struct jcs_buf source_json, subject_json; /* canonical JSON strings, set by ev_started */
+    char pae_prefix[64];                      /* "DSSEv1 36 <payload type> " */
+    size_t pae_prefix_len;
+
     struct jcs_doc *doc;
-    struct jcs_buf body, pae, line;
+    struct jcs_buf body; /* EV_PAE_ROOM bytes, then the event without sig */
+    struct jcs_buf out;  /* lines composed, not yet written */
+    struct jcs_buf data; /* the canonical data object of the event being composed */
+
+    struct ev_signer *signer; /* NULL until the first ev_step_queue */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -249,6 +263,9 @@ static void secret_free(struct ev_stream *s)
 
 /* ---- open / close ------------------------------------------------------------- */
 
+static void signer_stop(struct ev_stream *s);
+
+
 void ev_close(struct ev_stream *s)
 {
     if (!s)
@@ -257,9 +274,12 @@ void ev_close(struct ev_stream *s)
     if (s->close_fd && s->fd >= 0)
         close(s->fd);
     jcs_doc_free(s->doc);
+    signer_stop(s);
     jcs_buf_free(&s->body);
-    jcs_buf_free(&s->pae);
-    jcs_buf_free(&s->line);
+    jcs_buf_free(&s->out);
+    jcs_buf_free(&s->data);
+    jcs_buf_free(&s->source_json);
+    jcs_buf_free(&s->subject_json);
     free(s->sink_name);
     free(s->tee_name);
     free(s->source_opt);
@@ -294,6 +314,9 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
     uuid_string(s->run_uuid, s->run_uuid_str);
     memset(s->chainprev, '0', 64);
     s->clock = o->clock ? o->clock : default_clock;
+    s->sha_ni = ev_sha256_accelerated();
+    s->pae_prefix_len = (size_t)snprintf(s->pae_prefix, sizeof s->pae_prefix, "DSSEv1 %zu %s ",
+                                         strlen(CELL_EV_PAYLOAD_TYPE), CELL_EV_PAYLOAD_TYPE);
     s->clock_ctx = o->clock_ctx;
     s->doc = jcs_doc_new();
     if (!s->doc || (o->source && *o->source && !(s->source_opt = strdup(o->source))) ||
@@ -357,10 +380,10 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
         ev_close(s);
         return cell_err(e, ENOMEM, "events: out of memory");
     }
-    if (o->sink != EV_SINK_FILE) {
-        struct stat st;
-        s->file_sink = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
-    }
+    struct stat st;
+    s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (o->sink != EV_SINK_FILE)
+        s->file_sink = s->regular;
     if (o->tee_fd) {
         struct stat st;
         if (fstat(*o->tee_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -400,10 +423,16 @@ int ev_check_plan_key(const struct plan *p, const struct ev_key *key, struct cel
 
 /* ---- emitting one event ------------------------------------------------------- */
 
+static int signer_drain(struct ev_stream *s, struct cell_error *e);
+
+/* The stream can take an event now: the signer thread (if any) has written
+ * everything queued before (so events stay in call order) and did not fail. */
 static int stream_usable(struct ev_stream *s, const char *what, struct cell_error *e)
 {
     if (!s)
         return cell_err(e, 0, "events: %s on a NULL stream", what);
+    if (signer_drain(s, e) < 0)
+        return -1;
     switch (s->state) {
     case EV_DEAD: return cell_err(e, 0, "events: %s: the event stream failed earlier", what);
     case EV_SEALED: return cell_err(e, 0, "events: %s after the stream was sealed", what);
@@ -413,25 +442,23 @@ static int stream_usable(struct ev_stream *s, const char *what, struct cell_erro
 }
 
 /* A fresh document with an empty data object. */
-static struct jcs_value *begin(struct ev_stream *s, struct jcs_value **root)
+static struct jcs_value *begin(struct ev_stream *s)
 {
     jcs_doc_reset(s->doc);
-    *root = jcs_new_object(s->doc);
-    return jcs_put_object(s->doc, *root, "data");
+    return jcs_new_object(s->doc);
 }
 
 static int write_line_to(struct ev_stream *s, int fd, const char *name, bool file_sink, struct cell_error *e)
 {
-    const char *p = s->line.p;
-    size_t n = s->line.len;
+    const char *p = s->out.p;
+    size_t n = s->out.len;
     for (;;) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
             int err = errno;
-            s->state = EV_DEAD;
-            return cell_err_sys(e, err, "events: writing event %llu to %s", (unsigned long long)s->seq + 1,
+            return cell_err_sys(e, err, "events: writing event %llu to %s", (unsigned long long)s->written + 1,
                                 name);
         }
         if ((size_t)w == n)
@@ -439,9 +466,8 @@ static int write_line_to(struct ev_stream *s, int fd, const char *name, bool fil
         if (w == 0 || file_sink) {
             /* A short append to a file cannot be completed without risking
              * interleaving with another writer: the line is damaged. */
-            s->state = EV_DEAD;
             return cell_err(e, EIO, "events: short write of event %llu to %s (%zd of %zu bytes)",
-                            (unsigned long long)s->seq + 1, name, w, n);
+                            (unsigned long long)s->written + 1, name, w, n);
         }
         p += w;
         n -= (size_t)w;
@@ -457,78 +483,153 @@ static int write_line(struct ev_stream *s, struct cell_error *e)
     return s->tee_fd < 0 ? 0 : write_line_to(s, s->tee_fd, s->tee_name, true, e);
 }
 
-/* Add the attributes, sign, write. The data object is already filled in. */
-static int finish(struct ev_stream *s, struct jcs_value *root, const char *type, struct cell_error *e)
+/* The canonical JSON string of s (quotes and escapes) into out; -1 when
+ * out of memory or not valid UTF-8. */
+static int json_string(const char *str, struct jcs_buf *out)
 {
-    struct jcs_doc *d = s->doc;
+    struct jcs_doc *d = jcs_doc_new();
+    if (!d)
+        return -1;
+    struct jcs_value *v = jcs_new_string(d, str, strlen(str));
+    int rc = !v || jcs_doc_error(d) || jcs_serialize(v, NULL, out) < 0 ? -1 : 0;
+    jcs_doc_free(d);
+    return rc;
+}
+
+/* Event types are our constants plus checked names: [a-z0-9_.] only, so
+ * their JSON string needs no escape. */
+static bool plain_type(const char *t, size_t *len)
+{
+    size_t n = 0;
+    for (; t[n]; n++) {
+        char c = t[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.'))
+            return false;
+    }
+    *len = n;
+    return n > 0;
+}
+
+#define APPEND(b, lit) jcs_buf_append((b), (lit), sizeof(lit) - 1)
+
+/* Compose the event around its data object, sign it, append the line to
+ * the pending output, advance the chain. The attributes are written in
+ * their canonical (RFC 8785) order, which is fixed: chainprev, data,
+ * datacontenttype, id, sequence, sig, sigkid, source, specversion, subject,
+ * time, type; data is serialised canonically by jcs. The body (the line
+ * without sig) is built after EV_PAE_ROOM bytes left free for the DSSE
+ * header, so the signed PAE is one contiguous buffer without a copy. The
+ * line is not written here: flush_out does (at once for a caller's event,
+ * in batches by the signer thread). */
+#define EV_PAE_ROOM 96
+static int compose(struct ev_stream *s, const char *data, size_t dlen, const char *type, struct cell_error *e)
+{
     uint64_t seq = s->seq + 1;
     char id[24], sequence[24], when[40];
     struct timespec now;
     s->clock(s->clock_ctx, &now);
     if (format_time(&now, when) < 0)
         return cell_err(e, 0, "events: the clock gave a time outside 1970..9999");
-    fmt_u64(id, seq);
+    size_t idlen = fmt_u64(id, seq), tlen;
     put_digits(sequence, seq, 20);
-    sequence[20] = 0;
+    if (!plain_type(type, &tlen))
+        return cell_err(e, 0, "events: event type \"%.100s\" is not [a-z0-9_.]", type);
 
-    jcs_put_str(d, root, "specversion", "1.0");
-    jcs_put_str(d, root, "id", id);
-    jcs_put_str(d, root, "source", s->source);
-    jcs_put_str(d, root, "subject", s->subject);
-    jcs_put_str(d, root, "type", type);
-    jcs_put_str(d, root, "time", when);
-    jcs_put_str(d, root, "datacontenttype", "application/json");
-    jcs_put_str(d, root, "sequence", sequence);
-    jcs_put_str(d, root, "chainprev", s->chainprev);
-    if (s->secret)
-        jcs_put_str(d, root, "sigkid", s->kid_hex);
-    if (jcs_doc_error(d))
-        return cell_err(e, 0, "events: building %s: %s", type, jcs_doc_error(d));
-
-    s->line.len = 0;
-    s->body.len = 0;
-    if (jcs_serialize(root, NULL, &s->body) < 0)
+    static const char room[EV_PAE_ROOM];
+    struct jcs_buf *b = &s->body;
+    b->len = 0;
+    size_t sig_at;
+    if (jcs_buf_append(b, room, EV_PAE_ROOM) < 0 || APPEND(b, "{\"chainprev\":\"") < 0 ||
+        jcs_buf_append(b, s->chainprev, 64) < 0 || APPEND(b, "\",\"data\":") < 0 ||
+        jcs_buf_append(b, data, dlen) < 0 || APPEND(b, ",\"datacontenttype\":\"application/json\",\"id\":\"") < 0 ||
+        jcs_buf_append(b, id, idlen) < 0 || APPEND(b, "\",\"sequence\":\"") < 0 ||
+        jcs_buf_append(b, sequence, 20) < 0 || APPEND(b, "\"") < 0)
         return cell_err(e, ENOMEM, "events: out of memory");
+    sig_at = b->len;
+    if ((s->secret && (APPEND(b, ",\"sigkid\":\"") < 0 || jcs_buf_append(b, s->kid_hex, EV_KID_HEX_LEN) < 0 ||
+                       APPEND(b, "\"") < 0)) ||
+        APPEND(b, ",\"source\":") < 0 || jcs_buf_append(b, s->source_json.p, s->source_json.len) < 0 ||
+        APPEND(b, ",\"specversion\":\"1.0\",\"subject\":") < 0 ||
+        jcs_buf_append(b, s->subject_json.p, s->subject_json.len) < 0 || APPEND(b, ",\"time\":\"") < 0 ||
+        jcs_buf_append(b, when, 27) < 0 || APPEND(b, "\",\"type\":\"") < 0 || jcs_buf_append(b, type, tlen) < 0 ||
+        APPEND(b, "\"}") < 0)
+        return cell_err(e, ENOMEM, "events: out of memory");
+    const char *body = b->p + EV_PAE_ROOM;
+    size_t blen = b->len - EV_PAE_ROOM;
+
+    struct jcs_buf *o = &s->out;
+    size_t line0 = o->len;
     if (s->secret) {
-        s->pae.len = 0;
+        /* PAE = "DSSEv1 36 <payload type> <len> " body, in place */
+        char head[EV_PAE_ROOM];
+        size_t hl = s->pae_prefix_len;
+        memcpy(head, s->pae_prefix, hl);
+        hl += fmt_u64(head + hl, blen);
+        head[hl++] = ' ';
+        memcpy(b->p + EV_PAE_ROOM - hl, head, hl);
         uint8_t sig[crypto_sign_BYTES];
         char sig64[SC_B64_LEN(crypto_sign_BYTES) + 1];
-        if (dsse_pae(CELL_EV_PAYLOAD_TYPE, s->body.p, s->body.len, &s->pae) < 0)
-            return cell_err(e, ENOMEM, "events: out of memory");
-        crypto_sign_detached(sig, NULL, (const unsigned char *)s->pae.p, s->pae.len, s->secret->sk);
+        crypto_sign_detached(sig, NULL, (const unsigned char *)b->p + EV_PAE_ROOM - hl, hl + blen,
+                             s->secret->sk);
         sc_b64_encode(sig, sizeof sig, sig64);
-        /* The line is the body with ,"sig":"..." inserted where canonical
-         * order puts it: just before the top-level ,"sigkid": member. That
-         * is the last occurrence of the text ,"sigkid":" in the body: the
-         * members after it hold only strings, in which a quote is always
-         * escaped. (Equal to serialising the tree with sig added.) */
-        static const char mark[] = ",\"sigkid\":\"";
-        const char *at = NULL;
-        for (const char *p = s->body.p + s->body.len - (sizeof mark - 1); p >= s->body.p; p--)
-            if (memcmp(p, mark, sizeof mark - 1) == 0) {
-                at = p;
-                break;
-            }
-        if (!at)
-            return cell_err(e, 0, "events: building %s: no sigkid member", type);
-        size_t head = (size_t)(at - s->body.p);
-        if (jcs_buf_append(&s->line, s->body.p, head) < 0 || jcs_buf_append(&s->line, ",\"sig\":\"", 8) < 0 ||
-            jcs_buf_append(&s->line, sig64, SC_B64_LEN(crypto_sign_BYTES)) < 0 ||
-            jcs_buf_append(&s->line, "\"", 1) < 0 ||
-            jcs_buf_append(&s->line, s->body.p + head, s->body.len - head) < 0)
+        size_t head_len = sig_at - EV_PAE_ROOM;
+        if (jcs_buf_append(o, body, head_len) < 0 || APPEND(o, ",\"sig\":\"") < 0 ||
+            jcs_buf_append(o, sig64, SC_B64_LEN(crypto_sign_BYTES)) < 0 || APPEND(o, "\"") < 0 ||
+            jcs_buf_append(o, body + head_len, blen - head_len) < 0) {
+            o->len = line0; /* nothing of this event stays */
             return cell_err(e, ENOMEM, "events: out of memory");
-    } else if (jcs_buf_append(&s->line, s->body.p, s->body.len) < 0) {
+        }
+    } else if (jcs_buf_append(o, body, blen) < 0) {
+        o->len = line0;
         return cell_err(e, ENOMEM, "events: out of memory");
     }
-    if (jcs_buf_append(&s->line, "\n", 1) < 0)
-        return cell_err(e, ENOMEM, "events: out of memory");
-    if (write_line(s, e) < 0)
-        return -1;
     uint8_t h[32];
-    crypto_hash_sha256(h, (const unsigned char *)s->line.p, s->line.len - 1);
+    ev_sha256(h, o->p + line0, o->len - line0, s->sha_ni);
+    if (APPEND(o, "\n") < 0) {
+        o->len = line0;
+        return cell_err(e, ENOMEM, "events: out of memory");
+    }
     sc_hex_encode(h, 32, s->chainprev);
     s->seq = seq;
     return 0;
+}
+
+/* Write the pending lines (whole lines, one write(2) per sink). A failure
+ * leaves the stream dead: the caller marks it so (the signer thread under
+ * its lock). */
+static int flush_out(struct ev_stream *s, struct cell_error *e)
+{
+    if (!s->out.len)
+        return 0;
+    if (write_line(s, e) < 0)
+        return -1;
+    s->out.len = 0;
+    s->written = s->seq;
+    return 0;
+}
+
+/* Compose and write one event from the caller's thread (the signer thread
+ * is idle: stream_usable waited for it). */
+static int emit(struct ev_stream *s, const char *data, size_t dlen, const char *type, struct cell_error *e)
+{
+    if (compose(s, data, dlen, type, e) < 0)
+        return -1; /* nothing changed: the stream is as it was */
+    if (flush_out(s, e) < 0) {
+        s->state = EV_DEAD;
+        return -1;
+    }
+    return 0;
+}
+
+/* The same for a data object built as a jcs tree in s->doc. */
+static int finish(struct ev_stream *s, struct jcs_value *data, const char *type, struct cell_error *e)
+{
+    if (jcs_doc_error(s->doc))
+        return cell_err(e, 0, "events: building %s: %s", type, jcs_doc_error(s->doc));
+    s->data.len = 0;
+    if (jcs_serialize(data, NULL, &s->data) < 0)
+        return cell_err(e, ENOMEM, "events: out of memory");
+    return emit(s, s->data.p, s->data.len, type, e);
 }
 
 static int put_kv(struct jcs_doc *d, struct jcs_value *obj, const struct ev_kv *kv, size_t n,
@@ -602,9 +703,12 @@ int ev_started(struct ev_stream *s, const struct plan *p, const struct ev_starte
         s->source = NULL;
     if (!s->source || !s->subject)
         return cell_err(e, ENOMEM, "events: out of memory");
+    s->source_json.len = s->subject_json.len = 0;
+    if (json_string(s->source, &s->source_json) < 0 || json_string(s->subject, &s->subject_json) < 0)
+        return cell_err(e, 0, "events: the source or subject is not valid UTF-8 (or out of memory)");
 
     struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
+    struct jcs_value *data = begin(s);
     char digest[PLAN_DIGEST_STR_LEN + 1];
     plan_digest_string(p->digest, digest);
     jcs_put_str(d, data, "plandigest", digest);
@@ -657,7 +761,7 @@ int ev_started(struct ev_stream *s, const struct plan *p, const struct ev_starte
         return cell_err(e, 0, "events: started: extra facts missing");
     if (put_kv(d, extra, info->extra, info->n_extra, NULL, e) < 0)
         return cell_err_wrap(e, "started backendinfo");
-    if (finish(s, root, CELL_EV_STARTED, e) < 0)
+    if (finish(s, data, CELL_EV_STARTED, e) < 0)
         return -1;
     s->state = EV_STARTED;
     return 0;
@@ -688,72 +792,340 @@ static const char *result_name(uint16_t r)
     }
 }
 
-int ev_step(struct ev_stream *s, const struct plan *p, const struct cell_step_record *r, struct cell_error *e)
+/* Check a record from the cell (trust nothing beyond its bounds); name
+ * and result are its names, *op its mount op (MOUNT_OP) or NULL. */
+static int step_check(const struct plan *p, const struct cell_step_record *r, const char **name,
+                      const char **result, const struct plan_mount_op **op, struct cell_error *e)
 {
-    if (stream_usable(s, "step", e) < 0)
-        return -1;
     if (!r || !p)
         return cell_err(e, 0, "events: step needs a plan and a record");
-    /* The record comes from the cell: trust nothing beyond its bounds. */
     if (r->magic != CELL_STEP_MAGIC)
         return cell_err(e, 0, "events: step record has bad magic 0x%08x", r->magic);
-    const char *name = cell_step_name(r->step);
-    if (!name)
+    *name = cell_step_name(r->step);
+    if (!*name)
         return cell_err(e, 0, "events: step record has unknown step %u", r->step);
-    const char *result = result_name(r->result);
-    if (!result)
-        return cell_err(e, 0, "events: step %s: unknown result %u", name, r->result);
+    *result = result_name(r->result);
+    if (!*result)
+        return cell_err(e, 0, "events: step %s: unknown result %u", *name, r->result);
     if (r->pad != 0)
-        return cell_err(e, 0, "events: step %s: record padding is not zero", name);
+        return cell_err(e, 0, "events: step %s: record padding is not zero", *name);
     if (r->result == CELL_STEP_FAILED ? (r->err <= 0 || r->err > 4095) : r->err != 0)
-        return cell_err(e, 0, "events: step %s: errno %d does not fit result %s", name, r->err, result);
-    const struct plan_mount_op *op = NULL;
+        return cell_err(e, 0, "events: step %s: errno %d does not fit result %s", *name, r->err, *result);
+    *op = NULL;
     if (r->step == CELL_STEP_MOUNT_OP) {
         if (r->op_index >= p->fs.n_ops)
             return cell_err(e, 0,
                             "events: step mount_op: op index %u is not below the plan's "
                             "%zu ops",
                             r->op_index, p->fs.n_ops);
-        op = &p->fs.ops[r->op_index];
+        *op = &p->fs.ops[r->op_index];
     } else if (r->op_index != 0 && r->step != CELL_STEP_SECCOMP) {
-        return cell_err(e, 0, "events: step %s: op index %u set on a step that has none", name, r->op_index);
+        return cell_err(e, 0, "events: step %s: op index %u set on a step that has none", *name,
+                        r->op_index);
     }
+    return 0;
+}
 
-    struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
-    char mono[24];
-    fmt_u64(mono, r->mono_ns);
-    jcs_put_str(d, data, "step", name);
-    jcs_put_str(d, data, "origin", "cell");
-    jcs_put_str(d, data, "result", result);
-    jcs_put_str(d, data, "monotonicns", mono);
-    jcs_put_uint(d, data, "detail", r->detail);
-    if (r->step == CELL_STEP_SECCOMP && r->op_index)
-        jcs_put_bool(d, data, "listener", true); /* kill returns are answered by the supervisor */
-    if (r->err) {
-        const char *en = strerrorname_np(r->err);
-        jcs_put_str(d, data, "errno", en ? en : "unknown");
-        jcs_put_int(d, data, "errnum", r->err);
+/* "key": for the members of a step's data (keys are ASCII, no escapes). */
+#define KEY(b, k) APPEND((b), "\"" k "\":")
+
+static int put_plain_str(struct jcs_buf *b, const char *v)
+{
+    return APPEND(b, "\"") < 0 || jcs_buf_append(b, v, strlen(v)) < 0 || APPEND(b, "\"") < 0 ? -1 : 0;
+}
+
+static int put_u64(struct jcs_buf *b, uint64_t v)
+{
+    char n[24];
+    return jcs_buf_append(b, n, fmt_u64(n, v));
+}
+
+/* The data object of a step the cell reported, written directly in
+ * canonical order (the members are fixed: detail, dst, errno, errnum, line,
+ * listener, monotonicns, opcode, opindex, origin, result, src, step), equal
+ * to what the jcs serialiser makes of the same members. Names, results,
+ * errno names and opcodes are ASCII without characters to escape; the
+ * plan's paths go through jcs_append_string. A record passed step_check. */
+static int step_data(struct jcs_buf *b, const struct cell_step_record *r, const char *name, const char *result,
+                     const struct plan_mount_op *op, struct cell_error *e)
+{
+    b->len = 0;
+    int rc = APPEND(b, "{") < 0 || KEY(b, "detail") < 0 || put_u64(b, r->detail) < 0 ? -1 : 0;
+    if (!rc && op) {
+        const char *dst = op->dst ? op->dst : "";
+        rc = APPEND(b, ",") < 0 || KEY(b, "dst") < 0 ? -1 : jcs_append_string(b, dst, strlen(dst));
     }
-    if (op) {
+    if (!rc && r->err) {
+        const char *en = strerrorname_np(r->err);
+        rc = APPEND(b, ",") < 0 || KEY(b, "errno") < 0 || put_plain_str(b, en ? en : "unknown") < 0 ||
+                APPEND(b, ",") < 0 || KEY(b, "errnum") < 0 || put_u64(b, (uint64_t)r->err) < 0
+            ? -1
+            : 0;
+    }
+    if (!rc && op)
+        rc = APPEND(b, ",") < 0 || KEY(b, "line") < 0 || put_u64(b, op->line) < 0 ? -1 : 0;
+    if (!rc && r->step == CELL_STEP_SECCOMP && r->op_index) /* kill returns are answered by the supervisor */
+        rc = APPEND(b, ",\"listener\":true");
+    if (!rc)
+        rc = APPEND(b, ",") < 0 || KEY(b, "monotonicns") < 0 || APPEND(b, "\"") < 0 || put_u64(b, r->mono_ns) < 0 ||
+                APPEND(b, "\"") < 0
+            ? -1
+            : 0;
+    if (!rc && op) {
         const char *opname = opcode_name(op->opcode);
         char opbuf[24];
         if (!opname) {
             snprintf(opbuf, sizeof opbuf, "opcode-%u", op->opcode);
             opname = opbuf;
         }
-        jcs_put_uint(d, data, "opindex", r->op_index);
-        jcs_put_str(d, data, "opcode", opname);
-        jcs_put_str(d, data, "dst", op->dst ? op->dst : "");
-        if (op->src && *op->src)
-            jcs_put_str(d, data, "src", op->src);
-        jcs_put_uint(d, data, "line", op->line);
+        rc = APPEND(b, ",") < 0 || KEY(b, "opcode") < 0 || put_plain_str(b, opname) < 0 || APPEND(b, ",") < 0 ||
+                KEY(b, "opindex") < 0 || put_u64(b, r->op_index) < 0
+            ? -1
+            : 0;
     }
-    if (jcs_doc_error(d))
-        return cell_err(e, 0, "events: building step %s: %s", name, jcs_doc_error(d));
+    if (!rc)
+        rc = APPEND(b, ",\"origin\":\"cell\",") < 0 || KEY(b, "result") < 0 || put_plain_str(b, result) < 0 ? -1 : 0;
+    if (!rc && op && op->src && *op->src)
+        rc = APPEND(b, ",") < 0 || KEY(b, "src") < 0 ? -1 : jcs_append_string(b, op->src, strlen(op->src));
+    if (!rc)
+        rc = APPEND(b, ",") < 0 || KEY(b, "step") < 0 || put_plain_str(b, name) < 0 || APPEND(b, "}") < 0 ? -1 : 0;
+    if (rc == -2)
+        return cell_err(e, 0, "events: building step %s: a path of mount op %u is not valid UTF-8", name,
+                        r->op_index);
+    if (rc < 0)
+        return cell_err(e, ENOMEM, "events: out of memory");
+    return 0;
+}
+
+/* Compose the event of a checked record into the pending output. */
+static int step_compose(struct ev_stream *s, const struct plan *p, const struct cell_step_record *r,
+                        struct cell_error *e)
+{
+    const char *name, *result;
+    const struct plan_mount_op *op;
+    if (step_check(p, r, &name, &result, &op, e) < 0 || step_data(&s->data, r, name, result, op, e) < 0)
+        return -1;
     char type[96];
-    snprintf(type, sizeof type, "%s%s", CELL_EV_STEP_PREFIX, name);
-    return finish(s, root, type, e);
+    memcpy(type, CELL_EV_STEP_PREFIX, sizeof CELL_EV_STEP_PREFIX - 1);
+    snprintf(type + sizeof CELL_EV_STEP_PREFIX - 1, sizeof type - (sizeof CELL_EV_STEP_PREFIX - 1), "%s", name);
+    return compose(s, s->data.p, s->data.len, type, e);
+}
+
+int ev_step(struct ev_stream *s, const struct plan *p, const struct cell_step_record *r, struct cell_error *e)
+{
+    if (stream_usable(s, "step", e) < 0)
+        return -1;
+    if (step_compose(s, p, r, e) < 0)
+        return -1;
+    if (flush_out(s, e) < 0) {
+        s->state = EV_DEAD;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the signer thread ------------------------------------------------------ */
+
+/* Records wait here for the signer thread, which composes, signs and
+ * writes them in order. The stream's composing state (doc, buffers, seq,
+ * chain, state) belongs to the thread while it is busy or the queue is not
+ * empty; every other call first waits (under mu) until it is idle, which
+ * hands the state back with the mutex's ordering. Fields below are under
+ * mu. */
+#define EV_QUEUE_MAX  4096        /* records waiting at most (the cell waits beyond) */
+#define EV_BATCH_MAX  16384       /* bytes of lines written at once to a regular file */
+#define EV_BATCH_PIPE 4096        /* ... to anything else (PIPE_BUF: a write stays atomic) */
+#define EV_SIGNER_STACK (256 << 10)
+
+struct ev_item {
+    const struct plan *plan;
+    struct cell_step_record rec;
+};
+
+struct ev_signer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* items queued, or stop */
+    pthread_cond_t idle; /* queue empty and written, or space freed */
+    struct ev_item *q;   /* ring of EV_QUEUE_MAX */
+    size_t head, n;
+    bool busy, stop, failed;
+    struct cell_error err; /* the thread's failure */
+    int fail_fd;           /* eventfd: readable once the thread failed */
+};
+
+static void *signer_main(void *arg)
+{
+    struct ev_stream *s = arg;
+    struct ev_signer *g = s->signer;
+    size_t batch_max = s->regular ? EV_BATCH_MAX : EV_BATCH_PIPE;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (!g->n && !g->stop)
+            pthread_cond_wait(&g->work, &g->mu);
+        if (!g->n)
+            break;
+        struct ev_item it = g->q[g->head];
+        g->head = (g->head + 1) % EV_QUEUE_MAX;
+        g->n--;
+        g->busy = true;
+        pthread_cond_broadcast(&g->idle); /* a place is free */
+        bool failed = g->failed;
+        pthread_mutex_unlock(&g->mu);
+
+        struct cell_error e = { 0 };
+        int rc = 0;
+        if (!failed) {
+            rc = step_compose(s, it.plan, &it.rec, &e);
+            /* write when nothing more is waiting, or the batch is full
+             * (reading n unlocked would race: ask under the lock) */
+            if (rc == 0) {
+                pthread_mutex_lock(&g->mu);
+                bool more = g->n != 0;
+                pthread_mutex_unlock(&g->mu);
+                if (!more || s->out.len + 1024 > batch_max)
+                    rc = flush_out(s, &e);
+            }
+        }
+
+        pthread_mutex_lock(&g->mu);
+        if (rc < 0 && !g->failed) {
+            g->failed = true;
+            g->err = e;
+            s->state = EV_DEAD;
+            uint64_t one = 1;
+            ssize_t w = write(g->fail_fd, &one, sizeof one);
+            (void)w;
+        }
+        g->busy = false;
+        if (!g->n)
+            pthread_cond_broadcast(&g->idle);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+static int signer_start(struct ev_stream *s, struct cell_error *e)
+{
+    struct ev_signer *g = calloc(1, sizeof *g);
+    if (!g || !(g->q = calloc(EV_QUEUE_MAX, sizeof *g->q))) {
+        free(g);
+        return cell_err(e, ENOMEM, "events: out of memory");
+    }
+    g->fail_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (g->fail_fd < 0) {
+        int err = errno;
+        free(g->q);
+        free(g);
+        return cell_err_sys(e, err, "events: eventfd for the signer thread");
+    }
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->work, NULL);
+    pthread_cond_init(&g->idle, NULL);
+    s->signer = g;
+    /* the thread takes no signal (the supervisor reads them from its
+     * signalfd): block all while it is created, it inherits the mask */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, EV_SIGNER_STACK);
+    int rc = pthread_create(&g->thread, &attr, signer_main, s);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        s->signer = NULL;
+        close(g->fail_fd);
+        pthread_cond_destroy(&g->idle);
+        pthread_cond_destroy(&g->work);
+        pthread_mutex_destroy(&g->mu);
+        free(g->q);
+        free(g);
+        return cell_err_sys(e, rc, "events: starting the signer thread");
+    }
+    return 0;
+}
+
+/* Wait until the queue is empty and written; the thread's failure, if any. */
+static int signer_drain(struct ev_stream *s, struct cell_error *e)
+{
+    struct ev_signer *g = s->signer;
+    if (!g)
+        return 0;
+    pthread_mutex_lock(&g->mu);
+    while (g->n || g->busy)
+        pthread_cond_wait(&g->idle, &g->mu);
+    bool failed = g->failed;
+    if (failed)
+        *e = g->err;
+    pthread_mutex_unlock(&g->mu);
+    return failed ? -1 : 0;
+}
+
+/* Let the thread write what is queued, then end it. */
+static void signer_stop(struct ev_stream *s)
+{
+    struct ev_signer *g = s->signer;
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->mu);
+    g->stop = true;
+    pthread_cond_signal(&g->work);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->thread, NULL);
+    close(g->fail_fd);
+    pthread_cond_destroy(&g->idle);
+    pthread_cond_destroy(&g->work);
+    pthread_mutex_destroy(&g->mu);
+    free(g->q);
+    free(g);
+    s->signer = NULL;
+}
+
+int ev_step_queue(struct ev_stream *s, const struct plan *p, const struct cell_step_record *r,
+                  struct cell_error *e)
+{
+    if (!s)
+        return cell_err(e, 0, "events: step on a NULL stream");
+    const char *name, *result;
+    const struct plan_mount_op *op;
+    if (step_check(p, r, &name, &result, &op, e) < 0) /* a bad record is refused now */
+        return -1;
+    if (!s->signer) {
+        /* the first record: the caller's thread still owns the stream */
+        if (stream_usable(s, "step", e) < 0 || signer_start(s, e) < 0)
+            return -1;
+    }
+    struct ev_signer *g = s->signer;
+    pthread_mutex_lock(&g->mu);
+    while (g->n == EV_QUEUE_MAX && !g->failed)
+        pthread_cond_wait(&g->idle, &g->mu);
+    int rc = 0;
+    if (g->failed) {
+        *e = g->err;
+        rc = -1;
+    } else if (s->state != EV_STARTED) {
+        rc = cell_err(e, 0, "events: step on a stream that is sealed or failed");
+    } else {
+        g->q[(g->head + g->n) % EV_QUEUE_MAX] = (struct ev_item){ .plan = p, .rec = *r };
+        g->n++;
+        pthread_cond_signal(&g->work);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
+
+int ev_sync(struct ev_stream *s, struct cell_error *e)
+{
+    if (!s)
+        return 0;
+    return signer_drain(s, e);
+}
+
+int ev_signer_fd(const struct ev_stream *s)
+{
+    return s && s->signer ? s->signer->fail_fd : -1;
 }
 
 int ev_supervisor_step(struct ev_stream *s, const char *name, const struct ev_kv *kv, size_t n,
@@ -768,7 +1140,7 @@ int ev_supervisor_step(struct ev_stream *s, const char *name, const struct ev_kv
         return cell_err(e, 0, "events: supervisor step %s: values missing", name);
     static const char *const reserved[] = { "step", "origin", NULL };
     struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
+    struct jcs_value *data = begin(s);
     jcs_put_str(d, data, "step", name);
     jcs_put_str(d, data, "origin", "supervisor");
     if (put_kv(d, data, kv, n, reserved, e) < 0)
@@ -777,7 +1149,7 @@ int ev_supervisor_step(struct ev_stream *s, const char *name, const struct ev_kv
         return cell_err(e, 0, "events: building step %s: %s", name, jcs_doc_error(d));
     char type[96];
     snprintf(type, sizeof type, "%s%s", CELL_EV_STEP_PREFIX, name);
-    return finish(s, root, type, e);
+    return finish(s, data, type, e);
 }
 
 int ev_network(struct ev_stream *s, const char *name, const struct ev_kv *kv, size_t n, struct cell_error *e)
@@ -790,14 +1162,14 @@ int ev_network(struct ev_stream *s, const char *name, const struct ev_kv *kv, si
     if (n && !kv)
         return cell_err(e, 0, "events: network event %s: values missing", name);
     struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
+    struct jcs_value *data = begin(s);
     if (put_kv(d, data, kv, n, NULL, e) < 0)
         return cell_err_wrap(e, "network event %s", name);
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building network event %s: %s", name, jcs_doc_error(d));
     char type[96];
     snprintf(type, sizeof type, "%s%s", CELL_EV_NETWORK_PREFIX, name);
-    return finish(s, root, type, e);
+    return finish(s, data, type, e);
 }
 
 int ev_export(struct ev_stream *s, bool completed, const struct ev_kv *kv, size_t n, struct cell_error *e)
@@ -805,12 +1177,12 @@ int ev_export(struct ev_stream *s, bool completed, const struct ev_kv *kv, size_
     if (stream_usable(s, "export", e) < 0)
         return -1;
     struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
+    struct jcs_value *data = begin(s);
     if (put_kv(d, data, kv, n, NULL, e) < 0)
         return cell_err_wrap(e, "export event");
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building an export event: %s", jcs_doc_error(d));
-    return finish(s, root, completed ? CELL_EV_EXPORT_COMPLETED : CELL_EV_EXPORT_FAILED, e);
+    return finish(s, data, completed ? CELL_EV_EXPORT_COMPLETED : CELL_EV_EXPORT_FAILED, e);
 }
 
 int ev_seccomp_denied(struct ev_stream *s, const struct ev_kv *kv, size_t n, struct cell_error *e)
@@ -822,12 +1194,12 @@ int ev_seccomp_denied(struct ev_stream *s, const struct ev_kv *kv, size_t n, str
     if (n && !kv)
         return cell_err(e, 0, "events: seccomp denied: values missing");
     struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
+    struct jcs_value *data = begin(s);
     if (put_kv(d, data, kv, n, NULL, e) < 0)
         return cell_err_wrap(e, "seccomp denied");
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building seccomp denied: %s", jcs_doc_error(d));
-    return finish(s, root, CELL_EV_SECCOMP_DENIED, e);
+    return finish(s, data, CELL_EV_SECCOMP_DENIED, e);
 }
 
 int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct cell_error *e)
@@ -839,7 +1211,7 @@ int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct 
     if (!c)
         return cell_err(e, 0, "events: completed without information");
     struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
+    struct jcs_value *data = begin(s);
     if (c->exited) {
         if (c->exit_code < 0 || c->exit_code > 255)
             return cell_err(e, 0, "events: exit code %d is outside 0..255", c->exit_code);
@@ -874,7 +1246,7 @@ int ev_completed(struct ev_stream *s, const struct ev_completed_info *c, struct 
         return cell_err_wrap(e, "completed");
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building completed: %s", jcs_doc_error(d));
-    if (finish(s, root, CELL_EV_COMPLETED, e) < 0)
+    if (finish(s, data, CELL_EV_COMPLETED, e) < 0)
         return -1;
     s->completed = true;
     return 0;
@@ -887,12 +1259,12 @@ int ev_destroyed(struct ev_stream *s, bool succeeded, bool forced, struct cell_e
     if (s->destroyed)
         return cell_err(e, 0, "events: destroyed twice");
     struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
+    struct jcs_value *data = begin(s);
     jcs_put_str(d, data, "outcome", succeeded ? "succeeded" : "failed");
     jcs_put_str(d, data, "terminalState", forced ? "Forced" : "Clean");
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building destroyed: %s", jcs_doc_error(d));
-    if (finish(s, root, CELL_EV_DESTROYED, e) < 0)
+    if (finish(s, data, CELL_EV_DESTROYED, e) < 0)
         return -1;
     s->destroyed = true;
     return 0;
@@ -903,11 +1275,11 @@ int ev_seal(struct ev_stream *s, struct cell_error *e)
     if (stream_usable(s, "seal", e) < 0)
         return -1;
     struct jcs_doc *d = s->doc;
-    struct jcs_value *root, *data = begin(s, &root);
+    struct jcs_value *data = begin(s);
     jcs_put_uint(d, data, "events", s->seq + 1);
     if (jcs_doc_error(d))
         return cell_err(e, 0, "events: building sealed: %s", jcs_doc_error(d));
-    if (finish(s, root, CELL_EV_SEALED, e) < 0)
+    if (finish(s, data, CELL_EV_SEALED, e) < 0)
         return -1;
     s->state = EV_SEALED;
     if (s->file_sink && fsync(s->fd) < 0 && errno != EINVAL && errno != EROFS) {

@@ -173,7 +173,34 @@ int ev_run_uuid_generate(uint8_t uuid[16], struct cell_error *e);
  * ev_started performs the same check. */
 int ev_check_plan_key(const struct plan *p, const struct ev_key *key, struct cell_error *e);
 
-/* Events written so far (the sequence number of the last one). */
+/* Events written so far (the sequence number of the last one); after
+ * ev_sync when records were queued. */
 uint64_t ev_count(const struct ev_stream *s);
+
+/* ---- signing off the critical path (the supervisor's records) ----------- */
+
+/* ev_step for the signer thread: the record is checked here, at once (a bad
+ * record is refused with the error ev_step would give), then queued; a
+ * thread of the stream's own (started by the first call) composes, signs
+ * and writes the queued records in order, batching the lines of records
+ * that arrive together into one write(2) (whole lines, at most 16 KiB to a
+ * regular file and PIPE_BUF to anything else). Every other call on the
+ * stream first waits until the queue is written, so the stream is exactly
+ * what the same calls to ev_step would have made, only its `time`
+ * attributes are when the thread composed each event. A full queue (4096
+ * records) makes the caller wait. A sink failure in the thread kills the
+ * stream: ev_signer_fd becomes readable and the next call returns the
+ * error. ev_close lets the thread write what is queued, then ends it. The
+ * thread blocks every signal. */
+int ev_step_queue(struct ev_stream *s, const struct plan *p, const struct cell_step_record *r,
+                  struct cell_error *e);
+
+/* Wait until every queued record is written: 0, or -1 with the signer
+ * thread's failure (the stream is then dead). */
+int ev_sync(struct ev_stream *s, struct cell_error *e);
+
+/* An eventfd that becomes readable when the signer thread failed; -1 while
+ * no thread runs. The caller polls it to stop the cell at once. */
+int ev_signer_fd(const struct ev_stream *s);
 
 #endif

@@ -693,6 +693,16 @@ static int serialize(const struct jcs_value *v, const char *omit, size_t omit_le
     return -1;
 }
 
+int jcs_append_string(struct jcs_buf *b, const char *s, size_t len)
+{
+    if (jcs_utf8_valid_prefix(s, len) != len)
+        return -2;
+    if (buf_reserve(b, len + 2) < 0 || put_string(b, s, len) < 0)
+        return -1;
+    b->p[b->len] = 0;
+    return 0;
+}
+
 int jcs_serialize(const struct jcs_value *v, const char *omit_key, struct jcs_buf *b)
 {
     if (buf_reserve(b, 512) < 0)

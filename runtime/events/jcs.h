@@ -96,6 +96,12 @@ void jcs_buf_free(struct jcs_buf *b);
  * Returns -1 only when out of memory. */
 int jcs_serialize(const struct jcs_value *v, const char *omit_key, struct jcs_buf *b);
 
+/* Append the canonical form of the string s[0..len) (quotes, escapes), as
+ * jcs_serialize writes a string value: for writers that emit members in
+ * canonical order themselves. -2: not valid UTF-8 (b unchanged), -1: out of
+ * memory. */
+int jcs_append_string(struct jcs_buf *b, const char *s, size_t len);
+
 /* Compare two UTF-8 strings by their UTF-16 code units (JCS key order). */
 int jcs_key_cmp(const char *a, size_t alen, const char *b, size_t blen);
 
