@@ -270,11 +270,11 @@ void ev_close(struct ev_stream *s)
 {
     if (!s)
         return;
+    signer_stop(s); /* first: it writes what is queued */
     secret_free(s);
     if (s->close_fd && s->fd >= 0)
         close(s->fd);
     jcs_doc_free(s->doc);
-    signer_stop(s);
     jcs_buf_free(&s->body);
     jcs_buf_free(&s->out);
     jcs_buf_free(&s->data);
@@ -819,6 +819,11 @@ static int step_check(const struct plan *p, const struct cell_step_record *r, co
                             "%zu ops",
                             r->op_index, p->fs.n_ops);
         *op = &p->fs.ops[r->op_index];
+        const char *paths[2] = { (*op)->dst, (*op)->src };
+        for (int i = 0; i < 2; i++)
+            if (paths[i] && jcs_utf8_valid_prefix(paths[i], strlen(paths[i])) != strlen(paths[i]))
+                return cell_err(e, 0, "events: building step mount_op: a path of mount op %u is not valid UTF-8",
+                                r->op_index);
     } else if (r->op_index != 0 && r->step != CELL_STEP_SECCOMP) {
         return cell_err(e, 0, "events: step %s: op index %u set on a step that has none", *name,
                         r->op_index);

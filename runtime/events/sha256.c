@@ -14,9 +14,9 @@
 #include <sodium.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && __has_include(<sys/platform/x86.h>)
 #include <immintrin.h>
+#include <sys/platform/x86.h>
 #define EV_SHA_NI 1
 #endif
 
@@ -38,15 +38,11 @@ static const uint32_t K256[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
+/* glibc's record of the CPU, made once at start-up: no cpuid here (a cpuid
+ * exits to the hypervisor, about 9 us on a virtual machine). */
 bool ev_sha256_accelerated(void)
 {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1))
-        return false;
-    if (__get_cpuid_max(0, NULL) < 7)
-        return false;
-    __cpuid_count(7, 0, a, b, c, d);
-    return (b & (1u << 29)) != 0; /* SHA */
+    return CPU_FEATURE_ACTIVE(SHA) && CPU_FEATURE_ACTIVE(SSSE3) && CPU_FEATURE_ACTIVE(SSE4_1);
 }
 
 __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8], const uint8_t *p, size_t n)

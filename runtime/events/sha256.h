@@ -5,8 +5,8 @@
  * The same digest as libsodium's crypto_hash_sha256 (FIPS 180-4), computed
  * with the x86 SHA extensions where the CPU has them (about eight times
  * faster than the portable code on a line of an event), else by libsodium.
- * Stateless and thread-safe. The CPU check (cpuid, slow under a hypervisor)
- * is the caller's, once: a stream or a verifier keeps its answer.
+ * Stateless and thread-safe. The CPU check is the caller's, once: a stream
+ * or a verifier keeps its answer.
  */
 #ifndef CELLOS_EV_SHA256_H
 #define CELLOS_EV_SHA256_H

@@ -14,6 +14,7 @@
  * chain hash up in the whole file).
  */
 #include "verify.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -616,13 +617,14 @@ int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o
         snprintf(r->why, sizeof r->why, "out of memory");
         goto out;
     }
+    bool sha_ni = ev_sha256_accelerated();
     for (size_t pos = 0; pos < len;) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
         struct line *l = &v.lines[v.n_lines];
         l->p = buf + pos;
         l->len = nl ? (size_t)(nl - (buf + pos)) : len - pos;
         l->complete = nl != NULL;
-        crypto_hash_sha256(l->hash, (const unsigned char *)l->p, l->len);
+        ev_sha256(l->hash, l->p, l->len, sha_ni);
         memcpy(v.index[v.n_lines].hash, l->hash, 32);
         v.index[v.n_lines].line = v.n_lines;
         v.n_lines++;

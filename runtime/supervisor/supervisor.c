@@ -7,9 +7,18 @@
  *    events are written (the backend's cell waits for go);
  *  - the signing key is loaded only after the backend spawned the cell, and
  *    our copy is wiped right after the stream took it;
- *  - every record from the cell is bounds-checked here and by ev_step, and
- *    becomes exactly one event; a bad record or a failing sink kills the
- *    cell (nothing runs unrecorded) and the run fails with 125;
+ *  - every record from the cell is bounds-checked here and by
+ *    ev_step_queue, and becomes exactly one event; a bad record or a
+ *    failing sink kills the cell (nothing runs unrecorded) and the run
+ *    fails with 125;
+ *  - signing is off the cell's critical path: records are queued for the
+ *    stream's signer thread, which signs and writes them in order while the
+ *    cell goes on (its exec waits for no signature); a sink failure there
+ *    wakes the watch loop (ev_signer_fd), which kills the cell; every other
+ *    event, and so completed, destroyed and the seal, waits until the queue
+ *    is written, and ev_close ends the thread after writing what is queued.
+ *    A crash of cellrun anywhere leaves an unsealed stream of whole lines
+ *    in order: verify reports it cut off (exit 3);
  *  - every path out of supervisor_run goes through teardown: the backend's
  *    cleanup runs whatever happened;
  *  - two clocks bound the cell, so nothing runs unbounded: the set-up bound
@@ -185,7 +194,10 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
         s->bad_record = true;
         return cell_err(e, 0, "cell: malformed step record (step %u, result %u)", r->step, r->result);
     }
-    if (s->ev && ev_step(s->ev, s->plan, r, e) < 0) {
+    /* queued for the signer thread: the cell goes on (its exec waits for
+     * no signature); a bad record is refused here, a sink failure comes
+     * back through ev_signer_fd */
+    if (s->ev && ev_step_queue(s->ev, s->plan, r, e) < 0) {
         s->sink_failed = true;
         return -1;
     }
@@ -455,11 +467,12 @@ static int watch(struct sup *s, struct cell_error *e)
         }
     }
     while (!s->reaped) {
-        struct pollfd pf[4] = {
+        struct pollfd pf[5] = {
             { .fd = s->sigfd, .events = POLLIN },
             { .fd = eof ? -1 : s->run.record_fd, .events = POLLIN },
             { .fd = net_gw_fd(s->run.net), .events = POLLIN },
             { .fd = s->sn.fd, .events = POLLIN },
+            { .fd = rc == 0 ? ev_signer_fd(s->ev) : -1, .events = POLLIN },
         };
         int timeout = -1;
         /* until the workload starts: the set-up bound (after a VM's boot
@@ -484,7 +497,7 @@ static int watch(struct sup *s, struct cell_error *e)
             uint64_t left_ms = (end - now + 999999) / 1000000;
             timeout = left_ms > 1000000000 ? 1000000000 : (int)left_ms;
         }
-        int n = poll(pf, 4, timeout);
+        int n = poll(pf, 5, timeout);
         if (n < 0 && errno != EINTR) {
             rc = cell_err_sys(e, errno, "poll");
             kill_cell(s);
@@ -492,6 +505,12 @@ static int watch(struct sup *s, struct cell_error *e)
         }
         if (n <= 0)
             continue;
+        if (pf[4].revents && rc == 0 && ev_sync(s->ev, e) < 0) {
+            /* the signer thread could not write: nothing may run unrecorded */
+            s->sink_failed = true;
+            rc = -1;
+            kill_cell(s);
+        }
         if (pf[2].revents) {
             int nr = net_gw_pump(s->run.net, s->ev, e); /* -1 sink, -2 the gateway failed */
             if (nr < 0 && rc == 0) {
