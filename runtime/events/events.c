@@ -950,50 +950,54 @@ struct ev_item {
 struct ev_signer {
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t work; /* items queued, or stop */
-    pthread_cond_t idle; /* queue empty and written, or space freed */
-    struct ev_item *q;   /* ring of EV_QUEUE_MAX */
+    pthread_cond_t work;  /* items queued, or stop */
+    pthread_cond_t space; /* the queue fell to half: a waiting caller may go on */
+    pthread_cond_t idle;  /* queue empty and written */
+    struct ev_item *q;    /* ring of EV_QUEUE_MAX */
     size_t head, n;
-    bool busy, stop, failed;
+    bool busy, stop, failed, full_wait;
     struct cell_error err; /* the thread's failure */
     int fail_fd;           /* eventfd: readable once the thread failed */
 };
+
+#define EV_TAKE 64 /* records taken from the queue at once */
 
 static void *signer_main(void *arg)
 {
     struct ev_stream *s = arg;
     struct ev_signer *g = s->signer;
     size_t batch_max = s->regular ? EV_BATCH_MAX : EV_BATCH_PIPE;
+    struct ev_item take[EV_TAKE];
     pthread_mutex_lock(&g->mu);
     for (;;) {
         while (!g->n && !g->stop)
             pthread_cond_wait(&g->work, &g->mu);
         if (!g->n)
             break;
-        struct ev_item it = g->q[g->head];
-        g->head = (g->head + 1) % EV_QUEUE_MAX;
-        g->n--;
+        size_t k = 0;
+        for (; k < EV_TAKE && g->n; k++, g->n--) {
+            take[k] = g->q[g->head];
+            g->head = (g->head + 1) % EV_QUEUE_MAX;
+        }
         g->busy = true;
-        pthread_cond_broadcast(&g->idle); /* a place is free */
+        if (g->full_wait && g->n <= EV_QUEUE_MAX / 2) {
+            g->full_wait = false;
+            pthread_cond_broadcast(&g->space);
+        }
         bool failed = g->failed;
         pthread_mutex_unlock(&g->mu);
 
         struct cell_error e = { 0 };
         int rc = 0;
-        if (!failed) {
-            rc = step_compose(s, it.plan, &it.rec, &e);
-            /* write when nothing more is waiting, or the batch is full
-             * (reading n unlocked would race: ask under the lock) */
-            if (rc == 0) {
-                pthread_mutex_lock(&g->mu);
-                bool more = g->n != 0;
-                pthread_mutex_unlock(&g->mu);
-                if (!more || s->out.len + 1024 > batch_max)
-                    rc = flush_out(s, &e);
-            }
-        }
-
+        for (size_t i = 0; i < k && !failed && rc == 0; i++)
+            rc = step_compose(s, take[i].plan, &take[i].rec, &e);
         pthread_mutex_lock(&g->mu);
+        /* write when nothing more is waiting, or the batch is full */
+        if (!failed && rc == 0 && (!g->n || s->out.len + 1024 > batch_max)) {
+            pthread_mutex_unlock(&g->mu);
+            rc = flush_out(s, &e);
+            pthread_mutex_lock(&g->mu);
+        }
         if (rc < 0 && !g->failed) {
             g->failed = true;
             g->err = e;
@@ -1001,6 +1005,7 @@ static void *signer_main(void *arg)
             uint64_t one = 1;
             ssize_t w = write(g->fail_fd, &one, sizeof one);
             (void)w;
+            pthread_cond_broadcast(&g->space);
         }
         g->busy = false;
         if (!g->n)
@@ -1026,6 +1031,7 @@ static int signer_start(struct ev_stream *s, struct cell_error *e)
     }
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->work, NULL);
+    pthread_cond_init(&g->space, NULL);
     pthread_cond_init(&g->idle, NULL);
     s->signer = g;
     /* the thread takes no signal (the supervisor reads them from its
@@ -1043,6 +1049,7 @@ static int signer_start(struct ev_stream *s, struct cell_error *e)
         s->signer = NULL;
         close(g->fail_fd);
         pthread_cond_destroy(&g->idle);
+        pthread_cond_destroy(&g->space);
         pthread_cond_destroy(&g->work);
         pthread_mutex_destroy(&g->mu);
         free(g->q);
@@ -1081,6 +1088,7 @@ static void signer_stop(struct ev_stream *s)
     pthread_join(g->thread, NULL);
     close(g->fail_fd);
     pthread_cond_destroy(&g->idle);
+    pthread_cond_destroy(&g->space);
     pthread_cond_destroy(&g->work);
     pthread_mutex_destroy(&g->mu);
     free(g->q);
@@ -1104,8 +1112,10 @@ int ev_step_queue(struct ev_stream *s, const struct plan *p, const struct cell_s
     }
     struct ev_signer *g = s->signer;
     pthread_mutex_lock(&g->mu);
-    while (g->n == EV_QUEUE_MAX && !g->failed)
-        pthread_cond_wait(&g->idle, &g->mu);
+    while (g->n == EV_QUEUE_MAX && !g->failed) {
+        g->full_wait = true;
+        pthread_cond_wait(&g->space, &g->mu);
+    }
     int rc = 0;
     if (g->failed) {
         *e = g->err;
