@@ -77,9 +77,9 @@ struct ev_stream {
     uint64_t seq;       /* events written */
     char chainprev[65]; /* hex SHA-256 of the last line, or 64 zeros */
 
-    uint64_t written;   /* events written to the sink (<= seq) */
-    bool regular;       /* the sink is a regular file (batches up to EV_BATCH_MAX) */
-    bool sha_ni;        /* ev_sha256 may use the SHA extensions */
+    uint64_t written;                         /* events written to the sink (<= seq) */
+    bool regular;                             /* the sink is a regular file (batches up to EV_BATCH_MAX) */
+    bool sha_ni;                              /* ev_sha256 may use the SHA extensions */
     struct jcs_buf source_json, subject_json; /* canonical JSON strings, set by ev_started */
     char pae_prefix[64];                      /* "DSSEv1 36 <payload type> " */
     size_t pae_prefix_len;
@@ -458,8 +458,8 @@ static int write_line_to(struct ev_stream *s, int fd, const char *name, bool fil
             continue;
         if (w < 0) {
             int err = errno;
-            return cell_err_sys(e, err, "events: writing event %llu to %s", (unsigned long long)s->written + 1,
-                                name);
+            return cell_err_sys(e, err, "events: writing event %llu to %s",
+                                (unsigned long long)s->written + 1, name);
         }
         if ((size_t)w == n)
             return 0;
@@ -541,18 +541,20 @@ static int compose(struct ev_stream *s, const char *data, size_t dlen, const cha
     size_t sig_at;
     if (jcs_buf_append(b, room, EV_PAE_ROOM) < 0 || APPEND(b, "{\"chainprev\":\"") < 0 ||
         jcs_buf_append(b, s->chainprev, 64) < 0 || APPEND(b, "\",\"data\":") < 0 ||
-        jcs_buf_append(b, data, dlen) < 0 || APPEND(b, ",\"datacontenttype\":\"application/json\",\"id\":\"") < 0 ||
+        jcs_buf_append(b, data, dlen) < 0 ||
+        APPEND(b, ",\"datacontenttype\":\"application/json\",\"id\":\"") < 0 ||
         jcs_buf_append(b, id, idlen) < 0 || APPEND(b, "\",\"sequence\":\"") < 0 ||
         jcs_buf_append(b, sequence, 20) < 0 || APPEND(b, "\"") < 0)
         return cell_err(e, ENOMEM, "events: out of memory");
     sig_at = b->len;
-    if ((s->secret && (APPEND(b, ",\"sigkid\":\"") < 0 || jcs_buf_append(b, s->kid_hex, EV_KID_HEX_LEN) < 0 ||
-                       APPEND(b, "\"") < 0)) ||
+    if ((s->secret &&
+         (APPEND(b, ",\"sigkid\":\"") < 0 || jcs_buf_append(b, s->kid_hex, EV_KID_HEX_LEN) < 0 ||
+          APPEND(b, "\"") < 0)) ||
         APPEND(b, ",\"source\":") < 0 || jcs_buf_append(b, s->source_json.p, s->source_json.len) < 0 ||
         APPEND(b, ",\"specversion\":\"1.0\",\"subject\":") < 0 ||
         jcs_buf_append(b, s->subject_json.p, s->subject_json.len) < 0 || APPEND(b, ",\"time\":\"") < 0 ||
-        jcs_buf_append(b, when, 27) < 0 || APPEND(b, "\",\"type\":\"") < 0 || jcs_buf_append(b, type, tlen) < 0 ||
-        APPEND(b, "\"}") < 0)
+        jcs_buf_append(b, when, 27) < 0 || APPEND(b, "\",\"type\":\"") < 0 ||
+        jcs_buf_append(b, type, tlen) < 0 || APPEND(b, "\"}") < 0)
         return cell_err(e, ENOMEM, "events: out of memory");
     const char *body = b->p + EV_PAE_ROOM;
     size_t blen = b->len - EV_PAE_ROOM;
@@ -822,11 +824,11 @@ static int step_check(const struct plan *p, const struct cell_step_record *r, co
         const char *paths[2] = { (*op)->dst, (*op)->src };
         for (int i = 0; i < 2; i++)
             if (paths[i] && jcs_utf8_valid_prefix(paths[i], strlen(paths[i])) != strlen(paths[i]))
-                return cell_err(e, 0, "events: building step mount_op: a path of mount op %u is not valid UTF-8",
+                return cell_err(e, 0,
+                                "events: building step mount_op: a path of mount op %u is not valid UTF-8",
                                 r->op_index);
     } else if (r->op_index != 0 && r->step != CELL_STEP_SECCOMP) {
-        return cell_err(e, 0, "events: step %s: op index %u set on a step that has none", *name,
-                        r->op_index);
+        return cell_err(e, 0, "events: step %s: op index %u set on a step that has none", *name, r->op_index);
     }
     return 0;
 }
@@ -851,8 +853,8 @@ static int put_u64(struct jcs_buf *b, uint64_t v)
  * to what the jcs serialiser makes of the same members. Names, results,
  * errno names and opcodes are ASCII without characters to escape; the
  * plan's paths go through jcs_append_string. A record passed step_check. */
-static int step_data(struct jcs_buf *b, const struct cell_step_record *r, const char *name, const char *result,
-                     const struct plan_mount_op *op, struct cell_error *e)
+static int step_data(struct jcs_buf *b, const struct cell_step_record *r, const char *name,
+                     const char *result, const struct plan_mount_op *op, struct cell_error *e)
 {
     b->len = 0;
     int rc = APPEND(b, "{") < 0 || KEY(b, "detail") < 0 || put_u64(b, r->detail) < 0 ? -1 : 0;
@@ -872,8 +874,8 @@ static int step_data(struct jcs_buf *b, const struct cell_step_record *r, const 
     if (!rc && r->step == CELL_STEP_SECCOMP && r->op_index) /* kill returns are answered by the supervisor */
         rc = APPEND(b, ",\"listener\":true");
     if (!rc)
-        rc = APPEND(b, ",") < 0 || KEY(b, "monotonicns") < 0 || APPEND(b, "\"") < 0 || put_u64(b, r->mono_ns) < 0 ||
-                APPEND(b, "\"") < 0
+        rc = APPEND(b, ",") < 0 || KEY(b, "monotonicns") < 0 || APPEND(b, "\"") < 0 ||
+                put_u64(b, r->mono_ns) < 0 || APPEND(b, "\"") < 0
             ? -1
             : 0;
     if (!rc && op) {
@@ -883,17 +885,20 @@ static int step_data(struct jcs_buf *b, const struct cell_step_record *r, const 
             snprintf(opbuf, sizeof opbuf, "opcode-%u", op->opcode);
             opname = opbuf;
         }
-        rc = APPEND(b, ",") < 0 || KEY(b, "opcode") < 0 || put_plain_str(b, opname) < 0 || APPEND(b, ",") < 0 ||
-                KEY(b, "opindex") < 0 || put_u64(b, r->op_index) < 0
+        rc = APPEND(b, ",") < 0 || KEY(b, "opcode") < 0 || put_plain_str(b, opname) < 0 ||
+                APPEND(b, ",") < 0 || KEY(b, "opindex") < 0 || put_u64(b, r->op_index) < 0
             ? -1
             : 0;
     }
     if (!rc)
-        rc = APPEND(b, ",\"origin\":\"cell\",") < 0 || KEY(b, "result") < 0 || put_plain_str(b, result) < 0 ? -1 : 0;
+        rc = APPEND(b, ",\"origin\":\"cell\",") < 0 || KEY(b, "result") < 0 || put_plain_str(b, result) < 0
+            ? -1
+            : 0;
     if (!rc && op && op->src && *op->src)
         rc = APPEND(b, ",") < 0 || KEY(b, "src") < 0 ? -1 : jcs_append_string(b, op->src, strlen(op->src));
     if (!rc)
-        rc = APPEND(b, ",") < 0 || KEY(b, "step") < 0 || put_plain_str(b, name) < 0 || APPEND(b, "}") < 0 ? -1 : 0;
+        rc = APPEND(b, ",") < 0 || KEY(b, "step") < 0 || put_plain_str(b, name) < 0 || APPEND(b, "}") < 0 ? -1
+                                                                                                          : 0;
     if (rc == -2)
         return cell_err(e, 0, "events: building step %s: a path of mount op %u is not valid UTF-8", name,
                         r->op_index);
@@ -912,7 +917,8 @@ static int step_compose(struct ev_stream *s, const struct plan *p, const struct 
         return -1;
     char type[96];
     memcpy(type, CELL_EV_STEP_PREFIX, sizeof CELL_EV_STEP_PREFIX - 1);
-    snprintf(type + sizeof CELL_EV_STEP_PREFIX - 1, sizeof type - (sizeof CELL_EV_STEP_PREFIX - 1), "%s", name);
+    snprintf(type + sizeof CELL_EV_STEP_PREFIX - 1, sizeof type - (sizeof CELL_EV_STEP_PREFIX - 1), "%s",
+             name);
     return compose(s, s->data.p, s->data.len, type, e);
 }
 
@@ -937,9 +943,9 @@ int ev_step(struct ev_stream *s, const struct plan *p, const struct cell_step_re
  * empty; every other call first waits (under mu) until it is idle, which
  * hands the state back with the mutex's ordering. Fields below are under
  * mu. */
-#define EV_QUEUE_MAX  4096        /* records waiting at most (the cell waits beyond) */
-#define EV_BATCH_MAX  16384       /* bytes of lines written at once to a regular file */
-#define EV_BATCH_PIPE 4096        /* ... to anything else (PIPE_BUF: a write stays atomic) */
+#define EV_QUEUE_MAX    4096  /* records waiting at most (the cell waits beyond) */
+#define EV_BATCH_MAX    16384 /* bytes of lines written at once to a regular file */
+#define EV_BATCH_PIPE   4096  /* ... to anything else (PIPE_BUF: a write stays atomic) */
 #define EV_SIGNER_STACK (256 << 10)
 
 struct ev_item {

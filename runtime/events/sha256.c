@@ -50,10 +50,10 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8]
     const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
     __m128i tmp = _mm_loadu_si128((const __m128i *)&st[0]);
     __m128i s1 = _mm_loadu_si128((const __m128i *)&st[4]);
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);      /* CDAB */
-    s1 = _mm_shuffle_epi32(s1, 0x1B);        /* EFGH */
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);       /* CDAB */
+    s1 = _mm_shuffle_epi32(s1, 0x1B);         /* EFGH */
     __m128i s0 = _mm_alignr_epi8(tmp, s1, 8); /* ABEF */
-    s1 = _mm_blend_epi16(s1, tmp, 0xF0);     /* CDGH */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);      /* CDGH */
     for (; n; n--, p += 64) {
         __m128i abef = s0, cdgh = s1, w[4];
         for (int g = 0; g < 16; g++) {
@@ -74,10 +74,10 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8]
         s0 = _mm_add_epi32(s0, abef);
         s1 = _mm_add_epi32(s1, cdgh);
     }
-    tmp = _mm_shuffle_epi32(s0, 0x1B);       /* FEBA */
-    s1 = _mm_shuffle_epi32(s1, 0xB1);        /* DCHG */
-    s0 = _mm_blend_epi16(tmp, s1, 0xF0);     /* DCBA */
-    s1 = _mm_alignr_epi8(s1, tmp, 8);        /* HGFE */
+    tmp = _mm_shuffle_epi32(s0, 0x1B);   /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);    /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0); /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8);    /* HGFE */
     _mm_storeu_si128((__m128i *)&st[0], s0);
     _mm_storeu_si128((__m128i *)&st[4], s1);
 }
