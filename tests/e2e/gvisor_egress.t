@@ -40,6 +40,11 @@ mkcell "$TMP/https.plan" "${CURL[@]}" --cacert "$TMP/bin/cert.pem" https://svc.t
 run "$TMP/https.plan"
 is "$RC:$OUT" "0:hello-from-srv" "HTTPS by a granted name (SNI checked, TLS end to end)"
 
+mkcell "$TMP/v6.plan" "${CURL[@]}" -6 http://svc.test:8080/hello
+run "$TMP/v6.plan"
+is "$RC:$OUT" "0:hello-from-srv" "IPv6: a granted name's synthetic AAAA through gVisor's fd63:e11::2"
+like "$(events dns_query)" '"answer":"fd63:e11:0:1::[0-9a-f]+".*"qtype":28' "dns_query event for the AAAA answer"
+
 mkcell "$TMP/wild.plan" "${CURL[@]}" http://a.wild.test:8080/hello
 run "$TMP/wild.plan"
 is "$RC:$OUT" "0:hello-from-srv" "a name under a *. rule"
