@@ -477,8 +477,9 @@ $(VM_STAMP): | $(VM_TOOLS)
 	rm -f dl/*.deb kernel*.stamp; touch $(notdir $(VM_STAMP))
 
 # -------------------------------------------------- area: egress (issue 13)
-# runtime/net/ runs `nft -f -` inside each cell's gateway namespace; the
-# egress tests use real curl in cells and openssl for a test certificate.
+# runtime/net/ programs each gateway's table over nf_tables netlink itself;
+# the egress tests use nft to look for residue, real curl in cells and
+# openssl for a test certificate.
 DEPS_PKGS += nftables curl openssl
 # bench/network.sh: egress vs a plain veth (figures in docs/performance.md)
 .PHONY: bench-network

@@ -68,8 +68,15 @@ bool net_cidr_names(const struct plan *p, int family, const uint8_t *addr);
 const char *net_addr_str(int family, const uint8_t *addr, char *buf, size_t cap);
 
 /* ---- the ruleset (net_nft.c) -------------------------------------------- */
-/* The nftables ruleset for p into buf; its length or 0 when too small. */
-size_t net_nft_ruleset(const struct plan *p, char *buf, size_t cap);
+/* The gateway's nftables table for p as one nf_tables netlink batch in buf:
+ * its length, or 0 when cap is too small (net_nft_batch_cap(p) suffices) or
+ * p has more than NET_NFT_MAX_TCP_RULES TCP rules. */
+#define NET_NFT_MAX_TCP_RULES 4096
+size_t net_nft_batch(const struct plan *p, void *buf, size_t cap);
+size_t net_nft_batch_cap(const struct plan *p);
+/* Load that batch in the current network namespace: 0, or -1 with errno
+ * (the kernel's error; nothing was applied then). */
+int net_nft_load(const struct plan *p);
 
 /* ---- synthetic addresses --------------------------------------------------- */
 #define NET_SYN4_BASE   0x64408000u /* 100.64.128.0/17 */

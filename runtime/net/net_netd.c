@@ -65,56 +65,6 @@ __attribute__((noreturn)) static void die_setup(struct netd *d, const char *step
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static int run_nft(const char *rules, size_t len)
-{
-    static const char *const paths[] = { "/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft", NULL };
-    const char *nft = NULL;
-    for (const char *const *p = paths; *p; p++)
-        if (access(*p, X_OK) == 0) {
-            nft = *p;
-            break;
-        }
-    if (!nft) {
-        errno = ENOENT;
-        return -1;
-    }
-    int pp[2];
-    if (pipe2(pp, O_CLOEXEC) < 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(pp[0], 0);
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0)
-            dup2(null, 1);
-        syscall(SYS_close_range, 3u, ~0u, 0u); /* nft holds none of netd's descriptors */
-        execl(nft, "nft", "-f", "-", (char *)NULL);
-        _exit(127);
-    }
-    close(pp[0]);
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(pp[1], rules + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    close(pp[1]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        errno = EPROTO;
-        return -1;
-    }
-    return 0;
-}
-
 static int bound_socket(int family, int type, const char *addr, int port)
 {
     int s = socket(family, type | SOCK_CLOEXEC, 0);
@@ -252,13 +202,11 @@ static void setup(struct netd *d, int cell_ns, struct socks *so)
     if (cell_ns >= 0)
         cell_side(d, cell_ns, gw_ns);
 
-    char rules[16384];
-    size_t rl = net_nft_ruleset(d->p, rules, sizeof rules);
-    if (rl == 0)
-        die_setup(d, "nftables: the ruleset is too large", E2BIG);
-    if (run_nft(rules, rl) < 0)
-        die_setup(d, errno == ENOENT ? "nftables: nft not found" : "nftables: nft -f failed", errno);
-
+    if (net_nft_load(d->p) < 0)
+        die_setup(d,
+                  errno == E2BIG ? "nftables: the ruleset is too large (over 4096 TCP rules)"
+                                 : "nftables: loading the gateway's table",
+                  errno);
     so->dns4 = bound_socket(AF_INET, SOCK_DGRAM, NET_GW4, 53);
     so->dns6 = bound_socket(AF_INET6, SOCK_DGRAM, NET_GW6, 53);
     if (so->dns4 < 0 || so->dns6 < 0)

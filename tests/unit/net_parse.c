@@ -1,7 +1,7 @@
 /*
  * net_parse.c - runtime/net's pure parts: the DNS wire format (queries in,
  * answers out, upstream answers), the TLS SNI and HTTP Host peek, rule
- * matching, the always-deny set and the nftables ruleset text. Every parser
+ * matching, the always-deny set and the nftables netlink batch. Every parser
  * is also fed every truncation of a valid input and random bytes (it must
  * never read out of bounds; ASan checks that in make sanitize).
  */
@@ -11,7 +11,157 @@
 #include "runtime/net/net_int.h"
 
 #include <arpa/inet.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+/* ---- a small decoder of the nf_tables batch (bounds checked) ------------- */
+struct batch_summary {
+    bool begin_first, end_last, pool4_443, pool6_8000, cidr_5432;
+    int tables, chains, sets, rules, acks, rejects, redirs, logs, lookups;
+};
+
+static const struct nlattr *attr_at(const uint8_t *b, size_t n, size_t off)
+{
+    if (off + NLA_HDRLEN > n)
+        return NULL;
+    const struct nlattr *a = (const struct nlattr *)(b + off);
+    return a->nla_len >= NLA_HDRLEN && off + a->nla_len <= n ? a : NULL;
+}
+
+/* the NFTA_DATA_VALUE inside a nested data attribute */
+static bool data_value(const struct nlattr *nest, const uint8_t **v, size_t *len)
+{
+    const uint8_t *b = (const uint8_t *)nest + NLA_HDRLEN;
+    size_t n = nest->nla_len - NLA_HDRLEN;
+    const struct nlattr *a = attr_at(b, n, 0);
+    if (!a || (a->nla_type & NLA_TYPE_MASK) != NFTA_DATA_VALUE)
+        return false;
+    *v = (const uint8_t *)a + NLA_HDRLEN;
+    *len = a->nla_len - NLA_HDRLEN;
+    return true;
+}
+
+static bool expr_seen(const uint8_t *b, size_t n, struct batch_summary *s)
+{
+    const char *name = NULL;
+    bool data = false;
+    for (size_t off = 0; off < n;) {
+        const struct nlattr *a = attr_at(b, n, off);
+        if (!a)
+            return false;
+        size_t len = a->nla_len - NLA_HDRLEN;
+        if ((a->nla_type & NLA_TYPE_MASK) == NFTA_EXPR_NAME && len &&
+            memchr((const char *)a + NLA_HDRLEN, 0, len)) /* a terminated name */
+            name = (const char *)a + NLA_HDRLEN;
+        else if ((a->nla_type & NLA_TYPE_MASK) == NFTA_EXPR_DATA)
+            data = true;
+        off += NLA_ALIGN(a->nla_len);
+    }
+    if (!name || !data)
+        return false;
+    s->rejects += strcmp(name, "reject") == 0;
+    s->redirs += strcmp(name, "redir") == 0;
+    s->logs += strcmp(name, "log") == 0;
+    s->lookups += strcmp(name, "lookup") == 0;
+    return true;
+}
+
+static bool summarize_batch(const uint8_t *b, size_t n, struct batch_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    size_t off = 0;
+    int type = -1;
+    while (off < n) {
+        if (off + NLMSG_HDRLEN > n)
+            return false;
+        const struct nlmsghdr *h = (const struct nlmsghdr *)(b + off);
+        if (h->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg) || off + h->nlmsg_len > n)
+            return false;
+        type = h->nlmsg_type;
+        if (off == 0)
+            s->begin_first = type == NFNL_MSG_BATCH_BEGIN;
+        s->acks += (h->nlmsg_flags & NLM_F_ACK) != 0;
+        s->tables += type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE);
+        s->chains += type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWCHAIN);
+        s->sets += type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSET);
+        if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSETELEM)) {
+            const uint8_t *ab = b + off + NLMSG_HDRLEN + sizeof(struct nfgenmsg);
+            size_t an = h->nlmsg_len - NLMSG_HDRLEN - sizeof(struct nfgenmsg);
+            for (size_t ao = 0; ao < an;) {
+                const struct nlattr *a = attr_at(ab, an, ao);
+                if (!a)
+                    return false;
+                if ((a->nla_type & NLA_TYPE_MASK) == NFTA_SET_ELEM_LIST_ELEMENTS) {
+                    const uint8_t *lb = (const uint8_t *)a + NLA_HDRLEN;
+                    size_t ln = a->nla_len - NLA_HDRLEN;
+                    for (size_t lo = 0; lo < ln;) {
+                        const struct nlattr *el = attr_at(lb, ln, lo);
+                        if (!el)
+                            return false;
+                        const uint8_t *k = NULL, *ke = NULL;
+                        size_t kl = 0, kel = 0;
+                        const uint8_t *eb = (const uint8_t *)el + NLA_HDRLEN;
+                        size_t en = el->nla_len - NLA_HDRLEN;
+                        for (size_t eo = 0; eo < en;) {
+                            const struct nlattr *x = attr_at(eb, en, eo);
+                            if (!x)
+                                return false;
+                            if ((x->nla_type & NLA_TYPE_MASK) == NFTA_SET_ELEM_KEY && !data_value(x, &k, &kl))
+                                return false;
+                            if ((x->nla_type & NLA_TYPE_MASK) == NFTA_SET_ELEM_KEY_END &&
+                                !data_value(x, &ke, &kel))
+                                return false;
+                            eo += NLA_ALIGN(x->nla_len);
+                        }
+                        if (!k || !ke || kl != kel || (kl != 8 && kl != 20))
+                            return false;
+                        size_t al = kl - 4;
+                        uint16_t plo = (uint16_t)(k[al] << 8 | k[al + 1]),
+                                 phi = (uint16_t)(ke[al] << 8 | ke[al + 1]);
+                        if (al == 4 && k[0] == 100 && k[1] == 64 && k[2] == 128 && k[3] == 0 &&
+                            ke[2] == 255 && ke[3] == 255 && plo == 443 && phi == 443)
+                            s->pool4_443 = true;
+                        if (al == 16 && k[0] == 0xfd && k[7] == 1 && k[14] == 0 && ke[14] == 0xff &&
+                            plo == 8000 && phi == 8099)
+                            s->pool6_8000 = true;
+                        if (al == 4 && k[0] == 10 && k[1] == 20 && k[2] == 0 && k[3] == 0 && ke[1] == 20 &&
+                            ke[2] == 255 && ke[3] == 255 && plo == 5432 && phi == 5432)
+                            s->cidr_5432 = true;
+                        lo += NLA_ALIGN(el->nla_len);
+                    }
+                }
+                ao += NLA_ALIGN(a->nla_len);
+            }
+        }
+        if (type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE)) {
+            s->rules++;
+            const uint8_t *ab = b + off + NLMSG_HDRLEN + sizeof(struct nfgenmsg);
+            size_t an = h->nlmsg_len - NLMSG_HDRLEN - sizeof(struct nfgenmsg);
+            for (size_t ao = 0; ao < an;) {
+                const struct nlattr *a = attr_at(ab, an, ao);
+                if (!a)
+                    return false;
+                if ((a->nla_type & NLA_TYPE_MASK) == NFTA_RULE_EXPRESSIONS) {
+                    const uint8_t *eb = (const uint8_t *)a + NLA_HDRLEN;
+                    size_t en = a->nla_len - NLA_HDRLEN;
+                    for (size_t eo = 0; eo < en;) {
+                        const struct nlattr *e = attr_at(eb, en, eo);
+                        if (!e || !expr_seen((const uint8_t *)e + NLA_HDRLEN, e->nla_len - NLA_HDRLEN, s))
+                            return false;
+                        eo += NLA_ALIGN(e->nla_len);
+                    }
+                }
+                ao += NLA_ALIGN(a->nla_len);
+            }
+        }
+        off += NLMSG_ALIGN(h->nlmsg_len);
+    }
+    s->end_last = type == NFNL_MSG_BATCH_END;
+    return off == n;
+}
 
 static size_t make_query(uint8_t *q, const char *name, uint16_t type)
 {
@@ -199,14 +349,34 @@ int main(void)
     is_int(net_rule_for_name(&pa, "other.example.net", 6, 80), -1, "but not on another port");
     is_int(net_rule_for_name(&pa, "mirror.example.org", 6, 443), 0, "a host rule still comes first");
 
-    /* ---- the ruleset */
-    char rs[8192];
-    size_t rl = net_nft_ruleset(&p, rs, sizeof rs);
-    ok(rl > 0, "the ruleset is written");
-    ok(strstr(rs, "100.64.128.0/17 . 443-443") && strstr(rs, "10.20.0.0/16 . 5432-5432") &&
-           strstr(rs, "fd63:e11:0:1::/112 . 8000-8099"),
-       "the sets hold the pool and the CIDR block with their ports");
-    ok(strstr(rs, "reject with tcp reset") && strstr(rs, "redirect to :15001"), "reject and redirect");
-    is_int((int)net_nft_ruleset(&p, rs, 100), 0, "a buffer too small gives 0, not a cut ruleset");
+    /* ---- the ruleset: one nf_tables netlink batch */
+    size_t cap = net_nft_batch_cap(&p);
+    uint8_t *nb = malloc(cap);
+    size_t bl = net_nft_batch(&p, nb, cap);
+    ok(bl > 0 && bl <= cap, "the batch is written");
+    struct batch_summary bs;
+    ok(summarize_batch(nb, bl, &bs), "every message and attribute lies within the batch");
+    ok(bs.begin_first && bs.end_last, "it is framed by BATCH_BEGIN and BATCH_END");
+    is_int(bs.tables, 1, "one table");
+    is_int(bs.chains, 2, "two chains (ingress, prerouting)");
+    ok(bs.acks > bs.tables + bs.chains + bs.sets + bs.rules,
+       "every table, chain, set, element list and rule asks for an ACK");
+    is_int(bs.sets, 2, "two sets (tcp4_0, tcp6_0)");
+    ok(bs.pool4_443 && bs.pool6_8000, "their elements: the pool with each name rule's ports, v4 and v6");
+    ok(bs.cidr_5432, "the CIDR rule's block: 10.20.0.0 to 10.20.255.255, port 5432");
+    is_int(bs.lookups, 2, "one lookup rule per set");
+    ok(bs.rejects == 3 && bs.redirs == 1 && bs.logs == 4, "three rejects, four log rules, one redirect");
+    /* overlapping elements go to separate sets */
+    struct plan_egress ov[2] = { rules[0], rules[0] };
+    ov[1].port_lo = 400;
+    ov[1].port_hi = 500;
+    struct plan po = p;
+    po.net.egress = ov;
+    po.net.n_egress = 2;
+    bl = net_nft_batch(&po, nb, cap);
+    ok(bl > 0 && summarize_batch(nb, bl, &bs) && bs.sets == 4 && bs.lookups == 4,
+       "443 and 400-500 on the pool overlap: two sets per family");
+    is_int((int)net_nft_batch(&p, nb, 100), 0, "a buffer too small gives 0, not a cut batch");
+    free(nb);
     return done_testing();
 }
