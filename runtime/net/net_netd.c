@@ -6,8 +6,8 @@
  * opens the answerer's and the proxy's sockets there, then returns to the
  * host's namespace, from where it dials the real destinations.
  *
- * The main thread answers DNS and hands accepted connections to the proxy
- * (net_proxy.c). Shared state (the synthetic name table, the refused set)
+ * The main thread answers DNS, reads nflog and the supervisor's requests;
+ * the proxy (net_proxy.c) serves TCP from worker threads of its own. Shared state (the synthetic name table, the refused set)
  * is under one mutex; counters are atomics (net_netd.h).
  * Reports go to the supervisor as fixed-size records (atomic pipe writes);
  * netd never holds the signing key (it is forked before the key is read).
@@ -623,6 +623,8 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int
             die_setup(&d, "tap device: passing it to the supervisor", errno);
         close(so.tap);
     }
+    if (proxy_start(&d, so.lst4, so.lst6) < 0)
+        die_setup(&d, "proxy: starting its workers", errno);
     struct net_report r;
     memset(&r, 0, sizeof r);
     r.kind = NR_READY;
@@ -647,8 +649,12 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int
     pthread_attr_destroy(&at);
 
     int ep = epoll_create1(EPOLL_CLOEXEC);
-    int fds[6] = { so.dns4, so.dns6, so.lst4, so.lst6, ctl_fd, so.nflog };
+    int fds[6] = {
+        so.dns4, so.dns6, -1, -1, ctl_fd, so.nflog
+    }; /* 2, 3: were the listeners (the proxy's now) */
     for (int i = 0; i < 6; i++) {
+        if (fds[i] < 0)
+            continue;
         struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
         epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev);
     }
@@ -659,8 +665,6 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int
             switch (evs[i].data.u32) {
             case 0: answer_dns(&d, so.dns4); break;
             case 1: answer_dns(&d, so.dns6); break;
-            case 2: proxy_accept(&d, so.lst4, 4); break;
-            case 3: proxy_accept(&d, so.lst6, 6); break;
             case 5: {
                 struct nflog_flow fl[32];
                 int k = nflog_read(so.nflog, fl, 32);

@@ -69,8 +69,9 @@ void netd_refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t 
 const char *netd_dial_denied(struct netd *d, int family, const uint8_t *a, bool by_name);
 
 /* ---- the TCP proxy (net_proxy.c) ----------------------------------------- */
-/* Accept one connection from listening socket lst (family 4 or 6) and serve
- * it: check, dial, relay; never blocks the caller. */
-void proxy_accept(struct netd *d, int lst, int family);
+/* Serve the listening sockets lst4 and lst6 (the gateway's port 15001) from
+ * worker threads of their own; call from the host's namespace (the workers
+ * dial from the namespace they start in). 0, or -1 with errno. */
+int proxy_start(struct netd *d, int lst4, int lst6);
 
 #endif

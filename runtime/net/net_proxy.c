@@ -7,6 +7,20 @@
  * namespace, the bytes already read are sent, and both directions are
  * spliced until each side closes. A refused connection is closed with a
  * reset and reported once per destination.
+ *
+ * Speed (docs/performance.md, network): a pool of worker threads waits in
+ * accept itself (epoll with EPOLLEXCLUSIVE on both listeners: the kernel
+ * wakes one), so a connection costs no hand-off and no thread creation;
+ * the pool grows when its last idle worker takes a connection and shrinks
+ * back to PROXY_IDLE_MAX. When the name's addresses are already pinned (or
+ * the rule is a CIDR), the dial starts at once, in parallel with reading
+ * the first bytes; on a refusal the upstream connection is reset before a
+ * byte was sent on it. One worker relays both directions of its connection
+ * with non-blocking splice(2) through a pipe per direction (enlarged up to
+ * /proc/sys/fs/pipe-max-size, at most PROXY_PIPE_MAX).
+ *
+ * Invariant: no byte from the cell reaches an upstream socket before the
+ * connection's name (or CIDR rule) has been checked.
  */
 #include "net_int.h"
 #include "net_netd.h"
@@ -17,12 +31,14 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,10 +46,16 @@
 #define PEEK_MAX        (16384 + 5) /* one whole TLS record */
 #define DIAL_TIMEOUT_MS 5000
 #define PEEK_TIMEOUT_MS 5000
+#define PROXY_IDLE_MAX  2          /* idle workers kept waiting in accept */
+#define PROXY_WORKERS   1024       /* at most this many connections at once */
+#define PROXY_PIPE_MAX  (1u << 20) /* per direction */
 
-struct conn {
+struct proxy {
     struct netd *d;
-    int fd, family;
+    int lst4, lst6;
+    int pipe_size; /* 0: the kernel's default */
+    pthread_mutex_t mu;
+    int idle, total;
 };
 
 static uint64_t now_ms(void)
@@ -43,20 +65,35 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static int ms_left(uint64_t end)
+{
+    uint64_t now = now_ms();
+    return now >= end ? 0 : (int)(end - now);
+}
+
+static void reset_close(int fd)
+{
+    struct linger lg = { 1, 0 }; /* close with a reset */
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+}
+
 static void refuse(struct netd *d, int fd, int family, const uint8_t *addr, uint16_t port, const char *name,
                    const char *why)
 {
-    struct linger lg = { 1, 0 }; /* close with a reset */
+    struct linger lg = { 1, 0 }; /* the cell's connection is closed with a reset */
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     netd_refused_flow(d, family, 6, addr, port, name, why);
 }
 
-/* Report the first refused attempt per (family, protocol, address, port). */ static int
-dial(int family, const uint8_t *a, uint16_t port)
+/* A non-blocking connect to family/a/port (in progress or done), or -1. */
+static int dial_start(int family, const uint8_t *a, uint16_t port)
 {
     int s = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s < 0)
         return -1;
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int r;
     if (family == 4) {
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -67,73 +104,190 @@ dial(int family, const uint8_t *a, uint16_t port)
         memcpy(&sa.sin6_addr, a, 16);
         r = connect(s, (struct sockaddr *)&sa, sizeof sa);
     }
-    if (r < 0 && errno == EINPROGRESS) {
-        struct pollfd pf = { .fd = s, .events = POLLOUT };
-        int err = 0;
-        socklen_t el = sizeof err;
-        if (poll(&pf, 1, DIAL_TIMEOUT_MS) != 1 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
-            close(s);
-            errno = err ? err : ETIMEDOUT;
-            return -1;
-        }
-        r = 0;
-    }
-    if (r < 0) {
+    if (r < 0 && errno != EINPROGRESS) {
         int err = errno;
         close(s);
         errno = err;
         return -1;
     }
-    int fl = fcntl(s, F_GETFL);
-    fcntl(s, F_SETFL, fl & ~O_NONBLOCK);
-    int one = 1;
-    setsockopt(s, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
     return s;
 }
 
-struct pump_arg {
-    int src, dst;
+/* Wait (bounded) for a dial_start socket to connect: 0, or -1 (closed). */
+static int dial_finish(int s)
+{
+    struct pollfd pf = { .fd = s, .events = POLLOUT };
+    int err = 0, n;
+    socklen_t el = sizeof err;
+    do
+        n = poll(&pf, 1, DIAL_TIMEOUT_MS);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+        close(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* The pinned addresses of a name that may be dialled, in order. */
+struct targets {
+    int n;
+    uint8_t fam[MAX_PINNED];
+    uint8_t addr[MAX_PINNED][16];
+    const char *why; /* when n == 0 */
+};
+
+static void name_targets(struct netd *d, long idx, struct targets *t)
+{
+    pthread_mutex_lock(&d->mu);
+    struct syn s = d->syn[idx];
+    pthread_mutex_unlock(&d->mu);
+    t->n = 0;
+    t->why = "the host cannot resolve this name";
+    for (int i = 0; i < s.n; i++) {
+        const char *deny = netd_dial_denied(d, s.fam[i], s.addr[i], true);
+        if (deny) {
+            t->why = deny;
+            continue;
+        }
+        t->fam[t->n] = s.fam[i];
+        memcpy(t->addr[t->n], s.addr[i], 16);
+        t->n++;
+    }
+}
+
+static bool name_pinned(struct netd *d, long idx)
+{
+    pthread_mutex_lock(&d->mu);
+    bool r = d->syn[idx].resolved;
+    pthread_mutex_unlock(&d->mu);
+    return r;
+}
+
+/* ---- the relay ------------------------------------------------------------ */
+
+struct dir {
+    int src, dst, pp[2];
+    size_t inpipe;
+    bool eof, shut, dead;
     atomic_uint_fast64_t *count;
 };
 
-/* src -> dst until EOF or an error, through a pipe with splice(2). */
-static void *pump(void *arg)
+/* Move what can move now from src to dst without blocking. */
+static void dir_step(struct dir *x, size_t cap)
 {
-    struct pump_arg *pa = arg;
-    int pp[2];
-    if (pipe2(pp, O_CLOEXEC) == 0) {
-        for (;;) {
-            ssize_t n = splice(pa->src, NULL, pp[1], NULL, 1 << 20, SPLICE_F_MOVE);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            ssize_t left = n;
-            while (left > 0) {
-                ssize_t w = splice(pp[0], NULL, pa->dst, NULL, (size_t)left, SPLICE_F_MOVE);
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0)
-                    goto out;
-                left -= w;
+    for (bool progress = true; progress && !x->dead;) {
+        progress = false;
+        if (!x->eof && x->inpipe < cap) {
+            ssize_t n =
+                splice(x->src, NULL, x->pp[1], NULL, cap - x->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) {
+                x->inpipe += (size_t)n;
+                progress = true;
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                x->eof = true;
             }
-            atomic_fetch_add(pa->count, (uint64_t)n);
         }
-    out:
-        close(pp[0]);
-        close(pp[1]);
+        if (x->inpipe > 0) {
+            ssize_t w = splice(x->pp[0], NULL, x->dst, NULL, x->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (w > 0) {
+                x->inpipe -= (size_t)w;
+                atomic_fetch_add(x->count, (uint64_t)w);
+                progress = true;
+            } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                x->dead = true; /* the receiver is gone */
+            }
+        }
     }
-    shutdown(pa->dst, SHUT_WR);
-    shutdown(pa->src, SHUT_RD);
-    return NULL;
+    if ((x->eof && x->inpipe == 0) || x->dead) {
+        if (!x->shut) {
+            shutdown(x->dst, SHUT_WR);
+            shutdown(x->src, SHUT_RD);
+            x->shut = true;
+        }
+    }
 }
 
-static void *conn_main(void *arg)
+static bool dir_done(const struct dir *x)
 {
-    struct conn *c = arg;
-    struct netd *d = c->d;
-    int fd = c->fd, family = c->family, up = -1;
-    free(c);
+    return x->shut;
+}
+
+static void relay(struct proxy *px, int cell, int up, struct counters *ctr)
+{
+    fcntl(cell, F_SETFL, fcntl(cell, F_GETFL) | O_NONBLOCK);
+    struct dir dirs[2] = { { .src = cell, .dst = up, .count = &ctr->out },
+                           { .src = up, .dst = cell, .count = &ctr->in } };
+    size_t caps[2];
+    for (int i = 0; i < 2; i++) {
+        if (pipe2(dirs[i].pp, O_CLOEXEC | O_NONBLOCK) < 0) {
+            if (i == 1) {
+                close(dirs[0].pp[0]);
+                close(dirs[0].pp[1]);
+            }
+            return;
+        }
+        if (px->pipe_size > 0)
+            fcntl(dirs[i].pp[1], F_SETPIPE_SZ, px->pipe_size); /* else the default */
+        int sz = fcntl(dirs[i].pp[1], F_GETPIPE_SZ);
+        caps[i] = sz > 0 ? (size_t)sz : 65536;
+    }
+    while (!(dir_done(&dirs[0]) && dir_done(&dirs[1]))) {
+        dir_step(&dirs[0], caps[0]);
+        dir_step(&dirs[1], caps[1]);
+        if (dir_done(&dirs[0]) && dir_done(&dirs[1]))
+            break;
+        /* what each socket waits for: readable while its direction can
+         * take more, writable while its direction's pipe holds bytes */
+        struct pollfd pf[2] = { { .fd = cell }, { .fd = up } };
+        for (int i = 0; i < 2; i++) {
+            struct dir *x = &dirs[i];
+            if (x->shut)
+                continue;
+            struct pollfd *in = x->src == cell ? &pf[0] : &pf[1], *out = x->dst == cell ? &pf[0] : &pf[1];
+            if (!x->eof && x->inpipe < caps[i])
+                in->events |= POLLIN;
+            if (x->inpipe > 0)
+                out->events |= POLLOUT;
+        }
+        for (int i = 0; i < 2; i++)
+            if (!pf[i].events)
+                pf[i].fd = -1; /* a hung-up socket with nothing to wait for would wake poll at once */
+        /* errors and hang-ups surface as splice results in dir_step */
+        if (poll(pf, 2, -1) < 0 && errno != EINTR)
+            break;
+    }
+    for (int i = 0; i < 2; i++) {
+        close(dirs[i].pp[0]);
+        close(dirs[i].pp[1]);
+    }
+}
+
+/* ---- one connection -------------------------------------------------------- */
+
+/* Send all of b to a non-blocking socket (bounded wait): 0 or -1. */
+static int send_all(int s, const uint8_t *b, size_t n)
+{
+    uint64_t end = now_ms() + DIAL_TIMEOUT_MS;
+    for (size_t off = 0; off < n;) {
+        ssize_t w = send(s, b + off, n - off, MSG_NOSIGNAL);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno != EAGAIN && errno != EINTR)
+            return -1;
+        struct pollfd pf = { .fd = s, .events = POLLOUT };
+        if (poll(&pf, 1, ms_left(end)) != 1)
+            return -1;
+    }
+    return 0;
+}
+
+static void serve(struct proxy *px, int fd, int family)
+{
+    struct netd *d = px->d;
+    int up = -1;
     uint8_t dst[16] = { 0 };
     uint16_t port = 0;
     if (family == 4) {
@@ -156,7 +310,21 @@ static void *conn_main(void *arg)
     uint8_t peek[PEEK_MAX];
     size_t np = 0;
     char name[DNS_MAX_NAME + 1] = "";
-    if (idx >= 0) {
+    if (idx < 0) { /* an address: a CIDR rule, checked before the dial */
+        rule = net_rule_for_addr(d->p, family, dst, 6, port);
+        const char *deny =
+            rule < 0 ? "no rule grants this address and port" : netd_dial_denied(d, family, dst, false);
+        if (deny) {
+            refuse(d, fd, family, dst, port, NULL, deny);
+            goto done;
+        }
+        up = dial_start(family, dst, port);
+        if (up < 0 || dial_finish(up) < 0) {
+            up = -1;
+            refuse(d, fd, family, dst, port, NULL, "the destination did not accept the connection");
+            goto done;
+        }
+    } else {
         pthread_mutex_lock(&d->mu);
         snprintf(name, sizeof name, "%s", d->syn[idx].name);
         pthread_mutex_unlock(&d->mu);
@@ -164,6 +332,17 @@ static void *conn_main(void *arg)
         if (rule < 0) {
             refuse(d, fd, family, dst, port, name, "no rule grants this name on this port");
             goto done;
+        }
+        /* pinned already: dial the first address now, while the cell's
+         * first bytes arrive (nothing is sent on it before the check) */
+        struct targets t = { 0 };
+        int next = 0;
+        if (name_pinned(d, idx)) {
+            name_targets(d, idx, &t);
+            while (up < 0 && next < t.n) {
+                up = dial_start(t.fam[next], t.addr[next], port);
+                next++;
+            }
         }
         /* the connection must name the host it was granted for */
         uint64_t end = now_ms() + PEEK_TIMEOUT_MS;
@@ -174,109 +353,176 @@ static void *conn_main(void *arg)
             http = np ? peek_http_host(peek, np, said, sizeof said) : -1;
             if (tls >= 0 || http >= 0 || (tls == -2 && http == -2))
                 break;
-            uint64_t now = now_ms();
             struct pollfd pf = { .fd = fd, .events = POLLIN };
-            if (now >= end || poll(&pf, 1, (int)(end - now)) != 1)
+            int left = ms_left(end);
+            if (left == 0 || poll(&pf, 1, left) != 1)
                 break;
             ssize_t k = recv(fd, peek + np, sizeof peek - np, 0);
             if (k <= 0)
                 break;
             np += (size_t)k;
         }
+        const char *why = NULL;
+        char whybuf[120];
         if (tls != 1 && http != 1) {
-            refuse(d, fd, family, dst, port, name,
-                   tls == 0        ? "TLS without a server name"
-                       : http == 0 ? "HTTP without a Host header"
-                                   : "no TLS server name or HTTP Host within the first bytes");
-            goto done;
+            why = tls == 0  ? "TLS without a server name"
+                : http == 0 ? "HTTP without a Host header"
+                            : "no TLS server name or HTTP Host within the first bytes";
+        } else if (strcasecmp(said, name) != 0) {
+            snprintf(whybuf, sizeof whybuf, "the connection names %.64s, not the granted name", said);
+            why = whybuf;
         }
-        if (strcasecmp(said, name) != 0) {
-            char why[120];
-            snprintf(why, sizeof why, "the connection names %.64s, not the granted name", said);
+        if (why) {
+            if (up >= 0)
+                reset_close(up);
+            up = -1;
             refuse(d, fd, family, dst, port, name, why);
             goto done;
         }
-        netd_resolve(d, (size_t)idx);
-        pthread_mutex_lock(&d->mu);
-        struct syn s = d->syn[idx];
-        pthread_mutex_unlock(&d->mu);
-        const char *why = "the host cannot resolve this name";
-        for (int i = 0; i < s.n && up < 0; i++) {
-            const char *deny = netd_dial_denied(d, s.fam[i], s.addr[i], true);
-            if (deny) {
-                why = deny;
-                continue;
+        if (!t.n && !next) { /* not pinned at accept: resolve now (may block) */
+            netd_resolve(d, (size_t)idx);
+            name_targets(d, idx, &t);
+        }
+        why = t.n ? "the destination did not accept the connection" : t.why;
+        for (;;) {
+            if (up >= 0 && dial_finish(up) == 0)
+                break;
+            up = -1;
+            while (up < 0 && next < t.n) {
+                up = dial_start(t.fam[next], t.addr[next], port);
+                next++;
             }
-            up = dial(s.fam[i], s.addr[i], port);
             if (up < 0)
-                why = "the destination did not accept the connection";
+                break;
         }
         if (up < 0) {
             refuse(d, fd, family, dst, port, name, why);
-            goto done;
-        }
-    } else {
-        rule = net_rule_for_addr(d->p, family, dst, 6, port);
-        const char *deny =
-            rule < 0 ? "no rule grants this address and port" : netd_dial_denied(d, family, dst, false);
-        if (deny) {
-            refuse(d, fd, family, dst, port, NULL, deny);
-            goto done;
-        }
-        up = dial(family, dst, port);
-        if (up < 0) {
-            refuse(d, fd, family, dst, port, NULL, "the destination did not accept the connection");
             goto done;
         }
     }
     atomic_fetch_add(&d->ctr[rule].conns, 1);
-    for (size_t off = 0; off < np;) {
-        ssize_t w = send(up, peek + off, np - off, MSG_NOSIGNAL);
-        if (w <= 0)
-            goto done;
-        off += (size_t)w;
-    }
+    if (np && send_all(up, peek, np) < 0)
+        goto done;
     atomic_fetch_add(&d->ctr[rule].out, np);
-    struct pump_arg back = { up, fd, &d->ctr[rule].in }, fwd = { fd, up, &d->ctr[rule].out };
-    pthread_t t;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setstacksize(&at, 64 * 1024);
-    if (pthread_create(&t, &at, pump, &back) == 0) {
-        pump(&fwd);
-        pthread_join(t, NULL);
-    }
-    pthread_attr_destroy(&at);
+    relay(px, fd, up, &d->ctr[rule]);
 done:
     if (up >= 0)
         close(up);
     close(fd);
-    return NULL;
 }
 
-void proxy_accept(struct netd *d, int lst, int family)
+/* ---- the worker pool -------------------------------------------------------- */
+
+static void *worker(void *arg);
+
+/* Start one more worker (counted idle); false when none could start. */
+static bool spawn(struct proxy *px)
 {
-    int fd = accept4(lst, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0)
-        return;
-    int fl = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof one);
-    struct conn *c = malloc(sizeof *c);
-    pthread_t t;
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&at, 128 * 1024);
-    if (!c) {
-        close(fd);
-    } else {
-        *c = (struct conn){ d, fd, family };
-        if (pthread_create(&t, &at, conn_main, c) != 0) {
-            close(fd);
-            free(c);
-        }
+    pthread_t t;
+    pthread_mutex_lock(&px->mu);
+    bool ok = px->total < PROXY_WORKERS;
+    if (ok) {
+        px->total++;
+        px->idle++;
+    }
+    pthread_mutex_unlock(&px->mu);
+    if (ok && pthread_create(&t, &at, worker, px) != 0) {
+        pthread_mutex_lock(&px->mu);
+        px->total--;
+        px->idle--;
+        pthread_mutex_unlock(&px->mu);
+        ok = false;
     }
     pthread_attr_destroy(&at);
+    return ok;
+}
+
+static void *worker(void *arg)
+{
+    struct proxy *px = arg;
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event e4 = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 4 };
+    struct epoll_event e6 = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 6 };
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, px->lst4, &e4) < 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, px->lst6, &e6) < 0) {
+        if (ep >= 0)
+            close(ep);
+        pthread_mutex_lock(&px->mu);
+        px->total--;
+        px->idle--;
+        pthread_mutex_unlock(&px->mu);
+        return NULL;
+    }
+    for (;;) {
+        struct epoll_event ev;
+        int n = epoll_wait(ep, &ev, 1, -1);
+        if (n != 1)
+            continue;
+        int family = (int)ev.data.u32;
+        int fd = accept4(family == 4 ? px->lst4 : px->lst6, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+            continue; /* another worker took it */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        /* blocking reads for the peek; the relay sets O_NONBLOCK again */
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        pthread_mutex_lock(&px->mu);
+        bool last = --px->idle == 0;
+        pthread_mutex_unlock(&px->mu);
+        if (last)
+            spawn(px); /* keep one waiting in accept */
+        serve(px, fd, family);
+        pthread_mutex_lock(&px->mu);
+        bool leave = px->idle >= PROXY_IDLE_MAX;
+        if (leave)
+            px->total--;
+        else
+            px->idle++;
+        pthread_mutex_unlock(&px->mu);
+        if (leave)
+            break;
+    }
+    close(ep);
+    return NULL;
+}
+
+/* The pipe size to ask for: pipe-max-size (what an unprivileged F_SETPIPE_SZ
+ * may reach), at most PROXY_PIPE_MAX; 0 to keep the default. */
+static int pipe_size(void)
+{
+    FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
+    unsigned long v = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    if (v > PROXY_PIPE_MAX)
+        v = PROXY_PIPE_MAX;
+    return v > 65536 ? (int)v : 0;
+}
+
+int proxy_start(struct netd *d, int lst4, int lst6)
+{
+    /* non-blocking listeners: a worker woken for a connection another took
+     * goes back to waiting instead of blocking in accept */
+    if (fcntl(lst4, F_SETFL, fcntl(lst4, F_GETFL) | O_NONBLOCK) < 0 ||
+        fcntl(lst6, F_SETFL, fcntl(lst6, F_GETFL) | O_NONBLOCK) < 0)
+        return -1;
+    struct proxy *px = calloc(1, sizeof *px); /* lives as long as netd */
+    if (!px)
+        return -1;
+    px->d = d;
+    px->lst4 = lst4;
+    px->lst6 = lst6;
+    px->pipe_size = pipe_size();
+    pthread_mutex_init(&px->mu, NULL);
+    for (int i = 0; i < PROXY_IDLE_MAX; i++)
+        if (!spawn(px) && i == 0)
+            return -1;
+    return 0;
 }
