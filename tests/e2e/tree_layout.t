@@ -23,7 +23,7 @@ ALLOWED = {
     "runtime/native": BASE,
     "runtime/gvisor": BASE,
     "runtime/vm": BASE + ["runtime/vm/guest"],
-    "runtime/vm/guest": ["runtime/lib", "runtime/plan", "runtime/cell", "runtime/vm"],
+    "runtime/vm/guest": ["runtime/lib", "runtime/plan", "runtime/cell", "runtime/vm", "runtime/net"],
     "runtime/vm/progs": ["runtime/lib", "runtime/plan", "runtime/vm", "runtime/vm/guest"],
     "runtime/spool": ["runtime/lib"],
     "runtime/sink": ["runtime/lib", "runtime/spool"],
