@@ -157,6 +157,12 @@ struct backend_ops {
     void (*kill)(struct backend_run *r);
     void (*finish)(struct backend_run *r, int wstatus, const struct rusage *ru, struct backend_result *res);
     void (*cleanup)(struct backend_run *r);
+    /* Optional: wait until the cell's namespaces all exist (natively the
+     * child makes its network namespace itself while the supervisor loads
+     * the key and writes the first events). Called after those events,
+     * before the caller's hold (which may publish the cell's pid) and go;
+     * -1 with e when the cell is gone. */
+    int (*settle)(struct backend_run *r, struct cell_error *e);
     /* Optional: decode a framed record channel (e.g. the VM's serial
      * frames). Called when record_fd is readable (it is non-blocking):
      * reads what is available and returns how many whole records it put in

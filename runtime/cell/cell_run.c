@@ -390,8 +390,12 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep)
      * seccomp policy allows. The limit is per user namespace and needs
      * CAP_SYS_RESOURCE in it, which only this set-up has. */
     int nr = 0;
-    if (c->userns)
+    if (c->ns_err) {
+        errno = c->ns_err;
+        nr = -1;
+    } else if (c->userns) {
         nr = write_file("/proc/sys/user/max_user_namespaces", "0");
+    }
     if (step(rep, CELL_STEP_NAMESPACES, nr, c->ns_flags) < 0)
         return -1;
     if (c->todo & CELL_DO_UID_MAP) {

@@ -66,6 +66,11 @@ struct cell_config {
     const struct plan *plan;
     uint32_t todo;     /* CELL_DO_* */
     uint32_t ns_flags; /* CLONE_NEW* flags the cell was created with (NAMESPACES detail) */
+    /* errno of the namespaces the cell's process made itself before its
+     * first step (natively the network and IPC namespaces, made beside the
+     * supervisor's key and first events), 0 when that worked or there were
+     * none: the NAMESPACES step fails with it */
+    int ns_err;
 
     /* the workload's argv: the plan's, plus extra args when the plan allows */
     char *const *extra_args;

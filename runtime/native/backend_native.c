@@ -9,6 +9,12 @@
  * (PR_SET_PDEATHSIG, plus EOF on the sync pipe for the window before the
  * prctl); records come back on a close-on-exec pipe; cgroups are prepared
  * here with a reaper that removes them even if cellrun is SIGKILLed.
+ * The network and IPC namespaces (netns creation is most of a clone's
+ * cost, 0.3-0.4 ms here) are made by the child itself right after the
+ * clone, beside the supervisor's key and first events; the supervisor
+ * waits for them (settle) before anyone learns the cell's pid and before
+ * go. With egress the netns is made by the clone (netd moves the veth into
+ * it right away).
  * The cell never gets cellrun's own stdio: its 0, 1, 2 are pipes (or a
  * fresh pty for a terminal) served by a relay process beside it
  * (runtime/backend/stdio_relay.h), so a cell whose uid owns the caller's
@@ -43,6 +49,8 @@ struct native {
     struct cell_config cfg;
     int sync_wr; /* supervisor: 'g' releases the cell */
     uint32_t ns_flags;
+    uint32_t late_ns;         /* of ns_flags, those the child makes after the clone */
+    int ns_ready_rd;          /* the child's byte: late_ns are made (or failed) */
     struct stdio_relay relay; /* child[]: the cell's 0, 1, 2 until the clone */
     pid_t relay_pid;          /* the process copying them (-1: none) */
     int relay_pidfd;
@@ -93,6 +101,7 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
         return cell_err_sys(e, errno, "native: out of memory");
     cgroup_init(&n->cg);
     n->sync_wr = -1;
+    n->ns_ready_rd = -1;
     n->relay_pid = -1;
     n->relay_pidfd = -1;
     n->relay.master = -1;
@@ -151,6 +160,8 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     n->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
         CLONE_NEWUSER;
     c->ns_flags = n->ns_flags;
+    if (p->net.mode != CP_NET_EGRESS)
+        n->late_ns = CLONE_NEWNET | CLONE_NEWIPC;
     c->hold = p->export_.n_items > 0; /* export: init holds the mounts (runtime/export/) */
     c->hold_fd = -1;
 
@@ -160,7 +171,7 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
 }
 
 /* The cell, in the cloned child: never returns. */
-static void native_child(struct native *n, int sync_rd, struct cell_report *rep)
+static void native_child(struct native *n, int sync_rd, int ready_wr, struct cell_report *rep)
 {
     if (stdio_relay_child(&n->relay) < 0)
         _exit(125);
@@ -170,6 +181,14 @@ static void native_child(struct native *n, int sync_rd, struct cell_report *rep)
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         _exit(125);
+    if (n->late_ns) {
+        /* beside the supervisor's work; a failure is the namespaces step's */
+        n->cfg.ns_err = unshare((int)n->late_ns) < 0 ? errno : 0;
+        ssize_t w = write(ready_wr, "n", 1);
+        close(ready_wr);
+        if (w != 1)
+            _exit(125);
+    }
     char g = 0;
     ssize_t k;
     do
@@ -328,6 +347,13 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
         n->cfg.net_wait = true;
         n->cfg.net_ready_fd = nr[0];
     }
+    int np[2] = { -1, -1 };
+    if (n->late_ns) {
+        if (pipe2(np, O_CLOEXEC) < 0 || (np[0] = lift_fd(np[0], above)) < 0 ||
+            (np[1] = lift_fd(np[1], above)) < 0)
+            return cell_err_sys(e, errno, "native: namespace ready pipe");
+        n->ns_ready_rd = np[0];
+    }
     int hp[2] = { -1, -1 };
     if (n->cfg.hold) {
         if (pipe2(hp, O_CLOEXEC) < 0)
@@ -351,7 +377,7 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     /* fork-like clone: the child has its own copy of our memory as of now
      * (no key has been loaded yet). Namespaces other than cgroup are made
      * here; the cell takes its cgroup namespace after joining its cgroup. */
-    unsigned long flags = (n->ns_flags & ~(unsigned long)CLONE_NEWCGROUP) | SIGCHLD;
+    unsigned long flags = (n->ns_flags & ~(unsigned long)(CLONE_NEWCGROUP | n->late_ns)) | SIGCHLD;
     pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
     if (pid < 0) {
         int err = errno;
@@ -363,6 +389,8 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
         close(rp[1]);
         close(sp[0]);
         close(sp[1]);
+        if (np[1] >= 0)
+            close(np[1]);
         if (err == EPERM || err == EINVAL || err == ENOSPC)
             return cell_err_sys(e, err, "namespaces: cannot create the cell's namespaces%s",
                                 r->rootless ? " (are unprivileged user namespaces enabled?)" : "");
@@ -375,8 +403,12 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
             close(nr[1]); /* only netd may write it: EOF when netd fails */
         if (hp[1] >= 0)
             close(hp[1]);
-        native_child(n, sp[0], &rep);
+        if (np[0] >= 0)
+            close(np[0]);
+        native_child(n, sp[0], np[1], &rep);
     }
+    if (np[1] >= 0)
+        close(np[1]);
     if (nr[0] >= 0)
         close(nr[0]);
     if (hp[0] >= 0) {
@@ -400,9 +432,31 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     return rc;
 }
 
+/* Wait for the child's namespaces (late_ns): its byte, or EOF when it is
+ * gone. Idempotent. */
+static int native_settle(struct backend_run *r, struct cell_error *e)
+{
+    struct native *n = r->priv;
+    if (n->ns_ready_rd < 0)
+        return 0;
+    char b = 0;
+    ssize_t k;
+    do
+        k = read(n->ns_ready_rd, &b, 1);
+    while (k < 0 && errno == EINTR);
+    int err = errno;
+    close(n->ns_ready_rd);
+    n->ns_ready_rd = -1;
+    if (k != 1)
+        return cell_err_sys(e, k < 0 ? err : ECHILD, "namespaces: the cell ended before making them");
+    return 0;
+}
+
 static int native_go(struct backend_run *r, struct cell_error *e)
 {
     struct native *n = r->priv;
+    if (native_settle(r, e) < 0)
+        return -1;
     ssize_t w = write(n->sync_wr, "g", 1);
     int err = errno;
     close(n->sync_wr);
@@ -447,6 +501,8 @@ static void native_cleanup(struct backend_run *r)
         close(r->hold_fd);
         r->hold_fd = -1;
     }
+    if (n->ns_ready_rd >= 0)
+        close(n->ns_ready_rd);
     backend_teardown_cell(r, &n->sync_wr, &n->cg);
     stdio_relay_forked(&n->relay);
     wait_relay(n);
@@ -460,6 +516,7 @@ const struct backend_ops backend_native = {
     .kind = CP_BACKEND_NATIVE,
     .prepare = native_prepare,
     .spawn = native_spawn,
+    .settle = native_settle,
     .go = native_go,
     .forward = native_forward,
     .kill = native_kill,

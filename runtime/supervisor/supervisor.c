@@ -870,6 +870,9 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     /* --require-delivered: the sinks have the started event, or no workload */
     if (sup_sinks_wait_ready(&s.sinks, &e) < 0)
         goto teardown;
+    /* the cell's namespaces exist before anyone learns its pid */
+    if (s.be->settle && s.be->settle(&s.run, &e) < 0)
+        goto teardown;
     if (o->hold && o->hold(o->hold_ctx, s.run.pid, &e) < 0)
         goto teardown;
     s.t_go_ns = sys_now_ns();

@@ -6,6 +6,7 @@
  *   cellprobe pids              pids visible in /proc, space separated
  *   cellprobe ifaces            network interfaces (name:up|down)
  *   cellprobe hostname
+ *   cellprobe ns                "NAME:INODE" of its user, mnt, pid, net, ipc, uts, cgroup namespaces
  *   cellprobe rlimit N          "soft hard" of resource N (inf for unlimited)
  *   cellprobe env               the environment, one per line
  *   cellprobe fds               open fds (from /proc/self/fd), space separated
@@ -84,6 +85,16 @@ int main(int argc, char **argv)
             snprintf(r.ifr_name, sizeof r.ifr_name, "%s", p->if_name);
             ioctl(s, SIOCGIFFLAGS, &r);
             printf("%s:%s\n", p->if_name, (r.ifr_flags & IFF_UP) ? "up" : "down");
+        }
+        return 0;
+    }
+    if (!strcmp(c, "ns")) {
+        static const char *const names[] = { "user", "mnt", "pid", "net", "ipc", "uts", "cgroup" };
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+            char path[64], link[64] = "";
+            snprintf(path, sizeof path, "/proc/self/ns/%s", names[i]);
+            ssize_t n = readlink(path, link, sizeof link - 1);
+            printf("%s:%s\n", names[i], n > 0 ? link : ename(errno));
         }
         return 0;
     }

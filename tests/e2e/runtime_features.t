@@ -72,6 +72,20 @@ else
     skip 1 "nft is not installed (egress needs nftables)"
 fi
 
+# ---- every namespace is the cell's own, whichever side made it (the
+# clone, or natively the child itself for net and ipc; egress: the clone)
+host_ns=$(for n in user mnt pid net ipc uts cgroup; do echo "$n:$(readlink /proc/self/ns/$n)"; done)
+for net in none loopback egress; do
+    if [ "$net" = egress ] && ! command -v nft >/dev/null; then
+        skip 1 "nft is not installed (egress needs nftables)"
+        continue
+    fi
+    probe_plan "$TMP/p.plan" --net "$net" -- ns
+    crun_cell "$TMP/p.plan"
+    shared=$(comm -12 <(echo "$OUT" | sort) <(echo "$host_ns" | sort) | tr '\n' ' ')
+    is "$RC:$(echo "$OUT" | grep -c ':[a-z]*:\[')/$shared" "0:7/" "network $net: all seven namespaces differ from the host's"
+done
+
 # ---- hostname
 probe_plan "$TMP/p.plan" --hostname builder-7 -- hostname
 crun_cell "$TMP/p.plan"
