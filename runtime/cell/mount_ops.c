@@ -337,6 +337,17 @@ static int op_bind(struct mount_state *s, const struct plan_mount_op *op, size_t
         errno = ENODEV;
         return -1;
     }
+    if (device) {
+        /* the node is the host's inode: a cell uid that owns it (uid 0 in
+         * root mode) could chmod or chown it on a writable mount, changing
+         * the host's /dev/null; a read-only mount refuses that (EROFS),
+         * while reads and writes of the device itself go on */
+        struct mount_attr a;
+        memset(&a, 0, sizeof a);
+        a.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+        if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+            return sys_close_quiet(tree);
+    }
     int t = mount_point(s, op->dst, S_ISDIR(st.st_mode));
     if (t < 0)
         return sys_close_quiet(tree);

@@ -12,6 +12,7 @@
  *   cellprobe fds               open fds (from /proc/self/fd), space separated
  *   cellprobe write PATH        create+write PATH: "ok" or the errno name
  *   cellprobe read PATH         read PATH: "ok <bytes>" or the errno name
+ *   cellprobe chmod PATH MODE   chmod PATH to octal MODE: "ok" or the errno name
  *   cellprobe memhog MIB        allocate and touch MIB MiB, print "survived"
  *   cellprobe forkbomb N        try N forks (children sleep); print how many worked
  *   cellprobe sleep SECONDS
@@ -31,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -129,6 +131,14 @@ int main(int argc, char **argv)
     if (!strcmp(c, "write")) {
         int fd = open(a, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd < 0 || write(fd, "x", 1) != 1) {
+            printf("%s\n", ename(errno));
+            return 1;
+        }
+        printf("ok\n");
+        return 0;
+    }
+    if (!strcmp(c, "chmod")) {
+        if (chmod(a, (mode_t)strtoul(argc > 3 ? argv[3] : "0", NULL, 8)) < 0) {
             printf("%s\n", ename(errno));
             return 1;
         }

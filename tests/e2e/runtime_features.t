@@ -21,6 +21,17 @@ is "$OUT" ok "the workspace is writable"
 probe_plan "$TMP/p.plan" -- write /proc/sys/kernel/hostname
 crun_cell "$TMP/p.plan"
 is "$OUT" EROFS "/proc/sys is read-only"
+# a device node is the host's inode: the cell's root (uid 0 here, the
+# owner) may use it, never chmod it (the host's /dev/full would change)
+full_mode=$(stat -c %a /dev/full)
+probe_plan "$TMP/p.plan" -- chmod /dev/full 600
+crun_cell "$TMP/p.plan"
+after=$(stat -c %a /dev/full)
+[ "$after" = "$full_mode" ] || chmod "$full_mode" /dev/full   # undo what the bug did
+is "$OUT:$after" "EROFS:$full_mode" "a devnode (/dev/full) cannot be chmodded from the cell; the host's mode is unchanged"
+probe_plan "$TMP/p.plan" -- write /dev/null
+crun_cell "$TMP/p.plan"
+is "$OUT" ok "the read-only /dev/null devnode still takes writes"
 probe_plan "$TMP/p.plan" -- read /proc/keys
 crun_cell "$TMP/p.plan"
 is "$OUT" "ok 0" "masked /proc/keys reads empty"
