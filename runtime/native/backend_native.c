@@ -159,6 +159,19 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
 
     n->ns_flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
         CLONE_NEWUSER;
+    /* namespaces an engine made, which the supervisor has entered (the OCI
+     * runtime): the cell shares them, and being owned by the host's user
+     * namespace they are not the cell's to configure */
+    const unsigned long shareable = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (r->share_ns & ~shareable)
+        return cell_err(e, 0, "namespaces: only network, ipc and uts namespaces can be shared");
+    if ((r->share_ns & CLONE_NEWNET) && p->net.mode == CP_NET_EGRESS)
+        return cell_err(e, 0, "network: egress rules need the cell's own network namespace");
+    n->ns_flags &= ~r->share_ns;
+    if (r->share_ns & CLONE_NEWUTS)
+        c->todo &= ~CELL_DO_HOSTNAME;
+    if (r->share_ns & CLONE_NEWNET)
+        c->todo &= ~CELL_DO_LOOPBACK;
     c->ns_flags = n->ns_flags;
     if (p->net.mode != CP_NET_EGRESS)
         n->late_ns = CLONE_NEWNET | CLONE_NEWIPC;

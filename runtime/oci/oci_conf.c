@@ -13,6 +13,9 @@
  *   allow_devices = /dev/fuse,...      device nodes beyond the minimal /dev
  *   allow_roots = /var/lib/containers  a root.path outside the bundle must lie here
  *   allow_binds = /run/containers,...  protected host paths a bind may come from
+ *   allow_join = network,ipc,uts       namespace types a container may join by path
+ *                                      (linux.namespaces[].path); never pid, mount,
+ *                                      user, cgroup, nor the host's own namespaces
  *
  * An unknown key, a missing file or a line without `=` is refused.
  */
@@ -28,6 +31,7 @@
     "SERVICE,"                                                                                               \
     "CAP_NET_RAW,CAP_SETFCAP,CAP_SETGID,CAP_SETPCAP,CAP_SETUID,CAP_SYS_CHROOT"
 #define DEFAULT_ROOTS "/var/lib/containers/storage,/run/containerd,/var/lib/containerd"
+#define DEFAULT_JOIN  "network,ipc,uts"
 #define DEFAULT_BINDS                                                                                        \
     "/var/lib/containers/storage,/run/containers/storage,/var/run/containers/storage,/run/containerd,"       \
     "/var/lib/containerd,/var/lib/kubelet,/run/libpod"
@@ -88,6 +92,7 @@ int ocr_conf_load(struct ocr_conf *c, char *why, size_t whylen)
     strcpy(c->caps, DEFAULT_CAPS);
     strcpy(c->roots, DEFAULT_ROOTS);
     strcpy(c->binds, DEFAULT_BINDS);
+    strcpy(c->join, DEFAULT_JOIN);
     FILE *f = fopen(c->path, "re");
     if (!f) {
         snprintf(why, whylen,
@@ -141,6 +146,8 @@ int ocr_conf_load(struct ocr_conf *c, char *why, size_t whylen)
             rc = set(c->devices, sizeof c->devices, v, k, line, c, why, whylen);
         else if (!strcmp(k, "allow_roots"))
             rc = set(c->roots, sizeof c->roots, v, k, line, c, why, whylen);
+        else if (!strcmp(k, "allow_join"))
+            rc = set(c->join, sizeof c->join, v, k, line, c, why, whylen);
         else if (!strcmp(k, "allow_binds"))
             rc = set(c->binds, sizeof c->binds, v, k, line, c, why, whylen);
         else {

@@ -283,9 +283,15 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
     static const struct {
         const char *name;
         int type;
-    } nss[] = { { "user", CLONE_NEWUSER }, { "ipc", CLONE_NEWIPC },       { "uts", CLONE_NEWUTS },
-                { "net", CLONE_NEWNET },   { "cgroup", CLONE_NEWCGROUP }, { "pid", CLONE_NEWPID },
-                { "mnt", CLONE_NEWNS } };
+    } nss[] = { /* the user namespace last: a network, ipc or uts namespace the
+                 * cell shares with its engine (oci_join.c) is owned by the
+                 * host's user namespace, which only our capabilities here
+                 * may enter; the cell's own ones we may enter as their
+                 * user namespace's owner */
+                { "ipc", CLONE_NEWIPC },       { "uts", CLONE_NEWUTS }, { "net", CLONE_NEWNET },
+                { "cgroup", CLONE_NEWCGROUP }, { "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },
+                { "user", CLONE_NEWUSER }
+    };
     int nfd[7];
     for (size_t k = 0; k < 7; k++) {
         snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)st.cell_pid, nss[k].name);

@@ -12,6 +12,8 @@
  *   oci_shim.c       the per-container supervisor process (create)
  *   oci_exec.c       exec: a process in a running cell, same authority
  *   oci_events.c     the refusal and exec events
+ *   oci_join.c       linux.namespaces[].path: the engine's namespaces a
+ *                    container joins (network, ipc, uts), checked and held
  *
  * This folder reads OCI bundles; runtime/gvisor/oci_*.c writes them for
  * runsc. The two share only the JSON helpers.
@@ -58,6 +60,7 @@ struct ocr_conf {
     char devices[1024];
     char roots[2048]; /* allow_roots: prefixes a root.path outside the bundle may lie in */
     char binds[2048]; /* allow_binds: prefixes a protected bind source may lie in */
+    char join[128];   /* allow_join: namespace types a container may join by path */
 };
 /* Load CELLOS_RUNTIME_CONF or /etc/cellos/runtime.conf; -1 with why. */
 int ocr_conf_load(struct ocr_conf *c, char *why, size_t whylen);
@@ -149,6 +152,38 @@ void ocr_msgs_free(struct ocr_msgs *m);
  * narrowings the log should show (mounts not made, ...). */
 int ocr_translate(const struct ocr_bundle *b, const struct ocr_conf *c, const char *pack_name, char **text,
                   struct ocr_msgs *viol, struct ocr_msgs *notes);
+
+/* ---- namespaces joined by path (oci_join.c) ----------------------------------- */
+#define OCI_MAX_JOINS 3
+struct ocr_join {
+    int type;          /* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS */
+    int fd;            /* the namespace, opened (and checked) at create */
+    char name[8];      /* "net", "ipc", "uts" (as in /proc/PID/ns) */
+    char path[256];    /* as config.json names it */
+    unsigned long ino; /* the namespace's inode: net:[INO] */
+};
+struct ocr_joins {
+    struct ocr_join v[OCI_MAX_JOINS];
+    size_t n;
+    unsigned long flags; /* the CLONE_NEW* types joined */
+};
+/* Open every linux.namespaces[].path of the config: the type must be in
+ * runtime.conf allow_join (and one of network, ipc, uts), the file a
+ * namespace of that type, and not the host's own (/proc/1/ns/TYPE) nor
+ * cellrun's; each violation goes to viol (then -1). j->n == 0 when the
+ * container joins none. */
+int ocr_joins_open(const struct jcs_value *cfg, const struct ocr_conf *c, struct ocr_joins *j,
+                   struct ocr_msgs *viol);
+void ocr_joins_close(struct ocr_joins *j);
+/* In the container's supervisor, before its cell is cloned: enter every
+ * joined namespace (the cell, cloned without those types, shares them);
+ * -1 with why. */
+int ocr_joins_enter(const struct ocr_joins *j, char *why, size_t whylen);
+/* In the supervisor, once the cell exists: enter the cell's own network,
+ * ipc and uts namespaces (those not joined), so that /proc/PID/ns/ of the
+ * container's pid (the supervisor's) are the container's, as engines read
+ * them to let the next container of a pod join; -1 with why. */
+int ocr_wear_cell_ns(pid_t cell, unsigned long joined, char *why, size_t whylen);
 
 /* ---- policy -> plan (oci_compile.c) ---------------------------------------- */
 /* Compile text against the pack directory; every diagnostic line goes to

@@ -38,7 +38,8 @@
 
 struct hold_ctx {
     struct ocr_state *st;
-    int ready_fd; /* the create caller's pipe; -1 once told */
+    unsigned long joined; /* CLONE_NEW* types joined by path (oci_join.c) */
+    int ready_fd;         /* the create caller's pipe; -1 once told */
     int fifo_fd;
     bool auto_start;
 };
@@ -63,6 +64,10 @@ static int hold(void *vctx, pid_t cell_pid, struct cell_error *e)
     h->st->cell_pid = cell_pid;
     h->st->starttime = ocr_proc_starttime(getpid(), &z);
     h->st->started = h->auto_start;
+    /* the container's pid is this process: engines read its /proc/PID/ns/
+     * to let a pod's next container join, so they must be the cell's */
+    if (ocr_wear_cell_ns(cell_pid, h->joined, why, sizeof why) < 0)
+        return cell_err(e, 0, "%s", why);
     if (ocr_state_save(h->st, why, sizeof why) < 0)
         return cell_err(e, 0, "%s", why);
     if (h->ready_fd >= 0) {
@@ -228,10 +233,27 @@ static int read_ready(int fd, pid_t *pid, char *why, size_t whylen)
 
 /* The container's supervisor: runs in the (grand)child. Returns the
  * workload's status. */
-static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struct ocr_bundle *b, int ready_fd,
-                     int fifo_fd, bool auto_start, const char *console_socket)
+static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struct ocr_bundle *b,
+                     const struct ocr_joins *joins, int ready_fd, int fifo_fd, bool auto_start,
+                     const char *console_socket)
 {
     char why[600];
+    /* the engine's namespaces: entered here, shared by the cell */
+    if (ocr_joins_enter(joins, why, sizeof why) < 0) {
+        if (ready_fd >= 0)
+            dprintf(ready_fd, "E %s\n", why);
+        else
+            fprintf(stderr, "cellrun: %s\n", why);
+        return 125;
+    }
+    struct backend_note notes[OCI_MAX_JOINS];
+    memset(notes, 0, sizeof notes);
+    for (size_t i = 0; i < joins->n; i++) {
+        snprintf(notes[i].name, sizeof notes[i].name, "ns_join");
+        snprintf(notes[i].what, sizeof notes[i].what, "%s", joins->v[i].name);
+        snprintf(notes[i].why, sizeof notes[i].why, "%.150s (%s:[%lu])", joins->v[i].path, joins->v[i].name,
+                 joins->v[i].ino);
+    }
     if (console_socket) {
         int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
         char *pts = m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 ? ptsname(m) : NULL;
@@ -268,7 +290,9 @@ static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struc
     }
     char plan_path[1100];
     snprintf(plan_path, sizeof plan_path, "%s/plan.bin", st->dir);
-    struct hold_ctx h = { .st = st, .ready_fd = ready_fd, .fifo_fd = fifo_fd, .auto_start = auto_start };
+    struct hold_ctx h = {
+        .st = st, .joined = joins->flags, .ready_fd = ready_fd, .fifo_fd = fifo_fd, .auto_start = auto_start
+    };
     struct sup_options o;
     memset(&o, 0, sizeof o);
     o.plan_path = plan_path;
@@ -282,6 +306,9 @@ static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struc
     o.n_facts = nf;
     o.hold = hold;
     o.hold_ctx = &h;
+    o.share_ns = joins->flags;
+    o.notes = notes;
+    o.n_notes = joins->n;
     int status = supervisor_run(&o);
     if (h.ready_fd >= 0) /* never reached the hold: create fails */
         dprintf(h.ready_fd, "E the cell could not be built (status %d; see the log and events)\n", status);
@@ -326,12 +353,15 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
     size_t plan_len = 0;
     char *policy = NULL;
     struct ocr_msgs viol = { 0 };
-    if (make_plan(g, &c, &b, &plan, &plan_len, &policy, &viol) < 0) {
+    struct ocr_joins joins;
+    int jr = ocr_joins_open(b.root, &c, &joins, &viol);
+    if (make_plan(g, &c, &b, &plan, &plan_len, &policy, &viol) < 0 || jr < 0) {
         ocr_log(g, "error", "container \"%s\" refused: %zu violation%s of what the host allows", o->id,
                 viol.n, viol.n == 1 ? "" : "s");
         for (size_t i = 0; i < viol.n; i++)
             ocr_log(g, "error", "  %s", viol.v[i]);
         refused_event(g, &c, o->id, b.config_sha256, &viol);
+        ocr_joins_close(&joins);
         ocr_msgs_free(&viol);
         free(policy);
         ocr_bundle_free(&b);
@@ -380,7 +410,8 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
     if (o->foreground) {
         /* run: this process is the supervisor; the container is removed after */
         st.pid = getpid();
-        int status = supervise(&c, &st, &b, -1, fifo, true, NULL);
+        int status = supervise(&c, &st, &b, &joins, -1, fifo, true, NULL);
+        ocr_joins_close(&joins);
         ocr_state_remove(dir);
         free(plan);
         free(policy);
@@ -403,7 +434,7 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
         pid_t gc = fork();
         if (gc != 0)
             _exit(gc < 0 ? 1 : 0);
-        int status = supervise(&c, &st, &b, pfd[1], fifo, false, o->console_socket);
+        int status = supervise(&c, &st, &b, &joins, pfd[1], fifo, false, o->console_socket);
         _exit(status);
     }
     close(pfd[1]);
@@ -427,6 +458,7 @@ fail:
     ocr_log(g, "error", "%s", why);
     ocr_state_remove(dir);
 out:
+    ocr_joins_close(&joins);
     if (fifo >= 0)
         close(fifo);
     if (pfd[0] >= 0)

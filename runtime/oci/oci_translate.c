@@ -858,6 +858,22 @@ static void tr_seccomp(struct tr *t, const struct jcs_value *sc)
 
 /* ---- linux -------------------------------------------------------------------- */
 
+/* Does linux.namespaces join a namespace of this type by path? */
+static bool joined_ns(const struct jcs_value *linux_, const char *type)
+{
+    const struct jcs_value *ns =
+        linux_ && jcs_type_of(linux_) == JCS_OBJECT ? jcs_object_get(linux_, "namespaces") : NULL;
+    for (size_t i = 0; ns && jcs_type_of(ns) == JCS_ARRAY && i < jcs_array_len(ns); i++) {
+        const struct jcs_value *n = jcs_array_at(ns, i);
+        if (jcs_type_of(n) != JCS_OBJECT)
+            continue;
+        const struct jcs_value *ty = jcs_object_get(n, "type");
+        if (ty && jcs_type_of(ty) == JCS_STRING && jcs_string_is(ty, type) && jcs_object_get(n, "path"))
+            return true;
+    }
+    return false;
+}
+
 static void tr_linux_checks(struct tr *t, const struct jcs_value *linux_)
 {
     static const char *const known[] = { "namespaces",  "uidMappings", "gidMappings",       "devices",
@@ -875,13 +891,9 @@ static void tr_linux_checks(struct tr *t, const struct jcs_value *linux_)
     for (size_t i = 0; ns && i < jcs_array_len(ns); i++) {
         const struct jcs_value *n = jcs_array_at(ns, i);
         const struct jcs_value *ty = get(n, "type", JCS_STRING, "linux.namespaces[].type", t);
-        if (get(n, "path", JCS_STRING, "linux.namespaces[].path", t)) {
-            ocr_msgs_add(t->viol,
-                         "linux.namespaces[%zu].path: joining an existing namespace is not supported "
-                         "(a cell has namespaces of its own)",
-                         i);
-            continue;
-        }
+        /* a path: joined (oci_join.c checks it against allow_join and the
+         * host's own); the type is then not the host's either */
+        get(n, "path", JCS_STRING, "linux.namespaces[].path", t);
         bool known_ns = false;
         for (size_t k = 0; need[k]; k++)
             if (ty && jcs_string_is(ty, need[k]))
@@ -1020,7 +1032,11 @@ int ocr_translate(const struct ocr_bundle *b, const struct ocr_conf *c, const ch
     put(&t, ";\ncell %s {\n", cell);
     const struct jcs_value *hn = get(cfg, "hostname", JCS_STRING, "hostname", &t);
     char host[128];
-    if (hn && str_of(hn, host, sizeof host) && host[0]) {
+    if (hn && str_of(hn, host, sizeof host) && host[0] && joined_ns(linux_, "uts")) {
+        ocr_msgs_add(viol,
+                     "hostname: set, but the uts namespace is joined (linux.namespaces path): the "
+                     "hostname is the namespace's");
+    } else if (hn && str_of(hn, host, sizeof host) && host[0]) {
         put(&t, "    hostname ");
         put_cstr(&t, host);
         put(&t, ";  # hostname\n");
@@ -1034,7 +1050,12 @@ int ocr_translate(const struct ocr_bundle *b, const struct ocr_conf *c, const ch
         tr_root(&t);
     tr_masks(&t, linux_);
     tr_linux_checks(&t, linux_);
-    put(&t, "    }\n    network loopback;  # linux.namespaces: a new network namespace\n");
+    if (joined_ns(linux_, "network"))
+        put(&t,
+            "    }\n    network none;  # linux.namespaces: the engine's network namespace, joined (ns_join "
+            "event); the cell makes none\n");
+    else
+        put(&t, "    }\n    network loopback;  # linux.namespaces: a new network namespace\n");
     tr_limits(&t, linux_);
     const struct jcs_value *sc = get(linux_, "seccomp", JCS_OBJECT, "linux.seccomp", &t);
     if (!sc)

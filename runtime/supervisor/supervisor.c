@@ -848,6 +848,14 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
 
     for (size_t i = 0; i < o->n_facts && s.run.n_facts < BACKEND_MAX_FACTS; i++)
         s.run.facts[s.run.n_facts++] = o->facts[i];
+    for (size_t i = 0; i < o->n_notes && s.run.n_notes < BACKEND_MAX_NOTES; i++)
+        s.run.notes[s.run.n_notes++] = o->notes[i];
+    s.run.share_ns = o->share_ns;
+    if (o->share_ns && s.be->kind != CP_BACKEND_NATIVE) {
+        cell_err(&e, 0, "namespaces: joining an existing namespace needs the native backend (not %s)",
+                 s.be->name);
+        goto teardown;
+    }
     if (s.be->prepare && s.be->prepare(&s.run, &e) < 0)
         goto teardown;
     if (o->learn && !s.run.seccomp_listener) {

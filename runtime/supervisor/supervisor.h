@@ -51,6 +51,13 @@ struct sup_options {
     size_t n_facts;
     int (*hold)(void *ctx, pid_t cell_pid, struct cell_error *e);
     void *hold_ctx;
+    /* The OCI runtime, for namespaces an engine made (runtime/oci/oci_join.c):
+     * CLONE_NEWNET/NEWIPC/NEWUTS types the caller has already entered and the
+     * cell shares instead of making its own (native backend only), and
+     * notes the core turns into events after started (each join). */
+    unsigned long share_ns;
+    const struct backend_note *notes;
+    size_t n_notes;
 };
 
 /* Run the plan; returns cellrun's exit status. Messages go to stderr, one
