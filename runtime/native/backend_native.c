@@ -174,7 +174,7 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
         c->todo &= ~CELL_DO_LOOPBACK;
     c->ns_flags = n->ns_flags;
     if (p->net.mode != CP_NET_EGRESS)
-        n->late_ns = CLONE_NEWNET | CLONE_NEWIPC;
+        n->late_ns = (CLONE_NEWNET | CLONE_NEWIPC) & n->ns_flags; /* a shared one is not made */
     c->hold = p->export_.n_items > 0; /* export: init holds the mounts (runtime/export/) */
     c->hold_fd = -1;
 
