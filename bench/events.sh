@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # bench/events.sh - what signing events costs (`make bench-events`).
-#  1. signed events per second on one core (goal >= 40,000), beside raw
-#     Ed25519 (libsodium and, as a peer, OpenSSL's `openssl speed`);
+#  1. signed events per second on one core (events_bench pins itself, and
+#     so cellrun's signer thread, to one CPU), beside libsodium's Ed25519
+#     over the very bytes the stream signs, in interleaved rounds of one run
+#     (goal: signed events/s >= 0.90x libsodium's signatures/s), and, as a
+#     peer, OpenSSL's `openssl speed`;
 #  2. the cost of signing on a whole cellrun (goal < 5% of its wall time):
 #     the same /bin/true plan run RUNS times signed and unsigned, interleaved.
 # Env: BUILD (default build), RUNS (default 40), SECONDS_PER (default 2).

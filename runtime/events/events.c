@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -967,6 +968,7 @@ struct ev_signer {
 };
 
 #define EV_TAKE 64 /* records taken from the queue at once */
+#define EV_KICK 16 /* records that wake the thread (besides the end of a set-up) */
 
 static void *signer_main(void *arg)
 {
@@ -974,6 +976,12 @@ static void *signer_main(void *arg)
     struct ev_signer *g = s->signer;
     size_t batch_max = s->regular ? EV_BATCH_MAX : EV_BATCH_PIPE;
     struct ev_item take[EV_TAKE];
+    /* SCHED_BATCH: woken by a record, the thread does not preempt the
+     * caller (who may have to hand the cell something at once, such as
+     * the seccomp listener) nor the cell on its CPU; it runs when a CPU is
+     * free or at the next tick, with its normal share. Best effort. */
+    struct sched_param sp = { 0 };
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     pthread_mutex_lock(&g->mu);
     for (;;) {
         while (!g->n && !g->stop)
@@ -1072,6 +1080,8 @@ static int signer_drain(struct ev_stream *s, struct cell_error *e)
     if (!g)
         return 0;
     pthread_mutex_lock(&g->mu);
+    if (g->n)
+        pthread_cond_signal(&g->work); /* records waiting for a batch */
     while (g->n || g->busy)
         pthread_cond_wait(&g->idle, &g->mu);
     bool failed = g->failed;
@@ -1120,6 +1130,7 @@ int ev_step_queue(struct ev_stream *s, const struct plan *p, const struct cell_s
     pthread_mutex_lock(&g->mu);
     while (g->n == EV_QUEUE_MAX && !g->failed) {
         g->full_wait = true;
+        pthread_cond_signal(&g->work);
         pthread_cond_wait(&g->space, &g->mu);
     }
     int rc = 0;
@@ -1131,7 +1142,14 @@ int ev_step_queue(struct ev_stream *s, const struct plan *p, const struct cell_s
     } else {
         g->q[(g->head + g->n) % EV_QUEUE_MAX] = (struct ev_item){ .plan = p, .rec = *r };
         g->n++;
-        pthread_cond_signal(&g->work);
+        /* wake the thread for a batch, not for every record (a wake-up is
+         * a cross-CPU interrupt, dear on a virtual machine): at EV_KICK
+         * records, and at once at the end of a set-up (the exec, a
+         * failure, the workload's exit); anything that waits for the
+         * queue wakes it too */
+        if (g->n >= EV_KICK || r->step == CELL_STEP_EXEC || r->step == CELL_STEP_EXIT ||
+            r->result == CELL_STEP_FAILED)
+            pthread_cond_signal(&g->work);
     }
     pthread_mutex_unlock(&g->mu);
     return rc;

@@ -184,7 +184,10 @@ uint64_t ev_count(const struct ev_stream *s);
  * thread of the stream's own (started by the first call) composes, signs
  * and writes the queued records in order, batching the lines of records
  * that arrive together into one write(2) (whole lines, at most 16 KiB to a
- * regular file and PIPE_BUF to anything else). Every other call on the
+ * regular file and PIPE_BUF to anything else). The thread is woken per 16
+ * records, at once for an exec, exit or failed record, and by anything
+ * that waits for the queue; it runs SCHED_BATCH (it never preempts the
+ * caller or the cell when woken). Every other call on the
  * stream first waits until the queue is written, so the stream is exactly
  * what the same calls to ev_step would have made, only its `time`
  * attributes are when the thread composed each event. A full queue (4096

@@ -257,6 +257,8 @@ int main(void)
         close(pf[0]); /* the reader is gone: the next write is EPIPE */
         struct cell_step_record r = rec_at(3);
         ok(ev_step_queue(s, &p, &r, &e) == 0, "a record is queued");
+        r = rec_at(5); /* an exec record: the thread starts its batch now */
+        ok(ev_step_queue(s, &p, &r, &e) == 0, "and an exec record");
         struct pollfd pd = { .fd = ev_signer_fd(s), .events = POLLIN };
         ok(pd.fd >= 0 && poll(&pd, 1, 10000) == 1, "the signer fd becomes readable");
         ok(ev_sync(s, &e) < 0 && strstr(e.msg, "writing event 2") && strstr(e.msg, "Broken pipe"),
