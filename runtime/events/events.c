@@ -536,32 +536,47 @@ static int compose(struct ev_stream *s, const char *data, size_t dlen, const cha
     if (!plain_type(type, &tlen))
         return cell_err(e, 0, "events: event type \"%.100s\" is not [a-z0-9_.]", type);
 
-    static const char room[EV_PAE_ROOM];
-    struct jcs_buf *b = &s->body;
-    b->len = 0;
-    size_t sig_at;
-    if (jcs_buf_append(b, room, EV_PAE_ROOM) < 0 || APPEND(b, "{\"chainprev\":\"") < 0 ||
-        jcs_buf_append(b, s->chainprev, 64) < 0 || APPEND(b, "\",\"data\":") < 0 ||
-        jcs_buf_append(b, data, dlen) < 0 ||
-        APPEND(b, ",\"datacontenttype\":\"application/json\",\"id\":\"") < 0 ||
-        jcs_buf_append(b, id, idlen) < 0 || APPEND(b, "\",\"sequence\":\"") < 0 ||
-        jcs_buf_append(b, sequence, 20) < 0 || APPEND(b, "\"") < 0)
-        return cell_err(e, ENOMEM, "events: out of memory");
-    sig_at = b->len;
-    if ((s->secret &&
-         (APPEND(b, ",\"sigkid\":\"") < 0 || jcs_buf_append(b, s->kid_hex, EV_KID_HEX_LEN) < 0 ||
-          APPEND(b, "\"") < 0)) ||
-        APPEND(b, ",\"source\":") < 0 || jcs_buf_append(b, s->source_json.p, s->source_json.len) < 0 ||
-        APPEND(b, ",\"specversion\":\"1.0\",\"subject\":") < 0 ||
-        jcs_buf_append(b, s->subject_json.p, s->subject_json.len) < 0 || APPEND(b, ",\"time\":\"") < 0 ||
-        jcs_buf_append(b, when, 27) < 0 || APPEND(b, "\",\"type\":\"") < 0 ||
-        jcs_buf_append(b, type, tlen) < 0 || APPEND(b, "\"}") < 0)
-        return cell_err(e, ENOMEM, "events: out of memory");
-    const char *body = b->p + EV_PAE_ROOM;
-    size_t blen = b->len - EV_PAE_ROOM;
-
-    struct jcs_buf *o = &s->out;
+    /* one reservation per buffer, then plain copies */
+    struct jcs_buf *b = &s->body, *o = &s->out;
+    /* the body's fixed text is under 300 bytes plus chainprev and sigkid
+     * (64 each); the line adds ,"sig":"<88>" and the LF */
+    size_t most = EV_PAE_ROOM + 512 + dlen + 2 * 64 + s->source_json.len + s->subject_json.len + tlen;
     size_t line0 = o->len;
+    b->len = 0;
+    if (jcs_buf_reserve(b, most) < 0 || jcs_buf_reserve(o, most + 128) < 0)
+        return cell_err(e, ENOMEM, "events: out of memory");
+#define PUT(w, src, n) (memcpy((w), (src), (n)), (w) + (n))
+#define PUTS(w, lit)   PUT((w), (lit), sizeof(lit) - 1)
+    char *w = b->p + EV_PAE_ROOM;
+    w = PUTS(w, "{\"chainprev\":\"");
+    w = PUT(w, s->chainprev, 64);
+    w = PUTS(w, "\",\"data\":");
+    w = PUT(w, data, dlen);
+    w = PUTS(w, ",\"datacontenttype\":\"application/json\",\"id\":\"");
+    w = PUT(w, id, idlen);
+    w = PUTS(w, "\",\"sequence\":\"");
+    w = PUT(w, sequence, 20);
+    w = PUTS(w, "\"");
+    size_t head_len = (size_t)(w - (b->p + EV_PAE_ROOM)); /* where sig goes */
+    if (s->secret) {
+        w = PUTS(w, ",\"sigkid\":\"");
+        w = PUT(w, s->kid_hex, EV_KID_HEX_LEN);
+        w = PUTS(w, "\"");
+    }
+    w = PUTS(w, ",\"source\":");
+    w = PUT(w, s->source_json.p, s->source_json.len);
+    w = PUTS(w, ",\"specversion\":\"1.0\",\"subject\":");
+    w = PUT(w, s->subject_json.p, s->subject_json.len);
+    w = PUTS(w, ",\"time\":\"");
+    w = PUT(w, when, 27);
+    w = PUTS(w, "\",\"type\":\"");
+    w = PUT(w, type, tlen);
+    w = PUTS(w, "\"}");
+    const char *body = b->p + EV_PAE_ROOM;
+    size_t blen = (size_t)(w - body);
+    b->len = EV_PAE_ROOM + blen;
+
+    char *l = o->p + line0;
     if (s->secret) {
         /* PAE = "DSSEv1 36 <payload type> <len> " body, in place */
         char head[EV_PAE_ROOM];
@@ -575,23 +590,21 @@ static int compose(struct ev_stream *s, const char *data, size_t dlen, const cha
         crypto_sign_detached(sig, NULL, (const unsigned char *)b->p + EV_PAE_ROOM - hl, hl + blen,
                              s->secret->sk);
         sc_b64_encode(sig, sizeof sig, sig64);
-        size_t head_len = sig_at - EV_PAE_ROOM;
-        if (jcs_buf_append(o, body, head_len) < 0 || APPEND(o, ",\"sig\":\"") < 0 ||
-            jcs_buf_append(o, sig64, SC_B64_LEN(crypto_sign_BYTES)) < 0 || APPEND(o, "\"") < 0 ||
-            jcs_buf_append(o, body + head_len, blen - head_len) < 0) {
-            o->len = line0; /* nothing of this event stays */
-            return cell_err(e, ENOMEM, "events: out of memory");
-        }
-    } else if (jcs_buf_append(o, body, blen) < 0) {
-        o->len = line0;
-        return cell_err(e, ENOMEM, "events: out of memory");
+        l = PUT(l, body, head_len);
+        l = PUTS(l, ",\"sig\":\"");
+        l = PUT(l, sig64, SC_B64_LEN(crypto_sign_BYTES));
+        l = PUTS(l, "\"");
+        l = PUT(l, body + head_len, blen - head_len);
+    } else {
+        l = PUT(l, body, blen);
     }
+#undef PUT
+#undef PUTS
+    size_t llen = (size_t)(l - (o->p + line0));
+    *l = '\n';
+    o->len = line0 + llen + 1;
     uint8_t h[32];
-    ev_sha256(h, o->p + line0, o->len - line0, s->sha_ni);
-    if (APPEND(o, "\n") < 0) {
-        o->len = line0;
-        return cell_err(e, ENOMEM, "events: out of memory");
-    }
+    ev_sha256(h, o->p + line0, llen, s->sha_ni);
     sc_hex_encode(h, 32, s->chainprev);
     s->seq = seq;
     return 0;

@@ -570,6 +570,11 @@ static inline int putc1(struct jcs_buf *b, char c)
     return 0;
 }
 
+int jcs_buf_reserve(struct jcs_buf *b, size_t n)
+{
+    return buf_reserve(b, n);
+}
+
 int jcs_buf_append(struct jcs_buf *b, const void *data, size_t n)
 {
     if (b->cap - b->len < n + 1) {

@@ -89,6 +89,9 @@ struct jcs_buf {
     size_t len, cap;
 };
 int jcs_buf_append(struct jcs_buf *b, const void *data, size_t n);
+/* Room for n more bytes and a NUL after len (for writers that copy
+ * themselves): -1 when out of memory. */
+int jcs_buf_reserve(struct jcs_buf *b, size_t n);
 void jcs_buf_free(struct jcs_buf *b);
 
 /* Append the canonical form of v to b. When omit_key is not NULL and v is an

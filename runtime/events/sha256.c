@@ -56,6 +56,7 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t st[8]
     s1 = _mm_blend_epi16(s1, tmp, 0xF0);      /* CDGH */
     for (; n; n--, p += 64) {
         __m128i abef = s0, cdgh = s1, w[4];
+#pragma GCC unroll 16
         for (int g = 0; g < 16; g++) {
             __m128i x;
             if (g < 4) {
