@@ -35,7 +35,14 @@ int cellrun_cmd_flush(int argc, char **argv);
  * kill|delete|run|exec|features ...`. cellrun_is_oci_invocation() tells
  * such a command line from `cellrun [run] PLAN`. */
 #include <stdbool.h>
-bool cellrun_is_oci_invocation(int argc, char **argv);
+bool cellrun_is_oci_invocation(int argc, char **argv); /* runtime/oci/oci_argv.c */
 int cellrun_cmd_oci(int argc, char **argv);
+
+/* cellrun_cli.c: the whole command line; an OCI one goes to oci
+ * (cellrun_cmd_oci in cellrun-oci, cellrun_exec_oci in cellrun). */
+int cellrun_main(int argc, char **argv, int (*oci)(int argc, char **argv));
+/* exec `cellrun-oci` from cellrun's own directory with the same argv;
+ * returns (125, one line on stderr) only when that fails */
+int cellrun_exec_oci(int argc, char **argv);
 
 #endif

@@ -91,4 +91,16 @@ is "$("${R[@]}" state x3 | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')" stopped
 [ -d "$cg" ]; ok $((! $?)) "... and its cgroup"
 "${R[@]}" delete x3
 is "$(ls -A "$TMP/state")" "" "... and delete removes its state"
+
+# cellrun links no compiler: it execs cellrun-oci beside it for an OCI
+# command line, and says so in one line when that is missing
+mkdir -p "$TMP/alone" && cp "$CELLRUN" "$TMP/alone/cellrun"
+"$TMP/alone/cellrun" --version > "$TMP/alone.out" 2> "$TMP/alone.err"
+is "$?:$(wc -l < "$TMP/alone.err")" "125:1" "cellrun without cellrun-oci beside it refuses an OCI command line (125, one line)"
+like "$(cat "$TMP/alone.err")" "cellrun-oci \\(installed beside cellrun\\): No such file" "... naming what is missing"
+"$CELLRUN" --version > "$TMP/v.out" 2>&1
+like "$(cat "$TMP/v.out")" "^cellrun version" "cellrun --version beside cellrun-oci answers as the OCI runtime"
+has_ocr() { nm "$1" 2>/dev/null | grep -q ' T ocr_create$'; }
+has_ocr "$(dirname "$CELLRUN")/cellrun-oci"; ok $? "cellrun-oci links the OCI runtime (ocr_create)"
+has_ocr "$CELLRUN"; ok $((! $?)) "... and cellrun itself does not"
 done_testing
