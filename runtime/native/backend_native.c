@@ -26,6 +26,7 @@
 #include "runtime/backend/stdio_relay.h"
 #include "runtime/cell/cell_side.h"
 #include "runtime/plan/bpf_interp.h"
+#include "runtime/plan/plan_rlimits.h"
 #include "runtime/lib/sys_util.h"
 #include "runtime/net/net.h"
 
@@ -228,6 +229,28 @@ static int write_proc(pid_t pid, const char *file, const char *val)
     return w == (ssize_t)strlen(val) ? 0 : -1;
 }
 
+/* One line naming the limit the plan asks for and cellrun's own hard limit
+ * (raising a hard limit above it needs CAP_SYS_RESOURCE on the host). */
+static int rlimit_error(struct cell_error *e, int err, const struct plan_rlimit *l)
+{
+    const struct plan_rlimit_info *ri = plan_rlimit_by_resource(l->resource);
+    struct rlimit own = { 0 };
+    char want[24], hard[24], mine[24];
+    if (getrlimit((int)l->resource, &own) < 0)
+        own.rlim_max = RLIM_INFINITY;
+    const uint64_t v[3] = { l->soft, l->hard, (uint64_t)own.rlim_max };
+    char *out[3] = { want, hard, mine };
+    for (int i = 0; i < 3; i++) {
+        if (v[i] == (uint64_t)RLIM_INFINITY)
+            snprintf(out[i], sizeof want, "unlimited");
+        else
+            snprintf(out[i], sizeof want, "%llu", (unsigned long long)v[i]);
+    }
+    return cell_err_sys(e, err, "rlimits: rlimit %s %s (hard %s)%s%s%s", ri ? ri->name : "?", want, hard,
+                        err == EPERM ? " is above cellrun's own hard limit " : "", err == EPERM ? mine : "",
+                        err == EPERM ? " (raising it needs CAP_SYS_RESOURCE)" : "");
+}
+
 /* Root mode: every id maps onto itself, and the plan's hard rlimits are set
  * from here (raising one above the supervisor's needs CAP_SYS_RESOURCE in
  * the initial user namespace, which the cell no longer has); the cell's
@@ -244,7 +267,7 @@ static int native_host_setup(struct backend_run *r, pid_t pid, struct cell_error
         struct rlimit rl = { .rlim_cur = (rlim_t)p->process.rlimits[i].soft,
                              .rlim_max = (rlim_t)p->process.rlimits[i].hard };
         if (prlimit(pid, (int)p->process.rlimits[i].resource, &rl, NULL) < 0)
-            return cell_err_sys(e, errno, "rlimits: resource %u", p->process.rlimits[i].resource);
+            return rlimit_error(e, errno, &p->process.rlimits[i]);
     }
     return 0;
 }

@@ -316,22 +316,29 @@ void sup_sinks_finish(struct sup_sinks *k, void (*say)(const char *msg))
     say(msg);
 }
 
+/* `cellrun flush` exits as `cellsend flush` does (docs/events.md, *The spool*):
+ * 0 all delivered, 1 something left, 2 bad usage or an unreadable spool; a
+ * cellsend that cannot be found or run is 2 as well. */
+enum {
+    FLUSH_EXIT_USAGE = 2
+};
+
 int cellrun_cmd_flush(int argc, char **argv)
 {
     if (argc < 2 || argc > 4 || argv[1][0] == '-') {
         fprintf(stderr, "usage: cellrun flush SPOOLDIR [--give-up-ms N]\n");
-        return CELLRUN_EXIT_FAILURE;
+        return FLUSH_EXIT_USAGE;
     }
     struct sup_sinks k;
     memset(&k, 0, sizeof k);
     struct cell_error e = { 0 };
     if (find_sender(&k, &e) < 0) {
         fprintf(stderr, "cellrun: %s\n", e.msg);
-        return CELLRUN_EXIT_FAILURE;
+        return FLUSH_EXIT_USAGE;
     }
     char *args[6] = { k.sender_path, "flush", argv[1], argc > 2 ? argv[2] : NULL, argc > 3 ? argv[3] : NULL,
                       NULL };
     execv(k.sender_path, args);
     fprintf(stderr, "cellrun: cannot run %s: %s\n", k.sender_path, strerror(errno));
-    return CELLRUN_EXIT_FAILURE;
+    return FLUSH_EXIT_USAGE;
 }

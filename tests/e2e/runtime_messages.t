@@ -32,4 +32,20 @@ out=$("$CELLRUN" --key ci.key --trust ci.pub hello.plan 2>&1)
 like "$out" "trust file ci.pub: not a JSON object of key ids \(a public key\?\)" "a public key given as the trust file"
 out=$("$CELLRUN" verify /dev/null --trust ci.key 2>&1)
 like "$out" "trust file ci.key: this is a secret signing key" "and the same from cellrun verify"
+# an rlimit above cellrun's own hard limit (raising it needs CAP_SYS_RESOURCE,
+# which root lacks on some CI hosts, e.g. under podman's default --ulimit):
+# the line names the limit by its policy name and both values
+printf 'use "std/base";\nuse "std/syscalls";\ncell nofile {\n    process { argv "/bin/true"; rlimit nofile 1024; }\n}\n' > nofile.cell
+"$CELLC" -I "$CELLOS_TOP/policies" nofile.cell -o nofile.plan || exit 1
+out=$(ulimit -Sn 256 && ulimit -Hn 512 && "$CELLRUN" --unsigned --events /dev/null nofile.plan 2>&1); rc=$?
+if [ "$rc" = 0 ]; then
+    skip 1 "cellrun raised its hard nofile limit itself (this host gives root CAP_SYS_RESOURCE)"
+else
+    is "$rc:$out" "125:cellrun: rlimits: rlimit nofile 1024 (hard 1024) is above cellrun's own hard limit 512 (raising it needs CAP_SYS_RESOURCE): Operation not permitted" \
+       "an rlimit the host refuses is named (not 'resource 7')"
+fi
+
+# cellrun flush exits as docs/events.md says (2: bad usage), not 125
+out=$("$CELLRUN" flush 2>&1); rc=$?
+is "$rc:$out" "2:usage: cellrun flush SPOOLDIR [--give-up-ms N]" "cellrun flush without a spool: usage, exit 2"
 done_testing
