@@ -27,8 +27,10 @@
 static const struct cellrun_cmd commands[] = {
     { "run", cellrun_cmd_run, "run a plan (the default: `cellrun PLAN` = `cellrun run PLAN`)" },
     { "keygen", cellrun_cmd_keygen, "write PREFIX.key, PREFIX.pub, PREFIX.trust.json; print the kid" },
-    { "verify", cellrun_cmd_verify, "verify an event stream: EVENTS --trust KEYS.json [--plan PLAN]" },
-    { "flush", cellrun_cmd_flush, "deliver what the spool still holds to its remote sinks: SPOOLDIR" },
+    { "verify", cellrun_cmd_verify,
+      "verify an event stream: EVENTS --trust KEYS.json|--unsigned [--plan PLAN] [--artifacts DIR]" },
+    { "flush", cellrun_cmd_flush,
+      "deliver what the spool still holds to its remote sinks: SPOOLDIR [--give-up-ms N]" },
     { "--print-oci-config", cellrun_cmd_oci_config,
       "print the gvisor backend's OCI config: [--portable|--bundle DIR] PLAN" },
 };
