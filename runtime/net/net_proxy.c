@@ -49,6 +49,19 @@
 #define PROXY_IDLE_MAX  2          /* idle workers kept waiting in accept */
 #define PROXY_WORKERS   1024       /* at most this many connections at once */
 #define PROXY_PIPE_MAX  (1u << 20) /* per direction */
+#define SPARE_MAX       64         /* pre-dialled upstream connections */
+#define SPARE_AGE_MS    5000       /* closed unused after this long */
+
+/* A connection dialled ahead to a name's pinned address on a port a
+ * connection of the cell just used, for the next one to the same name and
+ * port (no byte is sent on it before that connection passed its check). */
+struct spare {
+    long idx;
+    uint16_t port;
+    int ti; /* which of the name's dial targets */
+    int fd;
+    uint64_t born;
+};
 
 struct proxy {
     struct netd *d;
@@ -56,6 +69,9 @@ struct proxy {
     int pipe_size; /* 0: the kernel's default */
     pthread_mutex_t mu;
     int idle, total;
+    struct spare spare[SPARE_MAX];
+    int nspare;
+    bool janitor;
 };
 
 static uint64_t now_ms(void)
@@ -164,41 +180,144 @@ static bool name_pinned(struct netd *d, long idx)
     return r;
 }
 
+/* ---- spares ---------------------------------------------------------------- */
+
+/* Take the spare for (idx, port) if it is still fresh and quiet (no error,
+ * no hang-up, nothing sent by the server): its fd and target, else -1. */
+static int spare_take(struct proxy *px, long idx, uint16_t port, int *ti)
+{
+    int fd = -1;
+    pthread_mutex_lock(&px->mu);
+    for (int i = 0; i < px->nspare; i++)
+        if (px->spare[i].idx == idx && px->spare[i].port == port) {
+            fd = px->spare[i].fd;
+            *ti = px->spare[i].ti;
+            bool stale = now_ms() - px->spare[i].born > SPARE_AGE_MS;
+            px->spare[i] = px->spare[--px->nspare];
+            if (stale) {
+                close(fd);
+                fd = -1;
+            }
+            break;
+        }
+    pthread_mutex_unlock(&px->mu);
+    if (fd >= 0) {
+        struct pollfd pf = { .fd = fd, .events = POLLIN | POLLRDHUP };
+        int err = 0;
+        socklen_t el = sizeof err;
+        if (poll(&pf, 1, 0) != 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    return fd;
+}
+
+static void *janitor(void *arg)
+{
+    struct proxy *px = arg;
+    for (;;) {
+        sleep(1);
+        pthread_mutex_lock(&px->mu);
+        uint64_t now = now_ms();
+        for (int i = 0; i < px->nspare;)
+            if (now - px->spare[i].born > SPARE_AGE_MS) {
+                close(px->spare[i].fd);
+                px->spare[i] = px->spare[--px->nspare];
+            } else {
+                i++;
+            }
+        pthread_mutex_unlock(&px->mu);
+    }
+    return NULL;
+}
+
+/* Dial a spare for (idx, port) to target ti unless one is waiting. */
+static void spare_fill(struct proxy *px, long idx, uint16_t port, const struct targets *t, int ti)
+{
+    pthread_mutex_lock(&px->mu);
+    bool have = px->nspare >= SPARE_MAX;
+    for (int i = 0; i < px->nspare && !have; i++)
+        have = px->spare[i].idx == idx && px->spare[i].port == port;
+    bool start_janitor = !have && !px->janitor;
+    if (start_janitor)
+        px->janitor = true;
+    pthread_mutex_unlock(&px->mu);
+    if (have)
+        return;
+    if (start_janitor) {
+        pthread_attr_t at;
+        pthread_t th;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&at, 64 * 1024);
+        if (pthread_create(&th, &at, janitor, px) != 0) {
+            pthread_attr_destroy(&at);
+            return; /* no spares without someone to close them */
+        }
+        pthread_attr_destroy(&at);
+    }
+    int fd = dial_start(t->fam[ti], t->addr[ti], port);
+    if (fd < 0)
+        return;
+    pthread_mutex_lock(&px->mu);
+    have = px->nspare >= SPARE_MAX;
+    for (int i = 0; i < px->nspare && !have; i++)
+        have = px->spare[i].idx == idx && px->spare[i].port == port;
+    if (!have)
+        px->spare[px->nspare++] = (struct spare){ idx, port, ti, fd, now_ms() };
+    pthread_mutex_unlock(&px->mu);
+    if (have)
+        close(fd);
+}
+
 /* ---- the relay ------------------------------------------------------------ */
 
 struct dir {
     int src, dst, pp[2];
     size_t inpipe;
     bool eof, shut, dead;
+    bool rd_ok, wr_ok; /* false after a short or EAGAIN splice, until poll says otherwise */
     atomic_uint_fast64_t *count;
 };
 
-/* Move what can move now from src to dst without blocking. */
+/* Move what can move now from src to dst without blocking. A call that
+ * would only say EAGAIN is not made: a short splice means the socket is
+ * drained (reading) or full (writing) until poll says otherwise. */
 static void dir_step(struct dir *x, size_t cap)
 {
+    bool can_read = x->rd_ok, can_write = x->wr_ok;
     for (bool progress = true; progress && !x->dead;) {
         progress = false;
-        if (!x->eof && x->inpipe < cap) {
-            ssize_t n =
-                splice(x->src, NULL, x->pp[1], NULL, cap - x->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (can_read && !x->eof && x->inpipe < cap) {
+            size_t want = cap - x->inpipe;
+            ssize_t n = splice(x->src, NULL, x->pp[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 x->inpipe += (size_t)n;
+                can_read = (size_t)n == want;
                 progress = true;
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                 x->eof = true;
+            } else {
+                can_read = false;
             }
         }
-        if (x->inpipe > 0) {
+        if (can_write && x->inpipe > 0) {
             ssize_t w = splice(x->pp[0], NULL, x->dst, NULL, x->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (w > 0) {
+                can_write = (size_t)w == x->inpipe;
                 x->inpipe -= (size_t)w;
                 atomic_fetch_add(x->count, (uint64_t)w);
                 progress = true;
             } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
                 x->dead = true; /* the receiver is gone */
+            } else {
+                can_write = false;
             }
         }
     }
+    x->rd_ok = can_read;
+    x->wr_ok = can_write;
     if ((x->eof && x->inpipe == 0) || x->dead) {
         if (!x->shut) {
             shutdown(x->dst, SHUT_WR);
@@ -216,8 +335,8 @@ static bool dir_done(const struct dir *x)
 static void relay(struct proxy *px, int cell, int up, struct counters *ctr)
 {
     fcntl(cell, F_SETFL, fcntl(cell, F_GETFL) | O_NONBLOCK);
-    struct dir dirs[2] = { { .src = cell, .dst = up, .count = &ctr->out },
-                           { .src = up, .dst = cell, .count = &ctr->in } };
+    struct dir dirs[2] = { { .src = cell, .dst = up, .rd_ok = true, .wr_ok = true, .count = &ctr->out },
+                           { .src = up, .dst = cell, .rd_ok = true, .wr_ok = true, .count = &ctr->in } };
     size_t caps[2];
     for (int i = 0; i < 2; i++) {
         if (pipe2(dirs[i].pp, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -232,7 +351,8 @@ static void relay(struct proxy *px, int cell, int up, struct counters *ctr)
         int sz = fcntl(dirs[i].pp[1], F_GETPIPE_SZ);
         caps[i] = sz > 0 ? (size_t)sz : 65536;
     }
-    while (!(dir_done(&dirs[0]) && dir_done(&dirs[1]))) {
+    const short rd = POLLIN | POLLHUP | POLLERR | POLLRDHUP, wr = POLLOUT | POLLHUP | POLLERR;
+    for (;;) {
         dir_step(&dirs[0], caps[0]);
         dir_step(&dirs[1], caps[1]);
         if (dir_done(&dirs[0]) && dir_done(&dirs[1]))
@@ -246,7 +366,7 @@ static void relay(struct proxy *px, int cell, int up, struct counters *ctr)
                 continue;
             struct pollfd *in = x->src == cell ? &pf[0] : &pf[1], *out = x->dst == cell ? &pf[0] : &pf[1];
             if (!x->eof && x->inpipe < caps[i])
-                in->events |= POLLIN;
+                in->events |= POLLIN | POLLRDHUP;
             if (x->inpipe > 0)
                 out->events |= POLLOUT;
         }
@@ -256,6 +376,13 @@ static void relay(struct proxy *px, int cell, int up, struct counters *ctr)
         /* errors and hang-ups surface as splice results in dir_step */
         if (poll(pf, 2, -1) < 0 && errno != EINTR)
             break;
+        for (int i = 0; i < 2; i++) {
+            struct dir *x = &dirs[i];
+            short rs = x->src == cell ? pf[0].revents : pf[1].revents;
+            short ds = x->dst == cell ? pf[0].revents : pf[1].revents;
+            x->rd_ok |= (rs & rd) != 0;
+            x->wr_ok |= (ds & wr) != 0;
+        }
     }
     for (int i = 0; i < 2; i++) {
         close(dirs[i].pp[0]);
@@ -307,6 +434,9 @@ static void serve(struct proxy *px, int fd, int family)
     }
     long idx = netd_syn_lookup(d, family, dst);
     int rule;
+    bool fill = false;
+    struct targets fill_t;
+    int fill_ti = 0;
     uint8_t peek[PEEK_MAX];
     size_t np = 0;
     char name[DNS_MAX_NAME + 1] = "";
@@ -336,12 +466,15 @@ static void serve(struct proxy *px, int fd, int family)
         /* pinned already: dial the first address now, while the cell's
          * first bytes arrive (nothing is sent on it before the check) */
         struct targets t = { 0 };
-        int next = 0;
+        int next = 0, cur = -1;
         if (name_pinned(d, idx)) {
             name_targets(d, idx, &t);
+            up = spare_take(px, idx, port, &cur);
+            if (up < 0 || cur >= t.n)
+                cur = -1;
             while (up < 0 && next < t.n) {
-                up = dial_start(t.fam[next], t.addr[next], port);
-                next++;
+                cur = next++;
+                up = dial_start(t.fam[cur], t.addr[cur], port);
             }
         }
         /* the connection must name the host it was granted for */
@@ -389,8 +522,8 @@ static void serve(struct proxy *px, int fd, int family)
                 break;
             up = -1;
             while (up < 0 && next < t.n) {
-                up = dial_start(t.fam[next], t.addr[next], port);
-                next++;
+                cur = next++;
+                up = dial_start(t.fam[cur], t.addr[cur], port);
             }
             if (up < 0)
                 break;
@@ -399,11 +532,16 @@ static void serve(struct proxy *px, int fd, int family)
             refuse(d, fd, family, dst, port, name, why);
             goto done;
         }
+        fill = cur >= 0;
+        fill_t = t;
+        fill_ti = cur;
     }
     atomic_fetch_add(&d->ctr[rule].conns, 1);
     if (np && send_all(up, peek, np) < 0)
         goto done;
     atomic_fetch_add(&d->ctr[rule].out, np);
+    if (fill) /* while the request is on its way: a spare for the cell's next connection there */
+        spare_fill(px, idx, port, &fill_t, fill_ti);
     relay(px, fd, up, &d->ctr[rule]);
 done:
     if (up >= 0)
