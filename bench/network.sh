@@ -11,7 +11,10 @@
 #                    the gateway's redirect completes the handshake locally
 #                    (time_connect is printed too, for what it is), while the
 #                    proxy's check and its dial to the real server happen
-#                    before the first byte can come back
+#                    before the first byte can come back; the first request
+#                    of each block (the cell's first connection to the name,
+#                    before netd has a spare connection there) is printed
+#                    on its own line
 #   throughput       SIZE-MiB downloads (default 1024) the same two ways,
 #                    BULK_ROUNDS (default 5) interleaved, median MiB/s
 #   start-up         cellrun of /bin/true with the egress block vs `network
@@ -127,6 +130,10 @@ for w in cell veth; do
     awk '{printf "%.0f\n", ($3 - $1) * 1e6}' "$W/lat.$w" > "$W/ttfb.$w"
 done
 awk '{printf "%.0f\n", $1 * 1e6}' "$W/lat.cell" > "$W/dns.cell"
+# the first request of each block: the cell's first connection to the name
+# (no spare connection from netd yet, docs/network.md)
+for w in cell veth; do awk -v n=$LAT_N 'NR % n == 1' "$W/ttfb.$w" > "$W/first.$w"; done
+f_cell=$(median < "$W/first.cell"); f_veth=$(median < "$W/first.veth")
 c_cell=$(median < "$W/conn.cell"); t_cell=$(median < "$W/ttfb.cell"); d_cell=$(median < "$W/dns.cell")
 c_veth=$(median < "$W/conn.veth"); t_veth=$(median < "$W/ttfb.veth")
 
@@ -150,5 +157,6 @@ printf '%-36s %22s %22s %7s\n' "" "egress cell" "plain veth" "ratio"
 printf '%-36s %8s us (%11s) %22s\n' "name lookup via the answerer" "$d_cell" "$(spread "$W/dns.cell")" "-"
 printf '%-36s %8s us (%11s) %8s us (%11s) %7.2f\n' "connect (time_connect; local in cell)" "$c_cell" "$(spread "$W/conn.cell")" "$c_veth" "$(spread "$W/conn.veth")" "$(echo "$c_cell $c_veth" | awk '{print $1/$2}')"
 printf '%-36s %8s us (%11s) %8s us (%11s) %7.2f\n' "set-up: small GET to first byte" "$t_cell" "$(spread "$W/ttfb.cell")" "$t_veth" "$(spread "$W/ttfb.veth")" "$(echo "$t_cell $t_veth" | awk '{print $1/$2}')"
+printf '%-36s %8s us (%11s) %8s us (%11s) %7.2f\n' "  the first one of each block" "$f_cell" "$(spread "$W/first.cell")" "$f_veth" "$(spread "$W/first.veth")" "$(echo "$f_cell $f_veth" | awk '{print $1/$2}')"
 printf '%-36s %5s MiB/s (%11s) %5s MiB/s (%11s) %7.2f\n' "bulk ${SIZE} MiB download x$BULK_ROUNDS" "$b_cell" "$(spread "$W/bulk.cell")" "$b_veth" "$(spread "$W/bulk.veth")" "$(echo "$b_cell $b_veth" | awk '{print $1/$2}')"
 printf '%-36s %8s us (%11s) %8s us (%11s) %+7.0f us\n' "cellrun /bin/true: egress vs none" "$s_eg" "$(spread "$W/st.egress")" "$s_no" "$(spread "$W/st.none")" "$(echo "$s_eg $s_no" | awk '{print $1 - $2}')"
