@@ -84,6 +84,8 @@ struct backend_run {
     const char *const *pass_values;          /* host values of the plan's PASS env vars (index-aligned) */
     const struct cell_secret_value *secrets; /* secret values (index-aligned with plan->secrets) */
     char run_id[40];                         /* unique per run: "<pid>-<random hex>" */
+    int start_fd;                            /* >= 0: the OCI create's start gate (cell_config.start_fd;
+                                              * native only), else -1 */
     unsigned long share_ns;                  /* CLONE_NEW* types the cell shares with the supervisor
                                               * instead of making (supervisor.h; native only) */
     const char *plan_path;                   /* the plan file as given (the vm backend ships its bytes

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -121,7 +122,7 @@ static int do_fds(const struct cell_config *c, struct cell_report *rep, int exec
 {
     const struct plan *p = c->plan;
     size_t n = 0;
-    int *keep = malloc((p->process.n_pass_fds + 2) * sizeof *keep);
+    int *keep = malloc((p->process.n_pass_fds + 3) * sizeof *keep);
     if (!keep)
         return -1;
     for (size_t i = 0; i < p->process.n_pass_fds; i++) {
@@ -137,6 +138,8 @@ static int do_fds(const struct cell_config *c, struct cell_report *rep, int exec
     if (rep->fd >= 0)
         keep[n++] = rep->fd;
     keep[n++] = exec_wr;
+    if (c->start_gate)
+        keep[n++] = c->start_fd; /* close-on-exec too */
     int r = sys_close_fds_except(keep, n);
     free(keep);
     return r;
@@ -334,6 +337,24 @@ static void workload(const struct cell_config *c, struct cell_report *rep, int e
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
         goto fail_quiet;
+    /* OCI create: built and stopped before exec until `start` (a signal
+     * meanwhile takes the workload as it would the program) */
+    if (c->start_gate) {
+        /* the descriptor may be non-blocking (a fifo the caller also holds) */
+        char b;
+        ssize_t k;
+        for (;;) {
+            struct pollfd pf = { .fd = c->start_fd, .events = POLLIN };
+            if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+                goto fail_quiet;
+            k = read(c->start_fd, &b, 1);
+            if (k == 1)
+                break;
+            if (k == 0 || (errno != EINTR && errno != EAGAIN))
+                goto fail_quiet;
+        }
+        close(c->start_fd);
+    }
 
     /* argv: the plan's, then any extra args the supervisor accepted */
     size_t argc = p->process.argc + c->n_extra_args;

@@ -142,6 +142,13 @@ struct cell_config {
      * SECCOMP_RET_USER_NOTIF so that it can say which call was refused
      * before it kills (cell_seccomp_load_notify). */
     bool seccomp_listener;
+    /* The OCI runtime's create (runtime/oci/): with start_gate, the workload
+     * stops after every set-up step but the seccomp load (after its LANDLOCK
+     * record, its signals at their defaults) until one byte arrives on
+     * start_fd (`cellrun start`); EOF or an error ends it with 125 and no
+     * exec. start_fd is kept through the FDS step and is close-on-exec. */
+    bool start_gate;
+    int start_fd;
     /* `cellrun --learn`: instead of the plan's filter, one that lets the
      * cell's record write through and notifies every other call, which the
      * supervisor records and lets run (cell_seccomp_load_learn). */

@@ -174,6 +174,8 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     if (r->share_ns & CLONE_NEWNET)
         c->todo &= ~CELL_DO_LOOPBACK;
     c->ns_flags = n->ns_flags;
+    c->start_gate = r->start_fd >= 0;
+    c->start_fd = r->start_fd;
     if (p->net.mode != CP_NET_EGRESS)
         n->late_ns = (CLONE_NEWNET | CLONE_NEWIPC) & n->ns_flags; /* a shared one is not made */
     c->hold = p->export_.n_items > 0; /* export: init holds the mounts (runtime/export/) */
@@ -400,6 +402,10 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
             return cell_err_sys(e, errno, "native: moving the export hold pipe");
         n->cfg.hold_fd = hp[0];
     }
+    /* the caller's descriptor (not ours to close): a copy when it is low */
+    if (n->cfg.start_gate && n->cfg.start_fd <= above &&
+        (n->cfg.start_fd = fcntl(n->cfg.start_fd, F_DUPFD_CLOEXEC, above + 1)) < 0)
+        return cell_err_sys(e, errno, "native: moving the start gate's fd");
     for (size_t i = 0; i < n->cfg.n_cgroup_fds; i++) {
         n->cfg.cgroup_fds[i] = lift_fd(n->cfg.cgroup_fds[i], above);
         if (n->cfg.cgroup_fds[i] < 0)

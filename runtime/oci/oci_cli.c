@@ -194,7 +194,9 @@ static int cmd_delete(const struct ocr_global *g, const char *id, bool force)
     }
     enum ocr_status s = ocr_state_status(&st);
     if (s != OCI_STOPPED) {
-        if (!force) {
+        /* created: never ran a program of the container's, so delete ends
+         * it as runc and crun do; running needs --force */
+        if (!force && s != OCI_CREATED) {
             ocr_log(g, "error", "container \"%s\" is %s: stop it first or use --force", id,
                     ocr_status_name(s));
             return OCI_EXIT_ERR;

@@ -253,9 +253,13 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
         ocr_log(g, "error", "%s", why);
         goto out;
     }
-    if (ocr_state_status(&st) != OCI_RUNNING || st.cell_pid <= 0) {
-        ocr_log(g, "error", "container \"%s\" is %s: exec needs a running container", id,
-                ocr_status_name(ocr_state_status(&st)));
+    /* running, or created with its set-up done (the start gate: the cell's
+     * root, mounts and namespaces exist), as runc allows */
+    enum ocr_status est = ocr_state_status(&st);
+    if (!(est == OCI_RUNNING || (est == OCI_CREATED && st.set_up)) || st.cell_pid <= 0) {
+        ocr_log(g, "error", "container \"%s\" is %s%s: exec needs a running container", id,
+                ocr_status_name(est),
+                est == OCI_CREATED ? " (not set up yet: its backend holds it before its first step)" : "");
         goto out;
     }
     char path[1200];

@@ -83,6 +83,7 @@ struct ocr_state {
     pid_t cell_pid;     /* the cell's init (exec joins its namespaces) */
     uint64_t starttime; /* of pid, /proc/PID/stat field 22: guards against reuse */
     bool started;
+    bool set_up; /* created with every set-up step done, the workload waiting before exec */
     bool exited;
     int exit_status;
     char created[40];

@@ -39,6 +39,7 @@
 struct hold_ctx {
     struct ocr_state *st;
     unsigned long joined; /* CLONE_NEW* types joined by path (oci_join.c) */
+    bool gate;            /* the start gate (native): created = set up */
     int ready_fd;         /* the create caller's pipe; -1 once told */
     int fifo_fd;
     bool auto_start;
@@ -55,15 +56,16 @@ static void now_rfc3339(char *buf, size_t cap)
     snprintf(buf, cap, "%.20s.%09dZ", b, (int)(ts.tv_nsec % 1000000000));
 }
 
-static int hold(void *vctx, pid_t cell_pid, struct cell_error *e)
+/* The container exists (created): record it, tell the create caller. */
+static int created(struct hold_ctx *h, pid_t cell_pid, struct cell_error *e)
 {
-    struct hold_ctx *h = vctx;
     char why[512];
     bool z;
     h->st->pid = getpid();
     h->st->cell_pid = cell_pid;
     h->st->starttime = ocr_proc_starttime(getpid(), &z);
     h->st->started = h->auto_start;
+    h->st->set_up = h->gate;
     /* the container's pid is this process: engines read its /proc/PID/ns/
      * to let a pod's next container join, so they must be the cell's */
     if (ocr_wear_cell_ns(cell_pid, h->joined, why, sizeof why) < 0)
@@ -78,6 +80,34 @@ static int hold(void *vctx, pid_t cell_pid, struct cell_error *e)
         close(h->ready_fd);
         h->ready_fd = -1;
     }
+    return 0;
+}
+
+/* The start gate (native): the supervisor core calls this when the cell
+ * is built and its workload waits before exec (LANDLOCK: created; the
+ * set-up steps all succeeded) and when it has exec'd (EXEC: running). */
+static int gate_step(void *vctx, pid_t cell_pid, unsigned step, struct cell_error *e)
+{
+    struct hold_ctx *h = vctx;
+    char why[512];
+    if (step == CELL_STEP_LANDLOCK)
+        return created(h, cell_pid, e);
+    if (step == CELL_STEP_EXEC && !h->st->started) {
+        h->st->started = true;
+        if (ocr_state_save(h->st, why, sizeof why) < 0)
+            return cell_err(e, 0, "%s", why);
+    }
+    return 0;
+}
+
+/* The hold (other backends, and `run`): the cell exists, stopped before
+ * its first step; created, then wait for `start`. */
+static int hold(void *vctx, pid_t cell_pid, struct cell_error *e)
+{
+    struct hold_ctx *h = vctx;
+    char why[512];
+    if (created(h, cell_pid, e) < 0)
+        return -1;
     if (h->auto_start)
         return 0;
     /* created: wait for `start` (a byte in the fifo) or a signal (kill) */
@@ -223,6 +253,12 @@ static int read_ready(int fd, pid_t *pid, char *why, size_t whylen)
         *pid = (pid_t)atoi(buf + 2);
         return 0;
     }
+    /* failed: wait until the supervisor (and its cell) are gone, so a
+     * failed create leaves nothing running */
+    char drain[256];
+    ssize_t r;
+    while ((r = read(fd, drain, sizeof drain)) > 0 || (r < 0 && errno == EINTR))
+        ;
     snprintf(why, whylen, "%s",
              n > 2 && buf[0] == 'E' ? buf + 2 : "the container's supervisor ended during set-up");
     char *nl = strchr(why, '\n');
@@ -304,8 +340,16 @@ static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struc
     o.backend = b->backend[0] ? b->backend : c->backend;
     o.facts = facts;
     o.n_facts = nf;
-    o.hold = hold;
     o.hold_ctx = &h;
+    if (!auto_start && !strcmp(o.backend, "native")) {
+        /* create runs the whole set-up (a failure fails create); the
+         * workload waits before exec for the byte `start` writes */
+        o.start_gate = h.gate = true;
+        o.start_fd = fifo_fd;
+        o.step_hook = gate_step;
+    } else {
+        o.hold = hold;
+    }
     o.share_ns = joins->flags;
     o.notes = notes;
     o.n_notes = joins->n;

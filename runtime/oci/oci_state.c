@@ -256,6 +256,7 @@ int ocr_state_save(const struct ocr_state *st, char *why, size_t whylen)
     oj_i64(&j, "cellPid", st->cell_pid);
     oj_str(&j, "starttime", "");
     oj_bool(&j, "started", st->started);
+    oj_bool(&j, "setUp", st->set_up);
     oj_bool(&j, "exited", st->exited);
     oj_i64(&j, "exitStatus", st->exit_status);
     oj_str(&j, "created", st->created);
@@ -348,6 +349,8 @@ int ocr_state_load(const char *root, const char *id, struct ocr_state *st, bool 
     st->cell_pid = (pid_t)get_int(v, "cellPid");
     const struct jcs_value *b = jcs_object_get(v, "started");
     st->started = b && jcs_type_of(b) == JCS_BOOL && jcs_get_bool(b);
+    b = jcs_object_get(v, "setUp");
+    st->set_up = b && jcs_type_of(b) == JCS_BOOL && jcs_get_bool(b);
     b = jcs_object_get(v, "exited");
     st->exited = b && jcs_type_of(b) == JCS_BOOL && jcs_get_bool(b);
     st->exit_status = (int)get_int(v, "exitStatus");

@@ -82,6 +82,7 @@ struct sup {
     uint64_t t_boot_ns; /* GUEST_BOOT received (VM), else 0 */
     uint64_t t_exec_ns; /* the workload started (EXEC ok), else 0 */
     uint64_t setup_ms;  /* the set-up bound (setup_timeout_ms) */
+    bool gated;         /* the cell waits at its start gate (sup_options.start_gate) */
     char why[600];      /* the failure message, when any */
     /* the verdict: the workload exited 0 (outcome succeeded), and who
      * ended it when not itself (completed's killedby; docs/events.md) */
@@ -213,12 +214,20 @@ static int take_record(struct sup *s, const struct cell_step_record *r, struct c
         s->exec_ok = true;
         if (!s->t_exec_ns)
             s->t_exec_ns = record_time(s, r); /* the workload's wall clock starts */
+        if (s->o->start_gate && s->o->step_hook &&
+            s->o->step_hook(s->o->hold_ctx, s->run.pid, r->step, e) < 0)
+            return -1;
         /* the set-up is over: the sender may take the CPU now */
         if (sup_sinks_start_sender(&s->sinks, e) < 0)
             return -1;
     } else if (r->step == CELL_STEP_SECCOMP && r->op_index) {
         /* the workload waits in its execve until we hold its listener */
         if (sc_notify_take(&s->sn, s->run.pid, r->op_index - 1, e) < 0)
+            return -1;
+    } else if (r->step == CELL_STEP_LANDLOCK && s->o->start_gate && !s->gated) {
+        /* built, stopped before exec until `start`: the set-up is over */
+        s->gated = true;
+        if (s->o->step_hook && s->o->step_hook(s->o->hold_ctx, s->run.pid, r->step, e) < 0)
             return -1;
     } else if (r->step == CELL_STEP_GUEST_BOOT) {
         if (!s->t_boot_ns)
@@ -478,7 +487,7 @@ static int watch(struct sup *s, struct cell_error *e)
         /* until the workload starts: the set-up bound (after a VM's boot
          * allowance, which ends at GUEST_BOOT); then its wall-time limit */
         uint64_t end = 0;
-        bool setup = !s->t_exec_ns;
+        bool setup = !s->t_exec_ns && !s->gated; /* a gated cell waits for `start` */
         if (setup)
             end = s->t_boot_ns ? s->t_boot_ns + s->setup_ms * 1000000ull
                                : s->t_go_ns + (s->setup_ms + s->run.boot_allowance_ms) * 1000000ull;
@@ -854,6 +863,11 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     if (o->share_ns && s.be->kind != CP_BACKEND_NATIVE) {
         cell_err(&e, 0, "namespaces: joining an existing namespace needs the native backend (not %s)",
                  s.be->name);
+        goto teardown;
+    }
+    s.run.start_fd = o->start_gate ? o->start_fd : -1;
+    if (o->start_gate && s.be->kind != CP_BACKEND_NATIVE) {
+        cell_err(&e, 0, "the start gate needs the native backend (not %s)", s.be->name);
         goto teardown;
     }
     if (s.be->prepare && s.be->prepare(&s.run, &e) < 0)

@@ -58,6 +58,15 @@ struct sup_options {
     unsigned long share_ns;
     const struct backend_note *notes;
     size_t n_notes;
+    /* The OCI create (native only): instead of a hold before go, the cell
+     * runs every set-up step and its workload waits before the seccomp
+     * load for a byte on start_fd (cell_side.h, start_gate). step_hook is
+     * called when it got there (its LANDLOCK record; the set-up bound ends
+     * there) and when the workload has exec'd (EXEC), with the step;
+     * returning -1 with e fails the run. */
+    bool start_gate;
+    int start_fd;
+    int (*step_hook)(void *ctx, pid_t cell_pid, unsigned step, struct cell_error *e);
 };
 
 /* Run the plan; returns cellrun's exit status. Messages go to stderr, one
