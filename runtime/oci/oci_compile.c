@@ -13,10 +13,15 @@
 #include "compiler/plan/plan_writer.h"
 #include "compiler/seccomp/seccomp_gen.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* One violation per error, on one line: the error, the policy line it points
+ * at (whose comment names the config.json field) and its notes. An engine
+ * shows the last line of the runtime's log (containerd's shim), so no line
+ * may be a bare source excerpt or caret. */
 static void diags_to_msgs(struct diag *d, struct ocr_msgs *viol)
 {
     char *buf = NULL;
@@ -26,12 +31,38 @@ static void diags_to_msgs(struct diag *d, struct ocr_msgs *viol)
         return;
     diag_print(d, f, DIAG_TEXT);
     fclose(f);
-    /* keep the error lines and the source line after each */
+    char *cur = NULL;
+    size_t cur_len = 0;
+    FILE *c = NULL;
+    bool have_src = false;
     char *save, *line = strtok_r(buf, "\n", &save);
-    while (line) {
-        if (strstr(line, ": error: ") || strstr(line, ": note: ") || strstr(line, " | "))
-            ocr_msgs_add(viol, "%s", line);
-        line = strtok_r(NULL, "\n", &save);
+    for (;; line = strtok_r(NULL, "\n", &save)) {
+        if (!line || strstr(line, ": error: ")) {
+            if (c) {
+                fclose(c);
+                ocr_msgs_add(viol, "%s", cur);
+                free(cur);
+                c = NULL;
+            }
+            if (!line)
+                break;
+            c = open_memstream(&cur, &cur_len);
+            if (!c)
+                break;
+            fputs(line, c);
+            have_src = false;
+        } else if (c && strstr(line, ": note: ")) {
+            fprintf(c, " (%s)", line);
+            have_src = true; /* a note's own excerpt is not the error's */
+        } else if (c && !have_src) {
+            /* "  12 | text": the error's source line; the caret line after it
+             * has only spaces, ^ and ~ after the bar */
+            const char *bar = strstr(line, " | ");
+            if (bar && bar[3 + strspn(bar + 3, " ^~")] != '\0') {
+                fprintf(c, " [policy: %s]", bar + 3 + strspn(bar + 3, " "));
+                have_src = true;
+            }
+        }
     }
     free(buf);
 }

@@ -53,6 +53,11 @@ like "$out" "CAP_NET_ADMIN is not allowed" "... CAP_NET_ADMIN"
 like "$out" "/dev/kmsg is not allowed" "... the device"
 like "$out" "memory 4GiB breaks the ceiling" "... the pack's memory ceiling"
 like "$out" "pids 100000 breaks the ceiling" "... the pack's pids ceiling"
+n=$(printf '%s\n' "$out" | sed -n 's/.*refused: \([0-9]*\) violations.*/\1/p')
+is "$n" "$(printf '%s\n' "$out" | grep -c '^cellrun:   ')" "... counted once each: a compiler diagnostic is one violation line"
+like "$(printf '%s\n' "$out" | grep 'memory 4GiB breaks')" "\[policy: .*memory.*\] \(.*note: ceiling here\)" \
+     "... with its policy line and its note on the same line"
+unlike "$(printf '%s\n' "$out" | tail -1)" "^cellrun: +[0-9]* *\| *[~^ ]*$" "the last line (the one containerd shows) is no bare source excerpt or caret"
 like "$(grep -c '"oci_refused"' "$TMP/events")" "^[1-9]" "refusals are signed events"
 "$CELLRUN" verify "$TMP/events" --trust "$TMP/etc/k.trust.json" > /dev/null 2>&1
 ok $? "... that verify"
