@@ -44,11 +44,6 @@ int net_check_plan(const struct plan *p, bool rootless, struct cell_error *e)
         return cell_err(e, 0,
                         "network: egress is enforced only when cellrun runs as root (a gateway "
                         "namespace, a veth pair and nftables); run as root or without egress");
-    for (size_t i = 0; i < p->net.n_egress; i++)
-        if (p->net.egress[i].proto != 6)
-            return cell_err(e, 0,
-                            "network: egress rule %zu (policy line %u) is UDP, which is not enforced yet", i,
-                            p->net.egress[i].line);
     return 0;
 }
 

@@ -105,6 +105,23 @@ struct net_report {
 };
 _Static_assert(sizeof(struct net_report) < 512, "a report is written atomically to a pipe");
 
+/* ---- the UDP relay (net_udp.c) --------------------------------------------- */
+#define NET_UDP_PORT  15002 /* the transparent listeners in the gateway namespace */
+#define NET_UDP_MARK  0x63  /* fwmark of tproxied datagrams: routed to lo */
+#define NET_UDP_TABLE 99    /* the routing table holding that local route */
+
+struct netd;
+struct udp_relay;
+/* Does the plan have UDP rules (and so a relay)? */
+bool net_has_udp(const struct plan *p);
+/* Called in the gateway namespace: the fwmark rule and local route, the
+ * transparent listeners and the ICMP sockets for refusals. host_ns is an
+ * fd of the host's namespace (kept, not owned). NULL with errno and *step
+ * naming what failed. */
+struct udp_relay *udp_relay_open(struct netd *d, const struct plan *p, int host_ns, const char **step);
+/* Serve in a thread of its own; -1 when it cannot start. */
+int udp_relay_start(struct udp_relay *u);
+
 /* netd's main (net_netd.c): never returns. fds: report pipe (write end),
  * control socket (netd's end), the cell's network namespace (-1: a VM's
  * tap instead of a veth, its descriptor sent over the control socket

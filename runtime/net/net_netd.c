@@ -215,6 +215,11 @@ static void setup(struct netd *d, int cell_ns, struct socks *so)
     so->lst6 = bound_socket(AF_INET6, SOCK_STREAM, "::", NET_PROXY_PORT);
     if (so->lst4 < 0 || so->lst6 < 0)
         die_setup(d, "proxy: listen", errno);
+    if (net_has_udp(d->p)) {
+        const char *step = "UDP relay";
+        if (!(d->udp = udp_relay_open(d, d->p, host_ns, &step)))
+            die_setup(d, step, errno);
+    }
     so->nflog = nflog_open(NET_NFLOG_GROUP);
     if (so->nflog < 0)
         die_setup(d, "nflog: the refused-flow log", errno);
@@ -625,6 +630,8 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int
     }
     if (proxy_start(&d, so.lst4, so.lst6) < 0)
         die_setup(&d, "proxy: starting its workers", errno);
+    if (d.udp && udp_relay_start(d.udp) < 0)
+        die_setup(&d, "UDP relay: start", errno);
     struct net_report r;
     memset(&r, 0, sizeof r);
     r.kind = NR_READY;

@@ -52,6 +52,7 @@ struct netd {
     uint8_t hostfam[MAX_HOSTADDR];
     int nhost;
     const char *hosts_file; /* CELLOS_NET_HOSTS: test-only name -> address list */
+    struct udp_relay *udp;  /* NULL without UDP rules (net_udp.c) */
 };
 
 /* One report to the supervisor (an atomic pipe write). */

@@ -3,12 +3,14 @@
  * over nf_tables netlink as one batch (all or nothing: the kernel applies a
  * batch atomically), without running the nft tool (its start-up alone cost
  * several milliseconds per cell). Ingress on the gateway's end of the veth
- * accepts only TCP to a destination and port some rule may grant (the
- * synthetic pool for name rules, the rule's block for CIDR rules) and DNS to
- * the answerer; everything else is logged to nflog group NET_NFLOG_GROUP and
- * gets a TCP reset, an ICMP port unreachable (UDP) or an ICMP
- * administratively prohibited at once. Accepted TCP is redirected to the
- * proxy, which decides per connection. In nft's own syntax the table is:
+ * accepts only TCP (and UDP) to a destination and port some rule may grant
+ * (the synthetic pool for name rules, the rule's block for CIDR rules) and
+ * DNS to the answerer; everything else is logged to nflog group
+ * NET_NFLOG_GROUP and gets a TCP reset, an ICMP port unreachable (UDP) or an
+ * ICMP administratively prohibited at once. Accepted TCP is redirected to
+ * the proxy, accepted UDP handed to the UDP relay's transparent listeners
+ * (tproxy, fwmark NET_UDP_MARK: net_udp.c); both decide per flow. In nft's
+ * own syntax the table is:
  *
  *   table inet cellos {
  *     chain ingress { type filter hook ingress device "gw0" priority 0; policy accept;
@@ -16,6 +18,7 @@
  *       icmpv6 type nd-neighbor-solicit accept    (and -advert, nd-router-solicit)
  *       ip daddr . tcp dport @tcp4_0 accept        (and ip6 ... @tcp6_0: the sets
  *                                                   of block . ports, below)
+ *       ip daddr . udp dport @udp4_0 accept        (the same for UDP rules)
  *       ip daddr 100.64.0.1 udp dport 53 accept    (and the IPv6 answerer)
  *       ip daddr 224.0.0.0/4 drop                  (and ip6 daddr ff00::/8)
  *       meta l4proto tcp log group 7               (and udp, icmp, ipv6-icmp)
@@ -23,7 +26,10 @@
  *       meta l4proto udp reject
  *       reject with icmpx admin-prohibited }
  *     chain prerouting { type nat hook prerouting priority dstnat; policy accept;
- *       iifname "gw0" meta l4proto tcp redirect to :15001 } }
+ *       iifname "gw0" meta l4proto tcp redirect to :15001 }
+ *     chain udp_tproxy { type filter hook prerouting priority mangle; policy accept;
+ *       iifname "gw0" meta l4proto udp ip daddr != 100.64.0.1
+ *         tproxy ip to :15002 meta mark set 0x63 accept   (and IPv6; only with UDP rules) } }
  */
 #include "net.h"
 #include "net_int.h"
@@ -250,6 +256,33 @@ static void e_redirect(struct nb *o, uint16_t port)
     expr_end(o, e, d);
 }
 
+/* tproxy to port (this host's address on the incoming interface) */
+static void e_tproxy(struct nb *o, int family, uint16_t port)
+{
+    struct nlattr *d, *e = expr(o, "immediate", &d);
+    attr_be32(o, NFTA_IMMEDIATE_DREG, NFT_REG_1);
+    uint16_t be = htons(port);
+    data_value(o, NFTA_IMMEDIATE_DATA, &be, 2);
+    expr_end(o, e, d);
+    e = expr(o, "tproxy", &d);
+    attr_be32(o, NFTA_TPROXY_FAMILY, family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6);
+    attr_be32(o, NFTA_TPROXY_REG_PORT, NFT_REG_1);
+    expr_end(o, e, d);
+}
+
+/* meta mark set mark */
+static void e_set_mark(struct nb *o, uint32_t mark)
+{
+    struct nlattr *d, *e = expr(o, "immediate", &d);
+    attr_be32(o, NFTA_IMMEDIATE_DREG, NFT_REG_1);
+    data_value(o, NFTA_IMMEDIATE_DATA, &mark, 4); /* host order, as the mark is kept */
+    expr_end(o, e, d);
+    e = expr(o, "meta", &d);
+    attr_be32(o, NFTA_META_KEY, NFT_META_MARK);
+    attr_be32(o, NFTA_META_SREG, NFT_REG_1);
+    expr_end(o, e, d);
+}
+
 /* ---- rules, chains, the table -------------------------------------------- */
 
 static struct nlattr *rule_begin(struct nb *o, const char *chain)
@@ -324,7 +357,7 @@ static void dport_match(struct nb *o, uint16_t lo, uint16_t hi)
     }
 }
 
-/* One element of a TCP set: address . port from lo to hi (the port padded
+/* One element of a TCP or UDP set: address . port from lo to hi (the port padded
  * to 4 bytes, as nf_tables registers hold it); part: which set it is in. */
 struct elem {
     uint8_t lo[20], hi[20];
@@ -343,7 +376,7 @@ static bool overlap(const struct elem *a, const struct elem *b, size_t alen)
  * overlaps within one interval set): each element takes the first set
  * holding nothing it overlaps. Returns the count (*parts: how many sets),
  * -1 when out of memory. */
-static long tcp_elems(const struct plan *p, int family, struct elem **out, unsigned *parts)
+static long l4_elems(const struct plan *p, int family, uint8_t proto, struct elem **out, unsigned *parts)
 {
     size_t alen = family == 4 ? 4 : 16, n = 0;
     struct elem *e = calloc(p->net.n_egress ? p->net.n_egress : 1, sizeof *e);
@@ -354,7 +387,7 @@ static long tcp_elems(const struct plan *p, int family, struct elem **out, unsig
     *parts = 0;
     for (size_t i = 0; i < p->net.n_egress; i++) {
         const struct plan_egress *g = &p->net.egress[i];
-        if (g->proto != 6 || (g->kind != CP_EGRESS_HOST && g->family != family))
+        if (g->proto != proto || (g->kind != CP_EGRESS_HOST && g->family != family))
             continue;
         const uint8_t *addr = g->kind == CP_EGRESS_HOST ? pool : g->addr;
         unsigned prefix = g->kind == CP_EGRESS_HOST ? (family == 4 ? 17 : 112) : g->prefix;
@@ -389,23 +422,23 @@ static long tcp_elems(const struct plan *p, int family, struct elem **out, unsig
     return (long)n;
 }
 
-static void set_name(char *buf, size_t cap, int family, unsigned part)
+static void set_name(char *buf, size_t cap, uint8_t proto, int family, unsigned part)
 {
-    snprintf(buf, cap, "tcp%d_%u", family, part);
+    snprintf(buf, cap, "%s%d_%u", proto == 17 ? "udp" : "tcp", family, part);
 }
 
-static uint32_t set_id(int family, unsigned part)
+static uint32_t set_id(uint8_t proto, int family, unsigned part)
 {
-    return (uint32_t)family << 16 | part;
+    return (uint32_t)proto << 24 | (uint32_t)family << 16 | part;
 }
 
 /* Set part of family with its elements (at most 256 per message:
  * attribute lengths are 16 bits). */
-static void tcp_set(struct nb *o, int family, unsigned part, const struct elem *e, size_t n)
+static void l4_set(struct nb *o, uint8_t proto, int family, unsigned part, const struct elem *e, size_t n)
 {
     size_t alen = family == 4 ? 4 : 16;
     char name[32];
-    set_name(name, sizeof name, family, part);
+    set_name(name, sizeof name, proto, family, part);
     begin(o, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK, NFPROTO_INET, 0);
     attr_str(o, NFTA_SET_TABLE, TABLE);
     attr_str(o, NFTA_SET_NAME, name);
@@ -413,7 +446,7 @@ static void tcp_set(struct nb *o, int family, unsigned part, const struct elem *
     attr_be32(o, NFTA_SET_KEY_TYPE,
               (family == 4 ? 7u : 8u) << 6 | 13u); /* nft: ipv[46]_addr . inet_service */
     attr_be32(o, NFTA_SET_KEY_LEN, (uint32_t)alen + 4);
-    attr_be32(o, NFTA_SET_ID, set_id(family, part));
+    attr_be32(o, NFTA_SET_ID, set_id(proto, family, part));
     struct nlattr *desc = nest(o, NFTA_SET_DESC), *cc = nest(o, NFTA_SET_DESC_CONCAT);
     for (int f = 0; f < 2; f++) {
         struct nlattr *le = nest(o, NFTA_LIST_ELEM);
@@ -433,7 +466,7 @@ static void tcp_set(struct nb *o, int family, unsigned part, const struct elem *
                   0);
             attr_str(o, NFTA_SET_ELEM_LIST_TABLE, TABLE);
             attr_str(o, NFTA_SET_ELEM_LIST_SET, name);
-            attr_be32(o, NFTA_SET_ELEM_LIST_SET_ID, set_id(family, part));
+            attr_be32(o, NFTA_SET_ELEM_LIST_SET_ID, set_id(proto, family, part));
             list = nest(o, NFTA_SET_ELEM_LIST_ELEMENTS);
         }
         struct nlattr *el = nest(o, NFTA_LIST_ELEM);
@@ -454,10 +487,12 @@ static void tcp_set(struct nb *o, int family, unsigned part, const struct elem *
 
 size_t net_nft_batch(const struct plan *p, void *buf, size_t cap)
 {
-    size_t ntcp = 0;
-    for (size_t i = 0; i < p->net.n_egress; i++)
+    size_t ntcp = 0, nudp = 0;
+    for (size_t i = 0; i < p->net.n_egress; i++) {
         ntcp += p->net.egress[i].proto == 6;
-    if (ntcp > NET_NFT_MAX_TCP_RULES)
+        nudp += p->net.egress[i].proto == 17;
+    }
+    if (ntcp > NET_NFT_MAX_TCP_RULES || nudp > NET_NFT_MAX_TCP_RULES)
         return 0;
     struct nb o = { .b = buf, .cap = cap, .seq = 1 };
     begin(&o, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
@@ -465,20 +500,24 @@ size_t net_nft_batch(const struct plan *p, void *buf, size_t cap)
     begin(&o, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, NFPROTO_INET, 0);
     attr_str(&o, NFTA_TABLE_NAME, TABLE);
     end(&o);
-    struct elem *el[2] = { NULL, NULL };
-    long nel[2];
-    unsigned parts[2];
-    for (int i = 0; i < 2; i++) {
-        nel[i] = tcp_elems(p, i ? 6 : 4, &el[i], &parts[i]);
+    /* [0] tcp4 [1] tcp6 [2] udp4 [3] udp6 */
+    struct elem *el[4] = { NULL, NULL, NULL, NULL };
+    long nel[4];
+    unsigned parts[4];
+    for (int i = 0; i < 4; i++) {
+        nel[i] = l4_elems(p, i & 1 ? 6 : 4, i < 2 ? 6 : 17, &el[i], &parts[i]);
         if (nel[i] < 0) {
-            free(el[0]);
+            for (int j = 0; j < i; j++)
+                free(el[j]);
             return 0;
         }
         for (unsigned k = 0; k < parts[i]; k++)
-            tcp_set(&o, i ? 6 : 4, k, el[i], (size_t)nel[i]);
+            l4_set(&o, i < 2 ? 6 : 17, i & 1 ? 6 : 4, k, el[i], (size_t)nel[i]);
     }
     chain(&o, "ingress", "filter", NF_INET_INGRESS, 0, "gw0");
     chain(&o, "prerouting", "nat", NF_INET_PRE_ROUTING, -100 /* dstnat */, NULL);
+    if (nudp)
+        chain(&o, "udp_tproxy", "filter", NF_INET_PRE_ROUTING, -150 /* mangle */, NULL);
 
     /* ARP and other non-IP: accepted */
     struct nlattr *r = rule_begin(&o, "ingress");
@@ -497,17 +536,18 @@ size_t net_nft_batch(const struct plan *p, void *buf, size_t cap)
         e_verdict(&o, NF_ACCEPT);
         rule_end(&o, r);
     }
-    /* TCP a rule may grant: (address . port) in one of the family's sets */
-    for (int i = 0; i < 2; i++) {
-        int f = i ? 6 : 4;
+    /* TCP and UDP a rule may grant: (address . port) in one of the sets */
+    for (int i = 0; i < 4; i++) {
+        int f = i & 1 ? 6 : 4;
+        uint8_t proto = i < 2 ? IPPROTO_TCP : IPPROTO_UDP;
         for (unsigned k = 0; k < parts[i]; k++) {
             char name[32];
-            set_name(name, sizeof name, f, k);
+            set_name(name, sizeof name, proto, f, k);
             r = rule_begin(&o, "ingress");
-            proto_match(&o, f, IPPROTO_TCP);
+            proto_match(&o, f, proto);
             e_payload(&o, NFT_PAYLOAD_NETWORK_HEADER, f == 4 ? 16 : 24, f == 4 ? 4 : 16);
             e_payload_to(&o, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, f == 4 ? NFT_REG32_01 : NFT_REG_2);
-            e_lookup(&o, name, set_id(f, k));
+            e_lookup(&o, name, set_id(proto, f, k));
             e_verdict(&o, NF_ACCEPT);
             rule_end(&o, r);
         }
@@ -571,6 +611,24 @@ size_t net_nft_batch(const struct plan *p, void *buf, size_t cap)
     e_redirect(&o, NET_PROXY_PORT);
     rule_end(&o, r);
 
+    /* the UDP relay gets every datagram the ingress chain let through but
+     * the answerer's: tproxy to its transparent listeners, with the fwmark
+     * whose routing table delivers every address locally */
+    for (int f = 4; f <= 6 && nudp; f += 2) {
+        uint8_t gw[16] = { 0 };
+        inet_pton(f == 4 ? AF_INET : AF_INET6, f == 4 ? NET_GW4 : NET_GW6, gw);
+        r = rule_begin(&o, "udp_tproxy");
+        e_meta(&o, NFT_META_IIFNAME);
+        e_cmp(&o, NFT_CMP_EQ, ifname, sizeof ifname);
+        proto_match(&o, f, IPPROTO_UDP);
+        e_payload(&o, NFT_PAYLOAD_NETWORK_HEADER, f == 4 ? 16 : 24, f == 4 ? 4 : 16);
+        e_cmp(&o, NFT_CMP_NEQ, gw, f == 4 ? 4 : 16);
+        e_tproxy(&o, f, NET_UDP_PORT);
+        e_set_mark(&o, NET_UDP_MARK);
+        e_verdict(&o, NF_ACCEPT);
+        rule_end(&o, r);
+    }
+
     begin(&o, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
     end(&o);
     return o.full ? 0 : o.n;
@@ -578,7 +636,7 @@ size_t net_nft_batch(const struct plan *p, void *buf, size_t cap)
 
 size_t net_nft_batch_cap(const struct plan *p)
 {
-    return 8192 + 128 * p->net.n_egress;
+    return 12288 + 128 * p->net.n_egress;
 }
 
 /* Read the kernel's answers to a sent batch: 0 once the message with seq

@@ -1,12 +1,14 @@
 /*
  * net_nl.c - the few rtnetlink requests netd (and the VM guest's init)
  * make: a veth pair whose peer goes into another namespace, a link moved
- * into another namespace, addresses, links up, a default route. Each
+ * into another namespace, addresses, links up, a default route, the fwmark
+ * rule and local route of the UDP relay's transparent proxying. Each
  * request waits for its ACK; an error comes back as -1 with errno.
  */
 #include "net_nl.h"
 
 #include <errno.h>
+#include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -176,6 +178,40 @@ int nl_default_route(int fd, const char *name, int family, const void *gw)
     rt->rtm_type = RTN_UNICAST;
     add_attr(&r.h, RTA_GATEWAY, gw, family == AF_INET ? 4 : 16);
     uint32_t oif = idx;
+    add_attr(&r.h, RTA_OIF, &oif, 4);
+    return nl_talk(fd, &r.h);
+}
+
+int nl_tproxy_route(int fd, int family, uint32_t mark, uint8_t table)
+{
+    union req r;
+    memset(&r, 0, sizeof r);
+    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct fib_rule_hdr));
+    r.h.nlmsg_type = RTM_NEWRULE;
+    r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    struct fib_rule_hdr *fr = NLMSG_DATA(&r.h);
+    fr->family = (unsigned char)family;
+    fr->table = table;
+    fr->action = FR_ACT_TO_TBL;
+    add_attr(&r.h, FRA_FWMARK, &mark, 4);
+    uint32_t tb = table;
+    add_attr(&r.h, FRA_TABLE, &tb, 4);
+    if (nl_talk(fd, &r.h) < 0)
+        return -1;
+    unsigned lo = if_nametoindex("lo");
+    if (!lo)
+        return -1;
+    memset(&r, 0, sizeof r);
+    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+    r.h.nlmsg_type = RTM_NEWROUTE;
+    r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    struct rtmsg *rt = NLMSG_DATA(&r.h);
+    rt->rtm_family = (unsigned char)family;
+    rt->rtm_table = table;
+    rt->rtm_protocol = RTPROT_STATIC;
+    rt->rtm_scope = RT_SCOPE_HOST;
+    rt->rtm_type = RTN_LOCAL;
+    uint32_t oif = lo;
     add_attr(&r.h, RTA_OIF, &oif, 4);
     return nl_talk(fd, &r.h);
 }
