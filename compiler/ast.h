@@ -80,6 +80,7 @@ enum ast_opt_kind {
     AO_NOEXEC,
     AO_SHA256,
     AO_REQUIRED, /* export artifact: a missing file fails the run */
+    AO_ANY_NAME, /* egress host rule: no SNI/Host check on its connections */
 };
 
 struct ast_opt {

@@ -366,6 +366,20 @@ static void check_egress_rule(struct chk *c, const struct ast_stmt *s)
     } else if (u) {
         chk_unneeded_unsafe(c, u, "the rule names its destination");
     }
+    for (const struct ast_opt *o = s->opts; o; o = o->next) {
+        if (o->kind != AO_ANY_NAME)
+            continue;
+        if (e.proto != 6) {
+            diag_error(c->d, o->loc, "any-name applies to TCP rules only: UDP carries no name to check");
+            ok = false;
+        } else if (target->kind != AV_STRING) {
+            diag_error(c->d, o->loc,
+                       "any-name applies to host-name rules only: an address rule checks no name");
+            ok = false;
+        } else {
+            e.any_name = true;
+        }
+    }
     if (!ok)
         return;
     e.port_lo = (uint16_t)lo;

@@ -122,6 +122,7 @@ static const char *opt_name(enum ast_opt_kind k)
     case AO_NOEXEC: return "noexec";
     case AO_SHA256: return "sha256";
     case AO_REQUIRED: return "required";
+    case AO_ANY_NAME: return "any-name";
     }
     return "?";
 }

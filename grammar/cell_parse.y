@@ -145,7 +145,7 @@ static struct ast_opt *mk_opt(struct parse_ctx *ctx, enum ast_opt_kind k, struct
 %token <val> ARROW "->" EQ "==" NE "!=" LE "<=" GE ">=" ANDAND "&&" OROR "||"
 %token <val> '{' '}' '(' ')' ';' ',' '=' ':' '/' '*' '&' '|' '<' '>' '-'
 %token <val>
-    KW_ABI "abi" KW_ALLOW "allow" KW_ARGV "argv" KW_AS "as" KW_AT "at"
+    KW_ABI "abi" KW_ALLOW "allow" KW_ANY_NAME "any-name" KW_ARGV "argv" KW_AS "as" KW_AT "at"
     KW_BACKEND "backend" KW_BOOTARGS "bootargs" KW_CAPABILITY "capability"
     KW_CEILING "ceiling" KW_CELL "cell" KW_CPU "cpu" KW_CPU_BE "cpu-best-effort"
     KW_CWD "cwd" KW_DEFAULT "default" KW_DELIVERED "delivered" KW_DEV "dev" KW_DEVICE "device" KW_DIR "dir"
@@ -173,7 +173,7 @@ static struct ast_opt *mk_opt(struct parse_ctx *ctx, enum ast_opt_kind k, struct
 %type <val> word name rl_val errno_v vatom egress_target sc_name proto_kw
 %type <vl> str_list word_list num_list vexpr set_vals opt_set_vals port_spec secret_end
 %type <ol> fs_opts export_opts
-%type <opt> fs_opt opt_unsafe export_opt
+%type <opt> fs_opt opt_unsafe export_opt opt_any_name
 %type <stmt> proc_stmt fs_stmt egress_rule lim_stmt sc_stmt vm_stmt gv_stmt ev_stmt
 %type <stmt> secret_stmt ceil_stmt action export_stmt
 %type <sl> proc_stmts fs_stmts egress_rules lim_stmts sc_stmts vm_stmts gv_stmts ev_stmts
@@ -365,23 +365,33 @@ egress_rules
     | egress_rules error ';'    { $$ = $1; yyerrok; }
     ;
 
-/* vals: protocol word, target, [prefix]; vals2: port lo, [port hi] */
+/* vals: protocol word, target, [prefix]; vals2: port lo, [port hi];
+ * opts: [any-name], [unsafe] */
 egress_rule
-    : proto_kw egress_target ':' port_spec opt_unsafe ';'
+    : proto_kw egress_target ':' port_spec opt_any_name opt_unsafe ';'
         {
             $$ = mk_stmt1(ctx, AS_EGRESS_RULE, @1, $1);
             $1->next = $2;
             $$->vals2 = $4.head;
-            $$->opts = $5;
+            $$->opts = $5 ? $5 : $6;
+            if ($5)
+                $5->next = $6;
         }
-    | proto_kw egress_target '/' NUMBER ':' port_spec opt_unsafe ';'
+    | proto_kw egress_target '/' NUMBER ':' port_spec opt_any_name opt_unsafe ';'
         {
             $$ = mk_stmt1(ctx, AS_EGRESS_RULE, @1, $1);
             $1->next = $2;
             $2->next = $4;
             $$->vals2 = $6.head;
-            $$->opts = $7;
+            $$->opts = $7 ? $7 : $8;
+            if ($7)
+                $7->next = $8;
         }
+    ;
+
+opt_any_name
+    : %empty                    { $$ = NULL; }
+    | KW_ANY_NAME               { $$ = mk_opt(ctx, AO_ANY_NAME, @1, NULL); }
     ;
 
 proto_kw: KW_TCP | KW_UDP ;
@@ -652,7 +662,7 @@ num_list
 
 word
     : WORD
-    | KW_ABI | KW_ALLOW | KW_ARGV | KW_AS | KW_AT | KW_BACKEND | KW_BOOTARGS
+    | KW_ABI | KW_ALLOW | KW_ANY_NAME | KW_ARGV | KW_AS | KW_AT | KW_BACKEND | KW_BOOTARGS
     | KW_CAPABILITY | KW_CEILING | KW_CELL | KW_CPU | KW_CPU_BE | KW_CWD | KW_DEFAULT | KW_DELIVERED
     | KW_DEV | KW_DEVICE | KW_DIR | KW_EGRESS | KW_EGRESS_HOSTS | KW_ENOSYS | KW_ENV
     | KW_ERRNO | KW_EVENTS | KW_EXTRA_ARGS | KW_FILE | KW_FILESYSTEM | KW_FROM

@@ -47,11 +47,12 @@ struct plan_mount_op {
 };
 
 struct plan_egress {
-    uint8_t kind, family, prefix, proto;
+    uint8_t kind, family, prefix, proto; /* kind: CP_EGRESS_HOST or CP_EGRESS_CIDR */
     uint16_t port_lo, port_hi;
     const char *host;
     uint8_t addr[16];
     uint32_t line;
+    bool any_name; /* a host rule whose connections need not name it (on disk: kind 3) */
 };
 
 struct plan_sc_cond {

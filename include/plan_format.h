@@ -1,5 +1,5 @@
 /*
- * plan_format.h - the on-disk layout of a CellOS cell plan (format 1.0).
+ * plan_format.h - the on-disk layout of a CellOS cell plan (format 1.1).
  *
  * This header is the byte-level contract between cellc (which writes plans)
  * and cellrun (which reads them). docs/plan-format.md is its prose twin:
@@ -33,7 +33,7 @@
 
 #define CP_MAGIC         "CELLPLAN" /* 8 bytes, no NUL */
 #define CP_VERSION_MAJOR 1          /* a reader refuses any other major */
-#define CP_VERSION_MINOR 0          /* a reader refuses a minor newer than its own */
+#define CP_VERSION_MINOR 1          /* a reader refuses a minor newer than its own */
 #define CP_HEADER_SIZE   64
 #define CP_MAX_PLAN_SIZE (64u * 1024 * 1024) /* readers refuse larger files */
 #define CP_MAX_PATH      4095                /* bytes of an absolute path, without NUL */
@@ -43,7 +43,8 @@
 struct cp_header {
     uint8_t magic[8];        /* CP_MAGIC */
     uint16_t version_major;  /* CP_VERSION_MAJOR */
-    uint16_t version_minor;  /* <= CP_VERSION_MINOR */
+    uint16_t version_minor;  /* <= CP_VERSION_MINOR; the writer writes the lowest
+                                the plan needs (1 only with a 1.1 feature) */
     uint32_t flags;          /* must be 0 in 1.0 */
     uint32_t header_size;    /* CP_HEADER_SIZE */
     uint32_t section_count;  /* 1..CP_SEC_MAX_TYPE */
@@ -225,8 +226,10 @@ enum cp_net_mode {
 };
 
 enum cp_egress_kind {
-    CP_EGRESS_HOST = 1, /* a DNS name: host */
-    CP_EGRESS_CIDR = 2, /* an address block: family, addr, prefix */
+    CP_EGRESS_HOST = 1,          /* a DNS name: host */
+    CP_EGRESS_CIDR = 2,          /* an address block: family, addr, prefix */
+    CP_EGRESS_HOST_ANY_NAME = 3, /* (1.1) a DNS name whose TCP connections need not name it
+                                    (`any-name`: no SNI/Host check); TCP only */
 };
 
 struct cp_egress {

@@ -402,6 +402,8 @@ static void dump_network(FILE *f, const struct plan *p)
             fprintf(m, " port %u", g->port_lo);
         else
             fprintf(m, " ports %u-%u", g->port_lo, g->port_hi);
+        if (g->any_name)
+            fputs(" any-name (no SNI/Host check)", m);
         fclose(m);
         char note[32];
         put_line_note(note, sizeof note, g->line);

@@ -284,7 +284,7 @@ static void write_network(struct wr *w, const struct plan *p)
     for (size_t i = 0; i < p->net.n_egress; i++) {
         size_t e = a + i * sizeof(struct cp_egress);
         const struct plan_egress *g = &p->net.egress[i];
-        put8(b, F(e, struct cp_egress, kind), g->kind);
+        put8(b, F(e, struct cp_egress, kind), g->any_name ? CP_EGRESS_HOST_ANY_NAME : g->kind);
         put8(b, F(e, struct cp_egress, family), g->family);
         put8(b, F(e, struct cp_egress, prefix), g->prefix);
         put8(b, F(e, struct cp_egress, proto), g->proto);
@@ -427,6 +427,16 @@ static void write_provenance(struct wr *w, const struct plan *p)
 
 /* Counts must fit the format and arrays must exist before anything is
  * dereferenced; everything else is the reader's to judge. */
+/* The lowest minor version that can carry p: a plan using no 1.1 feature
+ * (`any-name` egress rules) is written as 1.0, byte for byte as before. */
+static uint16_t plan_minor_needed(const struct plan *p)
+{
+    for (size_t i = 0; i < p->net.n_egress; i++)
+        if (p->net.egress[i].any_name)
+            return 1;
+    return 0;
+}
+
 static int check_shape(struct wr *w, const struct plan *p)
 {
     const struct {
@@ -543,7 +553,7 @@ int plan_write(const struct plan *p, uint8_t **out, size_t *len, char *errbuf, s
     }
     putn(&f, 0, CP_MAGIC, 8);
     put16(&f, offsetof(struct cp_header, version_major), CP_VERSION_MAJOR);
-    put16(&f, offsetof(struct cp_header, version_minor), CP_VERSION_MINOR);
+    put16(&f, offsetof(struct cp_header, version_minor), plan_minor_needed(p));
     put32(&f, offsetof(struct cp_header, header_size), CP_HEADER_SIZE);
     put32(&f, offsetof(struct cp_header, section_count), nsec);
     put64(&f, offsetof(struct cp_header, body_length), f.len - CP_HEADER_SIZE);

@@ -1106,6 +1106,16 @@ static int do_network(struct rd *r)
         g->line = ld32(r, FLD(e, struct cp_egress, line));
         if (get_str(r, S, FLD(e, struct cp_egress, host), &what, &g->host))
             return -1;
+        if (g->kind == CP_EGRESS_HOST_ANY_NAME) {
+            if (ld16(r, offsetof(struct cp_header, version_minor)) < 1)
+                return fail(r, S, FLD(e, struct cp_egress, kind),
+                            "%s: kind 3 (host, any-name) needs format 1.1, the plan says 1.0", WS(what));
+            if (g->proto != 6)
+                return fail(r, S, FLD(e, struct cp_egress, proto), "%s: an any-name rule is TCP only, proto %u",
+                            WS(what), g->proto);
+            g->kind = CP_EGRESS_HOST;
+            g->any_name = true;
+        }
         if (g->kind == CP_EGRESS_HOST) {
             if (g->family)
                 return fail(r, S, FLD(e, struct cp_egress, family), "%s: family %u must be 0 for a host rule",
@@ -1140,7 +1150,7 @@ static int do_network(struct rd *r)
                                 WS(what), g->prefix);
             }
         } else {
-            return fail(r, S, FLD(e, struct cp_egress, kind), "%s: kind %u is not 1 (host) or 2 (cidr)",
+            return fail(r, S, FLD(e, struct cp_egress, kind), "%s: kind %u is not 1 (host), 2 (cidr) or 3 (host, any-name)",
                         WS(what), g->kind);
         }
         if (g->proto != 6 && g->proto != 17)
