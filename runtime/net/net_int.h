@@ -55,6 +55,9 @@ bool net_name_matches(const char *pat, const char *name);
 /* The first host rule for name (any port when port is 0), else an
  * any-host rule (a CIDR /0, which needs unsafe), or -1. */
 int net_rule_for_name(const struct plan *p, const char *name, uint8_t proto, uint16_t port);
+/* The first TCP host rule for name and port marked `any-name` (its
+ * connections need not carry the name in SNI/Host), or -1. */
+int net_rule_any_name(const struct plan *p, const char *name, uint16_t port);
 /* The first CIDR rule covering addr (family 4: first 4 bytes) and port, or -1. */
 int net_rule_for_addr(const struct plan *p, int family, const uint8_t *addr, uint8_t proto, uint16_t port);
 /* Loopback, unspecified, link-local (metadata), multicast, broadcast, the

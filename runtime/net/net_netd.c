@@ -490,6 +490,8 @@ static void answer_dns(struct netd *d, int s)
     size_t alen = 0;
     uint8_t a[16];
     int rule = q.qclass == 1 && net_name_valid(q.name) ? net_rule_for_name(d->p, q.name, 6, 0) : -1;
+    if (rule < 0 && q.qclass == 1 && net_name_valid(q.name))
+        rule = net_rule_for_name(d->p, q.name, 17, 0); /* a name granted for UDP only */
     if (rule >= 0) {
         long idx = syn_index(d, q.name);
         if (idx < 0) {

@@ -63,6 +63,17 @@ int net_rule_for_name(const struct plan *p, const char *name, uint8_t proto, uin
     return any;
 }
 
+int net_rule_any_name(const struct plan *p, const char *name, uint16_t port)
+{
+    for (size_t i = 0; i < p->net.n_egress; i++) {
+        const struct plan_egress *g = &p->net.egress[i];
+        if (g->kind == CP_EGRESS_HOST && g->any_name && g->host && g->proto == 6 && port >= g->port_lo &&
+            port <= g->port_hi && net_name_matches(g->host, name))
+            return (int)i;
+    }
+    return -1;
+}
+
 static bool in_prefix(const uint8_t *addr, const uint8_t *net, unsigned bits)
 {
     for (unsigned b = 0; b < bits; b++) {

@@ -459,6 +459,9 @@ static void serve(struct proxy *px, int fd, int family)
         snprintf(name, sizeof name, "%s", d->syn[idx].name);
         pthread_mutex_unlock(&d->mu);
         rule = net_rule_for_name(d->p, name, 6, port);
+        int any = net_rule_any_name(d->p, name, port); /* `any-name`: no SNI/Host check */
+        if (any >= 0)
+            rule = any;
         if (rule < 0) {
             refuse(d, fd, family, dst, port, name, "no rule grants this name on this port");
             goto done;
@@ -477,11 +480,12 @@ static void serve(struct proxy *px, int fd, int family)
                 up = dial_start(t.fam[cur], t.addr[cur], port);
             }
         }
-        /* the connection must name the host it was granted for */
+        /* the connection must name the host it was granted for (unless
+         * the rule says any-name) */
         uint64_t end = now_ms() + PEEK_TIMEOUT_MS;
         char said[DNS_MAX_NAME + 2] = "";
         int tls = -1, http = -1;
-        while (np < sizeof peek) {
+        while (any < 0 && np < sizeof peek) {
             tls = np ? peek_tls_sni(peek, np, said, sizeof said) : -1;
             http = np ? peek_http_host(peek, np, said, sizeof said) : -1;
             if (tls >= 0 || http >= 0 || (tls == -2 && http == -2))
@@ -497,7 +501,9 @@ static void serve(struct proxy *px, int fd, int family)
         }
         const char *why = NULL;
         char whybuf[120];
-        if (tls != 1 && http != 1) {
+        if (any >= 0) {
+            why = NULL;
+        } else if (tls != 1 && http != 1) {
             why = tls == 0  ? "TLS without a server name"
                 : http == 0 ? "HTTP without a Host header"
                             : "no TLS server name or HTTP Host within the first bytes";

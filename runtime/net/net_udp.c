@@ -47,7 +47,12 @@
 #define UDP_IDLE_MS   30000
 #define UDP_DGRAM_MAX 65536
 
-enum { EV_LST4, EV_LST6, EV_DOWN, EV_UP };
+enum {
+    EV_LST4,
+    EV_LST6,
+    EV_DOWN,
+    EV_UP
+};
 
 struct flow {
     bool used;
@@ -227,7 +232,7 @@ struct udp_relay *udp_relay_open(struct netd *d, const struct plan *p, int host_
         goto fail;
     }
     return u;
-fail: {
+fail : {
     int e = errno;
     if (nl >= 0)
         close(nl);
@@ -256,8 +261,8 @@ static uint16_t csum(const uint8_t *b, size_t n)
 
 /* ICMP port unreachable to the cell for its datagram src:sport -> dst:dport
  * of len payload bytes: its connected socket gets ECONNREFUSED. */
-static void unreachable(struct udp_relay *u, int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
-                        uint16_t dport, size_t len)
+static void unreachable(struct udp_relay *u, int family, const uint8_t *src, uint16_t sport,
+                        const uint8_t *dst, uint16_t dport, size_t len)
 {
     uint8_t m[8 + 40 + 8];
     memset(m, 0, sizeof m);
@@ -453,15 +458,23 @@ static void flow_new(struct udp_relay *u, int family, const uint8_t *src, uint16
         return;
     }
     struct flow *f = flow_slot(u);
-    *f = (struct flow){ .used = true, .family = (uint8_t)family, .sport = sport, .dport = dport,
-                        .down = -1, .up = up, .rule = rule, .gen = ++u->gen, .last = mono_ms() };
+    *f = (struct flow){ .used = true,
+                        .family = (uint8_t)family,
+                        .sport = sport,
+                        .dport = dport,
+                        .down = -1,
+                        .up = up,
+                        .rule = rule,
+                        .gen = ++u->gen,
+                        .last = mono_ms() };
     memcpy(f->src, src, 16);
     memcpy(f->dst, dst, 16);
     f->down = down_socket(u, f);
     if (f->down < 0 || watch(u, f->down, f, EV_DOWN) < 0 || watch(u, f->up, f, EV_UP) < 0) {
         flow_close(f);
         unreachable(u, family, src, sport, dst, dport, len);
-        netd_refused_flow(u->d, family, 17, dst, dport, idx >= 0 ? name : NULL, "the relay could not open the flow");
+        netd_refused_flow(u->d, family, 17, dst, dport, idx >= 0 ? name : NULL,
+                          "the relay could not open the flow");
         return;
     }
     count(u->d, rule, 1, 0, 0);
@@ -478,8 +491,12 @@ static void on_listener(struct udp_relay *u, int s, int family)
         struct sockaddr_storage from;
         char cbuf[CMSG_SPACE(sizeof(struct sockaddr_in6))];
         struct iovec iov = { u->buf, UDP_DGRAM_MAX };
-        struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
-                             .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+        struct msghdr mh = { .msg_name = &from,
+                             .msg_namelen = sizeof from,
+                             .msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = cbuf,
+                             .msg_controllen = sizeof cbuf };
         ssize_t n = recvmsg(s, &mh, MSG_DONTWAIT);
         if (n < 0)
             return;
@@ -602,7 +619,8 @@ int udp_relay_start(struct udp_relay *u)
         return -1;
     struct epoll_event e4 = { .events = EPOLLIN, .data.u64 = EV_LST4 };
     struct epoll_event e6 = { .events = EPOLLIN, .data.u64 = EV_LST6 };
-    if (epoll_ctl(u->ep, EPOLL_CTL_ADD, u->lst4, &e4) < 0 || epoll_ctl(u->ep, EPOLL_CTL_ADD, u->lst6, &e6) < 0)
+    if (epoll_ctl(u->ep, EPOLL_CTL_ADD, u->lst4, &e4) < 0 ||
+        epoll_ctl(u->ep, EPOLL_CTL_ADD, u->lst6, &e6) < 0)
         return -1;
     pthread_t t;
     pthread_attr_t at;

@@ -1111,8 +1111,8 @@ static int do_network(struct rd *r)
                 return fail(r, S, FLD(e, struct cp_egress, kind),
                             "%s: kind 3 (host, any-name) needs format 1.1, the plan says 1.0", WS(what));
             if (g->proto != 6)
-                return fail(r, S, FLD(e, struct cp_egress, proto), "%s: an any-name rule is TCP only, proto %u",
-                            WS(what), g->proto);
+                return fail(r, S, FLD(e, struct cp_egress, proto),
+                            "%s: an any-name rule is TCP only, proto %u", WS(what), g->proto);
             g->kind = CP_EGRESS_HOST;
             g->any_name = true;
         }
@@ -1150,8 +1150,8 @@ static int do_network(struct rd *r)
                                 WS(what), g->prefix);
             }
         } else {
-            return fail(r, S, FLD(e, struct cp_egress, kind), "%s: kind %u is not 1 (host), 2 (cidr) or 3 (host, any-name)",
-                        WS(what), g->kind);
+            return fail(r, S, FLD(e, struct cp_egress, kind),
+                        "%s: kind %u is not 1 (host), 2 (cidr) or 3 (host, any-name)", WS(what), g->kind);
         }
         if (g->proto != 6 && g->proto != 17)
             return fail(r, S, FLD(e, struct cp_egress, proto), "%s: proto %u is not 6 (tcp) or 17 (udp)",
@@ -1644,6 +1644,19 @@ int plan_read(const void *buf, size_t len, struct plan **out, struct plan_error 
     }
     p->version_major = ld16(&r, offsetof(struct cp_header, version_major));
     p->version_minor = ld16(&r, offsetof(struct cp_header, version_minor));
+    /* canonical form: the minor is the lowest that carries the plan (1.1
+     * only with a 1.1 feature), so a plan has one valid header */
+    uint16_t need = 0;
+    for (size_t i = 0; i < p->net.n_egress; i++)
+        if (p->net.egress[i].any_name)
+            need = 1;
+    if (p->version_minor != need) {
+        fail(&r, 0, offsetof(struct cp_header, version_minor),
+             "format version %u.%u, but this plan uses %s (write %u.%u)", p->version_major, p->version_minor,
+             need ? "a 1.1 feature (an any-name egress rule)" : "no 1.1 feature", CP_VERSION_MAJOR, need);
+        free(r.arena);
+        return -1;
+    }
     crypto_hash_sha256(p->digest, r.buf, CP_HEADER_SIZE + r.body_len);
     p->signed_plan = r.signed_plan;
     if (r.signed_plan)

@@ -79,9 +79,9 @@ static struct plan_mount_op fx_ops[] = {
     { CP_OP_CHDIR, 0, "", "/work", 0, 0, 3 },
 };
 static struct plan_egress fx_egress[] = {
-    { CP_EGRESS_HOST, 0, 0, 6, 443, 443, "deb.example.org", {0}, 20 },
-    { CP_EGRESS_CIDR, 4, 24, 17, 53, 53, "", { 10, 1, 2, 0 }, 21 },
-    { CP_EGRESS_CIDR, 6, 32, 6, 8000, 8999, "", { 0x20, 0x01, 0x0d, 0xb8 }, 22 },
+    { CP_EGRESS_HOST, 0, 0, 6, 443, 443, "deb.example.org", {0}, 20, false },
+    { CP_EGRESS_CIDR, 4, 24, 17, 53, 53, "", { 10, 1, 2, 0 }, 21, false },
+    { CP_EGRESS_CIDR, 6, 32, 6, 8000, 8999, "", { 0x20, 0x01, 0x0d, 0xb8 }, 22, false },
 };
 static struct plan_sc_cond fx_conds[] = {
     { 0, CP_SC_EQ, 32, 0, 0, 1, 0xffffffffull },

@@ -53,7 +53,8 @@ static void header_cases(void)
     const uint32_t H = 0;
     REJECT_RAW("bad magic", H, 0, "bad magic", w.d[3] = 'X');
     REJECT("major version 2", H, 8, "reads only 1.x", pb_w16(&w, 8, 2));
-    REJECT("minor version newer", H, 10, "newer than this reader", pb_w16(&w, 10, 1));
+    REJECT("minor version newer", H, 10, "newer than this reader", pb_w16(&w, 10, CP_VERSION_MINOR + 1));
+    REJECT("minor version 1.1 without a 1.1 feature", H, 10, "uses no 1.1 feature", pb_w16(&w, 10, 1));
     REJECT("header flags", H, 12, "header flags 0x4", pb_w32(&w, 12, 4));
     REJECT("header size", H, 16, "header_size 72", pb_w32(&w, 16, 72));
     REJECT("zero sections", H, 20, "section_count 0", pb_w32(&w, 20, 0));
