@@ -1175,6 +1175,16 @@ int ev_sync(struct ev_stream *s, struct cell_error *e)
     return signer_drain(s, e);
 }
 
+int ev_sink_watch_fd(const struct ev_stream *s, const char **name)
+{
+    struct stat st;
+    if (!s || s->fd < 0 || fstat(s->fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return -1;
+    if (name)
+        *name = s->sink_name;
+    return s->fd;
+}
+
 int ev_signer_fd(const struct ev_stream *s)
 {
     return s && s->signer ? s->signer->fail_fd : -1;

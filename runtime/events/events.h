@@ -206,4 +206,10 @@ int ev_sync(struct ev_stream *s, struct cell_error *e);
  * no thread runs. The caller polls it to stop the cell at once. */
 int ev_signer_fd(const struct ev_stream *s);
 
+/* The sink's descriptor when it is a pipe or a socket (else -1), and its
+ * name for messages: polled for nothing, it reports POLLERR/POLLHUP once
+ * its reader is gone, so the caller can stop a cell whose events can no
+ * longer be written even while nothing is being written. */
+int ev_sink_watch_fd(const struct ev_stream *s, const char **name);
+
 #endif

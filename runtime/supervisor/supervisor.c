@@ -70,8 +70,8 @@ struct sup {
     bool exec_ok, exec_failed, have_exit, setup_failed;
     int exec_err;
     int exit_wstatus;
-    struct cell_step_record failed; /* the first FAILED record */
-    uint8_t rbuf[sizeof(struct cell_step_record)];
+    struct cell_step_record failed;                     /* the first FAILED record */
+    uint8_t rbuf[16 * sizeof(struct cell_step_record)]; /* records read at once */
     size_t rlen;
 
     /* how it ended */
@@ -290,8 +290,12 @@ static int pump_records(struct sup *s, struct cell_error *e)
                 return 0;
         }
     }
+    /* bare records on a pipe: read what is there (up to 16 records) at
+     * once; a read that returns less than asked for emptied the pipe, so
+     * no second read(2) just to hear EAGAIN */
     for (;;) {
-        ssize_t n = read(s->run.record_fd, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen);
+        size_t want = sizeof s->rbuf - s->rlen;
+        ssize_t n = read(s->run.record_fd, s->rbuf + s->rlen, want);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -307,13 +311,18 @@ static int pump_records(struct sup *s, struct cell_error *e)
             return 1;
         }
         s->rlen += (size_t)n;
-        if (s->rlen == sizeof s->rbuf) {
-            struct cell_step_record r;
-            memcpy(&r, s->rbuf, sizeof r);
-            s->rlen = 0;
-            if (take_record(s, &r, e) < 0)
+        /* take the whole records out first (a failing one must not leave
+         * the rest behind as a "truncated" record), keep a partial one */
+        struct cell_step_record recs[sizeof s->rbuf / sizeof(struct cell_step_record)];
+        size_t k = s->rlen / sizeof recs[0];
+        memcpy(recs, s->rbuf, k * sizeof recs[0]);
+        memmove(s->rbuf, s->rbuf + k * sizeof recs[0], s->rlen - k * sizeof recs[0]);
+        s->rlen -= k * sizeof recs[0];
+        for (size_t i = 0; i < k; i++)
+            if (take_record(s, &recs[i], e) < 0)
                 return -1;
-        }
+        if ((size_t)n < want)
+            return 0;
     }
 }
 
@@ -476,12 +485,16 @@ static int watch(struct sup *s, struct cell_error *e)
         }
     }
     while (!s->reaped) {
-        struct pollfd pf[5] = {
+        const char *sink_name = NULL;
+        struct pollfd pf[6] = {
             { .fd = s->sigfd, .events = POLLIN },
             { .fd = eof ? -1 : s->run.record_fd, .events = POLLIN },
             { .fd = net_gw_fd(s->run.net), .events = POLLIN },
             { .fd = s->sn.fd, .events = POLLIN },
             { .fd = rc == 0 ? ev_signer_fd(s->ev) : -1, .events = POLLIN },
+            /* a pipe or socket sink whose reader went away, even while
+             * nothing is being written (POLLERR/POLLHUP) */
+            { .fd = rc == 0 ? ev_sink_watch_fd(s->ev, &sink_name) : -1, .events = 0 },
         };
         int timeout = -1;
         /* until the workload starts: the set-up bound (after a VM's boot
@@ -506,7 +519,7 @@ static int watch(struct sup *s, struct cell_error *e)
             uint64_t left_ms = (end - now + 999999) / 1000000;
             timeout = left_ms > 1000000000 ? 1000000000 : (int)left_ms;
         }
-        int n = poll(pf, 5, timeout);
+        int n = poll(pf, 6, timeout);
         if (n < 0 && errno != EINTR) {
             rc = cell_err_sys(e, errno, "poll");
             kill_cell(s);
@@ -518,6 +531,11 @@ static int watch(struct sup *s, struct cell_error *e)
             /* the signer thread could not write: nothing may run unrecorded */
             s->sink_failed = true;
             rc = -1;
+            kill_cell(s);
+        }
+        if ((pf[5].revents & (POLLERR | POLLHUP)) && rc == 0) {
+            s->sink_failed = true;
+            rc = cell_err(e, EPIPE, "events: the event sink %s was closed by its reader", sink_name);
             kill_cell(s);
         }
         if (pf[2].revents) {
