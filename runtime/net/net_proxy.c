@@ -278,6 +278,7 @@ struct dir {
     size_t inpipe;
     bool eof, shut, dead;
     bool rd_ok, wr_ok; /* false after a short or EAGAIN splice, until poll says otherwise */
+    uint64_t moved;
     atomic_uint_fast64_t *count;
 };
 
@@ -307,6 +308,7 @@ static void dir_step(struct dir *x, size_t cap)
             if (w > 0) {
                 can_write = (size_t)w == x->inpipe;
                 x->inpipe -= (size_t)w;
+                x->moved += (uint64_t)w;
                 atomic_fetch_add(x->count, (uint64_t)w);
                 progress = true;
             } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
@@ -332,29 +334,73 @@ static bool dir_done(const struct dir *x)
     return x->shut;
 }
 
-static void relay(struct proxy *px, int cell, int up, struct counters *ctr)
+/* A worker's two pipes, kept from one connection to the next while they
+ * come back empty (-1: to be made). */
+struct wpipes {
+    int pp[2][2];
+    size_t cap[2];
+};
+
+static void wpipes_close(struct wpipes *wp, int i)
 {
-    fcntl(cell, F_SETFL, fcntl(cell, F_GETFL) | O_NONBLOCK);
+    if (wp->pp[i][0] >= 0) {
+        close(wp->pp[i][0]);
+        close(wp->pp[i][1]);
+    }
+    wp->pp[i][0] = wp->pp[i][1] = -1;
+}
+
+static int wpipes_ready(struct proxy *px, struct wpipes *wp)
+{
+    for (int i = 0; i < 2; i++) {
+        if (wp->pp[i][0] >= 0)
+            continue;
+        if (pipe2(wp->pp[i], O_CLOEXEC | O_NONBLOCK) < 0) {
+            wp->pp[i][0] = wp->pp[i][1] = -1;
+            return -1;
+        }
+        if (px->pipe_size > 0)
+            fcntl(wp->pp[i][1], F_SETPIPE_SZ, px->pipe_size); /* else the default */
+        int sz = fcntl(wp->pp[i][1], F_GETPIPE_SZ);
+        wp->cap[i] = sz > 0 ? (size_t)sz : 65536;
+    }
+    return 0;
+}
+
+/* What to dial once the first answer bytes went to the cell. */
+struct spare_req {
+    bool want;
+    long idx;
+    uint16_t port;
+    int ti;
+    struct targets t;
+};
+
+/* Splice both ways between the cell's connection and upstream's (both
+ * non-blocking) until each direction has ended. */
+static void relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct counters *ctr,
+                  struct spare_req *sr)
+{
+    if (wpipes_ready(px, wp) < 0)
+        return;
     struct dir dirs[2] = { { .src = cell, .dst = up, .rd_ok = true, .wr_ok = true, .count = &ctr->out },
                            { .src = up, .dst = cell, .rd_ok = true, .wr_ok = true, .count = &ctr->in } };
     size_t caps[2];
     for (int i = 0; i < 2; i++) {
-        if (pipe2(dirs[i].pp, O_CLOEXEC | O_NONBLOCK) < 0) {
-            if (i == 1) {
-                close(dirs[0].pp[0]);
-                close(dirs[0].pp[1]);
-            }
-            return;
-        }
-        if (px->pipe_size > 0)
-            fcntl(dirs[i].pp[1], F_SETPIPE_SZ, px->pipe_size); /* else the default */
-        int sz = fcntl(dirs[i].pp[1], F_GETPIPE_SZ);
-        caps[i] = sz > 0 ? (size_t)sz : 65536;
+        dirs[i].pp[0] = wp->pp[i][0];
+        dirs[i].pp[1] = wp->pp[i][1];
+        caps[i] = wp->cap[i];
     }
     const short rd = POLLIN | POLLHUP | POLLERR | POLLRDHUP, wr = POLLOUT | POLLHUP | POLLERR;
     for (;;) {
         dir_step(&dirs[0], caps[0]);
         dir_step(&dirs[1], caps[1]);
+        if (sr->want && dirs[1].moved != 0) {
+            /* the answer is on its way to the cell: now a spare for the
+             * cell's next connection to this name and port */
+            sr->want = false;
+            spare_fill(px, sr->idx, sr->port, &sr->t, sr->ti);
+        }
         if (dir_done(&dirs[0]) && dir_done(&dirs[1]))
             break;
         /* what each socket waits for: readable while its direction can
@@ -384,10 +430,9 @@ static void relay(struct proxy *px, int cell, int up, struct counters *ctr)
             x->wr_ok |= (ds & wr) != 0;
         }
     }
-    for (int i = 0; i < 2; i++) {
-        close(dirs[i].pp[0]);
-        close(dirs[i].pp[1]);
-    }
+    for (int i = 0; i < 2; i++)
+        if (dirs[i].inpipe) /* left over: the pipe is not clean for the next connection */
+            wpipes_close(wp, i);
 }
 
 /* ---- one connection -------------------------------------------------------- */
@@ -411,7 +456,7 @@ static int send_all(int s, const uint8_t *b, size_t n)
     return 0;
 }
 
-static void serve(struct proxy *px, int fd, int family)
+static void serve(struct proxy *px, struct wpipes *wp, int fd, int family)
 {
     struct netd *d = px->d;
     int up = -1;
@@ -434,9 +479,7 @@ static void serve(struct proxy *px, int fd, int family)
     }
     long idx = netd_syn_lookup(d, family, dst);
     int rule;
-    bool fill = false;
-    struct targets fill_t;
-    int fill_ti = 0;
+    struct spare_req sr = { .want = false };
     uint8_t peek[PEEK_MAX];
     size_t np = 0;
     char name[DNS_MAX_NAME + 1] = "";
@@ -495,6 +538,8 @@ static void serve(struct proxy *px, int fd, int family)
             if (left == 0 || poll(&pf, 1, left) != 1)
                 break;
             ssize_t k = recv(fd, peek + np, sizeof peek - np, 0);
+            if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
             if (k <= 0)
                 break;
             np += (size_t)k;
@@ -538,17 +583,14 @@ static void serve(struct proxy *px, int fd, int family)
             refuse(d, fd, family, dst, port, name, why);
             goto done;
         }
-        fill = cur >= 0;
-        fill_t = t;
-        fill_ti = cur;
+        if (cur >= 0)
+            sr = (struct spare_req){ true, idx, port, cur, t };
     }
     atomic_fetch_add(&d->ctr[rule].conns, 1);
     if (np && send_all(up, peek, np) < 0)
         goto done;
     atomic_fetch_add(&d->ctr[rule].out, np);
-    if (fill) /* while the request is on its way: a spare for the cell's next connection there */
-        spare_fill(px, idx, port, &fill_t, fill_ti);
-    relay(px, fd, up, &d->ctr[rule]);
+    relay(px, wp, fd, up, &d->ctr[rule], &sr);
 done:
     if (up >= 0)
         close(up);
@@ -588,6 +630,8 @@ static bool spawn(struct proxy *px)
 static void *worker(void *arg)
 {
     struct proxy *px = arg;
+    struct wpipes wp = { .pp = { { -1, -1 }, { -1, -1 } } };
+    wpipes_ready(px, &wp); /* now, not when a connection waits (retried then) */
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event e4 = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 4 };
     struct epoll_event e6 = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 6 };
@@ -595,6 +639,8 @@ static void *worker(void *arg)
         epoll_ctl(ep, EPOLL_CTL_ADD, px->lst6, &e6) < 0) {
         if (ep >= 0)
             close(ep);
+        wpipes_close(&wp, 0);
+        wpipes_close(&wp, 1);
         pthread_mutex_lock(&px->mu);
         px->total--;
         px->idle--;
@@ -610,16 +656,14 @@ static void *worker(void *arg)
         int fd = accept4(family == 4 ? px->lst4 : px->lst6, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0)
             continue; /* another worker took it */
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        /* blocking reads for the peek; the relay sets O_NONBLOCK again */
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        /* non-blocking from here on (the peek polls); TCP_NODELAY comes
+         * from the listener */
         pthread_mutex_lock(&px->mu);
         bool last = --px->idle == 0;
         pthread_mutex_unlock(&px->mu);
         if (last)
             spawn(px); /* keep one waiting in accept */
-        serve(px, fd, family);
+        serve(px, &wp, fd, family);
         pthread_mutex_lock(&px->mu);
         bool leave = px->idle >= PROXY_IDLE_MAX;
         if (leave)
@@ -631,6 +675,8 @@ static void *worker(void *arg)
             break;
     }
     close(ep);
+    wpipes_close(&wp, 0);
+    wpipes_close(&wp, 1);
     return NULL;
 }
 
@@ -657,6 +703,9 @@ int proxy_start(struct netd *d, int lst4, int lst6)
     if (fcntl(lst4, F_SETFL, fcntl(lst4, F_GETFL) | O_NONBLOCK) < 0 ||
         fcntl(lst6, F_SETFL, fcntl(lst6, F_GETFL) | O_NONBLOCK) < 0)
         return -1;
+    int one = 1; /* accepted connections inherit it */
+    setsockopt(lst4, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(lst6, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct proxy *px = calloc(1, sizeof *px); /* lives as long as netd */
     if (!px)
         return -1;
