@@ -5,10 +5,13 @@
  *
  * Invariants: the child is cloned before the supervisor loads the signing
  * key and holds none of the supervisor's later state; it waits on a sync
- * pipe until the started event is out (go) and dies with the supervisor
- * (PR_SET_PDEATHSIG, plus EOF on the sync pipe for the window before the
+ * socket until the started event is out (go) and dies with the supervisor
+ * (PR_SET_PDEATHSIG, plus EOF on the sync socket for the window before the
  * prctl); records come back on a close-on-exec pipe; cgroups are prepared
  * here with a reaper that removes them even if cellrun is SIGKILLed.
+ * The cell's cgroups are made, and the stdio relay forked, right after the
+ * clone (the cgroup directories reach the cell with go, as SCM_RIGHTS on
+ * the sync socket), so that they overlap the child's namespace work.
  * The network and IPC namespaces (netns creation is most of a clone's
  * cost, 0.3-0.4 ms here) are made by the child itself right after the
  * clone, beside the supervisor's key and first events; the supervisor
@@ -40,6 +43,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -53,6 +57,7 @@ struct native {
     uint32_t late_ns;         /* of ns_flags, those the child makes after the clone */
     int ns_ready_rd;          /* the child's byte: late_ns are made (or failed) */
     struct stdio_relay relay; /* child[]: the cell's 0, 1, 2 until the clone */
+    bool relay_open;          /* relay's descriptors exist, no process copies them yet */
     pid_t relay_pid;          /* the process copying them (-1: none) */
     int relay_pidfd;
 };
@@ -124,9 +129,6 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
             return cell_err(e, EBADF, "process: fd %u is to be passed to the cell but is not open",
                             p->process.pass_fds[i]);
 
-    if (cgroup_prepare(&n->cg, p, r, e) < 0)
-        return -1;
-
     struct cell_config *c = &n->cfg;
     c->plan = p;
     c->todo = CELL_DO_CGROUP | CELL_DO_MOUNTS | CELL_DO_HOSTNAME | CELL_DO_LOOPBACK;
@@ -150,9 +152,6 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     if (r->seccomp_learn && !r->seccomp_listener)
         return cell_err(e, 0, "--learn: Yama's ptrace_scope forbids taking the cell's seccomp listener");
     c->seccomp_learn = r->seccomp_learn;
-    c->n_cgroup_fds = cgroup_fds(&n->cg, c->cgroup_fds, CELL_MAX_CGROUPS);
-    c->cgroup_detail = n->cg.detail;
-    c->cgroup_degraded = n->cg.degraded;
     struct stat st;
     c->stage_dir = (lstat("/tmp", &st) == 0 && S_ISDIR(st.st_mode)) ? "/tmp" : "/";
     if (p->net.mode == CP_NET_EGRESS)
@@ -181,14 +180,63 @@ static int native_prepare(struct backend_run *r, struct cell_error *e)
     c->hold = p->export_.n_items > 0; /* export: init holds the mounts (runtime/export/) */
     c->hold_fd = -1;
 
-    backend_fact_str(r, "cgroup", n->cg.n == 0 ? "none" : n->cg.v2 ? "v2" : "v1");
     backend_fact_str(r, "mode", r->rootless ? "rootless" : "root");
     return 0;
 }
 
 /* The cell, in the cloned child: never returns. */
+/* The go message on the sync socket: 'g', the cgroup step's detail and
+ * degraded flag, and the cgroup directories as SCM_RIGHTS (made after the
+ * clone). EOF: the supervisor is gone or gave up. */
+struct go_msg {
+    char g;
+    uint8_t degraded;
+    uint32_t detail;
+};
+
+static int recv_go(struct native *n, int sync_rd)
+{
+    struct go_msg m;
+    memset(&m, 0, sizeof m);
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(CELL_MAX_CGROUPS * sizeof(int))];
+    } cb;
+    struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof cb.b
+    };
+    ssize_t k;
+    do
+        k = recvmsg(sync_rd, &mh, MSG_CMSG_CLOEXEC);
+    while (k < 0 && errno == EINTR);
+    if (k != (ssize_t)sizeof m || m.g != 'g' || (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
+        return -1;
+    size_t nfd = 0;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || nfd)
+            return -1;
+        nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        if (nfd > CELL_MAX_CGROUPS)
+            return -1;
+        memcpy(n->cfg.cgroup_fds, CMSG_DATA(h), nfd * sizeof(int));
+    }
+    /* above every fd the plan passes, like all of ours */
+    int above = max_pass_fd(n->cfg.plan);
+    for (size_t i = 0; i < nfd; i++)
+        if ((n->cfg.cgroup_fds[i] = lift_fd(n->cfg.cgroup_fds[i], above)) < 0)
+            return -1;
+    n->cfg.n_cgroup_fds = nfd;
+    n->cfg.cgroup_detail = m.detail;
+    n->cfg.cgroup_degraded = m.degraded != 0;
+    return 0;
+}
+
 static void native_child(struct native *n, int sync_rd, int ready_wr, struct cell_report *rep)
 {
+    /* the relay's own ends are the supervisor's (they may sit at 0-2 when
+     * the caller closed one); then child[] (all above 2) become 0, 1, 2 */
+    stdio_relay_release(&n->relay);
     if (stdio_relay_child(&n->relay) < 0)
         _exit(125);
     stdio_relay_forked(&n->relay);
@@ -205,12 +253,7 @@ static void native_child(struct native *n, int sync_rd, int ready_wr, struct cel
         if (w != 1)
             _exit(125);
     }
-    char g = 0;
-    ssize_t k;
-    do
-        k = read(sync_rd, &g, 1);
-    while (k < 0 && errno == EINTR);
-    if (k != 1 || g != 'g')
+    if (recv_go(n, sync_rd) < 0)
         _exit(125); /* the supervisor is gone or gave up */
     close(sync_rd);
     int st = cell_run_steps(&n->cfg, rep);
@@ -277,23 +320,27 @@ static int native_host_setup(struct backend_run *r, pid_t pid, struct cell_error
 /* The relay process: the caller's 0, 1, 2 and the relay's own ends, nothing
  * else of cellrun; dies with cellrun (PDEATHSIG); terminal signals (it is in
  * cellrun's process group) are cellrun's to pass on, not its own. */
-static int start_relay(struct native *n, int above, struct cell_error *e)
+static int open_relay(struct native *n, int above, struct cell_error *e)
 {
     if (stdio_relay_open(&n->relay) < 0)
         return cell_err_sys(e, errno, "native: the stdio relay");
+    n->relay_open = true;
     for (int i = 0; i < 3; i++) {
         n->relay.child[i] = lift_fd(n->relay.child[i], above);
-        if (n->relay.child[i] < 0) {
-            stdio_relay_release(&n->relay);
+        if (n->relay.child[i] < 0)
             return cell_err_sys(e, errno, "native: moving the stdio relay's descriptors");
-        }
     }
+    return 0;
+}
+
+/* After the clone (the cell has its ends; ours are closed): the relay
+ * process takes the copies over. */
+static int fork_relay(struct native *n, struct cell_error *e)
+{
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0) {
-        stdio_relay_release(&n->relay);
+    if (pid < 0)
         return cell_err_sys(e, errno, "native: fork of the stdio relay");
-    }
     if (pid == 0) {
         sigset_t all;
         sigfillset(&all);
@@ -317,6 +364,7 @@ static int start_relay(struct native *n, int above, struct cell_error *e)
     n->relay_pid = pid;
     n->relay_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     stdio_relay_release(&n->relay); /* the copies are the relay's */
+    n->relay_open = false;
     return 0;
 }
 
@@ -324,6 +372,11 @@ static int start_relay(struct native *n, int above, struct cell_error *e)
  * has ended, so its pipes are at EOF once read. Then reap it. */
 static void wait_relay(struct native *n)
 {
+    if (n->relay_open) { /* never handed to a relay process */
+        stdio_relay_forked(&n->relay);
+        stdio_relay_release(&n->relay);
+        n->relay_open = false;
+    }
     if (n->relay_pid <= 0)
         return;
     if (n->relay_pidfd >= 0) {
@@ -360,10 +413,11 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     int rp[2], sp[2];
     if (pipe2(rp, O_CLOEXEC) < 0)
         return cell_err_sys(e, errno, "native: report pipe");
-    if (pipe2(sp, O_CLOEXEC) < 0) {
+    /* the go message carries the cgroup directories (made after the clone) */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
         close(rp[0]);
         close(rp[1]);
-        return cell_err_sys(e, errno, "native: sync pipe");
+        return cell_err_sys(e, errno, "native: sync socket");
     }
     /* none of our descriptors may sit where the plan passes one */
     rp[0] = lift_fd(rp[0], above);
@@ -372,7 +426,7 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     sp[1] = lift_fd(sp[1], above);
     if (rp[0] < 0 || rp[1] < 0 || sp[0] < 0 || sp[1] < 0)
         return cell_err_sys(e, errno, "native: moving pipes above the passed fds");
-    if (start_relay(n, above, e) < 0)
+    if (open_relay(n, above, e) < 0)
         return -1;
     /* egress: the cell waits at its loopback step until netd has the
      * gateway ready (netd writes 'r'; EOF if it fails), so the gateway's
@@ -406,12 +460,6 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     if (n->cfg.start_gate && n->cfg.start_fd <= above &&
         (n->cfg.start_fd = fcntl(n->cfg.start_fd, F_DUPFD_CLOEXEC, above + 1)) < 0)
         return cell_err_sys(e, errno, "native: moving the start gate's fd");
-    for (size_t i = 0; i < n->cfg.n_cgroup_fds; i++) {
-        n->cfg.cgroup_fds[i] = lift_fd(n->cfg.cgroup_fds[i], above);
-        if (n->cfg.cgroup_fds[i] < 0)
-            return cell_err_sys(e, errno, "native: moving cgroup fds");
-        n->cg.d[i].dirfd = n->cfg.cgroup_fds[i];
-    }
 
     struct cell_report rep;
     cell_report_fd_init(&rep, rp[1]);
@@ -465,6 +513,16 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     r->pid = pid;
     if (native_host_setup(r, pid, e) < 0)
         return -1;
+    /* beside the child's own namespace work: the cgroups (sent with go)
+     * and the relay process, both before the key exists */
+    if (cgroup_prepare(&n->cg, r->plan, r, e) < 0)
+        return -1;
+    n->cfg.n_cgroup_fds = cgroup_fds(&n->cg, n->cfg.cgroup_fds, CELL_MAX_CGROUPS);
+    n->cfg.cgroup_detail = n->cg.detail;
+    n->cfg.cgroup_degraded = n->cg.degraded;
+    backend_fact_str(r, "cgroup", n->cg.n == 0 ? "none" : n->cg.v2 ? "v2" : "v1");
+    if (fork_relay(n, e) < 0)
+        return -1;
     /* egress: the gateway namespace and netd, before the key exists */
     int rc = 0;
     if (r->plan->net.mode == CP_NET_EGRESS)
@@ -499,7 +557,33 @@ static int native_go(struct backend_run *r, struct cell_error *e)
     struct native *n = r->priv;
     if (native_settle(r, e) < 0)
         return -1;
-    ssize_t w = write(n->sync_wr, "g", 1);
+    struct go_msg m;
+    memset(&m, 0, sizeof m);
+    m.g = 'g';
+    m.degraded = n->cfg.cgroup_degraded;
+    m.detail = n->cfg.cgroup_detail;
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(CELL_MAX_CGROUPS * sizeof(int))];
+    } cb;
+    memset(&cb, 0, sizeof cb);
+    struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    size_t nfd = n->cfg.n_cgroup_fds;
+    if (nfd) {
+        mh.msg_control = cb.b;
+        mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
+        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+        memcpy(CMSG_DATA(h), n->cfg.cgroup_fds, nfd * sizeof(int));
+    }
+    ssize_t w;
+    do
+        w = sendmsg(n->sync_wr, &mh, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    w = w == (ssize_t)sizeof m ? 1 : w < 0 ? -1 : 0;
     int err = errno;
     close(n->sync_wr);
     n->sync_wr = -1;
