@@ -136,6 +136,7 @@ fast() { # the line's time is under 1 s
 rm -f "$TMP/bin/go"
 mkcell "$TMP/u.plan" "u:$SRV:5353" "u:[$SRV6]:5353" "u:udp.test:8443" \
     "u:$SRV:5354" "u:$HOSTSIDE:5353" "u:192.0.2.1:5353" "u:svc.test:8443" "u:svc.test:443" \
+    "u:[fd00:99:$N::1]:5353" "u:[$SRV6]:5354" \
     "t:raw.test:7000" "t:svc.test:7001" "wait:/t/go" "u:udp.test:8443"
 rm -f "$TMP/ev.jsonl"
 (rt_cellrun --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/u.plan" >"$TMP/out" 2>"$TMP/err" </dev/null
@@ -159,6 +160,9 @@ fast "u $SRV:5354"; ok $? "... at once"
 like "$(line "u $HOSTSIDE:5353")" "ECONNREFUSED" "UDP to the host's own address inside a granted block: ECONNREFUSED (always denied, ICMP from the relay)"
 fast "u $HOSTSIDE:5353"; ok $? "... at once"
 like "$(line "u 192.0.2.1:5353")" "ECONNREFUSED" "UDP to another address: ECONNREFUSED"
+like "$(line "u [fd00:99:$N::1]:5353")" "ECONNREFUSED" "IPv6: UDP to the host's own address in a granted block: ECONNREFUSED (ICMPv6 from the relay)"
+fast "u [fd00:99:$N::1]:5353"; ok $? "... at once"
+like "$(line "u [$SRV6]:5354")" "ECONNREFUSED" "IPv6: UDP to another port: ECONNREFUSED"
 like "$(line "u svc.test:8443")" "ECONNREFUSED" "QUIC (UDP) to a name granted only for TCP on that port: ECONNREFUSED"
 fast "u svc.test:8443"; ok $? "... at once"
 like "$(line "u svc.test:443")" "ECONNREFUSED" "UDP to a granted name on a port no UDP rule has: ECONNREFUSED"
@@ -175,6 +179,17 @@ like "$(events rule_counters | head -1)" '"bytes_in":[1-9].*"connections":[1-9]'
 like "$(events rule_counters | sed -n 5p)" '"connections":1' "rule_counters: one connection on the any-name rule"
 "$CELLRUN" verify "$TMP/ev.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/u.plan" >/dev/null 2>&1
 ok $? "the stream verifies"
+
+# ---- the egress escape probe under a policy with UDP rules: every UDP
+# attempt no rule grants fails, and fast (tests/escape/egress_net.c)
+cp "$ESCAPE_DIR/egress_net" "$TMP/bin/" && chmod 0755 "$TMP/bin/egress_net"
+sed -e 's|argv "/usr/bin/python3", "/t/uc.py"[^;]*;|argv "/t/egress_net", "udp:'$SRV':5354", "udp:'$HOSTSIDE':5353", "udp:[fd00:99:'$N'::1]:5353", "udp:169.254.169.254:53", "udp:100.64.0.1:15002", "udp:100.64.0.1:5353", "udp:127.0.0.1:5353", "udp:[::1]:5353", "udp:1.1.1.1:443", "tcp:'$SRV':5353";|' \
+    "$TMP/c.cell" > "$TMP/p.cell"
+"$CELLC" -I "$CELLOS_TOP/policies" "$TMP/p.cell" -o "$TMP/p.plan"
+run "$TMP/p.plan"
+like "$OUT" "^CONTAINED" "egress escape probe (UDP attempts) under UDP rules: every attempt contained"
+unlike "$OUT" "escaped" "no UDP attempt escaped"
+[ "$RC" = 0 ] || diag "$OUT$ERR"
 
 # ---- the compiler: any-name only on TCP host rules, errors located
 cat > "$TMP/bad.cell" <<'CELL'

@@ -267,7 +267,7 @@ static inline bool plan_equal(const struct plan *a, const struct plan *b, char *
         FX_INT(x->kind, y->kind, w); FX_INT(x->family, y->family, w); FX_INT(x->prefix, y->prefix, w);
         FX_INT(x->proto, y->proto, w); FX_INT(x->port_lo, y->port_lo, w); FX_INT(x->port_hi, y->port_hi, w);
         FX_STR(x->host, y->host, w); FX_CMP(memcmp(x->addr, y->addr, 16) == 0, "%s: addr", w);
-        FX_INT(x->line, y->line, w);
+        FX_INT(x->line, y->line, w); FX_INT(x->any_name, y->any_name, w);
     }
     FX_INT(a->limits.memory, b->limits.memory, "limits.memory");
     FX_INT(a->limits.pids, b->limits.pids, "limits.pids");

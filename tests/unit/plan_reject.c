@@ -309,7 +309,29 @@ static void network_cases(void)
     REJECT("egress rules in loopback mode", N, eg, "egress rules outside egress mode", pb_w32(&w, mode, CP_NET_LOOPBACK));
     REJECT("egress mode without rules", N, eg, "egress mode without any egress rule",
            pb_w32(&w, eg, 0); pb_w32(&w, eg + 4, 0));
-    REJECT("unknown egress kind", N, EGR(0, kind), "egress 0: kind 3", pb_w8(&w, at_, 3));
+    REJECT("unknown egress kind", N, EGR(0, kind), "egress 0: kind 4", pb_w8(&w, at_, 4));
+    REJECT("any-name kind in a 1.0 plan", N, EGR(0, kind), "kind 3 (host, any-name) needs format 1.1",
+           pb_w8(&w, at_, 3));
+    REJECT("any-name on a UDP rule", N, EGR(0, proto), "an any-name rule is TCP only",
+           pb_w8(&w, EGR(0, kind), 3); pb_w16(&w, 10, 1); pb_w8(&w, at_, 17));
+    {   /* kind 3 in a 1.1 plan: a host rule with any_name, written back byte for byte */
+        reset_from(&orig);
+        pb_w8(&w, EGR(0, kind), 3);
+        pb_w16(&w, 10, 1);
+        pb_rehash(&w);
+        struct plan *p = NULL;
+        struct plan_error e;
+        uint8_t *b = NULL;
+        size_t n = 0;
+        char err[200];
+        ok(plan_read(w.d, w.n, &p, &e) == 0 && p && p->version_minor == 1 && p->net.egress[0].any_name &&
+           p->net.egress[0].kind == CP_EGRESS_HOST && !p->net.egress[1].any_name,
+           "kind 3 in a 1.1 plan reads as a host rule with any-name");
+        ok(p && plan_write(p, &b, &n, err, sizeof err) == 0 && n == w.n && memcmp(b, w.d, n) == 0,
+           "... and is written back as kind 3 with minor 1, byte for byte");
+        free(b);
+        plan_free(p);
+    }
     REJECT("host rule with a family", N, EGR(0, family), "family 4 must be 0", pb_w8(&w, at_, 4));
     REJECT("host rule with a prefix", N, EGR(0, prefix), "prefix 8 must be 0", pb_w8(&w, at_, 8));
     REJECT("bad host name", N, EGR(0, host), "not an RFC 1123 name", pb_restr(&w, "deb.example.org", "deb..xample.org"));
