@@ -80,6 +80,7 @@ struct ev_stream {
 
     uint64_t written;                         /* events written to the sink (<= seq) */
     bool regular;                             /* the sink is a regular file (batches up to EV_BATCH_MAX) */
+    bool pollable;                            /* the sink is a pipe or socket (ev_sink_watch_fd) */
     bool sha_ni;                              /* ev_sha256 may use the SHA extensions */
     struct jcs_buf source_json, subject_json; /* canonical JSON strings, set by ev_started */
     char pae_prefix[64];                      /* "DSSEv1 36 <payload type> " */
@@ -382,7 +383,9 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
         return cell_err(e, ENOMEM, "events: out of memory");
     }
     struct stat st;
-    s->regular = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+    bool have_st = fstat(s->fd, &st) == 0;
+    s->regular = have_st && S_ISREG(st.st_mode);
+    s->pollable = have_st && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     if (o->sink != EV_SINK_FILE)
         s->file_sink = s->regular;
     if (o->tee_fd) {
@@ -1177,8 +1180,7 @@ int ev_sync(struct ev_stream *s, struct cell_error *e)
 
 int ev_sink_watch_fd(const struct ev_stream *s, const char **name)
 {
-    struct stat st;
-    if (!s || s->fd < 0 || fstat(s->fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+    if (!s || s->fd < 0 || !s->pollable)
         return -1;
     if (name)
         *name = s->sink_name;
