@@ -92,41 +92,13 @@ int ocr_state_get(const struct ocr_global *g, const char *id, struct ocr_state *
     return (int)ocr_state_status(st);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static int cmd_state(const struct ocr_global *g, const char *id)
 {
     struct ocr_state st;
     int got = ocr_state_get(g, id, &st);
     if (got < 0)
         return OCI_EXIT_ERR;
-    enum ocr_status s = (enum ocr_status)got;
-    printf("{\n  \"ociVersion\": \"%s\",\n  \"id\": ", OCI_VERSION);
-    json_str(stdout, st.id);
-    printf(",\n  \"status\": \"%s\",\n  \"pid\": %d,\n  \"bundle\": ", ocr_status_name(s),
-           s == OCI_CREATED || s == OCI_RUNNING ? (int)st.pid : 0);
-    json_str(stdout, st.bundle);
-    printf(",\n  \"rootfs\": ");
-    char rootfs[1200];
-    snprintf(rootfs, sizeof rootfs, "%s/rootfs", st.bundle);
-    json_str(stdout, rootfs);
-    printf(",\n  \"created\": ");
-    json_str(stdout, st.created);
-    /* annotations were stored as the canonical JSON text of the object */
-    printf(",\n  \"annotations\": %s", st.annotations[0] == '{' ? st.annotations : "{}");
-    printf(",\n  \"owner\": \"\"\n}\n");
+    ocr_state_print(stdout, &st, (enum ocr_status)got);
     return 0;
 }
 
@@ -206,10 +178,20 @@ static int cmd_delete(const struct ocr_global *g, const char *id, bool force)
         for (int i = 0; i < 5000 && ocr_state_status(&st) != OCI_STOPPED; i++)
             usleep(1000);
     }
+    char *hooks = ocr_hooks_load(st.dir);
     if (ocr_state_remove(st.dir) < 0) {
         ocr_log(g, "error", "%s: %s", st.dir, strerror(errno));
+        free(hooks);
         return OCI_EXIT_ERR;
     }
+    /* poststop: the container is gone; a failure is a warning */
+    struct ocr_conf c;
+    if (hooks &&
+        (ocr_conf_load(&c, why, sizeof why) < 0 ||
+         ocr_hooks_run(&c, &st, OCI_STOPPED, hooks, "poststop", OCI_HOOK_RUNTIME, false, NULL, why,
+                       sizeof why) < 0))
+        ocr_log(g, "warning", "container \"%s\": %s", id, why);
+    free(hooks);
     return 0;
 }
 
@@ -218,7 +200,8 @@ static int cmd_features(void)
     fputs("{\n"
           "  \"ociVersionMin\": \"1.0.0\",\n"
           "  \"ociVersionMax\": \"" OCI_VERSION "\",\n"
-          "  \"hooks\": [],\n"
+          "  \"hooks\": [\"prestart\", \"createRuntime\", \"createContainer\", \"startContainer\", "
+          "\"poststart\", \"poststop\"],\n"
           "  \"mountOptions\": [\"bind\", \"rbind\", \"ro\", \"rw\", \"nosuid\", \"nodev\", \"noexec\", "
           "\"size\", \"mode\"],\n"
           "  \"linux\": {\n"

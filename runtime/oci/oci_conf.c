@@ -16,6 +16,8 @@
  *   allow_join = network,ipc,uts       namespace types a container may join by path
  *                                      (linux.namespaces[].path); never pid, mount,
  *                                      user, cgroup, nor the host's own namespaces
+ *   allow_hooks = /usr/libexec/oci/hooks.d  directories config.json hooks may run
+ *                                      programs from (default none: hooks refused)
  *
  * An unknown key, a missing file or a line without `=` is refused.
  */
@@ -146,6 +148,8 @@ int ocr_conf_load(struct ocr_conf *c, char *why, size_t whylen)
             rc = set(c->devices, sizeof c->devices, v, k, line, c, why, whylen);
         else if (!strcmp(k, "allow_roots"))
             rc = set(c->roots, sizeof c->roots, v, k, line, c, why, whylen);
+        else if (!strcmp(k, "allow_hooks"))
+            rc = set(c->hooks, sizeof c->hooks, v, k, line, c, why, whylen);
         else if (!strcmp(k, "allow_join"))
             rc = set(c->join, sizeof c->join, v, k, line, c, why, whylen);
         else if (!strcmp(k, "allow_binds"))

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "runtime/events/jcs.h"
@@ -61,6 +62,7 @@ struct ocr_conf {
     char roots[2048]; /* allow_roots: prefixes a root.path outside the bundle may lie in */
     char binds[2048]; /* allow_binds: prefixes a protected bind source may lie in */
     char join[128];   /* allow_join: namespace types a container may join by path */
+    char hooks[2048]; /* allow_hooks: prefixes a hook's path must lie in (default: none) */
 };
 /* Load CELLOS_RUNTIME_CONF or /etc/cellos/runtime.conf; -1 with why. */
 int ocr_conf_load(struct ocr_conf *c, char *why, size_t whylen);
@@ -118,6 +120,8 @@ const char *ocr_opt_split(const char *arg, char *name, size_t n, const char **va
 /* The start time of a process (field 22), 0 when it is gone; *zombie set
  * when it has exited but is not reaped. */
 uint64_t ocr_proc_starttime(pid_t pid, bool *zombie);
+/* The OCI state JSON (what `state` prints and hooks read on stdin). */
+void ocr_state_print(FILE *f, const struct ocr_state *st, enum ocr_status s);
 /* Remove DIR and the files cellrun puts there. */
 int ocr_state_remove(const char *dir);
 
@@ -185,6 +189,34 @@ int ocr_joins_enter(const struct ocr_joins *j, char *why, size_t whylen);
  * container's pid (the supervisor's) are the container's, as engines read
  * them to let the next container of a pod join; -1 with why. */
 int ocr_wear_cell_ns(pid_t cell, unsigned long joined, char *why, size_t whylen);
+
+/* ---- hooks (oci_hooks.c) --------------------------------------------------------- */
+/* Check config.json's hooks: every path absolute and within runtime.conf
+ * allow_hooks (default none: hooks refused), args/env strings, timeout > 0;
+ * each violation to viol (then -1). *any: the config has a hook. */
+int ocr_hooks_check(const struct jcs_value *cfg, const struct ocr_conf *c, bool *any, struct ocr_msgs *viol);
+/* Keep the hooks object as DIR/hooks.json (for start and delete). */
+int ocr_hooks_save(const char *dir, const struct jcs_value *cfg, char *why, size_t whylen);
+/* Where a hook runs: the runtime's namespaces (host_ns: descriptors of
+ * cellrun's own net, ipc, uts namespaces to go back to, or NULL when the
+ * caller is in them), or the container's (those of cell_pid, the user
+ * namespace excepted: a hook is the host's authority). */
+enum ocr_hook_ns {
+    OCI_HOOK_RUNTIME,
+    OCI_HOOK_CONTAINER,
+    OCI_HOOK_CELL /* startContainer: `cellrun exec` into the created container */
+};
+/* Run every hook of kind ("prestart", "createRuntime", ...) from
+ * DIR/hooks.json (st->dir; or the text in json when not NULL), in order,
+ * the state JSON (status s) on its stdin, killed after its timeout. Each
+ * run is a signed `oci_hook` event. resolve_host: the path is resolved in
+ * the runtime's mount namespace even when the hook runs in the
+ * container's. Returns 0, or -1 at the first that fails (why says which). */
+int ocr_hooks_run(const struct ocr_conf *c, const struct ocr_state *st, enum ocr_status s, const char *json,
+                  const char *kind, enum ocr_hook_ns where, bool resolve_host, const int host_ns[3],
+                  char *why, size_t whylen);
+/* DIR/hooks.json's text, or NULL when the container has none. */
+char *ocr_hooks_load(const char *dir);
 
 /* ---- policy -> plan (oci_compile.c) ---------------------------------------- */
 /* Compile text against the pack directory; every diagnostic line goes to

@@ -40,7 +40,9 @@ struct hold_ctx {
     struct ocr_state *st;
     unsigned long joined; /* CLONE_NEW* types joined by path (oci_join.c) */
     bool gate;            /* the start gate (native): created = set up */
-    int ready_fd;         /* the create caller's pipe; -1 once told */
+    const struct ocr_conf *conf;
+    int host_ns[3]; /* cellrun's own net, ipc, uts (hooks run there) */
+    int ready_fd;   /* the create caller's pipe; -1 once told */
     int fifo_fd;
     bool auto_start;
 };
@@ -70,6 +72,17 @@ static int created(struct hold_ctx *h, pid_t cell_pid, struct cell_error *e)
      * to let a pod's next container join, so they must be the cell's */
     if (ocr_wear_cell_ns(cell_pid, h->joined, why, sizeof why) < 0)
         return cell_err(e, 0, "%s", why);
+    /* create's hooks, the cell built and its workload at the start gate */
+    if (h->gate) {
+        char hw[1500];
+        if (ocr_hooks_run(h->conf, h->st, OCI_CREATING, NULL, "prestart", OCI_HOOK_RUNTIME, false, h->host_ns,
+                          hw, sizeof hw) < 0 ||
+            ocr_hooks_run(h->conf, h->st, OCI_CREATING, NULL, "createRuntime", OCI_HOOK_RUNTIME, false,
+                          h->host_ns, hw, sizeof hw) < 0 ||
+            ocr_hooks_run(h->conf, h->st, OCI_CREATING, NULL, "createContainer", OCI_HOOK_CONTAINER, true,
+                          h->host_ns, hw, sizeof hw) < 0)
+            return cell_err(e, 0, "%.500s", hw);
+    }
     if (ocr_state_save(h->st, why, sizeof why) < 0)
         return cell_err(e, 0, "%s", why);
     if (h->ready_fd >= 0) {
@@ -274,6 +287,11 @@ static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struc
                      const char *console_socket)
 {
     char why[600];
+    /* cellrun's own namespaces, for the hooks that run in them */
+    int host_ns[3] = { -1, -1, -1 };
+    static const char *const hn[3] = { "/proc/self/ns/net", "/proc/self/ns/ipc", "/proc/self/ns/uts" };
+    for (int i = 0; i < 3; i++)
+        host_ns[i] = open(hn[i], O_RDONLY | O_CLOEXEC);
     /* the engine's namespaces: entered here, shared by the cell */
     if (ocr_joins_enter(joins, why, sizeof why) < 0) {
         if (ready_fd >= 0)
@@ -326,9 +344,13 @@ static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struc
     }
     char plan_path[1100];
     snprintf(plan_path, sizeof plan_path, "%s/plan.bin", st->dir);
-    struct hold_ctx h = {
-        .st = st, .joined = joins->flags, .ready_fd = ready_fd, .fifo_fd = fifo_fd, .auto_start = auto_start
-    };
+    struct hold_ctx h = { .st = st,
+                          .joined = joins->flags,
+                          .conf = c,
+                          .host_ns = { host_ns[0], host_ns[1], host_ns[2] },
+                          .ready_fd = ready_fd,
+                          .fifo_fd = fifo_fd,
+                          .auto_start = auto_start };
     struct sup_options o;
     memset(&o, 0, sizeof o);
     o.plan_path = plan_path;
@@ -354,6 +376,9 @@ static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struc
     o.notes = notes;
     o.n_notes = joins->n;
     int status = supervisor_run(&o);
+    for (int i = 0; i < 3; i++)
+        if (host_ns[i] >= 0)
+            close(host_ns[i]);
     if (h.ready_fd >= 0) /* never reached the hold: create fails */
         dprintf(h.ready_fd, "E the cell could not be built (status %d; see the log and events)\n", status);
     st->exited = true;
@@ -399,6 +424,15 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
     struct ocr_msgs viol = { 0 };
     struct ocr_joins joins;
     int jr = ocr_joins_open(b.root, &c, &joins, &viol);
+    bool hooks = false;
+    if (ocr_hooks_check(b.root, &c, &hooks, &viol) < 0)
+        jr = -1;
+    const char *backend = b.backend[0] ? b.backend : c.backend;
+    if (hooks && (o->foreground || strcmp(backend, "native"))) {
+        ocr_msgs_add(&viol, "hooks: run only by create and start with the native backend (not %s%s)",
+                     o->foreground ? "run in the foreground" : "backend ", o->foreground ? "" : backend);
+        jr = -1;
+    }
     if (make_plan(g, &c, &b, &plan, &plan_len, &policy, &viol) < 0 || jr < 0) {
         ocr_log(g, "error", "container \"%s\" refused: %zu violation%s of what the host allows", o->id,
                 viol.n, viol.n == 1 ? "" : "s");
@@ -446,6 +480,8 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
         if (ocr_write_file(path, policy, strlen(policy), 0600, why, sizeof why) < 0)
             goto fail;
     }
+    if (ocr_hooks_save(dir, b.root, why, sizeof why) < 0)
+        goto fail;
     snprintf(path, sizeof path, "%s/start", dir);
     if (mkfifo(path, 0600) < 0 || (fifo = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) {
         snprintf(why, sizeof why, "%.1000s: %s", path, strerror(errno));
@@ -526,6 +562,25 @@ int ocr_start(const struct ocr_global *g, const char *id)
         ocr_log(g, "error", "container \"%s\" is %s, not created: cannot start it", id, ocr_status_name(s));
         return OCI_EXIT_ERR;
     }
+    /* startContainer hooks: in the created container, before its program */
+    struct ocr_conf c;
+    char hw[1500];
+    char *hooks = ocr_hooks_load(st.dir);
+    if (hooks && ocr_conf_load(&c, hw, sizeof hw) < 0) {
+        ocr_log(g, "error", "container \"%s\": its hooks: %s", id, hw);
+        free(hooks);
+        return OCI_EXIT_ERR;
+    }
+    if (hooks &&
+        ocr_hooks_run(&c, &st, OCI_CREATED, hooks, "startContainer", OCI_HOOK_CELL, false, NULL, hw,
+                      sizeof hw) < 0) {
+        /* runtime.md: an error, and the container is stopped */
+        ocr_log(g, "error", "container \"%s\": %s: the container is stopped", id, hw);
+        if (st.pid > 0)
+            kill(st.pid, SIGKILL);
+        free(hooks);
+        return OCI_EXIT_ERR;
+    }
     char path[1200];
     snprintf(path, sizeof path, "%s/start", st.dir);
     int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
@@ -533,6 +588,7 @@ int ocr_start(const struct ocr_global *g, const char *id)
         ocr_log(g, "error", "container \"%s\": cannot start it: %s", id, strerror(errno));
         if (fd >= 0)
             close(fd);
+        free(hooks);
         return OCI_EXIT_ERR;
     }
     close(fd);
@@ -544,10 +600,18 @@ int ocr_start(const struct ocr_global *g, const char *id)
         if (ocr_state_load(g->root, id, &st, &missing, why, sizeof why) < 0)
             break;
         s = ocr_state_status(&st);
-        if (s == OCI_RUNNING || s == OCI_STOPPED)
+        if (s == OCI_RUNNING || s == OCI_STOPPED) {
+            /* poststart: the program runs; a failure is a warning */
+            if (hooks &&
+                ocr_hooks_run(&c, &st, s, hooks, "poststart", OCI_HOOK_RUNTIME, false, NULL, hw, sizeof hw) <
+                    0)
+                ocr_log(g, "warning", "container \"%s\": %s", id, hw);
+            free(hooks);
             return 0;
+        }
         usleep(1000);
     }
+    free(hooks);
     ocr_log(g, "error", "container \"%s\" did not start", id);
     return OCI_EXIT_ERR;
 }

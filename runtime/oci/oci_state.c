@@ -26,8 +26,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static const char *const state_files[] = { "state.json", "plan.bin", "policy.cell", "start",
-                                           "state.json.tmp" };
+static const char *const state_files[] = { "state.json",     "plan.bin",   "policy.cell",      "start",
+                                           "state.json.tmp", "hooks.json", "hook-process.json" };
 
 const char *ocr_status_name(enum ocr_status s)
 {
@@ -412,4 +412,36 @@ int ocr_send_fd(const char *socket_path, int fd, char *why, size_t whylen)
         snprintf(why, whylen, "--console-socket %s: sendmsg: %s", socket_path, strerror(errno));
     close(s);
     return r;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void ocr_state_print(FILE *f, const struct ocr_state *st, enum ocr_status s)
+{
+    fprintf(f, "{\n  \"ociVersion\": \"%s\",\n  \"id\": ", OCI_VERSION);
+    json_str(f, st->id);
+    fprintf(f, ",\n  \"status\": \"%s\",\n  \"pid\": %d,\n  \"bundle\": ", ocr_status_name(s),
+            s == OCI_CREATED || s == OCI_RUNNING || s == OCI_CREATING ? (int)st->pid : 0);
+    json_str(f, st->bundle);
+    fprintf(f, ",\n  \"rootfs\": ");
+    char rootfs[1200];
+    snprintf(rootfs, sizeof rootfs, "%s/rootfs", st->bundle);
+    json_str(f, rootfs);
+    fprintf(f, ",\n  \"created\": ");
+    json_str(f, st->created);
+    /* annotations were stored as the canonical JSON text of the object */
+    fprintf(f, ",\n  \"annotations\": %s", st->annotations[0] == '{' ? st->annotations : "{}");
+    fprintf(f, ",\n  \"owner\": \"\"\n}\n");
 }

@@ -989,9 +989,7 @@ int ocr_translate(const struct ocr_bundle *b, const struct ocr_conf *c, const ch
     static const char *const known[] = { "ociVersion", "root",  "mounts",      "process", "hostname",
                                          "domainname", "hooks", "annotations", "linux",   NULL };
     known_fields(&t, cfg, "config.json", known);
-    const struct jcs_value *hooks = get(cfg, "hooks", JCS_OBJECT, "hooks", &t);
-    if (hooks && jcs_object_len(hooks))
-        ocr_msgs_add(viol, "hooks: not supported (no host program runs on a container's behalf)");
+    /* hooks: checked against runtime.conf allow_hooks and run by oci_hooks.c */
 
     /* root.path: inside the bundle, or under allow_roots */
     const struct jcs_value *root = get(cfg, "root", JCS_OBJECT, "root", &t);

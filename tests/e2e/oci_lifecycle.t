@@ -4,7 +4,7 @@
 # runc (the yardstick), crun and cellrun in one run: create/start/state/
 # kill/delete in every state and out of order, run, exec, --pid-file,
 # --console-socket with a real pty, --detach, state JSON fields, exit
-# statuses; then cellrun's refusals of bad input (nothing created) and its
+# statuses, hooks from the config; then cellrun's refusals of bad input (nothing created) and its
 # residue checks. cellrun's results are asserted; runc's and crun's are
 # printed beside them (the table in docs/oci.md). crun refuses the hybrid
 # cgroup layout, so the script runs in a private mount namespace without the
@@ -24,6 +24,16 @@ cp -a "$TMP/b" "$TMP/brun"
 oci_edit "$TMP/brun/config.json" "c['process']['args']=['/bin/sh','-c','echo out-hi; exit 7']"
 cp -a "$TMP/b" "$TMP/btty"
 cp -a "$TMP/b" "$TMP/bfail"
+# hooks: each appends KIND:STATUS (from the state on its stdin) to LOG
+mkdir -p "$TMP/hooks"
+cat > "$TMP/hooks/h" <<'SH'
+#!/bin/sh
+echo "$1:$(sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p' | head -1)" >> "$2"
+SH
+chmod 755 "$TMP/hooks/h"
+echo "allow_hooks = $TMP/hooks" >> "$TMP/etc/runtime.conf"
+cp -a "$TMP/b" "$TMP/bhook"
+oci_edit "$TMP/bhook/config.json" "c['process']['args'] = ['/bin/sleep', '1']; c['hooks'] = {k: [{'path': '$TMP/hooks/h', 'args': ['h', k, '$TMP/hooks.log']}] for k in ['createRuntime', 'poststart', 'poststop']}"
 oci_edit "$TMP/bfail/config.json" "c['mounts'].append({'destination': '/mnt', 'type': 'bind', 'source': '$TMP/not-there', 'options': ['rbind', 'ro']})"
 oci_edit "$TMP/btty/config.json" "c['process']['args']=['/bin/sh','-c','[ -t 1 ] && echo tty-yes']; c['process']['terminal']=True"
 cat > "$TMP/process.json" <<'JSON'
@@ -129,6 +139,12 @@ for R in $RUNTIMES; do
     rec console-pty $R "$(tr -d '\r' < "$TMP/tty-$R")"
     wait_stopped $R c5
     "${X[@]}" delete --force c5 > /dev/null 2>&1
+    # hooks from the config: createRuntime at create, poststart at start, poststop at delete
+    cd "$TMP/bhook" || exit 1
+    rm -f "$TMP/hooks.log"
+    "${X[@]}" create c7 > /dev/null 2>&1 && "${X[@]}" start c7 > /dev/null 2>&1 && wait_stopped $R c7 &&
+        "${X[@]}" delete c7 > /dev/null 2>&1
+    rec hooks-run $R "$?:$(tr '\n' ' ' < "$TMP/hooks.log" 2>/dev/null | sed 's/ $//')"
     ls "$TMP/st-$R" 2>/dev/null | grep -q . && rec residue-state $R left || rec residue-state $R none
 done
 
@@ -178,6 +194,7 @@ want run-exit-status "7:out-hi"
 want run-removes none
 want console-create 0
 want console-pty tty-yes
+want hooks-run "0:createRuntime:creating poststart:running poststop:stopped"
 want residue-state none
 is "$(pgrep -f "st-cellrun create c6" | wc -l)" 0 "cellrun: a failed create leaves no supervisor running (create returns after it is gone)"
 # and runc, the yardstick, agrees on the lifecycle

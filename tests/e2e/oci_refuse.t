@@ -5,7 +5,7 @@
 # bundle, a state directory owned by someone else or a symlink, a container
 # id with '/', --no-pivot, --systemd-cgroup; a host pack's ceilings and the
 # host's capability list, with every violation listed; no residue after a
-# failed create, after kill -9 of the container's supervisor; hooks refused.
+# failed create, after kill -9 of the container's supervisor; hooks refused by default.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
@@ -39,7 +39,7 @@ refuse "c['mounts'].append({'destination':'/data','type':'bind','source':'/tmp/.
 mkdir -p "$TMP/elsewhere"
 refuse "c['root']['path']='/usr'" "root.path: /usr lies outside the bundle" "an absolute root.path outside the bundle is refused"
 refuse "c['root']['path']='../elsewhere'" "root.path: $TMP/elsewhere lies outside the bundle" "a relative root.path climbing out is refused"
-refuse "c['hooks']={'prestart':[{'path':'/bin/true'}]}" "hooks: not supported" "hooks are refused"
+refuse "c['hooks']={'prestart':[{'path':'/bin/true'}]}" "hooks.prestart\\[0\\].path: /bin/true is not allowed by the host" "hooks are refused by default (runtime.conf allow_hooks)"
 refuse "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
     "no network namespace: sharing the host's network" "the host network is refused"
 refuse "del c['linux']['seccomp']" "linux.seccomp: absent" "an unconfined container is refused"

@@ -1,0 +1,121 @@
+#!/bin/bash
+# oci_hooks.t - config.json hooks (runtime/oci/oci_hooks.c, runtime-spec
+# config.md): prestart, createRuntime and createContainer at create (the
+# first two in the runtime's namespaces, the third in the container's),
+# startContainer at start (inside the created container, with its
+# authority), poststart, poststop at delete; the state JSON on stdin, each
+# run a signed oci_hook event; runtime.conf allow_hooks decides (none by
+# default: refused); failure semantics of runtime.md (create fails, start
+# fails and the container stops, poststart/poststop warn); a timeout kills.
+. "$CELLOS_TOP/tests/lib/tap.sh"
+need_root
+command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
+tmpdir
+. "$CELLOS_TOP/tests/e2e/oci_lib.sh"
+oci_cellrun_setup "$TMP"
+X=("$TMP/cellrun" --root "$TMP/st")
+H=$TMP/hooks
+mkdir -p "$H"
+# a runtime-namespace hook: its kind, the state's status, and whether the
+# state's pid shows the container's network namespace while the hook is in
+# cellrun's own
+cat > "$H/rt" <<SH
+#!/bin/sh
+st=\$(cat)
+pid=\$(printf '%s' "\$st" | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+status=\$(printf '%s' "\$st" | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')
+own=\$(readlink /proc/self/ns/net); theirs=\$(readlink /proc/\$pid/ns/net 2>/dev/null)
+ns=same; [ "\$own" != "\$theirs" ] && ns=differs
+echo "\$1:\$status:\$ns" >> "$TMP/hooks.log"
+exit \${2:-0}
+SH
+# createContainer: runs in the container's namespaces (its /bin/sh here)
+cat > "$H/cc" <<'SH'
+#!/bin/sh
+cat > /tmp/cc-state
+echo "cc:$(readlink /proc/self/ns/mnt)" > /tmp/cc-ran
+SH
+chmod 755 "$H/rt" "$H/cc"
+oci_bundle "$TMP/b" /bin/sh -c 'cat /tmp/cc-ran /tmp/sc-ran; grep -o "\"status\": *\"[a-z]*\"" /tmp/cc-state; readlink /proc/self/ns/mnt'
+# startContainer: a program of the container's own root
+oci_edit "$TMP/b/config.json" "c['root']['readonly'] = False"
+mkdir -p "$TMP/b/rootfs/hookbin"
+printf '#!/bin/sh\necho "sc:$(id -u):$(grep -c . /proc/self/status)" > /tmp/sc-ran\nexit ${1:-0}\n' > "$TMP/b/rootfs/hookbin/sc"
+chmod 755 "$TMP/b/rootfs/hookbin/sc"
+hooks() { # hooks PYTHON: set c['hooks']
+    oci_edit "$TMP/b/config.json" "c['hooks'] = $1"
+}
+ALL="{
+ 'prestart': [{'path': '$H/rt', 'args': ['rt', 'prestart']}],
+ 'createRuntime': [{'path': '$H/rt', 'args': ['rt', 'createRuntime']}],
+ 'createContainer': [{'path': '$H/cc'}],
+ 'startContainer': [{'path': '/hookbin/sc'}],
+ 'poststart': [{'path': '$H/rt', 'args': ['rt', 'poststart']}],
+ 'poststop': [{'path': '$H/rt', 'args': ['rt', 'poststop'], 'timeout': 5}]}"
+hooks "$ALL"
+cd "$TMP/b" || exit 1
+
+out=$("${X[@]}" create h0 2>&1)
+like "$?:$(printf '%s' "$out" | tr '\n' ' ')" \
+    "^1:.*hooks.prestart\\[0\\].path: $H/rt is not allowed by the host \\(runtime.conf allow_hooks: none\\)" \
+    "hooks are refused unless runtime.conf allow_hooks lists their paths"
+[ -e "$TMP/st/h0" ]; ok $((! $?)) "... nothing created"
+
+echo "allow_hooks = $H, /hookbin" >> "$TMP/etc/runtime.conf"
+"${X[@]}" create h1 > "$TMP/h1.out" 2>&1
+is "$?" 0 "create with every kind of hook allowed"
+is "$(cat "$TMP/hooks.log" 2>/dev/null | tr '\n' ' ')" "prestart:creating:differs createRuntime:creating:differs " \
+    "prestart and createRuntime ran at create, in cellrun's namespaces, the state (creating, the pid) on stdin"
+like "$(cat "$TMP/b/rootfs/tmp/cc-ran" 2>/dev/null)" "^cc:mnt:" "createContainer ran in the container"
+like "$(cat "$TMP/b/rootfs/tmp/cc-state" 2>/dev/null)" '"id": "h1"' "... with the state on its stdin"
+[ -e "$TMP/b/rootfs/tmp/sc-ran" ]; ok $((! $?)) "startContainer has not run before start"
+"${X[@]}" start h1 > "$TMP/start.out" 2>&1
+is "$?" 0 "start"
+like "$(cat "$TMP/b/rootfs/tmp/sc-ran" 2>/dev/null)" "^sc:0:" "startContainer ran in the created container before its program"
+like "$(cat "$TMP/hooks.log" | tr '\n' ' ')" "poststart:(running|stopped):differs" "poststart ran after the program started"
+for _ in $(seq 100); do grep -q '"exit"' "$TMP/events" 2>/dev/null && break; sleep 0.05; done
+wout=$(cat "$TMP/h1.out")
+like "$wout" "cc:mnt:" "the program sees what createContainer wrote"
+like "$wout" "sc:0:" "... and startContainer"
+cc_mnt=$(sed -n 's/^cc:\(mnt:.*\)/\1/p' "$TMP/b/rootfs/tmp/cc-ran")
+like "$wout" "^$(printf '%s' "$cc_mnt" | sed 's/[][]/\\&/g')\$" "... createContainer's mount namespace is the program's"
+"${X[@]}" delete h1 > /dev/null 2>&1
+is "$?" 0 "delete"
+like "$(tail -1 "$TMP/hooks.log")" "^poststop:stopped:" "poststop ran at delete, the state stopped"
+is "$(grep -c '"oci_hook"' "$TMP/events")" 12 "each of the six hook runs is a signed event (its step and started)"
+"$CELLRUN" verify "$TMP/events" --trust "$TMP/etc/k.trust.json" > /dev/null 2>&1
+ok $? "cellrun verify accepts the stream"
+
+# failures (runtime.md): create fails, start fails and stops, post* warn
+rm -f "$TMP"/b/rootfs/tmp/*-ran
+hooks "{'createRuntime': [{'path': '$H/rt', 'args': ['rt', 'createRuntime', '3']}]}"
+out=$("${X[@]}" create h2 2>&1)
+like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^1:.*hook createRuntime\\[0\\] $H/rt: exit status 3" \
+    "a failing createRuntime hook fails create"
+[ -e "$TMP/st/h2" ]; ok $((! $?)) "... nothing left of it"
+is "$(pgrep -f "$TMP/st create h2" | wc -l)" 0 "... no supervisor left"
+t0=$(date +%s)
+hooks "{'prestart': [{'path': '$H/rt', 'args': ['sh', '-c', 'sleep 30'], 'timeout': 1}]}"
+sed -i "1s|.*|#!/bin/sh\ncase \"\$1\" in -c) exec sleep 30;; esac|" "$H/rt"
+out=$("${X[@]}" create h3 2>&1)
+rc=$?
+like "$rc:$(printf '%s' "$out" | tr '\n' ' ')" "^1:.*hook prestart\\[0\\] $H/rt: timed out after 1 s" "a hook's timeout is honoured"
+[ $(( $(date +%s) - t0 )) -lt 10 ]; ok $? "... it was killed, create returned"
+sed -i '2d' "$H/rt"
+hooks "{'startContainer': [{'path': '/hookbin/sc', 'args': ['sc', '5']}]}"
+"${X[@]}" create h4 > /dev/null 2>&1
+out=$("${X[@]}" start h4 2>&1)
+like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^1:.*hook startContainer\\[0\\] /hookbin/sc: exit status 5" \
+    "a failing startContainer hook fails start"
+for _ in $(seq 100); do [ "$("${X[@]}" state h4 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')" = stopped ] && break; sleep 0.05; done
+like "$("${X[@]}" state h4 2>&1)" '"status": "stopped"' "... and the container is stopped"
+"${X[@]}" delete h4 > /dev/null 2>&1
+hooks "{'poststart': [{'path': '$H/rt', 'args': ['rt', 'poststart', '4']}], 'poststop': [{'path': '$H/rt', 'args': ['rt', 'poststop', '6']}]}"
+"${X[@]}" create h5 > /dev/null 2>&1
+out=$("${X[@]}" start h5 2>&1)
+like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^0:.*warning|^0:.*poststart\\[0\\].*exit status 4" "a failing poststart hook is a warning"
+for _ in $(seq 100); do [ "$("${X[@]}" state h5 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')" = stopped ] && break; sleep 0.05; done
+out=$("${X[@]}" delete h5 2>&1)
+like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^0:.*poststop\\[0\\].*exit status 6" "a failing poststop hook is a warning; delete succeeds"
+is "$(ls "$TMP/st")" "" "no state left"
+done_testing
