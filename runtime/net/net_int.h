@@ -115,6 +115,10 @@ _Static_assert(sizeof(struct net_report) < 512, "a report is written atomically 
 
 struct netd;
 struct udp_relay;
+/* In the gateway namespace (the caller's): no rate limit on the ICMP
+ * errors it sends the cell (icmp_ratemask empty), so every refusal fails
+ * fast, not only the first few per second. Best effort. */
+void net_icmp_unlimited(void);
 /* Does the plan have UDP rules (and so a relay)? */
 bool net_has_udp(const struct plan *p);
 /* Called in the gateway namespace: the fwmark rule and local route, the

@@ -207,6 +207,7 @@ static void setup(struct netd *d, int cell_ns, struct socks *so)
                   errno == E2BIG ? "nftables: the ruleset is too large (over 4096 TCP rules)"
                                  : "nftables: loading the gateway's table",
                   errno);
+    net_icmp_unlimited();
     so->dns4 = bound_socket(AF_INET, SOCK_DGRAM, NET_GW4, 53);
     so->dns6 = bound_socket(AF_INET6, SOCK_DGRAM, NET_GW6, 53);
     if (so->dns4 < 0 || so->dns6 < 0)

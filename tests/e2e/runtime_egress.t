@@ -48,7 +48,7 @@ like "$(events dns_query)" '"decision":"nxdomain".*"name":"wild.test"' "dns_quer
 long=$(head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n')
 mkcell "$TMP/probe.plan" "$TMP/bin/egress_net" \
     tcp:$SRV:8080 "name:svc.test:9999" "front:svc.test:8080:other.test" "front:a.wild.test:8080:svc.test" \
-    udp:100.64.128.1:8080 udp:$SRV:9000 udp:$SRV:8080 \
+    udp:100.64.128.1:8080 udp:$SRV:9000 udp:$SRV:8080 udpname:svc.test:8443 \
     dns:100.64.0.1:other.test:a dns:100.64.0.1:other.test:aaaa dns:100.64.0.1:svc.test:txt \
     dns:100.64.0.1:svc.test:any dns:100.64.0.1:svc.test:https dns:100.64.0.1:$long.$long.svc.test:a \
     dns:$SRV:svc.test:a dns:8.8.8.8:svc.test:a "dns:[2001:4860:4860::8888]:svc.test:a" \

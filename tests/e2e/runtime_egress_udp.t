@@ -183,7 +183,7 @@ ok $? "the stream verifies"
 # ---- the egress escape probe under a policy with UDP rules: every UDP
 # attempt no rule grants fails, and fast (tests/escape/egress_net.c)
 cp "$ESCAPE_DIR/egress_net" "$TMP/bin/" && chmod 0755 "$TMP/bin/egress_net"
-sed -e 's|argv "/usr/bin/python3", "/t/uc.py"[^;]*;|argv "/t/egress_net", "udp:'$SRV':5354", "udp:'$HOSTSIDE':5353", "udp:[fd00:99:'$N'::1]:5353", "udp:169.254.169.254:53", "udp:100.64.0.1:15002", "udp:100.64.0.1:5353", "udp:127.0.0.1:5353", "udp:[::1]:5353", "udp:1.1.1.1:443", "tcp:'$SRV':5353";|' \
+sed -e 's|argv "/usr/bin/python3", "/t/uc.py"[^;]*;|argv "/t/egress_net", "udp:'$SRV':5354", "udp:'$HOSTSIDE':5353", "udp:[fd00:99:'$N'::1]:5353", "udp:169.254.169.254:53", "udp:100.64.0.1:15002", "udp:100.64.0.1:5353", "udp:127.0.0.1:5353", "udp:[::1]:5353", "udp:1.1.1.1:443", "udpname:svc.test:8443", "udpname:svc.test:443", "udpname:raw.test:7000", "tcp:'$SRV':5353";|' \
     "$TMP/c.cell" > "$TMP/p.cell"
 "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/p.cell" -o "$TMP/p.plan"
 run "$TMP/p.plan"

@@ -6,6 +6,8 @@
  *   front:NAME:PORT:OTHER  connect to NAME, send an HTTP request for OTHER:
  *                          must get no answer (domain fronting)
  *   udp:ADDR:PORT          send a datagram, expect an error, never an answer
+ *   udpname:NAME:PORT      the same to NAME as the cell's resolver answers it
+ *                          (QUIC to a name granted only for TCP)
  *   dns:SERVER:NAME:TYPE   a DNS query (TYPE a, aaaa, txt, any): must get no
  *                          address / text (NXDOMAIN, empty, or no answer)
  *   icmp:ADDR              an ICMP echo (datagram ICMP socket): no reply
@@ -278,8 +280,16 @@ static void attempt(char *arg)
         inet_ntop(AF_INET, a, ip, sizeof ip);
         parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
         tcp_attempt(what, &ss, len, n == 4 ? f[3] : f[1]);
-    } else if (!strcmp(f[0], "udp") && n == 3) {
-        if (parse_addr(f[1], (uint16_t)atoi(f[2]), &ss, &len) < 0)
+    } else if ((!strcmp(f[0], "udp") || !strcmp(f[0], "udpname")) && n == 3) {
+        if (!strcmp(f[0], "udpname")) {
+            uint8_t a[16] = { 0 };
+            int an = 0, rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
+            if (rc != 0 || an < 1)
+                UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
+            char ip[64];
+            inet_ntop(AF_INET, a, ip, sizeof ip);
+            parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        } else if (parse_addr(f[1], (uint16_t)atoi(f[2]), &ss, &len) < 0)
             UNSURE("bad address %s", f[1]);
         int s = socket(ss.ss_family, SOCK_DGRAM, 0);
         struct timeval tv = { 2, 0 };
