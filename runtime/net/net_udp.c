@@ -44,7 +44,7 @@
 #include <unistd.h>
 
 #define UDP_MAX_FLOWS 256
-#define UDP_IDLE_MS   30000
+#define UDP_IDLE_MS   30000 /* CELLOS_NET_UDP_IDLE_MS (test-only) overrides */
 #define UDP_DGRAM_MAX 65536
 
 enum {
@@ -72,6 +72,7 @@ struct udp_relay {
     int lst4, lst6, icmp4, icmp6;
     int ep;
     uint32_t gen;
+    uint64_t idle_ms;
     uint8_t *buf;
     struct flow flows[UDP_MAX_FLOWS];
 };
@@ -221,6 +222,14 @@ struct udp_relay *udp_relay_open(struct netd *d, const struct plan *p, int host_
     u->d = d;
     u->p = p;
     u->host_ns = fcntl(host_ns, F_DUPFD_CLOEXEC, 0);
+    u->idle_ms = UDP_IDLE_MS;
+    const char *idle = getenv("CELLOS_NET_UDP_IDLE_MS");
+    if (idle && idle[0]) {
+        char *end;
+        unsigned long long v = strtoull(idle, &end, 10);
+        if (!*end && v >= 10 && v <= 3600000)
+            u->idle_ms = v;
+    }
     u->lst4 = u->lst6 = u->icmp4 = u->icmp6 = u->ep = -1;
     u->buf = malloc(UDP_DGRAM_MAX);
     u->gw_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -588,17 +597,18 @@ static void sweep(struct udp_relay *u)
 {
     uint64_t now = mono_ms();
     for (size_t i = 0; i < UDP_MAX_FLOWS; i++)
-        if (u->flows[i].used && now - u->flows[i].last >= UDP_IDLE_MS)
+        if (u->flows[i].used && now - u->flows[i].last >= u->idle_ms)
             flow_close(&u->flows[i]);
 }
 
 static void *relay_main(void *arg)
 {
     struct udp_relay *u = arg;
-    uint64_t next_sweep = mono_ms() + 1000;
+    int tick = u->idle_ms < 1000 ? (int)u->idle_ms / 2 : 1000;
+    uint64_t next_sweep = mono_ms() + (uint64_t)tick;
     for (;;) {
         struct epoll_event evs[32];
-        int n = epoll_wait(u->ep, evs, 32, 1000);
+        int n = epoll_wait(u->ep, evs, 32, tick);
         for (int i = 0; i < n; i++) {
             uint64_t v = evs[i].data.u64;
             unsigned kind = (unsigned)(v & 3);
@@ -621,7 +631,7 @@ static void *relay_main(void *arg)
         uint64_t now = mono_ms();
         if (now >= next_sweep) {
             sweep(u);
-            next_sweep = now + 1000;
+            next_sweep = now + (uint64_t)tick;
         }
     }
     return NULL;

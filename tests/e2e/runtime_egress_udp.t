@@ -66,14 +66,35 @@ nsenter -t $holder -n /usr/bin/python3 "$TMP/srv.py" & pids+=($!)
 #   u:ADDR:PORT   UDP (connected socket): the echo or the error, with the time
 #   t:NAME:PORT   TCP, send raw bytes (no TLS, no HTTP): the echo or the error
 #   wait:FILE     wait (at most 5 s) until FILE exists
+#   many:ADDR:PORT:N  N UDP sockets in turn, each one echo; then the first
+#                 socket again (its flow was closed to make room)
+#   idle:ADDR:PORT:S  one UDP socket: an echo, S seconds idle, an echo
 cat > "$TMP/bin/uc.py" <<'PY'
 import socket, sys, time, os, errno
+def echo(s, i):
+    s.send(b"m%d" % i); return s.recv(100) == b"echo:m%d" % i
 for a in sys.argv[1:]:
     kind, rest = a.split(":", 1)
     if kind == "wait":
         for _ in range(100):
             if os.path.exists(rest): break
             time.sleep(0.05)
+        continue
+    if kind in ("many", "idle"):
+        addr, port, n = rest.split(":")
+        try:
+            if kind == "many":
+                socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(int(n))]
+                good = 0
+                for i, s in enumerate(socks):
+                    s.settimeout(3); s.connect((addr, int(port))); good += echo(s, i)
+                r = "ok=%d first-again=%s" % (good, echo(socks[0], 0))
+            else:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+                s.connect((addr, int(port))); a1 = echo(s, 1); time.sleep(float(n)); r = "%s %s" % (a1, echo(s, 2))
+        except OSError as e:
+            r = errno.errorcode.get(e.errno, str(e)) if e.errno else type(e).__name__
+        print("%s %s %s" % (kind, rest, r), flush=True)
         continue
     host, port = rest.rsplit(":", 1)
     host = host.strip("[]")
@@ -179,6 +200,17 @@ like "$(events rule_counters | head -1)" '"bytes_in":[1-9].*"connections":[1-9]'
 like "$(events rule_counters | sed -n 5p)" '"connections":1' "rule_counters: one connection on the any-name rule"
 "$CELLRUN" verify "$TMP/ev.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/u.plan" >/dev/null 2>&1
 ok $? "the stream verifies"
+
+# ---- flows: an idle one is closed (its socket's next datagram opens a new
+# one), and at most 256 are open (the least recently active makes room);
+# the rule's counters count both (test-only idle timeout: 300 ms)
+mkcell "$TMP/f.plan" "idle:$SRV:5353:1" "many:$SRV:5353:300"
+rm -f "$TMP/ev.jsonl"
+CELLOS_NET_UDP_IDLE_MS=300 rt_cellrun --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/f.plan" >"$TMP/out" 2>"$TMP/err" </dev/null
+OUT=$(cat "$TMP/out")
+is "$(line "idle $SRV:5353:1")" "idle $SRV:5353:1 True True" "a flow idle past the timeout: the next datagram opens a new flow and gets its answer"
+is "$(line "many $SRV:5353:300")" "many $SRV:5353:300 ok=300 first-again=True" "300 flows (over the 256 bound): each answered; the evicted first one reopens"
+like "$(events rule_counters | head -1)" '"connections":303[,}]' "rule_counters: 2 + 300 + 1 flows on the CIDR rule"
 
 # ---- the egress escape probe under a policy with UDP rules: every UDP
 # attempt no rule grants fails, and fast (tests/escape/egress_net.c)
