@@ -52,6 +52,25 @@ trap 'rm -rf "$W"' EXIT
 make -s "$BUILD/t/runtime/mkplan" "$BUILD/bench/startup_run" >/dev/null
 "$BUILD/t/runtime/mkplan" "$W/hello.plan" --memory $((256 << 20)) --pids 256 -- /bin/true
 "$CELLRUN" keygen "$W/k" >/dev/null
+# issue 18's cell as cellc compiles it: the same layout from std/base plus
+# read-only /etc, a /tmp tmpfs and a workspace, memory and pids limits, and
+# std/syscalls under a kill-process default (a real policy, ~76 events)
+STDCELL=""
+cat > "$W/bench.cell" <<'CELL'
+use "std/base";
+use "std/syscalls";
+cell bench {
+    process { argv "/bin/true"; cwd "/work"; env PATH = "/usr/bin:/bin"; }
+    filesystem { ro "/etc"; tmpfs "/tmp" size 64MiB; workspace "/work" size 64MiB; }
+    network none;
+    limits { memory 256MiB; pids 256; }
+    syscalls { default kill-process; }
+}
+CELL
+if [ -x "$BUILD/bin/cellc" ] && "$BUILD/bin/cellc" -I policies "$W/bench.cell" -o "$W/std.plan" >/dev/null 2>&1 && \
+   "$CELLRUN" --unsigned --events /dev/null "$W/std.plan" >/dev/null 2>&1 </dev/null; then
+    STDCELL="$W/std.plan"
+fi
 EXAMPLE=""
 if [ -x "$BUILD/bin/cellc" ] && [ -f policies/examples/hello.cell ] && \
    "$BUILD/bin/cellc" policies/examples/hello.cell -o "$W/example.plan" >/dev/null 2>&1 && \
@@ -90,6 +109,7 @@ C_SIGNED=("$CELLRUN" --key "$W/k.key" --events "$W/events.jsonl" "$W/hello.plan"
 C_UNSIGNED=("$CELLRUN" --unsigned --events /dev/null "$W/hello.plan")
 C_CRUN=(crun run --bundle "$W/bundle" "cellos-bench-$$-{}")
 C_EXAMPLE=("$CELLRUN" --key "$W/k.key" --events "$W/example.jsonl" "$W/example.plan")
+C_STD=("$CELLRUN" --key "$W/k.key" --events "$W/std.jsonl" "$W/std.plan")
 # bwrap with hello.cell's layout: the three files read-only, the symlinks,
 # a workspace, uid/gid 65534, / read-only
 BWRAP_EXAMPLE=(bwrap --unshare-all --unshare-user --die-with-parent --new-session)
@@ -107,6 +127,7 @@ for c in C_SIGNED C_UNSIGNED BWRAP C_CRUN; do
     "${cmd[@]}" </dev/null >/dev/null 2>&1 || { echo "bench/startup: ${cmd[0]} failed its sanity run" >&2; exit 1; }
 done
 ARGS=(cellrun "${C_SIGNED[@]}" --- unsigned "${C_UNSIGNED[@]}" --- bwrap "${BWRAP[@]}" --- crun "${C_CRUN[@]}")
+[ -z "$STDCELL" ] || ARGS+=(--- stdcell "${C_STD[@]}")
 if [ -n "$EXAMPLE" ] && "${C_EXAMPLE[@]}" </dev/null >/dev/null 2>&1 && "${BWRAP_EXAMPLE[@]}" </dev/null >/dev/null 2>&1; then
     ARGS+=(--- example "${C_EXAMPLE[@]}" --- bwrap_example "${BWRAP_EXAMPLE[@]}")
 else
@@ -144,6 +165,12 @@ line "cellrun hello.plan, signed ($ev events)" cellrun bwrap
 line "cellrun hello.plan, --unsigned" unsigned bwrap
 line "bwrap --unshare-all (same binds)" bwrap bwrap
 line "crun run (minimal bundle)" crun bwrap
+if [ -n "$STDCELL" ]; then
+    evs=$(( $(wc -l < "$W/std.jsonl") / ROUNDS ))
+    line "cellrun std/base+std/syscalls ($evs ev.)" stdcell bwrap
+else
+    echo "(the std/syscalls bench cell does not compile or run on this build: not timed)"
+fi
 if [ -n "$EXAMPLE" ]; then
     line "cellrun hello.cell (cellc), signed" example bwrap_example
     line "bwrap, hello.cell's layout" bwrap_example bwrap_example
@@ -152,6 +179,9 @@ else
 fi
 mc=$(stat cellrun 3 median) mb=$(stat bwrap 3 median) mr=$(stat crun 3 median)
 echo "signed cellrun / bwrap: wall $(ratio "$mc" "$mb") (goal <= 0.80), CPU $(ratio "$(stat cellrun 4 median)" "$(stat bwrap 4 median)") (goal <= 1.50); cellrun / crun = $(ratio "$mc" "$mr") (goal <= 0.50)"
+if [ -n "$STDCELL" ]; then
+    echo "std/syscalls cell signed / bwrap: wall $(ratio "$(stat stdcell 3 median)" "$mb") (goal <= 0.80), CPU $(ratio "$(stat stdcell 4 median)" "$(stat bwrap 4 median)") (goal <= 1.50)"
+fi
 if [ -n "$EXAMPLE" ]; then
     echo "hello.cell signed / bwrap: wall $(ratio "$(stat example 3 median)" "$(stat bwrap_example 3 median)") (goal <= 0.80), CPU $(ratio "$(stat example 4 median)" "$(stat bwrap_example 4 median)") (goal <= 1.50)"
 fi
