@@ -350,7 +350,7 @@ static void wpipes_close(struct wpipes *wp, int i)
     wp->pp[i][0] = wp->pp[i][1] = -1;
 }
 
-static int wpipes_ready(struct proxy *px, struct wpipes *wp)
+static int wpipes_ready(struct wpipes *wp)
 {
     for (int i = 0; i < 2; i++) {
         if (wp->pp[i][0] >= 0)
@@ -359,12 +359,24 @@ static int wpipes_ready(struct proxy *px, struct wpipes *wp)
             wp->pp[i][0] = wp->pp[i][1] = -1;
             return -1;
         }
-        if (px->pipe_size > 0)
-            fcntl(wp->pp[i][1], F_SETPIPE_SZ, px->pipe_size); /* else the default */
+    }
+    return 0;
+}
+
+/* Enlarge a worker's pipes for a connection (size 0: keep the default) and
+ * learn their capacity; between connections they go back to the default
+ * size, so an idle worker holds no more pipe pages (counted per user: the
+ * host's other root processes share that count) than any pipe does. */
+static void wpipes_size(struct wpipes *wp, int size)
+{
+    for (int i = 0; i < 2; i++) {
+        if (wp->pp[i][0] < 0)
+            continue;
+        if (size > 0)
+            fcntl(wp->pp[i][1], F_SETPIPE_SZ, size);
         int sz = fcntl(wp->pp[i][1], F_GETPIPE_SZ);
         wp->cap[i] = sz > 0 ? (size_t)sz : 65536;
     }
-    return 0;
 }
 
 /* What to dial once the first answer bytes went to the cell. */
@@ -381,8 +393,9 @@ struct spare_req {
 static void relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct counters *ctr,
                   struct spare_req *sr)
 {
-    if (wpipes_ready(px, wp) < 0)
+    if (wpipes_ready(wp) < 0)
         return;
+    wpipes_size(wp, px->pipe_size);
     struct dir dirs[2] = { { .src = cell, .dst = up, .rd_ok = true, .wr_ok = true, .count = &ctr->out },
                            { .src = up, .dst = cell, .rd_ok = true, .wr_ok = true, .count = &ctr->in } };
     size_t caps[2];
@@ -433,6 +446,10 @@ static void relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct 
     for (int i = 0; i < 2; i++)
         if (dirs[i].inpipe) /* left over: the pipe is not clean for the next connection */
             wpipes_close(wp, i);
+    if (px->pipe_size > 0)
+        for (int i = 0; i < 2; i++)
+            if (wp->pp[i][0] >= 0 && fcntl(wp->pp[i][1], F_SETPIPE_SZ, 65536) < 0)
+                wpipes_close(wp, i); /* could not shrink: make a new one next time */
 }
 
 /* ---- one connection -------------------------------------------------------- */
@@ -631,7 +648,7 @@ static void *worker(void *arg)
 {
     struct proxy *px = arg;
     struct wpipes wp = { .pp = { { -1, -1 }, { -1, -1 } } };
-    wpipes_ready(px, &wp); /* now, not when a connection waits (retried then) */
+    wpipes_ready(&wp); /* now, not when a connection waits (retried then) */
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event e4 = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 4 };
     struct epoll_event e6 = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u32 = 6 };
