@@ -169,6 +169,7 @@ for i in $(seq 100); do grep -q "^t svc.test:7001" "$TMP/out" 2>/dev/null && bre
 printf '192.0.2.1 udp.test\n%s svc.test raw.test\n' $SRV > "$TMP/hosts"
 : > "$TMP/bin/go"
 wait $runner
+printf '%s udp.test svc.test raw.test\n' $SRV > "$TMP/hosts"   # the first view again, for the runs below
 OUT=$(cat "$TMP/out"); ERR=$(cat "$TMP/err")
 is "$(cat "$TMP/rc")" 0 "the cell ran (python3 client through the gateway)"
 [ -n "$ERR" ] && diag "$ERR"
@@ -211,6 +212,21 @@ OUT=$(cat "$TMP/out")
 is "$(line "idle $SRV:5353:1")" "idle $SRV:5353:1 True True" "a flow idle past the timeout: the next datagram opens a new flow and gets its answer"
 is "$(line "many $SRV:5353:300")" "many $SRV:5353:300 ok=300 first-again=True" "300 flows (over the 256 bound): each answered; the evicted first one reopens"
 like "$(events rule_counters | head -1)" '"connections":303[,}]' "rule_counters: 2 + 300 + 1 flows on the CIDR rule"
+
+# ---- the same relay for a gVisor cell (the filter and relay sit in the
+# gateway, outside runsc): UDP by CIDR and by name, refusals at once
+if command -v runsc >/dev/null; then
+    mkcell "$TMP/g.plan" "u:$SRV:5353" "u:udp.test:8443" "u:$SRV:5354" "u:svc.test:8443" "t:raw.test:7000"
+    rm -f "$TMP/ev.jsonl"
+    rt_cellrun --backend gvisor --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/g.plan" >"$TMP/out" 2>"$TMP/err" </dev/null
+    RC=$?; OUT=$(cat "$TMP/out")
+    [ "$RC" = 0 ] || diag "gvisor: rc $RC: $(cat "$TMP/err")"
+    like "$(line "u $SRV:5353")$(line "u udp.test:8443")" "echo:ping-5353.*echo:ping-8443" "gvisor: UDP by CIDR and by name both ways"
+    like "$(line "u $SRV:5354")$(line "u svc.test:8443")" "ECONNREFUSED.*ECONNREFUSED" "gvisor: UDP to another port and QUIC to a TCP-only name refused"
+    like "$(line "t raw.test:7000")" "echo:ping-7000" "gvisor: the any-name rule"
+else
+    skip 3 "runsc is not installed"
+fi
 
 # ---- the egress escape probe under a policy with UDP rules: every UDP
 # attempt no rule grants fails, and fast (tests/escape/egress_net.c)
