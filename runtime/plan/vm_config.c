@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,35 @@ int vm_launch_host_default(const struct plan *p, enum vm_mode mode, const char *
     return 0;
 }
 
+/* The next word of a kernel command line at *p (NULL at the end), its
+ * length in *len; *p moves past it. A word is a run of non-spaces in which
+ * spaces inside double quotes do not split, as the kernel parses it. */
+static const char *next_word(const char **p, size_t *len)
+{
+    const char *s = *p;
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return NULL;
+    const char *w = s;
+    bool quoted = false;
+    for (; *s && (quoted || *s != ' '); s++)
+        if (*s == '"')
+            quoted = !quoted;
+    *len = (size_t)(s - w);
+    *p = s;
+    return w;
+}
+
+static bool has_word(const char *line, const char *w, size_t wl)
+{
+    size_t len;
+    for (const char *x; (x = next_word(&line, &len));)
+        if (len == wl && !memcmp(x, w, wl))
+            return true;
+    return false;
+}
+
 int vm_boot_args(const struct vm_launch *l, char *buf, size_t n, struct cell_error *e)
 {
     char tsc[96] = "";
@@ -104,11 +134,28 @@ int vm_boot_args(const struct vm_launch *l, char *buf, size_t n, struct cell_err
                             "qemu-tcg needs the host TSC rate (tsc_early_khz) and it could not be measured");
         snprintf(tsc, sizeof tsc, " tsc_early_khz=%llu tsc=reliable", (unsigned long long)l->tsc_khz);
     }
-    int w = snprintf(buf, n, "console=ttyS0 reboot=%s panic=-1 quiet pci=off module.sig_enforce=1%s%s%s",
-                     l->mode == VM_MODE_FIRECRACKER ? "k" : "t", tsc, l->extra_bootargs ? " " : "",
-                     l->extra_bootargs ? l->extra_bootargs : "");
+    int w = snprintf(buf, n, "console=ttyS0 reboot=%s panic=-1 quiet pci=off module.sig_enforce=1%s",
+                     l->mode == VM_MODE_FIRECRACKER ? "k" : "t", tsc);
     if (w < 0 || (size_t)w >= n)
         return cell_err(e, E2BIG, "kernel command line longer than %zu bytes", n - 1);
+    /* the plan's words after ours, each kernel word once (a policy saying
+     * "quiet" does not repeat it); after "--" the words are init's
+     * arguments and are kept as written */
+    size_t at = (size_t)w, len;
+    bool for_init = false;
+    const char *p = l->extra_bootargs ? l->extra_bootargs : "";
+    for (const char *x; (x = next_word(&p, &len));) {
+        if (!for_init && has_word(buf, x, len))
+            continue;
+        if (len == 2 && !memcmp(x, "--", 2))
+            for_init = true;
+        if (len + 1 >= n - at)
+            return cell_err(e, E2BIG, "kernel command line longer than %zu bytes", n - 1);
+        buf[at++] = ' ';
+        memcpy(buf + at, x, len);
+        at += len;
+        buf[at] = '\0';
+    }
     return 0;
 }
 

@@ -237,6 +237,26 @@ int main(void)
     }
     free(json);
 
+    /* a bootarg the defaults already have (vm.cell's "quiet") is not
+     * repeated; other words keep their order, quoted words stay whole, and
+     * words after "--" (init's arguments) are kept as written */
+    {
+        struct vm_launch bl;
+        char args[2048];
+        mkplan(&p, 1, 0, "quiet loglevel=3 quiet pci=off x=\"a quiet b\" quiet -- quiet quiet");
+        ok(vm_launch_from_plan(&p, VM_MODE_FIRECRACKER, &bl, &e) == 0 && vm_boot_args(&bl, args, sizeof args, &e) == 0,
+           "boot args built (%s)", e.msg);
+        is_str(args,
+               "console=ttyS0 reboot=k panic=-1 quiet pci=off module.sig_enforce=1 loglevel=3 x=\"a quiet b\" -- "
+               "quiet quiet",
+               "each kernel word once: no second quiet or pci=off");
+        mkplan(&p, 1, 0, "quiet");
+        ok(vm_emit_firecracker_config(&p, &json, &e) == 0, "config for bootargs \"quiet\"");
+        const char *q = strstr(json, "quiet");
+        ok(q && !strstr(q + 1, "quiet"), "the Firecracker config says quiet once");
+        free(json);
+    }
+
     mkplan(&p, 3, 0, "");
     ok(vm_emit_firecracker_config(&p, &json, &e) == -1 && strstr(e.msg, "even"), "3 vCPUs refused for Firecracker: %s", e.msg);
     struct vm_launch l;
