@@ -788,8 +788,8 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
     if (o->trust_path) {
         struct ev_trust *t = NULL;
         int r = ev_trust_load(o->trust_path, &t, &e);
-        if (r == 0)
-            r = plan_verify_trusted(s.plan, t, &e);
+        if (r == 0 && (r = plan_verify_trusted(s.plan, t, &e)) < 0)
+            cell_err_wrap(&e, "plan %s refused by trust file %s", o->plan_path, o->trust_path);
         ev_trust_free(t);
         if (r < 0)
             goto fail_early;

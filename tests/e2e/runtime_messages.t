@@ -32,6 +32,15 @@ out=$("$CELLRUN" --key ci.key --trust ci.pub hello.plan 2>&1)
 like "$out" "trust file ci.pub: not a JSON object of key ids \(a public key\?\)" "a public key given as the trust file"
 out=$("$CELLRUN" verify /dev/null --trust ci.key 2>&1)
 like "$out" "trust file ci.key: this is a secret signing key" "and the same from cellrun verify"
+# a plan refused under --trust: one line naming the plan, the trust file and why
+"$CELLRUN" keygen other >/dev/null || exit 1
+cp hello.plan signed.plan && "$CELLC" sign signed.plan --key ci.key >/dev/null || exit 1
+out=$("$CELLRUN" --key ci.key --trust ci.trust.json hello.plan 2>&1); rc=$?
+is "$rc:$out" "125:cellrun: plan hello.plan refused by trust file ci.trust.json: plan signature: the plan is not signed and a trust file was given" \
+   "an unsigned plan under --trust: the plan, the trust file and why, exit 125"
+out=$("$CELLRUN" --key ci.key --trust other.trust.json signed.plan 2>&1); rc=$?
+like "$rc:$out" "^125:cellrun: plan signed.plan refused by trust file other.trust.json: plan signature: signed by key [0-9a-f]+, which is not in the trust file\$" \
+     "a plan signed by a key the trust file lacks: the same"
 # an rlimit above cellrun's own hard limit (raising it needs CAP_SYS_RESOURCE,
 # which root lacks on some CI hosts, e.g. under podman's default --ulimit):
 # the line names the limit by its policy name and both values
