@@ -60,7 +60,8 @@ static void usage(FILE *f)
           "  -I DIR                 search DIR for packs (`use \"NAME\"` -> DIR/NAME.cell); repeatable,\n"
           "                         searched before ./policies and the cell file's directory\n"
           "  --no-default-path      search only the -I directories\n"
-          "  --diagnostics=FORMAT   text (gcc style, the default) or json (one object per line)\n"
+          "  --diagnostics=FORMAT   text (gcc style, the default) or json (one document on stderr:\n"
+          "                         {\"errors\":N,\"warnings\":N,\"diagnostics\":[...]}, also when clean)\n"
           "  -o FILE                write the plan to FILE (- = stdout; /dev/null, a fifo\n"
           "                         or a socket is written in place; a symlink is refused)\n"
           "  --sign KEY             sign the plan with this Ed25519 key file (cellrun keygen)\n"
@@ -264,6 +265,17 @@ int cellc_cmd_import(int argc, char **argv)
     return rc;
 }
 
+/* An error that is not in the policy (the plan cannot be written, the
+ * signing key cannot be read): one "cellc: ..." line in text; in JSON a
+ * whole-file error on `file`, so that stderr stays one JSON document. */
+static void report_io_error(struct diag *d, enum diag_format fmt, const char *file, const char *msg)
+{
+    if (fmt == DIAG_JSON)
+        diag_error_file(d, diag_add_source(d, file, "", 0), "%s", msg);
+    else
+        fprintf(stderr, "cellc: %s\n", msg);
+}
+
 /* load -> check -> lower -> seccomp code generation -> plan bytes, and the
  * file when o->output is set (`cellc check` runs everything but the write,
  * so it reports every error a compile would). */
@@ -283,8 +295,10 @@ static int run(const struct opts *o)
     if (!strcmp(o->input, "-") || doc_is_document(o->input)) {
         rc = load_document(&a, &d, o, &lo, &src, &map, &emitted);
     } else if (o->pack_doc) {
-        fprintf(stderr, "cellc: --pack admits a CellOS document; '%s' is a policy (use a ceiling)\n",
-                o->input);
+        char msg[600];
+        snprintf(msg, sizeof msg, "--pack admits a CellOS document; '%s' is a policy (use a ceiling)",
+                 o->input);
+        report_io_error(&d, o->fmt, o->input, msg);
         rc = EXIT_USAGE;
     } else {
         rc = policy_load_file(&a, &d, o->input, &lo, &src);
@@ -312,14 +326,16 @@ static int run(const struct opts *o)
         } else if (!o->output) {
             /* cellc check: nothing to write */
         } else if (o->sign_key && plan_sign_with_key_file(&bytes, &len, o->sign_key, &ce) < 0) {
-            fprintf(stderr, "cellc: --sign: %s\n", ce.msg);
+            char msg[sizeof ce.msg + 16];
+            snprintf(msg, sizeof msg, "--sign: %s", ce.msg);
+            report_io_error(&d, o->fmt, o->sign_key, msg);
             rc = EXIT_USAGE;
         } else {
             /* a regular file is replaced atomically, /dev/null or a fifo
              * written in place, "-" is stdout, a symlink refused */
             const struct out_spec spec = { .how = OUT_REPLACE, .mode = 0644, .flags = OUT_DASH_STDOUT };
             if (out_write_whole(o->output, bytes, len, &spec, &ce) < 0) {
-                fprintf(stderr, "cellc: %s\n", ce.msg);
+                report_io_error(&d, o->fmt, o->output, ce.msg);
                 rc = EXIT_USAGE;
             }
         }

@@ -405,29 +405,36 @@ static void print_json_one(const struct diag *d, FILE *out, const struct diag_it
         json_str(out, it->notes[i].msg);
         fputc('}', out);
     }
-    fputs("]}\n", out);
+    fputs("]}", out);
+}
+
+/* JSON: one document, also when there is nothing to say, so that a tool
+ * can always parse the output: {"errors":E,"warnings":W,"diagnostics":[
+ * one object per line ]}. The counts include diagnostics not stored. */
+static void print_json(const struct diag *d, FILE *out)
+{
+    fprintf(out, "{\"errors\":%zu,\"warnings\":%zu,\"diagnostics\":[", d->n_errors, d->n_warnings);
+    for (size_t i = 0; i < d->n_items; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        print_json_one(d, out, &d->items[i]);
+    }
+    fputs(d->n_items ? "\n]}\n" : "]}\n", out);
 }
 
 void diag_print(struct diag *d, FILE *out, enum diag_format fmt)
 {
     if (d->n_items > 1)
         qsort(d->items, d->n_items, sizeof *d->items, cmp_items);
+    if (fmt == DIAG_JSON) {
+        print_json(d, out);
+        return;
+    }
     for (size_t i = 0; i < d->n_items; i++) {
         const struct diag_item *it = &d->items[i];
-        if (fmt == DIAG_JSON) {
-            print_json_one(d, out, it);
-            continue;
-        }
         print_text_one(d, out, it->warning ? "warning" : "error", it->loc, it->msg);
         for (size_t j = 0; j < it->n_notes; j++)
             print_text_one(d, out, "note", it->notes[j].loc, it->notes[j].msg);
     }
-    if (d->n_errors + d->n_warnings > d->n_items) {
-        size_t dropped = d->n_errors + d->n_warnings - d->n_items;
-        if (fmt == DIAG_JSON)
-            fprintf(out, "{\"severity\":\"error\",\"message\":\"%zu more errors not shown\",\"notes\":[]}\n",
-                    dropped);
-        else
-            fprintf(out, "cellc: error: %zu more errors not shown\n", dropped);
-    }
+    if (d->n_errors + d->n_warnings > d->n_items)
+        fprintf(out, "cellc: error: %zu more errors not shown\n", d->n_errors + d->n_warnings - d->n_items);
 }

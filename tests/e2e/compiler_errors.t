@@ -3,7 +3,8 @@
 # NAME.cell must fail `cellc check` with exit status 1 and exactly the
 # diagnostics in NAME.err (message, file:line:col, source line and caret);
 # NAME.json, where present, is the exact --diagnostics=json output; every
-# case's JSON output must be valid JSON lines. Regenerate the expected files
+# case's JSON output must be one JSON document with the errors in its
+# diagnostics list. Regenerate the expected files
 # with `make golden-errors` and review the diff.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 cd "$CELLOS_TOP/tests/data/errors" || exit 1
@@ -20,12 +21,10 @@ for f in *.cell; do
         ok 1 "$name: $name.err is missing"
     fi
     json=$("$CELLC" check --no-default-path -I packs --diagnostics=json "$f" 2>&1)
-    bad=0
-    while IFS= read -r line; do
-        printf '%s' "$line" | jq -e 'has("file") and has("line") and has("column") and has("message") and (.severity == "error")' >/dev/null 2>&1 || bad=1
-    done <<< "$json"
-    [ -n "$json" ] || bad=1
-    ok $bad "$name: JSON diagnostics are valid JSON lines"
+    printf '%s' "$json" | jq -se 'length == 1 and (.[0].errors >= 1) and (.[0].diagnostics | length >= 1 and
+        all(has("file") and has("line") and has("column") and has("message") and (.severity == "error")))' \
+        >/dev/null 2>&1
+    ok $? "$name: JSON diagnostics are one JSON document"
     if [ -f "$name.json" ]; then
         is "$json" "$(cat "$name.json")" "$name: JSON diagnostics"
     fi

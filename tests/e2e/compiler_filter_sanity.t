@@ -19,7 +19,7 @@ like "$out" "w.cell:4:5: warning: the syscalls section does not allow arch_prctl
 like "$out" 'use "std/syscalls";' "pointing at std/syscalls"
 ok $([ -s "$TMP/w.plan" ] && echo 0 || echo 1) "and the plan is written"
 json=$("$CELLC" check --no-default-path --diagnostics=json "$TMP/w.cell" 2>&1)
-is "$(printf '%s' "$json" | jq -r .severity)" warning "JSON diagnostics say severity warning"
+is "$(printf '%s' "$json" | jq -r '.diagnostics[].severity')" warning "JSON diagnostics say severity warning"
 # execveat alone is enough to start; errno(EPERM) execve then allow execve is not
 sed 's/allow execve, exit_group, mmap;/allow execveat, @default;/' "$TMP/w.cell" > "$TMP/x.cell"
 out=$("$CELLC" --no-default-path "$TMP/x.cell" -o "$TMP/x.plan" 2>&1); rc=$?

@@ -1,5 +1,6 @@
 /* compiler_diag.c - the diagnostics engine: gcc-style text with excerpt and
- * caret, JSON lines (valid UTF-8 whatever the input), sorting, notes,
+ * caret, one JSON document (valid UTF-8 whatever the input; an empty list
+ * when there is nothing to say), sorting, notes,
  * expected tokens, the cap on stored errors, and quoting. */
 #include "tap.h"
 #include <stdlib.h>
@@ -43,12 +44,14 @@ int main(void)
     free(t);
     t = print(&d, DIAG_JSON);
     is_str(t,
+           "{\"errors\":2,\"warnings\":0,\"diagnostics\":[\n"
            "{\"file\":\"t.cell\",\"line\":1,\"column\":1,\"end_line\":1,\"end_column\":4,\"severity\":\"error\","
            "\"message\":\"first by position\",\"notes\":[{\"file\":\"t.cell\",\"line\":2,\"column\":13,"
-           "\"end_line\":2,\"end_column\":19,\"severity\":\"note\",\"message\":\"a note\"}]}\n"
+           "\"end_line\":2,\"end_column\":19,\"severity\":\"note\",\"message\":\"a note\"}]},\n"
            "{\"file\":\"t.cell\",\"line\":2,\"column\":13,\"end_line\":2,\"end_column\":19,\"severity\":\"error\","
-           "\"message\":\"unknown capability 'CAP_FOO'\",\"notes\":[]}\n",
-           "JSON lines");
+           "\"message\":\"unknown capability 'CAP_FOO'\",\"notes\":[]}\n"
+           "]}\n",
+           "JSON: one document, the counts, one diagnostic per line");
     free(t);
     diag_free(&d);
 
@@ -61,10 +64,22 @@ int main(void)
     diag_expected(&d, exp, 2);
     t = print(&d, DIAG_JSON);
     is_str(t,
+           "{\"errors\":1,\"warnings\":0,\"diagnostics\":[\n"
            "{\"file\":\"b\\ufffd.cell\",\"line\":1,\"column\":1,\"end_line\":1,\"end_column\":1,\"severity\":\"error\","
            "\"message\":\"bad \\ufffd( ok \xc3\xa9 \\\"q\\\" \\\\ tab\\there \\u0001\",\"expected\":[\"';'\",\"string\"],"
-           "\"notes\":[]}\n",
+           "\"notes\":[]}\n]}\n",
            "invalid UTF-8 becomes U+FFFD, valid passes, controls escaped, expected tokens listed");
+    free(t);
+    diag_free(&d);
+
+    /* nothing to say: still one document, with an empty list */
+    diag_init(&d);
+    diag_add_source(&d, "clean.cell", "", 0);
+    t = print(&d, DIAG_JSON);
+    is_str(t, "{\"errors\":0,\"warnings\":0,\"diagnostics\":[]}\n", "JSON of a clean policy: an empty list");
+    free(t);
+    t = print(&d, DIAG_TEXT);
+    is_str(t, "", "text of a clean policy: nothing");
     free(t);
     diag_free(&d);
 
@@ -82,6 +97,12 @@ int main(void)
     is_int(d.n_items, DIAG_MAX_STORED, "at most DIAG_MAX_STORED stored");
     t = print(&d, DIAG_TEXT);
     ok(strstr(t, "cellc: error: 6 more errors not shown\n") != NULL, "the overflow is said");
+    free(t);
+    t = print(&d, DIAG_JSON);
+    char head[64];
+    snprintf(head, sizeof head, "{\"errors\":%d,\"warnings\":0,\"diagnostics\":[\n", DIAG_MAX_STORED + 6);
+    ok(!strncmp(t, head, strlen(head)) && !strcmp(t + strlen(t) - 5, "}\n]}\n"),
+       "JSON: the count says how many there were, the list holds those stored");
     free(t);
     diag_free(&d);
 

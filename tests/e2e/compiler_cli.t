@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# compiler_cli.t - cellc's command line: --diagnostics=json prints one JSON
+# document with a diagnostics list on every run that reads its input, a
+# clean one too (tools parse it).
+. "$CELLOS_TOP/tests/lib/tap.sh"
+tmpdir
+cd "$TMP" || exit 1
+cp "$CELLOS_TOP/policies/examples/hello.cell" hello.cell
+cp "$CELLOS_TOP/tests/data/cellos/minimal-true.yaml" job.yaml
+P=(-I "$CELLOS_TOP/policies")
+
+# ---- --diagnostics=json: one document, always
+json_doc() {   # json_doc NAME WANT-RC JQ-TEST CELLC-ARGS...
+    local name=$1 want=$2 test=$3; shift 3
+    local out rc
+    out=$("$CELLC" "$@" --diagnostics=json 2>&1 >/dev/null); rc=$?
+    if [ "$rc" = "$want" ] && printf '%s' "$out" | jq -se "length == 1 and (.[0] | $test)" >/dev/null 2>&1; then
+        ok 0 "$name"
+    else
+        ok 1 "$name"; diag "rc=$rc: $out"
+    fi
+}
+json_doc "check of a clean policy: an empty diagnostics list" 0 \
+    '.diagnostics == [] and .errors == 0 and .warnings == 0' check "${P[@]}" hello.cell
+json_doc "compiling a clean policy: the same" 0 '.diagnostics == [] and .errors == 0' "${P[@]}" hello.cell -o h.plan
+json_doc "a clean CellOS document: the same" 0 '.diagnostics == []' check "${P[@]}" job.yaml
+json_doc "import of a clean document: the same" 0 '.diagnostics == []' import job.yaml
+printf 'cell x {\n    capability CAP_NET_BIND;\n}\n' > bad.cell
+json_doc "a policy with an error: one document, the error in the list" 1 \
+    '.errors == 1 and (.diagnostics | length) == 1 and .diagnostics[0].line == 2 and .diagnostics[0].severity == "error"' \
+    check --no-default-path bad.cell
+json_doc "an unreadable policy: a whole-file error in the document" 2 \
+    '.diagnostics[0].file == "nope.cell" and .diagnostics[0].line == 0' check nope.cell
+json_doc "an unwritable plan: the write error is in the document" 2 \
+    '.errors == 1 and .diagnostics[0].file == "nodir/h.plan" and (.diagnostics[0].message | test("nodir/h.plan"))' \
+    "${P[@]}" hello.cell -o nodir/h.plan
+json_doc "a missing --sign key: in the document" 2 \
+    '.diagnostics[0].file == "nokey" and (.diagnostics[0].message | test("does not exist"))' \
+    "${P[@]}" hello.cell -o h.plan --sign nokey
+out=$("$CELLC" check "${P[@]}" hello.cell 2>&1); rc=$?
+is "$rc:$out" "0:" "text diagnostics of a clean policy: nothing, as before"
+out=$("$CELLC" "${P[@]}" hello.cell -o nodir/h.plan 2>&1); rc=$?
+like "$rc:$out" "^2:cellc: nodir/h.plan: cannot create" "text: a write error is still one cellc: line"
+done_testing
