@@ -65,16 +65,18 @@ static void usage(FILE *f)
           "  -o FILE                write the plan to FILE (- = stdout; /dev/null, a fifo\n"
           "                         or a socket is written in place; a symlink is refused)\n"
           "  --sign KEY             sign the plan with this Ed25519 key file (cellrun keygen)\n"
+          "  --version              print the compiler version\n"
           "CellOS documents (FILE.yaml, .yml, .json, or - for stdin; docs/cellos-documents.md):\n"
           "  --base PACK            pack for the filesystem (default " DOC_DEFAULT_BASE ")\n"
           "  --syscalls PACK        pack for the syscalls (default " DOC_DEFAULT_SYSCALLS ")\n"
           "  --pack PACK.yaml       admit the cell by this PolicyPack: every violation is listed\n"
-          "  --version              print the compiler version\n"
           "subcommands:\n",
           f);
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
-    fputs("exit status: 0 ok, 1 the policy has errors, 2 usage or I/O error\n", f);
+    fputs("exit status: 0 ok, 1 the policy has errors (dump, explain, sign, --emit: the plan is not\n"
+          "valid), 2 usage error (one line) or a file cannot be read or written\n",
+          f);
 }
 
 struct opts {
@@ -89,10 +91,22 @@ struct opts {
     const char *path_env; /* PATH, for a bare argv[0] */
 };
 
-/* Parse options common to compile and check; returns 0, or EXIT_USAGE after
- * printing why. want_output: -o is accepted (and required). */
-static int parse_opts(int argc, char **argv, int first, bool want_output, struct opts *o)
+/* Which command parses its options: each usage error names it and what it
+ * takes. */
+enum cmd {
+    CMD_COMPILE, /* cellc FILE -o PLAN: -o (required) and --sign */
+    CMD_CHECK,   /* cellc check FILE */
+    CMD_IMPORT   /* cellc import DOC: a CellOS document only */
+};
+
+static const char *const cmd_prefix[] = { "cellc", "cellc check", "cellc import" };
+
+/* Parse options common to compile, check and import; returns 0, or
+ * EXIT_USAGE after printing why in one line. */
+static int parse_opts(int argc, char **argv, int first, enum cmd cmd, struct opts *o)
 {
+    const char *who = cmd_prefix[cmd];
+    bool want_output = cmd == CMD_COMPILE;
     memset(o, 0, sizeof *o);
     o->inc = calloc((size_t)argc + 1, sizeof *o->inc);
     if (!o->inc) {
@@ -103,14 +117,17 @@ static int parse_opts(int argc, char **argv, int first, bool want_output, struct
         const char *a = argv[i];
         if (!strcmp(a, "-I") || !strcmp(a, "-o")) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "cellc: %s needs an argument\n", a);
+                fprintf(stderr, "%s: %s needs an argument\n", who, a);
                 return EXIT_USAGE;
             }
             if (a[1] == 'I') {
                 o->inc[o->n_inc++] = argv[++i];
             } else {
                 if (!want_output) {
-                    fprintf(stderr, "cellc: -o is not valid here\n");
+                    fprintf(stderr, "%s: -o is not %s option (%s)\n", who,
+                            cmd == CMD_CHECK ? "a check" : "an import",
+                            cmd == CMD_CHECK ? "check writes no plan; compile with cellc FILE -o OUT.plan"
+                                             : "import prints the policy on stdout: > OUT.cell");
                     return EXIT_USAGE;
                 }
                 if (o->output) {
@@ -119,7 +136,11 @@ static int parse_opts(int argc, char **argv, int first, bool want_output, struct
                 }
                 o->output = argv[++i];
             }
-        } else if (!strcmp(a, "--sign") && want_output) {
+        } else if (!strcmp(a, "--sign") && !want_output) {
+            fprintf(stderr, "%s: --sign is not %s option (it signs the plan a compile writes: -o OUT.plan)\n",
+                    who, cmd == CMD_CHECK ? "a check" : "an import");
+            return EXIT_USAGE;
+        } else if (!strcmp(a, "--sign")) {
             if (i + 1 >= argc || o->sign_key) {
                 fprintf(stderr, "cellc: --sign needs one KEY file\n");
                 return EXIT_USAGE;
@@ -127,12 +148,12 @@ static int parse_opts(int argc, char **argv, int first, bool want_output, struct
             o->sign_key = argv[++i];
         } else if (!strcmp(a, "--base") || !strcmp(a, "--syscalls") || !strcmp(a, "--pack")) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "cellc: %s needs an argument\n", a);
+                fprintf(stderr, "%s: %s needs an argument\n", who, a);
                 return EXIT_USAGE;
             }
             const char **slot = a[2] == 'b' ? &o->base : a[2] == 's' ? &o->syscalls : &o->pack_doc;
             if (*slot) {
-                fprintf(stderr, "cellc: %s given twice\n", a);
+                fprintf(stderr, "%s: %s given twice\n", who, a);
                 return EXIT_USAGE;
             }
             *slot = argv[++i];
@@ -142,21 +163,40 @@ static int parse_opts(int argc, char **argv, int first, bool want_output, struct
             o->fmt = DIAG_JSON;
         } else if (!strcmp(a, "--diagnostics=text")) {
             o->fmt = DIAG_TEXT;
+        } else if (!strncmp(a, "--diagnostics=", 14) || !strcmp(a, "--diagnostics")) {
+            fprintf(stderr, "%s: --diagnostics takes text or json, not '%s' (--diagnostics=json)\n", who,
+                    a[13] == '=' ? a + 14 : "");
+            return EXIT_USAGE;
         } else if (!strcmp(a, "--no-default-path")) {
             o->no_default_path = true;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "cellc: unknown option '%s' (try --help)\n", a);
+            fprintf(stderr, "%s: unknown option '%s' (try cellc --help)\n", who, a);
             return EXIT_USAGE;
         } else {
             if (o->input) {
-                fprintf(stderr, "cellc: one policy file at a time ('%s' and '%s')\n", o->input, a);
+                fprintf(stderr, "%s: one %s at a time ('%s' and '%s')\n", who,
+                        cmd == CMD_IMPORT ? "CellOS document" : "policy", o->input, a);
                 return EXIT_USAGE;
             }
             o->input = a;
         }
     }
     if (!o->input) {
-        fputs("cellc: no policy file given (try --help)\n", stderr);
+        if (cmd == CMD_IMPORT)
+            fprintf(
+                stderr,
+                "%s: no CellOS document given (DOC.yaml, .yml, .json, or - for stdin; try cellc --help)\n",
+                who);
+        else
+            fprintf(stderr, "%s: no policy given (FILE.cell or a CellOS document; try cellc --help)\n", who);
+        return EXIT_USAGE;
+    }
+    if (cmd == CMD_IMPORT && strcmp(o->input, "-") != 0 && access(o->input, F_OK) == 0 &&
+        !doc_is_document(o->input)) {
+        fprintf(
+            stderr,
+            "%s: %s is a policy, not a CellOS document (YAML or JSON); it needs no import: cellc check %s\n",
+            who, o->input, o->input);
         return EXIT_USAGE;
     }
     if (!o->base)
@@ -235,7 +275,7 @@ static int load_document(struct arena *a, struct diag *d, const struct opts *o, 
 int cellc_cmd_import(int argc, char **argv)
 {
     struct opts o;
-    int rc = parse_opts(argc, argv, 1, false, &o);
+    int rc = parse_opts(argc, argv, 1, CMD_IMPORT, &o);
     if (rc == 0 && o.pack_doc) {
         fputs("cellc import: --pack is for compiling (cellc JOB --pack PACK -o PLAN)\n", stderr);
         rc = EXIT_USAGE;
@@ -354,7 +394,7 @@ static int run(const struct opts *o)
 int cellc_cmd_check(int argc, char **argv)
 {
     struct opts o;
-    int rc = parse_opts(argc, argv, 1, false, &o);
+    int rc = parse_opts(argc, argv, 1, CMD_CHECK, &o);
     if (rc == 0)
         rc = run(&o);
     free(o.inc);
@@ -372,6 +412,10 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
+        if (argc > 2) {
+            fputs("cellc: --version takes no argument\n", stderr);
+            return EXIT_USAGE;
+        }
         puts("cellc " CELLC_VERSION);
         return 0;
     }
@@ -379,7 +423,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], subcommands[i].name))
             return subcommands[i].fn(argc - 1, argv + 1);
     struct opts o;
-    int rc = parse_opts(argc, argv, 1, true, &o);
+    int rc = parse_opts(argc, argv, 1, CMD_COMPILE, &o);
     if (rc == 0)
         rc = run(&o);
     free(o.inc);

@@ -1,13 +1,41 @@
 #!/usr/bin/env bash
-# compiler_cli.t - cellc's command line: --diagnostics=json prints one JSON
-# document with a diagnostics list on every run that reads its input, a
-# clean one too (tools parse it).
+# compiler_cli.t - cellc's command line: a usage error is one line that
+# names the command and what it takes, exit 2 (docs/language.md);
+# --diagnostics=json prints one JSON document with a diagnostics list on
+# every run that reads its input, a clean one too (tools parse it).
 . "$CELLOS_TOP/tests/lib/tap.sh"
 tmpdir
 cd "$TMP" || exit 1
 cp "$CELLOS_TOP/policies/examples/hello.cell" hello.cell
 cp "$CELLOS_TOP/tests/data/cellos/minimal-true.yaml" job.yaml
 P=(-I "$CELLOS_TOP/policies")
+
+usage() {   # usage NAME WANT-ERE CELLC-ARGS...: exit 2, one line matching WANT
+    local name=$1 want=$2; shift 2
+    local out rc
+    out=$("$CELLC" "$@" 2>&1 </dev/null); rc=$?
+    if [ "$rc" = 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && printf '%s' "$out" | grep -Eq -- "$want"; then
+        ok 0 "$name"
+    else
+        ok 1 "$name"; diag "rc=$rc: $out"
+    fi
+}
+usage "import with no argument asks for a CellOS document" \
+    '^cellc import: no CellOS document given \(DOC\.yaml, \.yml, \.json, or - for stdin;' import
+usage "import with two names one document" "^cellc import: one CellOS document at a time \('a\.yaml' and 'b\.yaml'\)" \
+    import a.yaml b.yaml
+usage "import given a policy says it is one" "^cellc import: hello\.cell is a policy, not a CellOS document" \
+    import hello.cell
+usage "import -o: import prints to stdout" "^cellc import: -o is not an import option" import -o x.cell job.yaml
+usage "check with no argument asks for a policy or document" \
+    '^cellc check: no policy given \(FILE\.cell or a CellOS document;' check
+usage "check -o: check writes no plan" "^cellc check: -o is not a check option" check -o x.plan hello.cell
+usage "check --sign: check writes no plan" "^cellc check: --sign is not a check option" check --sign k hello.cell
+usage "compile with no argument asks for a policy" '^cellc: no policy given' -o x.plan
+usage "an unknown --diagnostics format lists the formats" "^cellc: --diagnostics takes text or json, not 'xml'" \
+    --diagnostics=xml hello.cell -o x.plan
+usage "--emit with no plan" "^usage: cellc --emit firecracker-config PLAN" --emit firecracker-config
+usage "--version takes no argument" "^cellc: --version takes no argument" --version x
 
 # ---- --diagnostics=json: one document, always
 json_doc() {   # json_doc NAME WANT-RC JQ-TEST CELLC-ARGS...
