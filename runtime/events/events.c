@@ -41,6 +41,7 @@
 #define EV_MAX_SOURCE  2048
 #define EV_MAX_SUBJECT 1024
 #define EV_MAX_NAME    48 /* supervisor step names and kv keys */
+#define EV_SECTION_MAX 64 /* mount ops in one section event at most */
 
 enum ev_state {
     EV_NEW,
@@ -90,6 +91,12 @@ struct ev_stream {
     struct jcs_buf body; /* EV_PAE_ROOM bytes, then the event without sig */
     struct jcs_buf out;  /* lines composed, not yet written */
     struct jcs_buf data; /* the canonical data object of the event being composed */
+    /* mount ops reported ok, skipped or degraded, waiting to go out as one
+     * `mounts` section event (docs/events.md); a failed op is its own event */
+    struct cell_step_record sect[EV_SECTION_MAX];
+    const struct plan *sect_plan;
+    size_t n_sect;
+    struct jcs_buf sect_data;
 
     struct ev_signer *signer; /* NULL until the first ev_step_queue */
 };
@@ -266,13 +273,20 @@ static void secret_free(struct ev_stream *s)
 /* ---- open / close ------------------------------------------------------------- */
 
 static void signer_stop(struct ev_stream *s);
+static int section_compose(struct ev_stream *s, struct cell_error *e);
+static int flush_out(struct ev_stream *s, struct cell_error *e);
 
 
 void ev_close(struct ev_stream *s)
 {
     if (!s)
         return;
-    signer_stop(s); /* first: it writes what is queued */
+    signer_stop(s);                            /* first: it writes what is queued */
+    if (s->state == EV_STARTED && s->n_sect) { /* and the mount ops waiting for a section */
+        struct cell_error e;
+        if (section_compose(s, &e) == 0)
+            (void)flush_out(s, &e);
+    }
     secret_free(s);
     if (s->close_fd && s->fd >= 0)
         close(s->fd);
@@ -280,6 +294,7 @@ void ev_close(struct ev_stream *s)
     jcs_buf_free(&s->body);
     jcs_buf_free(&s->out);
     jcs_buf_free(&s->data);
+    jcs_buf_free(&s->sect_data);
     jcs_buf_free(&s->source_json);
     jcs_buf_free(&s->subject_json);
     free(s->sink_name);
@@ -631,7 +646,7 @@ static int flush_out(struct ev_stream *s, struct cell_error *e)
  * is idle: stream_usable waited for it). */
 static int emit(struct ev_stream *s, const char *data, size_t dlen, const char *type, struct cell_error *e)
 {
-    if (compose(s, data, dlen, type, e) < 0)
+    if (section_compose(s, e) < 0 || compose(s, data, dlen, type, e) < 0)
         return -1; /* nothing changed: the stream is as it was */
     if (flush_out(s, e) < 0) {
         s->state = EV_DEAD;
@@ -924,13 +939,89 @@ static int step_data(struct jcs_buf *b, const struct cell_step_record *r, const 
     return 0;
 }
 
+/* The pending mount ops as one `mounts` step event: data {"detail": the
+ * number of ops, "monotonicns": when the last one ended, "ops": [each op's
+ * detail, dst, line, monotonicns, opcode, opindex, result, src], "origin":
+ * "cell", "result": "ok" when every op is ok, else "degraded" when one is,
+ * else "skipped", "step": "mounts"}, members in canonical order. Nothing
+ * when no op waits. The ops were checked by step_check. */
+static int section_compose(struct ev_stream *s, struct cell_error *e)
+{
+    if (!s->n_sect)
+        return 0;
+    struct jcs_buf *b = &s->sect_data;
+    b->len = 0;
+    bool degraded = false, skipped = false;
+    int rc = APPEND(b, "{") < 0 || KEY(b, "detail") < 0 || put_u64(b, s->n_sect) < 0 || APPEND(b, ",") < 0 ||
+            KEY(b, "monotonicns") < 0 || APPEND(b, "\"") < 0 ||
+            put_u64(b, s->sect[s->n_sect - 1].mono_ns) < 0 || APPEND(b, "\",\"ops\":[") < 0
+        ? -1
+        : 0;
+    for (size_t i = 0; i < s->n_sect && !rc; i++) {
+        const struct cell_step_record *r = &s->sect[i];
+        const struct plan_mount_op *op = &s->sect_plan->fs.ops[r->op_index];
+        const char *dst = op->dst ? op->dst : "", *opname = opcode_name(op->opcode);
+        char opbuf[24];
+        if (!opname) {
+            snprintf(opbuf, sizeof opbuf, "opcode-%u", op->opcode);
+            opname = opbuf;
+        }
+        degraded |= r->result == CELL_STEP_DEGRADED;
+        skipped |= r->result == CELL_STEP_SKIPPED;
+        rc = (i && APPEND(b, ",") < 0) || APPEND(b, "{") < 0 || KEY(b, "detail") < 0 ||
+                put_u64(b, r->detail) < 0 || APPEND(b, ",") < 0 || KEY(b, "dst") < 0
+            ? -1
+            : jcs_append_string(b, dst, strlen(dst));
+        if (!rc)
+            rc = APPEND(b, ",") < 0 || KEY(b, "line") < 0 || put_u64(b, op->line) < 0 || APPEND(b, ",") < 0 ||
+                    KEY(b, "monotonicns") < 0 || APPEND(b, "\"") < 0 || put_u64(b, r->mono_ns) < 0 ||
+                    APPEND(b, "\",") < 0 || KEY(b, "opcode") < 0 || put_plain_str(b, opname) < 0 ||
+                    APPEND(b, ",") < 0 || KEY(b, "opindex") < 0 || put_u64(b, r->op_index) < 0 ||
+                    APPEND(b, ",") < 0 || KEY(b, "result") < 0 || put_plain_str(b, result_name(r->result)) < 0
+                ? -1
+                : 0;
+        if (!rc && op->src && *op->src)
+            rc =
+                APPEND(b, ",") < 0 || KEY(b, "src") < 0 ? -1 : jcs_append_string(b, op->src, strlen(op->src));
+        if (!rc)
+            rc = APPEND(b, "}");
+    }
+    if (!rc)
+        rc = APPEND(b, "],\"origin\":\"cell\",") < 0 || KEY(b, "result") < 0 ||
+                put_plain_str(b,
+                              degraded      ? "degraded"
+                                  : skipped ? "skipped"
+                                            : "ok") < 0 ||
+                APPEND(b, ",\"step\":\"mounts\"}") < 0
+            ? -1
+            : 0;
+    if (rc == -2)
+        return cell_err(e, 0, "events: building step mounts: a path is not valid UTF-8");
+    if (rc < 0)
+        return cell_err(e, ENOMEM, "events: out of memory");
+    if (compose(s, b->p, b->len, CELL_EV_STEP_PREFIX "mounts", e) < 0)
+        return -1;
+    s->n_sect = 0;
+    return 0;
+}
+
 /* Compose the event of a checked record into the pending output. */
 static int step_compose(struct ev_stream *s, const struct plan *p, const struct cell_step_record *r,
                         struct cell_error *e)
 {
     const char *name, *result;
     const struct plan_mount_op *op;
-    if (step_check(p, r, &name, &result, &op, e) < 0 || step_data(&s->data, r, name, result, op, e) < 0)
+    if (step_check(p, r, &name, &result, &op, e) < 0)
+        return -1;
+    if (r->step == CELL_STEP_MOUNT_OP && r->result != CELL_STEP_FAILED) {
+        /* into the section; it goes out before the next other event */
+        if (s->n_sect && (s->n_sect == EV_SECTION_MAX || s->sect_plan != p) && section_compose(s, e) < 0)
+            return -1;
+        s->sect[s->n_sect++] = *r;
+        s->sect_plan = p;
+        return 0;
+    }
+    if (section_compose(s, e) < 0 || step_data(&s->data, r, name, result, op, e) < 0)
         return -1;
     char type[96];
     memcpy(type, CELL_EV_STEP_PREFIX, sizeof CELL_EV_STEP_PREFIX - 1);

@@ -43,9 +43,9 @@ ok $? "python3-nacl: the worked example of docs/events.md"
 "$GEN" stream long.jsonl --uuid-byte 99 --steps 300
 out=$("$PY" check.py long.jsonl "$DATA/test1.trust.json" 2>&1)
 ok $? "python3-nacl: a fresh 327-event stream"
-sed '9s/"result":"ok"/"result":"OK"/' "$DATA/signed.jsonl" > t.jsonl
+sed '8s/"result":"ok"/"result":"OK"/' "$DATA/signed.jsonl" > t.jsonl
 out=$("$PY" check.py t.jsonl "$DATA/test1.trust.json" 2>&1)
-like "$out" "line 9: bad or untrusted signature" "python3-nacl: a changed byte is caught"
+like "$out" "line 8: bad or untrusted signature" "python3-nacl: a changed byte is caught"
 sed '4d' "$DATA/signed.jsonl" > t.jsonl
 out=$("$PY" check.py t.jsonl "$DATA/test1.trust.json" 2>&1)
 like "$out" "line 4: chainprev" "python3-nacl: a dropped event is caught"

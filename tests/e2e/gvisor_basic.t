@@ -39,7 +39,7 @@ like "$ERR" "^cellrun: step mount_op [0-9]+ \(bind /nonexistent-cellos-src -> /x
      "the message names the step, the op and the error"
 
 # an absent OPTIONAL bind is skipped with every op targeting only it, as natively
-ops_at() { jq -r "select(.data.step == \"mount_op\" and (.data.dst | startswith(\"$1\"))) | \"\\(.data.opcode):\\(.data.result)\"" "$TMP/ev.jsonl" | tr '\n' ' '; }
+ops_at() { jq -r "(if .data.step == \"mounts\" then .data.ops[] elif .data.step == \"mount_op\" then .data else empty end) | select(.dst | startswith(\"$1\")) | \"\\(.opcode):\\(.result)\"" "$TMP/ev.jsonl" | tr '\n' ' '; }
 gv_plan "$TMP/opt.plan" --op 3:32:/nonexistent-cellos-src:/opt/x:0:0 --op 6:7::/opt/x:0:0 \
         --op 6:1::/opt/x/sub:0:0 --op 10:0::/opt/x/secret:0:0 -- /bin/true
 gv_cell "$TMP/opt.plan"
@@ -77,7 +77,7 @@ is "$RC" 0 "a signed gVisor run succeeds"
 "$CELLRUN" verify "$TMP/signed.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/true.plan" >/dev/null 2>&1
 ok $? "its events verify against the key and the plan"
 types=$(jq -r '.type' "$TMP/signed.jsonl" | sed 's/.*\.//' | tr '\n' ' ')
-like "$types" "^started plan_verified (deviation )+namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs landlock seccomp exec exit completed destroyed sealed $" \
+like "$types" "^started plan_verified (deviation )+namespaces uid_map cgroup mount_private (mounts )+hostname loopback init rlimits fds env secrets caps no_new_privs landlock seccomp exec exit completed destroyed sealed $" \
      "one event per step, in the native order"
 started=$(jq -c 'select(.type|endswith("started")) | .data' "$TMP/signed.jsonl")
 want_version=$(runsc --version | sed -n 's/^runsc version //p')
@@ -86,8 +86,8 @@ digest=$("$CELLRUN" --print-oci-config "$TMP/true.plan" 2>/dev/null | sha256sum 
 is "$(echo "$started" | jq -r .backendinfo.oci_config_sha256)" "$digest" \
    "and the SHA-256 of the config --print-oci-config prints"
 like "$(echo "$started" | jq -r .backendinfo.platform)" "^(ptrace|kvm)$" "and the platform"
-ops=$(jq -r 'select(.data.step=="mount_op") | .data.opindex' "$TMP/signed.jsonl" | tr '\n' ' ')
-n_ops=$(jq -r 'select(.data.step=="mount_op")' "$TMP/signed.jsonl" | jq -s length)
+ops=$(jq -r '(if .data.step=="mounts" then .data.ops[] elif .data.step=="mount_op" then .data else empty end) | .opindex' "$TMP/signed.jsonl" | tr '\n' ' ')
+n_ops=$(echo "$ops" | wc -w)
 is "$ops" "$(seq -s ' ' 0 $((n_ops - 1))) " "every mount op is reported once, in program order"
 
 # refused, with the reason, before anything runs

@@ -37,7 +37,7 @@ like "$ERR" "^cellrun: step mount_op [0-9]+ \(bind /nonexistent-cellos-src -> /x
 # an OPTIONAL bind whose source is absent is skipped, and so is every op
 # that targets only what it would have mounted (its read-only remount, a
 # remount or mask beneath it); other ops on absent paths still fail
-ops_at() { jq -r "select(.data.step == \"mount_op\" and (.data.dst | startswith(\"$1\"))) | \"\\(.data.opcode):\\(.data.result)\"" "$TMP/ev.jsonl" | tr '\n' ' '; }
+ops_at() { jq -r "(if .data.step == \"mounts\" then .data.ops[] elif .data.step == \"mount_op\" then .data else empty end) | select(.dst | startswith(\"$1\")) | \"\\(.opcode):\\(.result)\"" "$TMP/ev.jsonl" | tr '\n' ' '; }
 mkplan "$TMP/opt.plan" --op 3:32:/nonexistent-cellos-src:/opt/x:0:0 --op 6:7::/opt/x:0:0 \
        --op 6:1::/opt/x/sub:0:0 --op 10:0::/opt/x/secret:0:0 -- /bin/true
 crun_cell "$TMP/opt.plan"
@@ -48,6 +48,10 @@ mkplan "$TMP/opt.plan" --op 3:32:/nonexistent-cellos-src:/opt/x:0:0 --op 6:7::/o
 crun_cell "$TMP/opt.plan"
 is "$RC" 125 "a remount of another absent path still fails"
 like "$ERR" "step mount_op [0-9]+ \(remount /opt/y\): No such file or directory" "naming it (ENOENT)"
+steps=$(jq -r 'select(.data.origin == "cell") | .data.step' "$TMP/ev.jsonl" | tr '\n' ' ')
+like "$steps" "mount_private mounts mount_op $" "the ops before it are one section event, the failed op an event of its own"
+is "$(jq -r 'select(.data.step == "mount_op") | "\(.data.opcode):\(.data.result):\(.data.dst):\(.data.errno)"' "$TMP/ev.jsonl")" \
+   "remount:failed:/opt/y:ENOENT" "naming the op, its result and errno"
 mkdir -p "$TMP/present"
 probe_plan "$TMP/opt.plan" --op "3:32:$TMP/present:/opt/x:0:0" --op 6:7::/opt/x:0:0 -- write /opt/x/f
 crun_cell "$TMP/opt.plan"
@@ -102,7 +106,7 @@ is "$RC" 0 "a signed run succeeds"
 "$CELLRUN" verify "$TMP/signed.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/true.plan" >/dev/null 2>&1
 ok $? "its events verify against the key and the plan"
 types=$(jq -r '.type' "$TMP/signed.jsonl" | sed 's/.*\.//' | tr '\n' ' ')
-like "$types" "^started plan_verified namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs landlock seccomp exec exit completed destroyed sealed $" \
+like "$types" "^started plan_verified namespaces uid_map cgroup mount_private (mounts )+hostname loopback init rlimits fds env secrets caps no_new_privs landlock seccomp exec exit completed destroyed sealed $" \
      "one event per step, in order"
 
 # --trust: only plans signed by a trusted key run

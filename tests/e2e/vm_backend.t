@@ -20,7 +20,7 @@ is "$OUT" "to-stdout" "stdout arrives on stdout (its own UART)"
 like "$ERR" "to-stderr" "stderr arrives on stderr"
 unlike "$OUT" "Linux version|cellos|\\[ *[0-9]+\\.[0-9]+\\]" "no kernel console noise in the workload's output"
 types=$(ev_types)
-like "$types" "^started plan_verified downgrade guest_boot guest_mounts namespaces uid_map cgroup mount_private (mount_op )+hostname loopback init rlimits fds env secrets caps no_new_privs landlock seccomp exec exit completed destroyed sealed $" \
+like "$types" "^started plan_verified downgrade guest_boot guest_mounts namespaces uid_map cgroup mount_private ((mounts|mount_op) )+hostname loopback init rlimits fds env secrets caps no_new_privs landlock seccomp exec exit completed destroyed sealed $" \
      "one signed-stream event per step, guest steps first, in order"
 started=$(ev_data lifecycle.v1.started)
 like "$started" '"backend":"vm"' "started names the vm backend"

@@ -206,6 +206,49 @@ int main(void)
     free(ta);
     free(tb);
 
+    /* ---- mount sections: 100 ops that did not fail are two events (64 +
+     * 36), a failed op its own event after the section before it, and a
+     * section waiting at ev_close is written */
+    {
+        struct plan p = test_plan();
+        snprintf(a, sizeof a, "%s/sect.jsonl", dir);
+        struct ev_options o = opts(&key, a);
+        struct ev_stream *s;
+        struct ev_started_info info = { .backend = "native" };
+        ev_open(&s, &o, &e);
+        ev_started(s, &p, &info, &e);
+        int rc = 0;
+        for (unsigned i = 0; i < 100 && rc == 0; i++) {
+            struct cell_step_record r = { CELL_STEP_MAGIC, CELL_STEP_MOUNT_OP, CELL_STEP_OK, i % 6, 0, i, 0, 5000 + i };
+            if (i == 70)
+                r.result = CELL_STEP_SKIPPED;
+            if (i == 80)
+                r.result = CELL_STEP_DEGRADED;
+            rc = ev_step_queue(s, &p, &r, &e);
+        }
+        struct cell_step_record f = { CELL_STEP_MAGIC, CELL_STEP_MOUNT_OP, CELL_STEP_FAILED, 2, ENOENT, 0, 0, 6000 };
+        struct cell_step_record ok1 = { CELL_STEP_MAGIC, CELL_STEP_MOUNT_OP, CELL_STEP_OK, 3, 0, 0, 0, 6001 };
+        ok(rc == 0 && ev_step_queue(s, &p, &f, &e) == 0 && ev_step(s, &p, &ok1, &e) == 0 && ev_sync(s, &e) == 0,
+           "100 mount ops, a failed one and one more are taken: %s", rc ? e.msg : "");
+        ev_close(s); /* the last op waits in a section: ev_close writes it */
+        size_t l;
+        char *t = slurp(a, &l);
+        is_int(verify_text(t, l, &key, &vr), EV_VERIFY_UNSEALED, "the stream verifies (cut off: not sealed)");
+        is_int(vr.lines, 5, "started, two sections of 64 and 36 ops, the failed op, a section of one");
+        ev_verify_result_free(&vr);
+        ok(strstr(t, "\"data\":{\"detail\":64,\"monotonicns\":\"5063\",\"ops\":[{\"detail\":0,\"dst\":\"\",\"line\":0,"
+                     "\"monotonicns\":\"5000\",\"opcode\":\"rootfs\",\"opindex\":0,\"result\":\"ok\"},") != NULL,
+           "a section lists each op with its result and time, in canonical order");
+        ok(strstr(t, "],\"origin\":\"cell\",\"result\":\"ok\",\"step\":\"mounts\"}") != NULL &&
+               strstr(t, "\"detail\":36,") != NULL &&
+               strstr(t, "],\"origin\":\"cell\",\"result\":\"degraded\",\"step\":\"mounts\"}") != NULL,
+           "the second section (36 ops) says degraded: one of its ops was");
+        ok(strstr(t, "\"errno\":\"ENOENT\",\"errnum\":2,") != NULL && strstr(t, "\"step\":\"mount_op\"") != NULL,
+           "the failed op is a mount_op event of its own");
+        ok(strstr(t, "\"data\":{\"detail\":1,\"monotonicns\":\"6001\"") != NULL, "and the op after it a section of one");
+        free(t);
+    }
+
     /* ---- a bad record is refused at once; the stream goes on */
     {
         struct plan p = test_plan();
