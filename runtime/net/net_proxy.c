@@ -600,7 +600,7 @@ static void serve(struct proxy *px, struct wpipes *wp, int fd, int family)
             refuse(d, fd, family, dst, port, name, why);
             goto done;
         }
-        if (cur >= 0)
+        if (cur >= 0 && any < 0) /* checked names only: TLS and HTTP clients speak first */
             sr = (struct spare_req){ true, idx, port, cur, t };
     }
     atomic_fetch_add(&d->ctr[rule].conns, 1);
