@@ -370,6 +370,13 @@ $(SINKS_GO): tests/e2e/sinks_jsread.go
 	  mkdir -p $(abspath $(BUILD))/gocache && \
 	  GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE=$(abspath $(BUILD))/gocache GOFLAGS= \
 	  go build -o $@ $<; else echo "sinks: go or nats.go missing: the JetStream tests will skip"; fi
+# `make jsread`: the same reader on its own, for docs/events.md's JetStream
+# example (a clear failure, not the tests' skip, when Go is missing).
+.PHONY: jsread
+jsread: $(SINKS_GO)
+	@test -x $(SINKS_GO) || { echo "jsread: needs Go and Debian's nats.go: make deps" \
+	  "(installs golang-go golang-github-nats-io-go-nats-dev)"; exit 1; }
+	@echo "jsread: $(SINKS_GO)"
 .PHONY: bench-sinks
 bench-sinks: all $(SINKS_GO) $(EVENTS_GEN)
 	-$(MAKE) $(TBIN)/runtime/mkplan
