@@ -740,7 +740,11 @@ int cellrun_cmd_verify(int argc, char **argv)
     bool allow_unsigned = false, quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if ((strcmp(a, "--trust") == 0 || strcmp(a, "--plan") == 0) && i + 1 < argc) {
+        if ((!strcmp(a, "--trust") || !strcmp(a, "--plan") || !strcmp(a, "--artifacts")) && i + 1 >= argc) {
+            fprintf(stderr, "cellrun verify: %s needs an argument\n", a);
+            return usage();
+        }
+        if (strcmp(a, "--trust") == 0 || strcmp(a, "--plan") == 0) {
             const char **dst = a[2] == 't' ? &trust_path : &plan_path;
             if (*dst) {
                 fprintf(stderr, "cellrun verify: %s given twice\n", a);
@@ -751,7 +755,11 @@ int cellrun_cmd_verify(int argc, char **argv)
             trust_path = a + 8;
         } else if (strncmp(a, "--plan=", 7) == 0 && !plan_path) {
             plan_path = a + 7;
-        } else if (strcmp(a, "--artifacts") == 0 && i + 1 < argc && !artifacts) {
+        } else if (strcmp(a, "--artifacts") == 0) {
+            if (artifacts) {
+                fprintf(stderr, "cellrun verify: --artifacts given twice\n");
+                return EV_VERIFY_BAD;
+            }
             artifacts = argv[++i];
         } else if (strcmp(a, "--unsigned") == 0) {
             allow_unsigned = true;

@@ -67,7 +67,8 @@ static void usage(FILE *f)
             "\n"
             "exit status: the workload's; 128+N when it died of signal N (a wall-time or\n"
             "memory kill is 137, a seccomp kill 159; one line on stderr says which); 125\n"
-            "when cellrun or the cell's set-up failed (one line on stderr names the step);\n"
+            "when cellrun or the cell's set-up failed, or on a usage error (one line on\n"
+            "stderr names the step or the option);\n"
             "126 the workload could not be executed; 127 it was not found.\n"
             "\n"
             "subcommands:\n",
@@ -96,8 +97,9 @@ int cellrun_cmd_run(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    /* '+': stop at the first non-option (the plan); ARGS follow `--` */
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    /* '+': stop at the first non-option (the plan); ARGS follow `--`;
+     * ':': a missing argument is told apart from an unknown option */
+    while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
         switch (c) {
         case 'e':
             if (o.n_events == SUP_MAX_EVENTS) {
@@ -115,9 +117,11 @@ int cellrun_cmd_run(int argc, char **argv)
         case 'x': o.export_dir = optarg; break;
         case 'L': o.learn = true; break;
         case 'h': usage(stdout); return 0;
+        case ':':
+            fprintf(stderr, "cellrun: %s needs an argument (see cellrun --help)\n", argv[optind - 1]);
+            return CELLRUN_EXIT_FAILURE;
         default:
-            fprintf(stderr, "cellrun: unknown or incomplete option \"%s\" (see cellrun --help)\n",
-                    argv[optind - 1]);
+            fprintf(stderr, "cellrun: unknown option \"%s\" (see cellrun --help)\n", argv[optind - 1]);
             return CELLRUN_EXIT_FAILURE;
         }
     }

@@ -325,8 +325,18 @@ enum {
 
 int cellrun_cmd_flush(int argc, char **argv)
 {
-    if (argc < 2 || argc > 4 || argv[1][0] == '-') {
+    if (argc < 2 || argv[1][0] == '-') {
         fprintf(stderr, "usage: cellrun flush SPOOLDIR [--give-up-ms N]\n");
+        return FLUSH_EXIT_USAGE;
+    }
+    if (argc > 2 && (argc > 4 || strcmp(argv[2], "--give-up-ms") != 0 || argc == 3)) {
+        /* one line naming what is wrong, not cellsend's own usage */
+        if (argc == 3 && !strcmp(argv[2], "--give-up-ms"))
+            fprintf(stderr, "cellrun flush: --give-up-ms needs an argument (N milliseconds)\n");
+        else
+            fprintf(stderr,
+                    "cellrun flush: unexpected \"%s\" (usage: cellrun flush SPOOLDIR [--give-up-ms N])\n",
+                    argv[strcmp(argv[2], "--give-up-ms") ? 2 : 4]);
         return FLUSH_EXIT_USAGE;
     }
     struct sup_sinks k;

@@ -57,4 +57,14 @@ fi
 # cellrun flush exits as docs/events.md says (2: bad usage), not 125
 out=$("$CELLRUN" flush 2>&1); rc=$?
 is "$rc:$out" "2:usage: cellrun flush SPOOLDIR [--give-up-ms N]" "cellrun flush without a spool: usage, exit 2"
+# usage errors say what is missing, in one line, with the documented status
+out=$("$CELLRUN" --events 2>&1); rc=$?
+is "$rc:$out" "125:cellrun: --events needs an argument (see cellrun --help)" "a run option without its argument is named (125)"
+out=$("$CELLRUN" --bogus hello.plan 2>&1); rc=$?
+is "$rc:$out" "125:cellrun: unknown option \"--bogus\" (see cellrun --help)" "an unknown run option (125)"
+out=$("$CELLRUN" flush a b 2>&1); rc=$?
+is "$rc:$out" "2:cellrun flush: unexpected \"b\" (usage: cellrun flush SPOOLDIR [--give-up-ms N])" \
+   "cellrun flush with a stray argument: its own usage, not cellsend's"
+out=$("$CELLRUN" verify x.jsonl --trust 2>&1); rc=$?
+is "$rc:$(printf '%s\n' "$out" | head -1)" "1:cellrun verify: --trust needs an argument" "verify: an option without its argument is named"
 done_testing
