@@ -484,6 +484,9 @@ static int watch(struct sup *s, struct cell_error *e)
             rc = cell_err_sys(e, errno, "cell: record channel");
         }
     }
+    /* once the run failed (rc < 0, e says why), later errors, e.g. of a
+     * cell being killed, go here and do not replace the reason */
+    struct cell_error later;
     while (!s->reaped) {
         const char *sink_name = NULL;
         struct pollfd pf[6] = {
@@ -539,7 +542,8 @@ static int watch(struct sup *s, struct cell_error *e)
             kill_cell(s);
         }
         if (pf[2].revents) {
-            int nr = net_gw_pump(s->run.net, s->ev, e); /* -1 sink, -2 the gateway failed */
+            int nr =
+                net_gw_pump(s->run.net, s->ev, rc == 0 ? e : &later); /* -1 sink, -2 the gateway failed */
             if (nr < 0 && rc == 0) {
                 s->sink_failed = nr == -1;
                 rc = -1;
@@ -547,7 +551,7 @@ static int watch(struct sup *s, struct cell_error *e)
             }
         }
         if (pf[1].revents) {
-            int r = pump_records(s, e);
+            int r = pump_records(s, rc == 0 ? e : &later);
             if (r < 0 && rc == 0) {
                 rc = -1;
                 kill_cell(s);
@@ -556,7 +560,7 @@ static int watch(struct sup *s, struct cell_error *e)
             }
         }
         if (pf[3].revents & POLLIN) {
-            if (sc_notify_handle(&s->sn, s->plan, s->ev, e) < 0 && rc == 0) {
+            if (sc_notify_handle(&s->sn, s->plan, s->ev, rc == 0 ? e : &later) < 0 && rc == 0) {
                 s->sink_failed = true;
                 rc = -1;
                 kill_cell(s);
