@@ -9,6 +9,9 @@
 # once with ECONNREFUSED (ICMP port unreachable); a name's first answer is
 # pinned (a rebinding answer opens nothing new); an any-name rule lets a
 # connection without SNI/Host through while the plain rule refuses it.
+# The UDP and any-name checks run again for a gVisor cell and a VM cell
+# (each skipped, with the reason, where this host lacks runsc or the guest
+# kernel); flows' idle timeout and bound; the escape probe's UDP attempts.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/runtime_lib.sh"
 need_root
@@ -215,8 +218,8 @@ like "$(events rule_counters | head -1)" '"connections":303[,}]' "rule_counters:
 
 # ---- the same relay for a gVisor cell (the filter and relay sit in the
 # gateway, outside runsc): UDP by CIDR and by name, refusals at once
+mkcell "$TMP/g.plan" "u:$SRV:5353" "u:udp.test:8443" "u:$SRV:5354" "u:svc.test:8443" "t:raw.test:7000"
 if command -v runsc >/dev/null; then
-    mkcell "$TMP/g.plan" "u:$SRV:5353" "u:udp.test:8443" "u:$SRV:5354" "u:svc.test:8443" "t:raw.test:7000"
     rm -f "$TMP/ev.jsonl"
     rt_cellrun --backend gvisor --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/g.plan" >"$TMP/out" 2>"$TMP/err" </dev/null
     RC=$?; OUT=$(cat "$TMP/out")
@@ -226,6 +229,23 @@ if command -v runsc >/dev/null; then
     like "$(line "t raw.test:7000")" "echo:ping-7000" "gvisor: the any-name rule"
 else
     skip 3 "runsc is not installed"
+fi
+
+# ---- and for a VM cell (QEMU; the guest's virtio-net is a tap in the same
+# gateway namespace), when this host has the guest kernel and its modules
+VM_K=$CELLOS_TOP/build/vm
+if [ -e "$VM_K/vmlinux" ] && command -v qemu-system-x86_64 >/dev/null && [ -e /dev/net/tun ] &&
+    ls "$VM_K"/lib/modules/*/kernel/drivers/net/virtio_net.ko "$VM_K"/lib/modules/*/kernel/fs/9p/9p.ko >/dev/null 2>&1; then
+    rm -f "$TMP/ev.jsonl"
+    CELLOS_VM_KERNEL=$VM_K/vmlinux rt_cellrun --backend vm --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/g.plan" \
+        >"$TMP/out" 2>"$TMP/err" </dev/null
+    RC=$?; OUT=$(cat "$TMP/out")
+    [ "$RC" = 0 ] || diag "vm: rc $RC: $(cat "$TMP/err")"
+    like "$(line "u $SRV:5353")$(line "u udp.test:8443")" "echo:ping-5353.*echo:ping-8443" "vm: UDP by CIDR and by name both ways"
+    like "$(line "u $SRV:5354")$(line "u svc.test:8443")" "ECONNREFUSED.*ECONNREFUSED" "vm: UDP to another port and QUIC to a TCP-only name refused"
+    like "$(line "t raw.test:7000")" "echo:ping-7000" "vm: the any-name rule"
+else
+    skip 3 "no guest kernel with virtio_net and 9p in build/vm, no qemu or no /dev/net/tun (make vm-kernel)"
 fi
 
 # ---- the egress escape probe under a policy with UDP rules: every UDP
