@@ -3,9 +3,10 @@
  * configuration (firecracker --config-file) of a plan's vm section. The
  * initrd and vsock paths are relative ("initramfs.cpio", "vsock.sock"): the
  * vm backend runs firecracker in the run's own directory where it lays out
- * exactly those files. Exit 0, 1 when the plan cannot run in Firecracker or
- * cannot be read, 2 on usage errors.
+ * exactly those files. Exit 0; 1 when the plan is not valid or cannot run
+ * in Firecracker; 2 on usage errors, an unreadable plan or a failed write.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ int cellc_cmd_emit(int argc, char **argv)
         char buf[700];
         plan_error_format(&pe, argv[2], buf, sizeof buf);
         fprintf(stderr, "cellc: %s\n", buf);
-        return 1;
+        return pe.e.err ? 2 : 1; /* unreadable: 2; not a valid plan: 1 */
     }
     char *json = NULL;
     struct cell_error e = { 0 };
@@ -35,7 +36,11 @@ int cellc_cmd_emit(int argc, char **argv)
         fprintf(stderr, "cellc: %s: %s\n", argv[2], e.msg);
         return 1;
     }
-    fputs(json, stdout);
+    int wrote = fputs(json, stdout) >= 0 && fflush(stdout) == 0;
     free(json);
-    return fflush(stdout) == 0 ? 0 : 1;
+    if (!wrote) {
+        fprintf(stderr, "cellc --emit: cannot write the config: %s\n", strerror(errno));
+        return 2;
+    }
+    return 0;
 }

@@ -206,7 +206,8 @@ const char *plan_mount_opcode_name(uint32_t opcode);
 int plan_read(const void *buf, size_t len, struct plan **out, struct plan_error *err);
 
 /* Read and decode a plan file (at most CP_MAX_PLAN_SIZE bytes). I/O errors
- * are reported with section 0 and offset 0. */
+ * are reported with section 0 and offset 0, and only they set err->e.err
+ * (the errno); a file that is read but is not a valid plan leaves it 0. */
 int plan_read_file(const char *path, struct plan **out, struct plan_error *err);
 
 void plan_free(struct plan *p);

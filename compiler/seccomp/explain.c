@@ -250,7 +250,7 @@ int cellc_cmd_explain(int argc, char **argv)
         char msg[512];
         plan_error_format(&perr, plan_path, msg, sizeof msg);
         fprintf(stderr, "cellc explain: %s\n", msg);
-        return perr.section == 0 && perr.offset == 0 ? EXIT_USAGE : EXIT_BAD;
+        return perr.e.err ? EXIT_USAGE : EXIT_BAD; /* unreadable: 2; not a valid plan: 1 */
     }
     const struct plan_sc_program *prog = NULL;
     for (size_t k = 0; k < p->seccomp.n_programs; k++)

@@ -1683,6 +1683,7 @@ int plan_read_file(const char *path, struct plan **out, struct plan_error *err)
     int er = sys_read_file(path, CP_MAX_PLAN_SIZE, 0, &data, &n, NULL);
     if (er) {
         err->file = er != ENOMEM;
+        err->e.err = er; /* the file could not be read: callers tell this from a bad plan */
         if (er == EISDIR)
             snprintf(err->e.msg, sizeof err->e.msg, "is a directory, not a plan");
         else if (er == ENOMEM)

@@ -37,6 +37,22 @@ usage "an unknown --diagnostics format lists the formats" "^cellc: --diagnostics
 usage "--emit with no plan" "^usage: cellc --emit firecracker-config PLAN" --emit firecracker-config
 usage "--version takes no argument" "^cellc: --version takes no argument" --version x
 
+# the plan subcommands: 2 when the plan file cannot be read or the output
+# written, 1 when the file is there but is not a valid plan (docs/language.md)
+"$CELLC" "${P[@]}" "$CELLOS_TOP/policies/examples/vm.cell" -o vm.plan || exit 1
+out=$("$CELLC" --emit firecracker-config nope.plan 2>&1); rc=$?
+like "$rc:$out" "^2:cellc: nope.plan: cannot open the plan: No such file or directory" "--emit: an unreadable plan is 2"
+out=$("$CELLC" explain hello.cell read 2>&1); rc=$?
+like "$rc:$out" "^1:cellc explain: hello.cell: not a cell plan" "explain: a file that is not a plan is 1"
+out=$("$CELLC" explain nope.plan read 2>&1); rc=$?
+like "$rc:$out" "^2:cellc explain: nope.plan: cannot open the plan" "explain: an unreadable plan is 2"
+if [ -w /dev/full ]; then
+    out=$("$CELLC" --emit firecracker-config vm.plan 2>&1 >/dev/full); rc=$?
+    like "$rc:$out" "^2:cellc --emit: cannot write the config: No space left on device" "--emit: an unwritable output is 2, said"
+else
+    skip 1 "no /dev/full"
+fi
+
 # ---- --diagnostics=json: one document, always
 json_doc() {   # json_doc NAME WANT-RC JQ-TEST CELLC-ARGS...
     local name=$1 want=$2 test=$3; shift 3
