@@ -491,13 +491,13 @@ int ocr_hooks_run(const struct ocr_conf *c, const struct ocr_state *st, enum ocr
             : where == OCI_HOOK_CELL
             ? run_in_cell(&k, state, st, res, sizeof res)
             : run_one(&k, state, where, resolve_host, st->cell_pid, host_ns, res, sizeof res);
-        snprintf(what, sizeof what, "%s[%zu] %s: %s", kind, i, k.path, r == 0 ? "exit status 0" : res);
+        snprintf(what, sizeof what, "%s[%zu] %.600s: %s", kind, i, k.path, r == 0 ? "exit status 0" : res);
         if (ocr_event(c, st->id, st->config_sha256, "oci_hook", "hook", what, r == 0, ewhy, sizeof ewhy) <
                 0 &&
             r == 0) {
             snprintf(res, sizeof res, "its event: %s", ewhy);
             r = -1; /* no record, no hook run counted as done */
-            snprintf(what, sizeof what, "%s[%zu] %s: %s", kind, i, k.path, res);
+            snprintf(what, sizeof what, "%s[%zu] %.600s: %s", kind, i, k.path, res);
         }
         hook_free(&k);
         if (r < 0) {
