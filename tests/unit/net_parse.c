@@ -20,7 +20,7 @@
 /* ---- a small decoder of the nf_tables batch (bounds checked) ------------- */
 struct batch_summary {
     bool begin_first, end_last, pool4_443, pool6_8000, cidr_5432;
-    int tables, chains, sets, rules, acks, rejects, redirs, logs, lookups;
+    int tables, chains, sets, rules, acks, rejects, redirs, logs, lookups, tproxies;
 };
 
 static const struct nlattr *attr_at(const uint8_t *b, size_t n, size_t off)
@@ -65,6 +65,7 @@ static bool expr_seen(const uint8_t *b, size_t n, struct batch_summary *s)
     s->rejects += strcmp(name, "reject") == 0;
     s->redirs += strcmp(name, "redir") == 0;
     s->logs += strcmp(name, "log") == 0;
+    s->tproxies += strcmp(name, "tproxy") == 0;
     s->lookups += strcmp(name, "lookup") == 0;
     return true;
 }
@@ -377,6 +378,37 @@ int main(void)
     ok(bl > 0 && summarize_batch(nb, bl, &bs) && bs.sets == 4 && bs.lookups == 4,
        "443 and 400-500 on the pool overlap: two sets per family");
     is_int((int)net_nft_batch(&p, nb, 100), 0, "a buffer too small gives 0, not a cut batch");
+    is_int(bs.tproxies, 0, "no UDP rule: no tproxy");
+    /* UDP rules: their own sets and an ingress rule each, and the tproxy chain */
+    struct plan_egress ur[4] = { rules[0], rules[2], rules[0], rules[2] };
+    ur[2].proto = 17;
+    ur[2].port_lo = ur[2].port_hi = 8443;
+    ur[3].proto = 17;
+    ur[3].port_lo = ur[3].port_hi = 53;
+    struct plan pu = p;
+    pu.net.egress = ur;
+    pu.net.n_egress = 4;
+    free(nb);
+    cap = net_nft_batch_cap(&pu);
+    nb = malloc(cap);
+    bl = net_nft_batch(&pu, nb, cap);
+    ok(bl > 0 && summarize_batch(nb, bl, &bs), "a batch with UDP rules is written");
+    is_int(bs.chains, 3, "three chains (ingress, prerouting, udp_tproxy)");
+    is_int(bs.sets, 4, "four sets (tcp4_0, tcp6_0, udp4_0, udp6_0)");
+    is_int(bs.lookups, 4, "one lookup rule per set");
+    is_int(bs.tproxies, 2, "tproxy for IPv4 and IPv6");
+    ok(net_has_udp(&pu) && !net_has_udp(&p), "net_has_udp");
+    /* any-name: the first TCP host rule with it for the name and port */
+    struct plan_egress an[3] = { rules[0], rules[0], rules[1] };
+    an[1].any_name = true;
+    an[2].any_name = true;
+    struct plan pn = p;
+    pn.net.egress = an;
+    pn.net.n_egress = 3;
+    is_int(net_rule_any_name(&pn, "mirror.example.org", 443), 1, "any-name: the rule that says it, not the first");
+    is_int(net_rule_any_name(&pn, "a.pkg.example.org", 8001), 2, "any-name on a wildcard rule");
+    is_int(net_rule_any_name(&pn, "mirror.example.org", 444), -1, "any-name: another port, none");
+    is_int(net_rule_any_name(&p, "mirror.example.org", 443), -1, "no any-name rule: none");
     free(nb);
     return done_testing();
 }
