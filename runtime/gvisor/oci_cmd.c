@@ -23,9 +23,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int usage(void)
+/* One line: what is wrong (when something is) and the usage. */
+static int usage(const char *why, const char *what)
 {
-    fprintf(stderr, "usage: cellrun --print-oci-config [--portable | --bundle DIR] PLAN [-- ARGS...]\n");
+    if (why)
+        fprintf(stderr, "cellrun --print-oci-config: %s%s%s%s (usage: ", why, what ? " \"" : "",
+                what ? what : "", what ? "\"" : "");
+    else
+        fputs("usage: ", stderr);
+    fprintf(stderr, "cellrun --print-oci-config [--portable | --bundle DIR] PLAN [-- ARGS...]%s\n",
+            why ? ")" : "");
     return CELLRUN_EXIT_FAILURE;
 }
 
@@ -39,22 +46,24 @@ int cellrun_cmd_oci_config(int argc, char **argv)
             portable = true;
         else if (strcmp(argv[i], "--bundle") == 0 && i + 1 < argc)
             dir = argv[++i];
+        else if (strcmp(argv[i], "--bundle") == 0)
+            return usage("--bundle needs a DIR", NULL);
         else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage();
+            usage(NULL, NULL);
             return 0;
         } else if (argv[i][0] == '-' && strcmp(argv[i], "--") != 0)
-            return usage();
+            return usage("unknown option", argv[i]);
         else
             break;
     }
     if (i >= argc || strcmp(argv[i], "--") == 0)
-        return usage();
+        return usage("no plan given", NULL);
     plan_path = argv[i++];
     char *const *extra = NULL;
     size_t n_extra = 0;
     if (i < argc) {
         if (strcmp(argv[i], "--") != 0)
-            return usage();
+            return usage("unexpected argument after the plan", argv[i]);
         extra = argv + i + 1;
         n_extra = (size_t)(argc - i - 1);
     }

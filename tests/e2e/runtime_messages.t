@@ -67,4 +67,7 @@ is "$rc:$out" "2:cellrun flush: unexpected \"b\" (usage: cellrun flush SPOOLDIR 
    "cellrun flush with a stray argument: its own usage, not cellsend's"
 out=$("$CELLRUN" verify x.jsonl --trust 2>&1); rc=$?
 is "$rc:$(printf '%s\n' "$out" | head -1)" "1:cellrun verify: --trust needs an argument" "verify: an option without its argument is named"
+out=$("$CELLRUN" --print-oci-config --bogus hello.plan 2>&1); rc=$?
+is "$rc:$out" "125:cellrun --print-oci-config: unknown option \"--bogus\" (usage: cellrun --print-oci-config [--portable | --bundle DIR] PLAN [-- ARGS...])" \
+   "--print-oci-config: a usage error says what is wrong, in one line"
 done_testing
