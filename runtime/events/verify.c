@@ -630,6 +630,23 @@ int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o
         v.n_lines++;
         pos += l->len + (nl ? 1 : 0);
     }
+    /* A last line with no newline is what a crash in the middle of a write
+     * leaves (the supervisor writes whole lines, but a SIGKILL or a full
+     * disk can stop a write part way): it is not an event, and the run it
+     * would have extended is reported as cut off, never as sealed. Only the
+     * start of an event line ('{') qualifies; anything else is a fault. */
+    if (v.n_lines && !v.lines[v.n_lines - 1].complete) {
+        const struct line *l = &v.lines[v.n_lines - 1];
+        if (v.n_lines == 1 || l->len == 0 || l->p[0] != '{') {
+            fail(&v, v.n_lines - 1, "truncated: %s",
+                 v.n_lines == 1 ? "no complete event line (the only line has no newline)"
+                                : "the last line does not end with a newline and is no event's beginning");
+            goto out; /* rc is EV_VERIFY_BAD */
+        }
+        r->partial_line = v.n_lines;
+        r->partial_bytes = l->len;
+        v.n_lines--;
+    }
     qsort(v.index, v.n_lines, sizeof *v.index, hash_cmp);
 
     for (size_t i = 0; i < v.n_lines; i++) {
@@ -657,6 +674,8 @@ int ev_verify_buffer(const char *buf, size_t len, const struct ev_verify_opts *o
         if (!out->sealed)
             rc = EV_VERIFY_UNSEALED;
     }
+    if (r->partial_line) /* the write that was cut off belongs to a run that did not end */
+        rc = EV_VERIFY_UNSEALED;
 out:
     for (size_t k = 0; k < v.n_runs; k++) {
         free(v.runs[k].source);
@@ -853,11 +872,16 @@ int cellrun_cmd_verify(int argc, char **argv)
                (unsigned long long)run->events, run->sealed ? "sealed" : "NOT SEALED (cut off)",
                run->sigkid[0] ? "signed by " : "unsigned", run->sigkid, run->plandigest);
     }
+    if (r.partial_line)
+        fprintf(stderr,
+                "cellrun verify: %s:%zu: the last line is incomplete (%zu bytes, no newline): a write "
+                "cut off by a crash; it is not counted\n",
+                events, r.partial_line, r.partial_bytes);
     if (rc == EV_VERIFY_UNSEALED)
         fprintf(stderr,
-                "cellrun verify: %s: verified %zu events in %zu run(s), but a run is not "
-                "sealed: the stream was cut off\n",
-                events, total, r.n_runs);
+                "cellrun verify: %s: verified %zu events in %zu run(s), but %s: the stream was cut "
+                "off\n",
+                events, total, r.n_runs, r.partial_line ? "it ends inside a line" : "a run is not sealed");
     else if (!quiet)
         printf("%s: verified: %zu run(s), %zu events, all sealed\n", events, r.n_runs, total);
     ev_verify_result_free(&r);

@@ -48,6 +48,8 @@ struct ev_verify_result {
     char why[512];              /* the fault, one line */
     struct ev_verify_run *runs; /* malloc'd; free with ev_verify_result_free */
     size_t n_runs;
+    size_t partial_line;  /* 1-based line number of an incomplete last line (no newline), 0 when none */
+    size_t partial_bytes; /* its length: a write cut off by a crash, not verified */
 };
 
 /* Verify len bytes of stream text. Returns EV_VERIFY_OK, EV_VERIFY_UNSEALED

@@ -72,10 +72,18 @@ head -n 10 "$S" > t.jsonl
 expect 3 "not sealed: the stream was cut off" "events cut off: exit 3" -- t.jsonl --trust "$T1"
 head -n $((N - 1)) "$S" > t.jsonl
 expect 3 "NOT SEALED" "only the seal missing: exit 3" -- t.jsonl --trust "$T1"
+# a crash in the middle of a write leaves part of a line: cut off, not bad
 head -c -1 "$S" > t.jsonl
-expect 1 "t.jsonl:$N: truncated: the last line does not end with a newline" "a cut last line: exit 1" -- t.jsonl --trust "$T1"
+expect 3 "t.jsonl:$N: the last line is incomplete .*cut off by a crash" "the seal's newline missing: cut off (exit 3)" -- t.jsonl --trust "$T1"
+head -c -1 "$S" > t.jsonl
+expect 3 "but it ends inside a line: the stream was cut off" "and the summary says where it ends" -- t.jsonl --trust "$T1"
 head -c 2000 "$S" > t.jsonl
-expect 1 "t.jsonl:[0-9]+: truncated" "a stream cut mid-line" -- t.jsonl --trust "$T1"
+expect 3 "t.jsonl:[0-9]+: the last line is incomplete" "a stream cut mid-line: exit 3" -- t.jsonl --trust "$T1"
+head -c 20 "$S" > t.jsonl
+expect 1 "t.jsonl:1: truncated: no complete event line" "only part of a first line: exit 1 (nothing to verify)" -- t.jsonl --trust "$T1"
+{ cat "$S"; printf 'garbage'; } > t.jsonl
+expect 1 "t.jsonl:$((N + 1)): truncated: the last line does not end with a newline and is no event" \
+    "bytes after the seal that start no event: exit 1" -- t.jsonl --trust "$T1"
 : > t.jsonl
 expect 1 "empty stream" "an empty file" -- t.jsonl --trust "$T1"
 

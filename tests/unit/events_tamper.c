@@ -88,13 +88,17 @@ int main(void)
             int rc = check(t, len, &bl, why, sizeof why);
             if (rc == EV_VERIFY_BAD && bl == line + 1)
                 caught++;
+            else if (line == n - 1 && b == len - 1 && rc == EV_VERIFY_UNSEALED)
+                caught++; /* the final newline changed: the seal's line is cut off, the run unsealed */
             else if (!first_bad[0]) {
                 misplaced++;
-                snprintf(first_bad, sizeof first_bad, "byte %zu: rc %d line %zu: %s", b - starts[line], rc, bl, why);
+                snprintf(first_bad, sizeof first_bad, "byte %zu: rc %d line %zu: %s", b - starts[line], rc,
+                         bl, why);
             }
         }
         ok(caught == tried && tried > 0, "line %zu: %zu of %zu %s byte changes caught on that line%s%s",
-           line + 1, caught, tried, full ? "(all)" : "(sampled)", first_bad[0] ? "; first miss: " : "", first_bad);
+           line + 1, caught, tried, full ? "(all)" : "(sampled)", first_bad[0] ? "; first miss: " : "",
+           first_bad);
     }
 
     /* Dropped, duplicated, swapped lines; truncation. */
@@ -105,7 +109,8 @@ int main(void)
         memcpy(t, s, a);
         memcpy(t + a, s + z, len - z);
         int rc = check(t, len - (z - a), &bl, why, sizeof why);
-        if (line == n - 1 ? rc == EV_VERIFY_UNSEALED : (rc == EV_VERIFY_BAD && bl == line + 1 && strstr(why, "missing")))
+        if (line == n - 1 ? rc == EV_VERIFY_UNSEALED
+                          : (rc == EV_VERIFY_BAD && bl == line + 1 && strstr(why, "missing")))
             drop_ok++;
         else
             diag("drop line %zu: rc %d line %zu: %s", line + 1, rc, bl, why);
@@ -143,6 +148,25 @@ int main(void)
     is_int(dup_ok, n, "every duplicated line is named as a duplicate");
     is_int(swap_ok, n - 1, "every swap of neighbours is named as out of order");
     is_int(cut_ok, n, "a cut after every line is unsealed (exit 3), after the seal verified");
+
+    /* A crash part way through a write: the stream cut at every byte inside
+     * every line but the first is cut off (exit 3), never bad, never sealed;
+     * inside the first line there is nothing to verify (exit 1). */
+    size_t mid_ok = 0, mid_tried = 0;
+    char mid_bad[700] = "";
+    for (size_t at = 1; at < len; at++) {
+        if (s[at - 1] == '\n')
+            continue; /* a cut at a line boundary: above */
+        int rc = check(s, at, &bl, why, sizeof why);
+        bool first = at < starts[1];
+        mid_tried++;
+        if (first ? rc == EV_VERIFY_BAD && bl == 1 : rc == EV_VERIFY_UNSEALED)
+            mid_ok++;
+        else if (!mid_bad[0])
+            snprintf(mid_bad, sizeof mid_bad, "cut at byte %zu: rc %d line %zu: %s", at, rc, bl, why);
+    }
+    ok(mid_ok == mid_tried && mid_tried > 0, "a cut inside a line at each of %zu bytes: cut off (exit 3)%s%s",
+       mid_tried, mid_bad[0] ? "; first miss: " : "", mid_bad);
     free(t);
     free(s);
     free(tt);
