@@ -16,6 +16,10 @@
  * unreachable (ECONNREFUSED in the cell), written by a raw socket of the
  * gateway namespace, and a flow_refused report for the first attempt.
  *
+ * A name not pinned yet (a wildcard's name on first use) is resolved by a
+ * thread of its own; its first datagrams (at most UDP_PENDING in all) wait
+ * meanwhile, so the relay itself never blocks on the host's resolver.
+ *
  * Invariants: one thread owns every flow (no locks here; netd's shared
  * state is reached through the netd_* calls); at most UDP_MAX_FLOWS flows
  * (the least recently active one is closed to make room); a flow idle for
@@ -46,6 +50,7 @@
 #define UDP_MAX_FLOWS 256
 #define UDP_IDLE_MS   30000 /* CELLOS_NET_UDP_IDLE_MS (test-only) overrides */
 #define UDP_DGRAM_MAX 65536
+#define UDP_PENDING   32 /* datagrams held while their name is resolved */
 
 enum {
     EV_LST4,
@@ -53,6 +58,7 @@ enum {
     EV_DOWN,
     EV_UP
 };
+#define EV_WAKE UINT64_MAX /* a name was resolved (never a flow's tag: slots < 256) */
 
 struct flow {
     bool used;
@@ -65,6 +71,18 @@ struct flow {
     uint64_t last;
 };
 
+/* The first datagram of a flow to a name not pinned yet, held while a
+ * thread of its own resolves the name (the relay never waits for it). */
+struct pending {
+    bool used;
+    uint8_t family;
+    uint8_t src[16], dst[16];
+    uint16_t sport, dport;
+    long idx;
+    size_t len;
+    uint8_t *data;
+};
+
 struct udp_relay {
     struct netd *d;
     const struct plan *p;
@@ -73,6 +91,8 @@ struct udp_relay {
     int ep;
     uint32_t gen;
     uint64_t idle_ms;
+    int wake[2]; /* resolver threads -> relay: the index of a name resolved */
+    struct pending pend[UDP_PENDING];
     uint8_t *buf;
     struct flow flows[UDP_MAX_FLOWS];
 };
@@ -443,6 +463,118 @@ static int up_socket(int family, const uint8_t *a, uint16_t port)
     return s;
 }
 
+static bool syn_pinned(struct netd *d, long idx)
+{
+    pthread_mutex_lock(&d->mu);
+    bool r = d->syn[idx].resolved;
+    pthread_mutex_unlock(&d->mu);
+    return r;
+}
+
+struct resolver_arg {
+    struct netd *d;
+    long idx;
+    int wake;
+};
+
+static void *resolver_main(void *arg)
+{
+    struct resolver_arg a = *(struct resolver_arg *)arg;
+    free(arg);
+    netd_resolve(a.d, (size_t)a.idx);
+    ssize_t w;
+    do
+        w = write(a.wake, &a.idx, sizeof a.idx);
+    while (w < 0 && errno == EINTR);
+    return NULL;
+}
+
+/* Keep the datagram in u->buf (len bytes) until name idx is pinned; start
+ * resolving it unless a held datagram already waits for the same name.
+ * Dropped (as UDP may be) when UDP_PENDING are held or memory is short. */
+static void hold(struct udp_relay *u, int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
+                 uint16_t dport, long idx, size_t len)
+{
+    struct pending *slot = NULL;
+    bool waiting = false;
+    for (size_t i = 0; i < UDP_PENDING; i++) {
+        if (!u->pend[i].used && !slot)
+            slot = &u->pend[i];
+        if (u->pend[i].used && u->pend[i].idx == idx)
+            waiting = true;
+    }
+    if (!slot)
+        return;
+    uint8_t *data = malloc(len ? len : 1);
+    if (!data)
+        return;
+    memcpy(data, u->buf, len);
+    if (!waiting) {
+        struct resolver_arg *a = malloc(sizeof *a);
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        bool started = a != NULL;
+        if (a) {
+            *a = (struct resolver_arg){ u->d, idx, u->wake[1] };
+            started = pthread_create(&t, &at, resolver_main, a) == 0;
+            if (!started)
+                free(a);
+        }
+        pthread_attr_destroy(&at);
+        if (!started) {
+            free(data);
+            return;
+        }
+    }
+    *slot = (struct pending){ .used = true,
+                              .family = (uint8_t)family,
+                              .sport = sport,
+                              .dport = dport,
+                              .idx = idx,
+                              .len = len,
+                              .data = data };
+    memcpy(slot->src, src, 16);
+    memcpy(slot->dst, dst, 16);
+}
+
+static void flow_new(struct udp_relay *u, int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
+                     uint16_t dport, size_t len);
+
+/* One datagram from the cell, as the listener got it (payload in u->buf). */
+static void from_cell(struct udp_relay *u, int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
+                      uint16_t dport, size_t len)
+{
+    struct flow *f = flow_find(u, family, src, sport, dst, dport);
+    if (f) {
+        f->last = mono_ms();
+        ssize_t w = send(f->up, u->buf, len, MSG_DONTWAIT);
+        if (w > 0)
+            count(u->d, f->rule, 0, (uint64_t)w, 0);
+    } else {
+        flow_new(u, family, src, sport, dst, dport, len);
+    }
+}
+
+/* Names resolved: the datagrams held for them go on, in arrival order. */
+static void on_wake(struct udp_relay *u)
+{
+    long idx;
+    while (read(u->wake[0], &idx, sizeof idx) == (ssize_t)sizeof idx) {
+        for (size_t i = 0; i < UDP_PENDING; i++) {
+            struct pending *pd = &u->pend[i];
+            if (!pd->used || pd->idx != idx)
+                continue;
+            memcpy(u->buf, pd->data, pd->len);
+            pd->used = false;
+            from_cell(u, pd->family, pd->src, pd->sport, pd->dst, pd->dport, pd->len);
+            free(pd->data);
+            pd->data = NULL;
+        }
+    }
+}
+
 /* The first datagram of a flow: decide, and open the flow or refuse it. */
 static void flow_new(struct udp_relay *u, int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
                      uint16_t dport, size_t len)
@@ -457,6 +589,9 @@ static void flow_new(struct udp_relay *u, int family, const uint8_t *src, uint16
             why = net_rule_for_name(u->p, name, 6, dport) >= 0
                 ? "the name is granted for TCP only on this port (QUIC and other UDP refused)"
                 : "no UDP rule grants this name on this port";
+        } else if (!syn_pinned(u->d, idx)) {
+            hold(u, family, src, sport, dst, dport, idx, len);
+            return;
         } else {
             uint8_t fam[8], addr[8][16];
             int n = syn_addrs(u->d, idx, fam, addr, 8);
@@ -559,15 +694,7 @@ static void on_listener(struct udp_relay *u, int s, int family)
         } else {
             continue;
         }
-        struct flow *f = flow_find(u, family, src, sport, dst, dport);
-        if (f) {
-            f->last = mono_ms();
-            ssize_t w = send(f->up, u->buf, (size_t)n, MSG_DONTWAIT);
-            if (w > 0)
-                count(u->d, f->rule, 0, (uint64_t)w, 0);
-        } else {
-            flow_new(u, family, src, sport, dst, dport, (size_t)n);
-        }
+        from_cell(u, family, src, sport, dst, dport, (size_t)n);
     }
 }
 
@@ -611,6 +738,10 @@ static void *relay_main(void *arg)
         int n = epoll_wait(u->ep, evs, 32, tick);
         for (int i = 0; i < n; i++) {
             uint64_t v = evs[i].data.u64;
+            if (v == EV_WAKE) {
+                on_wake(u);
+                continue;
+            }
             unsigned kind = (unsigned)(v & 3);
             if (kind == EV_LST4) {
                 on_listener(u, u->lst4, 4);
@@ -642,7 +773,10 @@ int udp_relay_start(struct udp_relay *u)
     for (size_t i = 0; i < UDP_MAX_FLOWS; i++)
         u->flows[i].down = u->flows[i].up = -1;
     u->ep = epoll_create1(EPOLL_CLOEXEC);
-    if (u->ep < 0)
+    if (u->ep < 0 || pipe2(u->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -1;
+    struct epoll_event ew = { .events = EPOLLIN, .data.u64 = EV_WAKE };
+    if (epoll_ctl(u->ep, EPOLL_CTL_ADD, u->wake[0], &ew) < 0)
         return -1;
     struct epoll_event e4 = { .events = EPOLLIN, .data.u64 = EV_LST4 };
     struct epoll_event e6 = { .events = EPOLLIN, .data.u64 = EV_LST6 };

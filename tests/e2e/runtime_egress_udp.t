@@ -112,7 +112,7 @@ for a in sys.argv[1:]:
     print("%s %s %s %dms" % (kind, rest, r, (time.monotonic() - t0) * 1000), flush=True)
 PY
 chmod 0755 "$TMP" "$TMP/bin"; chmod 0644 "$TMP/bin/uc.py"
-printf '%s udp.test svc.test raw.test\n' $SRV > "$TMP/hosts"
+printf '%s udp.test svc.test raw.test a.wild.test\n' $SRV > "$TMP/hosts"
 chmod 0644 "$TMP/hosts"
 export CELLOS_NET_HOSTS="$TMP/hosts"
 for i in $(seq 50); do
@@ -136,6 +136,7 @@ cell egress_udp {
         udp 198.19.$N.0/30:5353;
         udp [fd00:99:$N::]/64:5353;
         udp "udp.test":8443;
+        udp "*.wild.test":5353;
         tcp "svc.test":8443;
         tcp "raw.test":7000 any-name;
         tcp "svc.test":7001;
@@ -158,7 +159,7 @@ fast() { # the line's time is under 1 s
 }
 
 rm -f "$TMP/bin/go"
-mkcell "$TMP/u.plan" "u:$SRV:5353" "u:[$SRV6]:5353" "u:udp.test:8443" \
+mkcell "$TMP/u.plan" "u:$SRV:5353" "u:[$SRV6]:5353" "u:udp.test:8443" "u:a.wild.test:5353" \
     "u:$SRV:5354" "u:$HOSTSIDE:5353" "u:192.0.2.1:5353" "u:svc.test:8443" "u:svc.test:443" \
     "u:[fd00:99:$N::1]:5353" "u:[$SRV6]:5354" \
     "t:raw.test:7000" "t:svc.test:7001" "wait:/t/go" "u:udp.test:8443"
@@ -169,10 +170,10 @@ runner=$!
 # a rebinding answer while the cell runs: the host's view of udp.test moves
 # to an address where nothing answers; the pinned first answer must stay
 for i in $(seq 100); do grep -q "^t svc.test:7001" "$TMP/out" 2>/dev/null && break; sleep 0.05; done
-printf '192.0.2.1 udp.test\n%s svc.test raw.test\n' $SRV > "$TMP/hosts"
+printf '192.0.2.1 udp.test\n%s svc.test raw.test a.wild.test\n' $SRV > "$TMP/hosts"
 : > "$TMP/bin/go"
 wait $runner
-printf '%s udp.test svc.test raw.test\n' $SRV > "$TMP/hosts"   # the first view again, for the runs below
+printf '%s udp.test svc.test raw.test a.wild.test\n' $SRV > "$TMP/hosts"   # the first view again, for the runs below
 OUT=$(cat "$TMP/out"); ERR=$(cat "$TMP/err")
 is "$(cat "$TMP/rc")" 0 "the cell ran (python3 client through the gateway)"
 [ -n "$ERR" ] && diag "$ERR"
@@ -180,6 +181,7 @@ is "$(cat "$TMP/rc")" 0 "the cell ran (python3 client through the gateway)"
 like "$(line "u $SRV:5353")" "echo:ping-5353" "UDP by a CIDR rule (IPv4) works both ways"
 like "$(line "u [$SRV6]:5353")" "echo:ping-5353" "UDP by a CIDR rule (IPv6) works both ways"
 like "$(line "u udp.test:8443")" "echo:ping-8443" "UDP to a granted name (synthetic address -> pinned real address)"
+like "$(line "u a.wild.test:5353")" "echo:ping-5353" "UDP to a name under a *. rule, resolved on first use (its first datagram held meanwhile)"
 like "$(line "u $SRV:5354")" "ECONNREFUSED" "UDP to another port: ECONNREFUSED (ICMP from the gateway's filter)"
 fast "u $SRV:5354"; ok $? "... at once"
 like "$(line "u $HOSTSIDE:5353")" "ECONNREFUSED" "UDP to the host's own address inside a granted block: ECONNREFUSED (always denied, ICMP from the relay)"
@@ -201,7 +203,8 @@ like "$(events flow_refused)" "\"destination\":\"$HOSTSIDE\".*always denied.*\"p
     "flow_refused event for the host's own address over UDP"
 like "$(events flow_refused)" '"name":"svc.test".*"port":7001.*|"port":7001.*"name":"svc.test"' "flow_refused event for the connection without a name"
 like "$(events rule_counters | head -1)" '"bytes_in":[1-9].*"connections":[1-9]' "rule_counters: the UDP CIDR rule counts flows and bytes"
-like "$(events rule_counters | sed -n 5p)" '"connections":1' "rule_counters: one connection on the any-name rule"
+like "$(events rule_counters | grep '"target":"raw.test"')" '"connections":1' "rule_counters: one connection on the any-name rule"
+like "$(events rule_counters | grep '"target":"\*.wild.test"')" '"bytes_in":[1-9].*"connections":1' "rule_counters: one flow on the UDP wildcard rule"
 "$CELLRUN" verify "$TMP/ev.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/u.plan" >/dev/null 2>&1
 ok $? "the stream verifies"
 
