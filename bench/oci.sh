@@ -14,6 +14,9 @@ if [ -z "${CELLOS_BENCH_NS:-}" ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/
 fi
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CELLRUN=${CELLRUN:-$TOP/build/bin/cellrun}
+# the OCI runtime binary engines are pointed at (docs/oci.md): cellrun-oci,
+# which `cellrun` would exec for an OCI command line anyway (one exec less)
+CELLRUN_OCI=${CELLRUN_OCI:-$TOP/build/bin/cellrun-oci}
 N=${N:-15}
 T=$(mktemp -d /tmp/cellos-bench-oci.XXXXXX)
 P=(podman --root "$T/pr" --runroot "$T/prr" --cgroup-manager cgroupfs --events-backend none)
@@ -33,15 +36,19 @@ printf 'pack "oci" {\n    ceiling { memory 1GiB; pids 4096; require memory, pids
 "$CELLRUN" keygen "$T/etc/k" > /dev/null
 printf 'key = %s\nevents = %s\npack = %s\nallow_roots = %s\n' "$T/etc/k.key" "$T/events" "$T/etc/oci.cell" "$T/pr" \
     > "$T/etc/runtime.conf"
-printf '#!/bin/sh\nCELLOS_RUNTIME_CONF=%s exec %s --root %s "$@"\n' "$T/etc/runtime.conf" "$CELLRUN" "$T/state" > "$T/cellrun"
-chmod 755 "$T/cellrun"
+# no wrapper: podman passes --root and --conf as runtime flags (as an
+# operator's containers.conf would, or uses /etc/cellos/runtime.conf and
+# /run/cellrun); cellrun-oci is what podman execs, like crun and runc
+CR=(--runtime-flag "root=$T/state" --runtime-flag "conf=$T/etc/runtime.conf")
 O=(--rm --network none --memory 64m --pids-limit 64 --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-declare -A RT=([cellrun]="$T/cellrun" [crun]=/usr/bin/crun [runc]=/usr/sbin/runc)
-for r in cellrun crun runc; do "${P[@]}" --runtime "${RT[$r]}" run "${O[@]}" localhost/bench-bb:1 /bin/true; done
+declare -A RT=([cellrun]="$CELLRUN_OCI" [crun]=/usr/bin/crun [runc]=/usr/sbin/runc)
+flags() { [ "$1" = cellrun ] && printf '%s\n' "${CR[@]}"; true; }
+for r in cellrun crun runc; do mapfile -t F < <(flags $r); "${P[@]}" "${F[@]}" --runtime "${RT[$r]}" run "${O[@]}" localhost/bench-bb:1 /bin/true; done
 for i in $(seq "$N"); do
     for r in cellrun crun runc; do
+        mapfile -t F < <(flags $r)
         s=$(date +%s%N)
-        "${P[@]}" --runtime "${RT[$r]}" run "${O[@]}" localhost/bench-bb:1 /bin/true
+        "${P[@]}" "${F[@]}" --runtime "${RT[$r]}" run "${O[@]}" localhost/bench-bb:1 /bin/true
         echo $(( ($(date +%s%N) - s) / 1000 )) >> "$T/t-$r"
     done
 done

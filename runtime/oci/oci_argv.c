@@ -17,10 +17,10 @@ bool cellrun_is_oci_invocation(int argc, char **argv)
     if (argc < 2)
         return false;
     const char *a = argv[1];
-    if (!strcmp(a, "--root") || !strncmp(a, "--root=", 7) || !strcmp(a, "--log") ||
-        !strncmp(a, "--log=", 6) || !strcmp(a, "--log-format") || !strncmp(a, "--log-format=", 13) ||
-        !strcmp(a, "--systemd-cgroup") || !strcmp(a, "--debug") || !strcmp(a, "--version") ||
-        !strcmp(a, "-v"))
+    if (!strcmp(a, "--root") || !strncmp(a, "--root=", 7) || !strcmp(a, "--conf") ||
+        !strncmp(a, "--conf=", 7) || !strcmp(a, "--log") || !strncmp(a, "--log=", 6) ||
+        !strcmp(a, "--log-format") || !strncmp(a, "--log-format=", 13) || !strcmp(a, "--systemd-cgroup") ||
+        !strcmp(a, "--debug") || !strcmp(a, "--version") || !strcmp(a, "-v"))
         return true;
     for (size_t i = 0; commands[i]; i++)
         if (!strcmp(a, commands[i]) && strcmp(a, "run"))

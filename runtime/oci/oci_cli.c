@@ -1,7 +1,7 @@
 /*
  * oci_cli.c - the runc command line of cellrun (runtime-spec runtime.md):
  *
- *   cellrun [--root DIR] [--log FILE] [--log-format text|json] [--debug]
+ *   cellrun [--root DIR] [--conf FILE] [--log FILE] [--log-format text|json] [--debug]
  *           [--systemd-cgroup (refused)] COMMAND ...
  *   create [--bundle DIR] [--pid-file F] [--console-socket S] [--no-pivot (refused)] ID
  *   start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID
@@ -288,7 +288,7 @@ int cellrun_cmd_oci(int argc, char **argv)
         char name[64];
         const char *a = ocr_opt_split(argv[i], name, sizeof name, &v);
         bool takes = !strcmp(a, "--root") || !strcmp(a, "--log") || !strcmp(a, "--log-format") ||
-            !strcmp(a, "--criu") || !strcmp(a, "--rootless");
+            !strcmp(a, "--conf") || !strcmp(a, "--criu") || !strcmp(a, "--rootless");
         if (takes && !v) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "cellrun: %s needs a value\n", a);
@@ -298,7 +298,15 @@ int cellrun_cmd_oci(int argc, char **argv)
         }
         if (!strcmp(a, "--root"))
             g.root = v;
-        else if (!strcmp(a, "--log"))
+        else if (!strcmp(a, "--conf")) {
+            /* runtime.conf for this command and what it runs (hooks' exec):
+             * engines pass it as a runtime flag (podman --runtime-flag
+             * conf=FILE), since they do not pass their environment */
+            if (!v[0] || setenv("CELLOS_RUNTIME_CONF", v, 1) < 0) {
+                fprintf(stderr, "cellrun: --conf %s: cannot use it\n", v);
+                return OCI_EXIT_ERR;
+            }
+        } else if (!strcmp(a, "--log"))
             g.log_path = v;
         else if (!strcmp(a, "--log-format")) {
             if (strcmp(v, "json") && strcmp(v, "text")) {

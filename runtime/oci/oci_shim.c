@@ -593,8 +593,8 @@ int ocr_start(const struct ocr_global *g, const char *id)
     }
     close(fd);
     unlink(path); /* a second start finds no fifo */
-    /* wait (up to 10 s) until the supervisor has let the cell go */
-    for (int i = 0; i < 10000; i++) {
+    /* wait (up to 10 s) until the workload has exec'd */
+    for (int i = 0; i < 50000; i++) {
         bool missing;
         char why[1200];
         if (ocr_state_load(g->root, id, &st, &missing, why, sizeof why) < 0)
@@ -609,7 +609,7 @@ int ocr_start(const struct ocr_global *g, const char *id)
             free(hooks);
             return 0;
         }
-        usleep(1000);
+        usleep(200);
     }
     free(hooks);
     ocr_log(g, "error", "container \"%s\" did not start", id);

@@ -82,4 +82,11 @@ is "$(ls "$TMP/state" 2>/dev/null)" "" "no state left under cellrun's --root"
 for _ in $(seq 100); do [ -d "$cg" ] || break; sleep 0.05; done
 [ -d "$cg" ]; ok $((! $?)) "no cgroup of the container left"
 [ -d "/proc/$cell" ]; ok $((! $?)) "no process of the container left"
+# cellrun-oci straight from podman, runtime.conf and the state directory as
+# runtime flags (no wrapper, no environment: podman passes neither)
+OCI_BIN=$(dirname "$CELLRUN")/cellrun-oci
+out=$(podman --root "$TMP/pr" --runroot "$TMP/prr" --cgroup-manager cgroupfs --events-backend none \
+    --runtime "$OCI_BIN" --runtime-flag "root=$TMP/state" --runtime-flag "conf=$TMP/etc/runtime.conf" \
+    run --rm "${O[@]}" localhost/cellos-bb:1 /bin/sh -c 'echo via-flags; exit 5' 2>&1)
+is "$?:$out" "5:via-flags" "podman --runtime cellrun-oci --runtime-flag conf=FILE --runtime-flag root=DIR"
 done_testing
