@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -263,6 +264,7 @@ static void hook_child(const struct hook *k, const int in[2], const int out[2], 
                        int exe_fd, const int *nsfd, const int host_ns[3])
 {
     setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the runtime */
     /* the parent's ends: the hook's stdin reaches EOF once the state is written */
     close(in[1]);
     close(out[0]);
@@ -295,6 +297,7 @@ static void hook_child(const struct hook *k, const int in[2], const int out[2], 
                 ;
             _exit(WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
         }
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (chdir("/") < 0)
             _exit(127);
     }
