@@ -21,7 +21,15 @@ tmpdir
 . "$CELLOS_TOP/tests/e2e/oci_lib.sh"
 oci_cellrun_setup "$TMP"
 ip link set lo up
-mkdir -p /run/netns && mount -t tmpfs tmpfs /run/netns
+# mount points the host may lack: made here (the private mount namespace
+# shares the host's file systems) and removed again at exit
+MADE=()
+mkd() { [ -d "$1" ] || { mkdir -p "$1" && MADE+=("$1"); }; }
+undo_dirs() {
+    for d in "${MADE[@]}"; do umount -l "$d" 2>/dev/null; rmdir "$d" 2>/dev/null; done
+}
+trap 'undo_dirs; rm -rf "$TMP"' EXIT
+mkd /run/netns && mount -t tmpfs tmpfs /run/netns
 
 # ---- a hand-written bundle joins a namespace the test made -------------------
 ip netns add cellos-j
@@ -75,7 +83,7 @@ if ! command -v podman >/dev/null; then
     done_testing
 fi
 [ -x /usr/lib/cni/bridge ] || { skip 12 "containernetworking-plugins (CNI bridge) is not installed"; done_testing; }
-mkdir -p /var/lib/cni && mount -t tmpfs tmpfs /var/lib/cni # CNI's IPAM state
+mkd /var/lib/cni && mount -t tmpfs tmpfs /var/lib/cni # CNI's IPAM state
 if [ -d /etc/cni/net.d ]; then
     cp -a /etc/cni/net.d "$TMP/cni.d" && mount --bind "$TMP/cni.d" /etc/cni/net.d # its lock file
 fi
@@ -96,6 +104,7 @@ cleanup() {
     "${P[@]}" rm -af -t 0 > /dev/null 2>&1
     "${P[@]}" rmi -af > /dev/null 2>&1
     findmnt -rn -o TARGET | grep "^$TMP" | sort -r | while read -r m; do umount -l "$m"; done
+    undo_dirs
     rm -rf "$TMP"
 }
 trap cleanup EXIT
