@@ -1,9 +1,14 @@
 #!/bin/bash
-# bench/oci.sh - `podman run --rm IMAGE /bin/true` with cellrun, crun and runc
-# as the OCI runtime, in one run: N runs each (default 15, interleaved so a
-# noisy neighbour hits all three alike), the median wall time of each, and
-# the ratios. The image is a busybox-static root imported into a private
-# podman storage in a temp dir (the host's storage is untouched). crun
+# bench/oci.sh - `podman run --rm IMAGE /bin/true` and `ctr run --rm
+# --runc-binary RUNTIME IMAGE ID /bin/true` with cellrun, crun and runc as the
+# OCI runtime, in one run: N runs each (default 15, interleaved so a noisy
+# neighbour hits all three alike), the median wall time of each, and the
+# ratios. The image is a busybox-static root imported into a private podman
+# storage in a temp dir (the host's storage is untouched), and the same root
+# as an OCI image into a containerd the script starts on its own root, state
+# and socket in the temp dir (as tests/e2e/oci_containerd.t does). ctr passes
+# no runtime flags, so containerd is started with CELLOS_RUNTIME_CONF in its
+# environment, which its runc shim hands to the runtime (docs/oci.md). crun
 # refuses the hybrid cgroup layout, so the script runs in a private mount
 # namespace without the empty v2 mount (as bench/startup.sh does).
 # Figures go to docs/performance.md ("OCI runtime"), with the CPU model.
@@ -20,8 +25,16 @@ CELLRUN_OCI=${CELLRUN_OCI:-$TOP/build/bin/cellrun-oci}
 N=${N:-15}
 T=$(mktemp -d /tmp/cellos-bench-oci.XXXXXX)
 P=(podman --root "$T/pr" --runroot "$T/prr" --cgroup-manager cgroupfs --events-backend none)
+C=(ctr -a "$T/ctd.sock" -n cellos-bench)
+CTD=
 cleanup() {
     "${P[@]}" rm -af -t 0 > /dev/null 2>&1 || true
+    if [ -n "$CTD" ]; then
+        "${C[@]}" containers ls -q 2>/dev/null | while read -r c; do
+            "${C[@]}" tasks kill -s KILL "$c" > /dev/null 2>&1; "${C[@]}" containers rm "$c" > /dev/null 2>&1
+        done
+        kill "$CTD" 2>/dev/null; wait "$CTD" 2>/dev/null
+    fi
     findmnt -rn -o TARGET | { grep "^$T" || true; } | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf "$T"
 }
@@ -43,19 +56,49 @@ CR=(--runtime-flag "root=$T/state" --runtime-flag "conf=$T/etc/runtime.conf")
 O=(--rm --network none --memory 64m --pids-limit 64 --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 declare -A RT=([cellrun]="$CELLRUN_OCI" [crun]=/usr/bin/crun [runc]=/usr/sbin/runc)
 flags() { [ "$1" = cellrun ] && printf '%s\n' "${CR[@]}"; true; }
-for r in cellrun crun runc; do mapfile -t F < <(flags $r); "${P[@]}" "${F[@]}" --runtime "${RT[$r]}" run "${O[@]}" localhost/bench-bb:1 /bin/true; done
+podman_run() { mapfile -t F < <(flags "$1"); "${P[@]}" "${F[@]}" --runtime "${RT[$1]}" run "${O[@]}" localhost/bench-bb:1 /bin/true; }
+# ctr: the same root as a one-layer OCI image; the runtime's state under
+# the temp dir (--runc-root); ctr gives no seccomp profile unless asked, and
+# cellrun refuses an unconfined container, so all three get --seccomp
+L="$T/img/blobs/sha256"; mkdir -p "$L"
+blob() { local h; h=$(sha256sum "$1" | cut -d' ' -f1); cp "$1" "$L/$h"; echo "$h $(stat -c %s "$1")"; }
+read -r lh ls < <(blob "$T/bb.tar")
+printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$lh" > "$T/cfg.json"
+read -r ch cs < <(blob "$T/cfg.json")
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s","size":%s}]}' \
+    "$ch" "$cs" "$lh" "$ls" > "$T/man.json"
+read -r mh ms < <(blob "$T/man.json")
+printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"localhost/bench-bb:1"}}]}' \
+    "$mh" "$ms" > "$T/img/index.json"
+echo '{"imageLayoutVersion":"1.0.0"}' > "$T/img/oci-layout"
+tar -C "$T/img" -cf "$T/img.tar" .
+# ctr has no pids flag: the ctr runs' pack bounds memory only (docs/oci.md)
+mkdir -p "$T/etc/ctr"
+printf 'pack "oci" {\n    ceiling { memory 1GiB; require memory; }\n}\n' > "$T/etc/ctr/oci.cell"
+sed "s|^pack = .*|pack = $T/etc/ctr/oci.cell|" "$T/etc/runtime.conf" > "$T/etc/runtime-ctr.conf"
+CELLOS_RUNTIME_CONF="$T/etc/runtime-ctr.conf" containerd --root "$T/ctd-root" --state "$T/ctd-state" \
+    --address "$T/ctd.sock" --config /dev/null > "$T/ctd.log" 2>&1 &
+CTD=$!
+for _ in $(seq 100); do [ -S "$T/ctd.sock" ] && break; sleep 0.05; done
+"${C[@]}" images import "$T/img.tar" > /dev/null
+ctr_run() { "${C[@]}" run --rm --runc-binary "${RT[$1]}" --runc-root "$T/ctr-$1" --seccomp --memory-limit 67108864 \
+    localhost/bench-bb:1 "b-$1-$2" /bin/true; }
+for r in cellrun crun runc; do podman_run $r; ctr_run $r 0; done
 for i in $(seq "$N"); do
     for r in cellrun crun runc; do
-        mapfile -t F < <(flags $r)
-        s=$(date +%s%N)
-        "${P[@]}" "${F[@]}" --runtime "${RT[$r]}" run "${O[@]}" localhost/bench-bb:1 /bin/true
-        echo $(( ($(date +%s%N) - s) / 1000 )) >> "$T/t-$r"
+        s=$(date +%s%N); podman_run $r
+        echo $(( ($(date +%s%N) - s) / 1000 )) >> "$T/t-podman-$r"
+        s=$(date +%s%N); ctr_run $r "$i"
+        echo $(( ($(date +%s%N) - s) / 1000 )) >> "$T/t-ctr-$r"
     done
 done
 med() { sort -n "$1" | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mc=$(med "$T/t-cellrun"); mcr=$(med "$T/t-crun"); mr=$(med "$T/t-runc")
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; N=$N each, interleaved"
-printf '%-44s %12s %10s\n' "podman run --rm IMAGE /bin/true, runtime" "median (ms)" "cellrun/x"
-printf '%-44s %12.1f %10s\n' cellrun "$(echo "$mc/1000" | bc -l)" "1.00"
-printf '%-44s %12.1f %10.2f\n' crun "$(echo "$mcr/1000" | bc -l)" "$(echo "$mc/$mcr" | bc -l)"
-printf '%-44s %12.1f %10.2f\n' runc "$(echo "$mr/1000" | bc -l)" "$(echo "$mc/$mr" | bc -l)"
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; N=$N each, interleaved; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for e in podman ctr; do
+    mc=$(med "$T/t-$e-cellrun"); mcr=$(med "$T/t-$e-crun"); mr=$(med "$T/t-$e-runc")
+    [ $e = podman ] && h="podman run --rm IMAGE /bin/true" || h="ctr run --rm --runc-binary X IMAGE ID /bin/true"
+    printf '%-50s %12s %10s\n' "$h, runtime" "median (ms)" "cellrun/x"
+    printf '%-50s %12.1f %10s\n' cellrun "$(echo "$mc/1000" | bc -l)" "1.00"
+    printf '%-50s %12.1f %10.2f\n' crun "$(echo "$mcr/1000" | bc -l)" "$(echo "$mc/$mcr" | bc -l)"
+    printf '%-50s %12.1f %10.2f\n' runc "$(echo "$mr/1000" | bc -l)" "$(echo "$mc/$mr" | bc -l)"
+done
