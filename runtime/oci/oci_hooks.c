@@ -20,7 +20,10 @@
  *                            the created container, so it has exactly the
  *                            container's authority (runc gives it more)
  *   poststart                in start, once the workload runs, runtime's
- *   poststop                 in delete, after the state is gone, runtime's
+ *   poststop                 in delete, after the state is gone, runtime's;
+ *                            also in a create whose prestart, createRuntime
+ *                            or createContainer hook failed, once the
+ *                            container is destroyed (runtime.md step 13)
  * Each gets the state JSON on stdin and is killed (with whatever it forked)
  * after its timeout. Each run is a signed `oci_hook` event (kind, index,
  * path, result). A failing prestart/createRuntime/createContainer fails

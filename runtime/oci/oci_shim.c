@@ -41,8 +41,9 @@ struct hold_ctx {
     unsigned long joined; /* CLONE_NEW* types joined by path (oci_join.c) */
     bool gate;            /* the start gate (native): created = set up */
     const struct ocr_conf *conf;
-    int host_ns[3]; /* cellrun's own net, ipc, uts (hooks run there) */
-    int ready_fd;   /* the create caller's pipe; -1 once told */
+    int host_ns[3];        /* cellrun's own net, ipc, uts (hooks run there) */
+    int ready_fd;          /* the create caller's pipe; -1 once told */
+    char hook_failed[600]; /* a create hook failed: create runs poststop */
     int fifo_fd;
     bool auto_start;
 };
@@ -80,8 +81,10 @@ static int created(struct hold_ctx *h, pid_t cell_pid, struct cell_error *e)
             ocr_hooks_run(h->conf, h->st, OCI_CREATING, NULL, "createRuntime", OCI_HOOK_RUNTIME, false,
                           h->host_ns, hw, sizeof hw) < 0 ||
             ocr_hooks_run(h->conf, h->st, OCI_CREATING, NULL, "createContainer", OCI_HOOK_CONTAINER, true,
-                          h->host_ns, hw, sizeof hw) < 0)
+                          h->host_ns, hw, sizeof hw) < 0) {
+            snprintf(h->hook_failed, sizeof h->hook_failed, "%.500s", hw);
             return cell_err(e, 0, "%.500s", hw);
+        }
     }
     if (ocr_state_save(h->st, why, sizeof why) < 0)
         return cell_err(e, 0, "%s", why);
@@ -247,6 +250,9 @@ static int make_plan(const struct ocr_global *g, const struct ocr_conf *c, const
     return ocr_compile(*policy, dir, plan, plan_len, viol);
 }
 
+/* The supervisor's word on create: 0 (R: created, its pid), -1 (E: failed)
+ * or -2 (H: a prestart, createRuntime or createContainer hook failed and
+ * the container was destroyed; poststop is owed, runtime.md step 13). */
 static int read_ready(int fd, pid_t *pid, char *why, size_t whylen)
 {
     char buf[700];
@@ -273,11 +279,12 @@ static int read_ready(int fd, pid_t *pid, char *why, size_t whylen)
     while ((r = read(fd, drain, sizeof drain)) > 0 || (r < 0 && errno == EINTR))
         ;
     snprintf(why, whylen, "%s",
-             n > 2 && buf[0] == 'E' ? buf + 2 : "the container's supervisor ended during set-up");
+             n > 2 && (buf[0] == 'E' || buf[0] == 'H') ? buf + 2
+                                                       : "the container's supervisor ended during set-up");
     char *nl = strchr(why, '\n');
     if (nl)
         *nl = 0;
-    return -1;
+    return n > 2 && buf[0] == 'H' ? -2 : -1;
 }
 
 /* The container's supervisor: runs in the (grand)child. Returns the
@@ -379,7 +386,9 @@ static int supervise(const struct ocr_conf *c, struct ocr_state *st, const struc
     for (int i = 0; i < 3; i++)
         if (host_ns[i] >= 0)
             close(host_ns[i]);
-    if (h.ready_fd >= 0) /* never reached the hold: create fails */
+    if (h.ready_fd >= 0 && h.hook_failed[0]) /* the container is gone: create runs poststop */
+        dprintf(h.ready_fd, "H %s\n", h.hook_failed);
+    else if (h.ready_fd >= 0) /* never reached the hold: create fails */
         dprintf(h.ready_fd, "E the cell could not be built (status %d; see the log and events)\n", status);
     st->exited = true;
     st->exit_status = status;
@@ -468,6 +477,7 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
     int rc = OCI_EXIT_ERR;
     char path[1200];
     int fifo = -1, pfd[2] = { -1, -1 };
+    bool poststop = false;
     if (mkdir(dir, 0700) < 0) {
         ocr_log(g, "error", "%s: %s", dir, strerror(errno));
         goto out;
@@ -522,8 +532,11 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
     int ws;
     waitpid(child, &ws, 0);
     pid_t spid = 0;
-    if (read_ready(pfd[0], &spid, why, sizeof why) < 0)
+    int ready = read_ready(pfd[0], &spid, why, sizeof why);
+    if (ready < 0) {
+        poststop = ready == -2;
         goto fail;
+    }
     if (o->pid_file) {
         char num[32];
         int n = snprintf(num, sizeof num, "%d", (int)spid);
@@ -536,7 +549,19 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
     goto out;
 fail:
     ocr_log(g, "error", "%s", why);
-    ocr_state_remove(dir);
+    {
+        /* runtime.md: a failed prestart, createRuntime or createContainer
+         * hook: an error, the container stopped and destroyed (the
+         * supervisor has ended, its cell with it), then the poststop hooks
+         * (a failure of one is a warning), each a signed oci_hook event */
+        char *ps = poststop ? ocr_hooks_load(dir) : NULL;
+        ocr_state_remove(dir);
+        if (ps &&
+            ocr_hooks_run(&c, &st, OCI_STOPPED, ps, "poststop", OCI_HOOK_RUNTIME, false, NULL, why,
+                          sizeof why) < 0)
+            ocr_log(g, "warning", "container \"%s\": %s", o->id, why);
+        free(ps);
+    }
 out:
     ocr_joins_close(&joins);
     if (fifo >= 0)

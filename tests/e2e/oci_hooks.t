@@ -5,8 +5,9 @@
 # startContainer at start (inside the created container, with its
 # authority), poststart, poststop at delete; the state JSON on stdin, each
 # run a signed oci_hook event; runtime.conf allow_hooks decides (none by
-# default: refused); failure semantics of runtime.md (create fails, start
-# fails and the container stops, poststart/poststop warn); a timeout kills.
+# default: refused); failure semantics of runtime.md (create fails, the
+# container is destroyed and then poststop runs; start fails and the
+# container stops; poststart/poststop warn); a timeout kills.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
@@ -88,19 +89,41 @@ ok $? "cellrun verify accepts the stream"
 
 # failures (runtime.md): create fails, start fails and stops, post* warn
 rm -f "$TMP"/b/rootfs/tmp/*-ran
-hooks "{'createRuntime': [{'path': '$H/rt', 'args': ['rt', 'createRuntime', '3']}]}"
+# poststop after a failed create hook: what is left when it runs (the
+# state dir, the cell's workload, supervisors: only the create caller, its
+# parent, may remain)
+cat > "$H/ps" <<SH
+#!/bin/sh
+st=\$(cat)
+id=\$(printf '%s' "\$st" | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
+status=\$(printf '%s' "\$st" | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')
+left=""; [ -e "$TMP/st/\$id" ] && left="\$left state"
+[ -n "\$(pgrep -f 'cat /tmp/cc-ran')" ] && left="\$left workload"
+[ "\$(pgrep -f "$TMP/st create \$id" | wc -l)" -gt 1 ] && left="\$left supervisor"
+echo "poststop:\$id:\$status:\${left:-nothing}" >> "$TMP/poststop.log"
+SH
+chmod 755 "$H/ps"
+hooks "{'createRuntime': [{'path': '$H/rt', 'args': ['rt', 'createRuntime', '3']}, {'path': '$H/rt', 'args': ['rt', 'never']}],
+ 'createContainer': [{'path': '$H/cc'}], 'poststop': [{'path': '$H/ps'}]}"
 out=$("${X[@]}" create h2 2>&1)
 like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^1:.*hook createRuntime\\[0\\] $H/rt: exit status 3" \
     "a failing createRuntime hook fails create"
 [ -e "$TMP/st/h2" ]; ok $((! $?)) "... nothing left of it"
 is "$(pgrep -f "$TMP/st create h2" | wc -l)" 0 "... no supervisor left"
+is "$(cat "$TMP/poststop.log" 2>/dev/null)" "poststop:h2:stopped:nothing" \
+    "runtime.md: after a failed createRuntime hook the container is destroyed, then poststop runs (state stopped)"
+grep -q '^never:' "$TMP/hooks.log"; ok $((! $?)) "... the hooks after the failed one did not run"
+[ -e "$TMP/b/rootfs/tmp/cc-ran" ]; ok $((! $?)) "... nor createContainer"
+like "$(grep '"oci_hook"' "$TMP/events" | grep 'poststop\[0\]' | grep -c '"container":"h2"')" "^[1-9]" \
+    "... the poststop run is a signed oci_hook event"
 t0=$(date +%s)
-hooks "{'prestart': [{'path': '$H/rt', 'args': ['sh', '-c', 'sleep 30'], 'timeout': 1}]}"
+hooks "{'prestart': [{'path': '$H/rt', 'args': ['sh', '-c', 'sleep 30'], 'timeout': 1}], 'poststop': [{'path': '$H/ps'}]}"
 sed -i "1s|.*|#!/bin/sh\ncase \"\$1\" in -c) exec sleep 30;; esac|" "$H/rt"
 out=$("${X[@]}" create h3 2>&1)
 rc=$?
 like "$rc:$(printf '%s' "$out" | tr '\n' ' ')" "^1:.*hook prestart\\[0\\] $H/rt: timed out after 1 s" "a hook's timeout is honoured"
 [ $(( $(date +%s) - t0 )) -lt 10 ]; ok $? "... it was killed, create returned"
+is "$(tail -1 "$TMP/poststop.log")" "poststop:h3:stopped:nothing" "... and poststop ran after the failed prestart hook"
 sed -i '2d' "$H/rt"
 hooks "{'startContainer': [{'path': '/hookbin/sc', 'args': ['sc', '5']}]}"
 "${X[@]}" create h4 > /dev/null 2>&1

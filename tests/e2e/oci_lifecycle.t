@@ -29,12 +29,17 @@ mkdir -p "$TMP/hooks"
 cat > "$TMP/hooks/h" <<'SH'
 #!/bin/sh
 echo "$1:$(sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p' | head -1)" >> "$2"
+exit ${3:-0}
 SH
 chmod 755 "$TMP/hooks/h"
 echo "allow_hooks = $TMP/hooks" >> "$TMP/etc/runtime.conf"
 cp -a "$TMP/b" "$TMP/bhook"
 oci_edit "$TMP/bhook/config.json" "c['process']['args'] = ['/bin/sleep', '1']; c['hooks'] = {k: [{'path': '$TMP/hooks/h', 'args': ['h', k, '$TMP/hooks.log']}] for k in ['createRuntime', 'poststart', 'poststop']}"
-oci_edit "$TMP/bfail/config.json" "c['mounts'].append({'destination': '/mnt', 'type': 'bind', 'source': '$TMP/not-there', 'options': ['rbind', 'ro']})"
+oci_edit "$TMP/bfail/config.json" "c['mounts'].append({'destination': '/mnt', 'type': 'bind', 'source': '$TMP/not-there', 'options': ['rbind', 'ro']}); c['hooks'] = {'poststop': [{'path': '$TMP/hooks/h', 'args': ['h', 'poststop', '$TMP/hooks-fail.log']}]}"
+# a createRuntime hook that fails (runtime.md: an error, the container
+# stopped, destroyed, then poststop)
+cp -a "$TMP/b" "$TMP/bhookfail"
+oci_edit "$TMP/bhookfail/config.json" "c['hooks'] = {'createRuntime': [{'path': '$TMP/hooks/h', 'args': ['h', 'createRuntime', '$TMP/hooks-fail.log', '3']}], 'poststop': [{'path': '$TMP/hooks/h', 'args': ['h', 'poststop', '$TMP/hooks-fail.log']}]}"
 oci_edit "$TMP/btty/config.json" "c['process']['args']=['/bin/sh','-c','[ -t 1 ] && echo tty-yes']; c['process']['terminal']=True"
 cat > "$TMP/process.json" <<'JSON'
 {"args": ["/bin/sh", "-c", "echo from-process-json; exit 5"], "cwd": "/", "env": ["PATH=/bin"],
@@ -96,7 +101,14 @@ for R in $RUNTIMES; do
     [ "$(status_of $R c1)" = none ] && "${X[@]}" create c1 > /dev/null 2>&1
     # a set-up failure (a bind source that is not there) fails create, leaves nothing
     cd "$TMP/bfail" || exit 1
+    rm -f "$TMP/hooks-fail.log"
     "${X[@]}" create c6 > /dev/null 2>&1; rec setup-fail-create $R "$?:$(status_of $R c6)"
+    rec setup-fail-poststop $R "$(cat "$TMP/hooks-fail.log" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+    cd "$TMP/bhookfail" || exit 1
+    rm -f "$TMP/hooks-fail.log"
+    "${X[@]}" create c8 > /dev/null 2>&1; rec hook-fail-create $R "$?:$(status_of $R c8)"
+    rec hook-fail-poststop $R "$(cat "$TMP/hooks-fail.log" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+    "${X[@]}" delete --force c8 > /dev/null 2>&1
     cd "$TMP/b" || exit 1
     "${X[@]}" start c1 > /dev/null 2>&1; rec start-rc $R $?
     rec running-status $R "$(status_of $R c1)"
@@ -195,10 +207,14 @@ want run-removes none
 want console-create 0
 want console-pty tty-yes
 want hooks-run "0:createRuntime:creating poststart:running poststop:stopped"
+want hook-fail-create "1:none"
+want hook-fail-poststop "createRuntime:creating poststop:stopped"
+want setup-fail-poststop ""
 want residue-state none
 is "$(pgrep -f "st-cellrun create c6" | wc -l)" 0 "cellrun: a failed create leaves no supervisor running (create returns after it is gone)"
 # and runc, the yardstick, agrees on the lifecycle
-for c in create-rc created-status exec-created delete-created delete-created-pid setup-fail-create start-rc \
+for c in create-rc created-status exec-created delete-created delete-created-pid setup-fail-create \
+         hook-fail-create hook-fail-poststop start-rc \
          running-status start-twice delete-running stopped-status delete-stopped state-deleted \
          run-exit-status console-pty; do
     is "$(grep "^$c|runc|" "$RES" | cut -d'|' -f3)" "$(grep "^$c|cellrun|" "$RES" | cut -d'|' -f3)" "runc agrees: $c"
