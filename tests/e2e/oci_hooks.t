@@ -100,16 +100,32 @@ status=\$(printf '%s' "\$st" | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')
 left=""; [ -e "$TMP/st/\$id" ] && left="\$left state"
 [ -n "\$(pgrep -f 'cat /tmp/cc-ran')" ] && left="\$left workload"
 [ "\$(pgrep -f "$TMP/st create \$id" | wc -l)" -gt 1 ] && left="\$left supervisor"
+for d in \$(cat "$TMP/cell-cg" 2>/dev/null); do [ -d "\$d" ] && left="\$left cgroup"; done
 echo "poststop:\$id:\$status:\${left:-nothing}" >> "$TMP/poststop.log"
 SH
-chmod 755 "$H/ps"
-hooks "{'createRuntime': [{'path': '$H/rt', 'args': ['rt', 'createRuntime', '3']}, {'path': '$H/rt', 'args': ['rt', 'never']}],
+# a createRuntime hook that notes the cell's memory and pids cgroups
+# (children cellos-PID-* of the supervisor's)
+cat > "$H/cg" <<SH
+#!/bin/sh
+pid=\$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+for c in memory pids; do
+    p=\$(grep -E "^[0-9]+:\$c:" /proc/\$pid/cgroup | cut -d: -f3)
+    ls -d /sys/fs/cgroup/\$c\${p%/}/cellos-\$pid-* 2>/dev/null
+done > "$TMP/cell-cg"
+SH
+chmod 755 "$H/ps" "$H/cg"
+mounts0=$(grep -c "$TMP" /proc/self/mountinfo)
+hooks "{'createRuntime': [{'path': '$H/cg'}, {'path': '$H/rt', 'args': ['rt', 'createRuntime', '3']}, {'path': '$H/rt', 'args': ['rt', 'never']}],
  'createContainer': [{'path': '$H/cc'}], 'poststop': [{'path': '$H/ps'}]}"
 out=$("${X[@]}" create h2 2>&1)
-like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^1:.*hook createRuntime\\[0\\] $H/rt: exit status 3" \
+like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^1:.*hook createRuntime\\[1\\] $H/rt: exit status 3" \
     "a failing createRuntime hook fails create"
 [ -e "$TMP/st/h2" ]; ok $((! $?)) "... nothing left of it"
 is "$(pgrep -f "$TMP/st create h2" | wc -l)" 0 "... no supervisor left"
+is "$(wc -l < "$TMP/cell-cg")" 2 "... the cell had its memory and pids cgroups while the hooks ran"
+left=; for d in $(cat "$TMP/cell-cg"); do [ -d "$d" ] && left="$left $d"; done
+is "$left" "" "... and none is left"
+is "$(grep -c "$TMP" /proc/self/mountinfo)" "$mounts0" "... nor a mount on the host"
 is "$(cat "$TMP/poststop.log" 2>/dev/null)" "poststop:h2:stopped:nothing" \
     "runtime.md: after a failed createRuntime hook the container is destroyed, then poststop runs (state stopped)"
 grep -q '^never:' "$TMP/hooks.log"; ok $((! $?)) "... the hooks after the failed one did not run"
