@@ -80,6 +80,24 @@ status_of() {
 gone() { # gone PID: no such process, or a zombie
     [ -n "$1" ] && [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ] && echo alive || echo gone
 }
+# the cell cgroups (memory, pids) under this script's own, where a
+# container's supervisor makes them: cellos-SUPERVISORPID-*
+cell_cgs() {
+    for c in memory pids; do
+        p=$(grep -E "^[0-9]+:$c:" /proc/self/cgroup | cut -d: -f3)
+        ls -d /sys/fs/cgroup/$c${p%/}/cellos-* 2>/dev/null
+    done | sort
+}
+# cgroups that appeared since BEFORE whose supervisor is gone (a live one is
+# another session's running cell)
+dead_new_cgs() {
+    local d p
+    for d in $(comm -13 <(printf '%s\n' "$1") <(cell_cgs)); do
+        p=${d##*/cellos-}; p=${p%%-*}
+        case $p in '' | *[!0-9]*) continue ;; esac
+        [ -e "/proc/$p" ] || echo "$d"
+    done
+}
 wait_stopped() { for _ in $(seq 200); do [ "$(status_of "$1" "$2")" = stopped ] && return 0; sleep 0.02; done; return 1; }
 
 for R in $RUNTIMES; do
@@ -102,7 +120,9 @@ for R in $RUNTIMES; do
     # a set-up failure (a bind source that is not there) fails create, leaves nothing
     cd "$TMP/bfail" || exit 1
     rm -f "$TMP/hooks-fail.log"
+    cg0=$(cell_cgs); m0=$(grep -c "$TMP" /proc/self/mountinfo)
     "${X[@]}" create c6 > /dev/null 2>&1; rec setup-fail-create $R "$?:$(status_of $R c6)"
+    [ $R = cellrun ] && setup_fail_left="$(dead_new_cgs "$cg0")$([ "$(grep -c "$TMP" /proc/self/mountinfo)" = "$m0" ] || echo mounts)"
     rec setup-fail-poststop $R "$(cat "$TMP/hooks-fail.log" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
     cd "$TMP/bhookfail" || exit 1
     rm -f "$TMP/hooks-fail.log"
@@ -212,6 +232,7 @@ want hook-fail-poststop "createRuntime:creating poststop:stopped"
 want setup-fail-poststop ""
 want residue-state none
 is "$(pgrep -f "st-cellrun create c6" | wc -l)" 0 "cellrun: a failed create leaves no supervisor running (create returns after it is gone)"
+is "$setup_fail_left" "" "cellrun: a failed set-up leaves no cgroup (memory, pids) and no mount"
 # and runc, the yardstick, agrees on the lifecycle
 for c in create-rc created-status exec-created delete-created delete-created-pid setup-fail-create \
          hook-fail-create hook-fail-poststop start-rc \
