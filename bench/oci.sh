@@ -25,7 +25,10 @@ CELLRUN_OCI=${CELLRUN_OCI:-$TOP/build/bin/cellrun-oci}
 N=${N:-15}
 T=$(mktemp -d /tmp/cellos-bench-oci.XXXXXX)
 P=(podman --root "$T/pr" --runroot "$T/prr" --cgroup-manager cgroupfs --events-backend none)
-C=(ctr -a "$T/ctd.sock" -n cellos-bench)
+# runc and crun make the cgroup /NAMESPACE/ID (ctr's default path) and
+# remove only ID: the namespace's empty cgroup is removed at the end
+NS=cellos-bench-$$
+C=(ctr -a "$T/ctd.sock" -n "$NS")
 CTD=
 cleanup() {
     "${P[@]}" rm -af -t 0 > /dev/null 2>&1 || true
@@ -34,6 +37,7 @@ cleanup() {
             "${C[@]}" tasks kill -s KILL "$c" > /dev/null 2>&1; "${C[@]}" containers rm "$c" > /dev/null 2>&1
         done
         kill "$CTD" 2>/dev/null; wait "$CTD" 2>/dev/null
+        rmdir /sys/fs/cgroup/*/"$NS" 2>/dev/null || true
     fi
     findmnt -rn -o TARGET | { grep "^$T" || true; } | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf "$T"
