@@ -376,73 +376,59 @@ static int start_timeout_ms(void)
     return DEFAULT_START_TIMEOUT_MS;
 }
 
+/* closes both ends of each pipe gv_spawn opened (-1: not opened) */
+static void close_pipes(int *const pipes[], size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < 2; j++)
+            if (pipes[i][j] >= 0)
+                close(pipes[i][j]);
+}
+
 static int gv_spawn(struct backend_run *r, struct cell_error *e)
 {
     struct gv *g = r->priv;
-    int rp[2], hp[2], sp[2];
-    if (pipe2(rp, O_CLOEXEC) < 0)
-        return cell_err_sys(e, errno, "gvisor: record pipe");
+    int rp[2] = { -1, -1 }, hp[2] = { -1, -1 }, sp[2] = { -1, -1 };
+    /* egress: the cell waits (before runsc starts) until netd has the
+     * gateway ready; only netd may write the pipe, so EOF means it failed */
+    int nr[2] = { -1, -1 };
+    int host_net = -1;
+    bool egress = r->plan->net.mode == CP_NET_EGRESS;
+    const char *what;
+    int err;
+    pid_t pid;
+    if (pipe2(rp, O_CLOEXEC) < 0) {
+        what = "gvisor: record pipe";
+        goto fail;
+    }
     if (pipe2(hp, O_CLOEXEC) < 0) {
-        close(rp[0]);
-        close(rp[1]);
-        return cell_err_sys(e, errno, "gvisor: hello pipe");
+        what = "gvisor: hello pipe";
+        goto fail;
     }
     if (pipe2(sp, O_CLOEXEC) < 0) {
-        close(rp[0]);
-        close(rp[1]);
-        close(hp[0]);
-        close(hp[1]);
-        return cell_err_sys(e, errno, "gvisor: sync pipe");
+        what = "gvisor: sync pipe";
+        goto fail;
+    }
+    if (egress && pipe2(nr, O_CLOEXEC) < 0) {
+        what = "gvisor: network ready pipe";
+        goto fail;
+    }
+    if (egress && (host_net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+        what = "gvisor: the host's network namespace";
+        goto fail;
     }
     g->mon.record_fd = rp[1];
     g->mon.hello_fd = hp[1];
     g->mon.sync_fd = sp[0];
     g->mon.supervisor = getpid();
-    /* egress: the cell waits (before runsc starts) until netd has the
-     * gateway ready; only netd may write the pipe, so EOF means it failed */
-    int nr[2] = { -1, -1 };
-    bool egress = r->plan->net.mode == CP_NET_EGRESS;
-    if (egress && pipe2(nr, O_CLOEXEC) < 0) {
-        int err = errno;
-        close(rp[0]);
-        close(rp[1]);
-        close(hp[0]);
-        close(hp[1]);
-        close(sp[0]);
-        close(sp[1]);
-        return cell_err_sys(e, err, "gvisor: network ready pipe");
-    }
     g->mon.net_ready_fd = nr[0];
-    g->mon.host_net_fd = egress ? open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC) : -1;
-    if (egress && g->mon.host_net_fd < 0) {
-        int err = errno;
-        close(rp[0]);
-        close(rp[1]);
-        close(hp[0]);
-        close(hp[1]);
-        close(sp[0]);
-        close(sp[1]);
-        close(nr[0]);
-        close(nr[1]);
-        return cell_err_sys(e, err, "gvisor: the host's network namespace");
-    }
+    g->mon.host_net_fd = host_net;
     /* fork-like; with egress the monitor (and runsc) start in a network
      * namespace of their own, which /proc/PID/ns/net names at once */
-    pid_t pid = egress ? (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, NULL) : fork();
+    pid = egress ? (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, NULL) : fork();
     if (pid < 0) {
-        int err = errno;
-        close(rp[0]);
-        close(rp[1]);
-        close(hp[0]);
-        close(hp[1]);
-        close(sp[0]);
-        close(sp[1]);
-        if (nr[0] >= 0) {
-            close(nr[0]);
-            close(nr[1]);
-            close(g->mon.host_net_fd);
-        }
-        return cell_err_sys(e, err, "gvisor: fork of the monitor");
+        what = "gvisor: fork of the monitor";
+        goto fail;
     }
     if (pid == 0) {
         close(rp[0]);
@@ -523,6 +509,13 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
             backend_fact_str(r, "runsc_version", line + 3);
     }
     return 0;
+
+fail:
+    err = errno;
+    close_pipes((int *const[]){ rp, hp, sp, nr }, 4);
+    if (host_net >= 0)
+        close(host_net);
+    return cell_err_sys(e, err, "%s", what);
 }
 
 static int gv_go(struct backend_run *r, struct cell_error *e)
