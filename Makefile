@@ -218,6 +218,8 @@ constants:
 	mv $(BUILD)/tools/constants_data.c compiler/seccomp/constants_data.c
 # the seccomp tests include helper headers (tests/unit/seccomp_*.h): track them
 -include $(wildcard $(TBIN)/unit/seccomp_*.d) $(wildcard $(TBIN)/seccomp_tool.d)
+# and the events tests theirs (tests/unit/events_fixture.h)
+$(TBIN)/unit/events_signer.t $(TBIN)/unit/events_stream.t: tests/unit/events_fixture.h
 # the e2e tests' helper: attach programs to a plan, run case lists, diff
 $(TBIN)/seccomp_tool: tests/e2e/seccomp_tool.c $(LIBCELLC) $(LIBCELLRT)
 	@mkdir -p $(dir $@)

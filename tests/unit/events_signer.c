@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "event_types.h"
+#include "events_fixture.h"
 #include "runtime/events/events.h"
 #include "runtime/events/keys.h"
 #include "runtime/events/sha256.h"
@@ -36,16 +37,7 @@ static struct plan_mount_op ops[] = {
 
 static struct plan test_plan(void)
 {
-    struct plan p;
-    memset(&p, 0, sizeof p);
-    p.meta.name = "signer-cell";
-    p.meta.source = "signer.cell";
-    p.meta.compiler = "cellc test";
-    p.fs.ops = ops;
-    p.fs.n_ops = sizeof ops / sizeof ops[0];
-    p.events.source = "";
-    p.events.subject = "";
-    return p;
+    return events_test_plan("signer-cell", "signer.cell", ops, sizeof ops / sizeof ops[0]);
 }
 
 static void fixed_clock(void *ctx, struct timespec *now)
@@ -57,14 +49,16 @@ static void fixed_clock(void *ctx, struct timespec *now)
 
 static struct ev_options opts(const struct ev_key *key, const char *file)
 {
-    struct ev_options o;
-    memset(&o, 0, sizeof o);
-    o.sink = EV_SINK_FILE;
-    o.path = file;
-    o.key = key;
+    struct ev_options o = events_file_opts(key, file);
     o.clock = fixed_clock;
-    memset(o.run_uuid, 0x42, 16);
     return o;
+}
+
+/* Open a stream with o and write its started event (backend native). */
+static int open_started(struct ev_stream **s, const struct ev_options *o, const struct plan *p, struct cell_error *e)
+{
+    struct ev_started_info info = { .backend = "native" };
+    return ev_open(s, o, e) < 0 || ev_started(*s, p, &info, e) < 0 ? -1 : 0;
 }
 
 /* The i-th record of the test sequence: every step, results, errnos, ops. */
@@ -107,8 +101,7 @@ static int write_run(const char *file, const struct ev_key *key, bool queued, un
     struct ev_options o = opts(key, file);
     struct ev_stream *s;
     struct cell_error e;
-    struct ev_started_info info = { .backend = "native" };
-    if (ev_open(&s, &o, &e) < 0 || ev_started(s, &p, &info, &e) < 0) {
+    if (open_started(&s, &o, &p, &e) < 0) {
         diag("%s", e.msg);
         return -1;
     }
@@ -214,9 +207,7 @@ int main(void)
         snprintf(a, sizeof a, "%s/sect.jsonl", dir);
         struct ev_options o = opts(&key, a);
         struct ev_stream *s;
-        struct ev_started_info info = { .backend = "native" };
-        ev_open(&s, &o, &e);
-        ev_started(s, &p, &info, &e);
+        open_started(&s, &o, &p, &e);
         int rc = 0;
         for (unsigned i = 0; i < 100 && rc == 0; i++) {
             struct cell_step_record r = { CELL_STEP_MAGIC, CELL_STEP_MOUNT_OP, CELL_STEP_OK, i % 6, 0, i, 0, 5000 + i };
@@ -255,9 +246,7 @@ int main(void)
         snprintf(a, sizeof a, "%s/bad.jsonl", dir);
         struct ev_options o = opts(&key, a);
         struct ev_stream *s;
-        struct ev_started_info info = { .backend = "native" };
-        ev_open(&s, &o, &e);
-        ev_started(s, &p, &info, &e);
+        open_started(&s, &o, &p, &e);
         struct cell_step_record r = rec_at(0);
         r.magic = 0;
         ok(ev_step_queue(s, &p, &r, &e) < 0 && strstr(e.msg, "bad magic"), "a record with bad magic is refused: %s",
@@ -294,8 +283,7 @@ int main(void)
         o.sink = EV_SINK_FD;
         o.fd = pf[1];
         struct ev_stream *s;
-        struct ev_started_info info = { .backend = "native" };
-        ok(ev_open(&s, &o, &e) == 0 && ev_started(s, &p, &info, &e) == 0, "a stream to a pipe");
+        ok(open_started(&s, &o, &p, &e) == 0, "a stream to a pipe");
         is_int(ev_signer_fd(s), -1, "no signer fd before a record is queued");
         close(pf[0]); /* the reader is gone: the next write is EPIPE */
         /* an exec record: the thread takes it at once (the first call
@@ -318,9 +306,7 @@ int main(void)
         snprintf(a, sizeof a, "%s/close.jsonl", dir);
         struct ev_options o = opts(&key, a);
         struct ev_stream *s;
-        struct ev_started_info info = { .backend = "native" };
-        ev_open(&s, &o, &e);
-        ev_started(s, &p, &info, &e);
+        open_started(&s, &o, &p, &e);
         int rc = 0;
         for (unsigned i = 0; i < 200 && rc == 0; i++) {
             struct cell_step_record r = rec_at(i);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "event_types.h"
+#include "events_fixture.h"
 #include "runtime/events/events.h"
 #include "runtime/events/keys.h"
 #include "runtime/events/verify.h"
@@ -29,15 +30,7 @@ static struct plan_mount_op ops[] = {
 
 static struct plan test_plan(void)
 {
-    struct plan p;
-    memset(&p, 0, sizeof p);
-    p.meta.name = "unit-cell";
-    p.meta.source = "unit.cell";
-    p.meta.compiler = "cellc test";
-    p.fs.ops = ops;
-    p.fs.n_ops = 3;
-    p.events.source = "";
-    p.events.subject = "";
+    struct plan p = events_test_plan("unit-cell", "unit.cell", ops, sizeof ops / sizeof ops[0]);
     for (int i = 0; i < 32; i++)
         p.digest[i] = (uint8_t)i;
     return p;
@@ -55,17 +48,6 @@ static struct ev_key test_key(int n)
     ev_key_from_seed(seed, &k, &e);
     sodium_memzero(seed, sizeof seed);
     return k;
-}
-
-static struct ev_options opts(const struct ev_key *key, const char *file)
-{
-    struct ev_options o;
-    memset(&o, 0, sizeof o);
-    o.sink = EV_SINK_FILE;
-    o.path = file;
-    o.key = key;
-    memset(o.run_uuid, 0x42, 16);
-    return o;
 }
 
 static struct cell_step_record rec(uint16_t step, uint16_t result, uint32_t op, int32_t err)
@@ -169,7 +151,7 @@ int main(void)
 
     /* ---- a complete signed stream */
     snprintf(path, sizeof path, "%s/full.jsonl", dir);
-    struct ev_options o = opts(&key, path);
+    struct ev_options o = events_file_opts(&key, path);
     ok(ev_open(&s, &o, &e) == 0, "open a file sink");
     struct stat st;
     ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "events file created 0600");
@@ -223,7 +205,7 @@ int main(void)
 
     /* ---- records from the cell are checked */
     snprintf(path, sizeof path, "%s/records.jsonl", dir);
-    o = opts(&key, path);
+    o = events_file_opts(&key, path);
     ev_open(&s, &o, &e);
     ev_started(s, &p, &info, &e);
     struct { struct cell_step_record r; const char *why, *name; } bad[] = {
@@ -279,29 +261,29 @@ int main(void)
     ev_verify_result_free(&vr);
 
     /* ---- options */
-    struct ev_options bado = opts(&key, path);
+    struct ev_options bado = events_file_opts(&key, path);
     memset(bado.run_uuid, 0, 16);
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "run_uuid"), "an unset run uuid is refused");
-    bado = opts(&key, NULL);
+    bado = events_file_opts(&key, NULL);
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "without a path"), "a file sink without a path");
-    bado = opts(&key, path);
+    bado = events_file_opts(&key, path);
     bado.sink = EV_SINK_FD;
     bado.fd = -1;
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "not open for writing"), "fd -1");
     bado.fd = open("/dev/null", O_RDONLY);
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "not open for writing"), "a read-only fd");
     close(bado.fd);
-    bado = opts(&key, path);
+    bado = events_file_opts(&key, path);
     bado.source = "has space";
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "source"), "a source with a space");
     snprintf(path, sizeof path, "%s/nodir/x.jsonl", dir);
-    bado = opts(&key, path);
+    bado = events_file_opts(&key, path);
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "cannot open for appending") && strstr(e.msg, path),
        "an unopenable file names it: %s", e.msg);
     struct ev_key wrong = key;
     wrong.pk[0] ^= 1;
     snprintf(path, sizeof path, "%s/w.jsonl", dir);
-    bado = opts(&wrong, path);
+    bado = events_file_opts(&wrong, path);
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "does not match its seed"), "an inconsistent key is refused");
     ev_key_wipe(&wrong);
 
@@ -310,7 +292,7 @@ int main(void)
     memset(&seedonly, 0, sizeof seedonly);
     memcpy(seedonly.seed, key.seed, 32);
     snprintf(path, sizeof path, "%s/seed.jsonl", dir);
-    bado = opts(&seedonly, path);
+    bado = events_file_opts(&seedonly, path);
     bado.key_seed_only = true;
     bado.required_kid = key.kid;
     ok(ev_open(&s, &bado, &e) == 0 && ev_started(s, &p, &info, &e) == 0 && ev_seal(s, &e) == 0,
@@ -318,18 +300,18 @@ int main(void)
     ev_close(s);
     is_int(verify_file(path, &key, &vr), EV_VERIFY_OK, "and it verifies under the key's public half (%s)", vr.why);
     ev_verify_result_free(&vr);
-    bado = opts(&seedonly, path);
+    bado = events_file_opts(&seedonly, path);
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "does not match its seed"),
        "without key_seed_only the same key is inconsistent and refused");
     struct ev_key other8 = test_key(8);
     snprintf(path, sizeof path, "%s/kid.jsonl", dir);
-    bado = opts(&seedonly, path);
+    bado = events_file_opts(&seedonly, path);
     bado.key_seed_only = true;
     bado.required_kid = other8.kid;
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "requires events signed by key"),
        "a key other than the required kid is refused: %s", e.msg);
     ok(access(path, F_OK) < 0 && errno == ENOENT, "and the sink was never opened (no file)");
-    bado = opts(&key, path);
+    bado = events_file_opts(&key, path);
     bado.required_kid = other8.kid;
     ok(ev_open(&s, &bado, &e) < 0 && strstr(e.msg, "requires events signed by key"),
        "required_kid applies to a full key too");
@@ -341,7 +323,7 @@ int main(void)
     struct plan p2 = test_plan();
     p2.events.source = "https://ci.example.org/cells";
     p2.events.subject = "job 42";
-    o = opts(&key, path);
+    o = events_file_opts(&key, path);
     ev_open(&s, &o, &e);
     ok(ev_started(s, &p2, &info, &e) == 0, "started with the plan's source and subject");
     ev_close(s);
@@ -367,7 +349,7 @@ int main(void)
     snprintf(path, sizeof path, "%s/time.jsonl", dir);
     for (size_t i = 0; i < sizeof when / sizeof when[0]; i++) {
         unlink(path);
-        o = opts(NULL, path);
+        o = events_file_opts(NULL, path);
         o.clock = fixed_clock;
         o.clock_ctx = (void *)&when[i];
         ev_open(&s, &o, &e);
@@ -388,7 +370,7 @@ int main(void)
     static const struct timespec bad_when[] = { { -1, 0 }, { 253402300800, 0 }, { 5, 1000000000 } };
     for (size_t i = 0; i < sizeof bad_when / sizeof bad_when[0]; i++) {
         unlink(path);
-        o = opts(NULL, path);
+        o = events_file_opts(NULL, path);
         o.clock = fixed_clock;
         o.clock_ctx = (void *)&bad_when[i];
         ev_open(&s, &o, &e);
@@ -405,13 +387,13 @@ int main(void)
     ok(ev_check_plan_key(&pk, &key, &e) < 0 && strstr(e.msg, "requires events signed by key"), "ev_check_plan_key refuses another key");
     ok(ev_check_plan_key(&pk, &other, &e) == 0, "and accepts the named one");
     ok(ev_check_plan_key(&pk, NULL, &e) == 0, "an unsigned run is the caller's explicit downgrade");
-    o = opts(&key, path);
+    o = events_file_opts(&key, path);
     ev_open(&s, &o, &e);
     ok(ev_started(s, &pk, &info, &e) < 0 && strstr(e.msg, "requires events signed by key"), "ev_started refuses another key too");
     ev_close(s);
 
     /* ---- sink failures kill the stream */
-    o = opts(&key, "/dev/full");
+    o = events_file_opts(&key, "/dev/full");
     ok(ev_open(&s, &o, &e) == 0, "open /dev/full");
     ok(ev_started(s, &p, &info, &e) < 0 && strstr(e.msg, "/dev/full") && e.err == ENOSPC,
        "a full sink fails the call: %s", e.msg);
@@ -420,7 +402,7 @@ int main(void)
     int pfd[2];
     ok(pipe(pfd) == 0, "a pipe");
     close(pfd[0]);
-    o = opts(&key, NULL);
+    o = events_file_opts(&key, NULL);
     o.sink = EV_SINK_FD;
     o.fd = pfd[1];
     ev_open(&s, &o, &e);
@@ -432,7 +414,7 @@ int main(void)
 
     /* ---- unsigned */
     snprintf(path, sizeof path, "%s/unsigned.jsonl", dir);
-    o = opts(NULL, path);
+    o = events_file_opts(NULL, path);
     ok(ev_open(&s, &o, &e) == 0 && ev_started(s, &p, &info, &e) == 0 && ev_seal(s, &e) == 0, "an unsigned stream");
     ev_close(s);
     text = slurp(path);
@@ -448,7 +430,7 @@ int main(void)
     uint8_t seed[32];
     memcpy(seed, key.seed, 32);
     snprintf(path, sizeof path, "%s/fork.jsonl", dir);
-    o = opts(&key, path);
+    o = events_file_opts(&key, path);
     ev_open(&s, &o, &e);
     ev_key_wipe(&key);
     ev_started(s, &p, &info, &e);
