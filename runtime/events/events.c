@@ -1136,6 +1136,18 @@ static void *signer_main(void *arg)
     return NULL;
 }
 
+/* Free a signer whose thread is not running (never started, or joined). */
+static void signer_free(struct ev_signer *g)
+{
+    close(g->fail_fd);
+    pthread_cond_destroy(&g->idle);
+    pthread_cond_destroy(&g->space);
+    pthread_cond_destroy(&g->work);
+    pthread_mutex_destroy(&g->mu);
+    free(g->q);
+    free(g);
+}
+
 static int signer_start(struct ev_stream *s, struct cell_error *e)
 {
     struct ev_signer *g = calloc(1, sizeof *g);
@@ -1168,13 +1180,7 @@ static int signer_start(struct ev_stream *s, struct cell_error *e)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         s->signer = NULL;
-        close(g->fail_fd);
-        pthread_cond_destroy(&g->idle);
-        pthread_cond_destroy(&g->space);
-        pthread_cond_destroy(&g->work);
-        pthread_mutex_destroy(&g->mu);
-        free(g->q);
-        free(g);
+        signer_free(g);
         return cell_err_sys(e, rc, "events: starting the signer thread");
     }
     return 0;
@@ -1209,13 +1215,7 @@ static void signer_stop(struct ev_stream *s)
     pthread_cond_signal(&g->work);
     pthread_mutex_unlock(&g->mu);
     pthread_join(g->thread, NULL);
-    close(g->fail_fd);
-    pthread_cond_destroy(&g->idle);
-    pthread_cond_destroy(&g->space);
-    pthread_cond_destroy(&g->work);
-    pthread_mutex_destroy(&g->mu);
-    free(g->q);
-    free(g);
+    signer_free(g);
     s->signer = NULL;
 }
 
