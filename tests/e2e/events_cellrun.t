@@ -7,10 +7,7 @@
 # unsealed stream (exit 3).
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/events_lib.sh"
-need_root
-[ -x "${CELLRUN:-}" ] || skip_all "cellrun is not built"
-MKPLAN="$CELLOS_BUILD/t/runtime/mkplan"
-[ -x "$MKPLAN" ] || skip_all "the runtime's plan helper is not built"
+events_need_cellrun
 tmpdir
 cd "$TMP" || exit 1
 node_ok=0

@@ -22,6 +22,15 @@ else
     SIGN=("$GEN" sign)
 fi
 
+# events_need_cellrun: skip unless a real run is possible (root, cellrun
+# built); sets MKPLAN, the runtime's plan helper, and skips without it.
+events_need_cellrun() {
+    need_root
+    [ -x "${CELLRUN:-}" ] || skip_all "cellrun is not built"
+    MKPLAN="$CELLOS_BUILD/t/runtime/mkplan"
+    [ -x "$MKPLAN" ] || skip_all "the runtime's plan helper is not built"
+}
+
 # run_verify ARGS...: sets OUT (stdout+stderr) and RC.
 run_verify() {
     OUT=$("${VERIFY[@]}" "$@" 2>&1)

@@ -8,10 +8,7 @@
 # (events_cellrun.t kills one while its workload runs.)
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/events_lib.sh"
-need_root
-[ -x "${CELLRUN:-}" ] || skip_all "cellrun is not built"
-MKPLAN="$CELLOS_BUILD/t/runtime/mkplan"
-[ -x "$MKPLAN" ] || skip_all "the runtime's plan helper is not built"
+events_need_cellrun
 command -v timeout >/dev/null || skip_all "coreutils timeout is not installed"
 tmpdir
 cd "$TMP" || exit 1
