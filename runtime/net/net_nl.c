@@ -41,6 +41,36 @@ static void end_nest(struct nlmsghdr *h, struct rtattr *a)
     a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
 }
 
+/* Zero r and start a request of type with flags and a zeroed body of
+ * body bytes; returns the body. */
+static void *req_start(union req *r, size_t body, unsigned short type, unsigned short flags)
+{
+    memset(r, 0, sizeof *r);
+    r->h.nlmsg_len = NLMSG_LENGTH(body);
+    r->h.nlmsg_type = type;
+    r->h.nlmsg_flags = flags;
+    return NLMSG_DATA(&r->h);
+}
+
+/* A static route of type and scope in table, out through ifindex oif,
+ * via gw (NULL: none). */
+static int add_route(int fd, int family, unsigned char table, unsigned char scope, unsigned char type,
+                     const void *gw, unsigned oif)
+{
+    union req r;
+    struct rtmsg *rt = req_start(&r, sizeof *rt, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    rt->rtm_family = (unsigned char)family;
+    rt->rtm_table = table;
+    rt->rtm_protocol = RTPROT_STATIC;
+    rt->rtm_scope = scope;
+    rt->rtm_type = type;
+    if (gw)
+        add_attr(&r.h, RTA_GATEWAY, gw, family == AF_INET ? 4 : 16);
+    uint32_t o = oif;
+    add_attr(&r.h, RTA_OIF, &o, 4);
+    return nl_talk(fd, &r.h);
+}
+
 int nl_talk(int fd, struct nlmsghdr *h)
 {
     h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
@@ -86,10 +116,7 @@ int nl_open(void)
 int nl_veth(int fd, const char *name, const char *peer, int peer_nsfd)
 {
     union req r;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    r.h.nlmsg_type = RTM_NEWLINK;
-    r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    req_start(&r, sizeof(struct ifinfomsg), RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
     add_attr(&r.h, IFLA_IFNAME, name, strlen(name) + 1);
     struct rtattr *li = add_attr(&r.h, IFLA_LINKINFO, NULL, 0);
     add_attr(&r.h, IFLA_INFO_KIND, "veth", 4);
@@ -111,10 +138,7 @@ int nl_link_up(int fd, const char *name)
     if (!idx)
         return -1;
     union req r;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    r.h.nlmsg_type = RTM_NEWLINK;
-    struct ifinfomsg *ifi = NLMSG_DATA(&r.h);
+    struct ifinfomsg *ifi = req_start(&r, sizeof *ifi, RTM_NEWLINK, 0);
     ifi->ifi_index = (int)idx;
     ifi->ifi_flags = IFF_UP;
     ifi->ifi_change = IFF_UP;
@@ -127,10 +151,7 @@ int nl_link_netns(int fd, const char *name, int nsfd)
     if (!idx)
         return -1;
     union req r;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg));
-    r.h.nlmsg_type = RTM_NEWLINK;
-    struct ifinfomsg *ifi = NLMSG_DATA(&r.h);
+    struct ifinfomsg *ifi = req_start(&r, sizeof *ifi, RTM_NEWLINK, 0);
     ifi->ifi_index = (int)idx;
     uint32_t ns = (uint32_t)nsfd;
     add_attr(&r.h, IFLA_NET_NS_FD, &ns, 4);
@@ -143,11 +164,7 @@ int nl_addr(int fd, const char *name, int family, const void *addr, unsigned pre
     if (!idx)
         return -1;
     union req r;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-    r.h.nlmsg_type = RTM_NEWADDR;
-    r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-    struct ifaddrmsg *ifa = NLMSG_DATA(&r.h);
+    struct ifaddrmsg *ifa = req_start(&r, sizeof *ifa, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
     ifa->ifa_family = (unsigned char)family;
     ifa->ifa_prefixlen = (unsigned char)prefix;
     ifa->ifa_index = idx;
@@ -165,31 +182,13 @@ int nl_default_route(int fd, const char *name, int family, const void *gw)
     unsigned idx = if_nametoindex(name);
     if (!idx)
         return -1;
-    union req r;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-    r.h.nlmsg_type = RTM_NEWROUTE;
-    r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-    struct rtmsg *rt = NLMSG_DATA(&r.h);
-    rt->rtm_family = (unsigned char)family;
-    rt->rtm_table = RT_TABLE_MAIN;
-    rt->rtm_protocol = RTPROT_STATIC;
-    rt->rtm_scope = RT_SCOPE_UNIVERSE;
-    rt->rtm_type = RTN_UNICAST;
-    add_attr(&r.h, RTA_GATEWAY, gw, family == AF_INET ? 4 : 16);
-    uint32_t oif = idx;
-    add_attr(&r.h, RTA_OIF, &oif, 4);
-    return nl_talk(fd, &r.h);
+    return add_route(fd, family, RT_TABLE_MAIN, RT_SCOPE_UNIVERSE, RTN_UNICAST, gw, idx);
 }
 
 int nl_tproxy_route(int fd, int family, uint32_t mark, uint8_t table)
 {
     union req r;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct fib_rule_hdr));
-    r.h.nlmsg_type = RTM_NEWRULE;
-    r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-    struct fib_rule_hdr *fr = NLMSG_DATA(&r.h);
+    struct fib_rule_hdr *fr = req_start(&r, sizeof *fr, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL);
     fr->family = (unsigned char)family;
     fr->table = table;
     fr->action = FR_ACT_TO_TBL;
@@ -201,17 +200,5 @@ int nl_tproxy_route(int fd, int family, uint32_t mark, uint8_t table)
     unsigned lo = if_nametoindex("lo");
     if (!lo)
         return -1;
-    memset(&r, 0, sizeof r);
-    r.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-    r.h.nlmsg_type = RTM_NEWROUTE;
-    r.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-    struct rtmsg *rt = NLMSG_DATA(&r.h);
-    rt->rtm_family = (unsigned char)family;
-    rt->rtm_table = table;
-    rt->rtm_protocol = RTPROT_STATIC;
-    rt->rtm_scope = RT_SCOPE_HOST;
-    rt->rtm_type = RTN_LOCAL;
-    uint32_t oif = lo;
-    add_attr(&r.h, RTA_OIF, &oif, 4);
-    return nl_talk(fd, &r.h);
+    return add_route(fd, family, table, RT_SCOPE_HOST, RTN_LOCAL, NULL, lo);
 }
