@@ -55,16 +55,9 @@ void ocr_log(const struct ocr_global *g, const char *level, const char *fmt, ...
         gmtime_r(&ts.tv_sec, &tm);
         char t[40];
         strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(f, "{\"level\":\"%s\",\"msg\":\"", level);
-        for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                fprintf(f, "\\%c", *p);
-            else if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-        fprintf(f, "\",\"time\":\"%s\"}\n", t);
+        fprintf(f, "{\"level\":\"%s\",\"msg\":", level);
+        ocr_json_str(f, msg);
+        fprintf(f, ",\"time\":\"%s\"}\n", t);
     } else {
         fprintf(f, "%s: %s\n", level, msg);
     }

@@ -390,16 +390,9 @@ static void json_strs(FILE *f, char *const *v)
 {
     fputc('[', f);
     for (size_t i = 0; v[i]; i++) {
-        fputs(i ? ",\"" : "\"", f);
-        for (const unsigned char *p = (const unsigned char *)v[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                fprintf(f, "\\%c", *p);
-            else if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-        fputc('"', f);
+        if (i)
+            fputc(',', f);
+        ocr_json_str(f, v[i]);
     }
     fputc(']', f);
 }

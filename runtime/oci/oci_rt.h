@@ -122,6 +122,9 @@ const char *ocr_opt_split(const char *arg, char *name, size_t n, const char **va
 uint64_t ocr_proc_starttime(pid_t pid, bool *zombie);
 /* The OCI state JSON (what `state` prints and hooks read on stdin). */
 void ocr_state_print(FILE *f, const struct ocr_state *st, enum ocr_status s);
+/* s as a JSON string: quoted, '"', '\\' and control bytes escaped, every
+ * other byte as it is. */
+void ocr_json_str(FILE *f, const char *s);
 /* Remove DIR and the files cellrun puts there. */
 int ocr_state_remove(const char *dir);
 

@@ -414,7 +414,7 @@ int ocr_send_fd(const char *socket_path, int fd, char *why, size_t whylen)
     return r;
 }
 
-static void json_str(FILE *f, const char *s)
+void ocr_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -431,16 +431,16 @@ static void json_str(FILE *f, const char *s)
 void ocr_state_print(FILE *f, const struct ocr_state *st, enum ocr_status s)
 {
     fprintf(f, "{\n  \"ociVersion\": \"%s\",\n  \"id\": ", OCI_VERSION);
-    json_str(f, st->id);
+    ocr_json_str(f, st->id);
     fprintf(f, ",\n  \"status\": \"%s\",\n  \"pid\": %d,\n  \"bundle\": ", ocr_status_name(s),
             s == OCI_CREATED || s == OCI_RUNNING || s == OCI_CREATING ? (int)st->pid : 0);
-    json_str(f, st->bundle);
+    ocr_json_str(f, st->bundle);
     fprintf(f, ",\n  \"rootfs\": ");
     char rootfs[1200];
     snprintf(rootfs, sizeof rootfs, "%s/rootfs", st->bundle);
-    json_str(f, rootfs);
+    ocr_json_str(f, rootfs);
     fprintf(f, ",\n  \"created\": ");
-    json_str(f, st->created);
+    ocr_json_str(f, st->created);
     /* annotations were stored as the canonical JSON text of the object */
     fprintf(f, ",\n  \"annotations\": %s", st->annotations[0] == '{' ? st->annotations : "{}");
     fprintf(f, ",\n  \"owner\": \"\"\n}\n");
