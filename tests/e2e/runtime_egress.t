@@ -45,16 +45,7 @@ like "$RC:$ERR" "^6:.*resolve" "the bare name of a *. rule does not resolve"
 like "$(events dns_query)" '"decision":"nxdomain".*"name":"wild.test"' "dns_query event: nxdomain"
 
 # ---- the escape probe: every attempt must fail, and fast
-long=$(head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n')
-mkcell "$TMP/probe.plan" "$TMP/bin/egress_net" \
-    tcp:$SRV:8080 "name:svc.test:9999" "front:svc.test:8080:other.test" "front:a.wild.test:8080:svc.test" \
-    udp:100.64.128.1:8080 udp:$SRV:9000 udp:$SRV:8080 udpname:svc.test:8443 \
-    dns:100.64.0.1:other.test:a dns:100.64.0.1:other.test:aaaa dns:100.64.0.1:svc.test:txt \
-    dns:100.64.0.1:svc.test:any dns:100.64.0.1:svc.test:https dns:100.64.0.1:$long.$long.svc.test:a \
-    dns:$SRV:svc.test:a dns:8.8.8.8:svc.test:a "dns:[2001:4860:4860::8888]:svc.test:a" \
-    "tcp:[2001:db8::1]:9000" "tcp:[fd63:e11::1]:22" icmp:$SRV icmp:100.64.0.1 raw packet \
-    tcp:169.254.169.254:80 tcp:100.64.0.1:22 tcp:100.64.0.1:15001 tcp:100.64.0.1:53 \
-    tcp:$HOSTSIDE:9000 tcp:127.0.0.1:9000 tcp:1.1.1.1:443
+eg_probe_plan "$TMP/probe.plan" udpname:svc.test:8443
 run "$TMP/probe.plan"
 like "$OUT" "^CONTAINED" "egress escape probe: every attempt contained"
 unlike "$OUT" "escaped" "no attempt escaped"
@@ -87,11 +78,7 @@ sleep 0.5
 kids=$(cat /proc/$cr/task/*/children 2>/dev/null)
 kill -9 $cr; wait $cr 2>/dev/null
 sleep 0.5
-left=""
-for k in $kids; do   # a zombie waiting for its new parent to reap it is gone too
-    st=$(awk '{print $3}' /proc/$k/stat 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ] && left="$left $k:$st"
-done
-is "$left" "" "after SIGKILL of cellrun its children (the cell, netd) are gone"
+is "$(eg_alive $kids)" "" "after SIGKILL of cellrun its children (the cell, netd) are gone"
 
 # ---- a granted name the host cannot resolve
 mkcell "$TMP/unres.plan" "${CURL[@]}" http://svc.test:8080/hello
@@ -101,26 +88,7 @@ CELLOS_NET_HOSTS="$TMP/hosts.empty" rt_cellrun --key "$TMP/k.key" --events "$TMP
 like "$(events name_unresolved)" '"name":"svc.test"' "a granted name the host cannot resolve: the cell starts, an event says so"
 
 # ---- a cell granted only the Debian mirror reaches nothing else (real network)
-if curl -sf -m 10 -o /dev/null https://deb.debian.org/debian/dists/bookworm/Release; then
-    cat > "$TMP/m.cell" <<CELL
-use "std/base";
-use "std/net-client";
-use "std/syscalls";
-use "std/syscalls-network";
-cell mirror_only {
-    process { argv "/bin/sh", "-c", "\$0 https://deb.debian.org/debian/dists/bookworm/Release >/dev/null && echo mirror-ok; \$0 https://registry.npmjs.org/ >/dev/null || echo other-refused; \$0 --connect-to registry.npmjs.org:443:deb.debian.org:443 https://registry.npmjs.org/ >/dev/null || echo fronting-refused", "/usr/bin/curl -sS --max-time 10"; env PATH = "/usr/bin:/bin"; cwd "/"; }
-    network egress { tcp "deb.debian.org":443; }
-    syscalls { default kill-process; }
-}
-CELL
-    "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/m.cell" -o "$TMP/m.plan"
-    rm -f "$TMP/ev.jsonl"
-    (unset CELLOS_NET_HOSTS; rt_cellrun --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/m.plan" >"$TMP/out" 2>/dev/null </dev/null)
-    is "$(tr '\n' ' ' < "$TMP/out")" "mirror-ok other-refused fronting-refused " \
-        "granted only the mirror: the mirror works, another reachable host and SNI fronting through the mirror's address do not"
-else
-    skip 1 "the Debian mirror is not reachable from this host"
-fi
+eg_mirror_only "granted only the mirror: the mirror works, another reachable host and SNI fronting through the mirror's address do not"
 
 # ---- rootless: refused in one line, never run unfiltered
 if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null && rootless_setup; then
@@ -135,13 +103,7 @@ fi
 
 # ---- a gateway that cannot be set up: exit 125 naming the step (a ruleset
 # over netd's limit of 4096 TCP rules); 4096 rules still load
-{
-    echo 'use "std/base"; use "std/syscalls";'
-    echo 'cell many { process { argv "/bin/true"; } network egress {'
-    for i in $(seq 0 4096); do echo "tcp 198.51.$((i / 250)).$((i % 250))/32:443;"; done
-    echo '} syscalls { default kill-process; } }'
-} > "$TMP/many.cell"
-"$CELLC" -I "$CELLOS_TOP/policies" "$TMP/many.cell" -o "$TMP/many.plan"
+eg_many_plan
 ERR=$(rt_cellrun --unsigned --events /dev/null "$TMP/many.plan" 2>&1 </dev/null); RC=$?
 like "$RC:$ERR" "^125:cellrun: network: nftables: the ruleset is too large" "a gateway set-up failure: 125, naming the step"
 sed -i '/198.51.16.96\/32/d' "$TMP/many.cell"

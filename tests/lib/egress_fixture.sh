@@ -13,6 +13,13 @@
 #   events TYPE             the data of the network.v1.TYPE events
 #   CURL                    curl in a cell (fails within 5 s)
 #   links_before            the host's interface count before the fixture
+#   eg_probe_plan OUT [TARGET...]  the egress escape probe with every
+#                           standard attempt (and the TARGETs) compiled to OUT
+#   eg_alive PID...         those of the PIDs still alive (not zombies)
+#   eg_mirror_only DESC     a cell granted only the Debian mirror (real
+#                           network) reaches nothing else; skips unreachable
+#   eg_many_plan            $TMP/many.plan from $TMP/many.cell: 4097 TCP
+#                           rules, one over netd's limit
 . "$CELLOS_TOP/tests/lib/egress_srv.sh"
 links_before=$(ip -o link | wc -l)
 EG_OPTS=("${EG_OPTS[@]}")
@@ -56,3 +63,56 @@ run() {   # PLAN: sets OUT ERR RC, events in $TMP/ev.jsonl
 "$CELLRUN" keygen "$TMP/k" >/dev/null
 events() { jq -c "select(.type == \"dev.cellos.events.cell.network.v1.$1\") | .data" "$TMP/ev.jsonl"; }
 CURL=(/usr/bin/curl -sS --max-time 5)
+
+# ---- checks both backends make
+eg_probe_plan() {   # OUT [TARGET...]
+    local out=$1; shift
+    local long
+    long=$(head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    mkcell "$out" "$TMP/bin/egress_net" \
+        tcp:$SRV:8080 "name:svc.test:9999" "front:svc.test:8080:other.test" "front:a.wild.test:8080:svc.test" \
+        udp:100.64.128.1:8080 udp:$SRV:9000 udp:$SRV:8080 \
+        dns:100.64.0.1:other.test:a dns:100.64.0.1:other.test:aaaa dns:100.64.0.1:svc.test:txt \
+        dns:100.64.0.1:svc.test:any dns:100.64.0.1:svc.test:https dns:100.64.0.1:$long.$long.svc.test:a \
+        dns:$SRV:svc.test:a dns:8.8.8.8:svc.test:a "dns:[2001:4860:4860::8888]:svc.test:a" \
+        "tcp:[2001:db8::1]:9000" "tcp:[fd63:e11::1]:22" icmp:$SRV icmp:100.64.0.1 raw packet \
+        tcp:169.254.169.254:80 tcp:100.64.0.1:22 tcp:100.64.0.1:15001 tcp:100.64.0.1:53 \
+        tcp:$HOSTSIDE:9000 tcp:127.0.0.1:9000 tcp:1.1.1.1:443 "$@"
+}
+eg_alive() {   # PID...: a zombie waiting for its new parent to reap it is gone too
+    local left="" k st
+    for k in "$@"; do
+        st=$(awk '{print $3}' /proc/$k/stat 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ] && left="$left $k:$st"
+    done
+    echo "$left"
+}
+eg_mirror_only() {   # DESC
+    if ! curl -sf -m 10 -o /dev/null https://deb.debian.org/debian/dists/bookworm/Release; then
+        skip 1 "the Debian mirror is not reachable from this host"
+        return
+    fi
+    cat > "$TMP/m.cell" <<CELL
+use "std/base";
+use "std/net-client";
+use "std/syscalls";
+use "std/syscalls-network";
+cell mirror_only {
+    process { argv "/bin/sh", "-c", "\$0 https://deb.debian.org/debian/dists/bookworm/Release >/dev/null && echo mirror-ok; \$0 https://registry.npmjs.org/ >/dev/null || echo other-refused; \$0 --connect-to registry.npmjs.org:443:deb.debian.org:443 https://registry.npmjs.org/ >/dev/null || echo fronting-refused", "/usr/bin/curl -sS --max-time 10"; env PATH = "/usr/bin:/bin"; cwd "/"; }
+    network egress { tcp "deb.debian.org":443; }
+    syscalls { default kill-process; }
+}
+CELL
+    "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/m.cell" -o "$TMP/m.plan"
+    (unset CELLOS_NET_HOSTS; rt_cellrun --unsigned --events /dev/null "${EG_OPTS[@]}" "$TMP/m.plan" >"$TMP/out" 2>/dev/null </dev/null)
+    is "$(tr '\n' ' ' < "$TMP/out")" "mirror-ok other-refused fronting-refused " "$1"
+}
+eg_many_plan() {
+    local i
+    {
+        echo 'use "std/base"; use "std/syscalls";'
+        echo 'cell many { process { argv "/bin/true"; } network egress {'
+        for i in $(seq 0 4096); do echo "tcp 198.51.$((i / 250)).$((i % 250))/32:443;"; done
+        echo '} syscalls { default kill-process; } }'
+    } > "$TMP/many.cell"
+    "$CELLC" -I "$CELLOS_TOP/policies" "$TMP/many.cell" -o "$TMP/many.plan"
+}
