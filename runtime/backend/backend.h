@@ -186,6 +186,10 @@ struct backend_ops {
 struct cgroup_set;
 void backend_teardown_cell(struct backend_run *r, int *sync_wr, struct cgroup_set *cg);
 
+/* Close both ends of each of n pipes; an end of -1 (never opened) is
+ * skipped. For a spawn's failure paths. */
+void backend_close_pipes(int *const pipes[], size_t n);
+
 /* Helpers for backends (supervisor_backends.c). Both truncate; a full
  * list drops the note/fact (and says so in the last note). */
 void backend_note(struct backend_run *r, const char *name, const char *what, const char *fmt, ...)

@@ -68,3 +68,11 @@ void backend_teardown_cell(struct backend_run *r, int *sync_wr, struct cgroup_se
     if (cgroup_cleanup(cg) < 0)
         backend_note(r, "teardown", "cgroup", "could not remove %s now; the reaper retries", cg->name);
 }
+
+void backend_close_pipes(int *const pipes[], size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < 2; j++)
+            if (pipes[i][j] >= 0)
+                close(pipes[i][j]);
+}

@@ -376,15 +376,6 @@ static int start_timeout_ms(void)
     return DEFAULT_START_TIMEOUT_MS;
 }
 
-/* closes both ends of each pipe gv_spawn opened (-1: not opened) */
-static void close_pipes(int *const pipes[], size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        for (int j = 0; j < 2; j++)
-            if (pipes[i][j] >= 0)
-                close(pipes[i][j]);
-}
-
 static int gv_spawn(struct backend_run *r, struct cell_error *e)
 {
     struct gv *g = r->priv;
@@ -512,7 +503,7 @@ static int gv_spawn(struct backend_run *r, struct cell_error *e)
 
 fail:
     err = errno;
-    close_pipes((int *const[]){ rp, hp, sp, nr }, 4);
+    backend_close_pipes((int *const[]){ rp, hp, sp, nr }, 4);
     if (host_net >= 0)
         close(host_net);
     return cell_err_sys(e, err, "%s", what);

@@ -471,14 +471,7 @@ static int native_spawn(struct backend_run *r, struct cell_error *e)
     pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
     if (pid < 0) {
         int err = errno;
-        if (hp[0] >= 0) {
-            close(hp[0]);
-            close(hp[1]);
-        }
-        close(rp[0]);
-        close(rp[1]);
-        close(sp[0]);
-        close(sp[1]);
+        backend_close_pipes((int *const[]){ hp, rp, sp }, 3);
         if (np[1] >= 0)
             close(np[1]);
         if (err == EPERM || err == EINVAL || err == ENOSPC)

@@ -1111,24 +1111,18 @@ static __attribute__((noreturn)) void monitor(struct mon *m, int go_r)
 static int vm_spawn(struct backend_run *r, struct cell_error *e)
 {
     struct vm_priv *v = r->priv;
-    int rec[2], go[2], vd[2];
-    if (pipe2(rec, O_CLOEXEC) < 0)
-        return cell_err_sys(e, errno, "vm: pipe");
-    if (pipe2(go, O_CLOEXEC) < 0 || pipe2(vd, O_CLOEXEC) < 0) {
-        close(rec[0]);
-        close(rec[1]);
-        return cell_err_sys(e, errno, "vm: pipe");
+    int rec[2] = { -1, -1 }, go[2] = { -1, -1 }, vd[2] = { -1, -1 };
+    int *const pipes[] = { rec, go, vd };
+    if (pipe2(rec, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0 || pipe2(vd, O_CLOEXEC) < 0) {
+        int err = errno;
+        backend_close_pipes(pipes, 3);
+        return cell_err_sys(e, err, "vm: pipe");
     }
     /* egress: netd and the gateway namespace with the tap, before the key
      * exists; the monitor inherits the tap for QEMU */
     if (v->egress) {
         if (net_gw_start_tap(r->plan, &r->net, &v->tap_fd, e) < 0) {
-            close(rec[0]);
-            close(rec[1]);
-            close(go[0]);
-            close(go[1]);
-            close(vd[0]);
-            close(vd[1]);
+            backend_close_pipes(pipes, 3);
             return -1;
         }
         v->l.tap = true;
