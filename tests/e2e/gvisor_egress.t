@@ -36,22 +36,12 @@ is "$(jq -r 'select(.type | endswith("deviation")) | .data.what' "$TMP/ev.jsonl"
 "$CELLRUN" verify "$TMP/ev.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/http.plan" >/dev/null 2>&1
 ok $? "the stream with network events verifies"
 
-mkcell "$TMP/https.plan" "${CURL[@]}" --cacert "$TMP/bin/cert.pem" https://svc.test:8443/hello
-run "$TMP/https.plan"
-is "$RC:$OUT" "0:hello-from-srv" "HTTPS by a granted name (SNI checked, TLS end to end)"
+eg_granted
 
 mkcell "$TMP/v6.plan" "${CURL[@]}" -6 http://svc.test:8080/hello
 run "$TMP/v6.plan"
 is "$RC:$OUT" "0:hello-from-srv" "IPv6: a granted name's synthetic AAAA through gVisor's fd63:e11::2"
 like "$(events dns_query)" '"answer":"fd63:e11:0:1::[0-9a-f]+".*"qtype":28' "dns_query event for the AAAA answer"
-
-mkcell "$TMP/wild.plan" "${CURL[@]}" http://a.wild.test:8080/hello
-run "$TMP/wild.plan"
-is "$RC:$OUT" "0:hello-from-srv" "a name under a *. rule"
-
-mkcell "$TMP/cidr.plan" "${CURL[@]}" http://$SRV:9000/hello
-run "$TMP/cidr.plan"
-is "$RC:$OUT" "0:hello-from-srv" "an address granted by a CIDR rule"
 
 # ---- refused: names not granted, fronting
 mkcell "$TMP/other.plan" "${CURL[@]}" http://other.test:8080/hello

@@ -27,17 +27,7 @@ like "$(jq -c 'select(.type | endswith("completed")) | .data' "$TMP/ev.jsonl")" 
 "$CELLRUN" verify "$TMP/ev.jsonl" --trust "$TMP/k.trust.json" --plan "$TMP/http.plan" >/dev/null 2>&1
 ok $? "the stream with network events verifies"
 
-mkcell "$TMP/https.plan" "${CURL[@]}" --cacert "$TMP/bin/cert.pem" https://svc.test:8443/hello
-run "$TMP/https.plan"
-is "$RC:$OUT" "0:hello-from-srv" "HTTPS by a granted name (SNI checked, TLS end to end)"
-
-mkcell "$TMP/wild.plan" "${CURL[@]}" http://a.wild.test:8080/hello
-run "$TMP/wild.plan"
-is "$RC:$OUT" "0:hello-from-srv" "a name under a *. rule"
-
-mkcell "$TMP/cidr.plan" "${CURL[@]}" http://$SRV:9000/hello
-run "$TMP/cidr.plan"
-is "$RC:$OUT" "0:hello-from-srv" "an address granted by a CIDR rule"
+eg_granted
 
 mkcell "$TMP/bare.plan" "${CURL[@]}" http://wild.test:8080/hello
 run "$TMP/bare.plan"

@@ -13,6 +13,9 @@
 #   events TYPE             the data of the network.v1.TYPE events
 #   CURL                    curl in a cell (fails within 5 s)
 #   links_before            the host's interface count before the fixture
+#   eg_granted              HTTPS by a granted name, a name under a *. rule
+#                           and an address granted by a CIDR rule reach the
+#                           servers (3 checks)
 #   eg_probe_plan OUT [TARGET...]  the egress escape probe with every
 #                           standard attempt (and the TARGETs) compiled to OUT
 #   eg_alive PID...         those of the PIDs still alive (not zombies)
@@ -65,6 +68,17 @@ events() { jq -c "select(.type == \"dev.cellos.events.cell.network.v1.$1\") | .d
 CURL=(/usr/bin/curl -sS --max-time 5)
 
 # ---- checks both backends make
+eg_granted() {
+    mkcell "$TMP/https.plan" "${CURL[@]}" --cacert "$TMP/bin/cert.pem" https://svc.test:8443/hello
+    run "$TMP/https.plan"
+    is "$RC:$OUT" "0:hello-from-srv" "HTTPS by a granted name (SNI checked, TLS end to end)"
+    mkcell "$TMP/wild.plan" "${CURL[@]}" http://a.wild.test:8080/hello
+    run "$TMP/wild.plan"
+    is "$RC:$OUT" "0:hello-from-srv" "a name under a *. rule"
+    mkcell "$TMP/cidr.plan" "${CURL[@]}" http://$SRV:9000/hello
+    run "$TMP/cidr.plan"
+    is "$RC:$OUT" "0:hello-from-srv" "an address granted by a CIDR rule"
+}
 eg_probe_plan() {   # OUT [TARGET...]
     local out=$1; shift
     local long
