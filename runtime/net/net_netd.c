@@ -527,7 +527,7 @@ static void answer_dns(struct netd *d, int s)
 void netd_refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t *addr, uint16_t port,
                        const char *name, const char *why)
 {
-    bool first = true;
+    bool first = true, last = false;
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < d->nref; i++)
         if (d->ref[i].family == family && d->ref[i].port == port && d->ref[i].proto == proto &&
@@ -539,6 +539,9 @@ void netd_refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t 
         x->proto = proto;
         x->port = port;
         memcpy(x->addr, addr, 16);
+        last = d->nref == MAX_REFUSED;
+    } else if (first) {
+        first = false; /* bounded: at most MAX_REFUSED events, whatever the cell tries */
     }
     pthread_mutex_unlock(&d->mu);
     if (first) {
@@ -551,7 +554,7 @@ void netd_refused_flow(struct netd *d, int family, uint8_t proto, const uint8_t 
         r.port = port;
         memcpy(r.addr, addr, 16);
         snprintf(r.name, sizeof r.name, "%s", name ? name : "");
-        snprintf(r.why, sizeof r.why, "%s", why);
+        snprintf(r.why, sizeof r.why, "%s%s", why, last ? " (the last reported)" : "");
         netd_report(d, &r);
     }
 }

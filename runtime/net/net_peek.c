@@ -2,7 +2,13 @@
  * net_peek.c - the name a connection carries in its first bytes: the
  * server_name of a TLS ClientHello (RFC 8446 4.1.2, RFC 6066 3) or the Host
  * header of an HTTP/1.x request. Pure functions over a buffer; every length
- * field is checked against what is there before it is followed.
+ * field is checked against what is there before it is followed. Anything a
+ * server could read as a name other than the one returned names nothing
+ * (returns 0): a byte that is not a host name's (NUL, space, '%'...), a
+ * second server_name entry or extension, an encrypted_client_hello (its
+ * inner ClientHello's name is hidden), a second Host header (also
+ * "Host :"), a folded header line, a request-target in absolute or
+ * authority form naming another host than Host.
  */
 #include "net_int.h"
 
@@ -22,6 +28,8 @@ static int copy_name(const uint8_t *s, size_t l, char *name, size_t cap)
         char c = (char)s[i];
         if (c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+            return 0; /* "granted.example\0.other", "a b", "%2e": not a host name */
         name[i] = c;
     }
     name[l] = 0;
@@ -71,12 +79,17 @@ int peek_tls_sni(const uint8_t *b, size_t n, char *name, size_t cap)
     if ((size_t)(end - p) < el)
         return 0;
     end = p + el;
+    int found = 0;
     while (end - p >= 4) {
         size_t type = rd16(p), len = rd16(p + 2);
         p += 4;
         if ((size_t)(end - p) < len)
             return 0;
+        if (type == 0xfe0d || type == 0xffce)
+            return 0;    /* encrypted_client_hello (and draft ESNI): the real name is hidden */
         if (type == 0) { /* server_name: list length, then (type, length, name) */
+            if (found)
+                return 0; /* a second server_name extension: ambiguous */
             const uint8_t *q = p, *qe = p + len;
             if (qe - q < 2)
                 return 0;
@@ -85,15 +98,46 @@ int peek_tls_sni(const uint8_t *b, size_t n, char *name, size_t cap)
                 size_t nl = rd16(q + 1);
                 if ((size_t)(qe - q - 3) < nl)
                     return 0;
-                if (q[0] == 0)
-                    return copy_name(q + 3, nl, name, cap);
+                if (q[0] == 0) {
+                    if (found)
+                        return 0; /* two host names: ambiguous */
+                    if (!copy_name(q + 3, nl, name, cap))
+                        return 0;
+                    found = 1;
+                }
                 q += 3 + nl;
             }
-            return 0;
+            if (!found)
+                return 0;
         }
         p += len;
     }
-    return 0;
+    return found;
+}
+
+/* The host of a request-target in absolute form ("http://h:1/x") or
+ * authority form ("h:443", CONNECT) into name; 1, or 0 when it has none. */
+static int target_host(const uint8_t *t, size_t tl, char *name, size_t cap)
+{
+    const uint8_t *e = t + tl, *s = t;
+    for (const uint8_t *p = t; p + 2 < e; p++)
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
+            s = p + 3;
+            break;
+        }
+    const uint8_t *h = s;
+    while (h < e && *h != '/' && *h != '?' && *h != '#')
+        h++;
+    const uint8_t *at = NULL;
+    for (const uint8_t *p = s; p < h; p++)
+        if (*p == '@')
+            at = p;
+    if (at)
+        s = at + 1; /* userinfo */
+    const uint8_t *colon = memchr(s, ':', (size_t)(h - s));
+    if (colon && s < h && *s != '[')
+        h = colon;
+    return copy_name(s, (size_t)(h - s), name, cap);
 }
 
 int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap)
@@ -113,17 +157,23 @@ int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap)
     }
     if (!ok)
         return partial ? -1 : -2;
-    /* the header block ends at the first empty line */
+    /* the header block ends at the first empty line (CRLF or a bare LF) */
     const uint8_t *endh = NULL;
-    for (size_t i = 0; i + 3 < n; i++)
-        if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') {
-            endh = b + i + 2;
+    for (const uint8_t *line = b; line < b + n;) {
+        const uint8_t *eol = memchr(line, '\n', (size_t)(b + n - line));
+        if (!eol)
+            break;
+        if (eol == line || (eol == line + 1 && line[0] == '\r')) {
+            endh = line;
             break;
         }
+        line = eol + 1;
+    }
     if (!endh)
         return -1;
     int found = 0;
-    const uint8_t *line = b;
+    const uint8_t *line = b, *target = NULL;
+    size_t tlen = 0;
     while (line < endh) {
         const uint8_t *eol = memchr(line, '\n', (size_t)(endh - line));
         if (!eol)
@@ -131,22 +181,46 @@ int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap)
         size_t ll = (size_t)(eol - line);
         if (ll && line[ll - 1] == '\r')
             ll--;
-        if (ll > 5 && strncasecmp((const char *)line, "host:", 5) == 0) {
-            if (found)
-                return 0; /* two Host headers: ambiguous, names nothing */
-            const uint8_t *v = line + 5, *ve = line + ll;
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-                ve--;
-            const uint8_t *colon = memchr(v, ':', (size_t)(ve - v));
-            if (colon && v < ve && *v != '[')
-                ve = colon;
-            if (!copy_name(v, (size_t)(ve - v), name, cap))
-                return 0;
-            found = 1;
+        if (line == b) { /* the request line: METHOD SP target SP version */
+            const uint8_t *sp = memchr(line, ' ', ll);
+            if (sp) {
+                target = sp + 1;
+                const uint8_t *sp2 = memchr(target, ' ', (size_t)(line + ll - target));
+                tlen = (size_t)((sp2 ? sp2 : line + ll) - target);
+            }
+        } else if (ll && (line[0] == ' ' || line[0] == '\t')) {
+            return 0; /* a folded line (obsolete): a server may join it to Host */
+        } else {
+            size_t k = 0;
+            while (k < ll && line[k] != ':' && line[k] != ' ' && line[k] != '\t')
+                k++;
+            size_t c = k;
+            while (c < ll && (line[c] == ' ' || line[c] == '\t'))
+                c++;
+            if (k == 4 && c < ll && line[c] == ':' && strncasecmp((const char *)line, "host", 4) == 0) {
+                if (found)
+                    return 0; /* two Host headers: ambiguous, names nothing */
+                const uint8_t *v = line + c + 1, *ve = line + ll;
+                while (v < ve && (*v == ' ' || *v == '\t'))
+                    v++;
+                while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                    ve--;
+                const uint8_t *colon = memchr(v, ':', (size_t)(ve - v));
+                if (colon && v < ve && *v != '[')
+                    ve = colon;
+                if (!copy_name(v, (size_t)(ve - v), name, cap))
+                    return 0;
+                found = 1;
+            }
         }
         line = eol + 1;
+    }
+    /* absolute form ("GET http://other/") or authority form (CONNECT
+     * other:443): a server routes by it, not by Host; it must be the same */
+    if (found && target && tlen && target[0] != '/' && !(tlen == 1 && target[0] == '*')) {
+        char th[DNS_MAX_NAME + 2];
+        if (!target_host(target, tlen, th, sizeof th) || strcmp(th, name) != 0)
+            return 0;
     }
     return found;
 }

@@ -671,8 +671,11 @@ static void *worker(void *arg)
             continue;
         int family = (int)ev.data.u32;
         int fd = accept4(family == 4 ? px->lst4 : px->lst6, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd < 0)
-            continue; /* another worker took it */
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                poll(NULL, 0, 20); /* out of descriptors: the connection waits in the backlog, no spin */
+            continue;              /* else another worker took it */
+        }
         /* non-blocking from here on (the peek polls); TCP_NODELAY comes
          * from the listener */
         pthread_mutex_lock(&px->mu);

@@ -5,6 +5,16 @@
  *   name:NAME:PORT         connect to NAME as the cell's resolver answers it
  *   front:NAME:PORT:OTHER  connect to NAME, send an HTTP request for OTHER:
  *                          must get no answer (domain fronting)
+ *   send:NAME:PORT:KIND:OTHER  connect to NAME, send bytes that name NAME to
+ *                          a careless check but OTHER (or nothing) to a
+ *                          server: KIND sninul (SNI "NAME\0.OTHER"), twosni
+ *                          (two names in server_name), twoext (two
+ *                          server_name extensions), ech (an
+ *                          encrypted_client_hello), absform ("GET
+ *                          http://OTHER/"), connect (CONNECT OTHER:443),
+ *                          fold (a folded Host line), hostsp ("Host :
+ *                          OTHER" after Host): must get no answer
+ *   udplite:ADDR:PORT      a UDP-Lite datagram (its own IP protocol): no answer
  *   udp:ADDR:PORT          send a datagram, expect an error, never an answer
  *   udpname:NAME:PORT      the same to NAME as the cell's resolver answers it
  *                          (QUIC to a name granted only for TCP)
@@ -123,7 +133,8 @@ static int tcp_connect(struct sockaddr_storage *ss, socklen_t len, int *err, dou
 
 /* After a connection was accepted by something: does it carry data back?
  * (The proxy resets a refused connection after reading its first bytes.) */
-static void tcp_attempt(const char *what, struct sockaddr_storage *ss, socklen_t len, const char *host)
+static void tcp_send_attempt(const char *what, struct sockaddr_storage *ss, socklen_t len, const void *req,
+                             size_t reqlen)
 {
     int err;
     double took;
@@ -134,11 +145,9 @@ static void tcp_attempt(const char *what, struct sockaddr_storage *ss, socklen_t
         report(err != ETIMEDOUT && took < 2.0, what, how);
         return;
     }
-    char req[300];
-    snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host ? host : "x");
     struct timeval tv = { 3, 0 };
     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssize_t w = send(s, req, strlen(req), MSG_NOSIGNAL);
+    ssize_t w = send(s, req, reqlen, MSG_NOSIGNAL);
     char buf[64];
     ssize_t n = w > 0 ? recv(s, buf, sizeof buf, 0) : -1;
     int e2 = errno;
@@ -150,6 +159,84 @@ static void tcp_attempt(const char *what, struct sockaddr_storage *ss, socklen_t
         snprintf(how, sizeof how, "connected, then %s", n == 0 ? "closed without data" : strerror(e2));
         report(n == 0 || e2 != EAGAIN, what, how);
     }
+}
+
+static void tcp_attempt(const char *what, struct sockaddr_storage *ss, socklen_t len, const char *host)
+{
+    char req[300];
+    snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host ? host : "x");
+    tcp_send_attempt(what, ss, len, req, strlen(req));
+}
+
+/* A TLS ClientHello into b: server_name entries sni1 (n1 bytes) and, when
+ * sni2, a second entry (two == 1) or a second server_name extension
+ * (two == 2); ech: an encrypted_client_hello extension too. */
+static size_t client_hello(uint8_t *b, const char *sni1, size_t n1, const char *sni2, int two, bool ech)
+{
+    uint8_t e[700];
+    size_t k = 0, n2 = sni2 ? strlen(sni2) : 0;
+    size_t list = 3 + n1 + (two == 1 ? 3 + n2 : 0);
+    e[k++] = 0, e[k++] = 0, e[k++] = (uint8_t)((list + 2) >> 8), e[k++] = (uint8_t)(list + 2);
+    e[k++] = (uint8_t)(list >> 8), e[k++] = (uint8_t)list;
+    e[k++] = 0, e[k++] = (uint8_t)(n1 >> 8), e[k++] = (uint8_t)n1;
+    memcpy(e + k, sni1, n1), k += n1;
+    if (two == 1) {
+        e[k++] = 0, e[k++] = (uint8_t)(n2 >> 8), e[k++] = (uint8_t)n2;
+        memcpy(e + k, sni2, n2), k += n2;
+    } else if (two == 2) {
+        e[k++] = 0, e[k++] = 0, e[k++] = (uint8_t)((n2 + 5) >> 8), e[k++] = (uint8_t)(n2 + 5);
+        e[k++] = (uint8_t)((n2 + 3) >> 8), e[k++] = (uint8_t)(n2 + 3);
+        e[k++] = 0, e[k++] = (uint8_t)(n2 >> 8), e[k++] = (uint8_t)n2;
+        memcpy(e + k, sni2, n2), k += n2;
+    }
+    if (ech) {
+        static const uint8_t x[] = { 0xfe, 0x0d, 0, 4, 0, 0, 0, 0 };
+        memcpy(e + k, x, sizeof x), k += sizeof x;
+    }
+    uint8_t h[800];
+    size_t o = 0;
+    h[o++] = 3, h[o++] = 3;
+    memset(h + o, 0x5a, 32), o += 32;
+    h[o++] = 0;                                                                      /* session id */
+    h[o++] = 0, h[o++] = 4, h[o++] = 0x13, h[o++] = 1, h[o++] = 0xc0, h[o++] = 0x2f; /* suites */
+    h[o++] = 1, h[o++] = 0;                                                          /* compression */
+    h[o++] = (uint8_t)(k >> 8), h[o++] = (uint8_t)k;
+    memcpy(h + o, e, k), o += k;
+    size_t n = 0;
+    b[n++] = 0x16, b[n++] = 3, b[n++] = 1, b[n++] = (uint8_t)((o + 4) >> 8), b[n++] = (uint8_t)(o + 4);
+    b[n++] = 1, b[n++] = 0, b[n++] = (uint8_t)(o >> 8), b[n++] = (uint8_t)o;
+    memcpy(b + n, h, o);
+    return n + o;
+}
+
+/* send:NAME:PORT:KIND:OTHER - what a proxy that checks names must refuse */
+static void send_attempt(const char *what, struct sockaddr_storage *ss, socklen_t len, const char *name,
+                         const char *kind, const char *other)
+{
+    uint8_t b[1200];
+    size_t n = 0;
+    char sni[300];
+    if (!strcmp(kind, "sninul")) { /* "NAME\0.OTHER": a C string compare sees NAME */
+        int l = snprintf(sni, sizeof sni, "%s#.%s", name, other);
+        sni[strlen(name)] = 0;
+        n = client_hello(b, sni, (size_t)l, NULL, 0, false);
+    } else if (!strcmp(kind, "twosni")) {
+        n = client_hello(b, name, strlen(name), other, 1, false);
+    } else if (!strcmp(kind, "twoext")) {
+        n = client_hello(b, name, strlen(name), other, 2, false);
+    } else if (!strcmp(kind, "ech")) { /* the inner ClientHello would name OTHER */
+        n = client_hello(b, name, strlen(name), NULL, 0, true);
+    } else {
+        const char *fmt = !strcmp(kind, "absform") ? "GET http://%2$s/ HTTP/1.1\r\nHost: %1$s\r\n\r\n"
+            : !strcmp(kind, "connect")             ? "CONNECT %2$s:443 HTTP/1.1\r\nHost: %1$s\r\n\r\n"
+            : !strcmp(kind, "fold")                ? "GET / HTTP/1.1\r\nHost: %1$s\r\n %2$s\r\n\r\n"
+            : !strcmp(kind, "hostsp")              ? "GET / HTTP/1.1\r\nHost: %1$s\r\nHost : %2$s\r\n\r\n"
+                                                   : NULL;
+        if (!fmt)
+            UNSURE("unknown kind %s", kind);
+        n = (size_t)snprintf((char *)b, sizeof b, fmt, name, other);
+    }
+    tcp_send_attempt(what, ss, len, b, n);
 }
 
 static size_t dns_query(uint8_t *q, const char *name, uint16_t type, uint16_t id)
@@ -280,6 +367,35 @@ static void attempt(char *arg)
         inet_ntop(AF_INET, a, ip, sizeof ip);
         parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
         tcp_attempt(what, &ss, len, n == 4 ? f[3] : f[1]);
+    } else if (!strcmp(f[0], "send") && n == 5) {
+        uint8_t a[16] = { 0 };
+        int an = 0;
+        int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
+        if (rc != 0 || an < 1)
+            UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
+        char ip[64];
+        inet_ntop(AF_INET, a, ip, sizeof ip);
+        parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        send_attempt(what, &ss, len, f[1], f[3], f[4]);
+    } else if (!strcmp(f[0], "udplite") && n == 3) {
+        if (parse_addr(f[1], (uint16_t)atoi(f[2]), &ss, &len) < 0)
+            UNSURE("bad address %s", f[1]);
+        int s = socket(ss.ss_family, SOCK_DGRAM, IPPROTO_UDPLITE);
+        if (s < 0) {
+            snprintf(how, sizeof how, "socket: %s", strerror(errno));
+            report(true, what, how);
+            return;
+        }
+        struct timeval tv = { 2, 0 };
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char buf[64];
+        ssize_t r = -1;
+        if (connect(s, (struct sockaddr *)&ss, len) == 0 && send(s, "probe", 5, 0) == 5)
+            r = recv_answer(s, buf, sizeof buf);
+        int e = errno;
+        close(s);
+        snprintf(how, sizeof how, "%s", r >= 0 ? "an answer" : strerror(e));
+        report(r < 0, what, how);
     } else if ((!strcmp(f[0], "udp") || !strcmp(f[0], "udpname")) && n == 3) {
         if (!strcmp(f[0], "udpname")) {
             uint8_t a[16] = { 0 };

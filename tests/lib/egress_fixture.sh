@@ -91,7 +91,14 @@ eg_probe_plan() {   # OUT [TARGET...]
         dns:$SRV:svc.test:a dns:8.8.8.8:svc.test:a "dns:[2001:4860:4860::8888]:svc.test:a" \
         "tcp:[2001:db8::1]:9000" "tcp:[fd63:e11::1]:22" icmp:$SRV icmp:100.64.0.1 raw packet \
         tcp:169.254.169.254:80 tcp:100.64.0.1:22 tcp:100.64.0.1:15001 tcp:100.64.0.1:53 \
-        tcp:$HOSTSIDE:9000 tcp:127.0.0.1:9000 tcp:1.1.1.1:443 "$@"
+        tcp:$HOSTSIDE:9000 tcp:127.0.0.1:9000 tcp:1.1.1.1:443 \
+        send:svc.test:8080:sninul:other.test send:svc.test:8443:sninul:other.test \
+        send:svc.test:8443:twosni:other.test send:svc.test:8443:twoext:other.test send:svc.test:8443:ech:other.test \
+        send:svc.test:8080:absform:other.test send:svc.test:8080:connect:other.test \
+        send:svc.test:8080:fold:other.test send:svc.test:8080:hostsp:other.test \
+        udp:100.64.0.1:15002 udp:100.64.0.1:5353 "udp:[fd63:e11::1]:15002" "tcp:[fd63:e11::1]:15001" \
+        tcp:100.64.0.1:15002 tcp:100.64.128.200:8080 tcp:100.64.0.3:8080 udp:100.64.0.3:53 udp:255.255.255.255:53 \
+        udplite:$SRV:9000 udplite:100.64.128.1:8080 "$@"
 }
 eg_alive() {   # PID...: a zombie waiting for its new parent to reap it is gone too
     local left="" k st

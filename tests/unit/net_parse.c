@@ -169,10 +169,12 @@ static size_t make_query(uint8_t *q, const char *name, uint16_t type)
     return dns_build_query(0x1234, name, type, q, 512);
 }
 
-/* a TLS 1.2-style ClientHello with one server_name */
-static size_t make_hello(uint8_t *b, const char *sni)
+/* a TLS 1.2-style ClientHello with one server_name of nl bytes; extra: 1 a
+ * second host name entry in it, 2 a second server_name extension; ech: an
+ * encrypted_client_hello extension after it */
+static size_t make_hello_raw(uint8_t *b, const char *sni, size_t nl, int extra, bool ech)
 {
-    size_t nl = strlen(sni), o = 0;
+    size_t o = 0;
     uint8_t body[600];
     size_t k = 0;
     body[k++] = 3;
@@ -200,6 +202,33 @@ static size_t make_hello(uint8_t *b, const char *sni)
     body[k++] = (uint8_t)nl;
     memcpy(body + k, sni, nl);
     k += nl;
+    size_t ext_at = 41; /* where the extensions' length is in body */
+    size_t add = 0;
+    if (extra == 1) { /* the list grows by one entry "x.y" */
+        static const uint8_t e1[] = { 0, 0, 3, 'x', '.', 'y' };
+        memcpy(body + k, e1, sizeof e1);
+        k += sizeof e1;
+        add = sizeof e1;
+        size_t sl = nl + 5 + add, ll = nl + 3 + add;
+        body[ext_at + 4] = (uint8_t)(sl >> 8);
+        body[ext_at + 5] = (uint8_t)sl;
+        body[ext_at + 6] = (uint8_t)(ll >> 8);
+        body[ext_at + 7] = (uint8_t)ll;
+    } else if (extra == 2) {
+        static const uint8_t e2[] = { 0, 0, 0, 8, 0, 6, 0, 0, 3, 'x', '.', 'y' };
+        memcpy(body + k, e2, sizeof e2);
+        k += sizeof e2;
+        add = sizeof e2;
+    }
+    if (ech) {
+        static const uint8_t e3[] = { 0xfe, 0x0d, 0, 2, 0, 0 };
+        memcpy(body + k, e3, sizeof e3);
+        k += sizeof e3;
+        add += sizeof e3;
+    }
+    size_t el = (size_t)(body[ext_at] << 8 | body[ext_at + 1]) + add;
+    body[ext_at] = (uint8_t)(el >> 8);
+    body[ext_at + 1] = (uint8_t)el;
     b[o++] = 0x16;
     b[o++] = 3;
     b[o++] = 1;
@@ -211,6 +240,11 @@ static size_t make_hello(uint8_t *b, const char *sni)
     b[o++] = (uint8_t)k;
     memcpy(b + o, body, k);
     return o + k;
+}
+
+static size_t make_hello(uint8_t *b, const char *sni)
+{
+    return make_hello_raw(b, sni, strlen(sni), 0, false);
 }
 
 int main(void)
@@ -286,6 +320,47 @@ int main(void)
     const char *none = "GET / HTTP/1.0\r\n\r\n";
     is_int(peek_http_host((const uint8_t *)none, strlen(none), nm, sizeof nm), 0, "no Host header");
     is_int(peek_http_host((const uint8_t *)"\x16\x03\x01", 3, nm, sizeof nm), -2, "TLS is not HTTP");
+
+    /* adversarial names (tests/escape/egress_net.c probes the proxy with the same) */
+    static const uint8_t nulsni[] = "svc.test\0.evil.example";
+    hl = make_hello_raw(h, (const char *)nulsni, sizeof nulsni - 1, 0, false);
+    is_int(peek_tls_sni(h, hl, nm, sizeof nm), 0, "SNI with a NUL names nothing");
+    hl = make_hello_raw(h, "svc.test", 8, 1, false);
+    is_int(peek_tls_sni(h, hl, nm, sizeof nm), 0, "two host names in server_name name nothing");
+    hl = make_hello_raw(h, "svc.test", 8, 2, false);
+    is_int(peek_tls_sni(h, hl, nm, sizeof nm), 0, "two server_name extensions name nothing");
+    hl = make_hello_raw(h, "svc.test", 8, 0, true);
+    is_int(peek_tls_sni(h, hl, nm, sizeof nm), 0, "an encrypted_client_hello names nothing");
+    hl = make_hello_raw(h, "SVC.test.", 9, 0, false);
+    ok(peek_tls_sni(h, hl, nm, sizeof nm) == 1 && strcmp(nm, "svc.test") == 0,
+       "SNI with a trailing dot and upper case: the name");
+    static const struct {
+        const char *req;
+        int want;
+        const char *why;
+    } hreq[] = {
+        { "GET http://other.example/ HTTP/1.1\r\nHost: svc.test\r\n\r\n", 0,
+          "absolute form naming another host" },
+        { "GET http://u@svc.test:80/x HTTP/1.1\r\nHost: svc.test\r\n\r\n", 1, "absolute form naming Host" },
+        { "CONNECT other.example:443 HTTP/1.1\r\nHost: svc.test\r\n\r\n", 0, "CONNECT to another host" },
+        { "OPTIONS * HTTP/1.1\r\nHost: svc.test\r\n\r\n", 1, "OPTIONS *" },
+        { "GET / HTTP/1.1\r\nHost: svc.test\r\n other.example\r\n\r\n", 0, "a folded header line" },
+        { "GET / HTTP/1.1\r\nHost: svc.test\r\nHost : other.example\r\n\r\n", 0, "Host and \"Host :\"" },
+        { "GET / HTTP/1.1\r\nHost: svc.test other.example\r\n\r\n", 0, "Host with inner whitespace" },
+        { "GET / HTTP/1.1\r\nHost: svc.test%00\r\n\r\n", 0, "Host with a percent escape" },
+    };
+    for (size_t i = 0; i < sizeof hreq / sizeof hreq[0]; i++) {
+        int r = peek_http_host((const uint8_t *)hreq[i].req, strlen(hreq[i].req), nm, sizeof nm);
+        if (hreq[i].want == 1 && r == 1 && strcmp(nm, "other.example") == 0)
+            r = 0;
+        is_int(r, hreq[i].want, hreq[i].why);
+    }
+    {
+        const char *lf = "GET / HTTP/1.1\nHost: other.example\n\nGET / HTTP/1.1\r\nHost: svc.test\r\n\r\n";
+        ok(peek_http_host((const uint8_t *)lf, strlen(lf), nm, sizeof nm) == 1 &&
+               strcmp(nm, "other.example") == 0,
+           "the first request's Host is the one checked");
+    }
 
     /* ---- rules */
     ok(net_name_matches("*.pkg.example.org", "a.pkg.example.org"), "wildcard: a name under it");
@@ -405,7 +480,8 @@ int main(void)
     struct plan pn = p;
     pn.net.egress = an;
     pn.net.n_egress = 3;
-    is_int(net_rule_any_name(&pn, "mirror.example.org", 443), 1, "any-name: the rule that says it, not the first");
+    is_int(net_rule_any_name(&pn, "mirror.example.org", 443), 1,
+           "any-name: the rule that says it, not the first");
     is_int(net_rule_any_name(&pn, "a.pkg.example.org", 8001), 2, "any-name on a wildcard rule");
     is_int(net_rule_any_name(&pn, "mirror.example.org", 444), -1, "any-name: another port, none");
     is_int(net_rule_any_name(&p, "mirror.example.org", 443), -1, "no any-name rule: none");
