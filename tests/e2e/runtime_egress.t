@@ -39,7 +39,7 @@ eg_probe_plan "$TMP/probe.plan" udpname:svc.test:8443
 run "$TMP/probe.plan"
 like "$OUT" "^CONTAINED" "egress escape probe: every attempt contained"
 unlike "$OUT" "escaped" "no attempt escaped"
-[ "$RC" = 0 ] || diag "$OUT"; [ -n "${EG_SHOW:-}" ] && diag "$OUT"
+[ "$RC" = 0 ] || diag "$OUT"
 like "$(events flow_refused)" "\"destination\":\"$SRV\".*\"port\":8080" "flow_refused event for a granted name's address used directly"
 like "$(events flow_refused)" "the connection names other.test" "flow_refused event for domain fronting"
 like "$(events flow_refused)" "\"destination\":\"$HOSTSIDE\".*always denied" "the host's own address is always denied, CIDR rule or not"
