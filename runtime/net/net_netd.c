@@ -170,6 +170,37 @@ static void cell_side(struct netd *d, int cell_ns, int gw_ns)
         die_setup(d, "gateway namespace: setns", errno);
 }
 
+/* The gateway namespace forwards nothing and takes no source route,
+ * whatever the host's settings are (a new namespace copies the host's IPv4
+ * ones: a Docker host's ip_forward=1 with it). /proc/sys/net is the
+ * opener's namespace: the gateway's here. 0, or -1 naming the file. */
+static int gw_sysctls(const char **which)
+{
+    static const char *const files[] = {
+        "/proc/sys/net/ipv4/conf/all/forwarding",
+        "/proc/sys/net/ipv6/conf/all/forwarding",
+        "/proc/sys/net/ipv4/conf/all/accept_source_route",
+        "/proc/sys/net/ipv4/conf/default/accept_source_route",
+        "/proc/sys/net/ipv4/conf/all/accept_redirects",
+        "/proc/sys/net/ipv4/conf/default/accept_redirects",
+        "/proc/sys/net/ipv6/conf/all/accept_redirects",
+        "/proc/sys/net/ipv6/conf/default/accept_redirects",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+        ssize_t w = fd < 0 ? -1 : write(fd, "0\n", 2);
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (w != 2) {
+            *which = files[i];
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void setup(struct netd *d, int cell_ns, struct socks *so)
 {
     int host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -177,6 +208,9 @@ static void setup(struct netd *d, int cell_ns, struct socks *so)
         die_setup(d, "gateway namespace: opening the host's", errno);
     if (unshare(CLONE_NEWNET) < 0)
         die_setup(d, "gateway namespace: unshare", errno);
+    const char *which = NULL;
+    if (gw_sysctls(&which) < 0)
+        die_setup(d, which, errno);
     int gw_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     int nl = nl_open();
     if (gw_ns < 0 || nl < 0)

@@ -44,6 +44,13 @@ like "$(events flow_refused)" "\"destination\":\"$SRV\".*\"port\":8080" "flow_re
 like "$(events flow_refused)" "the connection names other.test" "flow_refused event for domain fronting"
 like "$(events flow_refused)" "\"destination\":\"$HOSTSIDE\".*always denied" "the host's own address is always denied, CIDR rule or not"
 
+# ---- refused-flow events are bounded: 5000 refused destinations, 4096 events
+mkcell "$TMP/flood.plan" "$TMP/bin/egress_net" flood:$SRV:5000
+run "$TMP/flood.plan"
+like "$OUT" "^CONTAINED" "a flood of refused datagrams gets no answer"
+is "$(events flow_refused | wc -l)" 4096 "flow_refused events stop at 4096 per cell"
+like "$(events flow_refused | tail -1)" "the last reported" "the last one says so"
+
 # ---- the same probe without arguments (what every backend's escape suite runs)
 mkcell "$TMP/probe0.plan" "$TMP/bin/egress_net"
 run "$TMP/probe0.plan"
@@ -66,6 +73,40 @@ mkcell "$TMP/sleep.plan" /bin/sleep 30
 echo $cr >> "$TMP/.cellrun-pids"
 sleep 0.5
 kids=$(cat /proc/$cr/task/*/children 2>/dev/null)
+# the gateway forwards nothing and takes no source route, whatever the host
+# says (a new namespace copies the host's IPv4 settings; the host's default
+# accept_source_route is 1): read through a netd socket's namespace
+gw=$(python3 - $kids <<'PY'
+import ctypes, fcntl, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+me = os.stat("/proc/self/ns/net").st_ino
+files = ["ipv4/ip_forward", "ipv6/conf/all/forwarding", "ipv4/conf/all/accept_source_route",
+         "ipv4/conf/gw0/accept_source_route", "ipv4/conf/gw0/accept_redirects", "ipv6/conf/gw0/accept_redirects"]
+for pid in map(int, sys.argv[1:]):
+    try:
+        pfd = os.pidfd_open(pid)
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        continue
+    for fd in fds:
+        try:
+            if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                continue
+        except OSError:
+            continue
+        s = libc.syscall(438, pfd, int(fd), 0)  # pidfd_getfd
+        if s < 0:
+            continue
+        try:
+            ns = fcntl.ioctl(s, 0x894C, 0)  # SIOCGSKNS
+        except OSError:
+            continue
+        if os.fstat(ns).st_ino != me and libc.setns(ns, 0x40000000) == 0:
+            print(" ".join(open("/proc/sys/net/" + f).read().strip() for f in files))
+            sys.exit(0)
+PY
+)
+is "$gw" "0 0 0 0 0 0" "the gateway namespace: forwarding off (v4, v6), no source routes, no redirects"
 kill -9 $cr; wait $cr 2>/dev/null
 sleep 0.5
 is "$(eg_alive $kids)" "" "after SIGKILL of cellrun its children (the cell, netd) are gone"

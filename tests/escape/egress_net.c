@@ -14,6 +14,8 @@
  *                          http://OTHER/"), connect (CONNECT OTHER:443),
  *                          fold (a folded Host line), hostsp ("Host :
  *                          OTHER" after Host): must get no answer
+ *   flood:ADDR:N           a datagram to each port 1..N of ADDR (v4): no answer
+ *                          (and netd's refused-flow events stay bounded)
  *   udplite:ADDR:PORT      a UDP-Lite datagram (its own IP protocol): no answer
  *   udp:ADDR:PORT          send a datagram, expect an error, never an answer
  *   udpname:NAME:PORT      the same to NAME as the cell's resolver answers it
@@ -377,6 +379,20 @@ static void attempt(char *arg)
         inet_ntop(AF_INET, a, ip, sizeof ip);
         parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
         send_attempt(what, &ss, len, f[1], f[3], f[4]);
+    } else if (!strcmp(f[0], "flood") && n == 3) { /* a datagram to each of ports 1..N of ADDR */
+        if (parse_addr(f[1], 1, &ss, &len) < 0)
+            UNSURE("bad address %s", f[1]);
+        int s = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, 0), got = 0, count = atoi(f[2]);
+        for (int port = 1; s >= 0 && port <= count; port++) {
+            ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+            sendto(s, "probe", 5, 0, (struct sockaddr *)&ss, len);
+            char buf[64];
+            got += recv(s, buf, sizeof buf, 0) > 0;
+            struct timespec ts = { 0, 200000 }; /* paced: the refused-flow log keeps up */
+            nanosleep(&ts, NULL);
+        }
+        snprintf(how, sizeof how, "%d answers to %d datagrams", got, count);
+        report(got == 0, what, how);
     } else if (!strcmp(f[0], "udplite") && n == 3) {
         if (parse_addr(f[1], (uint16_t)atoi(f[2]), &ss, &len) < 0)
             UNSURE("bad address %s", f[1]);
