@@ -35,7 +35,7 @@ like "$RC:$ERR" "^6:.*resolve" "the bare name of a *. rule does not resolve"
 like "$(events dns_query)" '"decision":"nxdomain".*"name":"wild.test"' "dns_query event: nxdomain"
 
 # ---- the escape probe: every attempt must fail, and fast
-eg_probe_plan "$TMP/probe.plan" udpname:svc.test:8443
+eg_probe_plan "$TMP/probe.plan" udpname:svc.test:8443 tcp:100.64.0.3:8080
 run "$TMP/probe.plan"
 like "$OUT" "^CONTAINED" "egress escape probe: every attempt contained"
 unlike "$OUT" "escaped" "no attempt escaped"

@@ -97,7 +97,7 @@ eg_probe_plan() {   # OUT [TARGET...]
         send:svc.test:8080:absform:other.test send:svc.test:8080:connect:other.test \
         send:svc.test:8080:fold:other.test send:svc.test:8080:hostsp:other.test \
         udp:100.64.0.1:15002 udp:100.64.0.1:5353 "udp:[fd63:e11::1]:15002" "tcp:[fd63:e11::1]:15001" \
-        tcp:100.64.0.1:15002 tcp:100.64.128.200:8080 tcp:100.64.0.3:8080 udp:100.64.0.3:53 udp:255.255.255.255:53 \
+        tcp:100.64.0.1:15002 tcp:100.64.128.200:8080 udp:100.64.0.3:53 udp:255.255.255.255:53 \
         udplite:$SRV:9000 udplite:100.64.128.1:8080 "$@"
 }
 eg_alive() {   # PID...: a zombie waiting for its new parent to reap it is gone too
