@@ -448,9 +448,7 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
             goto out;
         }
         if (pid_file) {
-            char num[32];
-            int n = snprintf(num, sizeof num, "%d", (int)child);
-            if (ocr_write_file(pid_file, num, (size_t)n, 0644, why, sizeof why) < 0) {
+            if (ocr_write_pid_file(pid_file, child, why, sizeof why) < 0) {
                 ocr_log(g, "error", "exec: %s", why);
                 goto out;
             }

@@ -57,6 +57,63 @@ static bool str_is(const struct jcs_value *v)
     return v && jcs_type_of(v) == JCS_STRING;
 }
 
+/* Environment variables that make a program run code it was not asked to
+ * before its own first instruction (the dynamic loader's and glibc's: the
+ * ones glibc drops for a set-uid program) or that a shell or interpreter
+ * runs at start-up. A hook runs as the host's root with exactly the env
+ * config.json gives it, so one of these from the bundle would run the
+ * bundle's code as root (LD_PRELOAD=/bundle/x.so): refused, whatever the
+ * hook. The rest of the env and the args are the bundle's too (docs/oci.md,
+ * Hooks). A name ending in '*' is a prefix. */
+static const char *const hook_env_refused[] = { "LD_*",
+                                                "GCONV_PATH",
+                                                "GETCONF_DIR",
+                                                "GLIBC_TUNABLES",
+                                                "HOSTALIASES",
+                                                "LOCALDOMAIN",
+                                                "LOCPATH",
+                                                "MALLOC_*",
+                                                "NIS_PATH",
+                                                "NLSPATH",
+                                                "RESOLV_HOST_CONF",
+                                                "RES_OPTIONS",
+                                                "TMPDIR",
+                                                "TZDIR",
+                                                "BASH_ENV",
+                                                "ENV",
+                                                "BASH_FUNC_*",
+                                                "SHELLOPTS",
+                                                "BASHOPTS",
+                                                "PS4",
+                                                "IFS",
+                                                "CDPATH",
+                                                "PYTHON*",
+                                                "PERL5*",
+                                                "PERLLIB",
+                                                "PERL_*",
+                                                "RUBY*",
+                                                "NODE_*",
+                                                "LUA_*",
+                                                "TCL*",
+                                                "JAVA_TOOL_OPTIONS",
+                                                "_JAVA_OPTIONS",
+                                                "JDK_JAVA_OPTIONS",
+                                                NULL };
+
+/* The refused name that `entry` (NAME=VALUE) sets, or NULL. */
+static const char *hook_env_bad(const char *entry, size_t len)
+{
+    const char *eq = memchr(entry, '=', len);
+    size_t nl = eq ? (size_t)(eq - entry) : len;
+    for (size_t i = 0; hook_env_refused[i]; i++) {
+        const char *r = hook_env_refused[i];
+        size_t rl = strlen(r);
+        if (r[rl - 1] == '*' ? nl >= rl - 1 && !memcmp(entry, r, rl - 1) : nl == rl && !memcmp(entry, r, rl))
+            return r;
+    }
+    return NULL;
+}
+
 int ocr_hooks_check(const struct jcs_value *cfg, const struct ocr_conf *c, bool *any, struct ocr_msgs *viol)
 {
     *any = false;
@@ -120,6 +177,18 @@ int ocr_hooks_check(const struct jcs_value *cfg, const struct ocr_conf *c, bool 
                     if (!okl)
                         ocr_msgs_add(viol, "hooks.%s[%zu].%s: an array of at most %d strings", kinds[t], j,
                                      known[q], MAX_HOOK_ARGS);
+                    for (size_t x = 0; okl && q == 2 && x < jcs_array_len(fv); x++) {
+                        size_t el;
+                        const char *es = jcs_get_string(jcs_array_at(fv, x), &el);
+                        const char *bad = hook_env_bad(es, el);
+                        if (!memchr(es, '=', el) || memchr(es, 0, el))
+                            ocr_msgs_add(viol, "hooks.%s[%zu].env[%zu]: not NAME=VALUE", kinds[t], j, x);
+                        else if (bad)
+                            ocr_msgs_add(viol,
+                                         "hooks.%s[%zu].env[%zu]: %s is refused (it would run code the "
+                                         "bundle chose in a host program)",
+                                         kinds[t], j, x, bad);
+                    }
                 } else if (q == 3 && (jcs_type_of(fv) != JCS_INT || jcs_get_int(fv) <= 0)) {
                     ocr_msgs_add(viol, "hooks.%s[%zu].timeout: must be an integer greater than zero",
                                  kinds[t], j);

@@ -245,6 +245,10 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv);
 
 /* helpers (oci_state.c) */
 int ocr_write_file(const char *path, const void *data, size_t len, int mode, char *why, size_t whylen);
+/* --pid-file: the pid in decimal, written by the repo's one output rule
+ * (runtime/lib/out_file.h): never through a symlink, a device written in
+ * place, never renamed over. */
+int ocr_write_pid_file(const char *path, pid_t pid, char *why, size_t whylen);
 int ocr_read_file(const char *path, size_t max, char **out, size_t *len, char *why, size_t whylen);
 void ocr_sha256_hex(const void *data, size_t len, char out[72]);
 int ocr_send_fd(const char *socket_path, int fd, char *why, size_t whylen);

@@ -538,9 +538,7 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
         goto fail;
     }
     if (o->pid_file) {
-        char num[32];
-        int n = snprintf(num, sizeof num, "%d", (int)spid);
-        if (ocr_write_file(o->pid_file, num, (size_t)n, 0644, why, sizeof why) < 0) {
+        if (ocr_write_pid_file(o->pid_file, spid, why, sizeof why) < 0) {
             kill(spid, SIGKILL);
             goto fail;
         }

@@ -13,6 +13,7 @@
  */
 #include "oci_rt.h"
 #include "runtime/events/json_writer.h"
+#include "runtime/lib/out_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -231,6 +232,19 @@ int ocr_write_file(const char *path, const void *data, size_t len, int mode, cha
     if (close(fd) < 0 || rename(tmp, path) < 0) {
         snprintf(why, whylen, "%s: %s", path, strerror(errno));
         unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int ocr_write_pid_file(const char *path, pid_t pid, char *why, size_t whylen)
+{
+    char num[32];
+    int n = snprintf(num, sizeof num, "%d", (int)pid);
+    const struct out_spec spec = { .how = OUT_REPLACE, .mode = 0644 };
+    struct cell_error e = { 0 };
+    if (out_write_whole(path, num, (size_t)n, &spec, &e) < 0) {
+        snprintf(why, whylen, "--pid-file: %s", e.msg);
         return -1;
     }
     return 0;

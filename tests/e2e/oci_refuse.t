@@ -5,7 +5,8 @@
 # bundle, a state directory owned by someone else or a symlink, a container
 # id with '/', --no-pivot, --systemd-cgroup; a host pack's ceilings and the
 # host's capability list, with every violation listed; no residue after a
-# failed create, after kill -9 of the container's supervisor; hooks refused by default.
+# failed create, after kill -9 of the container's supervisor; hooks refused by default,
+# a hook env setting LD_PRELOAD and the like; --pid-file through a symlink or over a device.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
@@ -40,6 +41,9 @@ mkdir -p "$TMP/elsewhere"
 refuse "c['root']['path']='/usr'" "root.path: /usr lies outside the bundle" "an absolute root.path outside the bundle is refused"
 refuse "c['root']['path']='../elsewhere'" "root.path: $TMP/elsewhere lies outside the bundle" "a relative root.path climbing out is refused"
 refuse "c['hooks']={'prestart':[{'path':'/bin/true'}]}" "hooks.prestart\\[0\\].path: /bin/true is not allowed by the host" "hooks are refused by default (runtime.conf allow_hooks)"
+refuse "c['hooks']={'prestart':[{'path':'/bin/true','env':['PATH=/bin','LD_PRELOAD=/b/x.so','BASH_FUNC_ls%%=() { id; }','GLIBC_TUNABLES=x']}]}" \
+    "hooks.prestart\\[0\\].env\\[1\\]: LD_\\* is refused.*env\\[2\\]: BASH_FUNC_\\* is refused.*env\\[3\\]: GLIBC_TUNABLES is refused" \
+    "a hook's env may not set the loader's or a shell's code-injecting variables"
 refuse "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
     "no network namespace: sharing the host's network" "the host network is refused"
 refuse "del c['linux']['seccomp']" "linux.seccomp: absent" "an unconfined container is refused"
@@ -96,6 +100,21 @@ is "$("${R[@]}" state x3 | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')" stopped
 [ -d "$cg" ]; ok $((! $?)) "... and its cgroup"
 "${R[@]}" delete x3
 is "$(ls -A "$TMP/state")" "" "... and delete removes its state"
+
+# --pid-file follows the repo's one output rule (runtime/lib/out_file.h):
+# never written through a symlink, a device written in place, not renamed over
+cp "$TMP/good.json" "$TMP/b/config.json"
+echo keep > "$TMP/victim"
+ln -s "$TMP/victim" "$TMP/pidlink"
+(cd "$TMP/b" && "${R[@]}" create --pid-file "$TMP/pidlink" x4 > "$TMP/pf.out" 2>&1)
+like "$?:$(echo $(cat "$TMP/pf.out"))" "^1:.*--pid-file: .*pidlink: is a symbolic link" "--pid-file through a symlink is refused"
+is "$(cat "$TMP/victim"):$(ls -A "$TMP/state")" "keep:" "... the file it names is untouched and nothing is left"
+"${R[@]}" delete -f x4 > /dev/null 2>&1
+mknod "$TMP/nulldev" c 1 3
+(cd "$TMP/b" && "${R[@]}" create --pid-file "$TMP/nulldev" x4 > /dev/null 2>&1)
+is "$?:$(stat -c %F "$TMP/nulldev")" "0:character special file" "--pid-file naming a device: written in place, never renamed over"
+"${R[@]}" delete -f x4 > /dev/null 2>&1
+ls "$TMP" | grep -q 'nulldev.tmp\|pidlink.tmp'; ok $((! $?)) "... no temporary file left beside it"
 
 # cellrun links no compiler: it execs cellrun-oci beside it for an OCI
 # command line, and says so in one line when that is missing
