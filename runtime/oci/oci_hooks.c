@@ -32,6 +32,7 @@
  */
 #include "oci_rt.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -381,6 +382,34 @@ static void hook_child(const struct hook *k, const int in[2], const int out[2], 
     _exit(127);
 }
 
+/* A createContainer hook runs as the host's root in the container's mount
+ * namespace, so the interpreter of a script (#!) or of a dynamically linked
+ * program (PT_INTERP, then its libraries) would be the container's: the
+ * bundle's code with the host's authority. Only a static ELF program (no
+ * PT_INTERP) is run there; 0, or -1 with why. */
+static int static_elf(int fd, char *why, size_t whylen)
+{
+    Elf64_Ehdr eh;
+    const char *bad = NULL;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256)
+        bad = "not a 64-bit ELF program (a script's interpreter would be the container's)";
+    for (unsigned i = 0; !bad && i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * sizeof ph)) != (ssize_t)sizeof ph)
+            bad = "a truncated ELF program";
+        else if (ph.p_type == PT_INTERP)
+            bad = "dynamically linked (its loader and libraries would be the container's)";
+    }
+    if (!bad)
+        return 0;
+    snprintf(why, whylen,
+             "refused: %s; a createContainer hook runs as the host's root in the container's mount "
+             "namespace, so only a static program may be one",
+             bad);
+    return -1;
+}
+
 /* Run one hook; 0 or -1 with why. */
 static int run_one(const struct hook *k, const char *state_json, enum ocr_hook_ns where, bool resolve_host,
                    pid_t cell_pid, const int host_ns[3], char *why, size_t whylen)
@@ -398,11 +427,12 @@ static int run_one(const struct hook *k, const char *state_json, enum ocr_hook_n
             }
         }
     }
-    if (resolve_host &&
-        (exe_fd = open(k->path, O_PATH)) < 0) { /* not close-on-exec: a script runs as /dev/fd/N */
+    if (resolve_host && (exe_fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
         snprintf(why, whylen, "%.300s: %s", k->path, strerror(errno));
         goto out;
     }
+    if (exe_fd >= 0 && where == OCI_HOOK_CONTAINER && static_elf(exe_fd, why, whylen) < 0)
+        goto out;
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
         snprintf(why, whylen, "pipe: %s", strerror(errno));
         goto out;

@@ -7,7 +7,10 @@
 # run a signed oci_hook event; runtime.conf allow_hooks decides (none by
 # default: refused); failure semantics of runtime.md (create fails, the
 # container is destroyed and then poststop runs; start fails and the
-# container stops; poststart/poststop warn); a timeout kills.
+# container stops; poststart/poststop warn); a timeout kills; a createContainer
+# hook must be a static program (it runs as the host's root in the container's
+# mount namespace: a script's or a dynamic program's interpreter would be the
+# container's).
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
@@ -30,13 +33,30 @@ ns=same; [ "\$own" != "\$theirs" ] && ns=differs
 echo "\$1:\$status:\$ns" >> "$TMP/hooks.log"
 exit \${2:-0}
 SH
-# createContainer: runs in the container's namespaces (its /bin/sh here)
-cat > "$H/cc" <<'SH'
-#!/bin/sh
-cat > /tmp/cc-state
-echo "cc:$(readlink /proc/self/ns/mnt)" > /tmp/cc-ran
-SH
-chmod 755 "$H/rt" "$H/cc"
+# createContainer: runs as the host's root in the container's namespaces,
+# so only a static program (a script's interpreter, a dynamic program's
+# loader would be the container's)
+cat > "$TMP/cc.c" <<'C'
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void)
+{
+    char b[4096], ns[64] = "";
+    ssize_t n;
+    int f = open("/tmp/cc-state", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    while ((n = read(0, b, sizeof b)) > 0)
+        if (write(f, b, (size_t)n) != n)
+            return 1;
+    ssize_t l = readlink("/proc/self/ns/mnt", ns, sizeof ns - 1);
+    FILE *o = fopen("/tmp/cc-ran", "w");
+    return !(l > 0 && o && fprintf(o, "cc:%s\n", ns) > 0 && fclose(o) == 0);
+}
+C
+${CC:-cc} -O2 -static -o "$H/cc" "$TMP/cc.c" || skip_all "cannot build a static program (cc -static)"
+printf '#!/bin/sh\necho script-ran > /tmp/cc-script\n' > "$H/cc-script"
+${CC:-cc} -O2 -o "$H/cc-dyn" "$TMP/cc.c"
+chmod 755 "$H/rt" "$H/cc" "$H/cc-script"
 oci_bundle "$TMP/b" /bin/sh -c 'cat /tmp/cc-ran /tmp/sc-ran; grep -o "\"status\": *\"[a-z]*\"" /tmp/cc-state; readlink /proc/self/ns/mnt'
 # startContainer: a program of the container's own root
 oci_edit "$TMP/b/config.json" "c['root']['readonly'] = False"
@@ -156,5 +176,18 @@ like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^0:.*warning|^0:.*poststart\\[0\\
 for _ in $(seq 100); do [ "$("${X[@]}" state h5 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')" = stopped ] && break; sleep 0.05; done
 out=$("${X[@]}" delete h5 2>&1)
 like "$?:$(printf '%s' "$out" | tr '\n' ' ')" "^0:.*poststop\\[0\\].*exit status 6" "a failing poststop hook is a warning; delete succeeds"
+# a createContainer hook runs as the host's root inside the container's
+# mount namespace: a script (the container's /bin/sh) or a dynamically
+# linked program (the container's ld.so and libc) is refused, not run
+rm -f "$TMP/b/rootfs/tmp/cc-script"
+for k in cc-script cc-dyn; do
+    hooks "{'createContainer': [{'path': '$H/$k'}]}"
+    "${X[@]}" create h6 > "$TMP/h6.out" 2>&1
+    like "$?:$(tr '\n' ' ' < "$TMP/h6.out")" \
+        "^1:.*createContainer\\[0\\] $H/$k: refused: (not a 64-bit ELF|dynamically linked).*only a static program" \
+        "createContainer: $k (the container's interpreter as the host's root) is refused"
+    "${X[@]}" delete -f h6 > /dev/null 2>&1
+done
+[ -e "$TMP/b/rootfs/tmp/cc-script" ]; ok $((! $?)) "... the script never ran"
 is "$(ls "$TMP/st")" "" "no state left"
 done_testing
