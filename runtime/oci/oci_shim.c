@@ -191,6 +191,16 @@ static int make_plan(const struct ocr_global *g, const struct ocr_conf *c, const
             ocr_msgs_add(viol, "annotations.io.cellos.plan: must be an absolute path");
             return -1;
         }
+        /* a precompiled plan passes neither the host pack nor the
+         * translation's checks: only a signature by a key of runtime.conf
+         * trust makes it the host's grant, so without a trust file none runs */
+        if (!c->trust[0]) {
+            ocr_msgs_add(viol,
+                         "annotations.io.cellos.plan: %.300s: a precompiled plan needs runtime.conf trust "
+                         "(it would bypass the host pack unchecked)",
+                         b->plan_path);
+            return -1;
+        }
         if (ocr_read_file(b->plan_path, 64 << 20, &bytes, &len, why, sizeof why) < 0) {
             ocr_msgs_add(viol, "annotations.io.cellos.plan: %s", why);
             return -1;

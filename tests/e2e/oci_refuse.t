@@ -6,7 +6,7 @@
 # id with '/', --no-pivot, --systemd-cgroup; a host pack's ceilings and the
 # host's capability list, with every violation listed; no residue after a
 # failed create, after kill -9 of the container's supervisor; hooks refused by default,
-# a hook env setting LD_PRELOAD and the like; --pid-file through a symlink or over a device.
+# a hook env setting LD_PRELOAD and the like; io.cellos.plan without a trust file; --pid-file through a symlink or over a device.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
@@ -44,6 +44,10 @@ refuse "c['hooks']={'prestart':[{'path':'/bin/true'}]}" "hooks.prestart\\[0\\].p
 refuse "c['hooks']={'prestart':[{'path':'/bin/true','env':['PATH=/bin','LD_PRELOAD=/b/x.so','BASH_FUNC_ls%%=() { id; }','GLIBC_TUNABLES=x']}]}" \
     "hooks.prestart\\[0\\].env\\[1\\]: LD_\\* is refused.*env\\[2\\]: BASH_FUNC_\\* is refused.*env\\[3\\]: GLIBC_TUNABLES is refused" \
     "a hook's env may not set the loader's or a shell's code-injecting variables"
+"$CELLC" -o "$TMP/wide.plan" "$CELLOS_TOP/policies/docker-default.cell" > /dev/null 2>&1
+refuse "c['annotations']={'io.cellos.plan':'$TMP/wide.plan'}" \
+    "annotations.io.cellos.plan: $TMP/wide.plan: a precompiled plan needs runtime.conf trust" \
+    "a bundle's precompiled plan is refused when runtime.conf names no trust file"
 refuse "c['linux']['namespaces']=[n for n in c['linux']['namespaces'] if n['type']!='network']" \
     "no network namespace: sharing the host's network" "the host network is refused"
 refuse "del c['linux']['seccomp']" "linux.seccomp: absent" "an unconfined container is refused"
