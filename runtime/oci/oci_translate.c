@@ -452,6 +452,13 @@ static const char *opt_val(const struct jcs_value *opts, const char *prefix, cha
 static void grant_bind(struct tr *t, const char *src, const char *dst, bool ro, bool noexec,
                        const char *field, bool is_root)
 {
+    /* the source as the mount would resolve it: a symlink on the way (one
+     * the bundle made: BUNDLE/x -> /etc) must not carry a host path past the
+     * checks below, so they and the policy see the path it leads to; a
+     * source that does not resolve stays as written and fails its mount */
+    char real[PATH_MAX];
+    if (!is_root && realpath(src, real))
+        src = real;
     bool need = ro ? check_ro_needs_unsafe(src) : check_rw_needs_unsafe(src);
     if (need && !is_root && !within(src, t->b->bundle) && !ocr_list_within(t->c->binds, src)) {
         ocr_msgs_add(t->viol, "%s: %s: a %s bind of a protected host path outside allow_binds", field, src,

@@ -6,7 +6,7 @@
 # id with '/', --no-pivot, --systemd-cgroup; a host pack's ceilings and the
 # host's capability list, with every violation listed; no residue after a
 # failed create, after kill -9 of the container's supervisor; hooks refused by default,
-# a hook env setting LD_PRELOAD and the like; io.cellos.plan without a trust file; --pid-file through a symlink or over a device.
+# a bind source that is a bundle symlink to /etc; a hook env setting LD_PRELOAD and the like; io.cellos.plan without a trust file; --pid-file through a symlink or over a device.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
@@ -37,6 +37,10 @@ refuse "c['mounts'].append({'destination':'/data','type':'bind','source':'data',
     'mounts\[[0-9]+\].source: "data": a bind source must be an absolute host path' "a relative bind source is refused"
 refuse "c['mounts'].append({'destination':'/data','type':'bind','source':'/tmp/../etc','options':['rbind']})" \
     'mounts\[[0-9]+\].source: "/tmp/../etc"' "an escaping bind source is refused"
+ln -s /etc "$TMP/b/evil"
+refuse "c['mounts'].append({'destination':'/mnt','type':'bind','source':'$TMP/b/evil','options':['rbind','rw']})" \
+    'mounts\[[0-9]+\]: /etc: a read-write bind of a protected host path outside allow_binds' \
+    "a bind source inside the bundle that is a symlink to a host path is checked as that path (refused)"
 mkdir -p "$TMP/elsewhere"
 refuse "c['root']['path']='/usr'" "root.path: /usr lies outside the bundle" "an absolute root.path outside the bundle is refused"
 refuse "c['root']['path']='../elsewhere'" "root.path: $TMP/elsewhere lies outside the bundle" "a relative root.path climbing out is refused"
