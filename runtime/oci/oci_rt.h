@@ -59,10 +59,11 @@ struct ocr_conf {
     char pack[512];    /* the host pack (default /etc/cellos/oci.cell) */
     char caps[1024];   /* allow_capabilities: comma separated */
     char devices[1024];
-    char roots[2048]; /* allow_roots: prefixes a root.path outside the bundle may lie in */
-    char binds[2048]; /* allow_binds: prefixes a protected bind source may lie in */
-    char join[128];   /* allow_join: namespace types a container may join by path */
-    char hooks[2048]; /* allow_hooks: prefixes a hook's path must lie in (default: none) */
+    char roots[2048];      /* allow_roots: prefixes a root.path outside the bundle may lie in */
+    char binds[2048];      /* allow_binds: prefixes a protected bind source may lie in */
+    char join[128];        /* allow_join: namespace types a container may join by path */
+    char hooks[2048];      /* allow_hooks: prefixes a hook's path must lie in (default: none) */
+    char state_root[1024]; /* not from the file: --root, set by create (never bound in) */
 };
 /* Load CELLOS_RUNTIME_CONF or /etc/cellos/runtime.conf; -1 with why. */
 int ocr_conf_load(struct ocr_conf *c, char *why, size_t whylen);

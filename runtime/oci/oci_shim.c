@@ -419,6 +419,7 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
         ocr_log(g, "error", "%s", why);
         return OCI_EXIT_ERR;
     }
+    snprintf(c.state_root, sizeof c.state_root, "%s", g->root);
     struct stat sb;
     char dir[1100];
     snprintf(dir, sizeof dir, "%s/%s", g->root, o->id);

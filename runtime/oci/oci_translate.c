@@ -459,6 +459,20 @@ static void grant_bind(struct tr *t, const char *src, const char *dst, bool ro, 
     char real[PATH_MAX];
     if (!is_root && realpath(src, real))
         src = real;
+    /* what the runtime keeps from every container: the signing key, the
+     * event sink, the trust file, runtime.conf, the host pack and the state
+     * directory (another container's state names the pid delete kills) */
+    const char *const secrets[] = { t->c->key,  t->c->events, t->c->trust,
+                                    t->c->path, t->c->pack,   t->c->state_root };
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        char sr[PATH_MAX];
+        const char *x = secrets[i][0] && realpath(secrets[i], sr) ? sr : secrets[i];
+        if (x[0] == '/' && (within(x, src) || within(src, x))) {
+            ocr_msgs_add(t->viol, "%s: %s: a bind of the runtime's own %s is never allowed", field, src,
+                         i == 5 ? "state directory (--root)" : "files (runtime.conf key/events/trust/pack)");
+            return;
+        }
+    }
     bool need = ro ? check_ro_needs_unsafe(src) : check_rw_needs_unsafe(src);
     if (need && !is_root && !within(src, t->b->bundle) && !ocr_list_within(t->c->binds, src)) {
         ocr_msgs_add(t->viol, "%s: %s: a %s bind of a protected host path outside allow_binds", field, src,

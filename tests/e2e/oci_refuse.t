@@ -6,7 +6,8 @@
 # id with '/', --no-pivot, --systemd-cgroup; a host pack's ceilings and the
 # host's capability list, with every violation listed; no residue after a
 # failed create, after kill -9 of the container's supervisor; hooks refused by default,
-# a bind source that is a bundle symlink to /etc; a hook env setting LD_PRELOAD and the like; io.cellos.plan without a trust file; --pid-file through a symlink or over a device.
+# a bind source that is a bundle symlink to /etc; a bind of the signing key or
+# the state directory; a hook env setting LD_PRELOAD and the like; io.cellos.plan without a trust file; --pid-file through a symlink or over a device.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
@@ -41,6 +42,12 @@ ln -s /etc "$TMP/b/evil"
 refuse "c['mounts'].append({'destination':'/mnt','type':'bind','source':'$TMP/b/evil','options':['rbind','rw']})" \
     'mounts\[[0-9]+\]: /etc: a read-write bind of a protected host path outside allow_binds' \
     "a bind source inside the bundle that is a symlink to a host path is checked as that path (refused)"
+refuse "c['mounts'].append({'destination':'/k','type':'bind','source':'$TMP/etc/k.key','options':['rbind','ro']})" \
+    "mounts\\[[0-9]+\\]: $TMP/etc/k.key: a bind of the runtime's own files" "the signing key is never bound into a container"
+refuse "c['mounts'].append({'destination':'/k','type':'bind','source':'$TMP','options':['rbind','ro']})" \
+    "mounts\\[[0-9]+\\]: $TMP: a bind of the runtime's own" "... nor a directory holding it"
+refuse "c['mounts'].append({'destination':'/s','type':'bind','source':'$TMP/state','options':['rbind','rw']})" \
+    "mounts\\[[0-9]+\\]: $TMP/state: a bind of the runtime's own state directory" "the state directory (--root) is never bound into a container"
 mkdir -p "$TMP/elsewhere"
 refuse "c['root']['path']='/usr'" "root.path: /usr lies outside the bundle" "an absolute root.path outside the bundle is refused"
 refuse "c['root']['path']='../elsewhere'" "root.path: $TMP/elsewhere lies outside the bundle" "a relative root.path climbing out is refused"
