@@ -34,6 +34,38 @@ run "$TMP/bare.plan"
 like "$RC:$ERR" "^6:.*resolve" "the bare name of a *. rule does not resolve"
 like "$(events dns_query)" '"decision":"nxdomain".*"name":"wild.test"' "dns_query event: nxdomain"
 
+# gw_run CMD PID...: run the shell command CMD in the gateway namespace of
+# the netd among PIDs (entered through one of its sockets: netd itself is
+# back in the host's namespace)
+gw_run() {
+    python3 - "$@" <<'PY'
+import ctypes, fcntl, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+me = os.stat("/proc/self/ns/net").st_ino
+for pid in map(int, sys.argv[2:]):
+    try:
+        pfd = os.pidfd_open(pid)
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        continue
+    for fd in fds:
+        try:
+            if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                continue
+        except OSError:
+            continue
+        s = libc.syscall(438, pfd, int(fd), 0)  # pidfd_getfd
+        if s < 0:
+            continue
+        try:
+            ns = fcntl.ioctl(s, 0x894C, 0)  # SIOCGSKNS
+        except OSError:
+            continue
+        if os.fstat(ns).st_ino != me and libc.setns(ns, 0x40000000) == 0:
+            os.execv("/bin/sh", ["sh", "-c", sys.argv[1]])
+PY
+}
+
 # ---- the escape probe: every attempt must fail, and fast
 eg_probe_plan "$TMP/probe.plan" udpname:svc.test:8443 tcp:100.64.0.3:8080
 run "$TMP/probe.plan"
@@ -43,6 +75,20 @@ unlike "$OUT" "escaped" "no attempt escaped"
 like "$(events flow_refused)" "\"destination\":\"$SRV\".*\"port\":8080" "flow_refused event for a granted name's address used directly"
 like "$(events flow_refused)" "the connection names other.test" "flow_refused event for domain fronting"
 like "$(events flow_refused)" "\"destination\":\"$HOSTSIDE\".*always denied" "the host's own address is always denied, CIDR rule or not"
+
+# ---- the gateway's IPv6 link-local address (read in its namespace through a
+# netd socket, handed to a waiting cell, which first lets its own link-local
+# address leave duplicate address detection): its listeners are not reachable there
+mkcell "$TMP/ll.plan" /bin/sh -c 'while [ ! -s $1 ]; do sleep 0.05; done; sleep 2; exec $0 $(cat $1)' \
+    "$TMP/bin/egress_net" "$TMP/bin/ll.args"
+rm -f "$TMP/bin/ll.args" "$TMP/ev.jsonl"
+rt_cellrun --key "$TMP/k.key" --events "$TMP/ev.jsonl" "$TMP/ll.plan" >"$TMP/out" 2>&1 </dev/null & cr=$!
+for i in $(seq 40); do kids=$(cat /proc/$cr/task/*/children 2>/dev/null); kids="$kids $(for k in $kids; do cat /proc/$k/task/*/children 2>/dev/null; done)"; ll=$(gw_run 'cat /proc/net/if_inet6' $kids | awk '$6 == "gw0" && $1 ~ /^fe80/ {print $1}'); [ -n "$ll" ] && break; sleep 0.1; done
+ll=$(echo "$ll" | sed 's/..../&:/g; s/:$//')
+printf '%s\n' "tcp:[$ll%eth0]:15001" "udp:[$ll%eth0]:15002" "udp:[$ll%eth0]:53" "tcp:[$ll%eth0]:8080" "udp:[$ll%eth0]:5353" > "$TMP/bin/ll.args.new"
+mv "$TMP/bin/ll.args.new" "$TMP/bin/ll.args"
+wait $cr
+like "$ll:$(tr '\n' ' ' < "$TMP/out")" "^fe80:.*CONTAINED all 5" "the gateway's link-local address: its proxy, relay and answerer are not reachable"
 
 # ---- refused-flow events are bounded: 5000 refused destinations, 4096 events
 mkcell "$TMP/flood.plan" "$TMP/bin/egress_net" flood:$SRV:5000
@@ -76,36 +122,7 @@ kids=$(cat /proc/$cr/task/*/children 2>/dev/null)
 # the gateway forwards nothing and takes no source route, whatever the host
 # says (a new namespace copies the host's IPv4 settings; the host's default
 # accept_source_route is 1): read through a netd socket's namespace
-gw=$(python3 - $kids <<'PY'
-import ctypes, fcntl, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-me = os.stat("/proc/self/ns/net").st_ino
-files = ["ipv4/ip_forward", "ipv6/conf/all/forwarding", "ipv4/conf/all/accept_source_route",
-         "ipv4/conf/gw0/accept_source_route", "ipv4/conf/gw0/accept_redirects", "ipv6/conf/gw0/accept_redirects"]
-for pid in map(int, sys.argv[1:]):
-    try:
-        pfd = os.pidfd_open(pid)
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        continue
-    for fd in fds:
-        try:
-            if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
-                continue
-        except OSError:
-            continue
-        s = libc.syscall(438, pfd, int(fd), 0)  # pidfd_getfd
-        if s < 0:
-            continue
-        try:
-            ns = fcntl.ioctl(s, 0x894C, 0)  # SIOCGSKNS
-        except OSError:
-            continue
-        if os.fstat(ns).st_ino != me and libc.setns(ns, 0x40000000) == 0:
-            print(" ".join(open("/proc/sys/net/" + f).read().strip() for f in files))
-            sys.exit(0)
-PY
-)
+gw=$(gw_run 'for f in ipv4/ip_forward ipv6/conf/all/forwarding ipv4/conf/all/accept_source_route ipv4/conf/gw0/accept_source_route ipv4/conf/gw0/accept_redirects ipv6/conf/gw0/accept_redirects; do cat /proc/sys/net/$f; done | tr "\n" " " | sed "s/ $//"' $kids)
 is "$gw" "0 0 0 0 0 0" "the gateway namespace: forwarding off (v4, v6), no source routes, no redirects"
 kill -9 $cr; wait $cr 2>/dev/null
 sleep 0.5

@@ -1,7 +1,7 @@
 /*
  * egress_net.c - egress escape probe (docs/network.md). Each argument is one
  * attempt that must fail, and fail fast (within 2 s):
- *   tcp:ADDR:PORT          connect by address (v4 or [v6])
+ *   tcp:ADDR:PORT          connect by address (v4 or [v6], [fe80::1%eth0])
  *   name:NAME:PORT         connect to NAME as the cell's resolver answers it
  *   front:NAME:PORT:OTHER  connect to NAME, send an HTTP request for OTHER:
  *                          must get no answer (domain fronting)
@@ -33,6 +33,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
 #include <poll.h>
@@ -73,6 +74,19 @@ static int parse_addr(const char *s, uint16_t port, struct sockaddr_storage *ss,
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
         a->sin6_family = AF_INET6;
         a->sin6_port = htons(port);
+        char *pct = strchr(buf, '%'); /* a link-local address's interface: [fe80::1%eth0] */
+        if (pct) {
+            *pct = 0;
+            a->sin6_scope_id = if_nametoindex(pct + 1);
+            FILE *f = a->sin6_scope_id ? NULL : fopen("/proc/self/net/if_inet6", "re");
+            char l[200], nm[32];
+            unsigned idx;
+            while (f && fgets(l, sizeof l, f)) /* the index without ioctl: "ADDR IDX ... NAME" */
+                if (sscanf(l, "%*s %x %*s %*s %*s %31s", &idx, nm) == 2 && !strcmp(nm, pct + 1))
+                    a->sin6_scope_id = idx;
+            if (f)
+                fclose(f);
+        }
         *len = sizeof *a;
         return inet_pton(AF_INET6, buf, &a->sin6_addr) == 1 ? 0 : -1;
     }
