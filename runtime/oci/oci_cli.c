@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -119,6 +120,26 @@ static int parse_signal(const char *s)
     return -1;
 }
 
+/* Signal the container's supervisor, never a process that took its pid:
+ * the pid is pinned with a pidfd, then its start time checked again (the
+ * state names pid + start time), and the signal goes through the pidfd. */
+static int signal_supervisor(const struct ocr_state *st, int signo)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+    if (pfd < 0)
+        return -1;
+    enum ocr_status s = ocr_state_status(st);
+    int r = -1;
+    if (s == OCI_CREATED || s == OCI_RUNNING)
+        r = (int)syscall(SYS_pidfd_send_signal, pfd, signo, NULL, 0);
+    else
+        errno = ESRCH;
+    int err = errno;
+    close(pfd);
+    errno = err;
+    return r;
+}
+
 static int cmd_kill(const struct ocr_global *g, const char *id, const char *sig, bool all)
 {
     int signo = parse_signal(sig ? sig : "TERM");
@@ -139,7 +160,7 @@ static int cmd_kill(const struct ocr_global *g, const char *id, const char *sig,
      * KILL ends it and with it the whole cell (--all: every process of the
      * cell is in its pid namespace, which dies with it) */
     (void)all;
-    if (kill(st.pid, signo) < 0) {
+    if (signal_supervisor(&st, signo) < 0) {
         ocr_log(g, "error", "kill %s: %s", id, strerror(errno));
         return OCI_EXIT_ERR;
     }
@@ -167,7 +188,7 @@ static int cmd_delete(const struct ocr_global *g, const char *id, bool force)
             return OCI_EXIT_ERR;
         }
         if (st.pid > 0)
-            kill(st.pid, SIGKILL);
+            signal_supervisor(&st, SIGKILL);
         for (int i = 0; i < 5000 && ocr_state_status(&st) != OCI_STOPPED; i++)
             usleep(1000);
     }

@@ -7,7 +7,9 @@
 # host's capability list, with every violation listed; no residue after a
 # failed create, after kill -9 of the container's supervisor; hooks refused by default,
 # a bind source that is a bundle symlink to /etc; a bind of the signing key or
-# the state directory; a hook env setting LD_PRELOAD and the like; io.cellos.plan without a trust file; --pid-file through a symlink or over a device.
+# the state directory; kill/delete --force of a state naming another pid;
+# a hook env setting LD_PRELOAD and the like; io.cellos.plan without a trust
+# file; --pid-file through a symlink or over a device.
 . "$CELLOS_TOP/tests/lib/tap.sh"
 need_root
 command -v runc >/dev/null || skip_all "runc is not installed (runc spec makes the bundles)"
@@ -115,6 +117,21 @@ is "$("${R[@]}" state x3 | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p')" stopped
 [ -d "$cg" ]; ok $((! $?)) "... and its cgroup"
 "${R[@]}" delete x3
 is "$(ls -A "$TMP/state")" "" "... and delete removes its state"
+# a state naming another process (tampered, or the supervisor's pid reused):
+# kill and delete --force never signal it (pid + start time, pinned by a pidfd)
+sleep 30 & victim=$!
+sleep 0.1 # started clock ticks before the supervisor (the start time counts ticks)
+(cd "$TMP/b" && "${R[@]}" run -d x5 > /dev/null 2>&1)
+sup=$("${R[@]}" state x5 | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+sed -i "s/\"pid\": *$sup,/\"pid\": $victim,/" "$TMP/state/x5/state.json"
+like "$sup:$(grep -o '"pid": *[0-9]*' "$TMP/state/x5/state.json")" "^[0-9]+:\"pid\": *$victim\$" "(a running container, its state now naming another process)"
+"${R[@]}" kill x5 KILL > /dev/null 2>&1
+is "$?" 1 "kill of a container whose state names another process is refused"
+"${R[@]}" delete --force x5 > /dev/null 2>&1
+sleep 0.2
+kill -0 "$victim" 2>/dev/null; ok $? "... delete --force leaves that process alone"
+kill -9 "$victim" "$sup" 2>/dev/null
+for _ in $(seq 100); do [ -d "/proc/$sup" ] || break; sleep 0.05; done
 
 # --pid-file follows the repo's one output rule (runtime/lib/out_file.h):
 # never written through a symlink, a device written in place, not renamed over
