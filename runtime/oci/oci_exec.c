@@ -307,6 +307,17 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
             goto out;
         }
     }
+    /* the descriptors are the cell's only if cellPid is still the cell:
+     * a child of the supervisor, which is still the state's (pid + start
+     * time); else a process that took a dead cell's pid would be joined */
+    bool zombie;
+    if (ocr_proc_ppid(st.cell_pid) != st.pid || ocr_proc_starttime(st.cell_pid, &zombie) == 0 || zombie ||
+        ocr_state_status(&st) == OCI_STOPPED) {
+        ocr_log(g, "error", "exec: container \"%s\": its cell (pid %d) is gone", id, (int)st.cell_pid);
+        for (size_t k = 0; k < 7; k++)
+            close(nfd[k]);
+        goto out;
+    }
     if (exec_event(g, id, st.config_sha256, r.argv[0]) < 0) {
         for (size_t k = 0; k < 7; k++)
             close(nfd[k]);

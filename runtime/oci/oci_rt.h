@@ -120,6 +120,8 @@ int ocr_state_get(const struct ocr_global *g, const char *id, struct ocr_state *
 const char *ocr_opt_split(const char *arg, char *name, size_t n, const char **value);
 /* The start time of a process (field 22), 0 when it is gone; *zombie set
  * when it has exited but is not reaped. */
+/* The parent pid of pid (/proc/PID/stat field 4), or -1. */
+pid_t ocr_proc_ppid(pid_t pid);
 uint64_t ocr_proc_starttime(pid_t pid, bool *zombie);
 /* The OCI state JSON (what `state` prints and hooks read on stdin). */
 void ocr_state_print(FILE *f, const struct ocr_state *st, enum ocr_status s);

@@ -144,6 +144,24 @@ uint64_t ocr_proc_starttime(pid_t pid, bool *zombie)
     return p ? strtoull(p, NULL, 10) : 0;
 }
 
+pid_t ocr_proc_ppid(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the comm may hold spaces and ')' */
+    if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+        return -1;
+    return (pid_t)strtol(p + 4, NULL, 10); /* field 4 */
+}
+
 enum ocr_status ocr_state_status(const struct ocr_state *st)
 {
     if (st->pid <= 0)
