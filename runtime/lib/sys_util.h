@@ -52,6 +52,18 @@ bool sys_path_within(const char *path, const char *dir);
 /* CLOCK_MONOTONIC in nanoseconds: the clock of every step record. */
 uint64_t sys_now_ns(void);
 
+/* Send the len (> 0) bytes of data over the Unix socket sock with nfd
+ * (at most 16) descriptors beside them (SCM_RIGHTS), whole or not at all:
+ * 0, or -1 (EIO for a short send). fd_pass.c, the one descriptor passer. */
+int sys_send_fds(int sock, const void *data, size_t len, const int *fds, size_t nfd);
+
+/* Receive one message of at most len bytes and up to max_fds (at most 16)
+ * descriptors (close-on-exec) into fds[], their count in *nfd. Returns the
+ * bytes received (0 at end of stream), or -1: EBADMSG when the bytes or
+ * the descriptors did not fit or something other than descriptors came
+ * (every descriptor that came is closed then). */
+ssize_t sys_recv_fds(int sock, void *data, size_t len, int *fds, size_t max_fds, size_t *nfd);
+
 /* Close every fd > 2 that is not in keep[] (any order; close_fds.c). */
 int sys_close_fds_except(const int *keep, size_t n_keep);
 

@@ -198,29 +198,10 @@ static int recv_go(struct native *n, int sync_rd)
 {
     struct go_msg m;
     memset(&m, 0, sizeof m);
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(CELL_MAX_CGROUPS * sizeof(int))];
-    } cb;
-    struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.b, .msg_controllen = sizeof cb.b
-    };
-    ssize_t k;
-    do
-        k = recvmsg(sync_rd, &mh, MSG_CMSG_CLOEXEC);
-    while (k < 0 && errno == EINTR);
-    if (k != (ssize_t)sizeof m || m.g != 'g' || (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC)))
-        return -1;
     size_t nfd = 0;
-    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
-        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS || nfd)
-            return -1;
-        nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        if (nfd > CELL_MAX_CGROUPS)
-            return -1;
-        memcpy(n->cfg.cgroup_fds, CMSG_DATA(h), nfd * sizeof(int));
-    }
+    if (sys_recv_fds(sync_rd, &m, sizeof m, n->cfg.cgroup_fds, CELL_MAX_CGROUPS, &nfd) != (ssize_t)sizeof m ||
+        m.g != 'g')
+        return -1;
     /* above every fd the plan passes, like all of ours */
     int above = max_pass_fd(n->cfg.plan);
     for (size_t i = 0; i < nfd; i++)
@@ -555,33 +536,12 @@ static int native_go(struct backend_run *r, struct cell_error *e)
     m.g = 'g';
     m.degraded = n->cfg.cgroup_degraded;
     m.detail = n->cfg.cgroup_detail;
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(CELL_MAX_CGROUPS * sizeof(int))];
-    } cb;
-    memset(&cb, 0, sizeof cb);
-    struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-    size_t nfd = n->cfg.n_cgroup_fds;
-    if (nfd) {
-        mh.msg_control = cb.b;
-        mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
-        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
-        h->cmsg_level = SOL_SOCKET;
-        h->cmsg_type = SCM_RIGHTS;
-        h->cmsg_len = CMSG_LEN(nfd * sizeof(int));
-        memcpy(CMSG_DATA(h), n->cfg.cgroup_fds, nfd * sizeof(int));
-    }
-    ssize_t w;
-    do
-        w = sendmsg(n->sync_wr, &mh, MSG_NOSIGNAL);
-    while (w < 0 && errno == EINTR);
-    w = w == (ssize_t)sizeof m ? 1 : w < 0 ? -1 : 0;
+    int w = sys_send_fds(n->sync_wr, &m, sizeof m, n->cfg.cgroup_fds, n->cfg.n_cgroup_fds);
     int err = errno;
     close(n->sync_wr);
     n->sync_wr = -1;
-    if (w != 1)
-        return cell_err_sys(e, w < 0 ? err : EIO, "native: releasing the cell");
+    if (w < 0)
+        return cell_err_sys(e, err, "native: releasing the cell");
     return 0;
 }
 

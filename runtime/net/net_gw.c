@@ -7,6 +7,7 @@
 #include "net.h"
 #include "net_int.h"
 #include "runtime/events/events.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,24 +85,9 @@ static int read_report(struct net_gw *g, struct net_report *r, int timeout_ms)
 static int recv_fd(int sock)
 {
     char c;
-    struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int))];
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b };
-    ssize_t k;
-    do
-        k = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-    while (k < 0 && errno == EINTR);
-    struct cmsghdr *h = k == 1 ? CMSG_FIRSTHDR(&m) : NULL;
-    if (!h || h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
-        h->cmsg_len != CMSG_LEN(sizeof(int)))
-        return -1;
     int fd;
-    memcpy(&fd, CMSG_DATA(h), sizeof fd);
-    return fd;
+    size_t n;
+    return sys_recv_fds(sock, &c, 1, &fd, 1, &n) == 1 && n == 1 ? fd : -1;
 }
 
 /* Fork netd for the cell namespace ns (veth), or with ns -1 for a tap

@@ -17,6 +17,7 @@
 #include "net_netd.h"
 #include "net_nflog.h"
 #include "net_nl.h"
+#include "runtime/lib/sys_util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -122,24 +123,7 @@ static int make_tap(void)
 /* Pass the tap's descriptor to the supervisor over the control socket. */
 static int send_fd(int sock, int fd)
 {
-    char c = 't';
-    struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-    union {
-        struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int))];
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b };
-    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-    h->cmsg_level = SOL_SOCKET;
-    h->cmsg_type = SCM_RIGHTS;
-    h->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(h), &fd, sizeof fd);
-    ssize_t k;
-    do
-        k = sendmsg(sock, &m, MSG_NOSIGNAL);
-    while (k < 0 && errno == EINTR);
-    return k == 1 ? 0 : -1;
+    return sys_send_fds(sock, "t", 1, &fd, 1);
 }
 
 /* The cell's end of the veth: addresses and default routes via the

@@ -14,6 +14,7 @@
 #include "oci_rt.h"
 #include "runtime/events/json_writer.h"
 #include "runtime/lib/out_file.h"
+#include "runtime/lib/sys_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -424,22 +425,8 @@ int ocr_send_fd(const char *socket_path, int fd, char *why, size_t whylen)
             close(s);
         return -1;
     }
-    char name[] = "/dev/ptmx";
-    struct iovec iov = { .iov_base = name, .iov_len = sizeof name - 1 };
-    union {
-        char buf[CMSG_SPACE(sizeof(int))];
-        struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf
-    };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    int r = sendmsg(s, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+    static const char name[] = "/dev/ptmx";
+    int r = sys_send_fds(s, name, sizeof name - 1, &fd, 1);
     if (r < 0)
         snprintf(why, whylen, "--console-socket %s: sendmsg: %s", socket_path, strerror(errno));
     close(s);
