@@ -95,44 +95,24 @@ static int recv_fd(int sock)
 static int start(const struct plan *p, int ns, int ready_fd, int *tap_fd, struct net_gw **out,
                  struct cell_error *e)
 {
-    int rp[2], cp[2];
-    if (pipe2(rp, O_CLOEXEC) < 0) {
-        if (ns >= 0)
-            close(ns);
-        return cell_err_sys(e, errno, "network: report pipe");
-    }
+    int rp[2] = { -1, -1 }, cp[2] = { -1, -1 };
+    struct net_gw *g = NULL;
+    const char *what = "report pipe";
+    if (pipe2(rp, O_CLOEXEC) < 0)
+        goto fail;
     /* the control channel: a socket, so netd can pass the tap's descriptor */
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) {
-        if (ns >= 0)
-            close(ns);
-        close(rp[0]);
-        close(rp[1]);
-        return cell_err_sys(e, errno, "network: control socket");
-    }
-    struct net_gw *g = calloc(1, sizeof *g);
-    if (!g) {
-        if (ns >= 0)
-            close(ns);
-        close(rp[0]);
-        close(rp[1]);
-        close(cp[0]);
-        close(cp[1]);
-        return cell_err_sys(e, ENOMEM, "network: out of memory");
-    }
+    what = "control socket";
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0)
+        goto fail;
+    what = "out of memory";
+    if (!(g = calloc(1, sizeof *g)))
+        goto fail;
     g->p = p;
     pid_t parent = getpid();
+    what = "fork";
     pid_t pid = fork();
-    if (pid < 0) {
-        int err = errno;
-        free(g);
-        if (ns >= 0)
-            close(ns);
-        close(rp[0]);
-        close(rp[1]);
-        close(cp[0]);
-        close(cp[1]);
-        return cell_err_sys(e, err, "network: fork");
-    }
+    if (pid < 0)
+        goto fail;
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         if (getppid() != parent)
@@ -183,6 +163,16 @@ static int start(const struct plan *p, int ns, int ready_fd, int *tap_fd, struct
         cell_err(e, 0, "network: the egress gateway did not start (%s)", k == 0 ? "timed out" : "it died");
     net_gw_stop(out);
     return -1;
+
+fail:; /* before netd exists: close what was made, keep the first errno */
+    int err = errno;
+    free(g);
+    sys_close_quiet(ns);
+    sys_close_quiet(rp[0]);
+    sys_close_quiet(rp[1]);
+    sys_close_quiet(cp[0]);
+    sys_close_quiet(cp[1]);
+    return cell_err_sys(e, err, "network: %s", what);
 }
 
 int net_gw_start(const struct plan *p, pid_t cell_pid, const char *ns_path, int ready_fd, struct net_gw **out,
