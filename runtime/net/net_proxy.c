@@ -716,6 +716,21 @@ static int pipe_size(void)
     return v > 65536 ? (int)v : 0;
 }
 
+/* The congestion control of the cell-facing connections (accepted ones
+ * inherit the listener's): CUBIC, else Reno (always built in), whatever
+ * the host's default. The gateway-to-cell hop is a veth inside this host,
+ * with no bottleneck and no loss; a pacing default such as BBR (common on
+ * hosts tuned for the Internet) paces each download to its estimate of a
+ * bottleneck that is not there, which cost bulk downloads a third of their
+ * speed here (bench/network.sh, docs/performance.md). The upstream
+ * connections cross the host's real network and keep the host's choice. */
+static void cell_side_congestion(int lst)
+{
+    static const char cubic[] = "cubic", reno[] = "reno";
+    if (setsockopt(lst, IPPROTO_TCP, TCP_CONGESTION, cubic, sizeof cubic - 1) < 0)
+        setsockopt(lst, IPPROTO_TCP, TCP_CONGESTION, reno, sizeof reno - 1);
+}
+
 int proxy_start(struct netd *d, int lst4, int lst6)
 {
     /* non-blocking listeners: a worker woken for a connection another took
@@ -726,6 +741,8 @@ int proxy_start(struct netd *d, int lst4, int lst6)
     int one = 1; /* accepted connections inherit it */
     setsockopt(lst4, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     setsockopt(lst6, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    cell_side_congestion(lst4);
+    cell_side_congestion(lst6);
     struct proxy *px = calloc(1, sizeof *px); /* lives as long as netd */
     if (!px)
         return -1;
