@@ -7,8 +7,9 @@
 # and the policy example policies/examples/hello.cell compiled by cellc,
 # signed, beside bwrap with the same three files, workspace and uid.
 # Interleaved runs (one of each per round), medians of wall time, CPU time
-# (user+sys of the tool and every process it waits for) and peak RSS per
-# tool, ratios to bwrap, all in one run. Run as root from the top of the
+# (user+sys of the tool and every process it waits for; and of every
+# process it starts, waited for or not, by cgroup v1 cpuacct) and peak RSS
+# per tool, ratios to bwrap, all in one run. Run as root from the top of the
 # tree after `make`:
 #   bench/startup.sh [ROUNDS]        (default 200)
 # Needs bubblewrap and crun (installed here with apt-get when missing).
@@ -133,7 +134,11 @@ if [ -n "$EXAMPLE" ] && "${C_EXAMPLE[@]}" </dev/null >/dev/null 2>&1 && "${BWRAP
 else
     EXAMPLE=""
 fi
-"$BUILD/bench/startup_run" "$ROUNDS" "${ARGS[@]}" > "$W/runs"
+# CPU of every process a tool starts, waited for or not (bwrap's parent never
+# waits for its in-namespace child, which does all of bwrap's set-up): each
+# run in a cpuacct group of the timer's, where cgroup v1 cpuacct is mounted
+ACCT=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpuacct(,|$)/ { print $2; exit }' /proc/self/mounts)
+STARTUP_CPUACCT=$ACCT "$BUILD/bench/startup_run" "$ROUNDS" "${ARGS[@]}" > "$W/runs"
 if awk '$7 != 0 { bad = 1 } END { exit !bad }' "$W/runs"; then
     echo "bench/startup: some runs failed:" >&2
     awk '$7 != 0' "$W/runs" | head -5 >&2
@@ -155,11 +160,18 @@ ev=$(( $(wc -l < "$W/events.jsonl") / (ROUNDS + 1) ))
 
 echo "start-up of a fully isolated cell: $ROUNDS interleaved rounds ($(uname -r), $(nproc) cpus," \
      "$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), load $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-38s %10s %13s %10s %9s %9s\n' tool "wall us" "(p10-p90)" "CPU us" "peak KiB" "wall/bwrap"
+# CPU columns: "waited" is wait4's rusage (the tool and the processes it
+# waited for); "all" counts every process it started (cpuacct; "-" where
+# cgroup v1 cpuacct is not mounted). The CPU goal is read on "all" when
+# there is one: bwrap's waited figure leaves out its set-up child.
+if [ -n "$ACCT" ] && awk '$8 < 0 { bad = 1 } END { exit bad }' "$W/runs"; then CPUF=8; else CPUF=4; fi
+printf '%-38s %10s %13s %10s %10s %9s %9s\n' tool "wall us" "(p10-p90)" "CPU waited" "CPU all" "peak KiB" "wall/bwrap"
 line() {  # line LABEL NAME BASE
-    printf '%-38s %10d %13s %10d %9d %9s\n' "$1" "$(stat "$2" 3 median)" \
+    local all=-
+    [ "$CPUF" = 8 ] && all=$(stat "$2" 8 median)
+    printf '%-38s %10d %13s %10d %10s %9d %9s\n' "$1" "$(stat "$2" 3 median)" \
         "$(awk -v a="$(pct "$2" 3 10)" -v b="$(pct "$2" 3 90)" 'BEGIN { printf "%.1f-%.1f ms", a / 1000, b / 1000 }')" \
-        "$(stat "$2" 4 median)" "$(stat "$2" 5 max)" "$(ratio "$(stat "$2" 3 median)" "$(stat "$3" 3 median)")"
+        "$(stat "$2" 4 median)" "$all" "$(stat "$2" 5 max)" "$(ratio "$(stat "$2" 3 median)" "$(stat "$3" 3 median)")"
 }
 line "cellrun hello.plan, signed ($ev events)" cellrun bwrap
 line "cellrun hello.plan, --unsigned" unsigned bwrap
@@ -178,13 +190,14 @@ else
     echo "(cellc's policies/examples/hello.cell does not run on this build: not timed)"
 fi
 mc=$(stat cellrun 3 median) mb=$(stat bwrap 3 median) mr=$(stat crun 3 median)
-echo "signed cellrun / bwrap: wall $(ratio "$mc" "$mb") (goal <= 0.80), CPU $(ratio "$(stat cellrun 4 median)" "$(stat bwrap 4 median)") (goal <= 1.50); cellrun / crun = $(ratio "$mc" "$mr") (goal <= 0.50)"
+echo "signed cellrun / bwrap: wall $(ratio "$mc" "$mb") (goal <= 0.80), CPU $(ratio "$(stat cellrun $CPUF median)" "$(stat bwrap $CPUF median)") (goal <= 1.50; waited-for only: $(ratio "$(stat cellrun 4 median)" "$(stat bwrap 4 median)")); cellrun / crun = $(ratio "$mc" "$mr") (goal <= 0.50)"
 if [ -n "$STDCELL" ]; then
-    echo "std/syscalls cell signed / bwrap: wall $(ratio "$(stat stdcell 3 median)" "$mb") (goal <= 0.80), CPU $(ratio "$(stat stdcell 4 median)" "$(stat bwrap 4 median)") (goal <= 1.50)"
+    echo "std/syscalls cell signed / bwrap: wall $(ratio "$(stat stdcell 3 median)" "$mb") (goal <= 0.80), CPU $(ratio "$(stat stdcell $CPUF median)" "$(stat bwrap $CPUF median)") (goal <= 1.50)"
 fi
 if [ -n "$EXAMPLE" ]; then
-    echo "hello.cell signed / bwrap: wall $(ratio "$(stat example 3 median)" "$(stat bwrap_example 3 median)") (goal <= 0.80), CPU $(ratio "$(stat example 4 median)" "$(stat bwrap_example 4 median)") (goal <= 1.50)"
+    echo "hello.cell signed / bwrap: wall $(ratio "$(stat example 3 median)" "$(stat bwrap_example 3 median)") (goal <= 0.80), CPU $(ratio "$(stat example $CPUF median)" "$(stat bwrap_example $CPUF median)") (goal <= 1.50)"
 fi
+[ "$CPUF" = 8 ] && echo "(CPU ratios on all processes; crun's container moves to cpuacct groups of crun's own: its \"all\" misses the container)"
 echo "cellrun peak RSS: $(stat cellrun 5 max) KiB signed, $(stat unsigned 5 max) KiB unsigned (goal <= 2048 KiB)"
 
 if [ "${GVISOR_ROUNDS:-1}" = 0 ]; then

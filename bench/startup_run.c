@@ -3,22 +3,32 @@
  * (one run of each per round, interleaved) and prints, per run, its wall
  * time (CLOCK_MONOTONIC from before the fork to after the wait), its CPU
  * time and its peak RSS (wait4's rusage: the command and every process it
- * waited for; a process it did not wait for, e.g. cellrun's cgroup reaper,
- * is not counted), to the microsecond.
+ * waited for; a process it did not wait for, e.g. cellrun's cgroup reaper
+ * or bwrap's in-namespace child, which does the whole set-up and which
+ * bwrap's parent never waits for, is not counted), to the microsecond;
+ * and the CPU time of every process the command started, waited for or
+ * not: each run is placed in a cgroup v1 cpuacct group of this timer's
+ * (STARTUP_CPUACCT names the cpuacct mount; the group is made and removed
+ * here), read once the group is empty again. -1 when that is unavailable.
+ * A process the command moves to a cpuacct group of its own (crun's
+ * container) is counted only up to that move.
  *
  *   startup_run ROUNDS NAME CMD ARGS... [--- NAME CMD ARGS...]...
  *
  * Every command runs with stdin, stdout and stderr on /dev/null; "{}" in an
  * argument becomes the round number (crun needs a fresh container name).
- * Output lines: NAME ROUND WALL_US CPU_US MAXRSS_KIB START_NS EXIT. A run
+ * Output lines: NAME ROUND WALL_US CPU_US MAXRSS_KIB START_NS EXIT
+ * CPU_ALL_US. A run
  * that fails still prints its line (EXIT is the wait status); the script
  * decides.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +38,73 @@ struct cmd {
     char **argv; /* NULL-terminated; entries with {} are templates */
     int argc;
 };
+
+/* The timer's cpuacct group: its directory, or "" when there is none. */
+struct acct {
+    char dir[256];
+};
+
+static void acct_open(struct acct *a)
+{
+    a->dir[0] = 0;
+    const char *root = getenv("STARTUP_CPUACCT");
+    if (!root || !*root)
+        return;
+    snprintf(a->dir, sizeof a->dir, "%s/cellos-bench-%d", root, (int)getpid());
+    if (mkdir(a->dir, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "startup_run: %s: %s (no all-process CPU column)\n", a->dir, strerror(errno));
+        a->dir[0] = 0;
+    }
+}
+
+/* cpuacct.usage in ns, or -1. */
+static long long acct_usage(const struct acct *a)
+{
+    if (!a->dir[0])
+        return -1;
+    char p[300], b[64];
+    snprintf(p, sizeof p, "%s/cpuacct.usage", a->dir);
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, b, sizeof b - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    b[n] = 0;
+    return atoll(b);
+}
+
+/* Wait (up to 2 s) until no process is left in the group. */
+static int acct_wait_empty(const struct acct *a)
+{
+    char p[300], b[16];
+    snprintf(p, sizeof p, "%s/cgroup.procs", a->dir);
+    for (int i = 0; i < 20000; i++) {
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        ssize_t n = read(fd, b, sizeof b);
+        close(fd);
+        if (n == 0)
+            return 0;
+        usleep(100);
+    }
+    return -1;
+}
+
+/* Move the calling process into the group (in the child, before exec). */
+static int acct_join(const struct acct *a)
+{
+    char p[300];
+    snprintf(p, sizeof p, "%s/cgroup.procs", a->dir);
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, "0", 1) == 1;
+    close(fd);
+    return ok ? 0 : -1;
+}
 
 static unsigned long long now_ns(void)
 {
@@ -58,17 +135,20 @@ static char **expand(const struct cmd *c, int round)
     return v;
 }
 
-static int run(const struct cmd *c, int round)
+static int run(const struct cmd *c, int round, const struct acct *a)
 {
     char **v = expand(c, round);
     if (!v)
         return -1;
+    long long u0 = acct_usage(a);
     unsigned long long t0 = now_ns();
     pid_t pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
         int fd = open("/dev/null", O_RDWR);
+        if (a->dir[0] && acct_join(a) < 0)
+            _exit(125);
         if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
             _exit(126);
         if (fd > 2)
@@ -83,7 +163,14 @@ static int run(const struct cmd *c, int round)
     unsigned long long t1 = now_ns();
     long long cpu = (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec +
         (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
-    printf("%s %d %llu %lld %ld %llu %d\n", c->name, round, (t1 - t0) / 1000, cpu, ru.ru_maxrss, t0, st);
+    long long all = -1;
+    if (u0 >= 0 && acct_wait_empty(a) == 0) {
+        long long u1 = acct_usage(a);
+        if (u1 >= u0)
+            all = (u1 - u0) / 1000;
+    }
+    printf("%s %d %llu %lld %ld %llu %d %lld\n", c->name, round, (t1 - t0) / 1000, cpu, ru.ru_maxrss, t0, st,
+           all);
     fflush(stdout);
     for (int i = 0; i < c->argc; i++)
         if (v[i] != c->argv[i])
@@ -118,11 +205,16 @@ int main(int argc, char **argv)
         }
         n++;
     }
-    for (int r = 1; r <= rounds; r++)
-        for (int i = 0; i < n; i++)
-            if (run(&cmds[i], r) < 0) {
+    struct acct a;
+    acct_open(&a);
+    int rc = 0;
+    for (int r = 1; r <= rounds && !rc; r++)
+        for (int i = 0; i < n && !rc; i++)
+            if (run(&cmds[i], r, &a) < 0) {
                 perror("startup_run");
-                return 1;
+                rc = 1;
             }
-    return 0;
+    if (a.dir[0] && (acct_wait_empty(&a) < 0 || rmdir(a.dir) < 0))
+        fprintf(stderr, "startup_run: could not remove %s\n", a.dir);
+    return rc;
 }
