@@ -124,6 +124,39 @@ kids=$(cat /proc/$cr/task/*/children 2>/dev/null)
 # accept_source_route is 1): read through a netd socket's namespace
 gw=$(gw_run 'for f in ipv4/ip_forward ipv6/conf/all/forwarding ipv4/conf/all/accept_source_route ipv4/conf/gw0/accept_source_route ipv4/conf/gw0/accept_redirects ipv6/conf/gw0/accept_redirects; do cat /proc/sys/net/$f; done | tr "\n" " " | sed "s/ $//"' $kids)
 is "$gw" "0 0 0 0 0 0" "the gateway namespace: forwarding off (v4, v6), no source routes, no redirects"
+# the proxy's listeners (and so the cell-facing connections they accept)
+# use CUBIC or Reno, not the host's default when that is a pacing one
+# (BBR here), which throttled downloads through the gateway
+cc=$(python3 - $kids <<'PY'
+import ctypes, os, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+seen = []
+for pid in map(int, sys.argv[1:]):
+    try:
+        pfd = os.pidfd_open(pid)
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        continue
+    for fd in fds:
+        try:
+            if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                continue
+        except OSError:
+            continue
+        s = libc.syscall(438, pfd, int(fd), 0)  # pidfd_getfd
+        if s < 0:
+            continue
+        k = socket.socket(fileno=s)
+        try:
+            if k.type == socket.SOCK_STREAM and k.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                seen.append(k.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode())
+        except OSError:
+            pass
+        k.close()
+print(" ".join(sorted(set(seen))) or "none")
+PY
+)
+like "$cc" '^(cubic|reno)( (cubic|reno))?$' "the proxy's listeners use CUBIC or Reno (host default: $(cat /proc/sys/net/ipv4/tcp_congestion_control))"
 kill -9 $cr; wait $cr 2>/dev/null
 sleep 0.5
 is "$(eg_alive $kids)" "" "after SIGKILL of cellrun its children (the cell, netd) are gone"
