@@ -71,6 +71,9 @@ int net_gw_pump(struct net_gw *g, struct ev_stream *ev, struct cell_error *e);
  * net_gw_totals(). Call before the completed event. */
 int net_gw_finish(struct net_gw *g, struct ev_stream *ev, struct cell_error *e);
 void net_gw_totals(const struct net_gw *g, uint64_t *connections, uint64_t *bytes_out, uint64_t *bytes_in);
+/* The DNS queries netd answered (NOERROR) and refused (NXDOMAIN, SERVFAIL,
+ * malformed), all of them, reported as dns_query events or not. */
+void net_gw_dns_totals(const struct net_gw *g, uint64_t *answered, uint64_t *refused);
 
 /* Kill and reap netd, free g. Safe on NULL; idempotent through *g. */
 void net_gw_stop(struct net_gw **g);

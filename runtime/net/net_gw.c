@@ -35,6 +35,7 @@ struct net_gw {
     size_t have;
     bool done;
     uint64_t conns, out, in;
+    uint64_t dns_answered, dns_refused;
 };
 
 int net_check_plan(const struct plan *p, bool rootless, struct cell_error *e)
@@ -271,7 +272,11 @@ static int emit(struct net_gw *g, struct ev_stream *ev, const struct net_report 
         };
         return ev_network(ev, "rule_counters", kv, sizeof kv / sizeof *kv, e);
     }
-    case NR_DONE: g->done = true; return 0;
+    case NR_DONE:
+        g->dns_answered = r->a;
+        g->dns_refused = r->b;
+        g->done = true;
+        return 0;
     case NR_ERROR: cell_err_sys(e, (int)r->a, "network: %s", r->why); return -2;
     default: return 0;
     }
@@ -320,6 +325,12 @@ void net_gw_totals(const struct net_gw *g, uint64_t *connections, uint64_t *byte
     *connections = g ? g->conns : 0;
     *bytes_out = g ? g->out : 0;
     *bytes_in = g ? g->in : 0;
+}
+
+void net_gw_dns_totals(const struct net_gw *g, uint64_t *answered, uint64_t *refused)
+{
+    *answered = g ? g->dns_answered : 0;
+    *refused = g ? g->dns_refused : 0;
 }
 
 void net_gw_stop(struct net_gw **gp)

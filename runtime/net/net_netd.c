@@ -484,6 +484,24 @@ long netd_syn_lookup(struct netd *d, int family, const uint8_t *a)
 
 /* ---- DNS answerer ----------------------------------------------------------- */
 
+/* Count a query and report it while fewer than dns_events_max were (the
+ * last one says so): a cell flooding queries cannot flood the stream. */
+static void dns_report(struct netd *d, struct net_report *r, bool answered)
+{
+    if (answered)
+        d->dns_answered++;
+    else
+        d->dns_refused++;
+    if (d->dns_events >= d->dns_events_max)
+        return;
+    if (++d->dns_events == d->dns_events_max) {
+        size_t l = strlen(r->why);
+        snprintf(r->why + l, sizeof r->why - l,
+                 " (the last reported; later queries are counted, not reported)");
+    }
+    netd_report(d, r);
+}
+
 static void answer_dns(struct netd *d, int s)
 {
     uint8_t m[1500], out[1500];
@@ -499,7 +517,7 @@ static void answer_dns(struct netd *d, int s)
     r.rule = -1;
     if (dns_parse_query(m, (size_t)n, &q) < 0) {
         snprintf(r.why, sizeof r.why, "malformed query (dropped)");
-        netd_report(d, &r);
+        dns_report(d, &r, false);
         return;
     }
     r.qtype = q.qtype;
@@ -537,7 +555,7 @@ static void answer_dns(struct netd *d, int s)
     size_t ol = dns_build_answer(&q, m, rcode, addr, alen, 60, out, sizeof out);
     if (ol)
         sendto(s, out, ol, MSG_DONTWAIT, (struct sockaddr *)&from, fl);
-    netd_report(d, &r);
+    dns_report(d, &r, rcode == 0);
 }
 
 /* ---- refusals and the dial check (shared by the proxy) -------------------- */
@@ -613,6 +631,8 @@ static void send_counters(struct netd *d)
     struct net_report r;
     memset(&r, 0, sizeof r);
     r.kind = NR_DONE;
+    r.a = d->dns_answered;
+    r.b = d->dns_refused;
     netd_report(d, &r);
 }
 
@@ -639,6 +659,14 @@ void netd_main(const struct plan *p, int report_fd, int ctl_fd, int cell_ns, int
     d.report_fd = report_fd;
     const char *hf = getenv("CELLOS_NET_HOSTS");
     d.hosts_file = hf && hf[0] ? hf : NULL;
+    d.dns_events_max = MAX_DNS_EVENTS;
+    const char *de = getenv("CELLOS_NET_DNS_EVENTS");
+    if (de && de[0]) {
+        char *end;
+        unsigned long v = strtoul(de, &end, 10);
+        if (!*end && v >= 1 && v < MAX_DNS_EVENTS)
+            d.dns_events_max = v; /* test-only: lower, never higher */
+    }
     pthread_mutex_init(&d.mu, NULL);
     d.syn = calloc(NET_SYN_MAX, sizeof *d.syn);
     d.ref = calloc(MAX_REFUSED, sizeof *d.ref);

@@ -17,9 +17,10 @@
 #include "net_int.h"
 #include "plan.h"
 
-#define MAX_PINNED   8
-#define MAX_REFUSED  4096
-#define MAX_HOSTADDR 64
+#define MAX_PINNED     8
+#define MAX_REFUSED    4096
+#define MAX_DNS_EVENTS 4096 /* CELLOS_NET_DNS_EVENTS (test-only) lowers it */
+#define MAX_HOSTADDR   64
 
 struct syn {
     char name[DNS_MAX_NAME + 1];
@@ -53,6 +54,11 @@ struct netd {
     int nhost;
     const char *hosts_file; /* CELLOS_NET_HOSTS: test-only name -> address list */
     struct udp_relay *udp;  /* NULL without UDP rules (net_udp.c) */
+    /* DNS queries (the answerer's thread only): answered (NOERROR), refused
+     * (NXDOMAIN, SERVFAIL, malformed), and how many were reported of at
+     * most dns_events_max */
+    uint64_t dns_answered, dns_refused;
+    size_t dns_events, dns_events_max;
 };
 
 /* One report to the supervisor (an atomic pipe write). */

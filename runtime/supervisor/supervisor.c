@@ -940,12 +940,15 @@ int supervisor_run_backend(const struct sup_options *o, const struct backend_ops
         status = CELLRUN_EXIT_FAILURE;
     }
     if (s.ev && !s.sink_failed) {
-        uint64_t nc, nout, nin;
+        uint64_t nc, nout, nin, dans, dref;
         net_gw_totals(s.run.net, &nc, &nout, &nin);
+        net_gw_dns_totals(s.run.net, &dans, &dref);
         struct ev_kv net_kv[] = {
             { .key = "egressconnections", .type = EV_KV_INT, .i = (int64_t)nc },
             { .key = "egressbytesout", .type = EV_KV_INT, .i = (int64_t)nout },
             { .key = "egressbytesin", .type = EV_KV_INT, .i = (int64_t)nin },
+            { .key = "egressdnsanswered", .type = EV_KV_INT, .i = (int64_t)dans },
+            { .key = "egressdnsrefused", .type = EV_KV_INT, .i = (int64_t)dref },
         };
         struct ev_completed_info ci = {
             .exited = res.exited,

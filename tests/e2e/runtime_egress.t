@@ -97,6 +97,16 @@ like "$OUT" "^CONTAINED" "a flood of refused datagrams gets no answer"
 is "$(events flow_refused | wc -l)" 4096 "flow_refused events stop at 4096 per cell"
 like "$(events flow_refused | tail -1)" "the last reported" "the last one says so"
 
+# ---- dns_query events are bounded too (the cap lowered to 20 by the
+# test-only CELLOS_NET_DNS_EVENTS; 4096 by default): 60 queries, 20 events,
+# the completed event counts them all (plus the probe's own first answer)
+mkcell "$TMP/dnsflood.plan" "$TMP/bin/egress_net" dnsflood:100.64.0.1:60 name:svc.test:9999
+CELLOS_NET_DNS_EVENTS=20 run "$TMP/dnsflood.plan"
+like "$OUT" "^CONTAINED" "a flood of DNS queries for other names: no address"
+is "$(events dns_query | wc -l)" 20 "dns_query events stop at the cap"
+like "$(events dns_query | tail -1)" "the last reported; later queries are counted, not reported" "the last one says so"
+like "$(jq -c 'select(.type | endswith("completed")) | .data' "$TMP/ev.jsonl")" '"egressdnsanswered":1,"egressdnsrefused":60' "completed counts every query, reported or not"
+
 # ---- the same probe without arguments (what every backend's escape suite runs)
 mkcell "$TMP/probe0.plan" "$TMP/bin/egress_net"
 run "$TMP/probe0.plan"

@@ -22,6 +22,9 @@
  *                          (QUIC to a name granted only for TCP)
  *   dns:SERVER:NAME:TYPE   a DNS query (TYPE a, aaaa, txt, any): must get no
  *                          address / text (NXDOMAIN, empty, or no answer)
+ *   dnsflood:SERVER:N      N A queries for names no rule grants (nN.flood.test):
+ *                          none may get an address (and netd's dns_query
+ *                          events stay bounded)
  *   icmp:ADDR              an ICMP echo (datagram ICMP socket): no reply
  *   raw, packet            raw IP and packet sockets cannot be made
  * It prints one indented line per attempt ("contained" or "escaped"), then
@@ -459,6 +462,18 @@ static void attempt(char *arg)
         else
             snprintf(how, sizeof how, "rcode %d, %d answers, after %.0f ms", rc, an, (now() - t0) * 1000);
         report((rc < 0 && e != EAGAIN) || (rc >= 0 && an == 0), what, how);
+    } else if (!strcmp(f[0], "dnsflood") && n == 3) {
+        int count = atoi(f[2]), got = 0, nx = 0;
+        for (int i = 0; i < count; i++) {
+            char name[64];
+            int an = 0;
+            snprintf(name, sizeof name, "n%d.flood.test", i);
+            int rc = dns_ask(f[1], name, 1, &an, NULL);
+            got += rc >= 0 && an > 0;
+            nx += rc == 3;
+        }
+        snprintf(how, sizeof how, "%d of %d queries answered with an address, %d NXDOMAIN", got, count, nx);
+        report(got == 0, what, how);
     } else if (!strcmp(f[0], "icmp") && n == 2) {
         if (parse_addr(f[1], 0, &ss, &len) < 0)
             UNSURE("bad address %s", f[1]);
