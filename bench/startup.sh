@@ -127,7 +127,11 @@ for c in C_SIGNED C_UNSIGNED BWRAP C_CRUN; do
     cmd=("${cmd[@]//\{\}/0}")
     "${cmd[@]}" </dev/null >/dev/null 2>&1 || { echo "bench/startup: ${cmd[0]} failed its sanity run" >&2; exit 1; }
 done
-ARGS=(cellrun "${C_SIGNED[@]}" --- unsigned "${C_UNSIGNED[@]}" --- bwrap "${BWRAP[@]}" --- crun "${C_CRUN[@]}")
+# and the workload alone, no isolation: what every tool's figure includes
+# (on a VM whose CPUID exits are slow, glibc's start-up in each process is
+# most of it: see docs/performance.md)
+ARGS=(cellrun "${C_SIGNED[@]}" --- unsigned "${C_UNSIGNED[@]}" --- bwrap "${BWRAP[@]}" --- crun "${C_CRUN[@]}"
+      --- bare /bin/true)
 [ -z "$STDCELL" ] || ARGS+=(--- stdcell "${C_STD[@]}")
 if [ -n "$EXAMPLE" ] && "${C_EXAMPLE[@]}" </dev/null >/dev/null 2>&1 && "${BWRAP_EXAMPLE[@]}" </dev/null >/dev/null 2>&1; then
     ARGS+=(--- example "${C_EXAMPLE[@]}" --- bwrap_example "${BWRAP_EXAMPLE[@]}")
@@ -177,6 +181,7 @@ line "cellrun hello.plan, signed ($ev events)" cellrun bwrap
 line "cellrun hello.plan, --unsigned" unsigned bwrap
 line "bwrap --unshare-all (same binds)" bwrap bwrap
 line "crun run (minimal bundle)" crun bwrap
+line "/bin/true alone (no isolation)" bare bwrap
 if [ -n "$STDCELL" ]; then
     evs=$(( $(wc -l < "$W/std.jsonl") / ROUNDS ))
     line "cellrun std/base+std/syscalls ($evs ev.)" stdcell bwrap
