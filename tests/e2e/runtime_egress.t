@@ -37,34 +37,7 @@ like "$(events dns_query)" '"decision":"nxdomain".*"name":"wild.test"' "dns_quer
 # gw_run CMD PID...: run the shell command CMD in the gateway namespace of
 # the netd among PIDs (entered through one of its sockets: netd itself is
 # back in the host's namespace)
-gw_run() {
-    python3 - "$@" <<'PY'
-import ctypes, fcntl, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-me = os.stat("/proc/self/ns/net").st_ino
-for pid in map(int, sys.argv[2:]):
-    try:
-        pfd = os.pidfd_open(pid)
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        continue
-    for fd in fds:
-        try:
-            if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
-                continue
-        except OSError:
-            continue
-        s = libc.syscall(438, pfd, int(fd), 0)  # pidfd_getfd
-        if s < 0:
-            continue
-        try:
-            ns = fcntl.ioctl(s, 0x894C, 0)  # SIOCGSKNS
-        except OSError:
-            continue
-        if os.fstat(ns).st_ino != me and libc.setns(ns, 0x40000000) == 0:
-            os.execv("/bin/sh", ["sh", "-c", sys.argv[1]])
-PY
-}
+gw_run() { python3 "$CELLOS_TOP/tests/lib/netd_socks.py" ns "$@"; }
 
 # ---- the escape probe: every attempt must fail, and fast
 eg_probe_plan "$TMP/probe.plan" udpname:svc.test:8443 tcp:100.64.0.3:8080
@@ -137,35 +110,7 @@ is "$gw" "0 0 0 0 0 0" "the gateway namespace: forwarding off (v4, v6), no sourc
 # the proxy's listeners (and so the cell-facing connections they accept)
 # use CUBIC or Reno, not the host's default when that is a pacing one
 # (BBR here), which throttled downloads through the gateway
-cc=$(python3 - $kids <<'PY'
-import ctypes, os, socket, sys
-libc = ctypes.CDLL(None, use_errno=True)
-seen = []
-for pid in map(int, sys.argv[1:]):
-    try:
-        pfd = os.pidfd_open(pid)
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        continue
-    for fd in fds:
-        try:
-            if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
-                continue
-        except OSError:
-            continue
-        s = libc.syscall(438, pfd, int(fd), 0)  # pidfd_getfd
-        if s < 0:
-            continue
-        k = socket.socket(fileno=s)
-        try:
-            if k.type == socket.SOCK_STREAM and k.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-                seen.append(k.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode())
-        except OSError:
-            pass
-        k.close()
-print(" ".join(sorted(set(seen))) or "none")
-PY
-)
+cc=$(python3 "$CELLOS_TOP/tests/lib/netd_socks.py" cc $kids)
 like "$cc" '^(cubic|reno)( (cubic|reno))?$' "the proxy's listeners use CUBIC or Reno (host default: $(cat /proc/sys/net/ipv4/tcp_congestion_control))"
 kill -9 $cr; wait $cr 2>/dev/null
 sleep 0.5
