@@ -47,6 +47,34 @@ int dns_parse_addrs(const uint8_t *m, size_t n, uint16_t id, uint16_t qtype, uin
  * -1: need more bytes, -2: not this protocol. */
 int peek_tls_sni(const uint8_t *b, size_t n, char *name, size_t cap);
 int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap);
+/* The length of the HTTP head at b (request line and header lines, up to
+ * and including the first empty line, CRLF or a bare LF), 0 when b[0, n)
+ * holds no empty line. */
+size_t http_head_len(const uint8_t *b, size_t n);
+
+/* ---- an HTTP/1.x request stream (net_http.c) ------------------------------ */
+#define HTTP_HEAD_MAX       (16384 + 5) /* a request head, as the first peek (net_proxy.c) */
+#define HTTP_CHUNK_MAX      0x7fffffffu /* a larger chunk size is refused (32-bit servers) */
+#define HTTP_CHUNK_LINE_MAX 4096        /* a chunk-size line with its extensions */
+
+struct http_stream {
+    char name[DNS_MAX_NAME + 1]; /* the granted name (lower case) */
+    int state;
+    uint64_t left;     /* body or chunk bytes left; while reading a chunk size, the size so far */
+    size_t line;       /* bytes of the current chunk-size or trailer line */
+    size_t trailer;    /* bytes of the trailer section */
+    bool digits;       /* a chunk size has a digit */
+    uint64_t requests; /* request heads checked */
+    char why[120];     /* after a refusal */
+};
+/* The stream of requests a connection granted for name carries. */
+void http_stream_init(struct http_stream *s, const char *name);
+/* The next n bytes of the stream at b (what a previous call did not take
+ * first, then what arrived since): how many leading ones are checked and
+ * may be sent on (the rest, an incomplete request head, must be offered
+ * again with more bytes after it), or -1 when the stream is refused
+ * (s->why says why; so does every later call). */
+long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n);
 
 /* ---- rules (net_policy.c) ------------------------------------------------ */
 bool net_name_valid(const char *name);

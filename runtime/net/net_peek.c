@@ -140,6 +140,20 @@ static int target_host(const uint8_t *t, size_t tl, char *name, size_t cap)
     return copy_name(s, (size_t)(h - s), name, cap);
 }
 
+size_t http_head_len(const uint8_t *b, size_t n)
+{
+    /* the header block ends at the first empty line (CRLF or a bare LF) */
+    for (const uint8_t *line = b; line < b + n;) {
+        const uint8_t *eol = memchr(line, '\n', (size_t)(b + n - line));
+        if (!eol)
+            break;
+        if (eol == line || (eol == line + 1 && line[0] == '\r'))
+            return (size_t)(eol + 1 - b);
+        line = eol + 1;
+    }
+    return 0;
+}
+
 int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap)
 {
     static const char *const methods[] = { "GET ",     "HEAD ",  "POST ",  "PUT ",     "DELETE ",
@@ -157,20 +171,10 @@ int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap)
     }
     if (!ok)
         return partial ? -1 : -2;
-    /* the header block ends at the first empty line (CRLF or a bare LF) */
-    const uint8_t *endh = NULL;
-    for (const uint8_t *line = b; line < b + n;) {
-        const uint8_t *eol = memchr(line, '\n', (size_t)(b + n - line));
-        if (!eol)
-            break;
-        if (eol == line || (eol == line + 1 && line[0] == '\r')) {
-            endh = line;
-            break;
-        }
-        line = eol + 1;
-    }
-    if (!endh)
+    size_t hl = http_head_len(b, n);
+    if (!hl)
         return -1;
+    const uint8_t *endh = b + hl - (b[hl - 2] == '\r' ? 2 : 1); /* the empty line */
     int found = 0;
     const uint8_t *line = b, *target = NULL;
     size_t tlen = 0;

@@ -5,8 +5,12 @@
  * name; a CIDR rule's address is checked against the rule and the
  * always-deny set), the real destination is dialled from the host's
  * namespace, the bytes already read are sent, and both directions are
- * spliced until each side closes. A refused connection is closed with a
- * reset and reported once per destination.
+ * spliced until each side closes. A plain-HTTP connection checked by its
+ * Host is checked request by request (net_http.c): its cell-to-server
+ * direction goes through a buffer in user space (struct upload), so a
+ * later or pipelined request naming another host is refused like the
+ * first; the server-to-cell direction is spliced. A refused connection is
+ * closed with a reset and reported once per destination.
  *
  * Speed (docs/performance.md, network): a pool of worker threads waits in
  * accept itself (epoll with EPOLLEXCLUSIVE on both listeners: the kernel
@@ -273,20 +277,95 @@ static void spare_fill(struct proxy *px, long idx, uint16_t port, const struct t
 
 /* ---- the relay ------------------------------------------------------------ */
 
+/* The cell-to-server direction of a plain-HTTP connection checked by its
+ * Host: read into buf, checked request by request (net_http.c), written
+ * from buf. buf[off, ok) is checked and waits to be written, buf[ok,
+ * have) is an incomplete request head waiting for more. */
+#define UPLOAD_BUF 65536
+_Static_assert(UPLOAD_BUF > HTTP_HEAD_MAX, "an upload buffer holds a whole request head");
+struct upload {
+    struct http_stream hs;
+    size_t off, ok, have;
+    bool refused;
+    uint8_t buf[UPLOAD_BUF];
+};
+
 struct dir {
     int src, dst, pp[2];
-    size_t inpipe;
+    size_t inpipe; /* with an upload: checked bytes not written yet */
     bool eof, shut, dead;
     bool rd_ok, wr_ok; /* false after a short or EAGAIN splice, until poll says otherwise */
     uint64_t moved;
     atomic_uint_fast64_t *count;
+    struct upload *up; /* NULL: splice */
 };
+
+/* dir_step for a direction with an upload: read, check, write from the
+ * buffer; a refused request stops it (x->up->refused) with nothing of that
+ * request written. */
+static void upload_step(struct dir *x)
+{
+    struct upload *u = x->up;
+    bool can_read = x->rd_ok, can_write = x->wr_ok;
+    for (bool progress = true; progress && !x->dead;) {
+        progress = false;
+        if (u->off == u->ok && u->off > 0) { /* all checked bytes written: keep only the waiting head */
+            memmove(u->buf, u->buf + u->ok, u->have - u->ok);
+            u->have -= u->ok;
+            u->off = u->ok = 0;
+        }
+        if (can_read && !x->eof && u->have < sizeof u->buf) {
+            ssize_t n = recv(x->src, u->buf + u->have, sizeof u->buf - u->have, MSG_DONTWAIT);
+            if (n > 0) {
+                u->have += (size_t)n;
+                long t = http_stream_scan(&u->hs, u->buf + u->ok, u->have - u->ok);
+                if (t < 0) {
+                    u->refused = true;
+                    x->dead = true;
+                    break;
+                }
+                u->ok += (size_t)t;
+                progress = true;
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                x->eof = true; /* an incomplete head left at the end is never sent */
+            } else {
+                can_read = false;
+            }
+        }
+        if (can_write && u->ok > u->off) {
+            ssize_t w = send(x->dst, u->buf + u->off, u->ok - u->off, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w > 0) {
+                can_write = (size_t)w == u->ok - u->off;
+                u->off += (size_t)w;
+                x->moved += (uint64_t)w;
+                atomic_fetch_add(x->count, (uint64_t)w);
+                progress = true;
+            } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+                x->dead = true;
+            } else {
+                can_write = false;
+            }
+        }
+    }
+    x->rd_ok = can_read;
+    x->wr_ok = can_write;
+    x->inpipe = u->ok - u->off;
+    if (((x->eof && x->inpipe == 0) || x->dead) && !x->shut && !u->refused) {
+        shutdown(x->dst, SHUT_WR);
+        shutdown(x->src, SHUT_RD);
+        x->shut = true;
+    }
+}
 
 /* Move what can move now from src to dst without blocking. A call that
  * would only say EAGAIN is not made: a short splice means the socket is
  * drained (reading) or full (writing) until poll says otherwise. */
 static void dir_step(struct dir *x, size_t cap)
 {
+    if (x->up) {
+        upload_step(x);
+        return;
+    }
     bool can_read = x->rd_ok, can_write = x->wr_ok;
     for (bool progress = true; progress && !x->dead;) {
         progress = false;
@@ -389,15 +468,19 @@ struct spare_req {
 };
 
 /* Splice both ways between the cell's connection and upstream's (both
- * non-blocking) until each direction has ended. */
-static void relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct counters *ctr,
-                  struct spare_req *sr)
+ * non-blocking) until each direction has ended; with an upload (plain
+ * HTTP), the cell's direction goes through it. 0, or -1 when the upload
+ * refused a request (u->hs.why). */
+static int relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct counters *ctr,
+                 struct spare_req *sr, struct upload *u)
 {
     if (wpipes_ready(wp) < 0)
-        return;
+        return 0;
     wpipes_size(wp, px->pipe_size);
-    struct dir dirs[2] = { { .src = cell, .dst = up, .rd_ok = true, .wr_ok = true, .count = &ctr->out },
-                           { .src = up, .dst = cell, .rd_ok = true, .wr_ok = true, .count = &ctr->in } };
+    struct dir dirs[2] = {
+        { .src = cell, .dst = up, .rd_ok = true, .wr_ok = true, .count = &ctr->out, .up = u },
+        { .src = up, .dst = cell, .rd_ok = true, .wr_ok = true, .count = &ctr->in },
+    };
     size_t caps[2];
     for (int i = 0; i < 2; i++) {
         dirs[i].pp[0] = wp->pp[i][0];
@@ -407,6 +490,8 @@ static void relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct 
     const short rd = POLLIN | POLLHUP | POLLERR | POLLRDHUP, wr = POLLOUT | POLLHUP | POLLERR;
     for (;;) {
         dir_step(&dirs[0], caps[0]);
+        if (u && u->refused)
+            break;
         dir_step(&dirs[1], caps[1]);
         if (sr->want && dirs[1].moved != 0) {
             /* the answer is on its way to the cell: now a spare for the
@@ -424,7 +509,7 @@ static void relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct 
             if (x->shut)
                 continue;
             struct pollfd *in = x->src == cell ? &pf[0] : &pf[1], *out = x->dst == cell ? &pf[0] : &pf[1];
-            if (!x->eof && x->inpipe < caps[i])
+            if (!x->eof && (x->up ? x->up->have < sizeof x->up->buf : x->inpipe < caps[i]))
                 in->events |= POLLIN | POLLRDHUP;
             if (x->inpipe > 0)
                 out->events |= POLLOUT;
@@ -444,12 +529,13 @@ static void relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct 
         }
     }
     for (int i = 0; i < 2; i++)
-        if (dirs[i].inpipe) /* left over: the pipe is not clean for the next connection */
+        if (dirs[i].inpipe && !dirs[i].up) /* left over: the pipe is not clean for the next connection */
             wpipes_close(wp, i);
     if (px->pipe_size > 0)
         for (int i = 0; i < 2; i++)
             if (wp->pp[i][0] >= 0 && fcntl(wp->pp[i][1], F_SETPIPE_SZ, 65536) < 0)
                 wpipes_close(wp, i); /* could not shrink: make a new one next time */
+    return u && u->refused ? -1 : 0;
 }
 
 /* ---- one connection -------------------------------------------------------- */
@@ -477,6 +563,7 @@ static void serve(struct proxy *px, struct wpipes *wp, int fd, int family)
 {
     struct netd *d = px->d;
     int up = -1;
+    struct upload *u = NULL; /* plain HTTP checked by its Host: every request is parsed */
     uint8_t dst[16] = { 0 };
     uint16_t port = 0;
     if (family == 4) {
@@ -572,6 +659,23 @@ static void serve(struct proxy *px, struct wpipes *wp, int fd, int family)
         } else if (strcasecmp(said, name) != 0) {
             snprintf(whybuf, sizeof whybuf, "the connection names %.64s, not the granted name", said);
             why = whybuf;
+        } else if (tls != 1) {
+            /* plain HTTP: every request on the connection is checked, the
+             * first (and whatever followed it in these bytes) now */
+            u = malloc(sizeof *u);
+            if (!u) {
+                why = "out of memory for the connection's request check";
+            } else {
+                http_stream_init(&u->hs, name);
+                long ok = http_stream_scan(&u->hs, peek, np);
+                if (ok < 0)
+                    why = u->hs.why;
+                u->off = 0;
+                u->ok = ok < 0 ? 0 : (size_t)ok;
+                u->have = np;
+                u->refused = false;
+                memcpy(u->buf, peek, np);
+            }
         }
         if (why) {
             if (up >= 0)
@@ -604,11 +708,20 @@ static void serve(struct proxy *px, struct wpipes *wp, int fd, int family)
             sr = (struct spare_req){ true, idx, port, cur, t };
     }
     atomic_fetch_add(&d->ctr[rule].conns, 1);
-    if (np && send_all(up, peek, np) < 0)
-        goto done;
-    atomic_fetch_add(&d->ctr[rule].out, np);
-    relay(px, wp, fd, up, &d->ctr[rule], &sr);
+    if (!u) {
+        if (np && send_all(up, peek, np) < 0)
+            goto done;
+        atomic_fetch_add(&d->ctr[rule].out, np);
+    }
+    if (relay(px, wp, fd, up, &d->ctr[rule], &sr, u) < 0) {
+        /* a later request on the connection named another host (or was
+         * not HTTP a server reads the same way): both sides reset */
+        reset_close(up);
+        up = -1;
+        refuse(d, fd, family, dst, port, name, u->hs.why);
+    }
 done:
+    free(u);
     if (up >= 0)
         close(up);
     close(fd);

@@ -37,6 +37,7 @@ is "$(jq -r 'select(.type | endswith("deviation")) | .data.what' "$TMP/ev.jsonl"
 ok $? "the stream with network events verifies"
 
 eg_granted
+eg_keepalive
 
 mkcell "$TMP/v6.plan" "${CURL[@]}" -6 http://svc.test:8080/hello
 run "$TMP/v6.plan"

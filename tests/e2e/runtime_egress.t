@@ -28,6 +28,7 @@ like "$(jq -c 'select(.type | endswith("completed")) | .data' "$TMP/ev.jsonl")" 
 ok $? "the stream with network events verifies"
 
 eg_granted
+eg_keepalive
 
 mkcell "$TMP/bare.plan" "${CURL[@]}" http://wild.test:8080/hello
 run "$TMP/bare.plan"

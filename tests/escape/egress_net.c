@@ -14,6 +14,11 @@
  *                          http://OTHER/"), connect (CONNECT OTHER:443),
  *                          fold (a folded Host line), hostsp ("Host :
  *                          OTHER" after Host): must get no answer
+ *   keepalive:NAME:PORT:OTHER  a request for NAME/hello, its answer, then a
+ *                          second request on the same connection for OTHER:
+ *                          the second must get no answer (the first must)
+ *   pipeline:NAME:PORT:OTHER   the two requests in one write: at most the
+ *                          first may be answered
  *   flood:ADDR:N           a datagram to each port 1..N of ADDR (v4): no answer
  *                          (and netd's refused-flow events stay bounded)
  *   udplite:ADDR:PORT      a UDP-Lite datagram (its own IP protocol): no answer
@@ -258,6 +263,78 @@ static void send_attempt(const char *what, struct sockaddr_storage *ss, socklen_
     tcp_send_attempt(what, ss, len, b, n);
 }
 
+/* How many HTTP responses (status lines) are in b[0, n). */
+static int responses(const char *b, size_t n)
+{
+    int k = 0;
+    for (size_t i = 0; i + 9 <= n; i++)
+        k += memcmp(b + i, "HTTP/1.", 7) == 0 && b[i + 8] == ' ';
+    return k;
+}
+
+/* Read from s into b (NUL-terminated, at most cap - 1) until until appears
+ * (when not NULL), the peer closes or resets, or 2 s pass: the length. */
+static size_t read_some(int s, char *b, size_t have, size_t cap, const char *until)
+{
+    struct timeval tv = { 2, 0 };
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (have + 1 < cap) {
+        b[have] = 0;
+        if (until && strstr(b, until))
+            break;
+        ssize_t k = recv(s, b + have, cap - 1 - have, 0);
+        if (k <= 0)
+            break;
+        have += (size_t)k;
+    }
+    b[have] = 0;
+    return have;
+}
+
+/* keepalive / pipeline: a granted request, then one for OTHER on the same
+ * connection (after the first's answer, or in the same write) */
+static void two_requests(const char *what, struct sockaddr_storage *ss, socklen_t len, const char *name,
+                         const char *other, bool wait_first)
+{
+    int err;
+    double took;
+    char how[200], r1[300], r2[300], b[8192];
+    int s = tcp_connect(ss, len, &err, &took);
+    if (s < 0) {
+        snprintf(how, sizeof how, "connect: %s (the granted name must connect)", strerror(err));
+        report(false, what, how);
+        return;
+    }
+    int n1 = snprintf(r1, sizeof r1, "GET /hello HTTP/1.1\r\nHost: %s\r\n\r\n", name);
+    int n2 = snprintf(r2, sizeof r2, "GET /hello HTTP/1.1\r\nHost: %s\r\n\r\n", other);
+    size_t have = 0;
+    if (wait_first) {
+        if (send(s, r1, (size_t)n1, MSG_NOSIGNAL) != n1) {
+            close(s);
+            report(false, what, "the first request could not be sent");
+            return;
+        }
+        have = read_some(s, b, 0, sizeof b, "hello-from-srv");
+        if (!strstr(b, "hello-from-srv")) {
+            close(s);
+            report(false, what, "the first (granted) request got no answer: nothing was checked");
+            return;
+        }
+        send(s, r2, (size_t)n2, MSG_NOSIGNAL);
+    } else {
+        char both[600];
+        memcpy(both, r1, (size_t)n1);
+        memcpy(both + n1, r2, (size_t)n2);
+        send(s, both, (size_t)(n1 + n2), MSG_NOSIGNAL);
+    }
+    have = read_some(s, b, have, sizeof b, NULL);
+    int e = errno;
+    close(s);
+    int k = responses(b, have);
+    snprintf(how, sizeof how, "%d answer(s), then %s", k, have && k ? "the end" : strerror(e));
+    report(k <= 1 && (!wait_first || k == 1), what, how);
+}
+
 static size_t dns_query(uint8_t *q, const char *name, uint16_t type, uint16_t id)
 {
     memset(q, 0, 12);
@@ -396,6 +473,16 @@ static void attempt(char *arg)
         inet_ntop(AF_INET, a, ip, sizeof ip);
         parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
         send_attempt(what, &ss, len, f[1], f[3], f[4]);
+    } else if ((!strcmp(f[0], "keepalive") || !strcmp(f[0], "pipeline")) && n == 4) {
+        uint8_t a[16] = { 0 };
+        int an = 0;
+        int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
+        if (rc != 0 || an < 1)
+            UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
+        char ip[64];
+        inet_ntop(AF_INET, a, ip, sizeof ip);
+        parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        two_requests(what, &ss, len, f[1], f[3], !strcmp(f[0], "keepalive"));
     } else if (!strcmp(f[0], "flood") && n == 3) { /* a datagram to each of ports 1..N of ADDR */
         if (parse_addr(f[1], 1, &ss, &len) < 0)
             UNSURE("bad address %s", f[1]);

@@ -16,6 +16,11 @@
 #   eg_granted              HTTPS by a granted name, a name under a *. rule
 #                           and an address granted by a CIDR rule reach the
 #                           servers (3 checks)
+#   eg_keepalive            plain HTTP keep-alive: two requests for the
+#                           granted name on one connection work; a second
+#                           (or pipelined) request naming another host is
+#                           refused with a flow_refused event; uploads
+#                           (Content-Length, chunked) pass (6 checks)
 #   eg_probe_plan OUT [TARGET...]  the egress escape probe with every
 #                           standard attempt (and the TARGETs) compiled to OUT
 #   eg_alive PID...         those of the PIDs still alive (not zombies)
@@ -78,6 +83,27 @@ eg_granted() {
     mkcell "$TMP/cidr.plan" "${CURL[@]}" http://$SRV:9000/hello
     run "$TMP/cidr.plan"
     is "$RC:$OUT" "0:hello-from-srv" "an address granted by a CIDR rule"
+}
+eg_keepalive() {
+    mkcell "$TMP/ka.plan" "${CURL[@]}" -w "%{num_connects} " http://svc.test:8080/hello http://svc.test:8080/hello
+    run "$TMP/ka.plan"
+    is "$RC:$(echo $OUT)" "0:hello-from-srv 1 hello-from-srv 0" "keep-alive: two requests for the granted name on one connection"
+    like "$(events rule_counters | head -1)" '"connections":1' "keep-alive: one proxied connection"
+    # uploads go through the request check: a body of Content-Length bytes,
+    # a chunked one, then a GET, all on one connection
+    local size
+    size=$(stat -c %s "$TMP/bin/egress_net")
+    mkcell "$TMP/up.plan" /bin/sh -c "\$0 -T \$1 http://svc.test:8080/up --next -sS -H 'Transfer-Encoding: chunked' --data-binary @\$1 http://svc.test:8080/up --next -sS http://svc.test:8080/hello" \
+        "${CURL[*]}" "$TMP/bin/egress_net"
+    run "$TMP/up.plan"
+    is "$RC:$(echo $OUT)" "0:got $size got $size hello-from-srv" "keep-alive: a PUT, a chunked POST and a GET on one connection"
+    like "$(events rule_counters | head -1)" '"connections":1' "the uploads: one proxied connection"
+    mkcell "$TMP/kafront.plan" "$TMP/bin/egress_net" keepalive:svc.test:8080:other.test pipeline:svc.test:8080:other.test
+    run "$TMP/kafront.plan"
+    like "$OUT" "^CONTAINED" "keep-alive: a later request (or a pipelined one) naming another host gets no answer"
+    [ "$RC" = 0 ] || diag "$OUT"
+    like "$(events flow_refused)" '"name":"svc.test".*the connection names other.test|the connection names other.test.*"name":"svc.test"' \
+        "keep-alive: flow_refused event for the later request"
 }
 eg_probe_plan() {   # OUT [TARGET...]
     local out=$1; shift

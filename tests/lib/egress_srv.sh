@@ -26,7 +26,32 @@ egress_srv_up() {
 import http.server, ssl, socketserver, sys, threading, os
 os.chdir(sys.argv[1])
 class Q(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: later requests on a connection are checked too
     def log_message(self, *a): pass
+    def do_PUT(self):  # an upload (Content-Length or chunked): "got N"
+        n = 0
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b""):
+                        pass
+                    break
+                n += len(self.rfile.read(size))
+                self.rfile.readline()
+        else:
+            left = int(self.headers.get("Content-Length", "0"))
+            while left:
+                k = len(self.rfile.read(min(left, 65536)))
+                if not k:
+                    break
+                n, left = n + k, left - k
+        body = ("got %d\n" % n).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_POST = do_PUT
 def serve(addr, port, tls=False):
     s = http.server.ThreadingHTTPServer((addr, port), Q)
     if tls:
