@@ -632,10 +632,12 @@ static void serve(struct proxy *px, struct wpipes *wp, int fd, int family)
         uint64_t end = now_ms() + PEEK_TIMEOUT_MS;
         char said[DNS_MAX_NAME + 2] = "";
         int tls = -1, http = -1;
-        while (any < 0 && np < sizeof peek) {
+        while (any < 0) {
             tls = np ? peek_tls_sni(peek, np, said, sizeof said) : -1;
             http = np ? peek_http_host(peek, np, said, sizeof said) : -1;
-            if (tls >= 0 || http >= 0 || (tls == -2 && http == -2))
+            /* (checked once more after the read that filled the buffer: a
+             * head that came in pieces, then body bytes up to the end) */
+            if (tls >= 0 || http >= 0 || (tls == -2 && http == -2) || np == sizeof peek)
                 break;
             struct pollfd pf = { .fd = fd, .events = POLLIN };
             int left = ms_left(end);

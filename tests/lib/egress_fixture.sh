@@ -93,10 +93,10 @@ eg_keepalive() {
     # a chunked one, then a GET, all on one connection
     local size
     size=$(stat -c %s "$TMP/bin/egress_net")
-    mkcell "$TMP/up.plan" /bin/sh -c "\$0 -T \$1 http://svc.test:8080/up --next -sS -H 'Transfer-Encoding: chunked' --data-binary @\$1 http://svc.test:8080/up --next -sS http://svc.test:8080/hello" \
+    mkcell "$TMP/up.plan" /bin/sh -c "\$0 --data-binary @\$1 http://svc.test:8080/up --next -sS -H 'Transfer-Encoding: chunked' --data-binary @\$1 http://svc.test:8080/up --next -sS http://svc.test:8080/hello" \
         "${CURL[*]}" "$TMP/bin/egress_net"
     run "$TMP/up.plan"
-    is "$RC:$(echo $OUT)" "0:got $size got $size hello-from-srv" "keep-alive: a PUT, a chunked POST and a GET on one connection"
+    is "$RC:$(echo $OUT)" "0:got $size got $size hello-from-srv" "keep-alive: a POST (Content-Length), a chunked POST and a GET on one connection"
     like "$(events rule_counters | head -1)" '"connections":1' "the uploads: one proxied connection"
     mkcell "$TMP/kafront.plan" "$TMP/bin/egress_net" keepalive:svc.test:8080:other.test pipeline:svc.test:8080:other.test
     run "$TMP/kafront.plan"
