@@ -13,7 +13,10 @@
  * HTTP/1.0 or HTTP/1.1 only, header names are tokens followed at once by
  * ':', no control byte (a bare CR included) in a line, Content-Length is
  * one run of at most 18 digits, Transfer-Encoding only "chunked" (and not
- * on HTTP/1.0), never both, neither twice. CONNECT and Upgrade are refused
+ * on HTTP/1.0), never both, neither twice, and neither with a non-empty
+ * body on GET, HEAD, OPTIONS or TRACE (a server that answers those without
+ * reading a body it does not expect, as simple ones do, would read the
+ * body as the next request). CONNECT and Upgrade are refused
  * (what follows them is not HTTP and could not be checked). A body is
  * released as it arrives: Content-Length bytes, or chunks (hex size of at
  * most HTTP_CHUNK_MAX, extensions of printable bytes, CRLF, data, CRLF;
@@ -82,7 +85,7 @@ static int hexval(uint8_t c)
  * one empty): 0 with s->state and s->left set for its body, or -1. */
 static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
 {
-    bool have_cl = false, have_te = false, http10 = false;
+    bool have_cl = false, have_te = false, http10 = false, bodiless = false;
     uint64_t cl = 0;
     size_t lineno = 0;
     for (const uint8_t *line = b; line < b + n; lineno++) {
@@ -110,6 +113,11 @@ static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
             http10 = sp2[8] == '0';
             if (sp1 - line == 7 && memcmp(line, "CONNECT", 7) == 0)
                 return refuse(s, "CONNECT (a tunnel) on a checked HTTP connection");
+            static const char *const nobody[] = { "GET", "HEAD", "OPTIONS", "TRACE" };
+            for (size_t m = 0; m < sizeof nobody / sizeof *nobody; m++)
+                if ((size_t)(sp1 - line) == strlen(nobody[m]) &&
+                    memcmp(line, nobody[m], strlen(nobody[m])) == 0)
+                    bodiless = true;
         } else {
             size_t k = 0;
             while (k < ll && tchar(line[k]))
@@ -148,6 +156,8 @@ static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
     }
     if (have_te && have_cl)
         return refuse(s, "both Content-Length and Transfer-Encoding");
+    if (bodiless && (have_te || cl))
+        return refuse(s, "a body on a GET, HEAD, OPTIONS or TRACE request (a server may not read it)");
     if (have_te && http10)
         return refuse(s, "Transfer-Encoding on an HTTP/1.0 request");
     if (have_te) {

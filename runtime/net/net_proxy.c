@@ -47,7 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PEEK_MAX        (16384 + 5) /* one whole TLS record */
+#define PEEK_MAX (16384 + 5) /* one whole TLS record */
+_Static_assert(PEEK_MAX == HTTP_HEAD_MAX, "later requests' heads have the first's bound");
 #define DIAL_TIMEOUT_MS 5000
 #define PEEK_TIMEOUT_MS 5000
 #define PROXY_IDLE_MAX  2          /* idle workers kept waiting in accept */

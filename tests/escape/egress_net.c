@@ -19,6 +19,10 @@
  *                          the second must get no answer (the first must)
  *   pipeline:NAME:PORT:OTHER   the two requests in one write: at most the
  *                          first may be answered
+ *   getbody:NAME:PORT:OTHER    a GET for NAME whose Content-Length body is a
+ *                          request for OTHER (a server that does not read
+ *                          GET bodies takes it for the next request): at
+ *                          most one answer
  *   flood:ADDR:N           a datagram to each port 1..N of ADDR (v4): no answer
  *                          (and netd's refused-flow events stay bounded)
  *   udplite:ADDR:PORT      a UDP-Lite datagram (its own IP protocol): no answer
@@ -294,7 +298,7 @@ static size_t read_some(int s, char *b, size_t have, size_t cap, const char *unt
 /* keepalive / pipeline: a granted request, then one for OTHER on the same
  * connection (after the first's answer, or in the same write) */
 static void two_requests(const char *what, struct sockaddr_storage *ss, socklen_t len, const char *name,
-                         const char *other, bool wait_first)
+                         const char *other, bool wait_first, bool getbody)
 {
     int err;
     double took;
@@ -305,8 +309,10 @@ static void two_requests(const char *what, struct sockaddr_storage *ss, socklen_
         report(false, what, how);
         return;
     }
-    int n1 = snprintf(r1, sizeof r1, "GET /hello HTTP/1.1\r\nHost: %s\r\n\r\n", name);
     int n2 = snprintf(r2, sizeof r2, "GET /hello HTTP/1.1\r\nHost: %s\r\n\r\n", other);
+    int n1 = getbody
+        ? snprintf(r1, sizeof r1, "GET /hello HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n", name, n2)
+        : snprintf(r1, sizeof r1, "GET /hello HTTP/1.1\r\nHost: %s\r\n\r\n", name);
     size_t have = 0;
     if (wait_first) {
         if (send(s, r1, (size_t)n1, MSG_NOSIGNAL) != n1) {
@@ -473,7 +479,8 @@ static void attempt(char *arg)
         inet_ntop(AF_INET, a, ip, sizeof ip);
         parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
         send_attempt(what, &ss, len, f[1], f[3], f[4]);
-    } else if ((!strcmp(f[0], "keepalive") || !strcmp(f[0], "pipeline")) && n == 4) {
+    } else if ((!strcmp(f[0], "keepalive") || !strcmp(f[0], "pipeline") || !strcmp(f[0], "getbody")) &&
+               n == 4) {
         uint8_t a[16] = { 0 };
         int an = 0;
         int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
@@ -482,7 +489,7 @@ static void attempt(char *arg)
         char ip[64];
         inet_ntop(AF_INET, a, ip, sizeof ip);
         parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
-        two_requests(what, &ss, len, f[1], f[3], !strcmp(f[0], "keepalive"));
+        two_requests(what, &ss, len, f[1], f[3], !strcmp(f[0], "keepalive"), !strcmp(f[0], "getbody"));
     } else if (!strcmp(f[0], "flood") && n == 3) { /* a datagram to each of ports 1..N of ADDR */
         if (parse_addr(f[1], 1, &ss, &len) < 0)
             UNSURE("bad address %s", f[1]);

@@ -168,6 +168,17 @@ int main(void)
            "HTTP/1.1\r\nHost: other\r\n\r\n",
            1);
 
+    REFUSE("a GET with a body (a server may read it as the next request)",
+           GET(NAME) "GET / HTTP/1.1\r\nHost: svc.test\r\nContent-Length: 37\r\n\r\nGET / HTTP/1.1\r\nHost: "
+                     "other.test\r\n\r\n",
+           GET(NAME));
+    REFUSE("a HEAD with a chunked body",
+           "HEAD / HTTP/1.1\r\nHost: svc.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "");
+    ACCEPT("a GET with Content-Length: 0",
+           "GET / HTTP/1.1\r\nHost: svc.test\r\nContent-Length: 0\r\n\r\n" GET(NAME), 2);
+    ACCEPT("a DELETE with a body",
+           "DELETE /x HTTP/1.1\r\nHost: svc.test\r\nContent-Length: 2\r\n\r\n{}" GET(NAME), 2);
+
     /* ---- chunked */
     const char *ch = "POST /c HTTP/1.1\r\nHost: svc.test\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "5;name=val;q=\"x y\"\r\nhello\r\n"
