@@ -104,9 +104,11 @@ cleanup() {
     "${P[@]}" rm -af -t 0 > /dev/null 2>&1
     "${P[@]}" rmi -af > /dev/null 2>&1
     findmnt -rn -o TARGET | grep "^$TMP" | sort -r | while read -r m; do umount -l "$m"; done
+    podman_cgroups_undo
     undo_dirs
     rm -rf "$TMP"
 }
+podman_cgroups_note
 trap cleanup EXIT
 oci_rootfs "$TMP/root"
 ln -sf busybox "$TMP/root/bin/ip"

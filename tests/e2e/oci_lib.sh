@@ -80,3 +80,24 @@ CELLOS_RUNTIME_CONF=$d/etc/runtime.conf exec "$CELLRUN" "\$@"
 SH
     chmod 755 "$d/cellrun"
 }
+
+# podman (cgroupfs manager) makes a libpod_parent cgroup, with conmon's
+# below it, in every v1 hierarchy and never removes them. The tests that run
+# podman note which of those existed before (podman_cgroups_note) and remove
+# the ones podman made once it is done (podman_cgroups_undo, from their
+# cleanup): nothing of the test is left in the host's cgroups.
+podman_cgroups_note() {
+    PODMAN_CG_NEW=""
+    local d
+    for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+        [ -d "$d" ] && [ ! -e "${d}libpod_parent" ] && PODMAN_CG_NEW="$PODMAN_CG_NEW ${d}libpod_parent"
+    done
+}
+podman_cgroups_undo() {
+    local d
+    for d in $PODMAN_CG_NEW; do
+        [ -d "$d" ] || continue
+        # deepest first; a cgroup with a process left in it stays (rmdir fails)
+        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+}

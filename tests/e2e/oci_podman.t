@@ -25,8 +25,10 @@ cleanup() {
     "${P[@]}" rm -af -t 0 > /dev/null 2>&1
     "${P[@]}" rmi -af > /dev/null 2>&1
     findmnt -rn -o TARGET | grep "^$TMP" | sort -r | while read -r m; do umount -l "$m"; done
+    podman_cgroups_undo
     rm -rf "$TMP"
 }
+podman_cgroups_note
 trap cleanup EXIT
 O=(--network none --memory 64m --pids-limit 64 --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 
