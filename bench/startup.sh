@@ -142,7 +142,7 @@ fi
 # waits for its in-namespace child, which does all of bwrap's set-up): each
 # run in a cpuacct group of the timer's, where cgroup v1 cpuacct is mounted
 ACCT=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpuacct(,|$)/ { print $2; exit }' /proc/self/mounts)
-STARTUP_CPUACCT=$ACCT "$BUILD/bench/startup_run" "$ROUNDS" "${ARGS[@]}" > "$W/runs"
+STARTUP_CPUACCT=$ACCT STARTUP_CPUACCT_SKIP=crun "$BUILD/bench/startup_run" "$ROUNDS" "${ARGS[@]}" > "$W/runs"
 if awk '$7 != 0 { bad = 1 } END { exit !bad }' "$W/runs"; then
     echo "bench/startup: some runs failed:" >&2
     awk '$7 != 0' "$W/runs" | head -5 >&2
@@ -168,11 +168,11 @@ echo "start-up of a fully isolated cell: $ROUNDS interleaved rounds ($(uname -r)
 # waited for); "all" counts every process it started (cpuacct; "-" where
 # cgroup v1 cpuacct is not mounted). The CPU goal is read on "all" when
 # there is one: bwrap's waited figure leaves out its set-up child.
-if [ -n "$ACCT" ] && awk '$8 < 0 { bad = 1 } END { exit bad }' "$W/runs"; then CPUF=8; else CPUF=4; fi
+if [ -n "$ACCT" ] && awk '$1 != "crun" && $8 < 0 { bad = 1 } END { exit bad }' "$W/runs"; then CPUF=8; else CPUF=4; fi
 printf '%-38s %10s %13s %10s %10s %9s %9s\n' tool "wall us" "(p10-p90)" "CPU waited" "CPU all" "peak KiB" "wall/bwrap"
 line() {  # line LABEL NAME BASE
     local all=-
-    [ "$CPUF" = 8 ] && all=$(stat "$2" 8 median)
+    [ "$CPUF" = 8 ] && [ "$2" != crun ] && all=$(stat "$2" 8 median)
     printf '%-38s %10d %13s %10d %10s %9d %9s\n' "$1" "$(stat "$2" 3 median)" \
         "$(awk -v a="$(pct "$2" 3 10)" -v b="$(pct "$2" 3 90)" 'BEGIN { printf "%.1f-%.1f ms", a / 1000, b / 1000 }')" \
         "$(stat "$2" 4 median)" "$all" "$(stat "$2" 5 max)" "$(ratio "$(stat "$2" 3 median)" "$(stat "$3" 3 median)")"
@@ -202,7 +202,7 @@ fi
 if [ -n "$EXAMPLE" ]; then
     echo "hello.cell signed / bwrap: wall $(ratio "$(stat example 3 median)" "$(stat bwrap_example 3 median)") (goal <= 0.80), CPU $(ratio "$(stat example $CPUF median)" "$(stat bwrap_example $CPUF median)") (goal <= 1.50)"
 fi
-[ "$CPUF" = 8 ] && echo "(CPU ratios on all processes; crun's container moves to cpuacct groups of crun's own: its \"all\" misses the container)"
+[ "$CPUF" = 8 ] && echo "(CPU ratios on all processes; crun runs outside the timer's cpuacct group, which would speed it up, and waits for its container)"
 echo "cellrun peak RSS: $(stat cellrun 5 max) KiB signed, $(stat unsigned 5 max) KiB unsigned (goal <= 2048 KiB)"
 
 if [ "${GVISOR_ROUNDS:-1}" = 0 ]; then

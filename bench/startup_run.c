@@ -10,8 +10,10 @@
  * not: each run is placed in a cgroup v1 cpuacct group of this timer's
  * (STARTUP_CPUACCT names the cpuacct mount; the group is made and removed
  * here), read once the group is empty again. -1 when that is unavailable.
- * A process the command moves to a cpuacct group of its own (crun's
- * container) is counted only up to that move.
+ * A command named in STARTUP_CPUACCT_SKIP (names separated by spaces) is
+ * not placed there (-1): crun, which makes cgroups of its own in every
+ * hierarchy relative to its current one, runs about 1.5 ms faster inside
+ * such a group than at the root here, and waits for its container anyway.
  *
  *   startup_run ROUNDS NAME CMD ARGS... [--- NAME CMD ARGS...]...
  *
@@ -135,8 +137,25 @@ static char **expand(const struct cmd *c, int round)
     return v;
 }
 
-static int run(const struct cmd *c, int round, const struct acct *a)
+/* Whether NAME is one of the space-separated names in LIST. */
+static int listed(const char *list, const char *name)
 {
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ')
+            p++;
+        size_t k = strcspn(p, " ");
+        if (k == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += k;
+    }
+    return 0;
+}
+
+static int run(const struct cmd *c, int round, const struct acct *group)
+{
+    struct acct none = { .dir = "" };
+    const struct acct *a = listed(getenv("STARTUP_CPUACCT_SKIP"), c->name) ? &none : group;
     char **v = expand(c, round);
     if (!v)
         return -1;
