@@ -12,7 +12,7 @@
  * agree on where the next request starts or the server never sees it:
  * HTTP/1.0 or HTTP/1.1 only, header names are tokens followed at once by
  * ':', no control byte (a bare CR included) in a line, Content-Length is
- * one run of at most 18 digits, Transfer-Encoding only "chunked" (and not
+ * one run of at most 18 digits without a leading zero, Transfer-Encoding only "chunked" (and not
  * on HTTP/1.0), never both, neither twice, and neither with a non-empty
  * body on GET, HEAD, OPTIONS or TRACE (a server that answers those without
  * reading a body it does not expect, as simple ones do, would read the
@@ -22,6 +22,10 @@
  * most HTTP_CHUNK_MAX, extensions of printable bytes, CRLF, data, CRLF;
  * the last chunk's trailer fields up to an empty line, at most
  * HTTP_HEAD_MAX bytes in all). A request with neither has no body.
+ * The first line of every body must not read as a request line (body_line:
+ * a server that answers without reading the body reads it as the next
+ * request). Lines end in CRLF only; Host and an absolute-form target are
+ * a host name and a port of digits (net_peek.c).
  *
  * Pure: a state in struct http_stream and the bytes offered; every read is
  * within [b, b + n).
@@ -36,7 +40,8 @@ enum {
     HS_HEAD,
     HS_BODY,       /* Content-Length: left bytes */
     HS_CHUNK_SIZE, /* hex digits: left is the size so far */
-    HS_CHUNK_EXT,  /* after the digits, up to CR */
+    HS_CHUNK_BWS,  /* spaces after the digits: then ';' or CR */
+    HS_CHUNK_EXT,  /* after ';', up to CR */
     HS_CHUNK_LF,   /* the LF ending a chunk-size line */
     HS_CHUNK_DATA, /* left bytes of chunk data */
     HS_DATA_CR,    /* the CRLF after chunk data */
@@ -81,6 +86,91 @@ static int hexval(uint8_t c)
                                 : -1;
 }
 
+enum {
+    BL_OFF,
+    BL_SKIP,
+    BL_LINE
+};
+
+/* A byte a server splitting a request line on whitespace may skip or split
+ * at (Python's str.split() on a latin-1 line: also 0x1c-0x1f, 0x85, 0xa0). */
+static bool body_blank(uint8_t c)
+{
+    return c <= 0x20 || c == 0x7f || c == 0x85 || c == 0xa0;
+}
+
+static bool is_method(const char *w, size_t l)
+{
+    static const char *const methods[] = { "GET",     "HEAD",  "POST",  "PUT",    "DELETE",
+                                           "OPTIONS", "PATCH", "TRACE", "CONNECT" };
+    for (size_t m = 0; m < sizeof methods / sizeof *methods; m++)
+        if (l == strlen(methods[m]) && memcmp(w, methods[m], l) == 0)
+            return true;
+    return false;
+}
+
+/* The first line of a body (its raw bytes: with a chunked body, the first
+ * chunk-size line), after leading blank bytes and lines, must not read as
+ * a request line: no "HTTP/" in it, and a first word that is no method. A
+ * server that answers a request without reading its body (or takes it for
+ * an empty one: a POST to a static file, an early answer to Expect, no
+ * support for chunked) reads the body from its start as the next request;
+ * then that request line is malformed, and the server answers 400 and
+ * closes. Checked byte by byte before the call's bytes are released, so
+ * the LF that would end such a line is never sent. */
+static long body_line(struct http_stream *s, const uint8_t *b, size_t n)
+{
+    static const char http[] = "HTTP/";
+    for (size_t i = 0; i < n && s->bl_state != BL_OFF; i++) {
+        uint8_t c = b[i];
+        if (s->bl_state == BL_SKIP) {
+            if (body_blank(c)) {
+                if (c != '\r' && c != '\n' && ++s->bl_count > HTTP_BODY_LINE_MAX)
+                    s->bl_state = BL_OFF;
+                continue;
+            }
+            s->bl_state = BL_LINE;
+        }
+        if (c == '\n' || ++s->bl_count > HTTP_BODY_LINE_MAX) {
+            s->bl_state = BL_OFF;
+            break;
+        }
+        if (s->bl_wlen <= sizeof s->bl_word) { /* the first word */
+            if (body_blank(c)) {
+                if (is_method(s->bl_word, s->bl_wlen))
+                    return refuse(s, "a request body whose first line reads as a request line (a method)");
+                s->bl_wlen = sizeof s->bl_word + 1;
+            } else if (s->bl_wlen < sizeof s->bl_word) {
+                s->bl_word[s->bl_wlen++] = (char)c;
+            } else {
+                s->bl_wlen = sizeof s->bl_word + 1;
+            }
+        }
+        s->bl_match = c == (uint8_t)http[s->bl_match] ? (uint8_t)(s->bl_match + 1) : c == 'H' ? 1 : 0;
+        if (s->bl_match == 5)
+            return refuse(s, "a request body whose first line reads as a request line (\"HTTP/\")");
+    }
+    return 0;
+}
+
+/* Does a header name (k bytes at line) spell want, with '_' for some '-'? 1
+ * exactly, 2 with an underscore (a server or gateway may map one to the
+ * other), else 0. */
+static int name_is(const uint8_t *line, size_t k, const char *want)
+{
+    if (k != strlen(want))
+        return 0;
+    int r = 1;
+    for (size_t i = 0; i < k; i++) {
+        uint8_t c = line[i];
+        if (c == '_' && want[i] == '-')
+            r = 2;
+        else if ((c | 0x20) != (uint8_t)want[i] && c != (uint8_t)want[i])
+            return 0;
+    }
+    return r;
+}
+
 /* The framing of one complete head b[0, n) (its lines end in LF, the last
  * one empty): 0 with s->state and s->left set for its body, or -1. */
 static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
@@ -93,8 +183,9 @@ static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
         if (!eol)
             return refuse(s, "malformed HTTP request head");
         size_t ll = (size_t)(eol - line);
-        if (ll && line[ll - 1] == '\r')
-            ll--;
+        if (!ll || line[ll - 1] != '\r') /* a server that ends lines only at CRLF joins it to the next */
+            return refuse(s, "a bare LF in an HTTP request head (lines end in CRLF)");
+        ll--;
         for (size_t i = 0; i < ll; i++)
             if (!vchar(line[i]))
                 return refuse(s, "a control byte in an HTTP request head (bare CR, NUL...)");
@@ -130,10 +221,14 @@ static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
             while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
                 ve--;
             size_t vl = (size_t)(ve - v);
-            if (k == 14 && strncasecmp((const char *)line, "content-length", 14) == 0) {
+            int cln = name_is(line, k, "content-length"), ten = name_is(line, k, "transfer-encoding");
+            if (cln == 2 || ten == 2)
+                return refuse(s,
+                              "Content_Length or Transfer_Encoding (an underscore a server may read as '-')");
+            if (cln) {
                 if (have_cl)
                     return refuse(s, "two Content-Length headers");
-                if (vl == 0 || vl > 18)
+                if (vl == 0 || vl > 18 || (vl > 1 && v[0] == '0')) /* "010": octal to strtol(, 0) */
                     return refuse(s, "an invalid Content-Length");
                 cl = 0;
                 for (size_t i = 0; i < vl; i++) {
@@ -142,7 +237,7 @@ static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
                     cl = cl * 10 + (uint64_t)(v[i] - '0');
                 }
                 have_cl = true;
-            } else if (k == 17 && strncasecmp((const char *)line, "transfer-encoding", 17) == 0) {
+            } else if (ten) {
                 if (have_te)
                     return refuse(s, "two Transfer-Encoding headers");
                 if (vl != 7 || strncasecmp((const char *)v, "chunked", 7) != 0)
@@ -160,6 +255,12 @@ static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
         return refuse(s, "a body on a GET, HEAD, OPTIONS or TRACE request (a server may not read it)");
     if (have_te && http10)
         return refuse(s, "Transfer-Encoding on an HTTP/1.0 request");
+    if (have_te || (have_cl && cl)) { /* a body: its first line is checked */
+        s->bl_state = BL_SKIP;
+        s->bl_match = 0;
+        s->bl_wlen = 0;
+        s->bl_count = 0;
+    }
     if (have_te) {
         s->state = HS_CHUNK_SIZE;
         s->left = 0;
@@ -189,11 +290,18 @@ static long check_head(struct http_stream *s, const uint8_t *b, size_t hl)
     return head_framing(s, b, hl);
 }
 
+bool http_stream_in_body(const struct http_stream *s)
+{
+    return s->state != HS_HEAD && s->state != HS_REFUSED;
+}
+
 long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
 {
     size_t i = 0;
     while (i < n) {
         uint8_t c = b[i];
+        size_t from = i;
+        bool body = s->state != HS_HEAD && s->state != HS_REFUSED; /* this step takes body bytes */
         switch (s->state) {
         case HS_REFUSED: return -1;
         case HS_HEAD: {
@@ -229,8 +337,10 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
                     return refuse(s, "a chunk size too large");
                 s->left = s->left << 4 | (uint64_t)h; /* at most HTTP_CHUNK_MAX */
                 s->digits = true;
-            } else if (s->digits && (c == ';' || c == ' ' || c == '\t')) {
+            } else if (s->digits && c == ';') {
                 s->state = HS_CHUNK_EXT;
+            } else if (s->digits && (c == ' ' || c == '\t')) {
+                s->state = HS_CHUNK_BWS;
             } else if (s->digits && c == '\r') {
                 s->state = HS_CHUNK_LF;
             } else {
@@ -241,6 +351,17 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
             i++;
             break;
         }
+        case HS_CHUNK_BWS: /* chunk-size BWS ";" ext (RFC 9112 7.1.1): "5 junk" is refused */
+            if (c == ';')
+                s->state = HS_CHUNK_EXT;
+            else if (c == '\r')
+                s->state = HS_CHUNK_LF;
+            else if (c != ' ' && c != '\t')
+                return refuse(s, "a malformed chunk extension");
+            if (++s->line > HTTP_CHUNK_LINE_MAX)
+                return refuse(s, "a chunk-size line too long");
+            i++;
+            break;
         case HS_CHUNK_EXT:
             if (c == '\r')
                 s->state = HS_CHUNK_LF;
@@ -260,6 +381,7 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
             } else {
                 s->state = HS_TRAILER; /* the last chunk: trailer fields, then an empty line */
                 s->trailer = 0;
+                s->digits = false;
             }
             break;
         case HS_DATA_CR:
@@ -277,11 +399,14 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
             }
             break;
         case HS_TRAILER:
-            if (c == '\r') {
+            /* a field: token ':' value (a server that stops at the last
+             * chunk would read a line that is no field as a request line) */
+            if (c == '\r' && (s->line == 0 || s->digits)) {
                 s->state = HS_TRAILER_LF;
-            } else if (!vchar(c) || (s->line == 0 && (c == ' ' || c == '\t'))) {
-                return refuse(s, "a malformed trailer field");
+            } else if (s->digits ? !vchar(c) : !(tchar(c) || (c == ':' && s->line > 0))) {
+                return refuse(s, "a malformed trailer field (not name: value)");
             } else {
+                s->digits = s->digits || c == ':'; /* (in a trailer line: the colon was seen) */
                 s->line++;
             }
             if (++s->trailer > HTTP_HEAD_MAX)
@@ -298,11 +423,20 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
                 s->state = HS_HEAD; /* the empty line: the request is complete */
             } else {
                 s->line = 0;
+                s->digits = false;
                 s->state = HS_TRAILER;
             }
             break;
         default: return refuse(s, "internal: bad HTTP stream state");
         }
+        if (body) { /* b[from, i) */
+            s->body_end = s->pos + i;
+            if (s->bl_state != BL_OFF && body_line(s, b + from, i - from) < 0)
+                return -1;
+        }
     }
-    return s->state == HS_REFUSED ? -1 : (long)i;
+    if (s->state == HS_REFUSED)
+        return -1;
+    s->pos += i;
+    return (long)i;
 }

@@ -56,6 +56,10 @@ size_t http_head_len(const uint8_t *b, size_t n);
 #define HTTP_HEAD_MAX       (16384 + 5) /* a request head, as the first peek (net_proxy.c) */
 #define HTTP_CHUNK_MAX      0x7fffffffu /* a larger chunk size is refused (32-bit servers) */
 #define HTTP_CHUNK_LINE_MAX 4096        /* a chunk-size line with its extensions */
+/* A body's first line is checked up to this many bytes: a server reading a
+ * body as a request line refuses a longer line (Go's limit, the largest
+ * common one, is 1 MiB + 4 KiB). */
+#define HTTP_BODY_LINE_MAX (2u << 20)
 
 struct http_stream {
     char name[DNS_MAX_NAME + 1]; /* the granted name (lower case) */
@@ -63,9 +67,17 @@ struct http_stream {
     uint64_t left;     /* body or chunk bytes left; while reading a chunk size, the size so far */
     size_t line;       /* bytes of the current chunk-size or trailer line */
     size_t trailer;    /* bytes of the trailer section */
-    bool digits;       /* a chunk size has a digit */
+    bool digits;       /* a chunk size has a digit; in a trailer line: its colon was seen */
     uint64_t requests; /* request heads checked */
-    char why[120];     /* after a refusal */
+    uint64_t pos;      /* stream bytes taken (returned by http_stream_scan) */
+    uint64_t body_end; /* the stream position after the last body byte taken */
+    /* the first line of each body (body_line): must not read as a request */
+    int bl_state;
+    uint8_t bl_match; /* bytes of "HTTP/" matched */
+    uint8_t bl_wlen;  /* bytes of the first word (HTTP_METHOD_MAX + 1: longer) */
+    char bl_word[8];
+    uint32_t bl_count; /* bytes of the line (and of leading blanks but CR, LF) */
+    char why[160];     /* after a refusal */
 };
 /* The stream of requests a connection granted for name carries. */
 void http_stream_init(struct http_stream *s, const char *name);
@@ -75,6 +87,9 @@ void http_stream_init(struct http_stream *s, const char *name);
  * again with more bytes after it), or -1 when the stream is refused
  * (s->why says why; so does every later call). */
 long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n);
+/* Is a request body (or a chunked body's framing) part-read: the server
+ * may answer before reading the rest, and read the rest as requests. */
+bool http_stream_in_body(const struct http_stream *s);
 
 /* ---- rules (net_policy.c) ------------------------------------------------ */
 bool net_name_valid(const char *name);

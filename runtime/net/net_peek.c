@@ -8,7 +8,9 @@
  * second server_name entry or extension, an encrypted_client_hello (its
  * inner ClientHello's name is hidden), a second Host header (also
  * "Host :"), a folded header line, a request-target in absolute or
- * authority form naming another host than Host.
+ * authority form naming another host than Host, a Host or target whose
+ * port is not digits or that has userinfo ("NAME:80@other"), a target
+ * with a '\\' or a scheme other than http.
  */
 #include "net_int.h"
 
@@ -115,29 +117,35 @@ int peek_tls_sni(const uint8_t *b, size_t n, char *name, size_t cap)
     return found;
 }
 
+/* A host name with an optional port (digits only) at s[0, l) into name:
+ * 1, or 0. "h:80@other" (userinfo to a URL parser), "[::1]", "h:x" name
+ * nothing. */
+static int host_port(const uint8_t *s, size_t l, char *name, size_t cap)
+{
+    const uint8_t *colon = memchr(s, ':', l);
+    if (colon)
+        for (const uint8_t *p = colon + 1; p < s + l; p++)
+            if (*p < '0' || *p > '9')
+                return 0;
+    return copy_name(s, colon ? (size_t)(colon - s) : l, name, cap);
+}
+
 /* The host of a request-target in absolute form ("http://h:1/x") or
- * authority form ("h:443", CONNECT) into name; 1, or 0 when it has none. */
+ * authority form ("h:443", CONNECT) into name; 1, or 0 when it has none.
+ * Strictly: the scheme http (or none: the authority form), no userinfo
+ * ("http://NAME@other/" and "http://other\\@NAME/", which a WHATWG URL
+ * parser reads as other), no '\\' anywhere in the target. */
 static int target_host(const uint8_t *t, size_t tl, char *name, size_t cap)
 {
     const uint8_t *e = t + tl, *s = t;
-    for (const uint8_t *p = t; p + 2 < e; p++)
-        if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
-            s = p + 3;
-            break;
-        }
+    if (memchr(t, '\\', tl))
+        return 0;
+    if (tl >= 7 && strncasecmp((const char *)t, "http://", 7) == 0)
+        s = t + 7;
     const uint8_t *h = s;
     while (h < e && *h != '/' && *h != '?' && *h != '#')
         h++;
-    const uint8_t *at = NULL;
-    for (const uint8_t *p = s; p < h; p++)
-        if (*p == '@')
-            at = p;
-    if (at)
-        s = at + 1; /* userinfo */
-    const uint8_t *colon = memchr(s, ':', (size_t)(h - s));
-    if (colon && s < h && *s != '[')
-        h = colon;
-    return copy_name(s, (size_t)(h - s), name, cap);
+    return host_port(s, (size_t)(h - s), name, cap);
 }
 
 size_t http_head_len(const uint8_t *b, size_t n)
@@ -209,10 +217,7 @@ int peek_http_host(const uint8_t *b, size_t n, char *name, size_t cap)
                     v++;
                 while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
                     ve--;
-                const uint8_t *colon = memchr(v, ':', (size_t)(ve - v));
-                if (colon && v < ve && *v != '[')
-                    ve = colon;
-                if (!copy_name(v, (size_t)(ve - v), name, cap))
+                if (!host_port(v, (size_t)(ve - v), name, cap))
                     return 0;
                 found = 1;
             }

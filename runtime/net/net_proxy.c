@@ -9,7 +9,10 @@
  * Host is checked request by request (net_http.c): its cell-to-server
  * direction goes through a buffer in user space (struct upload), so a
  * later or pipelined request naming another host is refused like the
- * first; the server-to-cell direction is spliced. A refused connection is
+ * first; the server-to-cell direction is spliced, but while a request
+ * body is part-sent its next bytes are peeked first (early_answer): an
+ * interim 1xx passes, any other early answer ends the upload (the server
+ * could read the body's rest as requests). A refused connection is
  * closed with a reset and reported once per destination.
  *
  * Speed (docs/performance.md, network): a pool of worker threads waits in
@@ -287,7 +290,9 @@ _Static_assert(UPLOAD_BUF > HTTP_HEAD_MAX, "an upload buffer holds a whole reque
 struct upload {
     struct http_stream hs;
     size_t off, ok, have;
+    uint64_t sent; /* stream bytes sent to the server */
     bool refused;
+    bool cut; /* the server answered while a body was part-sent: nothing more goes to it */
     uint8_t buf[UPLOAD_BUF];
 };
 
@@ -297,6 +302,7 @@ struct dir {
     bool eof, shut, dead;
     bool rd_ok, wr_ok; /* false after a short or EAGAIN splice, until poll says otherwise */
     uint64_t moved;
+    size_t budget; /* bytes src may still be read (SIZE_MAX: any) */
     atomic_uint_fast64_t *count;
     struct upload *up; /* NULL: splice */
 };
@@ -338,6 +344,7 @@ static void upload_step(struct dir *x)
             if (w > 0) {
                 can_write = (size_t)w == u->ok - u->off;
                 u->off += (size_t)w;
+                u->sent += (uint64_t)w;
                 x->moved += (uint64_t)w;
                 atomic_fetch_add(x->count, (uint64_t)w);
                 progress = true;
@@ -370,11 +377,13 @@ static void dir_step(struct dir *x, size_t cap)
     bool can_read = x->rd_ok, can_write = x->wr_ok;
     for (bool progress = true; progress && !x->dead;) {
         progress = false;
-        if (can_read && !x->eof && x->inpipe < cap) {
-            size_t want = cap - x->inpipe;
+        if (can_read && !x->eof && x->inpipe < cap && x->budget > 0) {
+            size_t want = cap - x->inpipe < x->budget ? cap - x->inpipe : x->budget;
             ssize_t n = splice(x->src, NULL, x->pp[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 x->inpipe += (size_t)n;
+                if (x->budget != SIZE_MAX)
+                    x->budget -= (size_t)n;
                 can_read = (size_t)n == want;
                 progress = true;
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -407,6 +416,57 @@ static void dir_step(struct dir *x, size_t cap)
             x->shut = true;
         }
     }
+}
+
+/* The length of a complete interim (1xx but 101) response head at b[0, n),
+ * else 0. */
+static size_t interim_len(const uint8_t *b, size_t n)
+{
+    if (n < 13 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') || b[8] != ' ' ||
+        b[9] != '1' || b[10] < '0' || b[10] > '9' || b[11] < '0' || b[11] > '9' ||
+        (b[12] != ' ' && b[12] != '\r') || (b[10] == '0' && b[11] == '1'))
+        return 0;
+    const uint8_t *e = memmem(b, n, "\r\n\r\n", 4);
+    return e ? (size_t)(e + 4 - b) : 0;
+}
+
+/* Plain HTTP checked by Host: while a request body is part-sent to the
+ * server (or still to be read from the cell), what the server sends may
+ * be an early answer: a server that answers without reading the body (an
+ * early 4xx, a final answer to Expect: 100-continue, a POST to a static
+ * file) and keeps the connection open would read the rest of the body as
+ * requests, unchecked. So the server's next bytes are peeked first: an
+ * interim answer (100 Continue, 102, 103) goes to the cell alone (the
+ * budget of down); anything else ends the upload (u->cut): what is
+ * buffered is dropped, the server gets EOF (SHUT_WR) and the cell's
+ * further bytes are not read, while the answer still reaches the cell. */
+static void early_answer(struct upload *u, struct dir *upd, struct dir *down)
+{
+    down->budget = SIZE_MAX;
+    if (!u || upd->shut || !(http_stream_in_body(&u->hs) || u->sent < u->hs.body_end) || !down->rd_ok ||
+        down->eof)
+        return;
+    uint8_t b[1024];
+    ssize_t n = recv(down->src, b, sizeof b, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        down->budget = 0; /* nothing yet: poll says when */
+        down->rd_ok = false;
+        return;
+    }
+    if (n <= 0)
+        return; /* EOF or an error: the splice sees it */
+    size_t il = interim_len(b, (size_t)n);
+    if (il) {
+        down->budget = il;
+        return;
+    }
+    u->cut = true;
+    u->off = u->ok = u->have = 0;
+    upd->dead = upd->eof = true;
+    upd->inpipe = 0;
+    shutdown(upd->dst, SHUT_WR);
+    shutdown(upd->src, SHUT_RD);
+    upd->shut = true;
 }
 
 static bool dir_done(const struct dir *x)
@@ -479,8 +539,14 @@ static int relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct c
         return 0;
     wpipes_size(wp, px->pipe_size);
     struct dir dirs[2] = {
-        { .src = cell, .dst = up, .rd_ok = true, .wr_ok = true, .count = &ctr->out, .up = u },
-        { .src = up, .dst = cell, .rd_ok = true, .wr_ok = true, .count = &ctr->in },
+        { .src = cell,
+          .dst = up,
+          .rd_ok = true,
+          .wr_ok = true,
+          .budget = SIZE_MAX,
+          .count = &ctr->out,
+          .up = u },
+        { .src = up, .dst = cell, .rd_ok = true, .wr_ok = true, .budget = SIZE_MAX, .count = &ctr->in },
     };
     size_t caps[2];
     for (int i = 0; i < 2; i++) {
@@ -490,9 +556,11 @@ static int relay(struct proxy *px, struct wpipes *wp, int cell, int up, struct c
     }
     const short rd = POLLIN | POLLHUP | POLLERR | POLLRDHUP, wr = POLLOUT | POLLHUP | POLLERR;
     for (;;) {
+        early_answer(u, &dirs[0], &dirs[1]); /* before more of a body goes out */
         dir_step(&dirs[0], caps[0]);
         if (u && u->refused)
             break;
+        early_answer(u, &dirs[0], &dirs[1]);
         dir_step(&dirs[1], caps[1]);
         if (sr->want && dirs[1].moved != 0) {
             /* the answer is on its way to the cell: now a spare for the
@@ -677,6 +745,8 @@ static void serve(struct proxy *px, struct wpipes *wp, int fd, int family)
                 u->ok = ok < 0 ? 0 : (size_t)ok;
                 u->have = np;
                 u->refused = false;
+                u->cut = false;
+                u->sent = 0;
                 memcpy(u->buf, peek, np);
             }
         }

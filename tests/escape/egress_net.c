@@ -23,6 +23,21 @@
  *                          request for OTHER (a server that does not read
  *                          GET bodies takes it for the next request): at
  *                          most one answer
+ *   smug:NAME:PORT:KIND:OTHER  request smuggling against a lenient server
+ *                          (tests/lib/egress_srv.sh, port 8081): bytes a
+ *                          careless check passes as requests for NAME that
+ *                          such a server reads as one for OTHER; no answer
+ *                          may say "served OTHER". KIND early0cl (a POST
+ *                          the server answers without reading its body,
+ *                          which is a request for OTHER), earlydrain (a
+ *                          body's rest, sent after the early answer, is a
+ *                          request for OTHER), te0 (a chunked body whose
+ *                          chunk-size line "ADD / HTTP/1.1" opens a request
+ *                          for OTHER to a server ignoring Transfer-Encoding),
+ *                          hostuser ("Host: NAME:80@OTHER"), absbslash
+ *                          ("GET http://OTHER\\@NAME/"), body09 (a body
+ *                          that is the HTTP/0.9-style "GET
+ *                          http://OTHER/")
  *   flood:ADDR:N           a datagram to each port 1..N of ADDR (v4): no answer
  *                          (and netd's refused-flow events stay bounded)
  *   udplite:ADDR:PORT      a UDP-Lite datagram (its own IP protocol): no answer
@@ -341,6 +356,69 @@ static void two_requests(const char *what, struct sockaddr_storage *ss, socklen_
     report(k <= 1 && (!wait_first || k == 1), what, how);
 }
 
+/* smug:NAME:PORT:KIND:OTHER - see the top */
+static void smug_attempt(const char *what, struct sockaddr_storage *ss, socklen_t len, const char *name,
+                         const char *kind, const char *other)
+{
+    int err;
+    double took;
+    char how[240], req[4096], tail[300], b[8192], marker[300];
+    int s = tcp_connect(ss, len, &err, &took);
+    if (s < 0) {
+        snprintf(how, sizeof how, "connect: %s (the granted name must connect)", strerror(err));
+        report(false, what, how);
+        return;
+    }
+    snprintf(marker, sizeof marker, "served %s", other);
+    int r2 = snprintf(tail, sizeof tail, "GET /hello HTTP/1.1\r\nHost: %s\r\n\r\n", other);
+    int n = 0;
+    bool drain = false;
+    if (!strcmp(kind, "early0cl")) {
+        n = snprintf(req, sizeof req, "POST /early HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s",
+                     name, r2, tail);
+    } else if (!strcmp(kind, "earlydrain")) { /* the body's first bytes now, its rest after the answer */
+        n = snprintf(req, sizeof req,
+                     "POST /early-drain HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\na=1&", name,
+                     6 + r2);
+        r2 = snprintf(tail, sizeof tail, "\r\nGET /hello HTTP/1.1\r\nHost: %s\r\n\r\n", other);
+        drain = true;
+    } else if (!strcmp(kind, "te0")) { /* chunk size 0xADD, its extension " / HTTP/1.1" */
+        int h = snprintf(req, sizeof req,
+                         "POST /up HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         "ADD / HTTP/1.1\r\n",
+                         name);
+        int d = snprintf(req + h, sizeof req - (size_t)h, "Host: %s\r\nContent-Length: 0\r\n\r\n", other);
+        memset(req + h + d, 'x', 0xADD - (size_t)d);
+        n = h + 0xADD;
+        n += snprintf(req + n, sizeof req - (size_t)n, "\r\n0\r\n\r\n");
+    } else if (!strcmp(kind, "hostuser")) {
+        n = snprintf(req, sizeof req, "GET /hello HTTP/1.1\r\nHost: %s:80@%s\r\n\r\n", name, other);
+    } else if (!strcmp(kind, "absbslash")) {
+        n = snprintf(req, sizeof req, "GET http://%s\\@%s/hello HTTP/1.1\r\nHost: %s\r\n\r\n", other, name,
+                     name);
+    } else if (!strcmp(kind, "body09")) {
+        r2 = snprintf(tail, sizeof tail, "GET http://%s/hello\r\n\r\n", other);
+        n = snprintf(req, sizeof req, "POST /early HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s",
+                     name, r2, tail);
+    } else {
+        UNSURE("unknown smuggling kind %s", kind);
+    }
+    size_t have = 0;
+    b[0] = 0;
+    if (send(s, req, (size_t)n, MSG_NOSIGNAL) == n && drain) {
+        have = read_some(s, b, 0, sizeof b, "served");
+        send(s, tail, (size_t)r2, MSG_NOSIGNAL);
+    }
+    have = read_some(s, b, have, sizeof b, marker);
+    int e = errno;
+    close(s);
+    int k = responses(b, have);
+    bool esc = strstr(b, marker) != NULL;
+    snprintf(how, sizeof how, "%d answer(s)%s, then %s", k, esc ? ", one for the other host" : "",
+             have && k ? "the end" : strerror(e));
+    report(!esc, what, how);
+}
+
 static size_t dns_query(uint8_t *q, const char *name, uint16_t type, uint16_t id)
 {
     memset(q, 0, 12);
@@ -479,6 +557,16 @@ static void attempt(char *arg)
         inet_ntop(AF_INET, a, ip, sizeof ip);
         parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
         send_attempt(what, &ss, len, f[1], f[3], f[4]);
+    } else if (!strcmp(f[0], "smug") && n == 5) {
+        uint8_t a[16] = { 0 };
+        int an = 0;
+        int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
+        if (rc != 0 || an < 1)
+            UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
+        char ip[64];
+        inet_ntop(AF_INET, a, ip, sizeof ip);
+        parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        smug_attempt(what, &ss, len, f[1], f[3], f[4]);
     } else if ((!strcmp(f[0], "keepalive") || !strcmp(f[0], "pipeline") || !strcmp(f[0], "getbody")) &&
                n == 4) {
         uint8_t a[16] = { 0 };

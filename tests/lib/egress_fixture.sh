@@ -20,7 +20,10 @@
 #                           granted name on one connection work; a second
 #                           (or pipelined) request naming another host is
 #                           refused with a flow_refused event; uploads
-#                           (Content-Length, chunked) pass (6 checks)
+#                           (Content-Length, chunked) pass; request
+#                           smuggling against a lenient server (port
+#                           8081) gets nothing for another host;
+#                           Expect: 100-continue works (8 checks)
 #   eg_probe_plan OUT [TARGET...]  the egress escape probe with every
 #                           standard attempt (and the TARGETs) compiled to OUT
 #   eg_alive PID...         those of the PIDs still alive (not zombies)
@@ -55,6 +58,7 @@ cell egress_test {
     network egress {
         tcp "svc.test":8080;
         tcp "svc.test":8443;
+        tcp "svc.test":8081;
         tcp "*.wild.test":8080;
         tcp 198.18.$N.0/30:9000;
     }
@@ -98,12 +102,27 @@ eg_keepalive() {
     run "$TMP/up.plan"
     is "$RC:$(echo $OUT)" "0:got $size got $size hello-from-srv" "keep-alive: a POST (Content-Length), a chunked POST and a GET on one connection"
     like "$(events rule_counters | head -1)" '"connections":1' "the uploads: one proxied connection"
+    # Expect: 100-continue: the server's interim 100 goes to the cell while
+    # the body waits (netd ends an upload on any other early answer)
+    mkcell "$TMP/exp.plan" /bin/sh -c "\$0 -v -H 'Expect: 100-continue' --data-binary @\$1 http://svc.test:8080/up" \
+        "${CURL[*]}" "$TMP/bin/egress_net"
+    run "$TMP/exp.plan"
+    is "$RC:$OUT:$(grep -c '< HTTP/1.1 100 Continue' "$TMP/err")" "0:got $size:1" "an upload with Expect: 100-continue (the interim answer passes)"
     mkcell "$TMP/kafront.plan" "$TMP/bin/egress_net" keepalive:svc.test:8080:other.test pipeline:svc.test:8080:other.test getbody:svc.test:8080:other.test
     run "$TMP/kafront.plan"
     like "$OUT" "^CONTAINED" "keep-alive: a later request (pipelined, or hidden in a GET's body) naming another host gets no answer"
     [ "$RC" = 0 ] || diag "$OUT"
     like "$(events flow_refused)" '"name":"svc.test".*the connection names other.test|the connection names other.test.*"name":"svc.test"' \
         "keep-alive: flow_refused event for the later request"
+    # request smuggling against a lenient server (egress_srv.sh, 8081): no
+    # answer for other.test
+    mkcell "$TMP/smug.plan" "$TMP/bin/egress_net" smug:svc.test:8081:early0cl:other.test \
+        smug:svc.test:8081:earlydrain:other.test smug:svc.test:8081:te0:other.test \
+        smug:svc.test:8081:hostuser:other.test smug:svc.test:8081:absbslash:other.test \
+        smug:svc.test:8081:body09:other.test
+    run "$TMP/smug.plan"
+    like "$OUT" "^CONTAINED" "smuggling: a body read as a request, a body's rest after an early answer, a chunk line read as a request line, Host userinfo, a backslash in the target"
+    [ "$RC" = 0 ] || diag "$OUT"
 }
 eg_probe_plan() {   # OUT [TARGET...]
     local out=$1; shift

@@ -1,6 +1,6 @@
 # egress_srv.sh - the servers an egress test reaches (docs/network.md), in a
 # network namespace the test makes: 198.18.N.2 ($SRV) serves HTTP on 8080
-# and 9000 and HTTPS (a certificate for svc.test) on 8443; the host's side
+# and 9000 (and a lenient HTTP server on 8081) and HTTPS (a certificate for svc.test) on 8443; the host's side
 # of the link is 198.18.N.1 ($HOSTSIDE, an address of the host) with a
 # listener on 9000. Names go through the answerer's test-only hosts file
 # (CELLOS_NET_HOSTS): svc.test a.wild.test wild.test other.test -> $SRV.
@@ -62,6 +62,77 @@ serve("0.0.0.0", 8080); serve("0.0.0.0", 9000); serve("0.0.0.0", 8443, True)
 threading.Event().wait()
 PY
     nsenter -t $EGRESS_HOLDER -n python3 "$TMP/srv.py" "$TMP/www" "$TMP/bin/cert.pem" "$TMP/key.pem" & EGRESS_PIDS+=($!)
+    # 8081: a deliberately lenient server, the kind request smuggling feeds
+    # on (the smug:... probes): bare LF ends a line, the request line is
+    # split on any whitespace (HTTP/0.9 "GET /" too), Transfer-Encoding is
+    # ignored (no chunked bodies: such a request has no body), the host is
+    # what a URL parser makes of the target or of "http://" + Host (userinfo,
+    # "\\" as "/"), and /early... is answered before its body is read: /early
+    # leaves the body to be read as the next request, /early-drain drops
+    # only what already arrived. Every answer says "served HOST".
+    cat > "$TMP/lenient.py" <<'PY'
+import socket, threading, urllib.parse
+def route(target, host):
+    t = target.replace("\\", "/")
+    return urllib.parse.urlsplit(t if "://" in t else "http://" + host + "/").hostname
+def handle(c):
+    buf = b""
+    def fill():
+        nonlocal buf
+        d = c.recv(65536)
+        if not d:
+            raise EOFError
+        buf += d
+    def line():
+        nonlocal buf
+        while b"\n" not in buf:
+            fill()
+        l, buf = buf.split(b"\n", 1)
+        return l.rstrip(b"\r").decode("latin-1")
+    try:
+        c.settimeout(5)
+        while True:
+            words = line().split()
+            if not words:
+                continue
+            hdrs = {}
+            while True:
+                h = line()
+                if not h:
+                    break
+                k, _, v = h.partition(":")
+                hdrs[k.strip().lower()] = v.strip()
+            target = words[1] if len(words) > 1 else "/"
+            host = route(target, hdrs.get("host", ""))
+            path = urllib.parse.urlsplit(target.replace("\\", "/")).path
+            if not path.startswith("/early"):
+                cl = int(hdrs.get("content-length", "0") or "0")
+                while len(buf) < cl:
+                    fill()
+                buf = buf[cl:]
+            body = ("served %s\n" % host).encode()
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            if path == "/early-drain":
+                buf = b""
+                c.setblocking(False)
+                try:
+                    while c.recv(65536):
+                        pass
+                except BlockingIOError:
+                    pass
+                c.settimeout(5)
+    except Exception:
+        pass
+    finally:
+        c.close()
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8081))
+s.listen(64)
+while True:
+    threading.Thread(target=handle, args=(s.accept()[0],), daemon=True).start()
+PY
+    nsenter -t $EGRESS_HOLDER -n python3 "$TMP/lenient.py" & EGRESS_PIDS+=($!)
     python3 -c 'import socket,sys,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind((sys.argv[1],9000)); s.listen(); time.sleep(300)' $HOSTSIDE & EGRESS_PIDS+=($!)
     chmod 0755 "$TMP" "$TMP/bin"; chmod 0644 "$TMP/bin/cert.pem"
