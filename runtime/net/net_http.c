@@ -19,9 +19,9 @@
  * body as the next request). CONNECT and Upgrade are refused
  * (what follows them is not HTTP and could not be checked). A body is
  * released as it arrives: Content-Length bytes, or chunks (hex size of at
- * most HTTP_CHUNK_MAX, extensions of printable bytes, CRLF, data, CRLF;
- * the last chunk's trailer fields up to an empty line, at most
- * HTTP_HEAD_MAX bytes in all). A request with neither has no body.
+ * most HTTP_CHUNK_MAX, then optional spaces and ';' extensions of
+ * printable bytes, CRLF, data, CRLF; the last chunk, then an empty line:
+ * a trailer section is refused). A request with neither has no body.
  * The first line of every body must not read as a request line (body_line:
  * a server that answers without reading the body reads it as the next
  * request). Lines end in CRLF only; Host and an absolute-form target are
@@ -46,8 +46,8 @@ enum {
     HS_CHUNK_DATA, /* left bytes of chunk data */
     HS_DATA_CR,    /* the CRLF after chunk data */
     HS_DATA_LF,
-    HS_TRAILER,    /* a trailer line (line: its length so far) */
-    HS_TRAILER_LF, /* the LF of a trailer line or of the last, empty, one */
+    HS_TRAILER,    /* after the last chunk: the CR of the empty line */
+    HS_TRAILER_LF, /* its LF */
     HS_REFUSED,
 };
 
@@ -379,9 +379,7 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
             if (s->left) {
                 s->state = HS_CHUNK_DATA;
             } else {
-                s->state = HS_TRAILER; /* the last chunk: trailer fields, then an empty line */
-                s->trailer = 0;
-                s->digits = false;
+                s->state = HS_TRAILER; /* the last chunk: then an empty line */
             }
             break;
         case HS_DATA_CR:
@@ -398,34 +396,18 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
                 s->digits = false;
             }
             break;
-        case HS_TRAILER:
-            /* a field: token ':' value (a server that stops at the last
-             * chunk would read a line that is no field as a request line) */
-            if (c == '\r' && (s->line == 0 || s->digits)) {
-                s->state = HS_TRAILER_LF;
-            } else if (s->digits ? !vchar(c) : !(tchar(c) || (c == ':' && s->line > 0))) {
-                return refuse(s, "a malformed trailer field (not name: value)");
-            } else {
-                s->digits = s->digits || c == ':'; /* (in a trailer line: the colon was seen) */
-                s->line++;
-            }
-            if (++s->trailer > HTTP_HEAD_MAX)
-                return refuse(s, "trailer fields longer than the proxy reads (16389 bytes)");
+        case HS_TRAILER: /* no trailer section: a server that stops at the last
+                          * chunk would read its lines as requests */
+            if (c != '\r')
+                return refuse(s, "a trailer section in a request (use TLS or any-name)");
+            s->state = HS_TRAILER_LF;
             i++;
             break;
         case HS_TRAILER_LF:
             if (c != '\n')
-                return refuse(s, "a trailer line not ended by CRLF");
+                return refuse(s, "the last chunk not ended by CRLF CRLF");
             i++;
-            if (++s->trailer > HTTP_HEAD_MAX)
-                return refuse(s, "trailer fields longer than the proxy reads (16389 bytes)");
-            if (s->line == 0) {
-                s->state = HS_HEAD; /* the empty line: the request is complete */
-            } else {
-                s->line = 0;
-                s->digits = false;
-                s->state = HS_TRAILER;
-            }
+            s->state = HS_HEAD; /* the empty line: the request is complete */
             break;
         default: return refuse(s, "internal: bad HTTP stream state");
         }

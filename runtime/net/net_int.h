@@ -65,9 +65,8 @@ struct http_stream {
     char name[DNS_MAX_NAME + 1]; /* the granted name (lower case) */
     int state;
     uint64_t left;     /* body or chunk bytes left; while reading a chunk size, the size so far */
-    size_t line;       /* bytes of the current chunk-size or trailer line */
-    size_t trailer;    /* bytes of the trailer section */
-    bool digits;       /* a chunk size has a digit; in a trailer line: its colon was seen */
+    size_t line;       /* bytes of the current chunk-size line */
+    bool digits;       /* a chunk size has a digit */
     uint64_t requests; /* request heads checked */
     uint64_t pos;      /* stream bytes taken (returned by http_stream_scan) */
     uint64_t body_end; /* the stream position after the last body byte taken */

@@ -442,6 +442,8 @@ static size_t interim_len(const uint8_t *b, size_t n)
  * further bytes are not read, while the answer still reaches the cell. */
 static void early_answer(struct upload *u, struct dir *upd, struct dir *down)
 {
+    if (down->budget != SIZE_MAX && down->budget > 0)
+        return; /* the rest of an interim answer (a splice moved only part of it) */
     down->budget = SIZE_MAX;
     if (!u || upd->shut || !(http_stream_in_body(&u->hs) || u->sent < u->hs.body_end) || !down->rd_ok ||
         down->eof)

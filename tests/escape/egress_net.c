@@ -37,7 +37,13 @@
  *                          hostuser ("Host: NAME:80@OTHER"), absbslash
  *                          ("GET http://OTHER\\@NAME/"), body09 (a body
  *                          that is the HTTP/0.9-style "GET
- *                          http://OTHER/")
+ *                          http://OTHER/"), barelf (a header line ended by
+ *                          a bare LF holds Content-Length: a server that
+ *                          ends lines only at CRLF, port 8082, sees no body,
+ *                          and the body holds a request for OTHER),
+ *                          trailer (after a chunked body's last chunk,
+ *                          trailer fields "X-A: x", "Host: OTHER": a server
+ *                          that stops at the last chunk reads a request)
  *   flood:ADDR:N           a datagram to each port 1..N of ADDR (v4): no answer
  *                          (and netd's refused-flow events stay bounded)
  *   udplite:ADDR:PORT      a UDP-Lite datagram (its own IP protocol): no answer
@@ -396,6 +402,16 @@ static void smug_attempt(const char *what, struct sockaddr_storage *ss, socklen_
     } else if (!strcmp(kind, "absbslash")) {
         n = snprintf(req, sizeof req, "GET http://%s\\@%s/hello HTTP/1.1\r\nHost: %s\r\n\r\n", other, name,
                      name);
+    } else if (!strcmp(kind, "barelf")) {
+        r2 = snprintf(tail, sizeof tail, "x=1\r\nGET /hello HTTP/1.1\r\nHost: %s\r\n\r\n", other);
+        n = snprintf(req, sizeof req, "POST /up HTTP/1.1\r\nHost: %s\r\nX: a\nContent-Length: %d\r\n\r\n%s",
+                     name, r2, tail);
+    } else if (!strcmp(kind, "trailer")) { /* fields, as a request: "X-A: x" then Host */
+        r2 = snprintf(tail, sizeof tail, "X-A: x\r\nHost: %s\r\n\r\n", other);
+        n = snprintf(
+            req, sizeof req,
+            "POST /chunked HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n%s",
+            name, tail);
     } else if (!strcmp(kind, "body09")) {
         r2 = snprintf(tail, sizeof tail, "GET http://%s/hello\r\n\r\n", other);
         n = snprintf(req, sizeof req, "POST /early HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s",

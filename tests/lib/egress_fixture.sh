@@ -59,6 +59,7 @@ cell egress_test {
         tcp "svc.test":8080;
         tcp "svc.test":8443;
         tcp "svc.test":8081;
+        tcp "svc.test":8082;
         tcp "*.wild.test":8080;
         tcp 198.18.$N.0/30:9000;
     }
@@ -119,9 +120,10 @@ eg_keepalive() {
     mkcell "$TMP/smug.plan" "$TMP/bin/egress_net" smug:svc.test:8081:early0cl:other.test \
         smug:svc.test:8081:earlydrain:other.test smug:svc.test:8081:te0:other.test \
         smug:svc.test:8081:hostuser:other.test smug:svc.test:8081:absbslash:other.test \
-        smug:svc.test:8081:body09:other.test
+        smug:svc.test:8081:body09:other.test smug:svc.test:8082:barelf:other.test \
+        smug:svc.test:8081:trailer:other.test
     run "$TMP/smug.plan"
-    like "$OUT" "^CONTAINED" "smuggling: a body read as a request, a body's rest after an early answer, a chunk line read as a request line, Host userinfo, a backslash in the target"
+    like "$OUT" "^CONTAINED" "smuggling: a body read as a request, a body's rest after an early answer, a chunk line read as a request line, Host userinfo, a backslash in the target, a bare LF, a trailer that is a request"
     [ "$RC" = 0 ] || diag "$OUT"
 }
 eg_probe_plan() {   # OUT [TARGET...]

@@ -1,6 +1,6 @@
 # egress_srv.sh - the servers an egress test reaches (docs/network.md), in a
 # network namespace the test makes: 198.18.N.2 ($SRV) serves HTTP on 8080
-# and 9000 (and a lenient HTTP server on 8081) and HTTPS (a certificate for svc.test) on 8443; the host's side
+# and 9000 (and lenient HTTP servers on 8081 and 8082) and HTTPS (a certificate for svc.test) on 8443; the host's side
 # of the link is 198.18.N.1 ($HOSTSIDE, an address of the host) with a
 # listener on 9000. Names go through the answerer's test-only hosts file
 # (CELLOS_NET_HOSTS): svc.test a.wild.test wild.test other.test -> $SRV.
@@ -69,9 +69,13 @@ PY
     # what a URL parser makes of the target or of "http://" + Host (userinfo,
     # "\\" as "/"), and /early... is answered before its body is read: /early
     # leaves the body to be read as the next request, /early-drain drops
-    # only what already arrived. Every answer says "served HOST".
+    # only what already arrived; /chunked reads a chunked body up to its
+    # last chunk and stops there (no trailer section). Every answer says
+    # "served HOST". On 8082
+    # the same server ends lines only at CRLF (a bare LF stays in the line).
     cat > "$TMP/lenient.py" <<'PY'
-import socket, threading, urllib.parse
+import socket, sys, threading, urllib.parse
+EOL = b"\r\n" if sys.argv[2:] == ["crlf"] else b"\n"
 def route(target, host):
     t = target.replace("\\", "/")
     return urllib.parse.urlsplit(t if "://" in t else "http://" + host + "/").hostname
@@ -85,9 +89,9 @@ def handle(c):
         buf += d
     def line():
         nonlocal buf
-        while b"\n" not in buf:
+        while EOL not in buf:
             fill()
-        l, buf = buf.split(b"\n", 1)
+        l, buf = buf.split(EOL, 1)
         return l.rstrip(b"\r").decode("latin-1")
     try:
         c.settimeout(5)
@@ -105,7 +109,15 @@ def handle(c):
             target = words[1] if len(words) > 1 else "/"
             host = route(target, hdrs.get("host", ""))
             path = urllib.parse.urlsplit(target.replace("\\", "/")).path
-            if not path.startswith("/early"):
+            if path == "/chunked":
+                while True:
+                    size = int(line().split(";")[0], 16)
+                    if not size:
+                        break
+                    while len(buf) < size + 2:
+                        fill()
+                    buf = buf[size + 2:]
+            elif not path.startswith("/early"):
                 cl = int(hdrs.get("content-length", "0") or "0")
                 while len(buf) < cl:
                     fill()
@@ -127,12 +139,13 @@ def handle(c):
         c.close()
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8081))
+s.bind(("0.0.0.0", int(sys.argv[1])))
 s.listen(64)
 while True:
     threading.Thread(target=handle, args=(s.accept()[0],), daemon=True).start()
 PY
-    nsenter -t $EGRESS_HOLDER -n python3 "$TMP/lenient.py" & EGRESS_PIDS+=($!)
+    nsenter -t $EGRESS_HOLDER -n python3 "$TMP/lenient.py" 8081 & EGRESS_PIDS+=($!)
+    nsenter -t $EGRESS_HOLDER -n python3 "$TMP/lenient.py" 8082 crlf & EGRESS_PIDS+=($!)
     python3 -c 'import socket,sys,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind((sys.argv[1],9000)); s.listen(); time.sleep(300)' $HOSTSIDE & EGRESS_PIDS+=($!)
     chmod 0755 "$TMP" "$TMP/bin"; chmod 0644 "$TMP/bin/cert.pem"

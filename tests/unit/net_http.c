@@ -236,8 +236,11 @@ int main(void)
     const char *ch = "POST /c HTTP/1.1\r\nHost: svc.test\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "5;name=val;q=\"x y\"\r\nhello\r\n"
                      "1D\r\nGET / HTTP/1.1\r\nHost: other\r\n\r\n"
-                     "0\r\nX-Trailer: 1\r\nX-More: two\r\n\r\n" GET(NAME);
-    ACCEPT("chunked with extensions and trailers, then a request", ch, 2);
+                     "0\r\n\r\n" GET(NAME);
+    ACCEPT("chunked with extensions, then a request", ch, 2);
+    REFUSE("chunked with a trailer section (a server stopping at the last chunk reads it as a request)",
+           "POST / HTTP/1.1\r\nHost: svc.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n\r\n",
+           "POST / HTTP/1.1\r\nHost: svc.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
     ACCEPT("chunked: upper-case hex, leading zeros, Transfer-Encoding: CHUNKED",
            "POST / HTTP/1.1\r\nHost: svc.test\r\nTransfer-Encoding:  CHUNKED "
            "\r\n\r\n000A\r\n0123456789\r\n0\r\n\r\n" GET(NAME),
@@ -335,21 +338,6 @@ int main(void)
         memcpy(h + fit, "\r\n\r\n", 5);
         x = feed((const uint8_t *)h, fit + 4, NULL, 0);
         ok(!x.refused && x.released == fit + 4, "a head of exactly HTTP_HEAD_MAX bytes passes");
-        free(h);
-    }
-    {
-        /* trailers over the bound */
-        size_t big = HTTP_HEAD_MAX + 200;
-        char *h = malloc(big + 200);
-        int o = snprintf(h, big + 200, "%s0\r\n", chbad);
-        size_t k = (size_t)o;
-        while (k < big) {
-            memcpy(h + k, "X-T: aaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 36);
-            k += 36;
-        }
-        memcpy(h + k, "\r\n", 2);
-        struct result x = feed((const uint8_t *)h, k + 2, NULL, 0);
-        ok(x.refused && strstr(x.why, "trailer"), "trailer fields over the bound: refused (%s)", x.why);
         free(h);
     }
     {
