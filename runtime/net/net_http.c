@@ -290,6 +290,18 @@ static long check_head(struct http_stream *s, const uint8_t *b, size_t hl)
     return head_framing(s, b, hl);
 }
 
+/* The length of a complete interim (1xx but 101) response head at b[0, n),
+ * else 0. */
+size_t http_interim_len(const uint8_t *b, size_t n)
+{
+    if (n < 13 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') || b[8] != ' ' ||
+        b[9] != '1' || b[10] < '0' || b[10] > '9' || b[11] < '0' || b[11] > '9' ||
+        (b[12] != ' ' && b[12] != '\r') || (b[10] == '0' && b[11] == '1'))
+        return 0;
+    const uint8_t *e = memmem(b, n, "\r\n\r\n", 4);
+    return e ? (size_t)(e + 4 - b) : 0;
+}
+
 bool http_stream_in_body(const struct http_stream *s)
 {
     return s->state != HS_HEAD && s->state != HS_REFUSED;

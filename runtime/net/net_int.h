@@ -89,6 +89,9 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n);
 /* Is a request body (or a chunked body's framing) part-read: the server
  * may answer before reading the rest, and read the rest as requests. */
 bool http_stream_in_body(const struct http_stream *s);
+/* The length of a complete interim answer head (1xx but 101: 100 Continue,
+ * 102, 103) at the start of b[0, n) (what a server sent), else 0. */
+size_t http_interim_len(const uint8_t *b, size_t n);
 
 /* ---- rules (net_policy.c) ------------------------------------------------ */
 bool net_name_valid(const char *name);

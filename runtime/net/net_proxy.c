@@ -418,18 +418,6 @@ static void dir_step(struct dir *x, size_t cap)
     }
 }
 
-/* The length of a complete interim (1xx but 101) response head at b[0, n),
- * else 0. */
-static size_t interim_len(const uint8_t *b, size_t n)
-{
-    if (n < 13 || memcmp(b, "HTTP/1.", 7) != 0 || (b[7] != '0' && b[7] != '1') || b[8] != ' ' ||
-        b[9] != '1' || b[10] < '0' || b[10] > '9' || b[11] < '0' || b[11] > '9' ||
-        (b[12] != ' ' && b[12] != '\r') || (b[10] == '0' && b[11] == '1'))
-        return 0;
-    const uint8_t *e = memmem(b, n, "\r\n\r\n", 4);
-    return e ? (size_t)(e + 4 - b) : 0;
-}
-
 /* Plain HTTP checked by Host: while a request body is part-sent to the
  * server (or still to be read from the cell), what the server sends may
  * be an early answer: a server that answers without reading the body (an
@@ -457,7 +445,7 @@ static void early_answer(struct upload *u, struct dir *upd, struct dir *down)
     }
     if (n <= 0)
         return; /* EOF or an error: the splice sees it */
-    size_t il = interim_len(b, (size_t)n);
+    size_t il = http_interim_len(b, (size_t)n);
     if (il) {
         down->budget = il;
         return;

@@ -371,6 +371,35 @@ int main(void)
         ok(http_stream_scan(&hs, (const uint8_t *)"", 0) == -1, "even with no bytes");
     }
 
+    /* ---- interim answers (what may reach the cell while a body is part-sent) */
+    {
+        static const struct {
+            const char *a;
+            size_t want;
+        } ia[] = {
+            { "HTTP/1.1 100 Continue\r\n\r\n", 25 },
+            { "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 25 },
+            { "HTTP/1.0 102\r\n\r\n", 16 },
+            { "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n", 44 },
+            { "HTTP/1.1 101 Switching Protocols\r\n\r\n", 0 },
+            { "HTTP/1.1 200 OK\r\n\r\n", 0 },
+            { "HTTP/1.1 417 Expectation Failed\r\n\r\n", 0 },
+            { "HTTP/1.1 100 Contin", 0 },
+            { "HTTP/2.0 100 Continue\r\n\r\n", 0 },
+            { "HTTP/1.1 1000 x\r\n\r\n", 0 },
+            { "HTTP/1.1 100 Continue\n\n", 0 },
+        };
+        int bad = 0;
+        for (size_t i = 0; i < sizeof ia / sizeof *ia; i++) {
+            size_t got = http_interim_len((const uint8_t *)ia[i].a, strlen(ia[i].a));
+            if (got != ia[i].want) {
+                bad++;
+                diag("interim %zu: %zu, want %zu", i, got, ia[i].want);
+            }
+        }
+        ok(!bad, "interim answers: 100, 102, 103 complete heads pass; 101, finals, partial ones do not");
+    }
+
     /* ---- random bytes and random mutations of valid streams never crash,
      * never take more than given */
     srand(1);
