@@ -266,6 +266,7 @@ static long head_framing(struct http_stream *s, const uint8_t *b, size_t n)
         s->left = 0;
         s->line = 0;
         s->digits = false;
+        s->quoted = false;
     } else if (have_cl && cl) {
         s->state = HS_BODY;
         s->left = cl;
@@ -375,10 +376,14 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
             i++;
             break;
         case HS_CHUNK_EXT:
-            if (c == '\r')
+            /* a quoted string must close on its line, without '\\': a
+             * server that honours quotes reads on past a CRLF inside one */
+            if (c == '\r' && !s->quoted)
                 s->state = HS_CHUNK_LF;
-            else if (!vchar(c))
-                return refuse(s, "a control byte in a chunk extension");
+            else if (!vchar(c) || (s->quoted && c == '\\'))
+                return refuse(s, "a control byte or an open quote in a chunk extension");
+            else if (c == '"')
+                s->quoted = !s->quoted;
             if (++s->line > HTTP_CHUNK_LINE_MAX)
                 return refuse(s, "a chunk-size line too long");
             i++;
@@ -406,6 +411,7 @@ long http_stream_scan(struct http_stream *s, const uint8_t *b, size_t n)
                 s->left = 0;
                 s->line = 0;
                 s->digits = false;
+                s->quoted = false;
             }
             break;
         case HS_TRAILER: /* no trailer section: a server that stops at the last

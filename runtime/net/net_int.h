@@ -67,6 +67,7 @@ struct http_stream {
     uint64_t left;     /* body or chunk bytes left; while reading a chunk size, the size so far */
     size_t line;       /* bytes of the current chunk-size line */
     bool digits;       /* a chunk size has a digit */
+    bool quoted;       /* in a quoted string of a chunk extension */
     uint64_t requests; /* request heads checked */
     uint64_t pos;      /* stream bytes taken (returned by http_stream_scan) */
     uint64_t body_end; /* the stream position after the last body byte taken */

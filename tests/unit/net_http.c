@@ -278,6 +278,8 @@ int main(void)
         { "0x5\r\nhello\r\n", "a chunk size with 0x", 0 },
         { " 5\r\nhello\r\n", "a space before the chunk size", 0 },
         { "5;a\rb\r\nhello\r\n", "a bare CR in a chunk extension", 0 },
+        { "5;a=\"x\r\nhello\r\n", "an open quote in a chunk extension at CR", 0 },
+        { "5;a=\"x\\\"\r\nhello\r\n", "a backslash in a quoted chunk extension", 0 },
         { "5;a\0b\r\nhello\r\n", "a NUL in a chunk extension", 13 },
         { "5\r\nhelloXX0\r\n\r\n", "chunk data not followed by CRLF", 0 },
         { "5\r\nhello\n0\r\n\r\n", "chunk data followed by a bare LF", 0 },
