@@ -62,7 +62,7 @@
 struct backend_note {
     char name[32]; /* "downgrade", "cgroup", ... (CELL_EV_STEP_PREFIX + name) */
     char what[64]; /* e.g. "limits.memory" */
-    char why[192]; /* one line */
+    char why[320]; /* one line */
 };
 
 /* One started-event fact (ev_kv of type string or int). */

@@ -112,9 +112,9 @@ struct oci_op_state {
 /* A difference from the native backend that does not widen authority. */
 struct oci_note {
     char what[64];
-    char why[192];
+    char why[320];
 };
-#define OCI_MAX_NOTES 8
+#define OCI_MAX_NOTES 12
 
 /* A file secret to write: the secrets mount, the file name, the value. */
 struct oci_secret_file {
@@ -220,6 +220,9 @@ struct oci_sc_filter {
 int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci_bundle *b,
                        struct cell_error *e);
 void oci_sc_filter_free(struct oci_sc_filter *f);
+/* The name runsc knows a syscall by when it is not the kernel's (runsc
+ * ignores an OCI rule's names it does not know), or NULL. */
+const char *oci_sc_runsc_alias(const char *linux_name);
 
 struct oci_json;
 /* The linux.seccomp object of the config (oci_seccomp.c). */

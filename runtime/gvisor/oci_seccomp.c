@@ -26,6 +26,17 @@
  *    would let the call through. Each such difference is a deviation note;
  *    none lets a syscall through that the plan denies. user-notify is
  *    refused;
+ *  - names: runsc ignores, with a warning in its log, an OCI rule's names
+ *    it does not know. It knows two syscalls by other names than the
+ *    kernel's: pselect6 is its "pselect" (glibc's select() calls it) and
+ *    _sysctl its "sysctl"; a rule for either is emitted under both names
+ *    (each name means the one syscall; a runsc that knows only one of them
+ *    uses that one). Unknown to it altogether (runsc 0.0~20221219, found by
+ *    allowing all 368 syscalls of cellc's table and reading its log): the
+ *    syscalls it does not implement either (openat2, the landlock and new
+ *    futex calls...), whose rules it ignores; a rule for one that differs
+ *    from the default is a deviation note (the call fails with ENOSYS
+ *    where the default allows, else it gets the default action);
  *  - clone3 without a rule fails with ENOSYS, as cellc's generator makes it;
  *  - no nested user namespace, whatever the plan allows, as natively
  *    (cellrun sets max_user_namespaces to 0 in the cell's user namespace;
@@ -254,6 +265,45 @@ struct sc {
     char errnos[160];
 };
 
+const char *oci_sc_runsc_alias(const char *linux_name)
+{
+    static const char *const alias[][2] = { { "pselect6", "pselect" }, { "_sysctl", "sysctl" } };
+    for (size_t i = 0; i < sizeof alias / sizeof *alias; i++)
+        if (strcmp(linux_name, alias[i][0]) == 0)
+            return alias[i][1];
+    return NULL;
+}
+
+/* Syscalls runsc 0.0~20221219 has no name for (and does not implement),
+ * among cellc's x86_64 table (see the top). */
+static bool runsc_unknown(const char *name)
+{
+    static const char *const unknown[] = {
+        "cachestat",
+        "fchmodat2",
+        "futex_requeue",
+        "futex_wait",
+        "futex_waitv",
+        "futex_wake",
+        "landlock_add_rule",
+        "landlock_create_ruleset",
+        "landlock_restrict_self",
+        "map_shadow_stack",
+        "memfd_secret",
+        "mount_setattr",
+        "openat2",
+        "pidfd_getfd",
+        "process_madvise",
+        "process_mrelease",
+        "quotactl_fd",
+        "set_mempolicy_home_node",
+    };
+    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++)
+        if (strcmp(name, unknown[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool allows(uint32_t action)
 {
     uint32_t a = action & SECCOMP_RET_ACTION_FULL;
@@ -437,14 +487,29 @@ int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci
         return -1;
     }
     bool clone3 = false;
+    char unknown[180] = "";
+    unsigned unknown_more = 0;
     for (size_t i = 0; i < p->seccomp.n_rules; i++) {
-        clone3 |= strcmp(p->seccomp.rules[i].syscall, "clone3") == 0 &&
-            p->seccomp.rules[i].action != (SECCOMP_RET_ERRNO | ENOSYS_NR);
+        const struct plan_sc_rule *r = &p->seccomp.rules[i];
+        clone3 |= strcmp(r->syscall, "clone3") == 0 && r->action != (SECCOMP_RET_ERRNO | ENOSYS_NR);
+        if (runsc_unknown(r->syscall) && r->action != p->seccomp.default_action &&
+            !strstr(unknown, r->syscall)) {
+            size_t u = strlen(unknown);
+            if (u + strlen(r->syscall) + 3 < sizeof unknown)
+                snprintf(unknown + u, sizeof unknown - u, "%s%s", u ? ", " : "", r->syscall);
+            else
+                unknown_more++; /* a rare plan: the note stays one line */
+        }
         if (rule_entries(&s, &p->seccomp.rules[i]) < 0) {
             oci_sc_filter_free(f);
             return -1;
         }
     }
+    if (unknown[0])
+        oci_note(b, "seccomp.unknown",
+                 "runsc has no name for these and ignores their rules (not implemented there: ENOSYS "
+                 "where the default allows, else the default action): %s%s",
+                 unknown, unknown_more ? " and more" : "");
     if (clone3)
         oci_note(b, "seccomp.clone3",
                  "clone3 always fails with ENOSYS (libc falls back to clone): seccomp "
@@ -496,6 +561,9 @@ int oci_seccomp_emit(const struct plan *p, struct oci_json *j, struct oci_bundle
         oj_obj_begin(j, NULL);
         oj_arr_begin(j, "names");
         oj_str(j, NULL, en->name);
+        const char *alias = oci_sc_runsc_alias(en->name);
+        if (alias)
+            oj_str(j, NULL, alias);
         oj_arr_end(j);
         oj_str(j, "action", act_name(en->act));
         if (en->errno_ret >= 0)

@@ -325,5 +325,10 @@ int main(void)
     oci_sc_filter_free(&f);
     r[0].action = SECCOMP_RET_USER_NOTIF;
     ok(oci_seccomp_filter(&p, &f, &b, &e) < 0 && strstr(e.msg, "user_notif"), "user_notif is refused");
+    /* runsc knows pselect6 and _sysctl by other names: both are emitted */
+    const char *ps = oci_sc_runsc_alias("pselect6"), *sy = oci_sc_runsc_alias("_sysctl");
+    ok(ps && !strcmp(ps, "pselect"), "pselect6 is runsc's pselect");
+    ok(sy && !strcmp(sy, "sysctl"), "_sysctl is runsc's sysctl");
+    ok(!oci_sc_runsc_alias("read") && !oci_sc_runsc_alias("select"), "other names are runsc's own");
     return done_testing();
 }
