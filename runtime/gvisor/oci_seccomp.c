@@ -310,6 +310,47 @@ static bool allows(uint32_t action)
     return a == SECCOMP_RET_ALLOW || a == SECCOMP_RET_LOG;
 }
 
+/* Syscalls runsc 0.0~20221219 knows and runs, but not as Linux does, for
+ * calls ordinary programs make (found by a parity sweep of coreutils,
+ * python, C probes natively and in gVisor under the same plan). A plan
+ * that may allow one gets a deviation note naming it; each only fails a
+ * call Linux would run, none lets one through. */
+static const char *const sentry_calls[] = {
+    "statx", "newfstatat", "close_range", "copy_file_range", "pidfd_open",
+};
+
+/* May the plan allow NAME for some arguments? */
+static bool may_allow(const struct plan *p, const char *name)
+{
+    for (size_t i = 0; i < p->seccomp.n_rules; i++) {
+        const struct plan_sc_rule *r = &p->seccomp.rules[i];
+        if (strcmp(r->syscall, name) != 0)
+            continue;
+        if (allows(r->action))
+            return true;
+        if (r->cond_count == 0)
+            return false;
+    }
+    return allows(p->seccomp.default_action);
+}
+
+static void note_sentry(const struct plan *p, struct oci_bundle *b)
+{
+    char list[120] = "";
+    for (size_t i = 0; i < sizeof sentry_calls / sizeof *sentry_calls; i++) {
+        if (!may_allow(p, sentry_calls[i]))
+            continue;
+        size_t u = strlen(list);
+        snprintf(list + u, sizeof list - u, "%s%s", u ? ", " : "", sentry_calls[i]);
+    }
+    if (list[0])
+        oci_note(b, "seccomp.sentry",
+                 "gVisor runs these the plan allows unlike Linux: statx and newfstatat with "
+                 "AT_NO_AUTOMOUNT fail with EINVAL (coreutils ls -l, stat), close_range(fd, ~0U) EINVAL, "
+                 "copy_file_range and pidfd_open ENOSYS: %s",
+                 list);
+}
+
 /* Can no process of the cell ever ptrace? Then a TRACE action has no
  * tracer and means ENOSYS, in gVisor as in Linux. */
 static bool ptrace_denied(const struct plan *p)
@@ -510,6 +551,7 @@ int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci
                  "runsc has no name for these and ignores their rules (not implemented there: ENOSYS "
                  "where the default allows, else the default action): %s%s",
                  unknown, unknown_more ? " and more" : "");
+    note_sentry(p, b);
     if (clone3)
         oci_note(b, "seccomp.clone3",
                  "clone3 always fails with ENOSYS (libc falls back to clone): seccomp "

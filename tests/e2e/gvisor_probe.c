@@ -28,6 +28,10 @@
  *                                 write to the read-only /usr)
  *   gvisor_probe userns           make a nested user namespace with unshare,
  *                                 clone and clone3 (cellrun never allows one)
+ *   gvisor_probe sentry           errno (0: success) of calls gVisor runs
+ *                                 unlike Linux: statx and newfstatat with
+ *                                 AT_NO_AUTOMOUNT, close_range(N, ~0U),
+ *                                 copy_file_range(-1, ...), pidfd_open
  *   gvisor_probe loops MS         busy-loop for MS ms of wall time; print
  *                                 the iterations done, in millions (a
  *                                 measure of the CPU the cell got that does
@@ -264,6 +268,22 @@ int main(int argc, char **argv)
         int b = select(0, &r, NULL, NULL, &tv);
         syscall(SYS__sysctl, NULL); /* ENOSYS natively, EPERM in gVisor: not killed */
         printf("pselect6 %ld select %d _sysctl ran\n", a, b);
+        return 0;
+    }
+    if (!strcmp(argv[1], "sentry")) {
+        /* the seccomp.sentry deviation note (runtime/gvisor/oci_seccomp.c) */
+        char buf[256];
+        struct stat st;
+        int er[5];
+#define ERR_OF(i, call) (er[i] = (call) < 0 ? errno : 0)
+        ERR_OF(0, syscall(SYS_statx, AT_FDCWD, "/", AT_NO_AUTOMOUNT, 0x7ffu, buf));
+        ERR_OF(1, syscall(SYS_newfstatat, AT_FDCWD, "/", &st, AT_NO_AUTOMOUNT));
+        ERR_OF(2, syscall(SYS_close_range, 1000u, ~0u, 0u));
+        ERR_OF(3, syscall(SYS_copy_file_range, -1, NULL, -1, NULL, 1ul, 0u));
+        ERR_OF(4, syscall(SYS_pidfd_open, getpid(), 0u));
+#undef ERR_OF
+        printf("statx %d newfstatat %d close_range %d copy_file_range %d pidfd_open %d\n", er[0], er[1],
+               er[2], er[3], er[4]);
         return 0;
     }
     if (!strcmp(argv[1], "exec") && argc > 2) {
