@@ -407,6 +407,13 @@ static int build_conf(struct backend_run *r, struct vm_priv *v, struct cell_erro
         bad |= guest_conf_line(&b, "channel", "serial /dev/ttyS1");
         bad |= guest_conf_line(&b, "stdout", "/dev/ttyS2");
         bad |= guest_conf_line(&b, "stderr", "/dev/ttyS3");
+        /* natively the workload's stdout/stderr is a terminal only when
+         * cellrun's is (stdio_relay.c); a UART is one, so the guest puts a
+         * pipe in front of it when cellrun's is not */
+        if (!isatty(STDOUT_FILENO))
+            bad |= guest_conf_line(&b, "pipe", "stdout");
+        if (!isatty(STDERR_FILENO))
+            bad |= guest_conf_line(&b, "pipe", "stderr");
     }
     for (size_t i = 0; i < v->mods.n; i++) {
         snprintf(line, sizeof line, "/cellos/modules/%02zu-%s.ko", i, v->mods.name[i]);

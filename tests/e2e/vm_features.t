@@ -3,7 +3,7 @@
 # runs a script of probes (the runtime tests' static cellprobe) and the
 # answers must match the plan: no capabilities, no_new_privs, the seccomp
 # filter, the plan's hostname, ids, environment, read-only binds, lo down
-# without network; a second VM shows the pids limit enforced by the guest's
+# without network, stdout/stderr no terminal when cellrun's are none; a second VM shows the pids limit enforced by the guest's
 # cgroup v2 (CGROUP step ok, not skipped).
 . "$CELLOS_TOP/tests/lib/tap.sh"
 . "$CELLOS_TOP/tests/e2e/vm_lib.sh"
@@ -20,7 +20,8 @@ P=/t/cellprobe
 vm_plan "$TMP/f.plan" --ro "$PROBE:/t/cellprobe" --hostname guestcell --uid 1000 --gid 1000 --env CELLVAR=hello \
     --op 2:0::/proc:0555:0 --op 7:0::/proc:0:0 -- \
     /bin/busybox sh -c "$P status; echo host=\$($P hostname); echo ids=\$($P ids); echo env=\$CELLVAR;
-                        echo bin=\$($P write /t/x); echo ifaces=\$($P ifaces); echo cwd=\$($P cwd)"
+                        echo bin=\$($P write /t/x); echo ifaces=\$($P ifaces); echo cwd=\$($P cwd);
+                        [ -t 1 ] || echo stdout=notty; [ -t 2 ] || echo stderr=notty"
 vm_run "$TMP/f.plan"
 is "$RC" 0 "the probe script ran in the guest"
 diag "$(echo "$OUT" | tr '\n' ' ')"
@@ -34,6 +35,11 @@ like "$OUT" "env=hello" "the plan's environment"
 like "$OUT" "bin=(EROFS|EACCES)" "a read-only bind cannot be written"
 like "$OUT" "ifaces=.*lo:down" "network none: lo stays down"
 unlike "$OUT" "ifaces=.*eth|ifaces=.*ens" "no network device in the guest"
+# cellrun's stdout and stderr here are no terminal, so natively the
+# workload's are pipes: in the guest too, not its UARTs (ls, git, python
+# behave differently on a terminal; git log waited for a pager's RETURN)
+like "$OUT" "stdout=notty" "the workload's stdout is no terminal when cellrun's is none, as natively"
+like "$OUT" "stderr=notty" "nor its stderr"
 
 vm_plan "$TMP/p.plan" --ro "$PROBE:/t/cellprobe" --pids 8 -- /t/cellprobe forkbomb 40
 vm_run "$TMP/p.plan"

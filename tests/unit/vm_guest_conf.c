@@ -41,6 +41,11 @@ int main(void)
     guest_conf_free(&c);
     ok(parse("channel serial /dev/ttyS1\n", &c, &e) == 0 && !c.net[0], "no net line: no interface");
     guest_conf_free(&c);
+    ok(parse("channel serial /dev/ttyS1\n", &c, &e) == 0 && !c.out_pipe && !c.err_pipe, "no pipe line: the UARTs");
+    guest_conf_free(&c);
+    ok(parse("channel serial /dev/ttyS1\npipe stdout\npipe stderr\n", &c, &e) == 0 && c.out_pipe && c.err_pipe,
+       "pipe stdout, pipe stderr (%s)", e.msg);
+    guest_conf_free(&c);
     ok(parse("channel serial /dev/ttyS1\nnet eth0\n", &c, &e) == 0 && !strcmp(c.net, "eth0"),
        "egress: the interface the cell gets (%s)", e.msg);
     guest_conf_free(&c);
@@ -53,7 +58,8 @@ int main(void)
         "channel serial /dev/ttyS1\nshare c0 rx 2f757372\n", "channel serial /dev/ttyS1\nshare c0 ro 757372\n",
         "channel serial /dev/ttyS1\nshare c0 ro 2f2e2e\n", "channel serial /dev/ttyS1\nshare c0 ro\n",
         "channel serial /dev/ttyS1\nshare c0 ro 2f612f2e2e2f62\n",
-        "channel serial /dev/ttyS1\nnet eth0 x\n", "channel serial /dev/ttyS1\nnet 0123456789abcdefg\n",
+        "channel serial /dev/ttyS1\nnet eth0 x\n", "channel serial /dev/ttyS1\npipe stdin\n",
+        "channel serial /dev/ttyS1\npipe\n", "channel serial /dev/ttyS1\nnet 0123456789abcdefg\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int r = parse(bad[i], &c, &e);

@@ -130,6 +130,15 @@ int guest_conf_parse(const char *text, size_t n, struct guest_conf *c, struct ce
             bad = copy_word(c->out, sizeof c->out, v, vl);
         } else if (KEY("stderr")) {
             bad = copy_word(c->err, sizeof c->err, v, vl);
+        } else if (KEY("pipe")) {
+            /* "pipe stdout": the caller's stdout is no terminal, so the
+             * workload's is none either (as natively: a pipe) */
+            if (vl == 6 && memcmp(v, "stdout", 6) == 0)
+                c->out_pipe = true;
+            else if (vl == 6 && memcmp(v, "stderr", 6) == 0)
+                c->err_pipe = true;
+            else
+                bad = 1;
         } else if (KEY("module")) {
             bad = c->n_modules == GUEST_MAX_MODULES ||
                 copy_word(c->modules[c->n_modules++], sizeof c->modules[0], v, vl);

@@ -41,8 +41,9 @@ struct guest_share {
 struct guest_conf {
     bool vsock;
     uint32_t vsock_port;
-    char channel[64];      /* serial device */
-    char out[64], err[64]; /* "" = the console */
+    char channel[64];        /* serial device */
+    char out[64], err[64];   /* "" = the console */
+    bool out_pipe, err_pipe; /* the workload gets a pipe to its UART, not the UART */
     char modules[GUEST_MAX_MODULES][128];
     size_t n_modules;
     char rootfs_dev[64], rootfs_type[16]; /* "" = none */

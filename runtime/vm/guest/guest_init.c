@@ -94,6 +94,42 @@ static __attribute__((noreturn)) void end_vm(void)
     _exit(0);
 }
 
+/* Copy each pipe to its UART until both pipes end. */
+static void relay_pipes(int src[2], const int dst[2])
+{
+    char buf[4096];
+    for (;;) {
+        struct pollfd pf[2] = { { .fd = src[0], .events = POLLIN }, { .fd = src[1], .events = POLLIN } };
+        if (src[0] < 0 && src[1] < 0)
+            return;
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (src[i] < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = read(src[i], buf, sizeof buf);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                close(src[i]);
+                src[i] = -1;
+                continue;
+            }
+            for (ssize_t off = 0; off < n;) {
+                ssize_t w = write(dst[i], buf + off, (size_t)(n - off));
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    break; /* the UART is gone: drop the rest */
+                off += w;
+            }
+        }
+    }
+}
+
 static int raw_tty(int fd)
 {
     struct termios t;
@@ -346,13 +382,24 @@ int guest_init_main(void)
     }
     int outfd = gc.out[0] ? open_raw(gc.out, O_WRONLY) : -1;
     int errfd = gc.err[0] ? open_raw(gc.err, O_WRONLY) : -1;
-    if (outfd >= 0) {
-        dup2(outfd, 1);
-        close(outfd);
-    }
-    if (errfd >= 0) {
-        dup2(errfd, 2);
-        close(errfd);
+    /* with "pipe": the workload writes to a pipe this init copies to the
+     * UART (a UART is a terminal; natively the workload's stdout is one
+     * only when cellrun's is: ls, git, python change behaviour on it) */
+    int relay_src[2] = { -1, -1 }, relay_dst[2] = { outfd, errfd };
+    bool want_pipe[2] = { gc.out_pipe, gc.err_pipe };
+    for (int i = 0; i < 2; i++) {
+        if (relay_dst[i] < 0)
+            continue;
+        int pp[2];
+        if (want_pipe[i] && pipe2(pp, O_CLOEXEC) == 0) {
+            dup2(pp[1], 1 + i);
+            close(pp[1]);
+            relay_src[i] = pp[0];
+        } else {
+            dup2(relay_dst[i], 1 + i);
+            close(relay_dst[i]);
+            relay_dst[i] = 1 + i;
+        }
     }
 
     struct cell_config cc;
@@ -419,6 +466,18 @@ int guest_init_main(void)
             say("%s", "egress: releasing the cell", errno);
         close(net_pipe[1]);
     }
+    /* the cell holds the pipes' write ends; this init none (its 1 and 2
+     * become /dev/null), so the copy ends when the cell's last process
+     * does (its pid namespace ends with its init) */
+    if (relay_src[0] >= 0 || relay_src[1] >= 0) {
+        int dn = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        for (int i = 0; i < 2; i++)
+            if (relay_src[i] >= 0 && dn >= 0)
+                dup2(dn, 1 + i);
+        if (dn >= 0)
+            close(dn);
+        relay_pipes(relay_src, relay_dst);
+    }
     int rc = -1;
     if (cell < 0) {
         cell_report_step(&rep, CELL_STEP_NAMESPACES, CELL_STEP_FAILED, 0, errno, cc.ns_flags);
@@ -429,10 +488,9 @@ int guest_init_main(void)
         rc = guest_report_result(&rep);
     }
     /* the UARTs of the workload's output drain before this STATUS */
-    if (gc.out[0])
-        tcdrain(1);
-    if (gc.err[0])
-        tcdrain(2);
+    for (int i = 0; i < 2; i++)
+        if (relay_dst[i] >= 0)
+            tcdrain(relay_dst[i]);
     guest_report_status(&rep, rc < 0 ? VM_STATUS_FAILED : VM_STATUS_EXITED, rc < 0 ? 0 : (uint32_t)rc);
     flush_channel(&gc, chan);
     end_vm();
