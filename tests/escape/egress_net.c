@@ -539,6 +539,20 @@ static uint16_t qtype(const char *t)
                               : 1;
 }
 
+/* NAME's first A record from the cell's answerer, with PORT: the address
+ * a granted name's connection goes to (UNSURE when it does not resolve). */
+static void resolve_name(const char *name, const char *port, struct sockaddr_storage *ss, socklen_t *len)
+{
+    uint8_t a[16] = { 0 };
+    int an = 0;
+    int rc = dns_ask("100.64.0.1", name, 1, &an, a);
+    if (rc != 0 || an < 1)
+        UNSURE("%s does not resolve in this cell (rcode %d)", name, rc);
+    char ip[64];
+    inet_ntop(AF_INET, a, ip, sizeof ip);
+    parse_addr(ip, (uint16_t)atoi(port), ss, len);
+}
+
 static void attempt(char *arg)
 {
     char what[300];
@@ -553,46 +567,17 @@ static void attempt(char *arg)
             UNSURE("bad address %s", f[1]);
         tcp_attempt(what, &ss, len, NULL);
     } else if ((!strcmp(f[0], "name") && n == 3) || (!strcmp(f[0], "front") && n == 4)) {
-        uint8_t a[16] = { 0 };
-        int an = 0;
-        int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
-        if (rc != 0 || an < 1) {
-            UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
-        }
-        char ip[64];
-        inet_ntop(AF_INET, a, ip, sizeof ip);
-        parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        resolve_name(f[1], f[2], &ss, &len);
         tcp_attempt(what, &ss, len, n == 4 ? f[3] : f[1]);
     } else if (!strcmp(f[0], "send") && n == 5) {
-        uint8_t a[16] = { 0 };
-        int an = 0;
-        int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
-        if (rc != 0 || an < 1)
-            UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
-        char ip[64];
-        inet_ntop(AF_INET, a, ip, sizeof ip);
-        parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        resolve_name(f[1], f[2], &ss, &len);
         send_attempt(what, &ss, len, f[1], f[3], f[4]);
     } else if (!strcmp(f[0], "smug") && n == 5) {
-        uint8_t a[16] = { 0 };
-        int an = 0;
-        int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
-        if (rc != 0 || an < 1)
-            UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
-        char ip[64];
-        inet_ntop(AF_INET, a, ip, sizeof ip);
-        parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        resolve_name(f[1], f[2], &ss, &len);
         smug_attempt(what, &ss, len, f[1], f[3], f[4]);
     } else if ((!strcmp(f[0], "keepalive") || !strcmp(f[0], "pipeline") || !strcmp(f[0], "getbody")) &&
                n == 4) {
-        uint8_t a[16] = { 0 };
-        int an = 0;
-        int rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
-        if (rc != 0 || an < 1)
-            UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
-        char ip[64];
-        inet_ntop(AF_INET, a, ip, sizeof ip);
-        parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+        resolve_name(f[1], f[2], &ss, &len);
         two_requests(what, &ss, len, f[1], f[3], !strcmp(f[0], "keepalive"), !strcmp(f[0], "getbody"));
     } else if (!strcmp(f[0], "flood") && n == 3) { /* a datagram to each of ports 1..N of ADDR */
         if (parse_addr(f[1], 1, &ss, &len) < 0)
@@ -629,13 +614,7 @@ static void attempt(char *arg)
         report(r < 0, what, how);
     } else if ((!strcmp(f[0], "udp") || !strcmp(f[0], "udpname")) && n == 3) {
         if (!strcmp(f[0], "udpname")) {
-            uint8_t a[16] = { 0 };
-            int an = 0, rc = dns_ask("100.64.0.1", f[1], 1, &an, a);
-            if (rc != 0 || an < 1)
-                UNSURE("%s does not resolve in this cell (rcode %d)", f[1], rc);
-            char ip[64];
-            inet_ntop(AF_INET, a, ip, sizeof ip);
-            parse_addr(ip, (uint16_t)atoi(f[2]), &ss, &len);
+            resolve_name(f[1], f[2], &ss, &len);
         } else if (parse_addr(f[1], (uint16_t)atoi(f[2]), &ss, &len) < 0)
             UNSURE("bad address %s", f[1]);
         int s = socket(ss.ss_family, SOCK_DGRAM, 0);
