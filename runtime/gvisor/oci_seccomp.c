@@ -274,36 +274,6 @@ const char *oci_sc_runsc_alias(const char *linux_name)
     return NULL;
 }
 
-/* Syscalls runsc 0.0~20221219 has no name for (and does not implement),
- * among cellc's x86_64 table (see the top). */
-static bool runsc_unknown(const char *name)
-{
-    static const char *const unknown[] = {
-        "cachestat",
-        "fchmodat2",
-        "futex_requeue",
-        "futex_wait",
-        "futex_waitv",
-        "futex_wake",
-        "landlock_add_rule",
-        "landlock_create_ruleset",
-        "landlock_restrict_self",
-        "map_shadow_stack",
-        "memfd_secret",
-        "mount_setattr",
-        "openat2",
-        "pidfd_getfd",
-        "process_madvise",
-        "process_mrelease",
-        "quotactl_fd",
-        "set_mempolicy_home_node",
-    };
-    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++)
-        if (strcmp(name, unknown[i]) == 0)
-            return true;
-    return false;
-}
-
 static bool allows(uint32_t action)
 {
     uint32_t a = action & SECCOMP_RET_ACTION_FULL;
@@ -332,6 +302,61 @@ static bool may_allow(const struct plan *p, const char *name)
             return false;
     }
     return allows(p->seccomp.default_action);
+}
+
+/* Syscalls runsc 0.0~20221219 has no name for (and does not implement),
+ * among cellc's x86_64 table (see the top). */
+static const char *const runsc_unknown[] = {
+    "cachestat",
+    "fchmodat2",
+    "futex_requeue",
+    "futex_wait",
+    "futex_waitv",
+    "futex_wake",
+    "landlock_add_rule",
+    "landlock_create_ruleset",
+    "landlock_restrict_self",
+    "map_shadow_stack",
+    "memfd_secret",
+    "mount_setattr",
+    "openat2",
+    "pidfd_getfd",
+    "process_madvise",
+    "process_mrelease",
+    "quotactl_fd",
+    "set_mempolicy_home_node",
+};
+
+/* Does a rule of the plan treat NAME otherwise than the default does? */
+static bool has_own_rule(const struct plan *p, const char *name)
+{
+    for (size_t i = 0; i < p->seccomp.n_rules; i++)
+        if (strcmp(p->seccomp.rules[i].syscall, name) == 0 &&
+            p->seccomp.rules[i].action != p->seccomp.default_action)
+            return true;
+    return false;
+}
+
+/* A rule runsc has no name for is ignored: a deviation note names them
+ * (as many as fit one line). */
+static void note_unknown(const struct plan *p, struct oci_bundle *b)
+{
+    char list[180] = "";
+    bool more = false;
+    for (size_t i = 0; i < sizeof runsc_unknown / sizeof *runsc_unknown; i++) {
+        if (!has_own_rule(p, runsc_unknown[i]))
+            continue;
+        size_t u = strlen(list);
+        if (u + strlen(runsc_unknown[i]) + 3 < sizeof list)
+            snprintf(list + u, sizeof list - u, "%s%s", u ? ", " : "", runsc_unknown[i]);
+        else
+            more = true;
+    }
+    if (list[0])
+        oci_note(b, "seccomp.unknown",
+                 "runsc has no name for these and ignores their rules (not implemented there: ENOSYS "
+                 "where the default allows, else the default action): %s%s",
+                 list, more ? " and more" : "");
 }
 
 static void note_sentry(const struct plan *p, struct oci_bundle *b)
@@ -528,29 +553,15 @@ int oci_seccomp_filter(const struct plan *p, struct oci_sc_filter *f, struct oci
         return -1;
     }
     bool clone3 = false;
-    char unknown[180] = "";
-    unsigned unknown_more = 0;
     for (size_t i = 0; i < p->seccomp.n_rules; i++) {
         const struct plan_sc_rule *r = &p->seccomp.rules[i];
         clone3 |= strcmp(r->syscall, "clone3") == 0 && r->action != (SECCOMP_RET_ERRNO | ENOSYS_NR);
-        if (runsc_unknown(r->syscall) && r->action != p->seccomp.default_action &&
-            !strstr(unknown, r->syscall)) {
-            size_t u = strlen(unknown);
-            if (u + strlen(r->syscall) + 3 < sizeof unknown)
-                snprintf(unknown + u, sizeof unknown - u, "%s%s", u ? ", " : "", r->syscall);
-            else
-                unknown_more++; /* a rare plan: the note stays one line */
-        }
-        if (rule_entries(&s, &p->seccomp.rules[i]) < 0) {
+        if (rule_entries(&s, r) < 0) {
             oci_sc_filter_free(f);
             return -1;
         }
     }
-    if (unknown[0])
-        oci_note(b, "seccomp.unknown",
-                 "runsc has no name for these and ignores their rules (not implemented there: ENOSYS "
-                 "where the default allows, else the default action): %s%s",
-                 unknown, unknown_more ? " and more" : "");
+    note_unknown(p, b);
     note_sentry(p, b);
     if (clone3)
         oci_note(b, "seccomp.clone3",
