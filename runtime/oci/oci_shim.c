@@ -175,8 +175,36 @@ static void refused_event(const struct ocr_global *g, const struct ocr_conf *c, 
         size_t l = strlen(all);
         snprintf(all + l, sizeof all - l, "%s%s", i ? "; " : "", viol->v[i]);
     }
+    /* one line with the refusal and the event's failure: an engine may show
+     * only one line of stderr (Podman picks the first "no such file" one) */
     if (ocr_event(c, id, digest, "oci_refused", "why", all, false, why, sizeof why) < 0)
-        ocr_log(g, "error", "the refusal event: %s", why);
+        ocr_log(g, "error", "container \"%s\" refused (%.300s%s); its refusal event was not written: %s", id,
+                viol->n ? viol->v[0] : "", viol->n > 1 ? "; ..." : "", why);
+}
+
+/* The events file's directory must exist before a container is made: say
+ * so, naming runtime.conf, instead of a bare open error after the cell's
+ * set-up (and without strerror text an engine would read as "runtime not
+ * found"). */
+static int events_dir_check(const struct ocr_conf *c, char *why, size_t whylen)
+{
+    char dir[sizeof c->events];
+    snprintf(dir, sizeof dir, "%s", c->events);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    if (slash == dir)
+        slash[1] = 0;
+    else
+        *slash = 0;
+    struct stat sb;
+    int r = stat(dir, &sb);
+    if (r == 0 && S_ISDIR(sb.st_mode))
+        return 0;
+    snprintf(why, whylen,
+             "%.200s: events = %.200s: the directory %.200s %s (create it first: mkdir -p %.200s)", c->path,
+             c->events, dir, r < 0 && errno == ENOENT ? "does not exist" : "is not a usable directory", dir);
+    return -1;
 }
 
 /* Build the plan bytes for the bundle; -1 with every reason in viol. */
@@ -415,7 +443,7 @@ int ocr_create(const struct ocr_global *g, const struct ocr_create_opts *o)
         return OCI_EXIT_ERR;
     }
     struct ocr_conf c;
-    if (ocr_conf_load(&c, why, sizeof why) < 0) {
+    if (ocr_conf_load(&c, why, sizeof why) < 0 || events_dir_check(&c, why, sizeof why) < 0) {
         ocr_log(g, "error", "%s", why);
         return OCI_EXIT_ERR;
     }

@@ -148,6 +148,28 @@ is "$?:$(stat -c %F "$TMP/nulldev")" "0:character special file" "--pid-file nami
 "${R[@]}" delete -f x4 > /dev/null 2>&1
 ls "$TMP" | grep -q 'nulldev.tmp\|pidlink.tmp'; ok $((! $?)) "... no temporary file left beside it"
 
+# runtime.conf's events file in a directory that does not exist (docs/oci.md
+# has the reader create it): create refuses at once, naming runtime.conf and
+# the directory, with no strerror text (Podman maps "No such file or
+# directory" in a runtime's stderr to "runtime not found"), and makes nothing
+cp "$TMP/good.json" "$TMP/b/config.json"
+sed "s|^events = .*|events = $TMP/nolog/oci.events|" "$TMP/etc/runtime.conf" > "$TMP/etc/nolog.conf"
+(cd "$TMP/b" && CELLOS_RUNTIME_CONF=$TMP/etc/nolog.conf "$CELLRUN" --root "$TMP/state" create x6 > "$TMP/nolog.out" 2>&1)
+like "$?:$(echo $(cat "$TMP/nolog.out"))" "^1:.*nolog.conf: events = $TMP/nolog/oci.events: the directory $TMP/nolog does not exist" \
+    "an events file in a missing directory is refused at create, naming runtime.conf and the directory"
+grep -qi 'no such file' "$TMP/nolog.out"; ok $((! $?)) "... in words an engine does not read as a missing runtime"
+is "$(ls -A "$TMP/state" 2>/dev/null):$([ -e "$TMP/nolog" ] && echo made)" ":" "... nothing created"
+# a refused container whose refusal event cannot be written (the signing key
+# is missing): one line still says why the container was refused
+sed "s|^key = .*|key = $TMP/etc/gone.key|" "$TMP/etc/runtime.conf" > "$TMP/etc/nokey.conf"
+cp "$TMP/good.json" "$TMP/b/config.json"
+oci_edit "$TMP/b/config.json" "c['root']['path']='/usr'"
+(cd "$TMP/b" && CELLOS_RUNTIME_CONF=$TMP/etc/nokey.conf "$CELLRUN" --root "$TMP/state" create x6 > "$TMP/nokey.out" 2>&1)
+rc=$?
+grep 'refusal event' "$TMP/nokey.out" > "$TMP/nokey.line"
+like "$rc:$(cat "$TMP/nokey.line")" "^1:.*refused \\(root.path: /usr lies outside the bundle.*\\); its refusal event was not written: .*gone.key" \
+    "a refusal whose event fails: the event's line names the violation too (engines may show only that line)"
+
 # cellrun links no compiler: it execs cellrun-oci beside it for an OCI
 # command line, and says so in one line when that is missing
 mkdir -p "$TMP/alone" && cp "$CELLRUN" "$TMP/alone/cellrun"
