@@ -29,6 +29,7 @@
 #include "compiler/doc/doc_emit.h"
 #include "compiler/plan/plan_sign.h"
 #include "runtime/lib/out_file.h"
+#include "plan_format.h"
 #include "compiler/plan/plan_writer.h"
 #include "compiler/seccomp/seccomp_gen.h"
 
@@ -316,6 +317,22 @@ static void report_io_error(struct diag *d, enum diag_format fmt, const char *fi
         fprintf(stderr, "cellc: %s\n", msg);
 }
 
+/* Whether path starts with the plan magic: a compiled plan handed to cellc
+ * where a policy belongs gets one line saying so, not a syntax error over
+ * binary bytes. */
+static bool is_plan_file(const char *path)
+{
+    char magic[sizeof CP_MAGIC - 1];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    struct stat sb;
+    bool plan = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        read(fd, magic, sizeof magic) == (ssize_t)sizeof magic && memcmp(magic, CP_MAGIC, sizeof magic) == 0;
+    close(fd);
+    return plan;
+}
+
 /* load -> check -> lower -> seccomp code generation -> plan bytes, and the
  * file when o->output is set (`cellc check` runs everything but the write,
  * so it reports every error a compile would). */
@@ -339,6 +356,14 @@ static int run(const struct opts *o)
         snprintf(msg, sizeof msg, "--pack admits a CellOS document; '%s' is a policy (use a ceiling)",
                  o->input);
         report_io_error(&d, o->fmt, o->input, msg);
+        rc = EXIT_USAGE;
+    } else if (is_plan_file(o->input)) {
+        char msg[600];
+        snprintf(msg, sizeof msg,
+                 "%.256s: a compiled cell plan, not a policy (`cellc dump %.256s` shows it; cellrun runs it)",
+                 o->input, o->input);
+        report_io_error(&d, o->fmt, o->input, msg);
+        memset(&src, 0, sizeof src);
         rc = EXIT_USAGE;
     } else {
         rc = policy_load_file(&a, &d, o->input, &lo, &src);

@@ -37,6 +37,14 @@ usage "an unknown --diagnostics format lists the formats" "^cellc: --diagnostics
 usage "--emit with no plan" "^usage: cellc --emit firecracker-config PLAN" --emit firecracker-config
 usage "--version takes no argument" "^cellc: --version takes no argument" --version x
 
+# a compiled plan where a policy belongs: one line saying what it is and
+# what reads it, not a syntax error quoting binary bytes
+"$CELLC" "${P[@]}" hello.cell -o given.plan || exit 1
+usage "a plan given to cellc to compile says it is a plan" \
+    '^cellc: given\.plan: a compiled cell plan, not a policy \(`cellc dump given\.plan` shows it' given.plan -o x.plan
+usage "... and to cellc check" '^cellc: given\.plan: a compiled cell plan, not a policy' check given.plan
+[ ! -e x.plan ]; ok $? "... and nothing is written"
+
 # the plan subcommands: 2 when the plan file cannot be read or the output
 # written, 1 when the file is there but is not a valid plan (docs/language.md)
 "$CELLC" "${P[@]}" "$CELLOS_TOP/policies/examples/vm.cell" -o vm.plan || exit 1
