@@ -417,6 +417,10 @@ int cell_run_steps(const struct cell_config *c, struct cell_report *rep)
     } else if (c->userns) {
         nr = write_file("/proc/sys/user/max_user_namespaces", "0");
     }
+    /* nor may it hold cellrun's session keyring (the host's keys): a
+     * fresh one, inherited by the workload (cell_keyring.c) */
+    if (nr == 0)
+        nr = cell_keyring_detach();
     if (step(rep, CELL_STEP_NAMESPACES, nr, c->ns_flags) < 0)
         return -1;
     if (c->todo & CELL_DO_UID_MAP) {

@@ -191,6 +191,10 @@ bool cell_seccomp_uses_notify(const struct plan *p);
  * when the plan requires Landlock and the kernel cannot give all of it),
  * and the plan's seccomp filter, loaded last (cell_seccomp.c). */
 int cell_caps_apply(uint64_t keep, uid_t uid, gid_t gid, bool set_groups);
+/* Replace the inherited session keyring (cellrun's, the host's) with a
+ * fresh anonymous one (cell_keyring.c); 0 also where the kernel has no
+ * keyrings, -1 with errno otherwise. */
+int cell_keyring_detach(void);
 int cell_landlock_apply(const struct cell_config *c, uint32_t *abi, bool *degraded);
 int cell_seccomp_load(const struct plan *p, uint32_t *n_insns);
 

@@ -379,6 +379,11 @@ int ocr_cmd_exec(const struct ocr_global *g, int argc, char **argv)
             sigset_t none;
             sigemptyset(&none);
             sigprocmask(SIG_SETMASK, &none, NULL);
+            /* not the engine's session keyring (cell_keyring.c) */
+            if (cell_keyring_detach() < 0) {
+                dprintf(errp[1], "session keyring: %s", strerror(errno));
+                _exit(125);
+            }
             if (sys_close_fds_except(keep, 1) < 0 ||
                 cell_caps_apply(plan->process.capabilities, plan->process.uid, plan->process.gid, true) < 0 ||
                 prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {

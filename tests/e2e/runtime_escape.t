@@ -101,6 +101,19 @@ else
     done
 fi
 
+# The session keyring (tests/escape/keyring_session.c), which both passes
+# above refuse keyctl(2) to: here under a filter that allows every call,
+# with cellrun started from a host session keyring holding a key, as root
+# and as uid 65534 in the cell (possession, not the uid, grants the read).
+# The probe run on the host inside that session is the positive control.
+KR="$ESCAPE_DIR/keyring_session"
+like "$("$KR" host "$KR" 2>&1)" "^ESCAPED" "keyring_session: the host's key is found from the host session (control)"
+for id in 0 65534; do
+    mkplan "$TMP/k.plan" --seccomp allow --uid "$id" --gid "$id" --ro "$ESCAPE_DIR:/t" -- /t/keyring_session
+    OUT=$("$KR" host "$(rt_cellrun_path)" --unsigned --events /dev/null "$TMP/k.plan" 2>&1 </dev/null)
+    like "$OUT" "^CONTAINED" "keyring_session as uid $id, keyctl allowed: $OUT"
+done
+
 # the host side is intact after the hostile runs
 is "$(sha256sum "$CELLRUN" | cut -d' ' -f1)" "$cellrun_hash" "the cellrun binary is unchanged (CVE-2019-5736)"
 python3 -c "
