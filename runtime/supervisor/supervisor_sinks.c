@@ -54,6 +54,14 @@ static int add_spec(struct sup_sinks *k, const char *spec, struct cell_error *e)
         k->remote[k->n_remote++] = spec;
         return 0;
     }
+    /* SCHEME://... with a scheme we do not know is a typo (htps://), not a
+     * file to create under a directory named "htps:"; file: forces a path */
+    size_t sl = strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    if (sl > 0 && strncmp(spec + sl, "://", 3) == 0)
+        return cell_err(e, 0,
+                        "events: \"%.200s\": unknown sink scheme \"%.*s\" (remote sinks are nats://, tls://, "
+                        "http://, https://; write file:PATH for a file whose path holds ://)",
+                        spec, (int)(sl > 32 ? 32 : sl), spec);
     if (strncmp(spec, "file:", 5) == 0)
         spec += 5;
     if (!*spec)

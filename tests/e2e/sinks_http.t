@@ -79,6 +79,13 @@ run flush spool --give-up-ms 300
 is "$RC" 1 "cellrun flush leaves a dead-lettered run in the spool (exit 1)"
 rm -f spool/*
 
+# ---- a misspelt scheme is refused before anything runs, not taken for a file
+run --events "htps://127.0.0.1:$PORT/ce" true.plan
+is "$RC" 125 "an unknown sink scheme (htps://) refuses the run"
+like "$OUT" '^cellrun: events: "htps://127.0.0.1:[0-9]+/ce": unknown sink scheme "htps" \(remote sinks are nats://' \
+    "... naming the scheme and the ones there are"
+[ ! -e htps: ]; ok $? "... and creates nothing"
+
 # ---- require delivered, nothing listening
 port=$(free_port)
 CELLOS_SINK_WAIT_MS=300 run --require-delivered --events "http://127.0.0.1:$port/ce" true.plan
