@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# events_indep.t - docs/events.md is enough to verify a stream: an
+# independent verifier written from the document alone
+# (tests/python/verify_events.py: Debian's python3 + python3-nacl, none of
+# our C) must give the same verdict as `cellrun verify` on real streams of
+# cellrun (a run, a failing workload, a seccomp denial, a set-up failure,
+# --unsigned, three runs appended to one file at once, a run cut by SIGKILL)
+# and on tampered ones: bytes changed without the key (flipped, reordered,
+# dropped, duplicated, cut, another key) and forgeries signed with the
+# trusted key and re-chained, which only the document's other rules
+# (canonical form, attributes, time, types, per-type data) catch
+# (tests/python/tamper_events.py). Each verdict must also be the one the
+# document names (exit 0, 1 or 3, and its quoted reason).
+. "$CELLOS_TOP/tests/lib/tap.sh"
+need_root
+PY=/usr/bin/python3
+[ -x "$PY" ] || skip_all "Debian's /usr/bin/python3 is not installed"
+"$PY" -c 'import nacl.signing' 2>/dev/null || skip_all "python3-nacl is not installed (make deps installs it)"
+[ -x "${CELLRUN:-}" ] && [ -x "${CELLC:-}" ] || skip_all "cellrun or cellc is not built"
+command -v timeout >/dev/null || skip_all "coreutils timeout is not installed"
+tmpdir
+cd "$TMP" || exit 1
+PYD="$CELLOS_TOP/tests/python"
+IV=("$PY" "$PYD/verify_events.py")
+
+"$CELLRUN" keygen k >/dev/null && "$CELLRUN" keygen k2 >/dev/null
+ok $? "two keys"
+compile() { "$CELLC" -I "$CELLOS_TOP/policies" "$1" -o "$2" 2>cerr || { cat cerr >&2; return 1; }; }
+compile "$CELLOS_TOP/policies/examples/hello.cell" hello.plan
+mkdir ws && chmod 777 ws
+policy() { # policy ARGV-LIST
+    cat <<CELL
+use "std/base";
+cell d {
+    process { argv $1; user 65534; group 65534; }
+    filesystem { rw "$TMP/ws"; }
+    syscalls {
+        default kill-process;
+        kill-process mkdirat, mkdir;
+        allow @default, @basic-io, @process, @signal, openat, newfstatat, fstat, ioctl, umask, access, statfs;
+    }
+}
+CELL
+}
+policy '"/bin/false"' > false.cell && compile false.cell false.plan
+policy "\"/bin/mkdir\", \"$TMP/ws/made\"" > deny.cell && compile deny.cell deny.plan
+policy '"/bin/sleep", "10"' > sleep.cell && compile sleep.cell sleep.plan
+sed 's|ro "/usr/bin/echo";|ro "/usr/bin/echo"; ro "/nonexistent/cellos-indep";|' \
+    "$CELLOS_TOP/policies/examples/hello.cell" > setup.cell && compile setup.cell setup.plan
+ok $? "the policies compile"
+
+run() { # run NAME EXPECTED-STATUS cellrun-args...
+    local name=$1 want=$2; shift 2
+    "$CELLRUN" "$@" </dev/null >/dev/null 2>"$name.err"
+    is "$?" "$want" "cellrun $name: exit $want"
+}
+run hello 0 --key k.key --events hello.jsonl hello.plan
+run false 1 --key k.key --events false.jsonl false.plan
+run deny 159 --key k.key --events deny.jsonl deny.plan
+run setup 125 --key k.key --events setup.jsonl setup.plan
+run unsigned 0 --unsigned --events unsigned.jsonl hello.plan
+for i in 1 2 3; do "$CELLRUN" --key k.key --events inter.jsonl hello.plan </dev/null >/dev/null 2>&1 & done
+wait
+is "$(grep -c . inter.jsonl)" "$(($(grep -c . hello.jsonl) * 3))" "three runs appended to one file"
+(timeout --foreground -s KILL 1 "$CELLRUN" --key k.key --events kill.jsonl sleep.plan </dev/null >/dev/null 2>&1) 2>/dev/null
+ok "$([ -s kill.jsonl ]; echo $?)" "a run killed by SIGKILL left lines"
+
+both() { # both WANT ARGS... : the two verifiers agree with the document
+    local want=$1; shift
+    "${IV[@]}" "$@" >py.out 2>&1; local py=$?
+    "$CELLRUN" verify "$@" >c.out 2>&1; local c=$?
+    is "$py $c" "$want $want" "python and cellrun verify: $* -> $want"
+    [ "$py $c" = "$want $want" ] || diag "py: $(cat py.out)" "c: $(cat c.out)"
+}
+both 0 hello.jsonl --trust k.trust.json --plan hello.plan
+both 0 false.jsonl --trust k.trust.json --plan false.plan
+both 0 deny.jsonl --trust k.trust.json --plan deny.plan
+both 0 setup.jsonl --trust k.trust.json --plan setup.plan
+both 0 unsigned.jsonl --unsigned --plan hello.plan
+both 0 inter.jsonl --trust k.trust.json --plan hello.plan
+both 3 kill.jsonl --trust k.trust.json --plan sleep.plan
+both 1 hello.jsonl --trust k.trust.json --plan deny.plan
+both 1 unsigned.jsonl --trust k.trust.json
+both 1 hello.jsonl --unsigned
+both 1 hello.jsonl --trust k2.trust.json
+grep -v "$(head -1 inter.jsonl | jq -r .source)" inter.jsonl > inter2.jsonl
+both 0 inter2.jsonl --trust k.trust.json
+cat hello.jsonl unsigned.jsonl > mixed.jsonl
+both 1 mixed.jsonl --trust k.trust.json
+both 1 mixed.jsonl --unsigned
+KID=$(jq -r 'keys[0]' k.trust.json) PK=$(jq -r '.[]' k.trust.json)
+printf '{"%s":"%s="}' "$KID" "$PK" > padded.trust.json
+printf '{"%s":"%s"}' "${KID^^}" "$PK" > upper.trust.json
+printf '{"%s":"%s","%s":"%s"}' "$KID" "$PK" "$KID" "$PK" > dup.trust.json
+printf ' {\n "%s" : "%s"\n}\n' "$KID" "$PK" > ws.trust.json
+cp ws.trust.json ww.trust.json && chmod 666 ww.trust.json
+for t in padded upper dup ww; do both 1 hello.jsonl --trust $t.trust.json; done
+both 0 hello.jsonl --trust ws.trust.json
+
+# tampered and forged streams: every case of tamper_events.py, for a plain
+# run and for one with a seccomp denial
+for base in hello deny; do
+    rm -rf "t-$base"
+    "$PY" "$PYD/tamper_events.py" $base.jsonl k.key k2.key "t-$base" > "$base.list"
+    ok $? "tamper_events.py made $(grep -c . "$base.list") cases from the $base stream"
+    "$PY" "$PYD/compare_verdicts.py" "$CELLRUN" "$base.list" "t-$base" --trust k.trust.json > "$base.cmp"
+    while read -r name want py c same; do
+        case $name in '#') diag "$want $py $c $same"; continue ;; esac
+        is "$py $c" "$want $want" "$base/$name: both verifiers exit $want"
+        [ "$same" = - ] || is "$same" yes "$base/$name: both name the documented reason"
+    done < "$base.cmp"
+done
+done_testing
