@@ -497,8 +497,10 @@ $(VM_STAMP): | $(VM_TOOLS)
 # -------------------------------------------------- area: egress (issue 13)
 # runtime/net/ programs each gateway's table over nf_tables netlink itself;
 # the egress tests use nft to look for residue, real curl in cells and
-# openssl for a test certificate.
-DEPS_PKGS += nftables curl openssl
+# openssl for a test certificate. policies/examples/fetch.cell (README) runs
+# curl over HTTPS: it needs the CA bundle, which `make deps` (no recommends)
+# would not bring with curl.
+DEPS_PKGS += nftables curl openssl ca-certificates
 # bench/network.sh: egress vs a plain veth (figures in docs/performance.md)
 .PHONY: bench-network
 bench-network: all
