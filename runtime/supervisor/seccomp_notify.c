@@ -403,8 +403,11 @@ void sc_notify_print_learnt(struct sc_notify *n, FILE *f)
         }
     }
     qsort(names, nn, sizeof *names, cmp_str);
-    fprintf(f, "cellrun: --learn: %llu system calls recorded; a syscalls section allowing exactly those:\n",
-            (unsigned long long)l->total);
+    fprintf(
+        f,
+        "cellrun: --learn: %llu system calls recorded (%zu distinct); a syscalls section allowing exactly "
+        "those:\n",
+        (unsigned long long)l->total, l->n);
     fprintf(f, "syscalls {\n    # learnt by cellrun --learn (%s); one run: review before use\n",
             arch_name(cell_audit_arch()));
     if (l->foreign)

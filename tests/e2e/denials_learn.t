@@ -22,7 +22,7 @@ CELL
 ok $? "the job's policy compiles"
 crun_cell "$TMP/j.plan" --learn
 is "$RC:$OUT" "0:hi" "--learn runs the job (exit 0, its output)"
-like "$ERR" "^cellrun: --learn: [0-9]+ system calls recorded" "says what it recorded"
+like "$ERR" "^cellrun: --learn: [0-9]+ system calls recorded \\([0-9]+ distinct\\)" "says what it recorded: every call, and how many different ones"
 sed -n '/^syscalls {$/,/^}$/p' "$TMP/err" > "$TMP/learnt"
 like "$(tr '\n' ' ' < "$TMP/learnt")" "default kill-process; +allow .*execve,.*getdents64,.*write;" \
    "a syscalls section: default kill-process, the calls the job made (ls's getdents64), the cell's own write"
