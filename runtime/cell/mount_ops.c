@@ -372,9 +372,27 @@ static int op_tmpfs(struct mount_state *s, const struct plan_mount_op *op, bool 
     return mount_fresh_at(s, op->dst, m);
 }
 
+/* proc is mounted read-only. Its generic entries (/proc/kpageflags,
+ * /proc/meminfo, /proc/tty/driver ...) keep one mode and owner for every
+ * proc instance of the host: a chmod in the cell's proc rewrites the
+ * kernel's entry, and every proc mounted afterwards (the host's, other
+ * cells') shows it. The owner is host root, and so is the cell's uid 0
+ * (identity maps), so without a read-only mount a root workload without
+ * any capability could make root-only kernel state world-readable, or
+ * hide /proc/meminfo from the host's users, for good (escape probe
+ * proc_chmod). Landlock does not cover chmod; it already refuses every
+ * write to /proc, so the workload loses nothing it had. */
 static int op_proc(struct mount_state *s, const struct plan_mount_op *op)
 {
-    int m = new_fs("proc", 0, -1, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    unsigned attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+#ifdef CELLOS_TEST_KNOBS
+    /* test builds only: the simulated set-up bug of op_remount, for proc
+     * (runtime_landlock.t: Landlock still refuses every write there) */
+    const char *bug = getenv("CELLOS_TEST_WRITABLE_MOUNT");
+    if (bug && !strcmp(bug, op->dst))
+        attrs &= ~(unsigned)MOUNT_ATTR_RDONLY;
+#endif
+    int m = new_fs("proc", 0, -1, NULL, attrs);
     if (m < 0)
         return -1;
     int t = mount_point(s, op->dst, true);

@@ -52,11 +52,15 @@ write /work/z ok
 mkdir /tmp/y ok
 ls / ok
 mkdir /x EROFS
-write /proc/self/comm EACCES
+write /proc/self/comm EROFS
 connect 80 EACCES
 bind 8080 EACCES
 kill 1 EPERM" \
-  "grants work (reads, execs, writes where writable), a ro grant refuses writes, the root may be listed only, no /proc writes, no TCP with network none, no signal out of the domain"
+  "grants work (reads, execs, writes where writable), a ro grant refuses writes, the root may be listed only, no /proc writes (proc is mounted read-only), no TCP with network none, no signal out of the domain"
+CELLOS_TEST_WRITABLE_MOUNT=/proc cell -- write /proc/self/comm
+is "$OUT" "write /proc/self/comm EACCES" "proc left writable by a (simulated) set-up bug: Landlock still refuses the write (EACCES, not EROFS)"
+CELLOS_TEST_WRITABLE_MOUNT=/proc CELLOS_TEST_LANDLOCK_ABI=0 cell -- write /proc/self/comm
+is "$OUT" "write /proc/self/comm ok" "control: the same bug without Landlock lets the /proc write through"
 
 # ---- a mount escape alone is stopped: the /data bind left writable by a (simulated) set-up bug
 CELLOS_TEST_WRITABLE_MOUNT=/data cell -- write /data/f
@@ -64,7 +68,7 @@ is "$OUT" "write /data/f EACCES" "a read-only bind made writable by a bug: the w
 is "$(cat "$TMP/data/f")" original "the host file is unchanged"
 CELLOS_TEST_WRITABLE_MOUNT=/data CELLOS_TEST_LANDLOCK_ABI=0 cell -- write /data/f write /proc/self/comm
 is "$OUT" "write /data/f ok
-write /proc/self/comm ok" "control: the same bug without Landlock lets the write through (and /proc/self/comm is writable)"
+write /proc/self/comm EROFS" "control: the same bug without Landlock lets the write through (proc stays read-only by its mount)"
 is "$(cat "$TMP/data/f")" escaped "control: ... and the host file is overwritten"
 is "$REC" "3 0 0" "control: without Landlock the step is reported degraded, detail ABI 0"
 echo original > "$TMP/data/f"
