@@ -37,6 +37,7 @@
 #include "sign_codec.h"
 #include "sign_verify.h"
 #include "sha256.h"
+#include "verify.h"
 
 #define EV_MAX_SOURCE  2048
 #define EV_MAX_SUBJECT 1024
@@ -619,6 +620,14 @@ static int compose(struct ev_stream *s, const char *data, size_t dlen, const cha
 #undef PUT
 #undef PUTS
     size_t llen = (size_t)(l - (o->p + line0));
+    /* A line longer than a verifier reads would make the run's record
+     * unverifiable: refuse it, leaving the stream as it was (o->len,
+     * chainprev and seq are not yet advanced). */
+    if (llen > EV_VERIFY_MAX_LINE)
+        return cell_err(e, 0,
+                        "events: the %.100s event would be a %zu-byte line, longer than the %u bytes "
+                        "a verifier accepts (docs/events.md)",
+                        type, llen, EV_VERIFY_MAX_LINE);
     *l = '\n';
     o->len = line0 + llen + 1;
     uint8_t h[32];

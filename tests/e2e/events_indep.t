@@ -97,6 +97,20 @@ cp ws.trust.json ww.trust.json && chmod 666 ww.trust.json
 for t in padded upper dup ww; do both 1 hello.jsonl --trust $t.trust.json; done
 both 0 hello.jsonl --trust ws.trust.json
 
+# no line longer than a verifier reads: a started event over 1 MiB (300
+# unsafe grants with 4000-byte reasons) is refused before the cell runs
+r=$(printf 'x%.0s' $(seq 4000))
+{ sed '/allow write, exit_group, exit;/q' "$CELLOS_TOP/policies/examples/hello.cell"
+  for i in $(seq 300); do echo "allow ptrace(pid == $i) unsafe \"$r\";"; done
+  echo '}' ; echo '}'; } > big.cell
+compile big.cell big.plan
+ok $? "a policy whose started event would be over 1 MiB compiles"
+out=$("$CELLRUN" --key k.key --events big.jsonl big.plan </dev/null 2>big.err)
+is "$?" 125 "cellrun refuses to run it: exit 125"
+like "$(cat big.err)" '^cellrun: events: the dev\.cellos\.events\.cell\.lifecycle\.v1\.started event would be a [0-9]+-byte line, longer than the 1048576 bytes a verifier accepts' \
+    "one line says the started event would be longer than a line may be"
+is "$out:$(grep -c . big.jsonl)" ":0" "the workload never ran and no line was written"
+
 # tampered and forged streams: every case of tamper_events.py, for a plain
 # run and for one with a seccomp denial
 for base in hello deny; do
