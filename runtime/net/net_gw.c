@@ -7,6 +7,7 @@
 #include "net.h"
 #include "net_int.h"
 #include "runtime/events/events.h"
+#include "runtime/events/jcs.h"
 #include "runtime/lib/sys_util.h"
 
 #include <errno.h>
@@ -211,8 +212,32 @@ int net_gw_fd(const struct net_gw *g)
     return g && !g->done ? g->rep_fd : -1;
 }
 
+/* A report's string made valid UTF-8 for an event: the cell chooses a DNS
+ * query's name bytes (anything but NUL and '.'), and a string that is not
+ * UTF-8 cannot be an event, so each byte that does not begin a valid UTF-8
+ * sequence becomes U+FFFD. out has room for 3 bytes per byte of in. */
+static const char *utf8_clean(const char *in, char *out)
+{
+    size_t n = strlen(in), i = 0, o = 0;
+    while (i < n) {
+        size_t ok = jcs_utf8_valid_prefix(in + i, n - i);
+        memcpy(out + o, in + i, ok);
+        o += ok;
+        i += ok;
+        if (i < n) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
 static int emit(struct net_gw *g, struct ev_stream *ev, const struct net_report *r, struct cell_error *e)
 {
+    char namebuf[3 * sizeof r->name], whybuf[3 * sizeof r->why];
+    const char *name = utf8_clean(r->name, namebuf), *why = utf8_clean(r->why, whybuf);
     char addr[64] = "", target[300] = "";
     if (r->family)
         net_addr_str(r->family, r->addr, addr, sizeof addr);
@@ -228,12 +253,12 @@ static int emit(struct net_gw *g, struct ev_stream *ev, const struct net_report 
     switch (r->kind) {
     case NR_DNS: {
         struct ev_kv kv[] = {
-            { .key = "name", .type = EV_KV_STR, .s = r->name },
+            { .key = "name", .type = EV_KV_STR, .s = name },
             { .key = "qtype", .type = EV_KV_INT, .i = r->qtype },
             { .key = "decision", .type = EV_KV_STR, .s = r->rule >= 0 ? "answered" : "nxdomain" },
             { .key = "answer", .type = EV_KV_STR, .s = addr },
             { .key = "rule", .type = EV_KV_INT, .i = r->rule },
-            { .key = "reason", .type = EV_KV_STR, .s = r->why },
+            { .key = "reason", .type = EV_KV_STR, .s = why },
         };
         return ev_network(ev, "dns_query", kv, sizeof kv / sizeof *kv, e);
     }
@@ -246,15 +271,15 @@ static int emit(struct net_gw *g, struct ev_stream *ev, const struct net_report 
               .s = r->proto == 6   ? "tcp"
                   : r->proto == 17 ? "udp"
                                    : "icmp" },
-            { .key = "name", .type = EV_KV_STR, .s = r->name },
-            { .key = "reason", .type = EV_KV_STR, .s = r->why },
+            { .key = "name", .type = EV_KV_STR, .s = name },
+            { .key = "reason", .type = EV_KV_STR, .s = why },
         };
         return ev_network(ev, "flow_refused", kv, sizeof kv / sizeof *kv, e);
     }
     case NR_UNRESOLVED: {
         struct ev_kv kv[] = {
-            { .key = "name", .type = EV_KV_STR, .s = r->name },
-            { .key = "reason", .type = EV_KV_STR, .s = r->why },
+            { .key = "name", .type = EV_KV_STR, .s = name },
+            { .key = "reason", .type = EV_KV_STR, .s = why },
         };
         return ev_network(ev, "name_unresolved", kv, sizeof kv / sizeof *kv, e);
     }

@@ -111,6 +111,40 @@ like "$(cat big.err)" '^cellrun: events: the dev\.cellos\.events\.cell\.lifecycl
     "one line says the started event would be longer than a line may be"
 is "$out:$(grep -c . big.jsonl)" ":0" "the workload never ran and no line was written"
 
+# a workload chooses a DNS query's name bytes: names that are not UTF-8
+# (and quotes, backslashes, control bytes) still give a stream that verifies,
+# each bad byte recorded as U+FFFD (no host traffic: the rule is TEST-NET-1)
+mkdir -m 755 py && cat > py/dns.py <<'PYQ'
+import socket, struct
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+for i, labels in enumerate([[b"bad\xff\xfe", b"example"], [b'q"uo\\te\x01\x7f', b"x"],
+                            [b"\xc3\xa9t\xc3\xa9", b"fr"], [b"ok", b"test"]]):
+    m = struct.pack(">HHHHHH", i + 1, 0x0100, 1, 0, 0, 0)
+    m += b"".join(bytes([len(l)]) + l for l in labels) + b"\0" + struct.pack(">HH", 1, 1)
+    s.sendto(m, ("100.64.0.1", 53))
+    s.recv(512)
+PYQ
+cat > dns.cell <<CELL
+use "std/base";
+use "std/net-client";
+use "std/syscalls";
+use "std/syscalls-network";
+cell dnsq {
+    process { argv "/usr/bin/python3", "/t/dns.py"; env PATH = "/usr/bin:/bin"; cwd "/work"; }
+    filesystem { workspace "/work" size 1MiB; ro "$TMP/py" at "/t"; tmpfs "/tmp" size 1MiB noexec; }
+    network egress { tcp 192.0.2.0/24:80; }
+    limits { memory 256MiB; pids 32; wall 30s; }
+    syscalls { default kill-process; }
+}
+CELL
+compile dns.cell dns.plan
+"$CELLRUN" --key k.key --events dns.jsonl dns.plan </dev/null >/dev/null 2>dns.err
+is "$?" 0 "a workload querying names that are not UTF-8 runs to its end"
+is "$(jq -r 'select(.type|endswith("dns_query")) | .data.name' dns.jsonl | tr '\n' ' ')" \
+   "$(printf 'bad\xef\xbf\xbd\xef\xbf\xbd.example q"uo\\te\001\177.x \xc3\xa9t\xc3\xa9.fr ok.test ')" \
+   "each query is a dns_query event; a byte that is not UTF-8 is U+FFFD, the rest verbatim"
+both 0 dns.jsonl --trust k.trust.json --plan dns.plan
+
 # tampered and forged streams: every case of tamper_events.py, for a plain
 # run and for one with a seccomp denial
 for base in hello deny; do
