@@ -40,10 +40,16 @@ static const struct {
     { "fd", "/proc/self/fd" },      { "ptmx", "pts/ptmx" },          { "stderr", "/proc/self/fd/2" },
     { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
 };
-/* what `proc` hides (optional masks) and makes read-only */
+/* what `proc` hides (optional masks) and makes read-only. The last seven:
+ * host-wide kernel state readable by host root only (mode 0400, no
+ * capability check in the kernel): physical page flags and counts, slab
+ * and vmalloc layouts, serial line counters. The cell's uid 0 is host root
+ * (identity maps), so without a mask a root job reads them. */
 static const char *const proc_masks[] = {
-    "acpi", "asound", "bus",           "fs",          "irq",  "kallsyms",      "kcore",      "key-users",
-    "keys", "kmsg",   "latency_stats", "sched_debug", "scsi", "sysrq-trigger", "timer_list", "timer_stats",
+    "acpi",       "asound",        "bus",        "fs",          "irq",           "kallsyms",
+    "kcore",      "key-users",     "keys",       "kmsg",        "latency_stats", "sched_debug",
+    "scsi",       "sysrq-trigger", "timer_list", "timer_stats", "kpagecgroup",   "kpagecount",
+    "kpageflags", "pagetypeinfo",  "slabinfo",   "tty/driver",  "vmallocinfo",
 };
 static const char *const proc_readonly[] = { "sys" };
 

@@ -663,9 +663,11 @@ static void tr_root(struct tr *t)
 }
 
 static const char *const proc_implied[] = {
-    "acpi",  "asound",        "bus",        "fs",          "irq",           "kallsyms",
-    "kcore", "key-users",     "keys",       "kmsg",        "latency_stats", "sched_debug",
-    "scsi",  "sysrq-trigger", "timer_list", "timer_stats", "sys",           NULL
+    "acpi",       "asound",        "bus",          "fs",          "irq",           "kallsyms",
+    "kcore",      "key-users",     "keys",         "kmsg",        "latency_stats", "sched_debug",
+    "scsi",       "sysrq-trigger", "timer_list",   "timer_stats", "sys",           "kpagecgroup",
+    "kpagecount", "kpageflags",    "pagetypeinfo", "slabinfo",    "tty/driver",    "vmallocinfo",
+    NULL
 };
 
 static void tr_masks(struct tr *t, const struct jcs_value *linux_)

@@ -101,6 +101,21 @@ else
     done
 fi
 
+# The kernel's root-only proc files (tests/escape/proc_rootonly.c) are
+# readable by file mode alone, and the passes above run it as root only
+# under runtime_mkplan's layout: here as root under the cellc-compiled
+# policy, whose `proc` grant must mask them.
+if [ -z "$why" ]; then
+    sed -e 's|cwd "/work";|cwd "/work"; user 0; group 0;|' -e "s|@PROBE@|proc_rootonly|" -e "s|@ARGS@||" \
+        -e "s|@DIR@|$ESCAPE_DIR|" "$CELLOS_TOP/tests/escape/escape.cell.in" > "$TMP/r.cell"
+    "$CELLC" "$TMP/r.cell" -o "$TMP/r.plan" 2>"$TMP/c.err"
+    OUT=$(rt_cellrun --unsigned --events /dev/null "$TMP/r.plan" 2>&1 </dev/null)
+    like "$OUT" "^CONTAINED" "proc_rootonly as root under the compiled policy: $OUT"
+    grep -q "user 0;" "$TMP/r.cell"; ok $? "(that policy runs as uid 0)"
+else
+    skip 2 "$why"
+fi
+
 # The session keyring (tests/escape/keyring_session.c), which both passes
 # above refuse keyctl(2) to: here under a filter that allows every call,
 # with cellrun started from a host session keyring holding a key, as root

@@ -335,7 +335,8 @@ int main(int argc, char **argv)
     prog[n++] = (struct plan_mount_op){ .opcode = CP_OP_PIVOT_ROOT, .src = "", .dst = "" };
     if (!bare) {
         prog[n++] = (struct plan_mount_op){ .opcode = CP_OP_REMOUNT, .flags = CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV, .src = "", .dst = "/" };
-        static const char *const masks[] = { "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sysrq-trigger", "/proc/acpi", "/proc/scsi", "/sys/firmware" };
+        static const char *const masks[] = { "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sysrq-trigger", "/proc/acpi", "/proc/scsi", "/sys/firmware",
+                                             "/proc/kpagecgroup", "/proc/kpagecount", "/proc/kpageflags", "/proc/pagetypeinfo", "/proc/slabinfo", "/proc/tty/driver", "/proc/vmallocinfo" };
         for (size_t k = 0; k < sizeof masks / sizeof *masks; k++)
             prog[n++] = (struct plan_mount_op){ .opcode = CP_OP_MASK, .flags = CP_MNT_OPTIONAL, .src = "", .dst = masks[k] };
         prog[n++] = (struct plan_mount_op){ .opcode = CP_OP_REMOUNT, .flags = CP_MNT_RDONLY | CP_MNT_NOSUID | CP_MNT_NODEV | CP_MNT_NOEXEC, .src = "", .dst = "/proc/sys" };

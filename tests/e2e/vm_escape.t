@@ -33,7 +33,8 @@ LAYOUT=(--ro "$ESC:/t" --op 2:0::/proc:0555:0 --op 7:0::/proc:0:0
         --op 2:0::/dev:0755:0 --op 4:6::/dev:0755:1048576 --op 8:0:/dev/null:/dev/null:0:0
         --op 8:0:/dev/zero:/dev/zero:0:0 --op 2:0::/tmp:1777:0 --op 4:6::/tmp:1777:4194304
         --post-op 6:15::/proc/sys)
-for m in /proc/kcore /proc/keys /proc/timer_list /proc/sysrq-trigger /proc/acpi /proc/scsi; do
+for m in /proc/kcore /proc/keys /proc/timer_list /proc/sysrq-trigger /proc/acpi /proc/scsi \
+         /proc/kpagecgroup /proc/kpagecount /proc/kpageflags /proc/pagetypeinfo /proc/slabinfo /proc/tty/driver /proc/vmallocinfo; do
     LAYOUT+=(--post-op "10:32::$m")       # the runtime tests' default /proc masks (optional)
 done
 
