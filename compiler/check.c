@@ -9,6 +9,7 @@
  * order of syscall rules is: packs in resolution order, then the cell.
  */
 #include "check_int.h"
+#include "runtime/events/events.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -609,10 +610,10 @@ static void check_events_stmt(struct chk *c, const struct ast_stmt *s)
             i++;
         }
         if (!ok || i >= v->len || i + 1 == v->len || !printable_ascii(v->s, v->len) ||
-            memchr(v->s, ' ', v->len) || v->len > 1024) {
+            memchr(v->s, ' ', v->len) || v->len > 1024 || strlen(v->s) != v->len || !ev_uri_reference(v->s)) {
             diag_error(c->d, v->loc,
-                       "events source must be a URI (scheme:rest, printable ASCII, no spaces), "
-                       "e.g. \"urn:cellos:ci\"");
+                       "events source must be a URI (scheme:rest; letters, digits, -._~:/?#[]@!$&'()*+,;= "
+                       "and %%XX only), e.g. \"urn:cellos:ci\"");
             return;
         }
         p->events.source = v->s;

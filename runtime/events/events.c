@@ -129,7 +129,7 @@ int ev_run_uuid_generate(uint8_t uuid[16], struct cell_error *e)
 
 /* An RFC 3986 URI-reference by its characters: unreserved, reserved, and
  * '%' with two hex digits (what CloudEvents requires of `source`). */
-static bool uri_reference(const char *s)
+bool ev_uri_reference(const char *s)
 {
     static const char ok[] = "-._~:/?#[]@!$&'()*+,;=";
     if (!*s)
@@ -315,7 +315,7 @@ int ev_open(struct ev_stream **out, const struct ev_options *o, struct cell_erro
     static const uint8_t zero[16];
     if (memcmp(o->run_uuid, zero, 16) == 0)
         return cell_err(e, 0, "events: run_uuid is not set");
-    if (o->source && *o->source && (strlen(o->source) > EV_MAX_SOURCE || !uri_reference(o->source)))
+    if (o->source && *o->source && (strlen(o->source) > EV_MAX_SOURCE || !ev_uri_reference(o->source)))
         return cell_err(e, 0,
                         "events: source \"%.100s\" is not a URI-reference (RFC 3986) of at "
                         "most %d characters",
@@ -730,7 +730,7 @@ int ev_started(struct ev_stream *s, const struct plan *p, const struct ev_starte
     const char *sub = s->subject_opt                ? s->subject_opt
         : (p->events.subject && *p->events.subject) ? p->events.subject
                                                     : p->meta.name;
-    if (src && (strlen(src) > EV_MAX_SOURCE || !uri_reference(src)))
+    if (src && (strlen(src) > EV_MAX_SOURCE || !ev_uri_reference(src)))
         return cell_err(e, 0,
                         "events: the plan's events source \"%.100s\" is not a URI-reference "
                         "(RFC 3986)",

@@ -164,6 +164,11 @@ void ev_close(struct ev_stream *s);
 
 /* ---- added by the events team ------------------------------------------ */
 
+/* Is s (non-empty) an RFC 3986 URI-reference by its characters: unreserved,
+ * reserved, '%' with two hex digits? What `source` must be (the runtime
+ * checks it before a run, cellc when it compiles `events { source ...; }`). */
+bool ev_uri_reference(const char *s);
+
 /* A random RFC 4122 version 4 UUID for ev_options.run_uuid. */
 int ev_run_uuid_generate(uint8_t uuid[16], struct cell_error *e);
 
