@@ -6,6 +6,7 @@
  */
 #include "backend.h"
 #include "cgroup.h"
+#include "runtime/events/jcs.h"
 #include "runtime/lib/sys_util.h"
 
 #include <stdarg.h>
@@ -27,6 +28,8 @@ void backend_note(struct backend_run *r, const char *name, const char *what, con
     va_start(ap, fmt);
     vsnprintf(n->why, sizeof n->why, fmt, ap);
     va_end(ap);
+    jcs_utf8_cut(n->what); /* cut at a byte limit: never half a character in an event */
+    jcs_utf8_cut(n->why);
 }
 
 void backend_fact_str(struct backend_run *r, const char *key, const char *value)

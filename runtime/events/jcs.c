@@ -172,6 +172,12 @@ static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
     return 4;
 }
 
+char *jcs_utf8_cut(char *s)
+{
+    s[jcs_utf8_valid_prefix(s, strlen(s))] = 0;
+    return s;
+}
+
 size_t jcs_utf8_valid_prefix(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;

@@ -111,6 +111,11 @@ int jcs_key_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Length of the valid UTF-8 prefix (== len when all of it is valid). */
 size_t jcs_utf8_valid_prefix(const char *s, size_t len);
 
+/* Cut the NUL-terminated s at its first byte that is not valid UTF-8 and
+ * return s: a message snprintf truncated in the middle of a character (a
+ * long non-ASCII path) then still makes a valid event string. */
+char *jcs_utf8_cut(char *s);
+
 /* ---- strict parsing -------------------------------------------------------- */
 struct jcs_parse_error {
     struct cell_error e; /* e.msg: what is wrong */

@@ -19,6 +19,7 @@
  */
 #include "export.h"
 #include "event_types.h"
+#include "runtime/events/jcs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,6 +174,7 @@ int export_artifacts(const struct plan *p, pid_t cell_pid, const char *dir, cons
         } else {
             ok = copy_one(root, outdir, x, &size, hex, r, sizeof r);
         }
+        jcs_utf8_cut(r); /* a reason cut at 511 bytes may end inside a character */
         if (ok == 0) {
             struct ev_kv kv[] = {
                 { .key = "name", .type = EV_KV_STR, .s = x->name },

@@ -145,6 +145,28 @@ is "$(jq -r 'select(.type|endswith("dns_query")) | .data.name' dns.jsonl | tr '\
    "each query is a dns_query event; a byte that is not UTF-8 is U+FFFD, the rest verbatim"
 both 0 dns.jsonl --trust k.trust.json --plan dns.plan
 
+# a message cut at a byte limit in the middle of a character (a missing
+# artifact's long non-ASCII path: the reason is cut at 511 bytes) still
+# makes a valid event: the run ends normally and its stream verifies
+c=aa$(printf 'é%.0s' $(seq 100)) # 202 bytes
+long=/work/$c/$c/$c
+cat > exp.cell <<CELL
+use "std/base";
+cell x {
+    process { argv "/bin/true"; user 65534; group 65534; cwd "/work"; }
+    filesystem { workspace "/work" size 1MiB mode 0777; }
+    syscalls { allow @default, @basic-io, @process, @signal, openat, newfstatat, fstat, ioctl, umask, access, statfs; }
+    export { artifact "long.txt" from "$long"; }
+}
+CELL
+compile exp.cell exp.plan
+mkdir art
+"$CELLRUN" --key k.key --events exp.jsonl --export-dir art exp.plan </dev/null >/dev/null 2>exp.err
+is "$?" 0 "a run whose missing artifact has a 611-byte non-ASCII path ends normally"
+like "$(jq -r 'select(.type|endswith("export.v2.failed")) | .data.reason' exp.jsonl)" "^/work/aaé+/aaé+/aaé+$" \
+    "its export.v2.failed reason is the path cut before the character that did not fit"
+both 0 exp.jsonl --trust k.trust.json --plan exp.plan --artifacts art
+
 # tampered and forged streams: every case of tamper_events.py, for a plain
 # run and for one with a seccomp denial
 for base in hello deny; do

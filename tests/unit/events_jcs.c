@@ -53,6 +53,13 @@ int main(void)
     is_str(out, "{\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}",
            "RFC 8785 3.2.2.2: escaping as JSON.stringify");
 
+    /* jcs_utf8_cut: a message cut in the middle of a character ends before it. */
+    char cut1[] = "caf\xc3\xa9 \xe2\x82", cut2[] = "ok \xc3\xa9", cut3[] = "a\xff" "b", cut4[] = "";
+    is_str(jcs_utf8_cut(cut1), "caf\xc3\xa9 ", "utf8_cut drops a trailing half character");
+    is_str(jcs_utf8_cut(cut2), "ok \xc3\xa9", "utf8_cut keeps valid UTF-8 whole");
+    is_str(jcs_utf8_cut(cut3), "a", "utf8_cut stops at the first invalid byte");
+    is_str(jcs_utf8_cut(cut4), "", "utf8_cut of an empty string");
+
     /* RFC 8785 section 3.2.2 literals and whitespace. */
     ok(CANON(" { \"literals\" : [ null , true , false ] } ") == 0, "literals parse");
     is_str(out, "{\"literals\":[null,true,false]}", "whitespace removed, literals kept");
