@@ -234,7 +234,7 @@ static int deliver(struct drain *d, size_t i, bool *permanent, struct cell_error
             char *subj = d->subjects + k * SUBJ_SLOT, *mid = d->ids + k * ID_SLOT;
             if (!field(d->lines[k].p, d->lines[k].n, "type", &type, &tn) ||
                 !field(d->lines[k].p, d->lines[k].n, "source", &src, &sn) ||
-                !field(d->lines[k].p, d->lines[k].n, "id", &id, &in) || sn + in + 2 > ID_SLOT) {
+                !field(d->lines[k].p, d->lines[k].n, "id", &id, &in) || in + strlen(d->run) + 11 > ID_SLOT) {
                 *permanent = true;
                 return cell_err(e, 0, "spool %s: byte %zu: not an event line", d->run,
                                 (size_t)(d->lines[k].p - d->buf + (ptrdiff_t)d->base));
@@ -249,12 +249,15 @@ static int deliver(struct drain *d, size_t i, bool *permanent, struct cell_error
                 return cell_err(e, 0, "nats %s: the subject template gives no valid subject for %.*s",
                                 s->spec.display, (int)tn, type);
             }
-            memcpy(mid, src, sn);
-            mid[sn] = '/';
-            memcpy(mid + sn + 1, id, in);
+            /* The message id is urn:uuid:RUN/ID: the event's source/id
+             * when the run has the default source, and unique per event
+             * also when the plan sets its own events.source (the same for
+             * every run of the plan: source/id would make JetStream drop a
+             * later run's events as duplicates). */
+            int ml = snprintf(mid, ID_SLOT, "urn:uuid:%s/%.*s", d->run, (int)in, id);
             d->msgs[k] = (struct nats_msg){ .subject = subj,
                                             .msg_id = mid,
-                                            .msg_id_len = sn + 1 + in,
+                                            .msg_id_len = (size_t)ml,
                                             .data = d->lines[k].p,
                                             .len = d->lines[k].n };
         }

@@ -47,6 +47,19 @@ CELLOS_EVENTS="$URL/cellos.events.env file:env.ev" run true.plan
 is "$RC" 0 "\$CELLOS_EVENTS names a JetStream sink and a file (space-separated)"; [ "$RC" = 0 ] || diag "$OUT"
 "$JSREAD" read "$URL" CELLOS_EVENTS js2.jsonl
 tail -n "$(wc -l < env.ev)" js2.jsonl | cmp -s - env.ev; ok $? "JetStream got that run's lines too"
+# a plan with its own events.source (the same for every run of the plan):
+# the message id is urn:uuid:RUN/ID, so a second run is not a duplicate
+sed 's|^    network none;|    network none;\n    events { source "urn:cellos:ci"; }|' \
+    "$CELLOS_TOP/policies/examples/hello.cell" > src.cell
+"$CELLC" -I "$CELLOS_TOP/policies" src.cell -o src.plan
+before=$(wc -l < js2.jsonl)
+for i in 1 2; do run --events "$URL/cellos.events.src" --events file:src.ev src.plan; done
+is "$RC" 0 "two runs of a plan whose events.source is urn:cellos:ci"
+"$JSREAD" read "$URL" CELLOS_EVENTS js3.jsonl
+tail -n +"$((before + 1))" js3.jsonl | cmp -s - src.ev
+ok $? "JetStream holds both runs, not the first twice or once ($(wc -l < src.ev) events)"
+msgid=$(JSREAD_VERBOSE=1 "$JSREAD" read "$URL" CELLOS_EVENTS /dev/null 2>&1 | sed -n "$((before + 1))p")
+like "$msgid" " urn:uuid:$(head -1 src.ev | jq -r .data.runid)/1\$" "the message id is the run's UUID URN and the event id"
 
 # ---- the server down before the run: spooled, delivered by cellrun flush
 nats_stop main
