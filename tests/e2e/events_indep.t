@@ -166,6 +166,22 @@ is "$?" 0 "a run whose missing artifact has a 611-byte non-ASCII path ends norma
 like "$(jq -r 'select(.type|endswith("export.v2.failed")) | .data.reason' exp.jsonl)" "^/work/aaé+/aaé+/aaé+$" \
     "its export.v2.failed reason is the path cut before the character that did not fit"
 both 0 exp.jsonl --trust k.trust.json --plan exp.plan --artifacts art
+# an export event naming a path, signed by the trusted key: refused, not followed
+"$PY" - <<'PYF'
+import json, sys
+sys.path.insert(0, __import__("os").environ["CELLOS_TOP"] + "/tests/python")
+from tamper_events import load_key, rebuild
+evs = [json.loads(l) for l in open("exp.jsonl", "rb").read().split(b"\n")[:-1]]
+for e in evs:
+    if e["type"].endswith("export.v2.failed"):
+        e["type"] = e["type"][:-6] + "completed"
+        d = e["data"]
+        e["data"] = dict(cellid=d["cellid"], name="../escape", path=d["path"], size=0,
+                         sha256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+open("dotdot.jsonl", "wb").write(b"\n".join(rebuild(evs, load_key("k.key"))) + b"\n")
+PYF
+: > art/escape
+both 1 dotdot.jsonl --trust k.trust.json --artifacts art
 
 # tampered and forged streams: every case of tamper_events.py, for a plain
 # run and for one with a seccomp denial

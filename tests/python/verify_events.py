@@ -543,9 +543,14 @@ def check_artifacts(raw, root):
             continue
         d = ev["data"]
         cell, name = d.get("cellid"), d.get("name")
-        if not isinstance(cell, str) or not isinstance(name, str) or "/" in cell \
-                or cell in ("", ".", ".."):
-            raise Fault("artifacts", "bad cellid or name in an export event")
+        size, sha = d.get("size"), d.get("sha256")
+        if not isinstance(cell, str) or not re.fullmatch(r"[0-9a-f-]{1,64}", cell) \
+                or not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name) \
+                or name in (".", "..") or cell in (".", "..") \
+                or isinstance(size, bool) or not isinstance(size, int) \
+                or not isinstance(sha, str) or len(sha) != 64:
+            raise Fault("artifacts", "an export event without a valid cellid, name, size "
+                        "and sha256")
         want.setdefault(cell, {})[name] = d
     for cell, files in want.items():
         cdir = os.path.join(root, cell)
