@@ -213,6 +213,56 @@ static int recv_go(struct native *n, int sync_rd)
     return 0;
 }
 
+/* The cell is a fork of cellrun, so its /proc/PID/cmdline, which every
+ * process of the cell may read (no ptrace right needed, unlike environ or
+ * mem), was cellrun's command line: a remote sink's user:password@ or
+ * token@ (docs/events.md), the key's path (escape probe init_cmdline). The
+ * child wipes its copy of the argv strings, whose bounds are arg_start and
+ * arg_end of /proc/self/stat, after moving the extra arguments it passes
+ * on to its heap. The environment (sink settings, pass values) stays:
+ * /proc/PID/environ needs ptrace access, which the non-dumpable init
+ * denies. */
+static int wipe_cmdline(struct cell_config *c)
+{
+    if (c->n_extra_args) {
+        char **extra = calloc(c->n_extra_args + 1, sizeof *extra);
+        if (!extra)
+            return -1;
+        for (size_t i = 0; i < c->n_extra_args; i++)
+            if (!(extra[i] = strdup(c->extra_args[i])))
+                return -1;
+        c->extra_args = extra; /* the cell's until it ends */
+    }
+    char buf[2048];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    int err = errno;
+    close(fd);
+    if (k <= 0) {
+        errno = k < 0 ? err : EIO;
+        return -1;
+    }
+    buf[k] = 0;
+    /* after the command name, field 3 (state) on; arg_start is field 48 */
+    char *p = strrchr(buf, ')');
+    unsigned long long start = 0, end = 0;
+    for (int field = 2; p && field < 49; field++) {
+        p = strchr(p + 1, ' ');
+        if (p && field + 1 == 48)
+            start = strtoull(p + 1, NULL, 10);
+        else if (p && field + 1 == 49)
+            end = strtoull(p + 1, NULL, 10);
+    }
+    if (!start || end <= start) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset((void *)(uintptr_t)start, 0, (size_t)(end - start));
+    return 0;
+}
+
 static void native_child(struct native *n, int sync_rd, int ready_wr, struct cell_report *rep)
 {
     /* the relay's own ends are the supervisor's (they may sit at 0-2 when
@@ -226,9 +276,13 @@ static void native_child(struct native *n, int sync_rd, int ready_wr, struct cel
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         _exit(125);
+    /* a failure is the namespaces step's (the cell stops there) */
+    if (wipe_cmdline(&n->cfg) < 0)
+        n->cfg.ns_err = errno;
     if (n->late_ns) {
         /* beside the supervisor's work; a failure is the namespaces step's */
-        n->cfg.ns_err = unshare((int)n->late_ns) < 0 ? errno : 0;
+        if (unshare((int)n->late_ns) < 0 && !n->cfg.ns_err)
+            n->cfg.ns_err = errno;
         ssize_t w = write(ready_wr, "n", 1);
         close(ready_wr);
         if (w != 1)
