@@ -424,9 +424,14 @@ static int op_proc(struct mount_state *s, const struct plan_mount_op *op)
     return r;
 }
 
+/* The cell's devpts holds at most 256 ptys. Every devpts instance but the
+ * host's first draws from one pool (kernel.pty.max less kernel.pty.reserve:
+ * 3072 by default), so without a bound one cell took all of it (3071 ptys
+ * from one process here) and no other cell or container of the host could
+ * get a terminal until it ended (escape probe devpts_max). */
 static int op_devpts(struct mount_state *s, const struct plan_mount_op *op)
 {
-    static const char *const opts[] = { "ptmxmode", "0666", "mode", "0620", NULL };
+    static const char *const opts[] = { "ptmxmode", "0666", "mode", "0620", "max", "256", NULL };
     int m = new_fs("devpts", 0, -1, opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
     if (m < 0)
         return -1;
