@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
 
 #define DEV_TMPFS_SIZE (64u * 1024)
@@ -652,6 +653,25 @@ void check_fs_final(struct chk *c)
 void check_fs_rw_writable(struct chk *c)
 {
     uint32_t uid = c->p->process.uid, gid = c->p->process.gid;
+    /* Natively (as root) every id of the cell is the host's: a file the job
+     * makes or chmods in a host directory keeps owner and mode there, so a
+     * job that can own root's files (uid 0, or CAP_CHOWN with CAP_FOWNER)
+     * can leave a setuid-root program on the host, which any host user who
+     * reaches it runs as root unless the host mounts it nosuid (the cell's
+     * own nosuid binds do not protect the host). Not an error: writing the
+     * directory is what the grant says; the owner is what it may not say. */
+    uint64_t caps = c->p->process.capabilities;
+    bool host_root = uid == 0 || ((caps & (1ull << CAP_CHOWN)) && (caps & (1ull << CAP_FOWNER)));
+    for (size_t i = 0; host_root && i < c->pol->n_grants; i++) {
+        const struct fs_grant *g = &c->grants[i];
+        if (g->kind == AS_RW && !g->implied && g->src)
+            diag_warning(c->d, g->loc,
+                         "rw %s: the cell's %s, so a file the job makes there, a setuid-root one included, "
+                         "can belong to host root (natively every id is the host's); mount %s nosuid on the "
+                         "host, or run the job as another user without CAP_CHOWN and CAP_FOWNER",
+                         g->src, uid == 0 ? "uid is 0" : "capabilities include CAP_CHOWN and CAP_FOWNER",
+                         g->src);
+    }
     if (uid == 0)
         return;
     for (size_t i = 0; i < c->pol->n_grants; i++) {
