@@ -215,14 +215,16 @@ static int recv_go(struct native *n, int sync_rd)
 
 /* The cell is a fork of cellrun, so its /proc/PID/cmdline, which every
  * process of the cell may read (no ptrace right needed, unlike environ or
- * mem), was cellrun's command line: a remote sink's user:password@ or
- * token@ (docs/events.md), the key's path (escape probe init_cmdline). The
- * child wipes its copy of the argv strings, whose bounds are arg_start and
- * arg_end of /proc/self/stat, after moving the extra arguments it passes
- * on to its heap. The environment (sink settings, pass values) stays:
- * /proc/PID/environ needs ptrace access, which the non-dumpable init
- * denies. */
-static int wipe_cmdline(struct cell_config *c)
+ * mem), was cellrun's command line, with a remote sink's user:password@,
+ * token@ or secret URL path or query (docs/events.md; escape probe
+ * init_cmdline). The child overwrites, in its copy of the argv strings
+ * (bounds: arg_start and arg_end of /proc/self/stat), everything after
+ * "://" in an argument with '*', lengths unchanged: the rest (the plan's
+ * path) still names the run for `ps` and the tests' leak checks. The extra
+ * arguments it passes on move to its heap first (one may be a URL). The
+ * environment (CELLOS_EVENTS) stays: /proc/PID/environ needs ptrace
+ * access, which the non-dumpable init denies. */
+static int redact_cmdline(struct cell_config *c)
 {
     if (c->n_extra_args) {
         char **extra = calloc(c->n_extra_args + 1, sizeof *extra);
@@ -259,7 +261,14 @@ static int wipe_cmdline(struct cell_config *c)
         errno = EINVAL;
         return -1;
     }
-    memset((void *)(uintptr_t)start, 0, (size_t)(end - start));
+    char *a = (char *)(uintptr_t)start, *z = (char *)(uintptr_t)end;
+    while (a < z) {
+        size_t n = strnlen(a, (size_t)(z - a));
+        char *u = memmem(a, n, "://", 3);
+        if (u)
+            memset(u + 3, '*', n - (size_t)(u + 3 - a));
+        a += n + 1;
+    }
     return 0;
 }
 
@@ -277,7 +286,7 @@ static void native_child(struct native *n, int sync_rd, int ready_wr, struct cel
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         _exit(125);
     /* a failure is the namespaces step's (the cell stops there) */
-    if (wipe_cmdline(&n->cfg) < 0)
+    if (redact_cmdline(&n->cfg) < 0)
         n->cfg.ns_err = errno;
     if (n->late_ns) {
         /* beside the supervisor's work; a failure is the namespaces step's */

@@ -137,6 +137,16 @@ else
     skip 3 "cellc is not built"
 fi
 
+# cellrun's command line as the cell sees it (tests/escape/init_cmdline.c;
+# /proc/1/cmdline needs no ptrace right): with a remote sink whose URL holds
+# a user:password@ and a token (a closed local port; the spool is waited on
+# for 0.3 s), no URL may show; the plan's path still does (ps, leak checks)
+mkplan "$TMP/u.plan" --ro "$ESCAPE_DIR:/t" -- /t/init_cmdline
+OUT=$(CELLOS_SINK_WAIT_MS=300 rt_cellrun --unsigned --events /dev/null --spool "$TMP/spool" \
+      --events "http://cellos:s3cretpw@127.0.0.1:9/ingest?token=s3cret" "$TMP/u.plan" 2>/dev/null </dev/null)
+like "$OUT" "^CONTAINED .*--events http://\*+ .*u\.plan" "init_cmdline with a remote sink's credentials: $OUT"
+rm -rf "$TMP/spool"
+
 # The session keyring (tests/escape/keyring_session.c), which both passes
 # above refuse keyctl(2) to: here under a filter that allows every call,
 # with cellrun started from a host session keyring holding a key, as root

@@ -1,7 +1,9 @@
 /* Read cellrun's command line through /proc/PID/cmdline (readable without
- * any ptrace right): the cell's init is a fork of cellrun, and that line
- * may hold a remote sink's user:password@ or token@ and the key's path. No
- * process of the cell may show cellrun's options. */
+ * any ptrace right): the cell's init is a fork of cellrun, and its command
+ * line may name a remote sink with user:password@, token@ or a secret in
+ * the URL's path or query. No process of the cell may show a URL's part
+ * after "://" (the runtime stars it out); the init's line is printed, so a
+ * test can see that the probe read it. */
 #include "probe.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,7 +12,7 @@ int main(void)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
-    int seen = 0;
+    char init[4096] = "";
     while (d && (e = readdir(d))) {
         if (e->d_name[0] < '1' || e->d_name[0] > '9')
             continue;
@@ -23,13 +25,15 @@ int main(void)
         close(fd);
         if (n <= 0)
             continue;
-        seen++;
         for (ssize_t i = 0; i < n; i++)
             if (!b[i])
                 b[i] = ' ';
         b[n] = 0;
-        if (strstr(b, "--events") || strstr(b, "--unsigned") || strstr(b, "--key") || strstr(b, "cellrun"))
-            ESCAPED("/proc/%s/cmdline shows cellrun's command line: %.200s", e->d_name, b);
+        for (char *u = strstr(b, "://"); u; u = strstr(u + 3, "://"))
+            if (u[3] && u[3] != '*' && u[3] != ' ')
+                ESCAPED("/proc/%s/cmdline shows a URL: %.300s", e->d_name, b);
+        if (!strcmp(e->d_name, "1"))
+            snprintf(init, sizeof init, "%s", b);
     }
-    CONTAINED("no process of the cell shows cellrun's command line (%d with one)", seen);
+    CONTAINED("no URL in any command line of the cell; the init's: %.300s", init);
 }
