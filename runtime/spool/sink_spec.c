@@ -184,11 +184,38 @@ static int parse_nats(const char *spec, const char *rest, struct sink_spec *o, s
     return 0;
 }
 
+/* An HTTP URL as messages show it: a password in the userinfo and the
+ * whole query (where tokens ride: ?token=..., ?sig=...) are "***". */
+static void http_display(const char *url, size_t n, char *out, size_t cap)
+{
+    const char *auth = strstr(url, "://");
+    auth = auth && (size_t)(auth - url) < n ? auth + 3 : url;
+    const char *end = url + n;
+    const char *hostend = auth;
+    while (hostend < end && *hostend != '/' && *hostend != '?')
+        hostend++;
+    const char *at = NULL;
+    for (const char *p = auth; p < hostend; p++)
+        if (*p == '@')
+            at = p; /* the last '@' ends the userinfo */
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    const char *q = memchr(hostend, '?', (size_t)(end - hostend));
+    const char *path_end = q ? q : end;
+    if (at && colon)
+        snprintf(out, cap, "%.*s:***%.*s%s", (int)(colon - url), url, (int)(path_end - at), at,
+                 q ? "?***" : "");
+    else if (at)
+        snprintf(out, cap, "%.*s***%.*s%s", (int)(auth - url), url, (int)(path_end - at), at,
+                 q ? "?***" : "");
+    else
+        snprintf(out, cap, "%.*s%s", (int)(path_end - url), url, q ? "?***" : "");
+}
+
 static int parse_http(const char *spec, struct sink_spec *o, struct cell_error *e)
 {
     const char *hash = strchr(spec, '#');
     size_t n = hash ? (size_t)(hash - spec) : strlen(spec);
-    snprintf(o->display, sizeof o->display, "%.*s", (int)n, spec);
+    http_display(spec, n, o->display, sizeof o->display);
     if (copy_plain(spec, n, o->url, sizeof o->url) < 0)
         return cell_err(e, 0, "events: sink %s: URL too long", o->display);
     for (size_t i = 0; i < n; i++)

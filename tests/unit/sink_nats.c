@@ -123,6 +123,16 @@ static void test_spec(void)
     ok(sink_spec_parse("https://r.example/ce?x=1#batch&batchmax=50", &s, &e) == 0 && s.batch &&
            s.batch_max == 50 && s.tls && strcmp(s.url, "https://r.example/ce?x=1") == 0,
        "an https batched spec; the #options are not part of the URL");
+    ok(sink_spec_parse("https://ci:s3cret@r.example:8443/ce?token=t0ken&x=1#batch", &s, &e) == 0 &&
+           strcmp(s.url, "https://ci:s3cret@r.example:8443/ce?token=t0ken&x=1") == 0 &&
+           strcmp(s.display, "https://ci:***@r.example:8443/ce?***") == 0,
+       "an http spec's display hides the password and the query: %s", s.display);
+    ok(sink_spec_parse("http://t0ken@h/x", &s, &e) == 0 && strcmp(s.display, "http://***@h/x") == 0,
+       "... and a userinfo token: %s", s.display);
+    ok(sink_spec_parse("http://h/x", &s, &e) == 0 && strcmp(s.display, "http://h/x") == 0,
+       "a plain URL is shown as it is");
+    ok(sink_spec_parse("http://h/a@b:c?k=v", &s, &e) == 0 && strcmp(s.display, "http://h/a@b:c?***") == 0,
+       "an '@' in the path is not userinfo: %s", s.display);
     ok(sink_spec_parse("http:///ce", &s, &e) < 0, "an http spec without a host");
     ok(sink_spec_parse("http://h/a b", &s, &e) < 0, "a space in the URL");
     ok(!sink_spec_is_remote("events.jsonl") && sink_spec_is_remote("https://x"), "local vs remote");
