@@ -927,12 +927,13 @@ static int op_remount(struct fs *f, size_t i, const struct plan_mount_op *op)
         return 0;
     }
     bool dir = r.l.kind == K_DIR || (r.l.kind == K_UNKNOWN && proc_dir_name(base_of(r.path)));
+    bool in_proc = m->kind == OCI_FS_PROC; /* add_mask may move b->mounts: m is not used after it */
     if (add_mask(f, (int)i, r.path, dir) < 0)
         return -1;
     oci_note(b, "filesystem.remount",
              "%.80s lies in gVisor's %s, which cannot be re-mounted in part: "
              "it is an empty read-only %s instead",
-             r.path, m->kind == OCI_FS_PROC ? "procfs" : "own filesystem", dir ? "directory" : "file");
+             r.path, in_proc ? "procfs" : "own filesystem", dir ? "directory" : "file");
     b->ops[i].how = OCI_HOW_GVISOR;
     return 0;
 }
