@@ -14,21 +14,8 @@ ev() { jq -r "select(.type|endswith(\"$1\")) | .data.$2" "$TMP/ev.jsonl"; }
 compile() { "$CELLC" -I "$CELLOS_TOP/policies" "$1" -o "$2" 2>"$TMP/cerr" || { cat "$TMP/cerr" >&2; return 1; }; }
 
 mkdir -p "$TMP/ws" && chmod 777 "$TMP/ws"
-# what mkdir needs, except mkdir itself: an explicit kill rule on line 7
-policy() { # policy ARGV-LIST [MORE-ALLOWED]
-    cat <<CELL
-use "std/base";
-cell d {
-    process { argv $1; user 65534; group 65534; }
-    filesystem { rw "$TMP/ws"; }
-    syscalls {
-        default kill-process;
-        kill-process mkdirat, mkdir;
-        allow @default, @basic-io, @process, @signal, openat, newfstatat, fstat, ioctl, umask, access, statfs$2;
-    }
-}
-CELL
-}
+. "$CELLOS_TOP/tests/lib/denial_policy.sh"
+policy() { denial_policy "$@"; }
 
 # 1. a rule decides: the call is named with the rule and its line, and never ran
 policy "\"/bin/mkdir\", \"$TMP/ws/made\"" > "$TMP/d.cell"

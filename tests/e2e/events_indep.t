@@ -28,20 +28,8 @@ ok $? "two keys"
 compile() { "$CELLC" -I "$CELLOS_TOP/policies" "$1" -o "$2" 2>cerr || { cat cerr >&2; return 1; }; }
 compile "$CELLOS_TOP/policies/examples/hello.cell" hello.plan
 mkdir ws && chmod 777 ws
-policy() { # policy ARGV-LIST
-    cat <<CELL
-use "std/base";
-cell d {
-    process { argv $1; user 65534; group 65534; }
-    filesystem { rw "$TMP/ws"; }
-    syscalls {
-        default kill-process;
-        kill-process mkdirat, mkdir;
-        allow @default, @basic-io, @process, @signal, openat, newfstatat, fstat, ioctl, umask, access, statfs;
-    }
-}
-CELL
-}
+. "$CELLOS_TOP/tests/lib/denial_policy.sh"
+policy() { denial_policy "$@"; }
 policy '"/bin/false"' > false.cell && compile false.cell false.plan
 policy "\"/bin/mkdir\", \"$TMP/ws/made\"" > deny.cell && compile deny.cell deny.plan
 policy '"/bin/sleep", "10"' > sleep.cell && compile sleep.cell sleep.plan
