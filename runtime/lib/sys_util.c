@@ -78,6 +78,20 @@ ssize_t sys_read_head(int dirfd, const char *name, int oflags, char *buf, size_t
     return r;
 }
 
+const char *sys_proc_stat_field(const char *stat, int field)
+{
+    const char *p = strrchr(stat, ')');
+    if (!p || p[1] != ' ' || field < 3)
+        return NULL;
+    p += 2; /* field 3 */
+    for (int f = 3; f < field && p; f++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
+    }
+    return p && *p ? p : NULL;
+}
+
 void sys_kill_and_reap(pid_t pid)
 {
     if (pid <= 0)

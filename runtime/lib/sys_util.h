@@ -31,6 +31,11 @@ int sys_cgroup_join(int dirfd);
  * or read, or is empty. For small status files and logs. */
 ssize_t sys_read_head(int dirfd, const char *name, int oflags, char *buf, size_t n);
 
+/* In a /proc/PID/stat line (NUL-terminated), the start of field `field`
+ * (proc(5)'s numbering, 3 = state and on: the comm, field 2, may hold
+ * spaces and ')'), or NULL when the line has fewer fields. */
+const char *sys_proc_stat_field(const char *stat, int field);
+
 /* Make sure pid, a child of the caller, is gone: when it has not exited,
  * SIGKILL it; then reap it. For teardown paths that must never leave a
  * process behind. */

@@ -236,27 +236,11 @@ static int redact_cmdline(struct cell_config *c)
         c->extra_args = extra; /* the cell's until it ends */
     }
     char buf[2048];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (sys_read_head(AT_FDCWD, "/proc/self/stat", 0, buf, sizeof buf) < 0)
         return -1;
-    ssize_t k = read(fd, buf, sizeof buf - 1);
-    int err = errno;
-    close(fd);
-    if (k <= 0) {
-        errno = k < 0 ? err : EIO;
-        return -1;
-    }
-    buf[k] = 0;
-    /* after the command name, field 3 (state) on; arg_start is field 48 */
-    char *p = strrchr(buf, ')');
-    unsigned long long start = 0, end = 0;
-    for (int field = 2; p && field < 49; field++) {
-        p = strchr(p + 1, ' ');
-        if (p && field + 1 == 48)
-            start = strtoull(p + 1, NULL, 10);
-        else if (p && field + 1 == 49)
-            end = strtoull(p + 1, NULL, 10);
-    }
+    const char *fs = sys_proc_stat_field(buf, 48),
+               *fe = sys_proc_stat_field(buf, 49); /* arg_start, arg_end */
+    unsigned long long start = fs ? strtoull(fs, NULL, 10) : 0, end = fe ? strtoull(fe, NULL, 10) : 0;
     if (!start || end <= start) {
         errno = EINVAL;
         return -1;

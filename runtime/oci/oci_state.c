@@ -123,44 +123,26 @@ uint64_t ocr_proc_starttime(pid_t pid, bool *zombie)
         return 0;
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (sys_read_head(AT_FDCWD, path, 0, buf, sizeof buf) < 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
+    const char *state = sys_proc_stat_field(buf, 3);
+    if (!state)
         return 0;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the comm may hold spaces and ')' */
-    if (!p || p[1] != ' ')
-        return 0;
-    p += 2;
-    *zombie = *p == 'Z' || *p == 'X';
-    /* p is field 3 (state); starttime is field 22 */
-    for (int f = 3; f < 22 && p; f++) {
-        p = strchr(p, ' ');
-        if (p)
-            p++;
-    }
-    return p ? strtoull(p, NULL, 10) : 0;
+    *zombie = *state == 'Z' || *state == 'X';
+    const char *start = sys_proc_stat_field(buf, 22);
+    return start ? strtoull(start, NULL, 10) : 0;
 }
 
 pid_t ocr_proc_ppid(pid_t pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (sys_read_head(AT_FDCWD, path, 0, buf, sizeof buf) < 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
+    const char *state = sys_proc_stat_field(buf, 3), *ppid = sys_proc_stat_field(buf, 4);
+    if (!state || state[1] != ' ' || !ppid)
         return -1;
-    buf[n] = 0;
-    char *p = strrchr(buf, ')'); /* the comm may hold spaces and ')' */
-    if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-        return -1;
-    return (pid_t)strtol(p + 4, NULL, 10); /* field 4 */
+    return (pid_t)strtol(ppid, NULL, 10);
 }
 
 enum ocr_status ocr_state_status(const struct ocr_state *st)
