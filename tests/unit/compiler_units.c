@@ -12,55 +12,24 @@ static uint64_t u(const char *s, uint64_t max, int *rc)
     return v;
 }
 
-#define BYTES_OK(s, want)                                                                                    \
-    do {                                                                                                     \
-        uint64_t v_ = 0;                                                                                     \
-        char e_[200];                                                                                        \
-        int r_ = parse_bytes(s, &v_, e_, sizeof e_);                                                         \
-        ok(r_ == 0 && v_ == (uint64_t)(want), "bytes %s = %llu (got %llu, %s)", s,                           \
-           (unsigned long long)(want), (unsigned long long)v_, r_ ? e_ : "ok");                              \
-    } while (0)
-#define BYTES_BAD(s, msg)                                                                                    \
-    do {                                                                                                     \
-        uint64_t v_ = 0;                                                                                     \
-        char e_[200] = "";                                                                                   \
-        int r_ = parse_bytes(s, &v_, e_, sizeof e_);                                                         \
-        ok(r_ == -1 && strstr(e_, msg) != NULL, "bytes %s refused: %s", s, e_);                              \
-    } while (0)
-#define DUR_OK(s, want)                                                                                      \
-    do {                                                                                                     \
-        uint64_t v_ = 0;                                                                                     \
-        char e_[200];                                                                                        \
-        int r_ = parse_duration_ms(s, &v_, e_, sizeof e_);                                                   \
-        ok(r_ == 0 && v_ == (uint64_t)(want), "duration %s = %llums", s, (unsigned long long)(want));        \
-    } while (0)
-#define DUR_BAD(s, msg)                                                                                      \
-    do {                                                                                                     \
-        uint64_t v_ = 0;                                                                                     \
-        char e_[200] = "";                                                                                   \
-        int r_ = parse_duration_ms(s, &v_, e_, sizeof e_);                                                   \
-        ok(r_ == -1 && strstr(e_, msg) != NULL, "duration %s refused: %s", s, e_);                           \
-    } while (0)
-#define PATH_OK(s)                                                                                           \
-    do {                                                                                                     \
-        char e_[200];                                                                                        \
-        ok(check_path(s, strlen(s), e_, sizeof e_) == 0, "path %s ok", s);                                   \
-    } while (0)
-#define PATH_BAD(s, n, msg)                                                                                  \
-    do {                                                                                                     \
-        char e_[200] = "";                                                                                   \
-        ok(check_path(s, n, e_, sizeof e_) == -1 && strstr(e_, msg), "path refused: %s", e_);                \
-    } while (0)
-#define HOST_OK(s)                                                                                           \
-    do {                                                                                                     \
-        char e_[200];                                                                                        \
-        ok(check_host(s, strlen(s), e_, sizeof e_) == 0, "host %s ok", s);                                   \
-    } while (0)
-#define HOST_BAD(s)                                                                                          \
-    do {                                                                                                     \
-        char e_[200];                                                                                        \
-        ok(check_host(s, strlen(s), e_, sizeof e_) == -1, "host %s refused: %s", s, e_);                     \
-    } while (0)
+#define BYTES_OK(s, want) do { uint64_t v_ = 0; char e_[200]; \
+    int r_ = parse_bytes(s, &v_, e_, sizeof e_); \
+    ok(r_ == 0 && v_ == (uint64_t)(want), "bytes %s = %llu (got %llu, %s)", s, (unsigned long long)(want), \
+       (unsigned long long)v_, r_ ? e_ : "ok"); } while (0)
+#define BYTES_BAD(s, msg) do { uint64_t v_ = 0; char e_[200] = ""; \
+    int r_ = parse_bytes(s, &v_, e_, sizeof e_); \
+    ok(r_ == -1 && strstr(e_, msg) != NULL, "bytes %s refused: %s", s, e_); } while (0)
+#define DUR_OK(s, want) do { uint64_t v_ = 0; char e_[200]; \
+    int r_ = parse_duration_ms(s, &v_, e_, sizeof e_); \
+    ok(r_ == 0 && v_ == (uint64_t)(want), "duration %s = %llums", s, (unsigned long long)(want)); } while (0)
+#define DUR_BAD(s, msg) do { uint64_t v_ = 0; char e_[200] = ""; \
+    int r_ = parse_duration_ms(s, &v_, e_, sizeof e_); \
+    ok(r_ == -1 && strstr(e_, msg) != NULL, "duration %s refused: %s", s, e_); } while (0)
+#define PATH_OK(s) do { char e_[200]; ok(check_path(s, strlen(s), e_, sizeof e_) == 0, "path %s ok", s); } while (0)
+#define PATH_BAD(s, n, msg) do { char e_[200] = ""; \
+    ok(check_path(s, n, e_, sizeof e_) == -1 && strstr(e_, msg), "path refused: %s", e_); } while (0)
+#define HOST_OK(s) do { char e_[200]; ok(check_host(s, strlen(s), e_, sizeof e_) == 0, "host %s ok", s); } while (0)
+#define HOST_BAD(s) do { char e_[200]; ok(check_host(s, strlen(s), e_, sizeof e_) == -1, "host %s refused: %s", s, e_); } while (0)
 
 int main(void)
 {
@@ -69,17 +38,12 @@ int main(void)
     is_int(u("0x2a", 100, &rc), 42, "hex");
     is_int(u("052", 100, &rc), 42, "leading 0 is octal");
     is_int(u("0", 100, &rc), 0, "zero");
-    u("101", 100, &rc);
-    is_int(rc, -1, "above max refused");
-    u("18446744073709551616", UINT64_MAX, &rc);
-    is_int(rc, -1, "2^64 overflows");
+    u("101", 100, &rc); is_int(rc, -1, "above max refused");
+    u("18446744073709551616", UINT64_MAX, &rc); is_int(rc, -1, "2^64 overflows");
     is_int((long long)(u("18446744073709551615", UINT64_MAX, &rc) == UINT64_MAX), 1, "2^64-1 fits");
-    u("089", 1000, &rc);
-    is_int(rc, -1, "8 is not an octal digit");
-    u("12MiB", UINT64_MAX, &rc);
-    is_int(rc, -1, "no unit on a plain integer");
-    u("0x", 100, &rc);
-    is_int(rc, -1, "bare 0x refused");
+    u("089", 1000, &rc); is_int(rc, -1, "8 is not an octal digit");
+    u("12MiB", UINT64_MAX, &rc); is_int(rc, -1, "no unit on a plain integer");
+    u("0x", 100, &rc); is_int(rc, -1, "bare 0x refused");
 
     BYTES_OK("4096", 4096);
     BYTES_OK("64KiB", 65536);
@@ -172,18 +136,15 @@ int main(void)
     ok(parse_sha256_hex(hx, 63, sha, e, sizeof e) == -1, "short sha refused");
 
     ok(sys_path_within("/a/b", "/a") && sys_path_within("/a", "/a") && !sys_path_within("/ab", "/a") &&
-           sys_path_within("/x", "/"),
-       "path_within is component-wise");
+       sys_path_within("/x", "/"), "path_within is component-wise");
     const char *st = "42 (a) (b c) S 7 42 42 0 -1 4194560 99";
-    const char *f3 = sys_proc_stat_field(st, 3), *f4 = sys_proc_stat_field(st, 4),
-               *f9 = sys_proc_stat_field(st, 9);
+    const char *f3 = sys_proc_stat_field(st, 3), *f4 = sys_proc_stat_field(st, 4), *f9 = sys_proc_stat_field(st, 9);
     ok(f3 && *f3 == 'S' && f4 && strtol(f4, NULL, 10) == 7 && f9 && strtol(f9, NULL, 10) == 4194560,
        "proc stat fields are counted after the comm's last ')', spaces in it and all");
     ok(!sys_proc_stat_field(st, 11) && !sys_proc_stat_field(st, 2) && !sys_proc_stat_field("1 (x", 3) &&
            !sys_proc_stat_field("1 (x) ", 3),
        "proc stat: a field past the end, below 3, or with no comm end is NULL");
     ok(path_cmp("/a", "/a/b") < 0 && path_cmp("/a/b", "/a-b") < 0 && path_cmp("/a-b", "/a") > 0 &&
-           path_cmp("/a", "/a") == 0,
-       "path_cmp puts parents first");
+       path_cmp("/a", "/a") == 0, "path_cmp puts parents first");
     return done_testing();
 }
